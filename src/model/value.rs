@@ -1,0 +1,181 @@
+//! Values of globals, parameters and arguments: the few Python values a scenario needs.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::ser::{SerializeSeq, Serializer};
+use serde::{Deserialize, Serialize};
+
+/// A value a program computes with. Printed the way Python's `str()` prints it.
+///
+/// ```
+/// use procsim::Value;
+/// let v = Value::List(vec![Value::Int(1), Value::Str("a".into()), Value::Bool(true)]);
+/// assert_eq!(v.to_string(), "[1, 'a', True]");
+/// assert_eq!(Value::None.to_string(), "None");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// Python's `None` (JSON `null`).
+    None,
+    /// `True` / `False`.
+    Bool(bool),
+    /// A 64-bit signed integer; arithmetic on it is checked.
+    Int(i64),
+    /// A string.
+    Str(String),
+    /// A list, the target of `append`.
+    List(Vec<Value>),
+}
+
+impl Value {
+    /// The Python type name, for error messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::None => "NoneType",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Str(_) => "str",
+            Value::List(_) => "list",
+        }
+    }
+
+    /// Python's `repr()`: strings quoted as Python quotes them, everything else as `str()`.
+    pub fn repr(&self) -> String {
+        match self {
+            Value::Str(s) => {
+                let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+                let mut out = String::with_capacity(s.len() + 2);
+                out.push(quote);
+                for c in s.chars() {
+                    match c {
+                        '\\' => out.push_str("\\\\"),
+                        '\n' => out.push_str("\\n"),
+                        '\t' => out.push_str("\\t"),
+                        c if c == quote => {
+                            out.push('\\');
+                            out.push(c);
+                        }
+                        c => out.push(c),
+                    }
+                }
+                out.push(quote);
+                out
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::None => f.write_str("None"),
+            Value::Bool(true) => f.write_str("True"),
+            Value::Bool(false) => f.write_str("False"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Str(s) => f.write_str(s),
+            Value::List(items) => {
+                f.write_str("[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    f.write_str(&item.repr())?;
+                }
+                f.write_str("]")
+            }
+        }
+    }
+}
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::None => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Int(i) => s.serialize_i64(*i),
+            Value::Str(x) => s.serialize_str(x),
+            Value::List(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an integer, a string, a boolean, null or a list of these")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::None)
+    }
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E: de::Error>(self, i: i64) -> Result<Value, E> {
+        Ok(Value::Int(i))
+    }
+    fn visit_u64<E: de::Error>(self, u: u64) -> Result<Value, E> {
+        i64::try_from(u)
+            .map(Value::Int)
+            .map_err(|_| E::custom(format!("integer {u} is out of range (at most {})", i64::MAX)))
+    }
+    fn visit_f64<E: de::Error>(self, x: f64) -> Result<Value, E> {
+        Err(E::custom(format!(
+            "floating point number {x} is not supported; use an integer"
+        )))
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::Str(s.to_owned()))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::List(items))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prints_like_python() {
+        assert_eq!(Value::Str("it's".into()).repr(), "\"it's\"");
+        assert_eq!(Value::Str("a'\"b".into()).repr(), "'a\\'\"b'");
+        assert_eq!(Value::Str("ab".into()).repr(), "'ab'");
+        assert_eq!(Value::Int(-3).to_string(), "-3");
+        assert_eq!(Value::Bool(false).to_string(), "False");
+        assert_eq!(
+            Value::List(vec![Value::None, Value::List(vec![])]).to_string(),
+            "[None, []]"
+        );
+    }
+
+    #[test]
+    fn json_round_trip_and_rejections() {
+        let v: Value = serde_json::from_str(r#"[1, "x", null, true, [2]]"#).unwrap();
+        assert_eq!(serde_json::to_string(&v).unwrap(), r#"[1,"x",null,true,[2]]"#);
+        assert!(serde_json::from_str::<Value>("1.5").is_err());
+        assert!(serde_json::from_str::<Value>("18446744073709551615").is_err());
+        assert!(serde_json::from_str::<Value>(r#"{"a": 1}"#).is_err());
+    }
+}

@@ -1,0 +1,698 @@
+//! Programs compiled for running: flat code with every name resolved.
+//!
+//! Compiling is also the validation pass for references: an unknown program, parameter,
+//! global, handle or object, a placeholder that names nothing, or a reversed `uniform` range is
+//! reported here with the JSON path of the offending value. Both backends run the compiled
+//! form; a program is compiled once and shared by every process that runs it.
+
+mod template;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub use template::{HandleField, Piece, Template};
+
+use crate::model::Value;
+use crate::report::{PROCESS_FIELDS, SUMMARY_FIELDS};
+use crate::scenario::{ErrorKind, Expr, Instr, KernelConfig, Scenario, ScenarioError, Spawn};
+
+/// Index of a program in [`Plan::programs`].
+pub type ProgramId = u32;
+/// Index of a global in [`Plan::globals`].
+pub type GlobalId = u32;
+/// Index of a handle or object name in [`Plan::names`].
+pub type NameId = u32;
+
+/// An expression with its reference resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CExpr {
+    /// A literal.
+    Lit(Value),
+    /// The i-th parameter of the running program.
+    Param(u16),
+    /// A global, from the running process's own copy.
+    Global(GlobalId),
+    /// A seeded draw from `lo..=hi`.
+    Uniform(i64, i64),
+}
+
+/// Which process a handle instruction means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandleRef {
+    /// `"self"`: the running process itself (Python's `current_process()`).
+    Current,
+    /// A handle made by `spawn`, `fork` or `wait`, looked up in the running process's table.
+    Named(NameId),
+}
+
+/// The signals a scenario can send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGKILL (9): `kill -9`, `Process.kill()`.
+    Kill,
+    /// SIGTERM (15): `Process.terminate()`.
+    Term,
+}
+
+impl Signal {
+    /// The signal number.
+    pub fn number(self) -> i32 {
+        match self {
+            Signal::Kill => 9,
+            Signal::Term => 15,
+        }
+    }
+    /// `SIGKILL` or `SIGTERM`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Kill => "SIGKILL",
+            Signal::Term => "SIGTERM",
+        }
+    }
+    /// The method a Python program calls to send it.
+    pub fn method(self) -> &'static str {
+        match self {
+            Signal::Kill => "kill",
+            Signal::Term => "terminate",
+        }
+    }
+}
+
+/// How `set`, `add` and `append` change a global.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssignOp {
+    /// Replace the value.
+    Set,
+    /// Integers add (checked), strings and lists concatenate.
+    Add,
+    /// Append to a list.
+    Append,
+}
+
+/// A compiled `spawn`/`fork`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpawnOp {
+    /// The handle name.
+    pub handle: NameId,
+    /// The child's program.
+    pub program: ProgramId,
+    /// An explicit name.
+    pub name: Option<Arc<str>>,
+    /// Positional arguments, evaluated in the parent.
+    pub args: Vec<CExpr>,
+    /// Keyword arguments in the order written, evaluated in the parent.
+    pub kwargs: Vec<(Arc<str>, CExpr)>,
+    /// The daemon flag; `None` inherits the parent's, as multiprocessing does.
+    pub daemon: Option<bool>,
+}
+
+/// One compiled instruction. Loops are flattened into `Loop`/`EndLoop` jumps so a process's
+/// position is a program counter plus a small stack of loop counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// Compute for E ticks.
+    Cpu(CExpr),
+    /// Block on I/O for E ticks.
+    Io(CExpr),
+    /// Sleep for E ticks.
+    Sleep(CExpr),
+    /// Enter a loop of E iterations; when E is 0, jump to `end` (the op after `EndLoop`).
+    Loop {
+        /// Iteration count.
+        times: CExpr,
+        /// Index of the op after the matching `EndLoop`.
+        end: u32,
+    },
+    /// Go back to the op after `start` while iterations remain.
+    EndLoop {
+        /// Index of the matching `Loop`.
+        start: u32,
+    },
+    /// Create a child; `start` says whether to admit it at once (`fork`).
+    Spawn {
+        /// What to create.
+        spec: Box<SpawnOp>,
+        /// `fork` rather than `spawn`.
+        start: bool,
+    },
+    /// Admit a child.
+    Start(HandleRef),
+    /// Wait for one child and reap it.
+    Join(HandleRef),
+    /// Wait for any child and reap it, optionally binding a handle to it.
+    Wait(Option<NameId>),
+    /// Send a signal to a child.
+    Signal(HandleRef, Signal),
+    /// Change a global.
+    Assign(AssignOp, GlobalId, CExpr),
+    /// A line of output.
+    Print(Template),
+    /// Hold a new object.
+    New(NameId, Option<Arc<str>>),
+    /// Release an object.
+    Drop(NameId),
+    /// End with an exit code.
+    Exit(CExpr),
+    /// End as an uncaught error.
+    Fail(Arc<str>),
+}
+
+/// A compiled program.
+#[derive(Debug, Clone)]
+pub struct Code {
+    /// Its name in the scenario, used in Python's error messages (`work1() missing …`).
+    pub name: Arc<str>,
+    /// Parameter names.
+    pub params: Vec<Arc<str>>,
+    /// Flat code.
+    pub ops: Vec<Op>,
+}
+
+/// A top-level process entry, compiled.
+#[derive(Debug, Clone)]
+pub struct TopLevel {
+    /// The program it runs.
+    pub program: ProgramId,
+    /// Name of the first copy, or the base name when there are several.
+    pub name: String,
+    /// Whether `name` is a base to number (`count` > 1).
+    pub numbered: bool,
+    /// Arrival tick.
+    pub arrival: u64,
+    /// Positional arguments (globals only may be referenced).
+    pub args: Vec<CExpr>,
+    /// Keyword arguments.
+    pub kwargs: Vec<(Arc<str>, CExpr)>,
+    /// Copies.
+    pub count: u64,
+}
+
+/// A scenario ready to run: programs compiled, names interned, limits copied.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The scenario's name.
+    pub name: String,
+    /// The kernel block.
+    pub kernel: KernelConfig,
+    /// The seed of `uniform` draws.
+    pub seed: u64,
+    /// Initial globals, in file order.
+    pub globals: Vec<(Arc<str>, Value)>,
+    /// Programs, in file order.
+    pub programs: Vec<Code>,
+    /// Handle and object names.
+    pub names: Vec<Arc<str>>,
+    /// Top-level processes, in file order.
+    pub processes: Vec<TopLevel>,
+}
+
+impl Plan {
+    /// The id of a program by name.
+    pub fn program(&self, name: &str) -> Option<ProgramId> {
+        self.programs
+            .iter()
+            .position(|c| &*c.name == name)
+            .map(|i| i as ProgramId)
+    }
+}
+
+/// Compiles a parsed scenario, checking every reference.
+///
+/// ```
+/// let s = procsim::Scenario::from_str(r#"{
+///     "programs": {"main": {"body": [{"cpu": "$n"}]}},
+///     "processes": [{"program": "main"}]
+/// }"#).unwrap();
+/// let e = procsim::program::compile(&s).unwrap_err();
+/// assert_eq!(e.path(), "programs.main.body[0].cpu");
+/// assert!(e.message().contains("`n` is neither a parameter of `main` nor a global"));
+/// ```
+pub fn compile(s: &Scenario) -> Result<Plan, ScenarioError> {
+    let mut c = Compiler {
+        programs: s.programs.keys().cloned().collect(),
+        globals: s.globals.keys().cloned().collect(),
+        names: Vec::new(),
+        defined_handles: Vec::new(),
+        defined_objects: Vec::new(),
+    };
+    // Handles and objects may be used by a program other than the one that made them (a child
+    // inherits its parent's tables), so collect every definition in the scenario first.
+    for prog in s.programs.values() {
+        c.collect_definitions(&prog.body);
+    }
+    let mut programs = Vec::with_capacity(s.programs.len());
+    for (pname, prog) in s.programs.iter() {
+        let path = format!("programs.{pname}");
+        let mut seen: Vec<&str> = Vec::new();
+        for (i, p) in prog.params.iter().enumerate() {
+            if seen.contains(&p.as_str()) {
+                return Err(invalid(
+                    format!("{path}.params[{i}]"),
+                    format!("duplicate parameter `{p}`"),
+                ));
+            }
+            if p.is_empty() || p.contains(['{', '}', '.', '$']) {
+                return Err(invalid(
+                    format!("{path}.params[{i}]"),
+                    format!("`{p}` is not a usable parameter name"),
+                ));
+            }
+            seen.push(p);
+        }
+        if prog.params.len() > u16::MAX as usize {
+            return Err(invalid(format!("{path}.params"), "too many parameters".into()));
+        }
+        let scope = Scope {
+            program: pname,
+            params: &prog.params,
+        };
+        let mut ops = Vec::new();
+        c.body(&prog.body, &format!("{path}.body"), &scope, &mut ops)?;
+        programs.push(Code {
+            name: pname.as_str().into(),
+            params: prog.params.iter().map(|p| p.as_str().into()).collect(),
+            ops,
+        });
+    }
+    let global_scope = Scope {
+        program: "",
+        params: &[],
+    };
+    let mut processes = Vec::with_capacity(s.processes.len());
+    for (i, e) in s.processes.iter().enumerate() {
+        let path = format!("processes[{i}]");
+        let program = c.program_id(&e.program, &format!("{path}.program"))?;
+        let args = e
+            .args
+            .iter()
+            .enumerate()
+            .map(|(j, a)| c.expr(a, &format!("{path}.args[{j}]"), &global_scope))
+            .collect::<Result<_, _>>()?;
+        let kwargs = c.kwargs(&e.kwargs, &path, &global_scope)?;
+        let only = s.processes.len() == 1 && e.count == 1;
+        processes.push(TopLevel {
+            program,
+            name: match (&e.name, only) {
+                (Some(n), _) => n.clone(),
+                (None, true) => "MainProcess".into(),
+                (None, false) => e.program.clone(),
+            },
+            numbered: e.count > 1,
+            arrival: e.arrival,
+            args,
+            kwargs,
+            count: e.count,
+        });
+    }
+    if let Some(expect) = &s.expect {
+        check_expect_fields(expect)?;
+    }
+    Ok(Plan {
+        name: s.name.clone(),
+        kernel: s.kernel.clone(),
+        seed: s.seed,
+        globals: s
+            .globals
+            .iter()
+            .map(|(k, v)| (k.as_str().into(), v.clone()))
+            .collect(),
+        programs,
+        names: c.names.into_iter().map(Arc::from).collect(),
+        processes,
+    })
+}
+
+fn check_expect_fields(expect: &crate::scenario::Expect) -> Result<(), ScenarioError> {
+    if let Some(sim) = &expect.sim {
+        for key in sim.summary.keys() {
+            if !SUMMARY_FIELDS.contains(&key.as_str()) {
+                return Err(invalid(
+                    format!("expect.sim.summary.{key}"),
+                    format!(
+                        "unknown summary field `{key}`, expected one of {}",
+                        SUMMARY_FIELDS.join(", ")
+                    ),
+                ));
+            }
+        }
+        for (name, fields) in sim.processes.iter() {
+            for key in fields.keys() {
+                if !PROCESS_FIELDS.contains(&key.as_str()) {
+                    return Err(invalid(
+                        format!("expect.sim.processes.{name}.{key}"),
+                        format!(
+                            "unknown process field `{key}`, expected one of {}",
+                            PROCESS_FIELDS.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn invalid(path: String, message: String) -> ScenarioError {
+    ScenarioError::new(ErrorKind::Invalid, path, message)
+}
+
+struct Scope<'a> {
+    program: &'a str,
+    params: &'a [String],
+}
+
+struct Compiler {
+    programs: Vec<String>,
+    globals: Vec<String>,
+    names: Vec<String>,
+    defined_handles: Vec<String>,
+    defined_objects: Vec<String>,
+}
+
+impl Compiler {
+    fn collect_definitions(&mut self, body: &[Instr]) {
+        for instr in body {
+            match instr {
+                Instr::Spawn(sp) | Instr::Fork(sp) => self.defined_handles.push(sp.handle.clone()),
+                Instr::Wait(w) => self.defined_handles.extend(w.handle.clone()),
+                Instr::New(o) => self.defined_objects.push(o.name.clone()),
+                Instr::Repeat(r) => self.collect_definitions(&r.body),
+                _ => {}
+            }
+        }
+    }
+
+    fn intern(&mut self, name: &str) -> NameId {
+        match self.names.iter().position(|n| n == name) {
+            Some(i) => i as NameId,
+            None => {
+                self.names.push(name.to_owned());
+                (self.names.len() - 1) as NameId
+            }
+        }
+    }
+
+    fn program_id(&self, name: &str, path: &str) -> Result<ProgramId, ScenarioError> {
+        self.programs
+            .iter()
+            .position(|p| p == name)
+            .map(|i| i as ProgramId)
+            .ok_or_else(|| {
+                invalid(
+                    path.to_owned(),
+                    format!(
+                        "unknown program `{name}`; the programs are {}",
+                        list(&self.programs)
+                    ),
+                )
+            })
+    }
+
+    fn global_id(&self, name: &str, path: &str) -> Result<GlobalId, ScenarioError> {
+        self.globals
+            .iter()
+            .position(|g| g == name)
+            .map(|i| i as GlobalId)
+            .ok_or_else(|| {
+                invalid(
+                    path.to_owned(),
+                    format!(
+                        "unknown global `{name}`; declare it in \"globals\" (the globals are {})",
+                        list(&self.globals)
+                    ),
+                )
+            })
+    }
+
+    fn handle(&mut self, name: &str, path: &str) -> Result<HandleRef, ScenarioError> {
+        if name == "self" {
+            return Ok(HandleRef::Current);
+        }
+        if !self.defined_handles.iter().any(|h| h == name) {
+            return Err(invalid(
+                path.to_owned(),
+                format!(
+                    "unknown handle `{name}`: no spawn, fork or wait in the scenario makes it (\"as\": \"{name}\")"
+                ),
+            ));
+        }
+        Ok(HandleRef::Named(self.intern(name)))
+    }
+
+    fn object(&mut self, name: &str, path: &str) -> Result<NameId, ScenarioError> {
+        if !self.defined_objects.iter().any(|h| h == name) {
+            return Err(invalid(
+                path.to_owned(),
+                format!("unknown object `{name}`: no \"new\" in the scenario makes it"),
+            ));
+        }
+        Ok(self.intern(name))
+    }
+
+    fn expr(&self, e: &Expr, path: &str, scope: &Scope) -> Result<CExpr, ScenarioError> {
+        Ok(match e {
+            Expr::Lit(v) => CExpr::Lit(v.clone()),
+            Expr::Uniform(lo, hi) => {
+                if lo > hi {
+                    return Err(invalid(
+                        format!("{path}.uniform"),
+                        format!("the range [{lo}, {hi}] is reversed; write [{hi}, {lo}]"),
+                    ));
+                }
+                CExpr::Uniform(*lo, *hi)
+            }
+            Expr::Ref(name) => self.reference(name, path, scope)?,
+        })
+    }
+
+    fn reference(&self, name: &str, path: &str, scope: &Scope) -> Result<CExpr, ScenarioError> {
+        if let Some(i) = scope.params.iter().position(|p| p == name) {
+            return Ok(CExpr::Param(i as u16));
+        }
+        if let Some(i) = self.globals.iter().position(|g| g == name) {
+            return Ok(CExpr::Global(i as GlobalId));
+        }
+        Err(invalid(
+            path.to_owned(),
+            if scope.program.is_empty() {
+                format!("`{name}` is not a global")
+            } else {
+                format!(
+                    "`{name}` is neither a parameter of `{}` nor a global",
+                    scope.program
+                )
+            },
+        ))
+    }
+
+    /// A literal where ticks are expected must be a non-negative integer.
+    fn ticks(&self, e: &Expr, path: &str, scope: &Scope) -> Result<CExpr, ScenarioError> {
+        if let Expr::Lit(v) = e {
+            match v {
+                Value::Int(i) if *i >= 0 => {}
+                Value::Int(i) => {
+                    return Err(invalid(
+                        path.to_owned(),
+                        format!("a number of ticks cannot be negative ({i})"),
+                    ));
+                }
+                other => {
+                    return Err(invalid(
+                        path.to_owned(),
+                        format!(
+                            "expected a number of ticks, found the {} {}",
+                            other.type_name(),
+                            other.repr()
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Expr::Uniform(lo, _) = e
+            && *lo < 0
+        {
+            return Err(invalid(
+                format!("{path}.uniform"),
+                format!("a number of ticks cannot be negative ({lo})"),
+            ));
+        }
+        self.expr(e, path, scope)
+    }
+
+    fn kwargs(
+        &self,
+        kwargs: &crate::scenario::UniqueMap<Expr>,
+        path: &str,
+        scope: &Scope,
+    ) -> Result<Vec<(Arc<str>, CExpr)>, ScenarioError> {
+        kwargs
+            .iter()
+            .map(|(k, v)| Ok((k.as_str().into(), self.expr(v, &format!("{path}.kwargs.{k}"), scope)?)))
+            .collect()
+    }
+
+    fn spawn(&mut self, sp: &Spawn, path: &str, scope: &Scope) -> Result<SpawnOp, ScenarioError> {
+        let program = self.program_id(&sp.program, &format!("{path}.program"))?;
+        let args = sp
+            .args
+            .iter()
+            .enumerate()
+            .map(|(j, a)| self.expr(a, &format!("{path}.args[{j}]"), scope))
+            .collect::<Result<_, _>>()?;
+        let kwargs = self.kwargs(&sp.kwargs, path, scope)?;
+        if sp.handle == "self" {
+            return Err(invalid(
+                format!("{path}.as"),
+                "`self` is reserved for the running process".into(),
+            ));
+        }
+        Ok(SpawnOp {
+            handle: self.intern(&sp.handle),
+            program,
+            name: sp.name.as_deref().map(Arc::from),
+            args,
+            kwargs,
+            daemon: sp.daemon,
+        })
+    }
+
+    fn body(
+        &mut self,
+        body: &[Instr],
+        path: &str,
+        scope: &Scope,
+        ops: &mut Vec<Op>,
+    ) -> Result<(), ScenarioError> {
+        for (i, instr) in body.iter().enumerate() {
+            let at = format!("{path}[{i}].{}", instr.key());
+            let op = match instr {
+                Instr::Cpu(e) => Op::Cpu(self.ticks(e, &at, scope)?),
+                Instr::Io(e) => Op::Io(self.ticks(e, &at, scope)?),
+                Instr::Sleep(e) => Op::Sleep(self.ticks(e, &at, scope)?),
+                Instr::Repeat(r) => {
+                    let times = self.ticks(&r.times, &format!("{at}.times"), scope)?;
+                    let start = ops.len();
+                    ops.push(Op::Loop { times, end: 0 });
+                    self.body(&r.body, &format!("{at}.body"), scope, ops)?;
+                    ops.push(Op::EndLoop {
+                        start: start as u32,
+                    });
+                    let end = ops.len() as u32;
+                    if let Op::Loop { end: e, .. } = &mut ops[start] {
+                        *e = end;
+                    }
+                    continue;
+                }
+                Instr::Spawn(sp) => Op::Spawn {
+                    spec: Box::new(self.spawn(sp, &at, scope)?),
+                    start: false,
+                },
+                Instr::Fork(sp) => Op::Spawn {
+                    spec: Box::new(self.spawn(sp, &at, scope)?),
+                    start: true,
+                },
+                Instr::Start(h) => Op::Start(self.handle(h, &at)?),
+                Instr::Join(h) => Op::Join(self.handle(h, &at)?),
+                Instr::Wait(w) => Op::Wait(match &w.handle {
+                    Some(h) if h == "self" => {
+                        return Err(invalid(
+                            format!("{at}.as"),
+                            "`self` is reserved for the running process".into(),
+                        ));
+                    }
+                    Some(h) => Some(self.intern(h)),
+                    None => None,
+                }),
+                Instr::Kill(h) => Op::Signal(self.handle(h, &at)?, Signal::Kill),
+                Instr::Terminate(h) => Op::Signal(self.handle(h, &at)?, Signal::Term),
+                Instr::Set(a) | Instr::Add(a) | Instr::Append(a) => {
+                    let kind = match instr {
+                        Instr::Set(_) => AssignOp::Set,
+                        Instr::Add(_) => AssignOp::Add,
+                        _ => AssignOp::Append,
+                    };
+                    let g = self.global_id(&a.name, &format!("{at}.name"))?;
+                    Op::Assign(kind, g, self.expr(&a.value, &format!("{at}.value"), scope)?)
+                }
+                Instr::Print(text) => Op::Print(self.template(text, &at, scope)?),
+                Instr::New(o) => {
+                    Op::New(self.intern(&o.name), o.finalizer.as_deref().map(Arc::from))
+                }
+                Instr::Drop(o) => Op::Drop(self.object(o, &at)?),
+                Instr::Exit(e) => {
+                    if let Expr::Lit(v) = e
+                        && !matches!(v, Value::Int(_))
+                    {
+                        return Err(invalid(
+                            at,
+                            format!("an exit code is an integer, not {}", v.repr()),
+                        ));
+                    }
+                    Op::Exit(self.expr(e, &at, scope)?)
+                }
+                Instr::Fail(m) => Op::Fail(m.as_str().into()),
+            };
+            ops.push(op);
+        }
+        Ok(())
+    }
+
+    fn template(&mut self, text: &str, path: &str, scope: &Scope) -> Result<Template, ScenarioError> {
+        let raw = template::parse(text).map_err(|m| invalid(path.to_owned(), m))?;
+        let mut pieces = Vec::with_capacity(raw.len());
+        for piece in raw {
+            pieces.push(match piece {
+                template::RawPiece::Text(t) => Piece::Text(t),
+                template::RawPiece::Field(name) => {
+                    if let Some((h, field)) = name.split_once('.') {
+                        let field = match field {
+                            "pid" => HandleField::Pid,
+                            "name" => HandleField::Name,
+                            "exitcode" => HandleField::Exitcode,
+                            other => {
+                                return Err(invalid(
+                                    path.to_owned(),
+                                    format!(
+                                        "`{{{name}}}`: a handle has `pid`, `name` and `exitcode`, not `{other}`"
+                                    ),
+                                ));
+                            }
+                        };
+                        Piece::Handle(self.handle(h, path)?, field)
+                    } else if let Ok(e) = self.reference(&name, path, scope) {
+                        Piece::Expr(e)
+                    } else {
+                        match name.as_str() {
+                            "name" => Piece::Name,
+                            "pid" => Piece::Pid,
+                            "ppid" => Piece::Ppid,
+                            "tick" => Piece::Tick,
+                            _ => {
+                                return Err(invalid(
+                                    path.to_owned(),
+                                    format!(
+                                        "`{{{name}}}` names nothing: not a parameter of `{}`, a global, or one of name, pid, ppid, tick",
+                                        scope.program
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                }
+            });
+        }
+        Ok(Template(pieces))
+    }
+}
+
+fn list(names: &[String]) -> String {
+    if names.is_empty() {
+        return "none".into();
+    }
+    let sorted: BTreeMap<&str, ()> = names.iter().map(|n| (n.as_str(), ())).collect();
+    sorted
+        .keys()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,270 @@
+//! The report of a run (SPEC section 6), the same type for every backend, and its renderers.
+
+mod table;
+mod timeline;
+mod tree;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+pub use table::{render_summary, render_table, summary_lines};
+pub use timeline::{Timeline, render_timeline};
+pub use tree::tree_dot;
+
+use crate::model::{Cause, State, Value};
+
+/// The unit of every time in a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeUnit {
+    /// Simulated ticks.
+    Tick,
+    /// Real microseconds.
+    Us,
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// The scenario's name.
+    pub scenario: String,
+    /// `"sim"` or `"fork"`.
+    pub backend: String,
+    /// The unit of every time below.
+    pub time_unit: TimeUnit,
+    /// How many CPUs the run had.
+    pub cpus: u32,
+    /// Why the run stopped early (a limit), or `null` when every process ended.
+    pub error: Option<String>,
+    /// Every process, in creation order (init, pid 1, is not listed).
+    pub processes: Vec<ProcessReport>,
+    /// Every transition, in the order they happened (empty when not recorded).
+    pub trace: Vec<TraceEvent>,
+    /// Totals and averages.
+    pub summary: Summary,
+}
+
+/// One process's identity, outcome and times.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessReport {
+    /// Process id.
+    pub pid: u32,
+    /// Parent's pid at the end of the run (1 for init).
+    pub ppid: u32,
+    /// Index in [`Report::processes`] of the process that created it; `null` for top-level.
+    pub creator: Option<u32>,
+    /// Name (`MainProcess`, `Process-1:2`, …).
+    pub name: String,
+    /// The program it ran.
+    pub program: String,
+    /// Daemon flag.
+    pub daemon: bool,
+    /// 0, the `exit` code, 1 for an error, −N for signal N; `null` if it did not end.
+    pub exitcode: Option<i64>,
+    /// `"SIGKILL"` or `"SIGTERM"` when a signal ended it.
+    pub signal: Option<String>,
+    /// When it was created (`new`).
+    pub created_at: u64,
+    /// When it was admitted (`new → ready`).
+    pub admitted_at: Option<u64>,
+    /// When it first ran.
+    pub first_run: Option<u64>,
+    /// When it terminated.
+    pub ended_at: Option<u64>,
+    /// When its parent (or init) reaped it.
+    pub reaped_at: Option<u64>,
+    /// Time `running`.
+    pub cpu: u64,
+    /// Time `ready` (context-switch time included).
+    pub waiting: u64,
+    /// Time `blocked`.
+    pub blocked: u64,
+    /// `first_run − admitted_at`.
+    pub response: Option<u64>,
+    /// `ended_at − admitted_at`.
+    pub turnaround: Option<u64>,
+    /// `ready → running` transitions.
+    pub dispatches: u64,
+    /// `running → ready` transitions.
+    pub preemptions: u64,
+    /// Its output lines.
+    pub output: Vec<String>,
+    /// Its error messages.
+    pub errors: Vec<String>,
+    /// Its own copy of the globals at its end.
+    pub globals: IndexMap<String, Value>,
+}
+
+/// One transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceEvent {
+    /// When.
+    pub t: u64,
+    /// Index of the process in [`Report::processes`] (pids can be reused, indices cannot).
+    pub proc: u32,
+    /// Its pid.
+    pub pid: u32,
+    /// State before.
+    pub from: State,
+    /// State after.
+    pub to: State,
+    /// Why.
+    pub cause: Cause,
+    /// The CPU, for transitions into or out of `running`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<u32>,
+}
+
+/// Totals and averages of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// When the last process ended (or the run stopped).
+    pub makespan: u64,
+    /// CPU time spent running processes, over all CPUs.
+    pub cpu_busy: u64,
+    /// CPU time spent with nothing to do: `cpus × makespan − cpu_busy − switch_ticks`.
+    pub idle: u64,
+    /// CPU time spent switching.
+    pub switch_ticks: u64,
+    /// `cpu_busy / (cpus × makespan)`.
+    pub utilization: f64,
+    /// Processes ended per tick.
+    pub throughput: f64,
+    /// `ready → running` transitions in all.
+    pub dispatches: u64,
+    /// Dispatches of a process other than the CPU's previous one.
+    pub context_switches: u64,
+    /// Mean `response` over the processes that ran.
+    pub avg_response: Option<f64>,
+    /// Mean `turnaround` over the processes that ended.
+    pub avg_turnaround: Option<f64>,
+    /// Mean `waiting` over all processes.
+    pub avg_waiting: Option<f64>,
+}
+
+/// The field names of [`ProcessReport`], for validating `expect.sim.processes`.
+pub const PROCESS_FIELDS: &[&str] = &[
+    "pid",
+    "ppid",
+    "creator",
+    "name",
+    "program",
+    "daemon",
+    "exitcode",
+    "signal",
+    "created_at",
+    "admitted_at",
+    "first_run",
+    "ended_at",
+    "reaped_at",
+    "cpu",
+    "waiting",
+    "blocked",
+    "response",
+    "turnaround",
+    "dispatches",
+    "preemptions",
+    "output",
+    "errors",
+    "globals",
+];
+
+/// The field names of [`Summary`], for validating `expect.sim.summary`.
+pub const SUMMARY_FIELDS: &[&str] = &[
+    "makespan",
+    "cpu_busy",
+    "idle",
+    "switch_ticks",
+    "utilization",
+    "throughput",
+    "dispatches",
+    "context_switches",
+    "avg_response",
+    "avg_turnaround",
+    "avg_waiting",
+];
+
+impl Report {
+    /// The processes with this name.
+    pub fn by_name<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a ProcessReport> + 'a {
+        self.processes.iter().filter(move |p| p.name == name)
+    }
+
+    /// The sequence of states of process `proc` from the trace, starting at `new`, with runs of
+    /// ready/running alternation folded into one `ready` … `running` pair.
+    pub fn folded_states(&self, proc: u32) -> Vec<State> {
+        let mut out = vec![State::New];
+        for e in self.trace.iter().filter(|e| e.proc == proc) {
+            let n = out.len();
+            // ready → running → ready → running … is folded to ready → running.
+            if n >= 2 && e.to == out[n - 2] && matches!(e.to, State::Ready | State::Running) {
+                let pair = (out[n - 2], out[n - 1]);
+                if pair == (State::Ready, State::Running) || pair == (State::Running, State::Ready) {
+                    out.pop();
+                    continue;
+                }
+            }
+            out.push(e.to);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(t: u64, from: State, to: State, cause: Cause) -> TraceEvent {
+        TraceEvent {
+            t,
+            proc: 0,
+            pid: 2,
+            from,
+            to,
+            cause,
+            cpu: None,
+        }
+    }
+
+    #[test]
+    fn folding_keeps_blocking_and_ends() {
+        use Cause::*;
+        use State::*;
+        let trace = vec![
+            ev(0, New, Ready, Admit),
+            ev(0, Ready, Running, Dispatch),
+            ev(4, Running, Ready, Preempt),
+            ev(8, Ready, Running, Dispatch),
+            ev(9, Running, Blocked, Io),
+            ev(12, Blocked, Ready, IoDone),
+            ev(12, Ready, Running, Dispatch),
+            ev(13, Running, Terminated, Exit),
+        ];
+        let r = Report {
+            scenario: String::new(),
+            backend: "sim".into(),
+            time_unit: TimeUnit::Tick,
+            cpus: 1,
+            error: None,
+            processes: vec![],
+            trace,
+            summary: Summary {
+                makespan: 0,
+                cpu_busy: 0,
+                idle: 0,
+                switch_ticks: 0,
+                utilization: 0.0,
+                throughput: 0.0,
+                dispatches: 0,
+                context_switches: 0,
+                avg_response: None,
+                avg_turnaround: None,
+                avg_waiting: None,
+            },
+        };
+        assert_eq!(
+            r.folded_states(0),
+            vec![New, Ready, Running, Blocked, Ready, Running, Terminated]
+        );
+    }
+}

@@ -1,0 +1,328 @@
+//! Instructions and expressions as they are written in a scenario file.
+//!
+//! An instruction is a JSON object with exactly one key; serde's derive would accept some
+//! malformed shapes with vague messages, so the two visitors here are written by hand to say
+//! precisely what is wrong ("an instruction has exactly one key, found 2: `cpu`, `io`").
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use super::UniqueMap;
+use crate::model::Value;
+
+/// An expression (SPEC section 4): a literal, a `"$name"` reference to a parameter or global,
+/// or a seeded random draw `{"uniform": [lo, hi]}` (both ends included).
+///
+/// A string that starts with `$$` is the literal string with one `$` dropped.
+///
+/// ```
+/// use procsim::scenario::Expr;
+/// let e: Expr = serde_json::from_str(r#""$a""#).unwrap();
+/// assert_eq!(e, Expr::Ref("a".into()));
+/// let e: Expr = serde_json::from_str(r#"{"uniform": [1, 6]}"#).unwrap();
+/// assert_eq!(e, Expr::Uniform(1, 6));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expr {
+    /// A literal value.
+    Lit(Value),
+    /// A parameter or global by name (parameters shadow globals).
+    Ref(String),
+    /// A draw from the scenario's seeded generator, `lo..=hi`.
+    Uniform(i64, i64),
+}
+
+impl<'de> Deserialize<'de> for Expr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ExprVisitor)
+    }
+}
+
+struct ExprVisitor;
+
+impl<'de> Visitor<'de> for ExprVisitor {
+    type Value = Expr;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(r#"an expression: an integer, a string, "$name" or {"uniform": [lo, hi]}"#)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Expr, E> {
+        Ok(Expr::Lit(Value::None))
+    }
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Expr, E> {
+        Ok(Expr::Lit(Value::Bool(b)))
+    }
+    fn visit_i64<E: de::Error>(self, i: i64) -> Result<Expr, E> {
+        Ok(Expr::Lit(Value::Int(i)))
+    }
+    fn visit_u64<E: de::Error>(self, u: u64) -> Result<Expr, E> {
+        i64::try_from(u)
+            .map(|i| Expr::Lit(Value::Int(i)))
+            .map_err(|_| E::custom(format!("integer {u} is out of range (at most {})", i64::MAX)))
+    }
+    fn visit_f64<E: de::Error>(self, x: f64) -> Result<Expr, E> {
+        Err(E::custom(format!(
+            "floating point number {x} is not supported; use an integer"
+        )))
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Expr, E> {
+        Ok(if let Some(rest) = s.strip_prefix("$$") {
+            Expr::Lit(Value::Str(format!("${rest}")))
+        } else if let Some(name) = s.strip_prefix('$') {
+            Expr::Ref(name.to_owned())
+        } else {
+            Expr::Lit(Value::Str(s.to_owned()))
+        })
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Expr, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Value>()? {
+            items.push(item);
+        }
+        Ok(Expr::Lit(Value::List(items)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Expr, A::Error> {
+        let Some(key) = map.next_key::<String>()? else {
+            return Err(de::Error::custom(
+                r#"an empty object is not an expression; did you mean {"uniform": [lo, hi]}?"#,
+            ));
+        };
+        if key != "uniform" {
+            return Err(de::Error::custom(format!(
+                r#"unknown expression `{key}`; the only object expression is {{"uniform": [lo, hi]}}"#
+            )));
+        }
+        let (lo, hi): (i64, i64) = map.next_value()?;
+        if let Some(extra) = map.next_key::<String>()? {
+            return Err(de::Error::custom(format!(
+                "unexpected `{extra}` beside `uniform`"
+            )));
+        }
+        Ok(Expr::Uniform(lo, hi))
+    }
+}
+
+/// Creating a child: the body of `spawn` and `fork`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spawn {
+    /// The handle this process will know the child by.
+    #[serde(rename = "as")]
+    pub handle: String,
+    /// The program the child runs (Python's `target`).
+    pub program: String,
+    /// The child's name; by default `Process-N` as in multiprocessing.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Positional arguments, bound to the program's parameters left to right.
+    #[serde(default)]
+    pub args: Vec<Expr>,
+    /// Keyword arguments, bound by name after `args`.
+    #[serde(default)]
+    pub kwargs: UniqueMap<Expr>,
+    /// A daemon child is terminated when its parent ends; by default the parent's own flag.
+    #[serde(default)]
+    pub daemon: Option<bool>,
+}
+
+/// `{"repeat": {"times": E, "body": [...]}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Repeat {
+    /// How many times to run the body.
+    pub times: Expr,
+    /// The instructions to repeat.
+    pub body: Vec<Instr>,
+}
+
+/// `{"set": {"name": V, "value": E}}` and its siblings `add` and `append`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assign {
+    /// The global to change (this process's own copy).
+    pub name: String,
+    /// The value to set, add or append.
+    pub value: Expr,
+}
+
+/// `{"wait": {}}`, optionally `{"wait": {"as": H}}` to name the reaped child.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wait {
+    /// A handle bound to the child that was reaped.
+    #[serde(default, rename = "as")]
+    pub handle: Option<String>,
+}
+
+/// `{"new": {"as": O, "finalizer": "text"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewObject {
+    /// The name this process holds the object by.
+    #[serde(rename = "as")]
+    pub name: String,
+    /// Printed to the holder's output when its last reference goes (Python's `__del__`).
+    #[serde(default)]
+    pub finalizer: Option<String>,
+}
+
+/// One instruction of a program body (SPEC section 4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Instr {
+    /// Compute for E ticks.
+    Cpu(Expr),
+    /// Block on I/O for E ticks.
+    Io(Expr),
+    /// Sleep for E ticks.
+    Sleep(Expr),
+    /// Run a body E times.
+    Repeat(Repeat),
+    /// Create a child in `new`.
+    Spawn(Spawn),
+    /// Admit a child made by `spawn`.
+    Start(String),
+    /// `spawn` then `start`.
+    Fork(Spawn),
+    /// Block until the child has terminated, then reap it.
+    Join(String),
+    /// Block until any child has terminated, then reap it.
+    Wait(Wait),
+    /// SIGKILL to a child.
+    Kill(String),
+    /// SIGTERM to a child.
+    Terminate(String),
+    /// Set a global.
+    Set(Assign),
+    /// Add to a global (integers add, strings concatenate).
+    Add(Assign),
+    /// Append to a list global.
+    Append(Assign),
+    /// A line of output, with `{placeholders}`.
+    Print(String),
+    /// Hold a new object with a finalizer.
+    New(NewObject),
+    /// Release an object.
+    Drop(String),
+    /// End now with an exit code.
+    Exit(Expr),
+    /// End as an uncaught error does.
+    Fail(String),
+}
+
+/// The instruction names, in the order the docs list them.
+pub const INSTRUCTIONS: &[&str] = &[
+    "cpu",
+    "io",
+    "sleep",
+    "repeat",
+    "spawn",
+    "start",
+    "fork",
+    "join",
+    "wait",
+    "kill",
+    "terminate",
+    "set",
+    "add",
+    "append",
+    "print",
+    "new",
+    "drop",
+    "exit",
+    "fail",
+];
+
+impl Instr {
+    /// The instruction's key in the file.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Instr::Cpu(_) => "cpu",
+            Instr::Io(_) => "io",
+            Instr::Sleep(_) => "sleep",
+            Instr::Repeat(_) => "repeat",
+            Instr::Spawn(_) => "spawn",
+            Instr::Start(_) => "start",
+            Instr::Fork(_) => "fork",
+            Instr::Join(_) => "join",
+            Instr::Wait(_) => "wait",
+            Instr::Kill(_) => "kill",
+            Instr::Terminate(_) => "terminate",
+            Instr::Set(_) => "set",
+            Instr::Add(_) => "add",
+            Instr::Append(_) => "append",
+            Instr::Print(_) => "print",
+            Instr::New(_) => "new",
+            Instr::Drop(_) => "drop",
+            Instr::Exit(_) => "exit",
+            Instr::Fail(_) => "fail",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Instr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(InstrVisitor)
+    }
+}
+
+struct InstrVisitor;
+
+impl<'de> Visitor<'de> for InstrVisitor {
+    type Value = Instr;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(r#"an instruction: an object with one key, such as {"cpu": 5}"#)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Instr, A::Error> {
+        let Some(key) = map.next_key::<String>()? else {
+            return Err(de::Error::custom(
+                "an instruction has exactly one key, found none",
+            ));
+        };
+        let instr = match key.as_str() {
+            "cpu" => Instr::Cpu(map.next_value()?),
+            "io" => Instr::Io(map.next_value()?),
+            "sleep" => Instr::Sleep(map.next_value()?),
+            "repeat" => Instr::Repeat(map.next_value()?),
+            "spawn" => Instr::Spawn(map.next_value()?),
+            "start" => Instr::Start(map.next_value()?),
+            "fork" => Instr::Fork(map.next_value()?),
+            "join" => Instr::Join(map.next_value()?),
+            "wait" => Instr::Wait(map.next_value()?),
+            "kill" => Instr::Kill(map.next_value()?),
+            "terminate" => Instr::Terminate(map.next_value()?),
+            "set" => Instr::Set(map.next_value()?),
+            "add" => Instr::Add(map.next_value()?),
+            "append" => Instr::Append(map.next_value()?),
+            "print" => Instr::Print(map.next_value()?),
+            "new" => Instr::New(map.next_value()?),
+            "drop" => Instr::Drop(map.next_value()?),
+            "exit" => Instr::Exit(map.next_value()?),
+            "fail" => Instr::Fail(map.next_value()?),
+            other => {
+                return Err(de::Error::custom(format!(
+                    "unknown instruction `{other}`, expected one of {}",
+                    INSTRUCTIONS.join(", ")
+                )));
+            }
+        };
+        if let Some(second) = map.next_key::<String>()? {
+            let mut extra = 1;
+            map.next_value::<IgnoredAny>()?;
+            while map.next_key::<IgnoredAny>()?.is_some() {
+                map.next_value::<IgnoredAny>()?;
+                extra += 1;
+            }
+            return Err(de::Error::custom(format!(
+                "an instruction has exactly one key, found {}: `{key}`, `{second}`{}",
+                extra + 1,
+                if extra > 1 { ", …" } else { "" }
+            )));
+        }
+        Ok(instr)
+    }
+}

@@ -1,0 +1,392 @@
+//! The scenario file format (SPEC section 5): serde types, parsing with precise error places,
+//! and the range checks that need no program knowledge.
+//!
+//! Reference checks (unknown programs, parameters, globals, handles) happen when the programs
+//! are compiled, in [`crate::program::compile`]; [`crate::load`] does both.
+
+mod error;
+mod expect;
+mod instr;
+mod unique;
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+pub use error::{ErrorKind, ScenarioError};
+pub use expect::{Expect, ExpectProcess, ExpectSim};
+pub use instr::{Assign, Expr, INSTRUCTIONS, Instr, NewObject, Repeat, Spawn, Wait};
+pub use unique::UniqueMap;
+
+use crate::model::Value;
+
+/// A whole scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// A title for reports.
+    #[serde(default)]
+    pub name: String,
+    /// Free text: which point of the notes this scenario shows.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Scheduler and limits.
+    #[serde(default)]
+    pub kernel: KernelConfig,
+    /// Seed of the generator behind `uniform` draws.
+    #[serde(default)]
+    pub seed: u64,
+    /// Initial globals; every process starts from these or from its parent's copy.
+    #[serde(default)]
+    pub globals: UniqueMap<Value>,
+    /// Programs by name.
+    pub programs: UniqueMap<Program>,
+    /// The processes that exist when the run starts.
+    pub processes: Vec<ProcessEntry>,
+    /// What a run must show; checked by `procsim check` and `run --check`.
+    #[serde(default)]
+    pub expect: Option<Expect>,
+}
+
+/// A program: parameters and a body (SPEC section 4).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Program {
+    /// Parameter names, bound from `args` then `kwargs`.
+    #[serde(default)]
+    pub params: Vec<String>,
+    /// The instructions.
+    pub body: Vec<Instr>,
+}
+
+/// A top-level process of the scenario.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessEntry {
+    /// The program it runs.
+    pub program: String,
+    /// Its name; by default `MainProcess` when it is the only process, else the program's name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The tick at which it is admitted (`new → ready`).
+    #[serde(default)]
+    pub arrival: u64,
+    /// Positional arguments.
+    #[serde(default)]
+    pub args: Vec<Expr>,
+    /// Keyword arguments.
+    #[serde(default)]
+    pub kwargs: UniqueMap<Expr>,
+    /// How many copies to start, named `NAME-1` … `NAME-N` when more than one.
+    #[serde(default = "one")]
+    pub count: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// Which group of same-tick arrivals at the ready queue goes first (SPEC section 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadyGroup {
+    /// Processes whose blocking ended.
+    Wake,
+    /// Arrivals and `start`s.
+    Admit,
+    /// Processes whose slice ran out.
+    Preempt,
+}
+
+/// Where a process whose blocking ended joins the ready queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WakeTo {
+    /// At the tail, like every other arrival (the default).
+    #[default]
+    Tail,
+    /// At the head, ahead of everyone.
+    Head,
+}
+
+/// What slice a process gets when it is dispatched after blocking.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SliceAfterBlock {
+    /// A fresh quantum (the default).
+    #[default]
+    Fresh,
+    /// What was left of the slice when it blocked, or a fresh one if nothing was.
+    Keep,
+}
+
+/// What happens to a process's children when it ends by itself (SPEC section 4).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExitPolicy {
+    /// Python's: SIGTERM to live daemon children, join the others in creation order, then end.
+    #[default]
+    Multiprocessing,
+    /// Unix's: end at once; daemon children get SIGTERM; the others are reparented to init.
+    Posix,
+}
+
+/// The scheduling policy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyName {
+    /// One FIFO ready queue and a time slice of `quantum` ticks.
+    #[default]
+    RoundRobin,
+}
+
+/// The `kernel` block: scheduling conventions and limits. Every field has a default.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KernelConfig {
+    /// The scheduling policy.
+    pub policy: PolicyName,
+    /// Time slice in ticks, at least 1.
+    pub quantum: u64,
+    /// Ticks a CPU spends switching to a process other than the one it ran last.
+    pub context_switch: u64,
+    /// Number of CPUs sharing the ready queue.
+    pub cpus: u32,
+    /// What a process that ends does with its children.
+    pub exit_policy: ExitPolicy,
+    /// Pids are below this, as in Linux's `/proc/sys/kernel/pid_max`.
+    pub pid_max: u32,
+    /// Live processes (created and not yet reaped) at most; more is a fork error.
+    pub max_processes: u32,
+    /// The run stops with an error when simulated time would pass this tick.
+    pub max_ticks: u64,
+    /// The run stops with an error after this many instructions.
+    pub max_steps: u64,
+    /// The run stops with an error after this many lines of output in all.
+    pub max_output: u64,
+    /// Real microseconds of CPU time a tick stands for on the fork backend.
+    pub tick_us: u64,
+    /// The order in which same-tick groups join the ready queue.
+    pub tick_order: Vec<ReadyGroup>,
+    /// Where woken processes join the ready queue.
+    pub wake_to: WakeTo,
+    /// Which slice a process gets after it blocked.
+    pub slice_after_block: SliceAfterBlock,
+}
+
+impl Default for KernelConfig {
+    fn default() -> Self {
+        KernelConfig {
+            policy: PolicyName::RoundRobin,
+            quantum: 4,
+            context_switch: 0,
+            cpus: 1,
+            exit_policy: ExitPolicy::Multiprocessing,
+            pid_max: 32768,
+            max_processes: 4096,
+            max_ticks: 100_000_000,
+            max_steps: 100_000_000,
+            max_output: 100_000,
+            tick_us: 1000,
+            tick_order: vec![ReadyGroup::Wake, ReadyGroup::Admit, ReadyGroup::Preempt],
+            wake_to: WakeTo::Tail,
+            slice_after_block: SliceAfterBlock::Fresh,
+        }
+    }
+}
+
+/// Largest `pid_max`, as on Linux (`PID_MAX_LIMIT`).
+pub const PID_MAX_LIMIT: u32 = 4_194_304;
+/// Most CPUs a scenario may ask for.
+pub const CPUS_LIMIT: u32 = 1024;
+
+impl Scenario {
+    /// Parses a scenario from JSON text and checks its ranges; errors name `<input>`.
+    ///
+    /// ```
+    /// let s = procsim::Scenario::from_str(r#"{
+    ///     "programs": {"main": {"body": [{"cpu": 3}]}},
+    ///     "processes": [{"program": "main"}]
+    /// }"#).unwrap();
+    /// assert_eq!(s.kernel.quantum, 4);
+    /// ```
+    #[allow(clippy::should_implement_trait)]
+    pub fn from_str(text: &str) -> Result<Scenario, ScenarioError> {
+        Self::from_slice(text.as_bytes())
+    }
+
+    /// Parses a scenario from bytes (which need not be UTF-8: bad bytes are a syntax error).
+    pub fn from_slice(bytes: &[u8]) -> Result<Scenario, ScenarioError> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let scenario: Scenario = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            let inner = e.into_inner();
+            from_json_error(inner, path)
+        })?;
+        de.end().map_err(|e| from_json_error(e, String::new()))?;
+        scenario.check_ranges()?;
+        Ok(scenario)
+    }
+
+    /// Reads and parses a scenario file; errors name the file.
+    pub fn from_path(path: &Path) -> Result<Scenario, ScenarioError> {
+        let bytes = std::fs::read(path).map_err(|e| {
+            ScenarioError::new(ErrorKind::Io, "", format!("cannot read: {e}")).in_file(path)
+        })?;
+        Self::from_slice(&bytes).map_err(|e| e.in_file(path))
+    }
+
+    /// The display name of the top-level process `entry` (copy `copy` of `count`, from 1).
+    pub fn top_level_name(&self, entry: usize, copy: u64) -> String {
+        let e = &self.processes[entry];
+        let only = self.processes.len() == 1 && e.count == 1;
+        let base = match (&e.name, only) {
+            (Some(n), _) => n.clone(),
+            (None, true) => "MainProcess".to_owned(),
+            (None, false) => e.program.clone(),
+        };
+        if e.count > 1 {
+            format!("{base}-{copy}")
+        } else {
+            base
+        }
+    }
+
+    fn check_ranges(&self) -> Result<(), ScenarioError> {
+        let k = &self.kernel;
+        let bad = |path: &str, msg: String| Err(ScenarioError::new(ErrorKind::Invalid, path, msg));
+        if k.quantum == 0 {
+            return bad("kernel.quantum", "the quantum must be at least 1 tick".into());
+        }
+        if k.cpus == 0 || k.cpus > CPUS_LIMIT {
+            return bad(
+                "kernel.cpus",
+                format!("cpus must be from 1 to {CPUS_LIMIT}, not {}", k.cpus),
+            );
+        }
+        if !(3..=PID_MAX_LIMIT).contains(&k.pid_max) {
+            return bad(
+                "kernel.pid_max",
+                format!(
+                    "pid_max must be from 3 to {PID_MAX_LIMIT} (pids are 2 … pid_max − 1), not {}",
+                    k.pid_max
+                ),
+            );
+        }
+        if k.max_processes == 0 {
+            return bad("kernel.max_processes", "max_processes must be at least 1".into());
+        }
+        if k.max_ticks == 0 {
+            return bad("kernel.max_ticks", "max_ticks must be at least 1".into());
+        }
+        let groups = [ReadyGroup::Wake, ReadyGroup::Admit, ReadyGroup::Preempt];
+        if k.tick_order.len() != 3 || groups.iter().any(|g| !k.tick_order.contains(g)) {
+            return bad(
+                "kernel.tick_order",
+                format!(
+                    "tick_order must name each of \"wake\", \"admit\" and \"preempt\" once, not {:?}",
+                    k.tick_order
+                ),
+            );
+        }
+        if self.processes.is_empty() {
+            return bad("processes", "a scenario needs at least one process".into());
+        }
+        let mut total: u64 = 0;
+        let mut names: Vec<(String, usize)> = Vec::new();
+        for (i, e) in self.processes.iter().enumerate() {
+            if e.count == 0 {
+                return bad(&format!("processes[{i}].count"), "count must be at least 1".into());
+            }
+            total = total.saturating_add(e.count);
+            let name = self.top_level_name(i, 1);
+            if let Some((_, j)) = names.iter().find(|(n, _)| *n == name) {
+                return bad(
+                    &format!("processes[{i}]"),
+                    format!(
+                        "two top-level processes are both named `{name}` (processes[{j}] too); give each a \"name\""
+                    ),
+                );
+            }
+            names.push((name, i));
+        }
+        let live_limit = u64::from(k.max_processes).min(u64::from(k.pid_max) - 2);
+        if total > live_limit {
+            return bad(
+                "processes",
+                format!(
+                    "{total} top-level processes do not fit: kernel.max_processes is {} and kernel.pid_max allows {}; raise them",
+                    k.max_processes,
+                    k.pid_max - 2
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
+fn from_json_error(e: serde_json::Error, path: String) -> ScenarioError {
+    use serde_json::error::Category;
+    let kind = match e.classify() {
+        Category::Io => ErrorKind::Io,
+        Category::Syntax | Category::Eof => ErrorKind::Syntax,
+        Category::Data => ErrorKind::Format,
+    };
+    let (line, column) = (e.line(), e.column());
+    let mut message = e.to_string();
+    // serde_json appends " at line L column C"; the place is printed in front instead.
+    if let Some(cut) = message.rfind(" at line ") {
+        message.truncate(cut);
+    }
+    if message.starts_with("EOF while parsing") {
+        message.push_str(" (the file is empty or cut short)");
+    }
+    ScenarioError::new(kind, path, message).at(line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        Scenario::from_str(text).unwrap_err().to_string()
+    }
+
+    const OK: &str = r#"{"programs": {"main": {"body": [{"cpu": 3}]}}, "processes": [{"program": "main"}]}"#;
+
+    #[test]
+    fn defaults_fill_in() {
+        let s = Scenario::from_str(OK).unwrap();
+        assert_eq!(s.kernel, KernelConfig::default());
+        assert_eq!(s.top_level_name(0, 1), "MainProcess");
+    }
+
+    #[test]
+    fn errors_name_the_json_path_and_position() {
+        let e = err(r#"{"programs": {"main": {"body": [{"cpu": 3}, {"cpu": 1.5}]}}, "processes": []}"#);
+        assert!(e.starts_with("<input>:1:"), "{e}");
+        assert!(e.contains("programs.main.body[1].cpu: floating point"), "{e}");
+        let e = err(r#"{"programs": {"main": {"body": [{"cpu": 3, "io": 1}]}}, "processes": []}"#);
+        assert!(e.contains("exactly one key, found 2: `cpu`, `io`"), "{e}");
+        let e = err(r#"{"programs": {"main": {"body": [{}]}}, "processes": []}"#);
+        assert!(e.contains("programs.main.body[0]: an instruction has exactly one key, found none"), "{e}");
+        let e = err(r#"{"programs": {"main": {"bodyy": []}}, "processes": []}"#);
+        assert!(e.contains("programs.main: unknown field `bodyy`"), "{e}");
+    }
+
+    #[test]
+    fn range_checks() {
+        let with = |k: &str| OK.replacen('{', &format!("{{\"kernel\": {k}, "), 1);
+        assert!(err(&with(r#"{"quantum": 0}"#)).contains("kernel.quantum"));
+        assert!(err(&with(r#"{"cpus": 0}"#)).contains("kernel.cpus"));
+        assert!(err(&with(r#"{"tick_order": ["wake", "wake", "admit"]}"#)).contains("kernel.tick_order"));
+        assert!(err(&with(r#"{"quantum": -1}"#)).contains("kernel.quantum: invalid value: integer `-1`"));
+    }
+
+    #[test]
+    fn duplicate_top_level_names_are_rejected() {
+        let e = err(r#"{"programs": {"w": {"body": []}}, "processes": [{"program": "w"}, {"program": "w"}]}"#);
+        assert!(e.contains("processes[1]: two top-level processes are both named `w`"), "{e}");
+    }
+}

@@ -1,0 +1,129 @@
+//! Turning the kernel's process table into a [`Report`].
+
+use super::pcb::{NONE, Pcb};
+use super::{Kernel, Policy};
+use crate::model::State;
+use crate::report::{ProcessReport, Report, Summary, TimeUnit};
+
+fn opt(t: u64) -> Option<u64> {
+    (t != NONE).then_some(t)
+}
+
+impl<P: Policy> Kernel<P> {
+    /// The report as it stands: complete after [`Kernel::run`], partial if a limit stopped the
+    /// run (processes that had not ended have `exitcode` null, and their times run to the stop).
+    pub fn report(mut self) -> Report {
+        let now = self.now;
+        for pcb in &mut self.procs {
+            if pcb.state != State::Terminated {
+                pcb.account(now);
+            }
+        }
+        let summary = self.summary();
+        let processes = (0..self.procs.len() as u32)
+            .map(|p| self.process_report(p))
+            .collect();
+        Report {
+            scenario: self.plan.name.clone(),
+            backend: "sim".into(),
+            time_unit: TimeUnit::Tick,
+            cpus: self.plan.kernel.cpus,
+            error: self.error.take(),
+            processes,
+            trace: std::mem::take(&mut self.trace),
+            summary,
+        }
+    }
+
+    /// The summary alone, without building a per-process report (for `--format summary` on
+    /// runs too large to list).
+    pub fn summary(&self) -> Summary {
+        let makespan = if self.error.is_some() {
+            self.now
+        } else {
+            self.procs
+                .iter()
+                .filter(|p| p.ended_at != NONE)
+                .map(|p| p.ended_at)
+                .max()
+                .unwrap_or(0)
+        };
+        let mut busy = 0u64;
+        let mut dispatches = 0u64;
+        let mut ended = 0u64;
+        let (mut resp, mut resp_n) = (0u128, 0u64);
+        let (mut turn, mut turn_n) = (0u128, 0u64);
+        let (mut wait, mut wait_n) = (0u128, 0u64);
+        for p in &self.procs {
+            busy += p.cpu;
+            dispatches += u64::from(p.dispatches);
+            if p.admitted_at == NONE {
+                continue;
+            }
+            wait += u128::from(p.waiting);
+            wait_n += 1;
+            if p.first_run != NONE {
+                resp += u128::from(p.first_run - p.admitted_at);
+                resp_n += 1;
+            }
+            if p.ended_at != NONE {
+                ended += 1;
+                turn += u128::from(p.ended_at - p.admitted_at);
+                turn_n += 1;
+            }
+        }
+        let capacity = u64::from(self.plan.kernel.cpus).saturating_mul(makespan);
+        let avg = |sum: u128, n: u64| (n > 0).then(|| sum as f64 / n as f64);
+        Summary {
+            makespan,
+            cpu_busy: busy,
+            idle: capacity.saturating_sub(busy).saturating_sub(self.switch_ticks),
+            switch_ticks: self.switch_ticks,
+            utilization: if capacity == 0 { 0.0 } else { busy as f64 / capacity as f64 },
+            throughput: if makespan == 0 { 0.0 } else { ended as f64 / makespan as f64 },
+            dispatches,
+            context_switches: self.context_switches,
+            avg_response: avg(resp, resp_n),
+            avg_turnaround: avg(turn, turn_n),
+            avg_waiting: avg(wait, wait_n),
+        }
+    }
+
+    fn process_report(&self, p: u32) -> ProcessReport {
+        let pcb: &Pcb = &self.procs[p as usize];
+        let cold = pcb.cold.as_deref();
+        let program = &self.plan.programs[pcb.program as usize];
+        let admitted = opt(pcb.admitted_at);
+        ProcessReport {
+            pid: pcb.pid,
+            ppid: self.ppid_of(p),
+            creator: (pcb.creator != super::pcb::NO_PROC).then_some(pcb.creator),
+            name: self.name_of(p),
+            program: program.name.to_string(),
+            daemon: pcb.daemon,
+            exitcode: pcb.exitcode.map(i64::from),
+            signal: pcb.signal.map(|s| s.name().to_owned()),
+            created_at: pcb.created_at,
+            admitted_at: admitted,
+            first_run: opt(pcb.first_run),
+            ended_at: opt(pcb.ended_at),
+            reaped_at: opt(pcb.reaped_at),
+            cpu: pcb.cpu,
+            waiting: pcb.waiting,
+            blocked: pcb.blocked,
+            response: admitted.and_then(|a| opt(pcb.first_run).map(|f| f - a)),
+            turnaround: admitted.and_then(|a| opt(pcb.ended_at).map(|e| e - a)),
+            dispatches: u64::from(pcb.dispatches),
+            preemptions: u64::from(pcb.preemptions),
+            output: cold.map(|c| c.output.clone()).unwrap_or_default(),
+            errors: cold.map(|c| c.errors.clone()).unwrap_or_default(),
+            globals: self
+                .plan
+                .globals
+                .iter()
+                .zip(pcb.globals.iter())
+                .map(|((name, _), v)| (name.to_string(), v.clone()))
+                .collect(),
+        }
+    }
+}
