@@ -98,6 +98,17 @@ pub enum ReadyGroup {
     Preempt,
 }
 
+impl ReadyGroup {
+    /// The name used in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReadyGroup::Wake => "wake",
+            ReadyGroup::Admit => "admit",
+            ReadyGroup::Preempt => "preempt",
+        }
+    }
+}
+
 /// Where a process whose blocking ended joins the ready queue.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -217,6 +228,7 @@ impl Scenario {
 
     /// Parses a scenario from bytes (which need not be UTF-8: bad bytes are a syntax error).
     pub fn from_slice(bytes: &[u8]) -> Result<Scenario, ScenarioError> {
+        check_top_level(bytes)?;
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let scenario: Scenario = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
@@ -285,8 +297,12 @@ impl Scenario {
             return bad(
                 "kernel.tick_order",
                 format!(
-                    "tick_order must name each of \"wake\", \"admit\" and \"preempt\" once, not {:?}",
+                    "tick_order must name each of \"wake\", \"admit\" and \"preempt\" once, not [{}]",
                     k.tick_order
+                        .iter()
+                        .map(|g| format!("{:?}", g.name()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             );
         }
@@ -326,6 +342,33 @@ impl Scenario {
     }
 }
 
+/// serde would read a top-level array as a struct's fields in order; a scenario is an object.
+fn check_top_level(bytes: &[u8]) -> Result<(), ScenarioError> {
+    let (mut line, mut col) = (1, 0);
+    for &b in bytes {
+        col += 1;
+        match b {
+            b'\n' => {
+                line += 1;
+                col = 0;
+            }
+            b' ' | b'\t' | b'\r' => {}
+            b'{' => return Ok(()),
+            b'[' => {
+                return Err(ScenarioError::new(
+                    ErrorKind::Format,
+                    "",
+                    "the top level of a scenario must be an object ({…}), not an array",
+                )
+                .at(line, col));
+            }
+            // Anything else is left to the parser, which names the problem.
+            _ => return Ok(()),
+        }
+    }
+    Ok(())
+}
+
 fn from_json_error(e: serde_json::Error, path: String) -> ScenarioError {
     use serde_json::error::Category;
     let kind = match e.classify() {
@@ -338,6 +381,21 @@ fn from_json_error(e: serde_json::Error, path: String) -> ScenarioError {
     // serde_json appends " at line L column C"; the place is printed in front instead.
     if let Some(cut) = message.rfind(" at line ") {
         message.truncate(cut);
+    }
+    // serde_json reads an integer beyond u64 as a float; say what the user needs to hear.
+    if let Some(rest) = message.strip_prefix("invalid type: floating point `")
+        && let Some((number, expected)) = rest.split_once("`, expected ")
+        && let Ok(x) = number.parse::<f64>()
+    {
+        message = if x.fract() == 0.0 && x.abs() >= 9.2e18 {
+            let max = if expected == "u64" { " (at most 18446744073709551615)" } else { "" };
+            format!("number {number} is out of range for {expected}{max}")
+        } else {
+            format!("expected a whole number ({expected}), found {number}")
+        };
+    }
+    if message == "recursion limit exceeded" {
+        message = "nesting is deeper than the parser allows (128 levels of arrays and objects)".into();
     }
     if message.starts_with("EOF while parsing") {
         message.push_str(" (the file is empty or cut short)");
@@ -372,7 +430,7 @@ mod tests {
         let e = err(r#"{"programs": {"main": {"body": [{}]}}, "processes": []}"#);
         assert!(e.contains("programs.main.body[0]: an instruction has exactly one key, found none"), "{e}");
         let e = err(r#"{"programs": {"main": {"bodyy": []}}, "processes": []}"#);
-        assert!(e.contains("programs.main: unknown field `bodyy`"), "{e}");
+        assert!(e.contains("programs.main.bodyy: unknown field `bodyy`, expected `params` or `body`"), "{e}");
     }
 
     #[test]

@@ -570,7 +570,7 @@ impl<P: Policy> Kernel<P> {
     fn wake(&mut self, p: u32, cause: Cause) {
         let pcb = &mut self.procs[p as usize];
         pcb.wait_on = WaitOn::Nothing;
-        let key = (pcb.blocked_at, pcb.pid, p);
+        let key = (pcb.since, pcb.pid, p);
         self.transition(p, State::Ready, cause, None);
         self.woken.push(key);
     }
@@ -587,7 +587,6 @@ impl<P: Policy> Kernel<P> {
             self.cpus[c as usize].run = Run::Idle;
         }
         let pcb = &mut self.procs[p as usize];
-        pcb.blocked_at = t;
         pcb.slice_left = if slice_end == NONE { 0 } else { slice_end - t };
         match cause {
             Cause::Io | Cause::Sleep => {

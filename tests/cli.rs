@@ -1,0 +1,141 @@
+//! The `procsim` binary, run as a user runs it.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn procsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_procsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("procsim runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("procsim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn no_argument_runs_the_demo() {
+    let o = procsim(&[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("PID  PPID  NAME"), "{out}");
+    assert!(out.contains("Timeline (1 column = 1 tick"), "{out}");
+    assert!(out.contains("Summary: makespan 29"), "{out}");
+    assert!(out.contains("[shell] shell (pid 3) reaped Process-1 (pid 5), exit code 0"), "{out}");
+}
+
+#[test]
+fn check_passes_on_every_shipped_scenario() {
+    let mut files: Vec<String> = std::fs::read_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .filter(|p| p.ends_with(".json"))
+        .collect();
+    files.sort();
+    let args: Vec<&str> = std::iter::once("check").chain(files.iter().map(String::as_str)).collect();
+    let o = procsim(&args);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(stdout(&o).lines().filter(|l| l.ends_with(": ok") || l.contains(": ok (")).count(), files.len());
+}
+
+#[test]
+fn run_json_is_the_report() {
+    let o = procsim(&["run", "scenarios/demo.json", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: procsim::Report = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report.backend, "sim");
+    assert_eq!(report.summary.makespan, 29);
+    assert_eq!(report.processes.len(), 4);
+}
+
+#[test]
+fn run_summary_prints_only_the_summary() {
+    let o = procsim(&["run", "scenarios/demo.json", "--format", "summary"]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(out.contains("makespan          29"), "{out}");
+    assert!(!out.contains("Timeline"), "{out}");
+}
+
+#[test]
+fn a_failed_expectation_exits_1_and_says_what_differs() {
+    let f = temp_file(
+        "wrong.json",
+        r#"{"programs": {"main": {"body": [{"cpu": 5}]}}, "processes": [{"program": "main"}],
+            "expect": {"sim": {"summary": {"makespan": 6}}}}"#,
+    );
+    let o = procsim(&["check", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("summary.makespan: expected 6, got 5"), "{}", stdout(&o));
+    let o = procsim(&["run", f.to_str().unwrap(), "--check", "--format", "summary"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn a_bad_scenario_exits_2_naming_file_line_and_column() {
+    let f = temp_file("bad.json", "{\"programs\": {\"main\": {\"body\": [{\"cpu\": 1}]}},\n \"processes\": [{\"program\": \"mian\"}]}");
+    for cmd in ["validate", "check", "run"] {
+        let o = procsim(&[cmd, f.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        let err = stderr(&o);
+        assert!(err.contains("bad.json"), "{err}");
+        assert!(err.contains("processes[0].program: unknown program `mian`"), "{err}");
+    }
+    let f = temp_file("syntax.json", "{\"programs\": {},\n  \"processes\": [}");
+    let o = procsim(&["validate", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("syntax.json:2:17: processes[0]: expected value"), "{}", stderr(&o));
+    let o = procsim(&["run", "/nonexistent/scenario.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("/nonexistent/scenario.json: cannot read"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_runaway_scenario_stops_with_exit_3_and_a_partial_report() {
+    let f = temp_file(
+        "runaway.json",
+        r#"{"kernel": {"max_ticks": 50}, "programs": {"main": {"body": [{"cpu": 1000}]}},
+            "processes": [{"program": "main"}]}"#,
+    );
+    let o = procsim(&["run", f.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(3));
+    let report: procsim::Report = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(report.error.unwrap().contains("max_ticks"));
+    assert_eq!(report.processes[0].exitcode, None);
+    assert_eq!(report.processes[0].cpu, 50);
+    assert!(stderr(&o).contains("max_ticks"));
+}
+
+#[test]
+fn graph_states_is_dot_with_every_cause() {
+    let o = procsim(&["graph", "states"]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(out.starts_with("digraph"));
+    for cause in ["admit", "dispatch", "preempt", "io-done", "child-exit", "signal"] {
+        assert!(out.contains(&format!("label = \"{cause}\"")), "{cause}: {out}");
+    }
+}
+
+#[test]
+fn graph_tree_shows_the_process_tree() {
+    let o = procsim(&["graph", "tree", "scenarios/demo.json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("shell\\npid 3\\nexit 0"), "{out}");
+    assert!(out.contains("Process-1\\npid 5\\nexit 0"), "{out}");
+}

@@ -1,0 +1,110 @@
+//! Every file in `scenarios/` runs, meets its `expect` block, and obeys the invariants that
+//! hold for any run: legal transitions only, the time identity, and determinism.
+
+use std::path::PathBuf;
+
+use procsim::check::check;
+use procsim::report::Report;
+use procsim::{Sim, SimOptions, State, StateGraph};
+
+fn scenario_files() -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("scenarios/ exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 8, "expected at least 8 scenarios, found {}", files.len());
+    files
+}
+
+fn run(file: &PathBuf) -> (procsim::Scenario, Report) {
+    let (scenario, plan) = procsim::load(file).unwrap_or_else(|e| panic!("{e}"));
+    (scenario, Sim::new(plan, SimOptions::default()).run())
+}
+
+#[test]
+fn every_scenario_meets_its_expectations() {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for file in scenario_files() {
+        let (scenario, report) = run(&file);
+        if let Some(e) = &report.error {
+            failures.push(format!("{}: stopped: {e}", file.display()));
+            continue;
+        }
+        let Some(expect) = &scenario.expect else {
+            continue;
+        };
+        checked += 1;
+        for m in check(expect, &report) {
+            failures.push(format!("{}: {m}", file.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(checked >= 8, "only {checked} scenarios have an expect block");
+}
+
+#[test]
+fn every_transition_in_every_trace_is_an_edge_of_the_state_graph() {
+    let graph = StateGraph::new();
+    for file in scenario_files() {
+        let (_, report) = run(&file);
+        assert!(!report.trace.is_empty(), "{}: empty trace", file.display());
+        for e in &report.trace {
+            assert!(
+                graph.is_legal(e.from, e.to, e.cause),
+                "{}: illegal transition {e:?}",
+                file.display()
+            );
+        }
+        // Each process's transitions also chain: every `from` is the state it was in.
+        let mut state = vec![State::New; report.processes.len()];
+        for e in &report.trace {
+            assert_eq!(state[e.proc as usize], e.from, "{}: {e:?}", file.display());
+            state[e.proc as usize] = e.to;
+        }
+    }
+}
+
+#[test]
+fn turnaround_is_cpu_plus_waiting_plus_blocked_for_processes_that_end_by_themselves() {
+    for file in scenario_files() {
+        let (_, report) = run(&file);
+        for p in &report.processes {
+            if p.signal.is_none()
+                && let Some(turnaround) = p.turnaround
+            {
+                assert_eq!(
+                    turnaround,
+                    p.cpu + p.waiting + p.blocked,
+                    "{}: {}",
+                    file.display(),
+                    p.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn same_scenario_same_bytes() {
+    for file in scenario_files() {
+        let (_, a) = run(&file);
+        let (_, b) = run(&file);
+        let a = serde_json::to_string(&a).unwrap();
+        let b = serde_json::to_string(&b).unwrap();
+        assert_eq!(a, b, "{}", file.display());
+    }
+}
+
+#[test]
+fn the_report_json_parses_back() {
+    for file in scenario_files() {
+        let (_, report) = run(&file);
+        let text = serde_json::to_string(&report).unwrap();
+        let back: Report = serde_json::from_str(&text).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), text, "{}", file.display());
+    }
+}
