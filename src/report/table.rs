@@ -132,16 +132,18 @@ pub fn render_table(report: &Report, width: usize) -> String {
 }
 
 /// Only the summary, one figure a line: `procsim run --format summary`.
-pub fn render_summary(report: &Report) -> String {
-    let s = &report.summary;
+pub fn render_summary(
+    scenario: &str,
+    backend: &str,
+    processes: usize,
+    summary: &super::Summary,
+    error: Option<&str>,
+) -> String {
     let mut out = format!(
-        "scenario          {}\nbackend           {}\nprocesses         {}\n",
-        report.scenario,
-        report.backend,
-        report.processes.len()
+        "scenario          {scenario}\nbackend           {backend}\nprocesses         {processes}\n"
     );
-    out.push_str(&summary_lines(s));
-    if let Some(e) = &report.error {
+    out.push_str(&summary_lines(summary));
+    if let Some(e) = error {
         out.push_str(&format!("error             {e}\n"));
     }
     out

@@ -465,17 +465,13 @@ impl<P: Policy> Kernel<P> {
 
     /// `multiprocessing.Process(...)`: a child in `new`, with a pid and a name.
     fn spawn(&mut self, p: u32, spec: &SpawnOp) -> PyResult<u32> {
-        let max = self.plan.kernel.max_processes;
-        if self.pids.in_use() >= max {
-            return Err(format!(
-                "BlockingIOError: [Errno 11] Resource temporarily unavailable (kernel.max_processes: {max} processes exist)"
-            ));
+        if self.pids.in_use() >= self.plan.kernel.max_processes {
+            // Python's own words for a failed fork(); the README names kernel.max_processes
+            // and kernel.pid_max as the limits behind them.
+            return Err("BlockingIOError: [Errno 11] Resource temporarily unavailable".into());
         }
         let Some(pid) = self.pids.alloc() else {
-            return Err(format!(
-                "BlockingIOError: [Errno 11] Resource temporarily unavailable (every pid below kernel.pid_max {} is in use)",
-                self.plan.kernel.pid_max
-            ));
+            return Err("BlockingIOError: [Errno 11] Resource temporarily unavailable".into());
         };
         let args = spec
             .args

@@ -211,6 +211,16 @@ impl<P: Policy> Kernel<P> {
         self.now
     }
 
+    /// Why the run stopped early, if a limit stopped it.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// How many processes the run has created so far.
+    pub fn process_count(&self) -> usize {
+        self.procs.len()
+    }
+
     /// Whether the run is over (every process ended, or a limit stopped it).
     pub fn is_finished(&self) -> bool {
         self.finished

@@ -1,0 +1,136 @@
+//! Scheduler benchmarks: `cargo bench`. See BENCHMARKS.md for the figures and the machine.
+//!
+//! RR-IO-v1 (N processes, each 10 bursts of 50 ticks with 20 ticks of I/O between, one CPU,
+//! quantum 10) runs on procsim's kernel and on the reference loop in `reference.rs`, side by
+//! side, with throughput in dispatches so criterion prints dispatches per second.
+
+mod reference;
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+
+use procsim::{Plan, Sim, SimOptions};
+
+/// RR-IO-v1 with `n` processes and the given kernel settings.
+fn rr_io_v1(n: u64, cpus: u32, context_switch: u64) -> Arc<Plan> {
+    procsim::load_str(&format!(
+        r#"{{"name": "RR-IO-v1",
+            "kernel": {{"quantum": 10, "cpus": {cpus}, "context_switch": {context_switch},
+                        "max_processes": {n}, "pid_max": 4194304,
+                        "max_ticks": 100000000000, "max_steps": 100000000000}},
+            "programs": {{"job": {{"body": [
+                {{"repeat": {{"times": 9, "body": [{{"cpu": 50}}, {{"io": 20}}]}}}},
+                {{"cpu": 50}}]}}}},
+            "processes": [{{"program": "job", "count": {n}}}]}}"#
+    ))
+    .expect("RR-IO-v1 is a valid scenario")
+}
+
+/// Runs to the end without a trace and returns the number of dispatches.
+fn simulate(plan: &Arc<Plan>) -> u64 {
+    let mut sim = Sim::new(Arc::clone(plan), SimOptions { trace: false });
+    while sim.step() {}
+    sim.summary().dispatches
+}
+
+fn rr_io(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rr_io_v1");
+    for n in [10u64, 1_000, 100_000, 1_000_000] {
+        let plan = rr_io_v1(n, 1, 0);
+        let dispatches = simulate(&plan);
+        assert_eq!(dispatches, reference::rr_io_v1(n as u32).dispatches);
+        group.throughput(Throughput::Elements(dispatches));
+        if n >= 100_000 {
+            group.sample_size(10);
+            group.measurement_time(Duration::from_secs(if n >= 1_000_000 { 40 } else { 10 }));
+        }
+        group.bench_with_input(BenchmarkId::new("procsim", n), &plan, |b, plan| {
+            b.iter(|| simulate(black_box(plan)))
+        });
+        group.bench_with_input(BenchmarkId::new("reference", n), &n, |b, &n| {
+            b.iter(|| reference::rr_io_v1(black_box(n as u32)))
+        });
+    }
+    group.finish();
+}
+
+fn rr_io_variants(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rr_io_v1_variants");
+    group.sample_size(10);
+    for (label, cpus, cs) in [("4_cpus", 4, 0), ("context_switch_1", 1, 1)] {
+        for n in [1_000u64, 100_000] {
+            let plan = rr_io_v1(n, cpus, cs);
+            group.throughput(Throughput::Elements(simulate(&plan)));
+            group.bench_with_input(BenchmarkId::new(label, n), &plan, |b, plan| {
+                b.iter(|| simulate(black_box(plan)))
+            });
+        }
+    }
+    group.finish();
+}
+
+/// A tree of 100,000 spawns and joins: 100 children of the main process, each of which forks
+/// and joins 999 grandchildren one after another.
+fn fork_tree(c: &mut Criterion) {
+    let plan = procsim::load_str(
+        r#"{"name": "fork tree",
+            "kernel": {"max_steps": 100000000000},
+            "programs": {
+              "main": {"body": [{"repeat": {"times": 100, "body": [
+                  {"fork": {"as": "mid", "program": "mid"}}]}}]},
+              "mid": {"body": [{"repeat": {"times": 999, "body": [
+                  {"fork": {"as": "leaf", "program": "leaf"}}, {"join": "leaf"}]}}]},
+              "leaf": {"body": [{"cpu": 1}]}
+            },
+            "processes": [{"program": "main"}]}"#,
+    )
+    .expect("valid");
+    let mut group = c.benchmark_group("process_api");
+    group.sample_size(10);
+    let mut sim = Sim::new(Arc::clone(&plan), SimOptions { trace: false });
+    while sim.step() {}
+    assert_eq!(sim.process_count(), 100_001);
+    assert!(sim.error().is_none());
+    group.throughput(Throughput::Elements(100_000));
+    group.bench_function("fork_tree_100000", |b| {
+        b.iter(|| {
+            let mut sim = Sim::new(Arc::clone(&plan), SimOptions { trace: false });
+            while sim.step() {}
+            sim.process_count()
+        })
+    });
+    group.finish();
+}
+
+/// Parsing and validating a large file: 1,000 programs of 100 instructions (about 4 MB).
+fn parse_large(c: &mut Criterion) {
+    let mut programs = Vec::new();
+    for i in 0..1000 {
+        let body: Vec<String> = (0..100)
+            .map(|j| match j % 4 {
+                0 => format!(r#"{{"cpu": {j}}}"#),
+                1 => r#"{"io": {"uniform": [1, 9]}}"#.to_owned(),
+                2 => r#"{"print": "{name} at {tick}: {counter}"}"#.to_owned(),
+                _ => r#"{"add": {"name": "counter", "value": 1}}"#.to_owned(),
+            })
+            .collect();
+        programs.push(format!(r#""p{i}": {{"body": [{}]}}"#, body.join(", ")));
+    }
+    let text = format!(
+        r#"{{"globals": {{"counter": 0}}, "programs": {{{}}}, "processes": [{{"program": "p0"}}]}}"#,
+        programs.join(",\n")
+    );
+    let mut group = c.benchmark_group("scenario");
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.sample_size(20);
+    group.bench_function("parse_and_validate_4mb", |b| {
+        b.iter(|| procsim::load_str(black_box(&text)).expect("valid"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, rr_io, rr_io_variants, fork_tree, parse_large);
+criterion_main!(benches);
