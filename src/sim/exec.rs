@@ -27,21 +27,45 @@ pub(super) enum Flow {
 
 type PyResult<T> = Result<T, String>;
 
+/// An instruction that needs nothing but its literal operands, copied out of the plan.
+#[derive(Clone, Copy)]
+enum Quick {
+    Cpu(u64),
+    Block(Cause, u64),
+    EndLoop(u32),
+    Other,
+}
+
+impl Quick {
+    #[inline(always)]
+    fn decode(op: &Op) -> Quick {
+        match op {
+            Op::Cpu(CExpr::Lit(Value::Int(n))) if *n >= 0 => Quick::Cpu(*n as u64),
+            Op::Io(CExpr::Lit(Value::Int(n))) if *n >= 0 => Quick::Block(Cause::Io, *n as u64),
+            Op::Sleep(CExpr::Lit(Value::Int(n))) if *n >= 0 => {
+                Quick::Block(Cause::Sleep, *n as u64)
+            }
+            Op::EndLoop { start } => Quick::EndLoop(*start),
+            _ => Quick::Other,
+        }
+    }
+}
+
 impl<P: Policy> Kernel<P> {
     /// Runs process `p` on CPU `c` from its program counter until it computes, blocks or ends.
     pub(super) fn exec(&mut self, p: u32, c: u32) -> Flow {
-        let plan = Arc::clone(&self.plan);
         if let Ending::Joining(code) = self.procs[p as usize].ending {
             return self.continue_ending(p, c, code);
         }
-        let code = &plan.programs[self.procs[p as usize].program as usize];
+        let program = self.procs[p as usize].program as usize;
         if !self.procs[p as usize].bound {
             self.procs[p as usize].bound = true;
-            if let Err(e) = self.bind_arguments(p, code) {
+            let plan = Arc::clone(&self.plan);
+            if let Err(e) = self.bind_arguments(p, &plan.programs[program]) {
                 return self.fail(p, c, e);
             }
         }
-        let max_steps = plan.kernel.max_steps;
+        let max_steps = self.plan.kernel.max_steps;
         loop {
             self.steps += 1;
             if self.steps > max_steps {
@@ -52,10 +76,45 @@ impl<P: Policy> Kernel<P> {
                 return Flow::Stopped;
             }
             let pc = self.procs[p as usize].pc as usize;
-            let Some(op) = code.ops.get(pc) else {
-                return self.end_by_itself(p, c, 0);
+            // The instructions that make up most of a run, with literal operands, are decoded
+            // while the plan is borrowed and carried out after; the rest go through `exec_op`.
+            let quick = match self.plan.programs[program].ops.get(pc) {
+                None => return self.end_by_itself(p, c, 0),
+                Some(op) => Quick::decode(op),
             };
-            let result = self.exec_op(p, c, op);
+            let result = match quick {
+                Quick::Cpu(0) | Quick::Block(_, 0) => {
+                    self.advance(p);
+                    Ok(None)
+                }
+                Quick::Cpu(n) => {
+                    self.procs[p as usize].burst_left = n;
+                    return Flow::Burst;
+                }
+                Quick::Block(cause, n) => {
+                    self.advance(p);
+                    self.block(p, c, cause, n);
+                    return Flow::Left;
+                }
+                Quick::EndLoop(start) => {
+                    let pcb = &mut self.procs[p as usize];
+                    match pcb.loops.last_mut() {
+                        Some(left) if *left > 1 => {
+                            *left -= 1;
+                            pcb.pc = start + 1;
+                        }
+                        _ => {
+                            pcb.loops.pop();
+                            pcb.pc += 1;
+                        }
+                    }
+                    Ok(None)
+                }
+                Quick::Other => {
+                    let plan = Arc::clone(&self.plan);
+                    self.exec_op(p, c, &plan.programs[program].ops[pc])
+                }
+            };
             match result {
                 Ok(None) => {}
                 Ok(Some(flow)) => return flow,
@@ -302,6 +361,7 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// A tick count: a non-negative integer.
+    #[inline]
     fn eval_ticks(&mut self, p: u32, e: &CExpr, what: &str) -> PyResult<u64> {
         let v = match e {
             CExpr::Lit(Value::Int(i)) => return Ok(*i as u64),
@@ -609,6 +669,7 @@ impl<P: Policy> Kernel<P> {
             State::Running => {
                 if pcb.preempt_pending {
                     pcb.preempt_pending = false;
+                    self.pending_preempts -= 1;
                     if !self.policy.remove(q) {
                         self.preempted.retain(|x| *x != q);
                     }

@@ -162,6 +162,7 @@ impl Pcb {
     }
 
     /// Adds the time since the last transition to the figure of the state being left.
+    #[inline]
     pub(crate) fn account(&mut self, t: u64) {
         let d = t - self.since;
         match self.state {
