@@ -42,7 +42,7 @@ use crate::model::{Cause, State, is_legal_transition};
 use crate::program::Plan;
 use crate::report::{Report, TraceEvent};
 use crate::scenario::{ReadyGroup, SliceAfterBlock, WakeTo};
-use pcb::{NO_PROC, NONE, Pcb, WaitOn};
+use pcb::{Hot, NO_PROC, NONE, Pcb, WaitOn};
 use pids::Pids;
 pub use policy::{Place, Policy, RoundRobin};
 use rng::SeededRng;
@@ -65,9 +65,17 @@ impl Default for SimOptions {
 enum Run {
     Idle,
     /// Switching to `p`, which stays `ready` until `until`.
-    Switching { p: u32, from: u64, until: u64 },
+    Switching {
+        p: u32,
+        from: u64,
+        until: u64,
+    },
     /// Running `p`; its current burst ends at `burst_end` unless the slice ends first.
-    Running { p: u32, slice_end: u64, burst_end: u64 },
+    Running {
+        p: u32,
+        slice_end: u64,
+        burst_end: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -85,6 +93,8 @@ pub struct Kernel<P: Policy> {
     plan: Arc<Plan>,
     opts: SimOptions,
     now: u64,
+    /// What every dispatch touches, one cache line a process, apart from the rest.
+    hot: Vec<Hot>,
     procs: Vec<Pcb>,
     cpus: Vec<Cpu>,
     policy: P,
@@ -147,6 +157,7 @@ impl<P: Policy> Kernel<P> {
             rng: SeededRng::new(plan.seed),
             opts,
             now: 0,
+            hot: Vec::new(),
             procs: Vec::new(),
             policy,
             timers: BinaryHeap::new(),
@@ -159,11 +170,7 @@ impl<P: Policy> Kernel<P> {
             preempted: Vec::new(),
             started: Vec::new(),
             pending_preempts: 0,
-            order: [
-                k.tick_order[0],
-                k.tick_order[1],
-                k.tick_order[2],
-            ],
+            order: [k.tick_order[0], k.tick_order[1], k.tick_order[2]],
             steps: 0,
             output_lines: 0,
             switch_ticks: 0,
@@ -182,6 +189,7 @@ impl<P: Policy> Kernel<P> {
         let globals = Arc::new(plan.globals.iter().map(|(_, v)| v.clone()).collect());
         let total: u64 = plan.processes.iter().map(|e| e.count).sum();
         self.procs.reserve(total as usize);
+        self.hot.reserve(total as usize);
         self.arrivals.reserve(total as usize);
         for (entry, top) in plan.processes.iter().enumerate() {
             let needs_args = !top.args.is_empty() || !top.kwargs.is_empty();
@@ -206,7 +214,7 @@ impl<P: Policy> Kernel<P> {
                     return;
                 };
                 let idx = self.procs.len() as u32;
-                let mut pcb = Pcb::new(top.program, pid, NO_PROC, Arc::clone(&globals), 0);
+                let mut pcb = Pcb::new(pid, NO_PROC, Arc::clone(&globals), 0);
                 pcb.entry = entry as u32;
                 pcb.copy = copy as u32;
                 pcb.started = true;
@@ -216,6 +224,7 @@ impl<P: Policy> Kernel<P> {
                     cold.kwargs = kwargs.clone();
                 }
                 self.procs.push(pcb);
+                self.hot.push(Hot::new(top.program, 0));
                 self.arrivals.push((top.arrival, idx));
             }
         }
@@ -258,7 +267,7 @@ impl<P: Policy> Kernel<P> {
             return false;
         }
         let Some(t) = self.next_event() else {
-            if self.procs.iter().any(|p| p.state != State::Terminated) {
+            if self.hot.iter().any(|h| h.state != State::Terminated) {
                 self.error = Some(format!(
                     "deadlock at tick {}: processes remain but none can make progress",
                     self.now
@@ -288,9 +297,9 @@ impl<P: Policy> Kernel<P> {
                     burst_end,
                 } if burst_end == t => {
                     let _ = slice_end;
-                    let pcb = &mut self.procs[p as usize];
-                    pcb.burst_left = 0;
-                    pcb.pc += 1;
+                    let hot = &mut self.hot[p as usize];
+                    hot.burst_left = 0;
+                    hot.pc += 1;
                     self.run_instant(c);
                 }
                 Run::Running {
@@ -298,7 +307,7 @@ impl<P: Policy> Kernel<P> {
                     slice_end,
                     burst_end,
                 } if slice_end == t => {
-                    self.procs[p as usize].burst_left = burst_end - t;
+                    self.hot[p as usize].burst_left = burst_end - t;
                     self.expire_slice(c, p);
                 }
                 _ => {}
@@ -354,9 +363,9 @@ impl<P: Policy> Kernel<P> {
             return Some(true);
         };
         self.policy.push(p, Place::Tail);
-        let pcb = &mut self.procs[p as usize];
-        pcb.burst_left = burst_end - t;
-        pcb.preemptions = pcb.preemptions.saturating_add(1);
+        let hot = &mut self.hot[p as usize];
+        hot.burst_left = burst_end - t;
+        hot.preemptions = hot.preemptions.saturating_add(1);
         self.transition(p, State::Ready, Cause::Preempt, Some(0));
         self.cpus[0].run = Run::Idle;
         if self.take(0, q, t) {
@@ -407,7 +416,7 @@ impl<P: Policy> Kernel<P> {
                 break;
             }
             self.next_arrival += 1;
-            if self.procs[p as usize].state == State::New {
+            if self.hot[p as usize].state == State::New {
                 self.admit(p);
             }
         }
@@ -420,11 +429,10 @@ impl<P: Policy> Kernel<P> {
                 break;
             }
             self.timers.pop();
-            let pcb = &self.procs[p as usize];
-            if pcb.state != State::Blocked {
+            if self.hot[p as usize].state != State::Blocked {
                 continue;
             }
-            match pcb.wait_on {
+            match self.procs[p as usize].wait_on {
                 WaitOn::Io(tok) if tok == token => self.wake(p, Cause::IoDone),
                 WaitOn::Sleep(tok) if tok == token => self.wake(p, Cause::Wake),
                 _ => {}
@@ -479,7 +487,11 @@ impl<P: Policy> Kernel<P> {
         }
         let p = self.preempted[0];
         // Its CPU must be the only free one (a free CPU never waits beside queued work).
-        let mut free = self.cpus.iter().enumerate().filter(|(_, c)| c.run == Run::Idle);
+        let mut free = self
+            .cpus
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.run == Run::Idle);
         let (Some((c, _)), None) = (free.next(), free.next()) else {
             return false;
         };
@@ -554,7 +566,7 @@ impl<P: Policy> Kernel<P> {
                 let Some(p) = self.policy.pop() else {
                     return;
                 };
-                if self.procs[p as usize].preempt_pending {
+                if self.hot[p as usize].preempt_pending {
                     // Its slice ran out this tick. If its own CPU is still free, nothing else
                     // was ahead of it: it keeps that CPU with a fresh slice, and no preemption,
                     // dispatch or switch is counted.
@@ -582,13 +594,13 @@ impl<P: Policy> Kernel<P> {
     #[inline(always)]
     fn resume(&mut self, c: usize, p: u32, t: u64) {
         let slice = self.policy.quantum(p);
-        let pcb = &mut self.procs[p as usize];
-        pcb.preempt_pending = false;
+        let hot = &mut self.hot[p as usize];
+        hot.preempt_pending = false;
         self.pending_preempts -= 1;
         self.cpus[c].run = Run::Running {
             p,
             slice_end: t.saturating_add(slice),
-            burst_end: t.saturating_add(pcb.burst_left),
+            burst_end: t.saturating_add(hot.burst_left),
         };
     }
 
@@ -619,7 +631,7 @@ impl<P: Policy> Kernel<P> {
     #[inline(always)]
     fn resolve_pending_on(&mut self, c: usize) {
         let q = self.cpus[c].last;
-        if q != NO_PROC && self.procs[q as usize].preempt_pending {
+        if q != NO_PROC && self.hot[q as usize].preempt_pending {
             self.resolve_preemption(q);
         }
     }
@@ -636,10 +648,10 @@ impl<P: Policy> Kernel<P> {
     #[inline(always)]
     fn resolve_preemption(&mut self, p: u32) {
         let c = self.cpu_of_last(p);
-        let pcb = &mut self.procs[p as usize];
-        pcb.preempt_pending = false;
+        let hot = &mut self.hot[p as usize];
+        hot.preempt_pending = false;
         self.pending_preempts -= 1;
-        pcb.preemptions = pcb.preemptions.saturating_add(1);
+        hot.preemptions = hot.preemptions.saturating_add(1);
         self.transition(p, State::Ready, Cause::Preempt, c);
     }
 
@@ -664,17 +676,18 @@ impl<P: Policy> Kernel<P> {
     fn start_running(&mut self, c: usize, p: u32) {
         let t = self.now;
         let quantum = self.policy.quantum(p);
-        let keep = self.plan.kernel.slice_after_block == SliceAfterBlock::Keep;
-        let pcb = &mut self.procs[p as usize];
-        let slice = if keep && pcb.slice_left > 0 {
-            pcb.slice_left
-        } else {
-            quantum
-        };
-        pcb.slice_left = 0;
-        pcb.dispatches = pcb.dispatches.saturating_add(1);
-        if pcb.first_run == NONE {
-            pcb.first_run = t;
+        let mut slice = quantum;
+        if self.plan.kernel.slice_after_block == SliceAfterBlock::Keep {
+            let kept = std::mem::take(&mut self.procs[p as usize].slice_left);
+            if kept > 0 {
+                slice = kept;
+            }
+        }
+        let hot = &mut self.hot[p as usize];
+        hot.dispatches = hot.dispatches.saturating_add(1);
+        if !hot.ran {
+            hot.ran = true;
+            self.procs[p as usize].first_run = t;
         }
         self.transition(p, State::Running, Cause::Dispatch, Some(c as u32));
         self.cpus[c].run = Run::Running {
@@ -691,14 +704,14 @@ impl<P: Policy> Kernel<P> {
             return;
         };
         let t = self.now;
-        let flow = if self.procs[p as usize].burst_left > 0 {
+        let flow = if self.hot[p as usize].burst_left > 0 {
             exec::Flow::Burst
         } else {
             self.exec(p, c as u32)
         };
         match flow {
             exec::Flow::Burst if slice_end > t => {
-                let burst = self.procs[p as usize].burst_left;
+                let burst = self.hot[p as usize].burst_left;
                 self.cpus[c].run = Run::Running {
                     p,
                     slice_end,
@@ -718,7 +731,7 @@ impl<P: Policy> Kernel<P> {
     /// dispatch decides whether it really loses the CPU.
     #[inline(always)]
     fn expire_slice(&mut self, c: usize, p: u32) {
-        self.procs[p as usize].preempt_pending = true;
+        self.hot[p as usize].preempt_pending = true;
         self.pending_preempts += 1;
         self.cpus[c].run = Run::Idle;
         self.preempted.push(p);
@@ -736,7 +749,7 @@ impl<P: Policy> Kernel<P> {
     fn wake(&mut self, p: u32, cause: Cause) {
         let pcb = &mut self.procs[p as usize];
         pcb.wait_on = WaitOn::Nothing;
-        let key = (pcb.since, pcb.pid, p);
+        let key = (self.hot[p as usize].since, pcb.pid, p);
         self.transition(p, State::Ready, cause, None);
         self.woken.push(key);
     }
@@ -746,7 +759,9 @@ impl<P: Policy> Kernel<P> {
     fn block(&mut self, p: u32, c: u32, cause: Cause, ticks: u64) {
         let t = self.now;
         let mut slice_end = NONE;
-        if let Run::Running { p: q, slice_end: s, .. } = self.cpus[c as usize].run
+        if let Run::Running {
+            p: q, slice_end: s, ..
+        } = self.cpus[c as usize].run
             && q == p
         {
             slice_end = s;
@@ -776,20 +791,19 @@ impl<P: Policy> Kernel<P> {
     #[inline(always)]
     fn transition(&mut self, p: u32, to: State, cause: Cause, cpu: Option<u32>) {
         let t = self.now;
-        let pcb = &mut self.procs[p as usize];
-        let from = pcb.state;
+        let hot = &mut self.hot[p as usize];
+        let from = hot.state;
         debug_assert!(
             is_legal_transition(from, to, cause),
-            "illegal transition {from} → {to} ({cause}) of pid {}",
-            pcb.pid
+            "illegal transition {from} → {to} ({cause}) of process {p}"
         );
-        pcb.account(t);
-        pcb.state = to;
+        hot.account(t);
+        hot.state = to;
         if self.opts.trace {
             self.trace.push(TraceEvent {
                 t,
                 proc: p,
-                pid: pcb.pid,
+                pid: self.procs[p as usize].pid,
                 from,
                 to,
                 cause,
