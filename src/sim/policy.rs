@@ -170,7 +170,7 @@ mod tests {
         let mut model = std::collections::VecDeque::new();
         for i in 0..1000u32 {
             match i % 7 {
-                0 | 1 | 2 => {
+                0..=2 => {
                     rr.push(i, Place::Tail);
                     model.push_back(i);
                 }
