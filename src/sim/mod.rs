@@ -100,7 +100,9 @@ pub struct Kernel<P: Policy> {
     policy: P,
     timers: BinaryHeap<Timer>,
     /// Top-level processes by arrival: `(tick, index)`, and the next to admit.
-    arrivals: Vec<(u64, u32)>,
+    /// Top-level entries by arrival: `(tick, first index, copies)`; the copies of one entry
+    /// have consecutive indices, so a million of them cost one element.
+    arrivals: Vec<(u64, u32, u32)>,
     next_arrival: usize,
     /// The tick of the next arrival ([`NONE`] when all have arrived).
     next_arrival_at: u64,
@@ -190,7 +192,6 @@ impl<P: Policy> Kernel<P> {
         let total: u64 = plan.processes.iter().map(|e| e.count).sum();
         self.procs.reserve(total as usize);
         self.hot.reserve(total as usize);
-        self.arrivals.reserve(total as usize);
         for (entry, top) in plan.processes.iter().enumerate() {
             let needs_args = !top.args.is_empty() || !top.kwargs.is_empty();
             let args = if needs_args {
@@ -225,11 +226,13 @@ impl<P: Policy> Kernel<P> {
                 }
                 self.procs.push(pcb);
                 self.hot.push(Hot::new(top.program, 0));
-                self.arrivals.push((top.arrival, idx));
+                if copy == 1 {
+                    self.arrivals.push((top.arrival, idx, top.count as u32));
+                }
             }
         }
         // Stable sort: same-tick arrivals stay in scenario order.
-        self.arrivals.sort_by_key(|&(t, _)| t);
+        self.arrivals.sort_by_key(|&(t, ..)| t);
         self.next_arrival_at = self.arrivals.first().map_or(NONE, |a| a.0);
     }
 
@@ -390,9 +393,7 @@ impl<P: Policy> Kernel<P> {
     #[inline(always)]
     fn next_event(&self) -> Option<u64> {
         let mut next = NONE;
-        if let Some(&(t, _)) = self.arrivals.get(self.next_arrival) {
-            next = next.min(t);
-        }
+        next = next.min(self.next_arrival_at);
         if let Some(Reverse((t, ..))) = self.timers.peek() {
             next = next.min(*t);
         }
@@ -411,13 +412,15 @@ impl<P: Policy> Kernel<P> {
     }
 
     fn admit_arrivals(&mut self, t: u64) {
-        while let Some(&(at, p)) = self.arrivals.get(self.next_arrival) {
+        while let Some(&(at, first, copies)) = self.arrivals.get(self.next_arrival) {
             if at != t {
                 break;
             }
             self.next_arrival += 1;
-            if self.hot[p as usize].state == State::New {
-                self.admit(p);
+            for p in first..first + copies {
+                if self.hot[p as usize].state == State::New {
+                    self.admit(p);
+                }
             }
         }
         self.next_arrival_at = self.arrivals.get(self.next_arrival).map_or(NONE, |a| a.0);
