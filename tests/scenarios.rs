@@ -107,6 +107,23 @@ fn same_scenario_same_bytes() {
 }
 
 #[test]
+fn the_fast_paths_give_the_same_reports_as_the_general_rounds() {
+    for file in scenario_files() {
+        let (_, fast) = run(&file);
+        let (_, plan) = procsim::load(&file).unwrap();
+        let mut sim = Sim::new(plan, SimOptions::default());
+        sim.disable_fast_paths();
+        let general = sim.run();
+        assert_eq!(
+            serde_json::to_string(&fast).unwrap(),
+            serde_json::to_string(&general).unwrap(),
+            "{}",
+            file.display()
+        );
+    }
+}
+
+#[test]
 fn the_report_json_parses_back() {
     for file in scenario_files() {
         let (_, report) = run(&file);

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::pcb::{Ending, Hot, NO_PROC, NONE, Pcb, WaitOn};
+use super::pcb::{Hot, NO_PROC, NONE, Pcb, WaitOn};
 use super::{Kernel, Policy, Run};
 use crate::model::{Cause, State, Value};
 use crate::program::{
@@ -54,7 +54,8 @@ impl Quick {
 impl<P: Policy> Kernel<P> {
     /// Runs process `p` on CPU `c` from its program counter until it computes, blocks or ends.
     pub(super) fn exec(&mut self, p: u32, c: u32) -> Flow {
-        if let Ending::Joining(code) = self.procs[p as usize].ending {
+        if self.hot[p as usize].ending {
+            let code = self.procs[p as usize].exit_code;
             return self.continue_ending(p, c, code);
         }
         let program = self.hot[p as usize].program as usize;
@@ -145,11 +146,17 @@ impl<P: Policy> Kernel<P> {
             }
             Op::Loop { times, end } => {
                 let n = self.eval_ticks(p, times, "repeat times")?;
+                let hot = &mut self.hot[p as usize];
                 if n == 0 {
-                    self.hot[p as usize].pc = *end;
+                    hot.pc = *end;
                 } else {
-                    self.procs[p as usize].loops.push(n);
-                    self.hot[p as usize].pc += 1;
+                    if hot.loop_left > 0 {
+                        let outer = hot.loop_left;
+                        self.procs[p as usize].loops.push(outer);
+                    }
+                    let hot = &mut self.hot[p as usize];
+                    hot.loop_left = n;
+                    hot.pc += 1;
                 }
                 Ok(None)
             }
@@ -293,18 +300,14 @@ impl<P: Policy> Kernel<P> {
 
     /// The end of a `repeat` body: back to its start while iterations remain.
     fn end_loop(&mut self, p: u32, start: u32) {
-        let loops = &mut self.procs[p as usize].loops;
-        let pc = match loops.last_mut() {
-            Some(left) if *left > 1 => {
-                *left -= 1;
-                start + 1
-            }
-            _ => {
-                loops.pop();
-                self.hot[p as usize].pc + 1
-            }
-        };
-        self.hot[p as usize].pc = pc;
+        let hot = &mut self.hot[p as usize];
+        if hot.loop_left > 1 {
+            hot.loop_left -= 1;
+            hot.pc = start + 1;
+        } else {
+            hot.pc += 1;
+            hot.loop_left = self.procs[p as usize].loops.pop().unwrap_or(0);
+        }
     }
 
     fn advance(&mut self, p: u32) {
@@ -625,7 +628,8 @@ impl<P: Policy> Kernel<P> {
         }
         match self.plan.kernel.exit_policy {
             ExitPolicy::Multiprocessing => {
-                self.procs[p as usize].ending = Ending::Joining(code);
+                self.procs[p as usize].exit_code = code;
+                self.hot[p as usize].ending = true;
                 self.continue_ending(p, c, code)
             }
             ExitPolicy::Posix => {
@@ -750,7 +754,7 @@ impl<P: Policy> Kernel<P> {
         pcb.ended_at = t;
         pcb.exitcode = Some(code);
         pcb.signal = sig;
-        pcb.ending = Ending::No;
+
         let parent = pcb.parent;
         if parent == NO_PROC {
             self.reap(p);

@@ -14,9 +14,9 @@ impl<P: Policy> Kernel<P> {
     /// run (processes that had not ended have `exitcode` null, and their times run to the stop).
     pub fn report(mut self) -> Report {
         let now = self.now;
-        for hot in &mut self.hot {
+        for (hot, pcb) in self.hot.iter_mut().zip(&mut self.procs) {
             if hot.state != State::Terminated {
-                hot.account(now);
+                pcb.blocked += hot.account(now);
             }
         }
         let summary = self.summary();
@@ -121,7 +121,7 @@ impl<P: Policy> Kernel<P> {
             reaped_at: opt(pcb.reaped_at),
             cpu: hot.cpu,
             waiting: hot.waiting,
-            blocked: hot.blocked,
+            blocked: pcb.blocked,
             response: admitted.and_then(|a| opt(pcb.first_run).map(|f| f - a)),
             turnaround: admitted.and_then(|a| opt(pcb.ended_at).map(|e| e - a)),
             dispatches: u64::from(hot.dispatches),

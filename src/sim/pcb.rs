@@ -33,15 +33,6 @@ pub(crate) enum WaitOn {
     AnyChild,
 }
 
-/// Where a process is in ending by itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Ending {
-    /// Still running its program.
-    No,
-    /// Finished its program with this exit code; joining its children (multiprocessing policy).
-    Joining(i32),
-}
-
 /// What a dispatch touches, kept apart from the rest of the record so that a dispatch
 /// costs one cache line: at a million processes the kernel is bound by memory, not
 /// instructions.
@@ -55,7 +46,9 @@ pub(crate) struct Hot {
     pub since: u64,
     pub cpu: u64,
     pub waiting: u64,
-    pub blocked: u64,
+    /// Iterations left in the innermost active `repeat`, the current one included (0: none);
+    /// the outer ones wait in [`Pcb::loops`].
+    pub loop_left: u64,
     pub pc: u32,
     pub program: ProgramId,
     pub dispatches: u32,
@@ -67,6 +60,8 @@ pub(crate) struct Hot {
     pub bound: bool,
     /// It has been dispatched at least once (`first_run` is set).
     pub ran: bool,
+    /// It finished its program and is joining its children ([`Pcb::exit_code`] holds the code).
+    pub ending: bool,
 }
 
 impl Hot {
@@ -76,7 +71,7 @@ impl Hot {
             since: t,
             cpu: 0,
             waiting: 0,
-            blocked: 0,
+            loop_left: 0,
             pc: 0,
             program,
             dispatches: 0,
@@ -85,20 +80,23 @@ impl Hot {
             preempt_pending: false,
             bound: false,
             ran: false,
+            ending: false,
         }
     }
 
-    /// Adds the time since the last transition to the figure of the state being left.
+    /// Adds the time since the last transition to the figure of the state being left;
+    /// returns the time spent blocked, if that was the state, for [`Pcb::blocked`].
     #[inline]
-    pub(crate) fn account(&mut self, t: u64) {
+    pub(crate) fn account(&mut self, t: u64) -> u64 {
         let d = t - self.since;
+        self.since = t;
         match self.state {
             State::Ready => self.waiting += d,
             State::Running => self.cpu += d,
-            State::Blocked => self.blocked += d,
+            State::Blocked => return d,
             State::New | State::Terminated => {}
         }
-        self.since = t;
+        0
     }
 }
 
@@ -108,7 +106,10 @@ pub(crate) struct Pcb {
     /// Started (admitted, for a child) or top-level.
     pub started: bool,
     pub daemon: bool,
-    pub ending: Ending,
+    /// The exit code a process that is joining its children will end with.
+    pub exit_code: i32,
+    /// Time `blocked` (kept here: it changes only when a process wakes).
+    pub blocked: u64,
     pub wait_on: WaitOn,
     pub pid: u32,
     /// Index of the parent, or [`NO_PROC`] for init.
@@ -129,7 +130,8 @@ pub(crate) struct Pcb {
     /// Exit code once terminated (`None` for a child discarded before it started).
     pub exitcode: Option<i32>,
     pub signal: Option<Signal>,
-    /// Iterations left in each active `repeat`, innermost last, the current one included.
+    /// Iterations left in the enclosing `repeat`s of the innermost one ([`Hot::loop_left`]),
+    /// innermost last.
     pub loops: SmallVec<[u64; 2]>,
     /// This process's globals; shared with its parent until one of them writes.
     pub globals: Arc<Vec<Value>>,
@@ -165,7 +167,8 @@ impl Pcb {
         Pcb {
             started: false,
             daemon: false,
-            ending: Ending::No,
+            exit_code: 0,
+            blocked: 0,
             wait_on: WaitOn::Nothing,
             pid,
             parent,

@@ -27,6 +27,13 @@ pub trait Policy {
     }
     /// The full time slice for a dispatch of `p`.
     fn quantum(&self, p: u32) -> u64;
+
+    /// The process that will be taken `k` pops from now, if the policy can tell; the kernel
+    /// uses it to prefetch that process's record while it works on the current one.
+    fn upcoming(&self, k: usize) -> Option<u32> {
+        let _ = k;
+        None
+    }
 }
 
 /// Round robin: one FIFO queue and one fixed quantum.
@@ -145,6 +152,10 @@ impl Policy for RoundRobin {
     #[inline]
     fn quantum(&self, _p: u32) -> u64 {
         self.quantum
+    }
+    #[inline(always)]
+    fn upcoming(&self, k: usize) -> Option<u32> {
+        (k < self.queue.len).then(|| self.queue.slots[(self.queue.head + k) & self.queue.mask()])
     }
 }
 
