@@ -7,23 +7,30 @@
 mod error;
 mod expect;
 mod instr;
+mod schema;
 mod unique;
 
 use std::path::Path;
 
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 pub use error::{ErrorKind, ScenarioError};
 pub use expect::{Expect, ExpectProcess, ExpectSim};
 pub use instr::{Assign, Expr, INSTRUCTIONS, Instr, NewObject, Repeat, Spawn, Wait};
+pub use schema::json_schema;
 pub use unique::UniqueMap;
 
 use crate::model::Value;
 
 /// A whole scenario file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    /// The JSON Schema the file follows (`procsim schema` prints it), so that editors complete
+    /// and check it; procsim itself ignores it.
+    #[serde(rename = "$schema", default)]
+    pub schema: Option<String>,
     /// A title for reports.
     #[serde(default)]
     pub name: String,
@@ -49,7 +56,7 @@ pub struct Scenario {
 }
 
 /// A program: parameters and a body (SPEC section 4).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Program {
     /// Parameter names, bound from `args` then `kwargs`.
@@ -60,7 +67,7 @@ pub struct Program {
 }
 
 /// A top-level process of the scenario.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProcessEntry {
     /// The program it runs.
@@ -79,6 +86,7 @@ pub struct ProcessEntry {
     pub kwargs: UniqueMap<Expr>,
     /// How many copies to start, named `NAME-1` … `NAME-N` when more than one.
     #[serde(default = "one")]
+    #[schemars(range(min = 1))]
     pub count: u64,
 }
 
@@ -87,7 +95,7 @@ fn one() -> u64 {
 }
 
 /// Which group of same-tick arrivals at the ready queue goes first (SPEC section 3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReadyGroup {
     /// Processes whose blocking ended.
@@ -110,7 +118,7 @@ impl ReadyGroup {
 }
 
 /// Where a process whose blocking ended joins the ready queue.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WakeTo {
     /// At the tail, like every other arrival (the default).
@@ -121,7 +129,7 @@ pub enum WakeTo {
 }
 
 /// What slice a process gets when it is dispatched after blocking.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SliceAfterBlock {
     /// A fresh quantum (the default).
@@ -132,7 +140,7 @@ pub enum SliceAfterBlock {
 }
 
 /// What happens to a process's children when it ends by itself (SPEC section 4).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ExitPolicy {
     /// Python's: SIGTERM to live daemon children, join the others in creation order, then end.
@@ -143,7 +151,7 @@ pub enum ExitPolicy {
 }
 
 /// The scheduling policy.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyName {
     /// One FIFO ready queue and a time slice of `quantum` ticks.
@@ -152,24 +160,29 @@ pub enum PolicyName {
 }
 
 /// The `kernel` block: scheduling conventions and limits. Every field has a default.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct KernelConfig {
     /// The scheduling policy.
     pub policy: PolicyName,
     /// Time slice in ticks, at least 1.
+    #[schemars(range(min = 1))]
     pub quantum: u64,
     /// Ticks a CPU spends switching to a process other than the one it ran last.
     pub context_switch: u64,
     /// Number of CPUs sharing the ready queue.
+    #[schemars(range(min = 1, max = 1024))]
     pub cpus: u32,
     /// What a process that ends does with its children.
     pub exit_policy: ExitPolicy,
     /// Pids are below this, as in Linux's `/proc/sys/kernel/pid_max`.
+    #[schemars(range(min = 3, max = 4_194_304))]
     pub pid_max: u32,
     /// Live processes (created and not yet reaped) at most; more is a fork error.
+    #[schemars(range(min = 1))]
     pub max_processes: u32,
     /// The run stops with an error when simulated time would pass this tick.
+    #[schemars(range(min = 1))]
     pub max_ticks: u64,
     /// The run stops with an error after this many instructions.
     pub max_steps: u64,
@@ -177,7 +190,9 @@ pub struct KernelConfig {
     pub max_output: u64,
     /// Real microseconds of CPU time a tick stands for on the fork backend.
     pub tick_us: u64,
-    /// The order in which same-tick groups join the ready queue.
+    /// The order in which same-tick groups join the ready queue: each of `wake`, `admit` and
+    /// `preempt` once.
+    #[schemars(length(min = 3, max = 3), extend("uniqueItems" = true))]
     pub tick_order: Vec<ReadyGroup>,
     /// Where woken processes join the ready queue.
     pub wake_to: WakeTo,
@@ -269,7 +284,10 @@ impl Scenario {
         let k = &self.kernel;
         let bad = |path: &str, msg: String| Err(ScenarioError::new(ErrorKind::Invalid, path, msg));
         if k.quantum == 0 {
-            return bad("kernel.quantum", "the quantum must be at least 1 tick".into());
+            return bad(
+                "kernel.quantum",
+                "the quantum must be at least 1 tick".into(),
+            );
         }
         if k.cpus == 0 || k.cpus > CPUS_LIMIT {
             return bad(
@@ -287,7 +305,10 @@ impl Scenario {
             );
         }
         if k.max_processes == 0 {
-            return bad("kernel.max_processes", "max_processes must be at least 1".into());
+            return bad(
+                "kernel.max_processes",
+                "max_processes must be at least 1".into(),
+            );
         }
         if k.max_ticks == 0 {
             return bad("kernel.max_ticks", "max_ticks must be at least 1".into());
@@ -313,7 +334,10 @@ impl Scenario {
         let mut names: Vec<(String, usize)> = Vec::new();
         for (i, e) in self.processes.iter().enumerate() {
             if e.count == 0 {
-                return bad(&format!("processes[{i}].count"), "count must be at least 1".into());
+                return bad(
+                    &format!("processes[{i}].count"),
+                    "count must be at least 1".into(),
+                );
             }
             total = total.saturating_add(e.count);
             let name = self.top_level_name(i, 1);
@@ -388,14 +412,19 @@ fn from_json_error(e: serde_json::Error, path: String) -> ScenarioError {
         && let Ok(x) = number.parse::<f64>()
     {
         message = if x.fract() == 0.0 && x.abs() >= 9.2e18 {
-            let max = if expected == "u64" { " (at most 18446744073709551615)" } else { "" };
+            let max = if expected == "u64" {
+                " (at most 18446744073709551615)"
+            } else {
+                ""
+            };
             format!("number {number} is out of range for {expected}{max}")
         } else {
             format!("expected a whole number ({expected}), found {number}")
         };
     }
     if message == "recursion limit exceeded" {
-        message = "nesting is deeper than the parser allows (128 levels of arrays and objects)".into();
+        message =
+            "nesting is deeper than the parser allows (128 levels of arrays and objects)".into();
     }
     if message.starts_with("EOF while parsing") {
         message.push_str(" (the file is empty or cut short)");
@@ -411,7 +440,8 @@ mod tests {
         Scenario::from_str(text).unwrap_err().to_string()
     }
 
-    const OK: &str = r#"{"programs": {"main": {"body": [{"cpu": 3}]}}, "processes": [{"program": "main"}]}"#;
+    const OK: &str =
+        r#"{"programs": {"main": {"body": [{"cpu": 3}]}}, "processes": [{"program": "main"}]}"#;
 
     #[test]
     fn defaults_fill_in() {
@@ -422,15 +452,25 @@ mod tests {
 
     #[test]
     fn errors_name_the_json_path_and_position() {
-        let e = err(r#"{"programs": {"main": {"body": [{"cpu": 3}, {"cpu": 1.5}]}}, "processes": []}"#);
+        let e =
+            err(r#"{"programs": {"main": {"body": [{"cpu": 3}, {"cpu": 1.5}]}}, "processes": []}"#);
         assert!(e.starts_with("<input>:1:"), "{e}");
-        assert!(e.contains("programs.main.body[1].cpu: floating point"), "{e}");
+        assert!(
+            e.contains("programs.main.body[1].cpu: floating point"),
+            "{e}"
+        );
         let e = err(r#"{"programs": {"main": {"body": [{"cpu": 3, "io": 1}]}}, "processes": []}"#);
         assert!(e.contains("exactly one key, found 2: `cpu`, `io`"), "{e}");
         let e = err(r#"{"programs": {"main": {"body": [{}]}}, "processes": []}"#);
-        assert!(e.contains("programs.main.body[0]: an instruction has exactly one key, found none"), "{e}");
+        assert!(
+            e.contains("programs.main.body[0]: an instruction has exactly one key, found none"),
+            "{e}"
+        );
         let e = err(r#"{"programs": {"main": {"bodyy": []}}, "processes": []}"#);
-        assert!(e.contains("programs.main.bodyy: unknown field `bodyy`, expected `params` or `body`"), "{e}");
+        assert!(
+            e.contains("programs.main.bodyy: unknown field `bodyy`, expected `params` or `body`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -438,13 +478,24 @@ mod tests {
         let with = |k: &str| OK.replacen('{', &format!("{{\"kernel\": {k}, "), 1);
         assert!(err(&with(r#"{"quantum": 0}"#)).contains("kernel.quantum"));
         assert!(err(&with(r#"{"cpus": 0}"#)).contains("kernel.cpus"));
-        assert!(err(&with(r#"{"tick_order": ["wake", "wake", "admit"]}"#)).contains("kernel.tick_order"));
-        assert!(err(&with(r#"{"quantum": -1}"#)).contains("kernel.quantum: invalid value: integer `-1`"));
+        assert!(
+            err(&with(r#"{"tick_order": ["wake", "wake", "admit"]}"#))
+                .contains("kernel.tick_order")
+        );
+        assert!(
+            err(&with(r#"{"quantum": -1}"#))
+                .contains("kernel.quantum: invalid value: integer `-1`")
+        );
     }
 
     #[test]
     fn duplicate_top_level_names_are_rejected() {
-        let e = err(r#"{"programs": {"w": {"body": []}}, "processes": [{"program": "w"}, {"program": "w"}]}"#);
-        assert!(e.contains("processes[1]: two top-level processes are both named `w`"), "{e}");
+        let e = err(
+            r#"{"programs": {"w": {"body": []}}, "processes": [{"program": "w"}, {"program": "w"}]}"#,
+        );
+        assert!(
+            e.contains("processes[1]: two top-level processes are both named `w`"),
+            "{e}"
+        );
     }
 }
