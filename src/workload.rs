@@ -338,9 +338,7 @@ mod tests {
 
     #[test]
     fn ln_matches_the_library_closely() {
-        for x in [
-            1e-16, 0.001, 0.3, 0.5, 0.7, 0.9, 0.999999, 1.0, 2.0, 10.0,
-        ] {
+        for x in [1e-16, 0.001, 0.3, 0.5, 0.7, 0.9, 0.999999, 1.0, 2.0, 10.0] {
             let (a, b) = (ln(x), x.ln());
             assert!((a - b).abs() <= 1e-15 * b.abs().max(1.0), "{x}: {a} vs {b}");
         }

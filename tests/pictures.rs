@@ -42,6 +42,9 @@ fn cases() -> Vec<(String, u64, Report)> {
     out
 }
 
+/// A complete slice: start, duration, name.
+type Slice = (u64, u64, String);
+
 #[test]
 fn perfetto_trace_parses_never_overlaps_and_adds_up() {
     for (name, cs, report) in cases() {
@@ -54,7 +57,7 @@ fn perfetto_trace_parses_never_overlaps_and_adds_up() {
         let json: Json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         let events = json["traceEvents"].as_array().expect("traceEvents");
         // Complete slices per track (pid, tid).
-        let mut tracks: BTreeMap<(u64, u64), Vec<(u64, u64, String)>> = BTreeMap::new();
+        let mut tracks: BTreeMap<(u64, u64), Vec<Slice>> = BTreeMap::new();
         for e in events {
             assert!(
                 e["ph"].is_string() && e["pid"].is_u64() && e["tid"].is_u64(),

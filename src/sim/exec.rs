@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::pcb::{Ending, NO_PROC, NONE, Pcb, WaitOn};
+use super::pcb::{Ending, Hot, NO_PROC, NONE, Pcb, WaitOn};
 use super::{Kernel, Policy, Run};
 use crate::model::{Cause, State, Value};
 use crate::program::{
@@ -27,21 +27,45 @@ pub(super) enum Flow {
 
 type PyResult<T> = Result<T, String>;
 
+/// An instruction that needs nothing but its literal operands, copied out of the plan.
+#[derive(Clone, Copy)]
+enum Quick {
+    Cpu(u64),
+    Block(Cause, u64),
+    EndLoop(u32),
+    Other,
+}
+
+impl Quick {
+    #[inline(always)]
+    fn decode(op: &Op) -> Quick {
+        match op {
+            Op::Cpu(CExpr::Lit(Value::Int(n))) if *n >= 0 => Quick::Cpu(*n as u64),
+            Op::Io(CExpr::Lit(Value::Int(n))) if *n >= 0 => Quick::Block(Cause::Io, *n as u64),
+            Op::Sleep(CExpr::Lit(Value::Int(n))) if *n >= 0 => {
+                Quick::Block(Cause::Sleep, *n as u64)
+            }
+            Op::EndLoop { start } => Quick::EndLoop(*start),
+            _ => Quick::Other,
+        }
+    }
+}
+
 impl<P: Policy> Kernel<P> {
     /// Runs process `p` on CPU `c` from its program counter until it computes, blocks or ends.
     pub(super) fn exec(&mut self, p: u32, c: u32) -> Flow {
-        let plan = Arc::clone(&self.plan);
         if let Ending::Joining(code) = self.procs[p as usize].ending {
             return self.continue_ending(p, c, code);
         }
-        let code = &plan.programs[self.procs[p as usize].program as usize];
-        if !self.procs[p as usize].bound {
-            self.procs[p as usize].bound = true;
-            if let Err(e) = self.bind_arguments(p, code) {
+        let program = self.hot[p as usize].program as usize;
+        if !self.hot[p as usize].bound {
+            self.hot[p as usize].bound = true;
+            let plan = Arc::clone(&self.plan);
+            if let Err(e) = self.bind_arguments(p, &plan.programs[program]) {
                 return self.fail(p, c, e);
             }
         }
-        let max_steps = plan.kernel.max_steps;
+        let max_steps = self.plan.kernel.max_steps;
         loop {
             self.steps += 1;
             if self.steps > max_steps {
@@ -51,11 +75,36 @@ impl<P: Policy> Kernel<P> {
                 ));
                 return Flow::Stopped;
             }
-            let pc = self.procs[p as usize].pc as usize;
-            let Some(op) = code.ops.get(pc) else {
-                return self.end_by_itself(p, c, 0);
+            let pc = self.hot[p as usize].pc as usize;
+            // The instructions that make up most of a run, with literal operands, are decoded
+            // while the plan is borrowed and carried out after; the rest go through `exec_op`.
+            let quick = match self.plan.programs[program].ops.get(pc) {
+                None => return self.end_by_itself(p, c, 0),
+                Some(op) => Quick::decode(op),
             };
-            let result = self.exec_op(p, c, op);
+            let result = match quick {
+                Quick::Cpu(0) | Quick::Block(_, 0) => {
+                    self.advance(p);
+                    Ok(None)
+                }
+                Quick::Cpu(n) => {
+                    self.hot[p as usize].burst_left = n;
+                    return Flow::Burst;
+                }
+                Quick::Block(cause, n) => {
+                    self.advance(p);
+                    self.block(p, c, cause, n);
+                    return Flow::Left;
+                }
+                Quick::EndLoop(start) => {
+                    self.end_loop(p, start);
+                    Ok(None)
+                }
+                Quick::Other => {
+                    let plan = Arc::clone(&self.plan);
+                    self.exec_op(p, c, &plan.programs[program].ops[pc])
+                }
+            };
             match result {
                 Ok(None) => {}
                 Ok(Some(flow)) => return flow,
@@ -78,7 +127,7 @@ impl<P: Policy> Kernel<P> {
                     self.advance(p);
                     return Ok(None);
                 }
-                self.procs[p as usize].burst_left = n;
+                self.hot[p as usize].burst_left = n;
                 Ok(Some(Flow::Burst))
             }
             Op::Io(e) | Op::Sleep(e) => {
@@ -96,27 +145,16 @@ impl<P: Policy> Kernel<P> {
             }
             Op::Loop { times, end } => {
                 let n = self.eval_ticks(p, times, "repeat times")?;
-                let pcb = &mut self.procs[p as usize];
                 if n == 0 {
-                    pcb.pc = *end;
+                    self.hot[p as usize].pc = *end;
                 } else {
-                    pcb.loops.push(n);
-                    pcb.pc += 1;
+                    self.procs[p as usize].loops.push(n);
+                    self.hot[p as usize].pc += 1;
                 }
                 Ok(None)
             }
             Op::EndLoop { start } => {
-                let pcb = &mut self.procs[p as usize];
-                match pcb.loops.last_mut() {
-                    Some(left) if *left > 1 => {
-                        *left -= 1;
-                        pcb.pc = start + 1;
-                    }
-                    _ => {
-                        pcb.loops.pop();
-                        pcb.pc += 1;
-                    }
-                }
+                self.end_loop(p, *start);
                 Ok(None)
             }
             Op::Spawn { spec, start } => {
@@ -135,7 +173,7 @@ impl<P: Policy> Kernel<P> {
             }
             Op::Join(h) => {
                 let child = self.resolve(p, *h, HandleUse::Join)?;
-                if self.procs[child as usize].state == State::Terminated {
+                if self.hot[child as usize].state == State::Terminated {
                     if self.procs[child as usize].reaped_at == NONE {
                         self.reap(child);
                     }
@@ -154,7 +192,7 @@ impl<P: Policy> Kernel<P> {
                 let ended = children
                     .iter()
                     .copied()
-                    .filter(|&q| self.procs[q as usize].state == State::Terminated)
+                    .filter(|&q| self.hot[q as usize].state == State::Terminated)
                     .min_by_key(|&q| self.procs[q as usize].ended_at);
                 match ended {
                     Some(q) => {
@@ -174,7 +212,7 @@ impl<P: Policy> Kernel<P> {
             }
             Op::Signal(h, sig) => {
                 let target = self.resolve(p, *h, HandleUse::Signal(*sig))?;
-                if self.procs[target as usize].state != State::Terminated {
+                if self.hot[target as usize].state != State::Terminated {
                     self.signal(target, *sig);
                 }
                 self.advance(p);
@@ -253,8 +291,24 @@ impl<P: Policy> Kernel<P> {
         }
     }
 
+    /// The end of a `repeat` body: back to its start while iterations remain.
+    fn end_loop(&mut self, p: u32, start: u32) {
+        let loops = &mut self.procs[p as usize].loops;
+        let pc = match loops.last_mut() {
+            Some(left) if *left > 1 => {
+                *left -= 1;
+                start + 1
+            }
+            _ => {
+                loops.pop();
+                self.hot[p as usize].pc + 1
+            }
+        };
+        self.hot[p as usize].pc = pc;
+    }
+
     fn advance(&mut self, p: u32) {
-        self.procs[p as usize].pc += 1;
+        self.hot[p as usize].pc += 1;
     }
 
     fn output(&mut self, p: u32, line: String) {
@@ -302,6 +356,7 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// A tick count: a non-negative integer.
+    #[inline]
     fn eval_ticks(&mut self, p: u32, e: &CExpr, what: &str) -> PyResult<u64> {
         let v = match e {
             CExpr::Lit(Value::Int(i)) => return Ok(*i as u64),
@@ -309,7 +364,9 @@ impl<P: Policy> Kernel<P> {
         };
         match v {
             Value::Int(i) if i >= 0 => Ok(i as u64),
-            Value::Int(i) => Err(format!("ValueError: {what} needs a non-negative number of ticks, got {i}")),
+            Value::Int(i) => Err(format!(
+                "ValueError: {what} needs a non-negative number of ticks, got {i}"
+            )),
             other => Err(format!(
                 "TypeError: {what} needs an integer number of ticks, got {} {}",
                 other.type_name(),
@@ -339,10 +396,12 @@ impl<P: Policy> Kernel<P> {
                     let text = match field {
                         HandleField::Pid => target.pid.to_string(),
                         HandleField::Name => self.name_of(q),
-                        HandleField::Exitcode => match (target.state, target.exitcode) {
-                            (State::Terminated, Some(code)) if q != p => code.to_string(),
-                            _ => "None".into(),
-                        },
+                        HandleField::Exitcode => {
+                            match (self.hot[q as usize].state, target.exitcode) {
+                                (State::Terminated, Some(code)) if q != p => code.to_string(),
+                                _ => "None".into(),
+                            }
+                        }
                     };
                     line.push_str(&text);
                 }
@@ -415,7 +474,10 @@ impl<P: Policy> Kernel<P> {
                     return Err("AssertionError: can only start a process object created by current process".into());
                 }
                 if self.procs[p as usize].daemon {
-                    return Err("AssertionError: daemonic processes are not allowed to have children".into());
+                    return Err(
+                        "AssertionError: daemonic processes are not allowed to have children"
+                            .into(),
+                    );
                 }
             }
             HandleUse::Join => {
@@ -506,7 +568,7 @@ impl<P: Policy> Kernel<P> {
             )
             .into(),
         };
-        let mut pcb = Pcb::new(spec.program, pid, p, globals, t);
+        let mut pcb = Pcb::new(pid, p, globals, t);
         pcb.daemon = daemon;
         let cold = pcb.cold();
         cold.name = Some(name);
@@ -514,6 +576,7 @@ impl<P: Policy> Kernel<P> {
         cold.args = args;
         cold.kwargs = kwargs;
         self.procs.push(pcb);
+        self.hot.push(Hot::new(spec.program, t));
         Ok(child)
     }
 
@@ -556,8 +619,7 @@ impl<P: Policy> Kernel<P> {
             return Flow::Stopped;
         }
         for q in self.live_children(p) {
-            let child = &self.procs[q as usize];
-            if child.daemon && child.state != State::Terminated {
+            if self.procs[q as usize].daemon && self.hot[q as usize].state != State::Terminated {
                 self.signal(q, Signal::Term);
             }
         }
@@ -579,7 +641,7 @@ impl<P: Policy> Kernel<P> {
     /// multiprocessing's exit: join each started child in creation order, then end.
     fn continue_ending(&mut self, p: u32, c: u32, code: i32) -> Flow {
         for q in self.live_children(p) {
-            if self.procs[q as usize].state == State::Terminated {
+            if self.hot[q as usize].state == State::Terminated {
                 self.reap(q);
             } else {
                 self.procs[p as usize].wait_on = WaitOn::Child(q);
@@ -605,10 +667,12 @@ impl<P: Policy> Kernel<P> {
     fn leave_cpu(&mut self, q: u32) -> Option<u32> {
         let t = self.now;
         let pcb = &mut self.procs[q as usize];
-        match pcb.state {
+        let hot = &mut self.hot[q as usize];
+        match hot.state {
             State::Running => {
-                if pcb.preempt_pending {
-                    pcb.preempt_pending = false;
+                if hot.preempt_pending {
+                    hot.preempt_pending = false;
+                    self.pending_preempts -= 1;
                     if !self.policy.remove(q) {
                         self.preempted.retain(|x| *x != q);
                     }
@@ -648,7 +712,14 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// `* → terminated`, then the parent learns of it (or init reaps it).
-    fn terminate(&mut self, p: u32, cpu: Option<u32>, cause: Cause, code: i32, sig: Option<Signal>) {
+    fn terminate(
+        &mut self,
+        p: u32,
+        cpu: Option<u32>,
+        cause: Cause,
+        code: i32,
+        sig: Option<Signal>,
+    ) {
         let t = self.now;
         if let Some(c) = cpu
             && let Run::Running { p: q, .. } = self.cpus[c as usize].run
@@ -686,7 +757,7 @@ impl<P: Policy> Kernel<P> {
             return;
         }
         let pp = &self.procs[parent as usize];
-        let waiting = pp.state == State::Blocked
+        let waiting = self.hot[parent as usize].state == State::Blocked
             && (pp.wait_on == WaitOn::AnyChild || pp.wait_on == WaitOn::Child(p));
         if waiting {
             self.wake(parent, Cause::ChildExit);
@@ -702,7 +773,9 @@ impl<P: Policy> Kernel<P> {
             c.children.retain(|x| *x != q);
         }
         self.procs[q as usize].parent = NO_PROC;
-        if self.procs[q as usize].state == State::Terminated && self.procs[q as usize].reaped_at == NONE {
+        if self.hot[q as usize].state == State::Terminated
+            && self.procs[q as usize].reaped_at == NONE
+        {
             self.reap(q);
         }
     }
@@ -734,7 +807,8 @@ enum HandleUse {
 fn add(slot: &Value, value: Value) -> PyResult<Value> {
     Ok(match (slot, value) {
         (Value::Int(a), Value::Int(b)) => Value::Int(a.checked_add(b).ok_or_else(|| {
-            "OverflowError: the sum does not fit in the 64-bit integers procsim supports".to_string()
+            "OverflowError: the sum does not fit in the 64-bit integers procsim supports"
+                .to_string()
         })?),
         (Value::Str(a), Value::Str(b)) => Value::Str(format!("{a}{b}")),
         (Value::List(a), Value::List(b)) => Value::List(a.iter().cloned().chain(b).collect()),
@@ -767,9 +841,15 @@ pub(crate) fn bind(
     }
     for (k, v) in kwargs {
         match code.params.iter().position(|p| *p == k) {
-            None => return Err(format!("TypeError: {f}() got an unexpected keyword argument '{k}'")),
+            None => {
+                return Err(format!(
+                    "TypeError: {f}() got an unexpected keyword argument '{k}'"
+                ));
+            }
             Some(i) if slots[i].is_some() => {
-                return Err(format!("TypeError: {f}() got multiple values for argument '{k}'"));
+                return Err(format!(
+                    "TypeError: {f}() got multiple values for argument '{k}'"
+                ));
             }
             Some(i) => slots[i] = Some(v),
         }
@@ -800,7 +880,10 @@ pub(crate) fn bind(
             missing.len()
         ));
     }
-    Ok(slots.into_iter().map(|s| s.unwrap_or(Value::None)).collect())
+    Ok(slots
+        .into_iter()
+        .map(|s| s.unwrap_or(Value::None))
+        .collect())
 }
 
 #[cfg(test)]
@@ -816,7 +899,10 @@ mod tests {
     }
 
     fn kw(pairs: &[(&str, i64)]) -> Vec<(Arc<str>, Value)> {
-        pairs.iter().map(|(k, v)| (Arc::from(*k), Value::Int(*v))).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (Arc::from(*k), Value::Int(*v)))
+            .collect()
     }
 
     #[test]
@@ -827,19 +913,34 @@ mod tests {
         let e = bind(&c, vec![Value::Int(1), Value::Int(2)], kw(&[("b", 3)])).unwrap_err();
         assert_eq!(e, "TypeError: work1() got multiple values for argument 'b'");
         let e = bind(&c, vec![], kw(&[("d", 1)])).unwrap_err();
-        assert_eq!(e, "TypeError: work1() got an unexpected keyword argument 'd'");
+        assert_eq!(
+            e,
+            "TypeError: work1() got an unexpected keyword argument 'd'"
+        );
         let e = bind(&c, vec![Value::Int(1); 4], vec![]).unwrap_err();
-        assert_eq!(e, "TypeError: work1() takes 3 positional arguments but 4 were given");
+        assert_eq!(
+            e,
+            "TypeError: work1() takes 3 positional arguments but 4 were given"
+        );
         let e = bind(&c, vec![Value::Int(1)], vec![]).unwrap_err();
-        assert_eq!(e, "TypeError: work1() missing 2 required positional arguments: 'b' and 'c'");
+        assert_eq!(
+            e,
+            "TypeError: work1() missing 2 required positional arguments: 'b' and 'c'"
+        );
         let e = bind(&c, vec![], vec![]).unwrap_err();
         assert_eq!(
             e,
             "TypeError: work1() missing 3 required positional arguments: 'a', 'b', and 'c'"
         );
         let e = bind(&code(&["a"]), vec![Value::Int(1); 2], vec![]).unwrap_err();
-        assert_eq!(e, "TypeError: work1() takes 1 positional argument but 2 were given");
+        assert_eq!(
+            e,
+            "TypeError: work1() takes 1 positional argument but 2 were given"
+        );
         let e = bind(&code(&[]), vec![Value::Int(1)], vec![]).unwrap_err();
-        assert_eq!(e, "TypeError: work1() takes 0 positional arguments but 1 was given");
+        assert_eq!(
+            e,
+            "TypeError: work1() takes 0 positional arguments but 1 was given"
+        );
     }
 }

@@ -14,9 +14,9 @@ impl<P: Policy> Kernel<P> {
     /// run (processes that had not ended have `exitcode` null, and their times run to the stop).
     pub fn report(mut self) -> Report {
         let now = self.now;
-        for pcb in &mut self.procs {
-            if pcb.state != State::Terminated {
-                pcb.account(now);
+        for hot in &mut self.hot {
+            if hot.state != State::Terminated {
+                hot.account(now);
             }
         }
         let summary = self.summary();
@@ -54,13 +54,13 @@ impl<P: Policy> Kernel<P> {
         let (mut resp, mut resp_n) = (0u128, 0u64);
         let (mut turn, mut turn_n) = (0u128, 0u64);
         let (mut wait, mut wait_n) = (0u128, 0u64);
-        for p in &self.procs {
-            busy += p.cpu;
-            dispatches += u64::from(p.dispatches);
+        for (p, h) in self.procs.iter().zip(&self.hot) {
+            busy += h.cpu;
+            dispatches += u64::from(h.dispatches);
             if p.admitted_at == NONE {
                 continue;
             }
-            wait += u128::from(p.waiting);
+            wait += u128::from(h.waiting);
             wait_n += 1;
             if p.first_run != NONE {
                 resp += u128::from(p.first_run - p.admitted_at);
@@ -77,10 +77,20 @@ impl<P: Policy> Kernel<P> {
         Summary {
             makespan,
             cpu_busy: busy,
-            idle: capacity.saturating_sub(busy).saturating_sub(self.switch_ticks),
+            idle: capacity
+                .saturating_sub(busy)
+                .saturating_sub(self.switch_ticks),
             switch_ticks: self.switch_ticks,
-            utilization: if capacity == 0 { 0.0 } else { busy as f64 / capacity as f64 },
-            throughput: if makespan == 0 { 0.0 } else { ended as f64 / makespan as f64 },
+            utilization: if capacity == 0 {
+                0.0
+            } else {
+                busy as f64 / capacity as f64
+            },
+            throughput: if makespan == 0 {
+                0.0
+            } else {
+                ended as f64 / makespan as f64
+            },
             dispatches,
             context_switches: self.context_switches,
             avg_response: avg(resp, resp_n),
@@ -91,8 +101,9 @@ impl<P: Policy> Kernel<P> {
 
     fn process_report(&self, p: u32) -> ProcessReport {
         let pcb: &Pcb = &self.procs[p as usize];
+        let hot = &self.hot[p as usize];
         let cold = pcb.cold.as_deref();
-        let program = &self.plan.programs[pcb.program as usize];
+        let program = &self.plan.programs[hot.program as usize];
         let admitted = opt(pcb.admitted_at);
         ProcessReport {
             pid: pcb.pid,
@@ -108,13 +119,13 @@ impl<P: Policy> Kernel<P> {
             first_run: opt(pcb.first_run),
             ended_at: opt(pcb.ended_at),
             reaped_at: opt(pcb.reaped_at),
-            cpu: pcb.cpu,
-            waiting: pcb.waiting,
-            blocked: pcb.blocked,
+            cpu: hot.cpu,
+            waiting: hot.waiting,
+            blocked: hot.blocked,
             response: admitted.and_then(|a| opt(pcb.first_run).map(|f| f - a)),
             turnaround: admitted.and_then(|a| opt(pcb.ended_at).map(|e| e - a)),
-            dispatches: u64::from(pcb.dispatches),
-            preemptions: u64::from(pcb.preemptions),
+            dispatches: u64::from(hot.dispatches),
+            preemptions: u64::from(hot.preemptions),
             output: cold.map(|c| c.output.clone()).unwrap_or_default(),
             errors: cold.map(|c| c.errors.clone()).unwrap_or_default(),
             globals: self

@@ -38,13 +38,11 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 
-use smallvec::SmallVec;
-
 use crate::model::{Cause, State, is_legal_transition};
 use crate::program::Plan;
 use crate::report::{Report, TraceEvent};
 use crate::scenario::{ReadyGroup, SliceAfterBlock, WakeTo};
-use pcb::{NO_PROC, NONE, Pcb, WaitOn};
+use pcb::{Hot, NO_PROC, NONE, Pcb, WaitOn};
 use pids::Pids;
 pub use policy::{Place, Policy, RoundRobin};
 use rng::SeededRng;
@@ -67,9 +65,17 @@ impl Default for SimOptions {
 enum Run {
     Idle,
     /// Switching to `p`, which stays `ready` until `until`.
-    Switching { p: u32, from: u64, until: u64 },
+    Switching {
+        p: u32,
+        from: u64,
+        until: u64,
+    },
     /// Running `p`; its current burst ends at `burst_end` unless the slice ends first.
-    Running { p: u32, slice_end: u64, burst_end: u64 },
+    Running {
+        p: u32,
+        slice_end: u64,
+        burst_end: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -87,17 +93,31 @@ pub struct Kernel<P: Policy> {
     plan: Arc<Plan>,
     opts: SimOptions,
     now: u64,
+    /// What every dispatch touches, one cache line a process, apart from the rest.
+    hot: Vec<Hot>,
     procs: Vec<Pcb>,
     cpus: Vec<Cpu>,
     policy: P,
     timers: BinaryHeap<Timer>,
     /// Top-level processes by arrival: `(tick, index)`, and the next to admit.
-    arrivals: Vec<(u64, u32)>,
+    /// Top-level entries by arrival: `(tick, first index, copies)`; the copies of one entry
+    /// have consecutive indices, so a million of them cost one element.
+    arrivals: Vec<(u64, u32, u32)>,
     next_arrival: usize,
+    /// The tick of the next arrival ([`NONE`] when all have arrived).
+    next_arrival_at: u64,
+    /// `kernel.max_ticks`, copied out of the plan for the hot loop.
+    max_ticks: u64,
     /// Processes that became ready this tick, by group.
     woken: Vec<(u64, u32, u32)>,
     admitted: Vec<u32>,
-    preempted: SmallVec<[u32; 4]>,
+    preempted: Vec<u32>,
+    /// Scratch list of CPUs whose process started running this round.
+    started: Vec<u32>,
+    /// Processes whose slice ran out this tick and whose fate is not yet decided.
+    pending_preempts: u32,
+    /// `kernel.tick_order`, copied out of the plan for the hot loop.
+    order: [ReadyGroup; 3],
     pids: Pids,
     rng: SeededRng,
     steps: u64,
@@ -139,14 +159,20 @@ impl<P: Policy> Kernel<P> {
             rng: SeededRng::new(plan.seed),
             opts,
             now: 0,
+            hot: Vec::new(),
             procs: Vec::new(),
             policy,
             timers: BinaryHeap::new(),
             arrivals: Vec::new(),
             next_arrival: 0,
+            next_arrival_at: NONE,
+            max_ticks: k.max_ticks,
             woken: Vec::new(),
             admitted: Vec::new(),
-            preempted: SmallVec::new(),
+            preempted: Vec::new(),
+            started: Vec::new(),
+            pending_preempts: 0,
+            order: [k.tick_order[0], k.tick_order[1], k.tick_order[2]],
             steps: 0,
             output_lines: 0,
             switch_ticks: 0,
@@ -165,7 +191,7 @@ impl<P: Policy> Kernel<P> {
         let globals = Arc::new(plan.globals.iter().map(|(_, v)| v.clone()).collect());
         let total: u64 = plan.processes.iter().map(|e| e.count).sum();
         self.procs.reserve(total as usize);
-        self.arrivals.reserve(total as usize);
+        self.hot.reserve(total as usize);
         for (entry, top) in plan.processes.iter().enumerate() {
             let needs_args = !top.args.is_empty() || !top.kwargs.is_empty();
             let args = if needs_args {
@@ -189,7 +215,7 @@ impl<P: Policy> Kernel<P> {
                     return;
                 };
                 let idx = self.procs.len() as u32;
-                let mut pcb = Pcb::new(top.program, pid, NO_PROC, Arc::clone(&globals), 0);
+                let mut pcb = Pcb::new(pid, NO_PROC, Arc::clone(&globals), 0);
                 pcb.entry = entry as u32;
                 pcb.copy = copy as u32;
                 pcb.started = true;
@@ -199,11 +225,15 @@ impl<P: Policy> Kernel<P> {
                     cold.kwargs = kwargs.clone();
                 }
                 self.procs.push(pcb);
-                self.arrivals.push((top.arrival, idx));
+                self.hot.push(Hot::new(top.program, 0));
+                if copy == 1 {
+                    self.arrivals.push((top.arrival, idx, top.count as u32));
+                }
             }
         }
         // Stable sort: same-tick arrivals stay in scenario order.
-        self.arrivals.sort_by_key(|&(t, _)| t);
+        self.arrivals.sort_by_key(|&(t, ..)| t);
+        self.next_arrival_at = self.arrivals.first().map_or(NONE, |a| a.0);
     }
 
     /// The current tick.
@@ -229,6 +259,9 @@ impl<P: Policy> Kernel<P> {
     /// Advances to the next tick at which something happens and settles it. Returns false
     /// once the run is over.
     pub fn step(&mut self) -> bool {
+        if let Some(more) = self.step_lone_slice_end() {
+            return more;
+        }
         if self.finished {
             return false;
         }
@@ -237,7 +270,7 @@ impl<P: Policy> Kernel<P> {
             return false;
         }
         let Some(t) = self.next_event() else {
-            if self.procs.iter().any(|p| p.state != State::Terminated) {
+            if self.hot.iter().any(|h| h.state != State::Terminated) {
                 self.error = Some(format!(
                     "deadlock at tick {}: processes remain but none can make progress",
                     self.now
@@ -246,7 +279,7 @@ impl<P: Policy> Kernel<P> {
             self.finished = true;
             return false;
         };
-        let max_ticks = self.plan.kernel.max_ticks;
+        let max_ticks = self.max_ticks;
         if t > max_ticks {
             self.now = max_ticks;
             self.error = Some(format!(
@@ -267,9 +300,9 @@ impl<P: Policy> Kernel<P> {
                     burst_end,
                 } if burst_end == t => {
                     let _ = slice_end;
-                    let pcb = &mut self.procs[p as usize];
-                    pcb.burst_left = 0;
-                    pcb.pc += 1;
+                    let hot = &mut self.hot[p as usize];
+                    hot.burst_left = 0;
+                    hot.pc += 1;
                     self.run_instant(c);
                 }
                 Run::Running {
@@ -277,7 +310,7 @@ impl<P: Policy> Kernel<P> {
                     slice_end,
                     burst_end,
                 } if slice_end == t => {
-                    self.procs[p as usize].burst_left = burst_end - t;
+                    self.hot[p as usize].burst_left = burst_end - t;
                     self.expire_slice(c, p);
                 }
                 _ => {}
@@ -294,6 +327,62 @@ impl<P: Policy> Kernel<P> {
         !self.finished
     }
 
+    /// The commonest event of a busy run, in one place: on a single CPU, the running process's
+    /// slice ends before anything else is due (no burst end, timer, arrival or limit at or
+    /// before that tick). Then the tick's only ready group is that process, and what the general
+    /// rounds of [`Kernel::settle`] would do comes down to this: it keeps the CPU if the queue
+    /// is empty, else it goes to the tail and the head is dispatched. Returns `None` when the
+    /// next event is anything else. (The scenario and property tests hold both paths to the
+    /// same reports.)
+    #[inline(always)]
+    fn step_lone_slice_end(&mut self) -> Option<bool> {
+        let [cpu] = self.cpus.as_slice() else {
+            return None;
+        };
+        let Run::Running {
+            p,
+            slice_end: t,
+            burst_end,
+        } = cpu.run
+        else {
+            return None;
+        };
+        if t >= burst_end || t > self.max_ticks || self.finished || self.next_arrival_at <= t {
+            return None;
+        }
+        if let Some(Reverse((at, ..))) = self.timers.peek()
+            && *at <= t
+        {
+            return None;
+        }
+        self.now = t;
+        let Some(q) = self.policy.pop() else {
+            let slice = self.policy.quantum(p);
+            self.cpus[0].run = Run::Running {
+                p,
+                slice_end: t.saturating_add(slice),
+                burst_end,
+            };
+            return Some(true);
+        };
+        self.policy.push(p, Place::Tail);
+        let hot = &mut self.hot[p as usize];
+        hot.burst_left = burst_end - t;
+        hot.preemptions = hot.preemptions.saturating_add(1);
+        self.transition(p, State::Ready, Cause::Preempt, Some(0));
+        self.cpus[0].run = Run::Idle;
+        if self.take(0, q, t) {
+            self.run_instant(0);
+            if self.error.is_none() && self.more_to_settle() {
+                self.settle(t);
+            }
+        }
+        if self.error.is_some() {
+            self.finished = true;
+        }
+        Some(!self.finished)
+    }
+
     /// Runs to the end and returns the report.
     pub fn run(mut self) -> Report {
         while self.step() {}
@@ -301,11 +390,10 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// The earliest tick at which something is due.
+    #[inline(always)]
     fn next_event(&self) -> Option<u64> {
         let mut next = NONE;
-        if let Some(&(t, _)) = self.arrivals.get(self.next_arrival) {
-            next = next.min(t);
-        }
+        next = next.min(self.next_arrival_at);
         if let Some(Reverse((t, ..))) = self.timers.peek() {
             next = next.min(*t);
         }
@@ -324,15 +412,18 @@ impl<P: Policy> Kernel<P> {
     }
 
     fn admit_arrivals(&mut self, t: u64) {
-        while let Some(&(at, p)) = self.arrivals.get(self.next_arrival) {
+        while let Some(&(at, first, copies)) = self.arrivals.get(self.next_arrival) {
             if at != t {
                 break;
             }
             self.next_arrival += 1;
-            if self.procs[p as usize].state == State::New {
-                self.admit(p);
+            for p in first..first + copies {
+                if self.hot[p as usize].state == State::New {
+                    self.admit(p);
+                }
             }
         }
+        self.next_arrival_at = self.arrivals.get(self.next_arrival).map_or(NONE, |a| a.0);
     }
 
     fn fire_timers(&mut self, t: u64) {
@@ -341,11 +432,10 @@ impl<P: Policy> Kernel<P> {
                 break;
             }
             self.timers.pop();
-            let pcb = &self.procs[p as usize];
-            if pcb.state != State::Blocked {
+            if self.hot[p as usize].state != State::Blocked {
                 continue;
             }
-            match pcb.wait_on {
+            match self.procs[p as usize].wait_on {
                 WaitOn::Io(tok) if tok == token => self.wake(p, Cause::IoDone),
                 WaitOn::Sleep(tok) if tok == token => self.wake(p, Cause::Wake),
                 _ => {}
@@ -356,25 +446,83 @@ impl<P: Policy> Kernel<P> {
     /// Joins the tick's ready groups to the queue, lets free CPUs take processes, runs what
     /// they run at once, and repeats until the tick is quiet.
     fn settle(&mut self, t: u64) {
+        if self.settle_lone_preemption(t) {
+            return;
+        }
         loop {
             self.enqueue_groups();
-            let started = self.dispatch_free_cpus(t);
+            let mut started = std::mem::take(&mut self.started);
+            self.dispatch_free_cpus(t, &mut started);
             self.resolve_preemptions();
             if started.is_empty() {
+                self.started = started;
                 break;
             }
-            for c in started {
+            for &c in &started {
                 self.run_instant(c as usize);
                 if self.error.is_some() {
                     return;
                 }
             }
+            started.clear();
+            self.started = started;
+            if !self.more_to_settle() {
+                break;
+            }
         }
     }
 
+    /// Whether another round is needed: something became ready, or a CPU fell free with work
+    /// queued.
+    #[inline(always)]
+    fn more_to_settle(&self) -> bool {
+        !(self.woken.is_empty() && self.admitted.is_empty() && self.preempted.is_empty())
+            || (!self.policy.is_empty() && self.cpus.iter().any(|c| c.run == Run::Idle))
+    }
+
+    /// The commonest tick of all: one slice ran out and nothing else became ready. The general
+    /// rounds would push the process, pop the head and find nothing more to do; this does the
+    /// same in one go (the scenario and property tests hold both to the same reports).
+    #[inline(always)]
+    fn settle_lone_preemption(&mut self, t: u64) -> bool {
+        if !(self.woken.is_empty() && self.admitted.is_empty() && self.preempted.len() == 1) {
+            return false;
+        }
+        let p = self.preempted[0];
+        // Its CPU must be the only free one (a free CPU never waits beside queued work).
+        let mut free = self
+            .cpus
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.run == Run::Idle);
+        let (Some((c, _)), None) = (free.next(), free.next()) else {
+            return false;
+        };
+        if self.cpus[c].last != p {
+            return false;
+        }
+        self.preempted.clear();
+        match self.policy.pop() {
+            None => self.resume(c, p, t),
+            Some(q) => {
+                self.policy.push(p, Place::Tail);
+                self.resolve_preemption(p);
+                if self.take(c, q, t) {
+                    self.run_instant(c);
+                    if self.error.is_none() && self.more_to_settle() {
+                        self.settle(t);
+                    }
+                }
+            }
+        }
+        true
+    }
+
     fn enqueue_groups(&mut self) {
-        let order = self.plan.kernel.tick_order.clone();
-        for group in order {
+        if self.woken.is_empty() && self.admitted.is_empty() && self.preempted.is_empty() {
+            return;
+        }
+        for group in self.order {
             match group {
                 ReadyGroup::Wake => {
                     if self.woken.is_empty() {
@@ -410,21 +558,18 @@ impl<P: Policy> Kernel<P> {
         }
     }
 
-    /// Free CPUs, lowest first, take processes from the head of the queue. Returns the CPUs
-    /// whose process starts running now (and must run its zero-cost instructions).
-    fn dispatch_free_cpus(&mut self, t: u64) -> SmallVec<[u32; 4]> {
-        let mut started = SmallVec::new();
-        let cs = self.plan.kernel.context_switch;
+    /// Free CPUs, lowest first, take processes from the head of the queue. Adds to `started`
+    /// the CPUs whose process starts running now (and must run its zero-cost instructions).
+    fn dispatch_free_cpus(&mut self, t: u64, started: &mut Vec<u32>) {
         for c in 0..self.cpus.len() {
             if self.cpus[c].run != Run::Idle {
                 continue;
             }
             loop {
                 let Some(p) = self.policy.pop() else {
-                    return started;
+                    return;
                 };
-                let pcb = &self.procs[p as usize];
-                if pcb.preempt_pending {
+                if self.hot[p as usize].preempt_pending {
                     // Its slice ran out this tick. If its own CPU is still free, nothing else
                     // was ahead of it: it keeps that CPU with a fresh slice, and no preemption,
                     // dispatch or switch is counted.
@@ -432,14 +577,7 @@ impl<P: Policy> Kernel<P> {
                     if let Some(own) = own
                         && self.cpus[own].run == Run::Idle
                     {
-                        let slice = self.policy.quantum(p);
-                        let pcb = &mut self.procs[p as usize];
-                        pcb.preempt_pending = false;
-                        self.cpus[own].run = Run::Running {
-                            p,
-                            slice_end: t + slice,
-                            burst_end: t + pcb.burst_left,
-                        };
+                        self.resume(own, p, t);
                         if own == c {
                             break;
                         }
@@ -447,47 +585,76 @@ impl<P: Policy> Kernel<P> {
                     }
                     self.resolve_preemption(p);
                 }
-                self.resolve_pending_on(c);
-                if self.cpus[c].last != p {
-                    self.context_switches += 1;
-                    self.cpus[c].last = p;
-                    if cs > 0 {
-                        self.cpus[c].run = Run::Switching {
-                            p,
-                            from: t,
-                            until: t + cs,
-                        };
-                        break;
-                    }
+                if self.take(c, p, t) {
+                    started.push(c as u32);
                 }
-                self.start_running(c, p);
-                started.push(c as u32);
                 break;
             }
         }
-        started
+    }
+
+    /// `p`, whose slice ran out on CPU `c`, keeps it with a fresh slice.
+    #[inline(always)]
+    fn resume(&mut self, c: usize, p: u32, t: u64) {
+        let slice = self.policy.quantum(p);
+        let hot = &mut self.hot[p as usize];
+        hot.preempt_pending = false;
+        self.pending_preempts -= 1;
+        self.cpus[c].run = Run::Running {
+            p,
+            slice_end: t.saturating_add(slice),
+            burst_end: t.saturating_add(hot.burst_left),
+        };
+    }
+
+    /// Free CPU `c` takes ready process `p`: a context switch if `p` is not the process it ran
+    /// last, else `p` runs at once. True when `p` is running now.
+    #[inline(always)]
+    fn take(&mut self, c: usize, p: u32, t: u64) -> bool {
+        self.resolve_pending_on(c);
+        if self.cpus[c].last != p {
+            self.context_switches += 1;
+            self.cpus[c].last = p;
+            let cs = self.plan.kernel.context_switch;
+            if cs > 0 {
+                self.cpus[c].run = Run::Switching {
+                    p,
+                    from: t,
+                    until: t.saturating_add(cs),
+                };
+                return false;
+            }
+        }
+        self.start_running(c, p);
+        true
     }
 
     /// A process whose slice ran out on CPU `c` is waiting to learn whether it keeps the CPU;
     /// before the CPU takes another process, record that it was preempted.
+    #[inline(always)]
     fn resolve_pending_on(&mut self, c: usize) {
         let q = self.cpus[c].last;
-        if q != NO_PROC && self.procs[q as usize].preempt_pending {
+        if q != NO_PROC && self.hot[q as usize].preempt_pending {
             self.resolve_preemption(q);
         }
     }
 
     fn resolve_preemptions(&mut self) {
+        if self.pending_preempts == 0 {
+            return;
+        }
         for c in 0..self.cpus.len() {
             self.resolve_pending_on(c);
         }
     }
 
+    #[inline(always)]
     fn resolve_preemption(&mut self, p: u32) {
         let c = self.cpu_of_last(p);
-        let pcb = &mut self.procs[p as usize];
-        pcb.preempt_pending = false;
-        pcb.preemptions = pcb.preemptions.saturating_add(1);
+        let hot = &mut self.hot[p as usize];
+        hot.preempt_pending = false;
+        self.pending_preempts -= 1;
+        hot.preemptions = hot.preemptions.saturating_add(1);
         self.transition(p, State::Ready, Cause::Preempt, c);
     }
 
@@ -508,20 +675,22 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// `ready → running` on CPU `c`, with a fresh slice or what was kept of the last one.
+    #[inline(always)]
     fn start_running(&mut self, c: usize, p: u32) {
         let t = self.now;
         let quantum = self.policy.quantum(p);
-        let keep = self.plan.kernel.slice_after_block == SliceAfterBlock::Keep;
-        let pcb = &mut self.procs[p as usize];
-        let slice = if keep && pcb.slice_left > 0 {
-            pcb.slice_left
-        } else {
-            quantum
-        };
-        pcb.slice_left = 0;
-        pcb.dispatches = pcb.dispatches.saturating_add(1);
-        if pcb.first_run == NONE {
-            pcb.first_run = t;
+        let mut slice = quantum;
+        if self.plan.kernel.slice_after_block == SliceAfterBlock::Keep {
+            let kept = std::mem::take(&mut self.procs[p as usize].slice_left);
+            if kept > 0 {
+                slice = kept;
+            }
+        }
+        let hot = &mut self.hot[p as usize];
+        hot.dispatches = hot.dispatches.saturating_add(1);
+        if !hot.ran {
+            hot.ran = true;
+            self.procs[p as usize].first_run = t;
         }
         self.transition(p, State::Running, Cause::Dispatch, Some(c as u32));
         self.cpus[c].run = Run::Running {
@@ -532,19 +701,20 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// Runs the process on CPU `c` until it computes, blocks or ends.
+    #[inline(always)]
     fn run_instant(&mut self, c: usize) {
         let Run::Running { p, slice_end, .. } = self.cpus[c].run else {
             return;
         };
         let t = self.now;
-        let flow = if self.procs[p as usize].burst_left > 0 {
+        let flow = if self.hot[p as usize].burst_left > 0 {
             exec::Flow::Burst
         } else {
             self.exec(p, c as u32)
         };
         match flow {
             exec::Flow::Burst if slice_end > t => {
-                let burst = self.procs[p as usize].burst_left;
+                let burst = self.hot[p as usize].burst_left;
                 self.cpus[c].run = Run::Running {
                     p,
                     slice_end,
@@ -562,8 +732,10 @@ impl<P: Policy> Kernel<P> {
 
     /// The slice of `p` on CPU `c` ran out with work left: it joins the preempt group, and the
     /// dispatch decides whether it really loses the CPU.
+    #[inline(always)]
     fn expire_slice(&mut self, c: usize, p: u32) {
-        self.procs[p as usize].preempt_pending = true;
+        self.hot[p as usize].preempt_pending = true;
+        self.pending_preempts += 1;
         self.cpus[c].run = Run::Idle;
         self.preempted.push(p);
     }
@@ -580,7 +752,7 @@ impl<P: Policy> Kernel<P> {
     fn wake(&mut self, p: u32, cause: Cause) {
         let pcb = &mut self.procs[p as usize];
         pcb.wait_on = WaitOn::Nothing;
-        let key = (pcb.since, pcb.pid, p);
+        let key = (self.hot[p as usize].since, pcb.pid, p);
         self.transition(p, State::Ready, cause, None);
         self.woken.push(key);
     }
@@ -590,7 +762,9 @@ impl<P: Policy> Kernel<P> {
     fn block(&mut self, p: u32, c: u32, cause: Cause, ticks: u64) {
         let t = self.now;
         let mut slice_end = NONE;
-        if let Run::Running { p: q, slice_end: s, .. } = self.cpus[c as usize].run
+        if let Run::Running {
+            p: q, slice_end: s, ..
+        } = self.cpus[c as usize].run
             && q == p
         {
             slice_end = s;
@@ -617,22 +791,22 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// Records a transition and keeps the time accounting.
+    #[inline(always)]
     fn transition(&mut self, p: u32, to: State, cause: Cause, cpu: Option<u32>) {
         let t = self.now;
-        let pcb = &mut self.procs[p as usize];
-        let from = pcb.state;
+        let hot = &mut self.hot[p as usize];
+        let from = hot.state;
         debug_assert!(
             is_legal_transition(from, to, cause),
-            "illegal transition {from} → {to} ({cause}) of pid {}",
-            pcb.pid
+            "illegal transition {from} → {to} ({cause}) of process {p}"
         );
-        pcb.account(t);
-        pcb.state = to;
+        hot.account(t);
+        hot.state = to;
         if self.opts.trace {
             self.trace.push(TraceEvent {
                 t,
                 proc: p,
-                pid: pcb.pid,
+                pid: self.procs[p as usize].pid,
                 from,
                 to,
                 cause,
