@@ -54,13 +54,14 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-/// A coordinate with at most two decimals and no trailing zeros: short files, and the same
-/// digits on every machine (formatting an `f64` with a fixed precision is exact and portable).
+/// A coordinate with at most one decimal (a tenth of a pixel is finer than any screen shows)
+/// and no trailing zeros: short files, and the same digits on every machine (formatting an
+/// `f64` with a fixed precision is exact and portable).
 pub fn num(x: f64) -> String {
     if !x.is_finite() {
         return "0".to_owned();
     }
-    let mut s = format!("{x:.2}");
+    let mut s = format!("{x:.1}");
     if s.contains('.') {
         while s.ends_with('0') {
             s.pop();
@@ -239,7 +240,7 @@ mod tests {
     fn numbers_are_short_and_stable() {
         assert_eq!(num(3.0), "3");
         assert_eq!(num(2.5), "2.5");
-        assert_eq!(num(1.0 / 3.0), "0.33");
+        assert_eq!(num(1.0 / 3.0), "0.3");
         assert_eq!(num(-0.001), "0");
         assert_eq!(figure(6.75, 2), "6.75");
         assert_eq!(figure(29.0, 2), "29");

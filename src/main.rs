@@ -159,13 +159,13 @@ enum Command {
         /// Also draw a summary metric against a setting, as SVG, to this file.
         #[arg(long, value_name = "FILE.svg")]
         plot: Option<PathBuf>,
-        /// The setting on the plot's x axis (default: the first --set).
+        /// The setting on the plot's x axis (default: the first --set with several values).
         #[arg(long)]
         plot_x: Option<String>,
         /// The metric on the plot's y axis.
         #[arg(long, default_value = "avg_waiting")]
         plot_y: String,
-        /// The setting with one line per value (default: the second --set, if any).
+        /// The setting with one line per value (default: the next --set with several values).
         #[arg(long)]
         plot_series: Option<String>,
         /// Worker threads (default: one per core).
@@ -386,11 +386,22 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 shard: shard.as_deref().map(parse_shard).transpose()?,
             };
             let plot = plot.map(|path| {
-                let columns = sweep.columns();
+                // By default, the first setting that varies is x and the next one makes lines.
+                let mut varying = sweep
+                    .settings
+                    .iter()
+                    .filter(|s| s.values.len() > 1)
+                    .map(|s| s.path.clone())
+                    .filter(|p| Some(p) != plot_x.as_ref());
+                let x = plot_x
+                    .clone()
+                    .or_else(|| varying.next())
+                    .unwrap_or_else(|| sweep.columns().first().cloned().unwrap_or_default());
+                let series = plot_series.or_else(|| varying.find(|p| *p != x));
                 let spec = PlotSpec {
-                    x: plot_x.unwrap_or_else(|| columns.first().cloned().unwrap_or_default()),
+                    x,
                     y: plot_y,
-                    series: plot_series.or_else(|| sweep.settings.get(1).map(|s| s.path.clone())),
+                    series,
                     title,
                 };
                 (path, spec)

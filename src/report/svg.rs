@@ -287,7 +287,8 @@ pub fn render_svg(report: &Report, opts: &SvgOptions) -> String {
     let sub_y = 44.0;
     let legend_y = 62.0;
     let caption_y = legend_y + 18.0;
-    let axis_top = caption_y + if captions.is_empty() { 0.0 } else { 14.0 };
+    // One line per note, so that none runs off the picture.
+    let axis_top = caption_y + 14.0 * captions.len() as f64;
     let top_axis = !detailed;
     let lanes_y = axis_top + if top_axis { 22.0 } else { 6.0 };
     let lanes_end = lanes_y + lanes as f64 * lane_h;
@@ -359,12 +360,12 @@ pub fn render_svg(report: &Report, opts: &SvgOptions) -> String {
             "│ fork",
         );
     }
-    if !captions.is_empty() {
+    for (i, caption) in captions.iter().enumerate() {
         svg.text(
             margin,
-            caption_y,
+            caption_y + 14.0 * i as f64,
             &format!("font-size=\"11\" fill=\"{MUTED}\" font-style=\"italic\""),
-            &format!("Note: {}.", captions.join("; ")),
+            &format!("Note: {caption}."),
         );
     }
 
@@ -738,25 +739,36 @@ fn draw_counts(svg: &mut Svg, frame: &Frame, spans: &Spans, y: f64, h: f64, marg
         let upper = |a: &[f64; 3]| a[..=si].iter().sum::<f64>();
         let mut d = String::new();
         let _ = write!(d, "M{} {}", num(frame.col_x(0)), num(yv(lower(&avg[0]))));
+        // Exact columns are steps; compressed columns (about a pixel each) are joined at their
+        // middles, which looks the same and halves the path.
+        let edge = |d: &mut String, col: usize, y: f64, forward: bool| {
+            let (a, b) = (frame.col_x(col), frame.col_x(col + 1));
+            if frame.k > 1 {
+                let _ = write!(d, "L{} {}", num((a + b) / 2.0), num(y));
+            } else if forward {
+                let _ = write!(d, "L{} {}L{} {}", num(a), num(y), num(b), num(y));
+            } else {
+                let _ = write!(d, "L{} {}L{} {}", num(b), num(y), num(a), num(y));
+            }
+        };
         for (col, a) in avg.iter().enumerate() {
-            let _ = write!(
-                d,
-                "L{} {}L{} {}",
-                num(frame.col_x(col)),
-                num(yv(upper(a))),
-                num(frame.col_x(col + 1)),
-                num(yv(upper(a)))
-            );
+            edge(&mut d, col, yv(upper(a)), true);
         }
+        let last = avg.len();
+        let _ = write!(
+            d,
+            "L{} {}",
+            num(frame.col_x(last)),
+            num(yv(upper(&avg[last - 1])))
+        );
+        let _ = write!(
+            d,
+            "L{} {}",
+            num(frame.col_x(last)),
+            num(yv(lower(&avg[last - 1])))
+        );
         for (col, a) in avg.iter().enumerate().rev() {
-            let _ = write!(
-                d,
-                "L{} {}L{} {}",
-                num(frame.col_x(col + 1)),
-                num(yv(lower(a))),
-                num(frame.col_x(col)),
-                num(yv(lower(a)))
-            );
+            edge(&mut d, col, yv(lower(a)), false);
         }
         d.push('Z');
         let _ = writeln!(
