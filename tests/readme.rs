@@ -46,7 +46,11 @@ fn examples() -> Vec<Example> {
 #[test]
 fn every_console_example_in_the_readme_is_what_procsim_prints() {
     let examples = examples();
-    assert!(examples.len() >= 8, "found only {} examples", examples.len());
+    assert!(
+        examples.len() >= 8,
+        "found only {} examples",
+        examples.len()
+    );
     for ex in examples {
         let o = Command::new(env!("CARGO_BIN_EXE_procsim"))
             .args(&ex.args)
