@@ -25,9 +25,13 @@
 //! - [`sim`]: the simulated kernel: event-driven time, a scheduling [`sim::Policy`], the
 //!   instruction interpreter and the process API.
 //! - [`report`]: the [`Report`] every backend returns, and its renderers (table, timeline,
-//!   process tree).
+//!   process tree, Perfetto trace, SVG Gantt chart).
 //! - [`check`]: comparing a report with a scenario's `expect` block.
 //! - [`backend`]: the [`Backend`] trait that runs a scenario and returns a report.
+//! - [`workload`]: seeded random workloads written as scenario files (`procsim gen`).
+//! - [`sweep`]: many runs over the cartesian product of settings, in parallel (`procsim sweep`),
+//!   and [`plot`], a metric of a sweep drawn against a setting.
+//! - [`draw`] and [`graphviz`]: writing SVG, and rendering DOT with Graphviz when it is there.
 //!
 //! ```
 //! let plan = procsim::load_str(r#"{
@@ -51,11 +55,16 @@
 pub mod backend;
 pub mod check;
 pub mod demo;
+pub mod draw;
+pub mod graphviz;
 pub mod model;
+pub mod plot;
 pub mod program;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
+pub mod workload;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! The `procsim` command line. Everything it does is a call into the library; this file only
 //! parses arguments, picks renderers and maps outcomes to exit codes.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -9,8 +9,14 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
+use indicatif::{ProgressBar, ProgressStyle};
 use procsim::backend::{Backend, SimBackend};
-use procsim::report::{render_summary, render_table, tree_dot};
+use procsim::plot::PlotSpec;
+use procsim::report::{
+    SvgOptions, render_perfetto, render_summary, render_svg, render_table_styled, tree_dot,
+};
+use procsim::sweep::{Base, Setting, Sweep, parse_seeds, parse_shard};
+use procsim::workload::GenParams;
 use procsim::{Report, Scenario, ScenarioError, Sim, SimOptions, StateGraph};
 
 /// Exit code when an expectation failed.
@@ -50,6 +56,10 @@ enum Command {
         /// Columns of the timeline in the table view.
         #[arg(long, default_value_t = 100)]
         width: usize,
+        /// Colour in the table view: auto (when stdout is a terminal and NO_COLOR is not set),
+        /// always or never.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
     },
     /// Run each scenario on the simulated backend and check its `expect` block.
     Check {
@@ -63,21 +73,162 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Print a graph as Graphviz DOT.
+    /// Print a graph as Graphviz DOT (or SVG, with Graphviz installed).
     Graph {
         #[command(subcommand)]
         what: GraphWhat,
     },
+    /// Print the JSON Schema of scenario files, for editors to complete and check them.
+    Schema,
+    /// Generate a seeded random workload as a scenario file.
+    ///
+    /// Each process alternates CPU bursts and I/O. CPU-bound processes have long bursts (mean
+    /// --cpu-mean) and short I/O (a fifth of --io-mean); I/O-bound ones short bursts (a fifth of
+    /// --cpu-mean) and long I/O (mean --io-mean). Durations are geometric (discrete
+    /// exponential). The same arguments give the same file on every machine.
+    Gen {
+        /// Seed of the random draws.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// How many processes.
+        #[arg(long, default_value_t = 10)]
+        processes: u32,
+        /// Share of CPU-bound processes, from 0 to 1.
+        #[arg(long, default_value_t = 0.5)]
+        cpu_bound: f64,
+        /// Mean CPU burst of a CPU-bound process, in ticks.
+        #[arg(long, default_value_t = 10.0)]
+        cpu_mean: f64,
+        /// Mean I/O time of an I/O-bound process, in ticks.
+        #[arg(long, default_value_t = 10.0)]
+        io_mean: f64,
+        /// Mean number of CPU bursts per process.
+        #[arg(long, default_value_t = 4.0)]
+        bursts: f64,
+        /// Mean gap between arrivals, in ticks (0: all arrive at tick 0).
+        #[arg(long, default_value_t = 2.0)]
+        arrival_mean: f64,
+        /// kernel.quantum of the scenario.
+        #[arg(long)]
+        quantum: Option<u64>,
+        /// kernel.cpus of the scenario.
+        #[arg(long)]
+        cpus: Option<u32>,
+        /// kernel.context_switch of the scenario.
+        #[arg(long)]
+        context_switch: Option<u64>,
+        /// Write to this file instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Run a scenario over the cartesian product of settings, in parallel, one result a line.
+    ///
+    /// Example: procsim sweep FILE --set kernel.quantum=1,2,4,8,16 --set kernel.context_switch=0,1
+    ///
+    /// Run i of the product is fixed by i alone (the first --set varies slowest, the seed
+    /// fastest), so --shard I/N can spread a sweep over machines (a Slurm array job:
+    /// --shard $SLURM_ARRAY_TASK_ID/N with --array=1-N; a Kubernetes indexed Job:
+    /// --shard $((JOB_COMPLETION_INDEX+1))/N) and the outputs of shards 1 … N, concatenated in
+    /// order, are the whole sweep's output (CSV: only shard 1 writes the header).
+    Sweep {
+        /// The scenario file (or --gen).
+        #[arg(required_unless_present = "generated", conflicts_with = "generated")]
+        file: Option<PathBuf>,
+        /// Sweep generated workloads instead of a file (`procsim gen`'s defaults, 10
+        /// processes); vary them with --set gen.NAME=… (processes, cpu_bound, cpu_mean,
+        /// io_mean, bursts, arrival_mean) and --seeds.
+        #[arg(long = "gen")]
+        generated: bool,
+        /// PATH=V1,V2,… : a JSON path in the scenario and its values (A..B for a range of
+        /// integers, both ends included). Repeat for more settings.
+        #[arg(long = "set", value_name = "PATH=VALUES")]
+        set: Vec<String>,
+        /// Seeds: A..B (both included), or a list (1,5,9). They set the scenario's `seed`,
+        /// or the generated workload's.
+        #[arg(long)]
+        seeds: Option<String>,
+        /// Run only the I-th (from 1) of N contiguous slices of the product.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = SweepFormat::Csv)]
+        format: SweepFormat,
+        /// Write results to this file instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Also draw a summary metric against a setting, as SVG, to this file.
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<PathBuf>,
+        /// The setting on the plot's x axis (default: the first --set with several values).
+        #[arg(long)]
+        plot_x: Option<String>,
+        /// The metric on the plot's y axis.
+        #[arg(long, default_value = "avg_waiting")]
+        plot_y: String,
+        /// The setting with one line per value (default: the next --set with several values).
+        #[arg(long)]
+        plot_series: Option<String>,
+        /// Worker threads (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    /// Colour when stdout is a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+impl ColorChoice {
+    fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            // https://no-color.org: a NO_COLOR that is set and not empty turns colour off.
+            ColorChoice::Auto => {
+                io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SweepFormat {
+    /// Comma-separated values with a header line.
+    Csv,
+    /// One JSON object a line.
+    Jsonl,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GraphFormat {
+    /// Graphviz DOT text.
+    Dot,
+    /// SVG, drawn by Graphviz's `dot` (which must be installed).
+    Svg,
 }
 
 #[derive(Subcommand)]
 enum GraphWhat {
     /// The state machine: states and the causes of transitions.
-    States,
+    States {
+        /// DOT, or SVG drawn by Graphviz.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+    },
     /// The process tree a run of the scenario made.
     Tree {
         /// The scenario file.
         file: PathBuf,
+        /// DOT, or SVG drawn by Graphviz.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
     },
 }
 
@@ -95,6 +246,10 @@ enum Format {
     Json,
     /// Only the summary.
     Summary,
+    /// Trace Event Format JSON for ui.perfetto.dev or chrome://tracing (1 tick shown as 1 µs).
+    Perfetto,
+    /// An SVG Gantt chart.
+    Svg,
 }
 
 fn main() -> ExitCode {
@@ -122,7 +277,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         None => {
             let plan = procsim::load_str(procsim::demo::DEMO).context("the built-in demo")?;
             let report = SimBackend::default().run(plan);
-            emit(&render_table(&report, 100))?;
+            emit(&render_table_styled(
+                &report,
+                100,
+                ColorChoice::Auto.enabled(),
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Run {
@@ -131,7 +290,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             check,
             width,
-        }) => run(&file, backend, format, check, width),
+            color,
+        }) => run(&file, backend, format, check, width, color.enabled()),
         Some(Command::Check { files }) => check_files(&files),
         Some(Command::Validate { files }) => {
             for f in &files {
@@ -141,18 +301,214 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Graph { what }) => match what {
-            GraphWhat::States => {
-                emit(&StateGraph::new().to_dot())?;
+            GraphWhat::States { format } => {
+                emit(&graph_output(StateGraph::new().to_dot(), format)?)?;
                 Ok(ExitCode::SUCCESS)
             }
-            GraphWhat::Tree { file } => {
+            GraphWhat::Tree { file, format } => {
                 let (_, plan) = procsim::load(&file)?;
                 let report = simulate(plan, true);
-                emit(&tree_dot(&report))?;
+                emit(&graph_output(tree_dot(&report), format)?)?;
                 Ok(stopped_code(&report))
             }
         },
+        Some(Command::Schema) => {
+            emit(&(serde_json::to_string_pretty(&procsim::scenario::json_schema())? + "\n"))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Gen {
+            seed,
+            processes,
+            cpu_bound,
+            cpu_mean,
+            io_mean,
+            bursts,
+            arrival_mean,
+            quantum,
+            cpus,
+            context_switch,
+            output,
+        }) => {
+            let params = GenParams {
+                seed,
+                processes,
+                cpu_bound,
+                cpu_mean,
+                io_mean,
+                bursts,
+                arrival_mean,
+                quantum,
+                cpus,
+                context_switch,
+            };
+            let text = procsim::workload::generate(&params).context("procsim gen")?;
+            match output {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => emit(&text)?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Sweep {
+            file,
+            generated: _,
+            set,
+            seeds,
+            shard,
+            format,
+            output,
+            plot,
+            plot_x,
+            plot_y,
+            plot_series,
+            jobs,
+        }) => {
+            // clap makes FILE and --gen exclusive and requires one of them.
+            let base = match &file {
+                Some(f) => Base::file(f)?,
+                None => Base::Gen(GenParams::new(1, 10)),
+            };
+            let title = match (&base, &file) {
+                (Base::File { doc, .. }, Some(f)) => doc
+                    .get("name")
+                    .and_then(|n| n.as_str())
+                    .filter(|n| !n.is_empty())
+                    .map_or_else(|| f.display().to_string(), str::to_owned),
+                _ => "generated workloads".to_owned(),
+            };
+            let sweep = Sweep {
+                base,
+                settings: set
+                    .iter()
+                    .map(|s| Setting::parse(s))
+                    .collect::<Result<_, _>>()?,
+                seeds: seeds.as_deref().map(parse_seeds).transpose()?,
+                shard: shard.as_deref().map(parse_shard).transpose()?,
+            };
+            let plot = plot.map(|path| {
+                // By default, the first setting that varies is x and the next one makes lines.
+                let mut varying = sweep
+                    .settings
+                    .iter()
+                    .filter(|s| s.values.len() > 1)
+                    .map(|s| s.path.clone())
+                    .filter(|p| Some(p) != plot_x.as_ref());
+                let x = plot_x
+                    .clone()
+                    .or_else(|| varying.next())
+                    .unwrap_or_else(|| sweep.columns().first().cloned().unwrap_or_default());
+                let series = plot_series.or_else(|| varying.find(|p| *p != x));
+                let spec = PlotSpec {
+                    x,
+                    y: plot_y,
+                    series,
+                    title,
+                };
+                (path, spec)
+            });
+            run_sweep(&sweep, format, output.as_deref(), plot, jobs)
+        }
     }
+}
+
+/// DOT as it is, or drawn as SVG by Graphviz.
+fn graph_output(dot: String, format: GraphFormat) -> anyhow::Result<String> {
+    Ok(match format {
+        GraphFormat::Dot => dot,
+        GraphFormat::Svg => procsim::graphviz::dot_to_svg(&dot)?,
+    })
+}
+
+/// Runs a sweep: checks every run's scenario first, then runs in parallel chunks, writing each
+/// chunk's rows in product order as soon as the chunk is done.
+fn run_sweep(
+    sweep: &Sweep,
+    format: SweepFormat,
+    output: Option<&Path>,
+    plot: Option<(PathBuf, PlotSpec)>,
+    jobs: Option<usize>,
+) -> anyhow::Result<ExitCode> {
+    if let Some(n) = jobs {
+        anyhow::ensure!(n >= 1, "--jobs must be at least 1");
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .context("--jobs")?;
+    }
+    if let Some((_, spec)) = &plot {
+        // Fail on a bad plot request before the runs, not after.
+        let columns = sweep.columns();
+        for c in std::iter::once(&spec.x).chain(spec.series.as_ref()) {
+            anyhow::ensure!(
+                columns.contains(c),
+                "--plot: `{c}` is not one of the sweep's settings ({})",
+                columns.join(", ")
+            );
+        }
+        anyhow::ensure!(
+            procsim::sweep::METRICS.contains(&spec.y.as_str()) || spec.y == "processes",
+            "--plot-y: `{}` is not a metric (known: {})",
+            spec.y,
+            procsim::sweep::METRICS.join(", ")
+        );
+    }
+    sweep.validate()?;
+    let range = sweep.range();
+    let mut sink: Box<dyn Write> = match output {
+        Some(path) => Box::new(io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
+        )),
+        None => Box::new(io::stdout().lock()),
+    };
+    let first_shard = sweep.shard.is_none_or(|(i, _)| i == 1);
+    if format == SweepFormat::Csv && first_shard {
+        sink.write_all(sweep.csv_header().as_bytes())?;
+    }
+    let bar = if io::stderr().is_terminal() {
+        let bar = ProgressBar::new(range.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:40}] {pos}/{len} runs ({per_sec}, {eta} left)",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let chunk = (rayon::current_num_threads() * 16).max(64);
+    let mut kept = Vec::new();
+    let mut stopped = false;
+    let mut start = range.start;
+    while start < range.end {
+        let end = (start + chunk).min(range.end);
+        let results = sweep.run(start..end, &|| bar.inc(1))?;
+        for r in &results {
+            let line = match format {
+                SweepFormat::Csv => sweep.csv_row(r),
+                SweepFormat::Jsonl => sweep.json_row(r),
+            };
+            sink.write_all(line.as_bytes())?;
+            stopped |= r.error.is_some();
+        }
+        sink.flush()?;
+        if plot.is_some() {
+            kept.extend(results);
+        }
+        start = end;
+    }
+    bar.finish_and_clear();
+    if let Some((path, spec)) = plot {
+        let svg = procsim::plot::render_plot(&sweep.columns(), &kept, &spec)?;
+        std::fs::write(&path, svg).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if stopped {
+        eprintln!("procsim: a limit stopped some runs; see the error column");
+        return Ok(ExitCode::from(EXIT_STOPPED));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn simulate(plan: Arc<procsim::Plan>, trace: bool) -> Report {
@@ -168,6 +524,7 @@ fn run(
     format: Format,
     check: bool,
     width: usize,
+    color: bool,
 ) -> anyhow::Result<ExitCode> {
     let (scenario, plan) = procsim::load(file)?;
     if format == Format::Summary && !check {
@@ -194,7 +551,7 @@ fn run(
         BackendName::Sim => simulate(plan, true),
     };
     let text = match format {
-        Format::Table => render_table(&report, width),
+        Format::Table => render_table_styled(&report, width, color),
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
         Format::Summary => render_summary(
             &report.scenario,
@@ -202,6 +559,14 @@ fn run(
             report.processes.len(),
             &report.summary,
             report.error.as_deref(),
+        ),
+        Format::Perfetto => render_perfetto(&report, scenario.kernel.context_switch),
+        Format::Svg => render_svg(
+            &report,
+            &SvgOptions {
+                context_switch: scenario.kernel.context_switch,
+                ..SvgOptions::default()
+            },
         ),
     };
     emit(&text)?;

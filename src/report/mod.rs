@@ -1,5 +1,8 @@
 //! The report of a run (SPEC section 6), the same type for every backend, and its renderers.
 
+mod perfetto;
+mod spans;
+mod svg;
 mod table;
 mod timeline;
 mod tree;
@@ -7,8 +10,11 @@ mod tree;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-pub use table::{render_summary, render_table, summary_lines};
-pub use timeline::{Timeline, render_timeline};
+pub use perfetto::render_perfetto;
+pub use spans::{CpuSpan, CpuWork, Phase, ProcSpan, Spans};
+pub use svg::{SvgOptions, render_svg};
+pub use table::{render_summary, render_table, render_table_styled, summary_lines};
+pub use timeline::{Timeline, render_timeline, render_timeline_styled};
 pub use tree::tree_dot;
 
 use crate::model::{Cause, State, Value};

@@ -1,6 +1,7 @@
 //! The human view of a report: the process table, the timeline, outputs and the summary.
 
-use super::{Report, render_timeline};
+use super::Report;
+use super::timeline::render_timeline_styled;
 
 fn cell(v: Option<u64>) -> String {
     v.map_or_else(|| "-".to_owned(), |x| x.to_string())
@@ -13,6 +14,11 @@ fn avg(v: Option<f64>) -> String {
 /// Renders the table view: what `procsim run` prints by default. `width` bounds the
 /// timeline's columns.
 pub fn render_table(report: &Report, width: usize) -> String {
+    render_table_styled(report, width, false)
+}
+
+/// [`render_table`] with the timeline in colour when `color` is true (for a terminal).
+pub fn render_table_styled(report: &Report, width: usize, color: bool) -> String {
     let mut out = String::new();
     let title = if report.scenario.is_empty() {
         "(unnamed scenario)"
@@ -90,7 +96,7 @@ pub fn render_table(report: &Report, width: usize) -> String {
         ));
     }
     out.push('\n');
-    out.push_str(&render_timeline(report, width, MAX_ROWS));
+    out.push_str(&render_timeline_styled(report, width, MAX_ROWS, color));
 
     let mut said = false;
     for p in report.processes.iter().take(MAX_ROWS) {

@@ -96,6 +96,49 @@ impl Timeline {
 
 /// The timeline as text: a ruler, then a row per process.
 pub fn render_timeline(report: &Report, width: usize, max_rows: usize) -> String {
+    render_timeline_styled(report, width, max_rows, false)
+}
+
+/// ANSI colours of the timeline's letters: a background per state, so the rows read as the
+/// bars of a Gantt chart; the letters stay, for readers and terminals without colour.
+fn paint(letter: char) -> &'static str {
+    match letter {
+        'R' => "\x1b[97;44m",
+        'r' => "\x1b[30;43m",
+        'B' => "\x1b[97;45m",
+        _ => "\x1b[2m",
+    }
+}
+
+const RESET: &str = "\x1b[0m";
+
+/// Colours a timeline row, one escape sequence per run of equal letters.
+fn colour_row(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() * 2);
+    let mut prev: Option<char> = None;
+    for c in line.chars() {
+        if prev != Some(c) {
+            if prev.is_some() {
+                out.push_str(RESET);
+            }
+            out.push_str(paint(c));
+            prev = Some(c);
+        }
+        out.push(c);
+    }
+    if prev.is_some() {
+        out.push_str(RESET);
+    }
+    out
+}
+
+/// [`render_timeline`], in colour when `color` is true (ANSI escapes, for a terminal).
+pub fn render_timeline_styled(
+    report: &Report,
+    width: usize,
+    max_rows: usize,
+    color: bool,
+) -> String {
     let tl = Timeline::new(report, width, max_rows);
     let label = tl
         .rows
@@ -111,13 +154,22 @@ pub fn render_timeline(report: &Report, width: usize, max_rows: usize) -> String
     } else {
         "tick"
     };
+    let key = if color {
+        format!(
+            "{} running, {} ready, {} blocked, {} not admitted or ended",
+            colour_row("R"),
+            colour_row("r"),
+            colour_row("B"),
+            colour_row("-")
+        )
+    } else {
+        "R running, r ready, B blocked, - not admitted or ended".to_owned()
+    };
     if tl.ticks_per_column == 1 {
-        out.push_str(&format!(
-            "Timeline (1 column = 1 {unit}; R running, r ready, B blocked, - not admitted or ended)\n"
-        ));
+        out.push_str(&format!("Timeline (1 column = 1 {unit}; {key})\n"));
     } else {
         out.push_str(&format!(
-            "Timeline (1 column = {} {unit}s, showing the state held longest; R running, r ready, B blocked, - not admitted or ended)\n",
+            "Timeline (1 column = {} {unit}s, showing the state held longest; {key})\n",
             tl.ticks_per_column
         ));
     }
@@ -134,7 +186,11 @@ pub fn render_timeline(report: &Report, width: usize, max_rows: usize) -> String
     out.push_str(&format!("{:label$}  {}\n", "", ruler.trim_end()));
     for (name, line) in &tl.rows {
         let name: String = name.chars().take(label).collect();
-        out.push_str(&format!("{name:label$}  {line}\n"));
+        if color {
+            out.push_str(&format!("{name:label$}  {}\n", colour_row(line)));
+        } else {
+            out.push_str(&format!("{name:label$}  {line}\n"));
+        }
     }
     if tl.hidden > 0 {
         out.push_str(&format!("… and {} more processes\n", tl.hidden));

@@ -1,12 +1,13 @@
 //! The `expect` block: what a run must show, checked by [`crate::check`].
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value as Json;
 
 use super::UniqueMap;
 
 /// What a run must show. `processes` holds on every backend; `sim` only on the simulated one.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// Per process, by name: what every backend must agree on.
@@ -18,7 +19,7 @@ pub struct Expect {
 }
 
 /// Expectations about one process that hold on every backend. Absent fields are not checked.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectProcess {
     /// `0`, `E`, `1` or `-N`; `null` for a process that never ended.
@@ -27,6 +28,7 @@ pub struct ExpectProcess {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schemars(schema_with = "super::schema::exitcode")]
     pub exitcode: Option<Json>,
     /// `"SIGKILL"`, `"SIGTERM"` or `null`.
     #[serde(
@@ -34,6 +36,7 @@ pub struct ExpectProcess {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schemars(schema_with = "super::schema::signal")]
     pub signal: Option<Json>,
     /// Every line of output, in order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,14 +59,16 @@ pub struct ExpectProcess {
 }
 
 /// Figures only the simulated kernel fixes: summary fields and per-process report fields.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectSim {
     /// Summary fields (`makespan`, `avg_waiting`, …) and their values.
     #[serde(default)]
+    #[schemars(schema_with = "super::schema::summary_fields")]
     pub summary: serde_json::Map<String, Json>,
     /// Per process by name: report fields (`waiting`, `ended_at`, `pid`, …) and their values.
     #[serde(default)]
+    #[schemars(schema_with = "super::schema::process_fields")]
     pub processes: UniqueMap<serde_json::Map<String, Json>>,
 }
 

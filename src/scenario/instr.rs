@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -111,7 +112,7 @@ impl<'de> Visitor<'de> for ExprVisitor {
 }
 
 /// Creating a child: the body of `spawn` and `fork`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Spawn {
     /// The handle this process will know the child by.
@@ -134,7 +135,7 @@ pub struct Spawn {
 }
 
 /// `{"repeat": {"times": E, "body": [...]}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Repeat {
     /// How many times to run the body.
@@ -144,7 +145,7 @@ pub struct Repeat {
 }
 
 /// `{"set": {"name": V, "value": E}}` and its siblings `add` and `append`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Assign {
     /// The global to change (this process's own copy).
@@ -154,7 +155,7 @@ pub struct Assign {
 }
 
 /// `{"wait": {}}`, optionally `{"wait": {"as": H}}` to name the reaped child.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Wait {
     /// A handle bound to the child that was reaped.
@@ -163,7 +164,7 @@ pub struct Wait {
 }
 
 /// `{"new": {"as": O, "finalizer": "text"}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewObject {
     /// The name this process holds the object by.

@@ -7,23 +7,30 @@
 mod error;
 mod expect;
 mod instr;
+mod schema;
 mod unique;
 
 use std::path::Path;
 
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 pub use error::{ErrorKind, ScenarioError};
 pub use expect::{Expect, ExpectProcess, ExpectSim};
 pub use instr::{Assign, Expr, INSTRUCTIONS, Instr, NewObject, Repeat, Spawn, Wait};
+pub use schema::json_schema;
 pub use unique::UniqueMap;
 
 use crate::model::Value;
 
 /// A whole scenario file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    /// The JSON Schema the file follows (`procsim schema` prints it), so that editors complete
+    /// and check it; procsim itself ignores it.
+    #[serde(rename = "$schema", default)]
+    pub schema: Option<String>,
     /// A title for reports.
     #[serde(default)]
     pub name: String,
@@ -49,7 +56,7 @@ pub struct Scenario {
 }
 
 /// A program: parameters and a body (SPEC section 4).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Program {
     /// Parameter names, bound from `args` then `kwargs`.
@@ -60,7 +67,7 @@ pub struct Program {
 }
 
 /// A top-level process of the scenario.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProcessEntry {
     /// The program it runs.
@@ -79,6 +86,7 @@ pub struct ProcessEntry {
     pub kwargs: UniqueMap<Expr>,
     /// How many copies to start, named `NAME-1` … `NAME-N` when more than one.
     #[serde(default = "one")]
+    #[schemars(range(min = 1))]
     pub count: u64,
 }
 
@@ -87,7 +95,7 @@ fn one() -> u64 {
 }
 
 /// Which group of same-tick arrivals at the ready queue goes first (SPEC section 3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReadyGroup {
     /// Processes whose blocking ended.
@@ -110,7 +118,7 @@ impl ReadyGroup {
 }
 
 /// Where a process whose blocking ended joins the ready queue.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WakeTo {
     /// At the tail, like every other arrival (the default).
@@ -121,7 +129,7 @@ pub enum WakeTo {
 }
 
 /// What slice a process gets when it is dispatched after blocking.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SliceAfterBlock {
     /// A fresh quantum (the default).
@@ -132,7 +140,7 @@ pub enum SliceAfterBlock {
 }
 
 /// What happens to a process's children when it ends by itself (SPEC section 4).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ExitPolicy {
     /// Python's: SIGTERM to live daemon children, join the others in creation order, then end.
@@ -143,7 +151,7 @@ pub enum ExitPolicy {
 }
 
 /// The scheduling policy.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyName {
     /// One FIFO ready queue and a time slice of `quantum` ticks.
@@ -152,24 +160,29 @@ pub enum PolicyName {
 }
 
 /// The `kernel` block: scheduling conventions and limits. Every field has a default.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct KernelConfig {
     /// The scheduling policy.
     pub policy: PolicyName,
     /// Time slice in ticks, at least 1.
+    #[schemars(range(min = 1))]
     pub quantum: u64,
     /// Ticks a CPU spends switching to a process other than the one it ran last.
     pub context_switch: u64,
     /// Number of CPUs sharing the ready queue.
+    #[schemars(range(min = 1, max = 1024))]
     pub cpus: u32,
     /// What a process that ends does with its children.
     pub exit_policy: ExitPolicy,
     /// Pids are below this, as in Linux's `/proc/sys/kernel/pid_max`.
+    #[schemars(range(min = 3, max = 4_194_304))]
     pub pid_max: u32,
     /// Live processes (created and not yet reaped) at most; more is a fork error.
+    #[schemars(range(min = 1))]
     pub max_processes: u32,
     /// The run stops with an error when simulated time would pass this tick.
+    #[schemars(range(min = 1))]
     pub max_ticks: u64,
     /// The run stops with an error after this many instructions.
     pub max_steps: u64,
@@ -177,7 +190,9 @@ pub struct KernelConfig {
     pub max_output: u64,
     /// Real microseconds of CPU time a tick stands for on the fork backend.
     pub tick_us: u64,
-    /// The order in which same-tick groups join the ready queue.
+    /// The order in which same-tick groups join the ready queue: each of `wake`, `admit` and
+    /// `preempt` once.
+    #[schemars(length(min = 3, max = 3), extend("uniqueItems" = true))]
     pub tick_order: Vec<ReadyGroup>,
     /// Where woken processes join the ready queue.
     pub wake_to: WakeTo,
