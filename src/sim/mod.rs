@@ -526,9 +526,8 @@ impl<P: Policy> Kernel<P> {
     /// same in one go (the scenario and property tests hold both to the same reports).
     #[inline(always)]
     fn settle_lone_preemption(&mut self, t: u64) -> bool {
-        if !self.fast_paths
-            || !(self.woken.is_empty() && self.admitted.is_empty() && self.preempted.len() == 1)
-        {
+        let lone = self.woken.is_empty() && self.admitted.is_empty() && self.preempted.len() == 1;
+        if !(self.fast_paths && lone) {
             return false;
         }
         let p = self.preempted[0];
