@@ -547,12 +547,27 @@ fn run(
         }
         return Ok(ExitCode::SUCCESS);
     }
+    if format == Format::Json && !check {
+        // Streamed while it runs: a huge run's trace is never held in memory.
+        let BackendName::Sim = backend;
+        let sim = Sim::new(plan, SimOptions { trace: true });
+        let stopped = sim.run_to_json(io::BufWriter::new(io::stdout()))?;
+        if let Some(e) = stopped {
+            eprintln!("procsim: {}: {e}", file.display());
+            return Ok(ExitCode::from(EXIT_STOPPED));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let report = match backend {
         BackendName::Sim => simulate(plan, true),
     };
     let text = match format {
         Format::Table => render_table_styled(&report, width, color),
-        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Json => {
+            let mut bytes = Vec::new();
+            procsim::report::json::write(&report, &mut bytes)?;
+            String::from_utf8(bytes)?
+        }
         Format::Summary => render_summary(
             &report.scenario,
             &report.backend,

@@ -1,5 +1,6 @@
 //! The report of a run (SPEC section 6), the same type for every backend, and its renderers.
 
+pub mod json;
 mod perfetto;
 mod spans;
 mod svg;

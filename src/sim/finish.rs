@@ -13,12 +13,7 @@ impl<P: Policy> Kernel<P> {
     /// The report as it stands: complete after [`Kernel::run`], partial if a limit stopped the
     /// run (processes that had not ended have `exitcode` null, and their times run to the stop).
     pub fn report(mut self) -> Report {
-        let now = self.now;
-        for (hot, pcb) in self.hot.iter_mut().zip(&mut self.procs) {
-            if hot.state != State::Terminated {
-                pcb.blocked += hot.account(now);
-            }
-        }
+        self.account_to_now();
         let summary = self.summary();
         let processes = (0..self.procs.len() as u32)
             .map(|p| self.process_report(p))
@@ -30,8 +25,22 @@ impl<P: Policy> Kernel<P> {
             cpus: self.plan.kernel.cpus,
             error: self.error.take(),
             processes,
-            trace: std::mem::take(&mut self.trace),
+            trace: match std::mem::replace(&mut self.trace, super::Recorder::Off) {
+                super::Recorder::Keep(events) => events,
+                super::Recorder::Off | super::Recorder::Stream(_) => Vec::new(),
+            },
             summary,
+        }
+    }
+
+    /// Brings the figures of processes that have not ended up to the current tick (for a run
+    /// that a limit stopped).
+    pub(super) fn account_to_now(&mut self) {
+        let now = self.now;
+        for (hot, pcb) in self.hot.iter_mut().zip(&mut self.procs) {
+            if hot.state != State::Terminated {
+                pcb.blocked += hot.account(now);
+            }
         }
     }
 
@@ -99,7 +108,7 @@ impl<P: Policy> Kernel<P> {
         }
     }
 
-    fn process_report(&self, p: u32) -> ProcessReport {
+    pub(super) fn process_report(&self, p: u32) -> ProcessReport {
         let pcb: &Pcb = &self.procs[p as usize];
         let hot = &self.hot[p as usize];
         let cold = pcb.cold.as_deref();

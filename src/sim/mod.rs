@@ -33,6 +33,7 @@ mod pcb;
 mod pids;
 pub mod policy;
 pub mod rng;
+mod stream;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -58,6 +59,14 @@ impl Default for SimOptions {
     fn default() -> Self {
         SimOptions { trace: true }
     }
+}
+
+/// Where transitions go: nowhere (only the figures are kept), into the report, or out to a
+/// writer as they happen (a report too large to hold).
+enum Recorder {
+    Off,
+    Keep(Vec<TraceEvent>),
+    Stream(Box<dyn FnMut(&TraceEvent)>),
 }
 
 /// A hint to bring `value`'s cache line in; no effect on what the program computes.
@@ -105,7 +114,6 @@ type Timer = Reverse<(u64, u64, u32, u32, u32)>;
 /// The simulated kernel running one scenario with the policy `P`.
 pub struct Kernel<P: Policy> {
     plan: Arc<Plan>,
-    opts: SimOptions,
     now: u64,
     /// What every dispatch touches, one cache line a process, apart from the rest.
     hot: Vec<Hot>,
@@ -140,7 +148,7 @@ pub struct Kernel<P: Policy> {
     output_lines: u64,
     switch_ticks: u64,
     context_switches: u64,
-    trace: Vec<TraceEvent>,
+    trace: Recorder,
     /// Why the run stopped early.
     error: Option<String>,
     finished: bool,
@@ -173,7 +181,6 @@ impl<P: Policy> Kernel<P> {
             ],
             pids: Pids::new(k.pid_max),
             rng: SeededRng::new(plan.seed),
-            opts,
             now: 0,
             hot: Vec::new(),
             procs: Vec::new(),
@@ -194,7 +201,11 @@ impl<P: Policy> Kernel<P> {
             output_lines: 0,
             switch_ticks: 0,
             context_switches: 0,
-            trace: Vec::new(),
+            trace: if opts.trace {
+                Recorder::Keep(Vec::new())
+            } else {
+                Recorder::Off
+            },
             error: None,
             finished: false,
             plan,
@@ -847,8 +858,8 @@ impl<P: Policy> Kernel<P> {
         if blocked > 0 {
             self.procs[p as usize].blocked += blocked;
         }
-        if self.opts.trace {
-            self.trace.push(TraceEvent {
+        if !matches!(self.trace, Recorder::Off) {
+            let event = TraceEvent {
                 t,
                 proc: p,
                 pid: self.procs[p as usize].pid,
@@ -856,7 +867,12 @@ impl<P: Policy> Kernel<P> {
                 to,
                 cause,
                 cpu,
-            });
+            };
+            match &mut self.trace {
+                Recorder::Off => {}
+                Recorder::Keep(events) => events.push(event),
+                Recorder::Stream(sink) => sink(&event),
+            }
         }
     }
 

@@ -1,0 +1,70 @@
+//! Running with the report written as it is made, for runs too large to hold in memory: the
+//! trace goes out transition by transition, the processes one at a time at the end.
+
+use std::cell::RefCell;
+use std::io::{self, Write};
+use std::rc::Rc;
+
+use super::{Kernel, Policy, Recorder};
+use crate::report::TimeUnit;
+use crate::report::json::{self, Items};
+
+/// The writer and the state of the trace array, shared with the kernel's trace sink.
+struct Out<W> {
+    w: W,
+    items: Items,
+    error: Option<io::Error>,
+}
+
+impl<P: Policy> Kernel<P> {
+    /// Runs to the end, writing the report as JSON to `out` while it runs, in the layout of
+    /// [`json::write`]: the same bytes as writing the finished report, without holding the
+    /// trace. Returns why the run stopped early, if a limit stopped it.
+    pub fn run_to_json<W: Write + 'static>(mut self, mut out: W) -> io::Result<Option<String>> {
+        let cpus = self.plan.kernel.cpus;
+        json::write_head(&mut out, &self.plan.name, "sim", TimeUnit::Tick, cpus)?;
+        let shared = Rc::new(RefCell::new(Out {
+            w: out,
+            items: Items::default(),
+            error: None,
+        }));
+        if !matches!(self.trace, Recorder::Off) {
+            let sink = Rc::clone(&shared);
+            self.trace = Recorder::Stream(Box::new(move |event| {
+                let mut o = sink.borrow_mut();
+                if o.error.is_none() {
+                    let Out { w, items, .. } = &mut *o;
+                    if let Err(e) = items.write(w, event) {
+                        o.error = Some(e);
+                    }
+                }
+            }));
+        }
+        while self.step() {}
+        // Dropping the sink leaves `shared` the only owner of the writer.
+        self.trace = Recorder::Off;
+        let Ok(cell) = Rc::try_unwrap(shared) else {
+            return Err(io::Error::other("the trace writer is still shared"));
+        };
+        let Out {
+            mut w,
+            items,
+            error,
+        } = cell.into_inner();
+        if let Some(e) = error {
+            return Err(e);
+        }
+        items.close(&mut w)?;
+        self.account_to_now();
+        json::write_processes_start(&mut w)?;
+        let mut procs = Items::default();
+        for p in 0..self.procs.len() as u32 {
+            procs.write(&mut w, &self.process_report(p))?;
+        }
+        procs.close(&mut w)?;
+        let summary = self.summary();
+        json::write_tail(&mut w, &summary, self.error.as_deref())?;
+        w.flush()?;
+        Ok(self.error.take())
+    }
+}
