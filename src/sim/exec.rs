@@ -700,7 +700,7 @@ impl<P: Policy> Kernel<P> {
                         if let Run::Switching { p, from, .. } = cpu.run
                             && p == q
                         {
-                            self.switch_ticks += t - from;
+                            self.switch_ticks = self.switch_ticks.saturating_add(t - from);
                             cpu.run = Run::Idle;
                         }
                     }

@@ -64,8 +64,9 @@ impl<P: Policy> Kernel<P> {
         let (mut turn, mut turn_n) = (0u128, 0u64);
         let (mut wait, mut wait_n) = (0u128, 0u64);
         for (p, h) in self.procs.iter().zip(&self.hot) {
-            busy += h.cpu;
-            dispatches += u64::from(h.dispatches);
+            // With several CPUs the sums can pass 2^64 where one process cannot; they saturate.
+            busy = busy.saturating_add(h.cpu);
+            dispatches = dispatches.saturating_add(u64::from(h.dispatches));
             if p.admitted_at == NONE {
                 continue;
             }

@@ -314,6 +314,15 @@ impl<P: Policy> Kernel<P> {
             self.finished = true;
             return false;
         };
+        if t == u64::MAX {
+            // Tick arithmetic saturates here, so time could not advance past it.
+            self.now = t;
+            self.error = Some(format!(
+                "stopped at tick {t}: simulated time cannot go past the largest 64-bit tick"
+            ));
+            self.finished = true;
+            return false;
+        }
         let max_ticks = self.max_ticks;
         if t > max_ticks {
             self.now = max_ticks;
@@ -385,7 +394,10 @@ impl<P: Policy> Kernel<P> {
         else {
             return None;
         };
-        if t >= burst_end || t > self.max_ticks || self.finished || self.next_arrival_at <= t {
+        if t >= burst_end || t > self.max_ticks || t == u64::MAX || self.finished {
+            return None;
+        }
+        if self.next_arrival_at <= t {
             return None;
         }
         if let Some(Reverse((at, ..))) = self.timers.peek()
@@ -396,10 +408,20 @@ impl<P: Policy> Kernel<P> {
         self.now = t;
         self.prefetch_upcoming();
         let Some(q) = self.policy.pop() else {
+            // Alone: it keeps the CPU. Nothing can join the queue before the next arrival or
+            // timer, so the slice boundaries before then (or before its burst ends) pass
+            // without effect; go straight to the first one that might matter. Boundaries stay
+            // where they were, a whole number of slices apart, so what is left of a slice
+            // when the burst ends is the same as if each had been stepped through.
             let slice = self.policy.quantum(p);
+            let mut horizon = burst_end.min(self.next_arrival_at);
+            if let Some(Reverse((at, ..))) = self.timers.peek() {
+                horizon = horizon.min(*at);
+            }
+            let slices = (horizon - t).div_ceil(slice).max(1);
             self.cpus[0].run = Run::Running {
                 p,
-                slice_end: t.saturating_add(slice),
+                slice_end: t.saturating_add(slices.saturating_mul(slice)),
                 burst_end,
             };
             return Some(true);
@@ -444,23 +466,32 @@ impl<P: Policy> Kernel<P> {
     /// The earliest tick at which something is due.
     #[inline(always)]
     fn next_event(&self) -> Option<u64> {
-        let mut next = NONE;
-        next = next.min(self.next_arrival_at);
+        // Something may be due at the very last tick, u64::MAX, which is also the "nothing"
+        // value of the fields below; `pending` tells the two apart.
+        let mut pending = self.next_arrival < self.arrivals.len();
+        let mut next = self.next_arrival_at;
         if let Some(Reverse((t, ..))) = self.timers.peek() {
+            pending = true;
             next = next.min(*t);
         }
         for cpu in &self.cpus {
             match cpu.run {
                 Run::Idle => {}
-                Run::Switching { until, .. } => next = next.min(until),
+                Run::Switching { until, .. } => {
+                    pending = true;
+                    next = next.min(until);
+                }
                 Run::Running {
                     slice_end,
                     burst_end,
                     ..
-                } => next = next.min(slice_end.min(burst_end)),
+                } => {
+                    pending = true;
+                    next = next.min(slice_end.min(burst_end));
+                }
             }
         }
-        (next != NONE).then_some(next)
+        pending.then_some(next)
     }
 
     fn admit_arrivals(&mut self, t: u64) {
@@ -722,7 +753,7 @@ impl<P: Policy> Kernel<P> {
         let Run::Switching { p, from, until } = self.cpus[c].run else {
             return;
         };
-        self.switch_ticks += until - from;
+        self.switch_ticks = self.switch_ticks.saturating_add(until - from);
         self.start_running(c, p);
         self.run_instant(c);
     }

@@ -1,0 +1,112 @@
+//! Scenarios that would never end, or would take the machine with them, stop by themselves
+//! with a clear error and a partial report.
+
+use procsim::{Sim, SimOptions};
+
+fn run(text: &str) -> procsim::Report {
+    Sim::new(procsim::load_str(text).unwrap(), SimOptions::default()).run()
+}
+
+#[test]
+fn endless_cpu_work_stops_at_max_ticks() {
+    let r = run(r#"{"kernel": {"max_ticks": 1000},
+        "programs": {"spin": {"body": [{"repeat": {"times": 1000000000, "body": [{"cpu": 7}]}}]}},
+        "processes": [{"program": "spin", "count": 2}]}"#);
+    let e = r.error.expect("stopped");
+    assert!(e.contains("kernel.max_ticks (1000)"), "{e}");
+    assert_eq!(r.summary.makespan, 1000);
+    assert!(r.processes.iter().all(|p| p.exitcode.is_none()));
+    assert_eq!(r.summary.cpu_busy, 1000);
+}
+
+#[test]
+fn a_loop_that_never_lets_time_pass_stops_at_max_steps() {
+    let r = run(r#"{"kernel": {"max_steps": 5000}, "globals": {"n": 0},
+        "programs": {"busy": {"body": [{"repeat": {"times": 1000000000,
+            "body": [{"add": {"name": "n", "value": 1}}]}}]}},
+        "processes": [{"program": "busy"}]}"#);
+    let e = r.error.expect("stopped");
+    assert!(e.contains("kernel.max_steps (5000)"), "{e}");
+    assert_eq!(r.summary.makespan, 0);
+    assert_eq!(r.processes[0].exitcode, None);
+}
+
+#[test]
+fn nested_repeats_that_multiply_to_1e18_stop_at_max_steps() {
+    let r = run(r#"{"programs": {"deep": {"body": [
+            {"repeat": {"times": 1000000, "body": [
+              {"repeat": {"times": 1000000, "body": [
+                {"repeat": {"times": 1000000, "body": [{"cpu": 0}]}}]}}]}}]}},
+        "processes": [{"program": "deep"}]}"#);
+    assert!(r.error.expect("stopped").contains("max_steps"));
+}
+
+#[test]
+fn a_fork_bomb_is_stopped_by_max_processes_in_the_processes_that_try() {
+    let r = run(r#"{"kernel": {"max_processes": 50},
+        "programs": {"bomb": {"body": [
+            {"fork": {"as": "a", "program": "bomb"}},
+            {"fork": {"as": "b", "program": "bomb"}},
+            {"cpu": 1}]}},
+        "processes": [{"program": "bomb"}]}"#);
+    assert!(r.error.is_none(), "{:?}", r.error);
+    let failed: Vec<_> = r
+        .processes
+        .iter()
+        .filter(|p| p.errors == ["BlockingIOError: [Errno 11] Resource temporarily unavailable"])
+        .collect();
+    assert!(!failed.is_empty());
+    assert!(failed.iter().all(|p| p.exitcode == Some(1)));
+    // Never more than 50 alive at once: replay creations and reaps.
+    let mut events: Vec<(u64, i32)> = Vec::new();
+    for p in &r.processes {
+        events.push((p.created_at, 1));
+        events.push((p.reaped_at.expect("reaped"), -1));
+    }
+    events.sort_by_key(|&(t, d)| (t, d));
+    let mut alive = 0;
+    for (_, d) in events {
+        alive += d;
+        assert!(alive <= 50, "{alive} alive");
+    }
+}
+
+#[test]
+fn a_print_flood_stops_at_max_output() {
+    let r = run(r#"{"kernel": {"max_output": 100},
+        "programs": {"talk": {"body": [{"repeat": {"times": 1000000,
+            "body": [{"print": "{name} says hello"}, {"cpu": 1}]}}]}},
+        "processes": [{"program": "talk", "count": 3}]}"#);
+    assert!(
+        r.error
+            .expect("stopped")
+            .contains("kernel.max_output (100 lines)")
+    );
+    let lines: usize = r.processes.iter().map(|p| p.output.len()).sum();
+    assert_eq!(lines, 100);
+}
+
+#[test]
+fn huge_tick_counts_saturate_instead_of_overflowing() {
+    let r = run(r#"{"kernel": {"max_ticks": 18446744073709551615},
+        "programs": {"long": {"body": [{"cpu": 9223372036854775807}, {"io": 9223372036854775807},
+            {"cpu": 9223372036854775807}]}},
+        "processes": [{"program": "long", "arrival": 9223372036854775807}]}"#);
+    // Arrival 2^63 − 1, a burst as long, then I/O as long: the wake-up would be past 2^64 − 1.
+    // It saturates there, and the run stops at the last tick instead of wrapping or hanging.
+    let e = r.error.expect("stopped");
+    assert!(e.contains("cannot go past the largest 64-bit tick"), "{e}");
+    assert_eq!(r.summary.makespan, u64::MAX);
+    let p = &r.processes[0];
+    assert_eq!(p.cpu, 9223372036854775807);
+    assert_eq!(p.exitcode, None);
+}
+
+#[test]
+fn a_process_can_end_at_the_last_tick_but_one() {
+    let r = run(r#"{"kernel": {"max_ticks": 18446744073709551615},
+        "programs": {"long": {"body": [{"cpu": 9223372036854775807}, {"cpu": 9223372036854775807}]}},
+        "processes": [{"program": "long"}]}"#);
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(r.processes[0].ended_at, Some(u64::MAX - 1));
+}
