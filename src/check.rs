@@ -86,7 +86,11 @@ pub fn check(expect: &Expect, report: &Report) -> Vec<Mismatch> {
     out
 }
 
-fn find<'r>(report: &'r Report, name: &str, out: &mut Vec<Mismatch>) -> Option<(usize, &'r ProcessReport)> {
+fn find<'r>(
+    report: &'r Report,
+    name: &str,
+    out: &mut Vec<Mismatch>,
+) -> Option<(usize, &'r ProcessReport)> {
     let found: Vec<_> = report
         .processes
         .iter()

@@ -251,7 +251,11 @@ fn report_expectations(file: &Path, scenario: &Scenario, report: &Report) -> any
         emit(&format!("{}: ok\n", file.display()))?;
         return Ok(true);
     }
-    let mut text = format!("{}: {} expectation(s) failed\n", file.display(), misses.len());
+    let mut text = format!(
+        "{}: {} expectation(s) failed\n",
+        file.display(),
+        misses.len()
+    );
     for m in misses {
         text.push_str(&format!("  {m}\n"));
     }

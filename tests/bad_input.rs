@@ -6,45 +6,144 @@ use std::process::Command;
 
 /// Fixture, and what the error must say (its place and its message), after `FILE`.
 const CASES: &[(&str, &str)] = &[
-    ("empty", ":1:0: EOF while parsing a value (the file is empty or cut short)"),
+    (
+        "empty",
+        ":1:0: EOF while parsing a value (the file is empty or cut short)",
+    ),
     ("not-json", ":1:1: expected value"),
-    ("truncated", ":1:42: programs.main.body: EOF while parsing a list"),
+    (
+        "truncated",
+        ":1:42: programs.main.body: EOF while parsing a list",
+    ),
     ("trailing-garbage", ":1:84: trailing characters"),
     ("non-utf8", ":1:14: name: invalid unicode code point"),
-    ("top-level-array", ":1:1: the top level of a scenario must be an object"),
+    (
+        "top-level-array",
+        ":1:1: the top level of a scenario must be an object",
+    ),
     ("too-deep", ": nesting is deeper than the parser allows"),
-    ("wrong-type", ":1:60: processes: invalid type: map, expected a sequence"),
-    ("negative-number", ": kernel.quantum: invalid value: integer `-4`, expected u64"),
-    ("fractional-number", ": kernel.context_switch: expected a whole number (u64), found 1.5"),
-    ("beyond-u64", ": kernel.max_ticks: number 1.8446744073709552e+19 is out of range for u64"),
-    ("negative-cpu", ": programs.main.body[0].cpu: a number of ticks cannot be negative (-3)"),
+    (
+        "wrong-type",
+        ":1:60: processes: invalid type: map, expected a sequence",
+    ),
+    (
+        "negative-number",
+        ": kernel.quantum: invalid value: integer `-4`, expected u64",
+    ),
+    (
+        "fractional-number",
+        ": kernel.context_switch: expected a whole number (u64), found 1.5",
+    ),
+    (
+        "beyond-u64",
+        ": kernel.max_ticks: number 1.8446744073709552e+19 is out of range for u64",
+    ),
+    (
+        "negative-cpu",
+        ": programs.main.body[0].cpu: a number of ticks cannot be negative (-3)",
+    ),
     ("unknown-field-top", ": kernal: unknown field `kernal`"),
-    ("unknown-field-kernel", ": kernel.quantun: unknown field `quantun`"),
-    ("unknown-field-program", ": programs.main.parms: unknown field `parms`"),
-    ("unknown-field-process", ": processes[0].arival: unknown field `arival`"),
-    ("unknown-field-spawn", ": programs.main.body[0].fork.deamon: unknown field `deamon`"),
-    ("unknown-field-expect", ": expect.process: unknown field `process`"),
-    ("instruction-zero-keys", ": programs.main.body[1]: an instruction has exactly one key, found none"),
-    ("instruction-two-keys", ": programs.main.body[0]: an instruction has exactly one key, found 2: `cpu`, `io`"),
-    ("unknown-instruction", ": programs.main.body[0]: unknown instruction `compute`"),
-    ("unknown-program", ": processes[0].program: unknown program `mian`"),
-    ("unknown-program-in-fork", ": programs.main.body[0].fork.program: unknown program `worker`"),
-    ("unknown-parameter", ": programs.main.body[0].cpu: `m` is neither a parameter of `main` nor a global"),
-    ("unknown-global", ": programs.main.body[0].add.name: unknown global `counter`"),
-    ("unknown-handle", ": programs.main.body[0].join: unknown handle `w`"),
-    ("unknown-placeholder", ": programs.main.body[0].print: `{nothing}` names nothing"),
-    ("reversed-uniform", ": programs.main.body[0].cpu.uniform: the range [9, 2] is reversed"),
-    ("quantum-zero", ": kernel.quantum: the quantum must be at least 1 tick"),
-    ("cpus-zero", ": kernel.cpus: cpus must be from 1 to 1024, not 0"),
-    ("cpus-too-many", ": kernel.cpus: cpus must be from 1 to 1024, not 100000"),
-    ("pid-max-too-small", ": kernel.pid_max: pid_max must be from 3 to 4194304"),
-    ("pid-max-too-large", ": kernel.pid_max: pid_max must be from 3 to 4194304"),
-    ("tick-order-not-permutation", ": kernel.tick_order: tick_order must name each of"),
-    ("tick-order-unknown-group", ": kernel.tick_order[2]: unknown variant `later`"),
+    (
+        "unknown-field-kernel",
+        ": kernel.quantun: unknown field `quantun`",
+    ),
+    (
+        "unknown-field-program",
+        ": programs.main.parms: unknown field `parms`",
+    ),
+    (
+        "unknown-field-process",
+        ": processes[0].arival: unknown field `arival`",
+    ),
+    (
+        "unknown-field-spawn",
+        ": programs.main.body[0].fork.deamon: unknown field `deamon`",
+    ),
+    (
+        "unknown-field-expect",
+        ": expect.process: unknown field `process`",
+    ),
+    (
+        "instruction-zero-keys",
+        ": programs.main.body[1]: an instruction has exactly one key, found none",
+    ),
+    (
+        "instruction-two-keys",
+        ": programs.main.body[0]: an instruction has exactly one key, found 2: `cpu`, `io`",
+    ),
+    (
+        "unknown-instruction",
+        ": programs.main.body[0]: unknown instruction `compute`",
+    ),
+    (
+        "unknown-program",
+        ": processes[0].program: unknown program `mian`",
+    ),
+    (
+        "unknown-program-in-fork",
+        ": programs.main.body[0].fork.program: unknown program `worker`",
+    ),
+    (
+        "unknown-parameter",
+        ": programs.main.body[0].cpu: `m` is neither a parameter of `main` nor a global",
+    ),
+    (
+        "unknown-global",
+        ": programs.main.body[0].add.name: unknown global `counter`",
+    ),
+    (
+        "unknown-handle",
+        ": programs.main.body[0].join: unknown handle `w`",
+    ),
+    (
+        "unknown-placeholder",
+        ": programs.main.body[0].print: `{nothing}` names nothing",
+    ),
+    (
+        "reversed-uniform",
+        ": programs.main.body[0].cpu.uniform: the range [9, 2] is reversed",
+    ),
+    (
+        "quantum-zero",
+        ": kernel.quantum: the quantum must be at least 1 tick",
+    ),
+    (
+        "cpus-zero",
+        ": kernel.cpus: cpus must be from 1 to 1024, not 0",
+    ),
+    (
+        "cpus-too-many",
+        ": kernel.cpus: cpus must be from 1 to 1024, not 100000",
+    ),
+    (
+        "pid-max-too-small",
+        ": kernel.pid_max: pid_max must be from 3 to 4194304",
+    ),
+    (
+        "pid-max-too-large",
+        ": kernel.pid_max: pid_max must be from 3 to 4194304",
+    ),
+    (
+        "tick-order-not-permutation",
+        ": kernel.tick_order: tick_order must name each of",
+    ),
+    (
+        "tick-order-unknown-group",
+        ": kernel.tick_order[2]: unknown variant `later`",
+    ),
     ("duplicate-program", ":1:42: programs: duplicate key `main`"),
-    ("no-processes", ": processes: a scenario needs at least one process"),
-    ("count-zero", ": processes[0].count: count must be at least 1"),
-    ("unknown-expect-summary-field", ": expect.sim.summary.avg_wait: unknown summary field `avg_wait`"),
+    (
+        "no-processes",
+        ": processes: a scenario needs at least one process",
+    ),
+    (
+        "count-zero",
+        ": processes[0].count: count must be at least 1",
+    ),
+    (
+        "unknown-expect-summary-field",
+        ": expect.sim.summary.avg_wait: unknown summary field `avg_wait`",
+    ),
 ];
 
 fn fixture(name: &str) -> PathBuf {
@@ -57,7 +156,14 @@ fn fixture(name: &str) -> PathBuf {
 fn every_fixture_has_a_case_and_every_case_a_fixture() {
     let mut on_disk: Vec<String> = std::fs::read_dir(fixture("x").parent().unwrap())
         .unwrap()
-        .map(|e| e.unwrap().path().file_stem().unwrap().to_string_lossy().into_owned())
+        .map(|e| {
+            e.unwrap()
+                .path()
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     on_disk.sort();
     let mut named: Vec<String> = CASES.iter().map(|(n, _)| n.to_string()).collect();
@@ -69,7 +175,9 @@ fn every_fixture_has_a_case_and_every_case_a_fixture() {
 fn the_library_names_the_file_and_the_place() {
     for (name, want) in CASES {
         let path = fixture(name);
-        let err = procsim::load(&path).err().unwrap_or_else(|| panic!("{name} was accepted"));
+        let err = procsim::load(&path)
+            .err()
+            .unwrap_or_else(|| panic!("{name} was accepted"));
         let text = err.to_string();
         let file = path.display().to_string();
         assert!(

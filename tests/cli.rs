@@ -35,21 +35,33 @@ fn no_argument_runs_the_demo() {
     assert!(out.contains("PID  PPID  NAME"), "{out}");
     assert!(out.contains("Timeline (1 column = 1 tick"), "{out}");
     assert!(out.contains("Summary: makespan 29"), "{out}");
-    assert!(out.contains("[shell] shell (pid 3) reaped Process-1 (pid 5), exit code 0"), "{out}");
+    assert!(
+        out.contains("[shell] shell (pid 3) reaped Process-1 (pid 5), exit code 0"),
+        "{out}"
+    );
 }
 
 #[test]
 fn check_passes_on_every_shipped_scenario() {
-    let mut files: Vec<String> = std::fs::read_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
-        .unwrap()
-        .map(|e| e.unwrap().path().display().to_string())
-        .filter(|p| p.ends_with(".json"))
-        .collect();
+    let mut files: Vec<String> =
+        std::fs::read_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
+            .unwrap()
+            .map(|e| e.unwrap().path().display().to_string())
+            .filter(|p| p.ends_with(".json"))
+            .collect();
     files.sort();
-    let args: Vec<&str> = std::iter::once("check").chain(files.iter().map(String::as_str)).collect();
+    let args: Vec<&str> = std::iter::once("check")
+        .chain(files.iter().map(String::as_str))
+        .collect();
     let o = procsim(&args);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
-    assert_eq!(stdout(&o).lines().filter(|l| l.ends_with(": ok") || l.contains(": ok (")).count(), files.len());
+    assert_eq!(
+        stdout(&o)
+            .lines()
+            .filter(|l| l.ends_with(": ok") || l.contains(": ok ("))
+            .count(),
+        files.len()
+    );
 }
 
 #[test]
@@ -80,28 +92,46 @@ fn a_failed_expectation_exits_1_and_says_what_differs() {
     );
     let o = procsim(&["check", f.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).contains("summary.makespan: expected 6, got 5"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("summary.makespan: expected 6, got 5"),
+        "{}",
+        stdout(&o)
+    );
     let o = procsim(&["run", f.to_str().unwrap(), "--check", "--format", "summary"]);
     assert_eq!(o.status.code(), Some(1));
 }
 
 #[test]
 fn a_bad_scenario_exits_2_naming_file_line_and_column() {
-    let f = temp_file("bad.json", "{\"programs\": {\"main\": {\"body\": [{\"cpu\": 1}]}},\n \"processes\": [{\"program\": \"mian\"}]}");
+    let f = temp_file(
+        "bad.json",
+        "{\"programs\": {\"main\": {\"body\": [{\"cpu\": 1}]}},\n \"processes\": [{\"program\": \"mian\"}]}",
+    );
     for cmd in ["validate", "check", "run"] {
         let o = procsim(&[cmd, f.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(2), "{cmd}");
         let err = stderr(&o);
         assert!(err.contains("bad.json"), "{err}");
-        assert!(err.contains("processes[0].program: unknown program `mian`"), "{err}");
+        assert!(
+            err.contains("processes[0].program: unknown program `mian`"),
+            "{err}"
+        );
     }
     let f = temp_file("syntax.json", "{\"programs\": {},\n  \"processes\": [}");
     let o = procsim(&["validate", f.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("syntax.json:2:17: processes[0]: expected value"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("syntax.json:2:17: processes[0]: expected value"),
+        "{}",
+        stderr(&o)
+    );
     let o = procsim(&["run", "/nonexistent/scenario.json"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("/nonexistent/scenario.json: cannot read"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("/nonexistent/scenario.json: cannot read"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -126,8 +156,18 @@ fn graph_states_is_dot_with_every_cause() {
     assert!(o.status.success());
     let out = stdout(&o);
     assert!(out.starts_with("digraph"));
-    for cause in ["admit", "dispatch", "preempt", "io-done", "child-exit", "signal"] {
-        assert!(out.contains(&format!("label = \"{cause}\"")), "{cause}: {out}");
+    for cause in [
+        "admit",
+        "dispatch",
+        "preempt",
+        "io-done",
+        "child-exit",
+        "signal",
+    ] {
+        assert!(
+            out.contains(&format!("label = \"{cause}\"")),
+            "{cause}: {out}"
+        );
     }
 }
 

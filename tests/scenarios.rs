@@ -15,7 +15,11 @@ fn scenario_files() -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 8, "expected at least 8 scenarios, found {}", files.len());
+    assert!(
+        files.len() >= 8,
+        "expected at least 8 scenarios, found {}",
+        files.len()
+    );
     files
 }
 
@@ -43,7 +47,10 @@ fn every_scenario_meets_its_expectations() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(checked >= 8, "only {checked} scenarios have an expect block");
+    assert!(
+        checked >= 8,
+        "only {checked} scenarios have an expect block"
+    );
 }
 
 #[test]
@@ -105,6 +112,11 @@ fn the_report_json_parses_back() {
         let (_, report) = run(&file);
         let text = serde_json::to_string(&report).unwrap();
         let back: Report = serde_json::from_str(&text).unwrap();
-        assert_eq!(serde_json::to_string(&back).unwrap(), text, "{}", file.display());
+        assert_eq!(
+            serde_json::to_string(&back).unwrap(),
+            text,
+            "{}",
+            file.display()
+        );
     }
 }

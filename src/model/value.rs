@@ -44,7 +44,11 @@ impl Value {
     pub fn repr(&self) -> String {
         match self {
             Value::Str(s) => {
-                let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+                let quote = if s.contains('\'') && !s.contains('"') {
+                    '"'
+                } else {
+                    '\''
+                };
                 let mut out = String::with_capacity(s.len() + 2);
                 out.push(quote);
                 for c in s.chars() {
@@ -132,9 +136,12 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Int(i))
     }
     fn visit_u64<E: de::Error>(self, u: u64) -> Result<Value, E> {
-        i64::try_from(u)
-            .map(Value::Int)
-            .map_err(|_| E::custom(format!("integer {u} is out of range (at most {})", i64::MAX)))
+        i64::try_from(u).map(Value::Int).map_err(|_| {
+            E::custom(format!(
+                "integer {u} is out of range (at most {})",
+                i64::MAX
+            ))
+        })
     }
     fn visit_f64<E: de::Error>(self, x: f64) -> Result<Value, E> {
         Err(E::custom(format!(
@@ -173,7 +180,10 @@ mod tests {
     #[test]
     fn json_round_trip_and_rejections() {
         let v: Value = serde_json::from_str(r#"[1, "x", null, true, [2]]"#).unwrap();
-        assert_eq!(serde_json::to_string(&v).unwrap(), r#"[1,"x",null,true,[2]]"#);
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"[1,"x",null,true,[2]]"#
+        );
         assert!(serde_json::from_str::<Value>("1.5").is_err());
         assert!(serde_json::from_str::<Value>("18446744073709551615").is_err());
         assert!(serde_json::from_str::<Value>(r#"{"a": 1}"#).is_err());

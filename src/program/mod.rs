@@ -260,7 +260,10 @@ pub fn compile(s: &Scenario) -> Result<Plan, ScenarioError> {
             seen.push(p);
         }
         if prog.params.len() > u16::MAX as usize {
-            return Err(invalid(format!("{path}.params"), "too many parameters".into()));
+            return Err(invalid(
+                format!("{path}.params"),
+                "too many parameters".into(),
+            ));
         }
         let scope = Scope {
             program: pname,
@@ -527,7 +530,12 @@ impl Compiler {
     ) -> Result<Vec<(Arc<str>, CExpr)>, ScenarioError> {
         kwargs
             .iter()
-            .map(|(k, v)| Ok((k.as_str().into(), self.expr(v, &format!("{path}.kwargs.{k}"), scope)?)))
+            .map(|(k, v)| {
+                Ok((
+                    k.as_str().into(),
+                    self.expr(v, &format!("{path}.kwargs.{k}"), scope)?,
+                ))
+            })
             .collect()
     }
 
@@ -637,7 +645,12 @@ impl Compiler {
         Ok(())
     }
 
-    fn template(&mut self, text: &str, path: &str, scope: &Scope) -> Result<Template, ScenarioError> {
+    fn template(
+        &mut self,
+        text: &str,
+        path: &str,
+        scope: &Scope,
+    ) -> Result<Template, ScenarioError> {
         let raw = template::parse(text).map_err(|m| invalid(path.to_owned(), m))?;
         let mut pieces = Vec::with_capacity(raw.len());
         for piece in raw {

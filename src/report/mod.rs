@@ -199,7 +199,8 @@ impl Report {
             // ready → running → ready → running … is folded to ready → running.
             if n >= 2 && e.to == out[n - 2] && matches!(e.to, State::Ready | State::Running) {
                 let pair = (out[n - 2], out[n - 1]);
-                if pair == (State::Ready, State::Running) || pair == (State::Running, State::Ready) {
+                if pair == (State::Ready, State::Running) || pair == (State::Running, State::Ready)
+                {
                     out.pop();
                     continue;
                 }

@@ -84,7 +84,10 @@ pub fn render_table(report: &Report, width: usize) -> String {
         out.push_str(&line(&r.iter().map(String::as_str).collect::<Vec<_>>()));
     }
     if rows.len() > shown.len() {
-        out.push_str(&format!("… and {} more processes\n", rows.len() - shown.len()));
+        out.push_str(&format!(
+            "… and {} more processes\n",
+            rows.len() - shown.len()
+        ));
     }
     out.push('\n');
     out.push_str(&render_timeline(report, width, MAX_ROWS));

@@ -106,7 +106,11 @@ pub fn render_timeline(report: &Report, width: usize, max_rows: usize) -> String
         .clamp(4, 24);
     let columns = tl.rows.first().map(|(_, l)| l.len()).unwrap_or(0);
     let mut out = String::new();
-    let unit = if report.time_unit == super::TimeUnit::Us { "µs" } else { "tick" };
+    let unit = if report.time_unit == super::TimeUnit::Us {
+        "µs"
+    } else {
+        "tick"
+    };
     if tl.ticks_per_column == 1 {
         out.push_str(&format!(
             "Timeline (1 column = 1 {unit}; R running, r ready, B blocked, - not admitted or ended)\n"

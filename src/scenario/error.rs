@@ -41,7 +41,11 @@ pub enum ErrorKind {
 }
 
 impl ScenarioError {
-    pub(crate) fn new(kind: ErrorKind, path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        kind: ErrorKind,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         ScenarioError {
             file: PathBuf::from("<input>"),
             kind,

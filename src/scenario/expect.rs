@@ -22,10 +22,18 @@ pub struct Expect {
 #[serde(deny_unknown_fields)]
 pub struct ExpectProcess {
     /// `0`, `E`, `1` or `-N`; `null` for a process that never ended.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub exitcode: Option<Json>,
     /// `"SIGKILL"`, `"SIGTERM"` or `null`.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub signal: Option<Json>,
     /// Every line of output, in order.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -6,8 +6,8 @@
 
 use std::fmt;
 
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::UniqueMap;
 use crate::model::Value;
@@ -61,7 +61,12 @@ impl<'de> Visitor<'de> for ExprVisitor {
     fn visit_u64<E: de::Error>(self, u: u64) -> Result<Expr, E> {
         i64::try_from(u)
             .map(|i| Expr::Lit(Value::Int(i)))
-            .map_err(|_| E::custom(format!("integer {u} is out of range (at most {})", i64::MAX)))
+            .map_err(|_| {
+                E::custom(format!(
+                    "integer {u} is out of range (at most {})",
+                    i64::MAX
+                ))
+            })
     }
     fn visit_f64<E: de::Error>(self, x: f64) -> Result<Expr, E> {
         Err(E::custom(format!(

@@ -269,7 +269,10 @@ impl Scenario {
         let k = &self.kernel;
         let bad = |path: &str, msg: String| Err(ScenarioError::new(ErrorKind::Invalid, path, msg));
         if k.quantum == 0 {
-            return bad("kernel.quantum", "the quantum must be at least 1 tick".into());
+            return bad(
+                "kernel.quantum",
+                "the quantum must be at least 1 tick".into(),
+            );
         }
         if k.cpus == 0 || k.cpus > CPUS_LIMIT {
             return bad(
@@ -287,7 +290,10 @@ impl Scenario {
             );
         }
         if k.max_processes == 0 {
-            return bad("kernel.max_processes", "max_processes must be at least 1".into());
+            return bad(
+                "kernel.max_processes",
+                "max_processes must be at least 1".into(),
+            );
         }
         if k.max_ticks == 0 {
             return bad("kernel.max_ticks", "max_ticks must be at least 1".into());
@@ -313,7 +319,10 @@ impl Scenario {
         let mut names: Vec<(String, usize)> = Vec::new();
         for (i, e) in self.processes.iter().enumerate() {
             if e.count == 0 {
-                return bad(&format!("processes[{i}].count"), "count must be at least 1".into());
+                return bad(
+                    &format!("processes[{i}].count"),
+                    "count must be at least 1".into(),
+                );
             }
             total = total.saturating_add(e.count);
             let name = self.top_level_name(i, 1);
@@ -388,14 +397,19 @@ fn from_json_error(e: serde_json::Error, path: String) -> ScenarioError {
         && let Ok(x) = number.parse::<f64>()
     {
         message = if x.fract() == 0.0 && x.abs() >= 9.2e18 {
-            let max = if expected == "u64" { " (at most 18446744073709551615)" } else { "" };
+            let max = if expected == "u64" {
+                " (at most 18446744073709551615)"
+            } else {
+                ""
+            };
             format!("number {number} is out of range for {expected}{max}")
         } else {
             format!("expected a whole number ({expected}), found {number}")
         };
     }
     if message == "recursion limit exceeded" {
-        message = "nesting is deeper than the parser allows (128 levels of arrays and objects)".into();
+        message =
+            "nesting is deeper than the parser allows (128 levels of arrays and objects)".into();
     }
     if message.starts_with("EOF while parsing") {
         message.push_str(" (the file is empty or cut short)");
@@ -411,7 +425,8 @@ mod tests {
         Scenario::from_str(text).unwrap_err().to_string()
     }
 
-    const OK: &str = r#"{"programs": {"main": {"body": [{"cpu": 3}]}}, "processes": [{"program": "main"}]}"#;
+    const OK: &str =
+        r#"{"programs": {"main": {"body": [{"cpu": 3}]}}, "processes": [{"program": "main"}]}"#;
 
     #[test]
     fn defaults_fill_in() {
@@ -422,15 +437,25 @@ mod tests {
 
     #[test]
     fn errors_name_the_json_path_and_position() {
-        let e = err(r#"{"programs": {"main": {"body": [{"cpu": 3}, {"cpu": 1.5}]}}, "processes": []}"#);
+        let e =
+            err(r#"{"programs": {"main": {"body": [{"cpu": 3}, {"cpu": 1.5}]}}, "processes": []}"#);
         assert!(e.starts_with("<input>:1:"), "{e}");
-        assert!(e.contains("programs.main.body[1].cpu: floating point"), "{e}");
+        assert!(
+            e.contains("programs.main.body[1].cpu: floating point"),
+            "{e}"
+        );
         let e = err(r#"{"programs": {"main": {"body": [{"cpu": 3, "io": 1}]}}, "processes": []}"#);
         assert!(e.contains("exactly one key, found 2: `cpu`, `io`"), "{e}");
         let e = err(r#"{"programs": {"main": {"body": [{}]}}, "processes": []}"#);
-        assert!(e.contains("programs.main.body[0]: an instruction has exactly one key, found none"), "{e}");
+        assert!(
+            e.contains("programs.main.body[0]: an instruction has exactly one key, found none"),
+            "{e}"
+        );
         let e = err(r#"{"programs": {"main": {"bodyy": []}}, "processes": []}"#);
-        assert!(e.contains("programs.main.bodyy: unknown field `bodyy`, expected `params` or `body`"), "{e}");
+        assert!(
+            e.contains("programs.main.bodyy: unknown field `bodyy`, expected `params` or `body`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -438,13 +463,24 @@ mod tests {
         let with = |k: &str| OK.replacen('{', &format!("{{\"kernel\": {k}, "), 1);
         assert!(err(&with(r#"{"quantum": 0}"#)).contains("kernel.quantum"));
         assert!(err(&with(r#"{"cpus": 0}"#)).contains("kernel.cpus"));
-        assert!(err(&with(r#"{"tick_order": ["wake", "wake", "admit"]}"#)).contains("kernel.tick_order"));
-        assert!(err(&with(r#"{"quantum": -1}"#)).contains("kernel.quantum: invalid value: integer `-1`"));
+        assert!(
+            err(&with(r#"{"tick_order": ["wake", "wake", "admit"]}"#))
+                .contains("kernel.tick_order")
+        );
+        assert!(
+            err(&with(r#"{"quantum": -1}"#))
+                .contains("kernel.quantum: invalid value: integer `-1`")
+        );
     }
 
     #[test]
     fn duplicate_top_level_names_are_rejected() {
-        let e = err(r#"{"programs": {"w": {"body": []}}, "processes": [{"program": "w"}, {"program": "w"}]}"#);
-        assert!(e.contains("processes[1]: two top-level processes are both named `w`"), "{e}");
+        let e = err(
+            r#"{"programs": {"w": {"body": []}}, "processes": [{"program": "w"}, {"program": "w"}]}"#,
+        );
+        assert!(
+            e.contains("processes[1]: two top-level processes are both named `w`"),
+            "{e}"
+        );
     }
 }

@@ -309,7 +309,9 @@ impl<P: Policy> Kernel<P> {
         };
         match v {
             Value::Int(i) if i >= 0 => Ok(i as u64),
-            Value::Int(i) => Err(format!("ValueError: {what} needs a non-negative number of ticks, got {i}")),
+            Value::Int(i) => Err(format!(
+                "ValueError: {what} needs a non-negative number of ticks, got {i}"
+            )),
             other => Err(format!(
                 "TypeError: {what} needs an integer number of ticks, got {} {}",
                 other.type_name(),
@@ -415,7 +417,10 @@ impl<P: Policy> Kernel<P> {
                     return Err("AssertionError: can only start a process object created by current process".into());
                 }
                 if self.procs[p as usize].daemon {
-                    return Err("AssertionError: daemonic processes are not allowed to have children".into());
+                    return Err(
+                        "AssertionError: daemonic processes are not allowed to have children"
+                            .into(),
+                    );
                 }
             }
             HandleUse::Join => {
@@ -648,7 +653,14 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// `* → terminated`, then the parent learns of it (or init reaps it).
-    fn terminate(&mut self, p: u32, cpu: Option<u32>, cause: Cause, code: i32, sig: Option<Signal>) {
+    fn terminate(
+        &mut self,
+        p: u32,
+        cpu: Option<u32>,
+        cause: Cause,
+        code: i32,
+        sig: Option<Signal>,
+    ) {
         let t = self.now;
         if let Some(c) = cpu
             && let Run::Running { p: q, .. } = self.cpus[c as usize].run
@@ -702,7 +714,9 @@ impl<P: Policy> Kernel<P> {
             c.children.retain(|x| *x != q);
         }
         self.procs[q as usize].parent = NO_PROC;
-        if self.procs[q as usize].state == State::Terminated && self.procs[q as usize].reaped_at == NONE {
+        if self.procs[q as usize].state == State::Terminated
+            && self.procs[q as usize].reaped_at == NONE
+        {
             self.reap(q);
         }
     }
@@ -734,7 +748,8 @@ enum HandleUse {
 fn add(slot: &Value, value: Value) -> PyResult<Value> {
     Ok(match (slot, value) {
         (Value::Int(a), Value::Int(b)) => Value::Int(a.checked_add(b).ok_or_else(|| {
-            "OverflowError: the sum does not fit in the 64-bit integers procsim supports".to_string()
+            "OverflowError: the sum does not fit in the 64-bit integers procsim supports"
+                .to_string()
         })?),
         (Value::Str(a), Value::Str(b)) => Value::Str(format!("{a}{b}")),
         (Value::List(a), Value::List(b)) => Value::List(a.iter().cloned().chain(b).collect()),
@@ -767,9 +782,15 @@ pub(crate) fn bind(
     }
     for (k, v) in kwargs {
         match code.params.iter().position(|p| *p == k) {
-            None => return Err(format!("TypeError: {f}() got an unexpected keyword argument '{k}'")),
+            None => {
+                return Err(format!(
+                    "TypeError: {f}() got an unexpected keyword argument '{k}'"
+                ));
+            }
             Some(i) if slots[i].is_some() => {
-                return Err(format!("TypeError: {f}() got multiple values for argument '{k}'"));
+                return Err(format!(
+                    "TypeError: {f}() got multiple values for argument '{k}'"
+                ));
             }
             Some(i) => slots[i] = Some(v),
         }
@@ -800,7 +821,10 @@ pub(crate) fn bind(
             missing.len()
         ));
     }
-    Ok(slots.into_iter().map(|s| s.unwrap_or(Value::None)).collect())
+    Ok(slots
+        .into_iter()
+        .map(|s| s.unwrap_or(Value::None))
+        .collect())
 }
 
 #[cfg(test)]
@@ -816,7 +840,10 @@ mod tests {
     }
 
     fn kw(pairs: &[(&str, i64)]) -> Vec<(Arc<str>, Value)> {
-        pairs.iter().map(|(k, v)| (Arc::from(*k), Value::Int(*v))).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (Arc::from(*k), Value::Int(*v)))
+            .collect()
     }
 
     #[test]
@@ -827,19 +854,34 @@ mod tests {
         let e = bind(&c, vec![Value::Int(1), Value::Int(2)], kw(&[("b", 3)])).unwrap_err();
         assert_eq!(e, "TypeError: work1() got multiple values for argument 'b'");
         let e = bind(&c, vec![], kw(&[("d", 1)])).unwrap_err();
-        assert_eq!(e, "TypeError: work1() got an unexpected keyword argument 'd'");
+        assert_eq!(
+            e,
+            "TypeError: work1() got an unexpected keyword argument 'd'"
+        );
         let e = bind(&c, vec![Value::Int(1); 4], vec![]).unwrap_err();
-        assert_eq!(e, "TypeError: work1() takes 3 positional arguments but 4 were given");
+        assert_eq!(
+            e,
+            "TypeError: work1() takes 3 positional arguments but 4 were given"
+        );
         let e = bind(&c, vec![Value::Int(1)], vec![]).unwrap_err();
-        assert_eq!(e, "TypeError: work1() missing 2 required positional arguments: 'b' and 'c'");
+        assert_eq!(
+            e,
+            "TypeError: work1() missing 2 required positional arguments: 'b' and 'c'"
+        );
         let e = bind(&c, vec![], vec![]).unwrap_err();
         assert_eq!(
             e,
             "TypeError: work1() missing 3 required positional arguments: 'a', 'b', and 'c'"
         );
         let e = bind(&code(&["a"]), vec![Value::Int(1); 2], vec![]).unwrap_err();
-        assert_eq!(e, "TypeError: work1() takes 1 positional argument but 2 were given");
+        assert_eq!(
+            e,
+            "TypeError: work1() takes 1 positional argument but 2 were given"
+        );
         let e = bind(&code(&[]), vec![Value::Int(1)], vec![]).unwrap_err();
-        assert_eq!(e, "TypeError: work1() takes 0 positional arguments but 1 was given");
+        assert_eq!(
+            e,
+            "TypeError: work1() takes 0 positional arguments but 1 was given"
+        );
     }
 }

@@ -77,10 +77,20 @@ impl<P: Policy> Kernel<P> {
         Summary {
             makespan,
             cpu_busy: busy,
-            idle: capacity.saturating_sub(busy).saturating_sub(self.switch_ticks),
+            idle: capacity
+                .saturating_sub(busy)
+                .saturating_sub(self.switch_ticks),
             switch_ticks: self.switch_ticks,
-            utilization: if capacity == 0 { 0.0 } else { busy as f64 / capacity as f64 },
-            throughput: if makespan == 0 { 0.0 } else { ended as f64 / makespan as f64 },
+            utilization: if capacity == 0 {
+                0.0
+            } else {
+                busy as f64 / capacity as f64
+            },
+            throughput: if makespan == 0 {
+                0.0
+            } else {
+                ended as f64 / makespan as f64
+            },
             dispatches,
             context_switches: self.context_switches,
             avg_response: avg(resp, resp_n),

@@ -67,9 +67,17 @@ impl Default for SimOptions {
 enum Run {
     Idle,
     /// Switching to `p`, which stays `ready` until `until`.
-    Switching { p: u32, from: u64, until: u64 },
+    Switching {
+        p: u32,
+        from: u64,
+        until: u64,
+    },
     /// Running `p`; its current burst ends at `burst_end` unless the slice ends first.
-    Running { p: u32, slice_end: u64, burst_end: u64 },
+    Running {
+        p: u32,
+        slice_end: u64,
+        burst_end: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -590,7 +598,9 @@ impl<P: Policy> Kernel<P> {
     fn block(&mut self, p: u32, c: u32, cause: Cause, ticks: u64) {
         let t = self.now;
         let mut slice_end = NONE;
-        if let Run::Running { p: q, slice_end: s, .. } = self.cpus[c as usize].run
+        if let Run::Running {
+            p: q, slice_end: s, ..
+        } = self.cpus[c as usize].run
             && q == p
         {
             slice_end = s;

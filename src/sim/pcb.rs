@@ -118,7 +118,13 @@ pub(crate) struct Cold {
 }
 
 impl Pcb {
-    pub(crate) fn new(program: ProgramId, pid: u32, parent: u32, globals: Arc<Vec<Value>>, t: u64) -> Self {
+    pub(crate) fn new(
+        program: ProgramId,
+        pid: u32,
+        parent: u32,
+        globals: Arc<Vec<Value>>,
+        t: u64,
+    ) -> Self {
         Pcb {
             state: State::New,
             started: false,
@@ -199,6 +205,10 @@ mod tests {
     #[test]
     fn a_plain_process_is_small() {
         // The design target is under 256 bytes a process in all; the record is most of it.
-        assert!(std::mem::size_of::<Pcb>() <= 208, "{}", std::mem::size_of::<Pcb>());
+        assert!(
+            std::mem::size_of::<Pcb>() <= 208,
+            "{}",
+            std::mem::size_of::<Pcb>()
+        );
     }
 }

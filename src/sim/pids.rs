@@ -68,7 +68,10 @@ mod tests {
     #[test]
     fn wraps_and_skips_live_pids() {
         let mut p = Pids::new(6); // pids 2..=5
-        assert_eq!([p.alloc(), p.alloc(), p.alloc()], [Some(2), Some(3), Some(4)]);
+        assert_eq!(
+            [p.alloc(), p.alloc(), p.alloc()],
+            [Some(2), Some(3), Some(4)]
+        );
         p.free(3);
         assert_eq!(p.alloc(), Some(5));
         assert_eq!(p.alloc(), Some(3), "wraps to 2, skips the live 2");

@@ -55,7 +55,10 @@ mod tests {
         let mut r = SeededRng::new(7);
         let draws: Vec<i64> = (0..8).map(|_| r.uniform(1, 6)).collect();
         let mut again = SeededRng::new(7);
-        assert_eq!(draws, (0..8).map(|_| again.uniform(1, 6)).collect::<Vec<_>>());
+        assert_eq!(
+            draws,
+            (0..8).map(|_| again.uniform(1, 6)).collect::<Vec<_>>()
+        );
         assert!(draws.iter().all(|d| (1..=6).contains(d)));
         assert_eq!(draws, PINNED);
     }
