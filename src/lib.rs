@@ -50,7 +50,9 @@
 
 pub mod backend;
 pub mod check;
+pub mod compare;
 pub mod demo;
+pub mod fork;
 pub mod model;
 pub mod program;
 pub mod report;
@@ -63,7 +65,7 @@ use std::sync::Arc;
 pub use backend::{Backend, SimBackend};
 pub use model::{Cause, State, StateGraph, Value};
 pub use program::Plan;
-pub use report::Report;
+pub use report::{RealRun, Report};
 pub use scenario::{Scenario, ScenarioError};
 pub use sim::{Sim, SimOptions};
 

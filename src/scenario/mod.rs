@@ -11,7 +11,7 @@ mod unique;
 
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub use error::{ErrorKind, ScenarioError};
 pub use expect::{Expect, ExpectProcess, ExpectSim};
@@ -87,7 +87,7 @@ fn one() -> u64 {
 }
 
 /// Which group of same-tick arrivals at the ready queue goes first (SPEC section 3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReadyGroup {
     /// Processes whose blocking ended.
@@ -110,7 +110,7 @@ impl ReadyGroup {
 }
 
 /// Where a process whose blocking ended joins the ready queue.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WakeTo {
     /// At the tail, like every other arrival (the default).
@@ -121,7 +121,7 @@ pub enum WakeTo {
 }
 
 /// What slice a process gets when it is dispatched after blocking.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SliceAfterBlock {
     /// A fresh quantum (the default).
@@ -132,7 +132,7 @@ pub enum SliceAfterBlock {
 }
 
 /// What happens to a process's children when it ends by itself (SPEC section 4).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExitPolicy {
     /// Python's: SIGTERM to live daemon children, join the others in creation order, then end.
@@ -143,7 +143,7 @@ pub enum ExitPolicy {
 }
 
 /// The scheduling policy.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyName {
     /// One FIFO ready queue and a time slice of `quantum` ticks.
@@ -152,7 +152,7 @@ pub enum PolicyName {
 }
 
 /// The `kernel` block: scheduling conventions and limits. Every field has a default.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct KernelConfig {
     /// The scheduling policy.

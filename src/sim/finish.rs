@@ -32,6 +32,7 @@ impl<P: Policy> Kernel<P> {
             processes,
             trace: std::mem::take(&mut self.trace),
             summary,
+            real: None,
         }
     }
 

@@ -1,0 +1,238 @@
+//! Watching real processes: the clocks every process of a run shares, what the scheduler
+//! counted (`/proc/<pid>/schedstat`: time on a CPU, time waiting on a run queue, timeslices),
+//! and the two ways a process spends time: burning CPU and sleeping.
+//!
+//! `/proc/<pid>/stat` says `R` for running *and* for ready; schedstat tells them apart. A
+//! process reads its own schedstat before it blocks and after it wakes: the growth of the
+//! run-queue delay is how long it was `ready` between its wake-up and its dispatch. During a
+//! `cpu` burst it compares wall time with its thread CPU clock; a gap that the timeslice count
+//! confirms is a preemption (`running → ready → running`).
+
+use std::fs::File;
+use std::io;
+use std::os::fd::AsFd;
+use std::os::unix::fs::FileExt;
+
+use nix::poll::{PollFd, PollFlags, ppoll};
+use nix::sys::time::TimeSpec;
+use nix::time::{ClockId, ClockNanosleepFlags, clock_gettime, clock_nanosleep};
+
+use super::protocol::Figures;
+
+/// Nanoseconds of `CLOCK_MONOTONIC`, the clock every process of a run shares.
+pub fn mono_ns() -> u64 {
+    clock_ns(ClockId::CLOCK_MONOTONIC)
+}
+
+/// Nanoseconds of CPU time the calling thread has used. This clock does not advance while
+/// the thread waits on a run queue, so a burst measured with it is not shortened by
+/// preemption.
+pub fn thread_cpu_ns() -> u64 {
+    clock_ns(ClockId::CLOCK_THREAD_CPUTIME_ID)
+}
+
+fn clock_ns(id: ClockId) -> u64 {
+    match clock_gettime(id) {
+        Ok(ts) => ts.tv_sec() as u64 * 1_000_000_000 + ts.tv_nsec() as u64,
+        // Both clocks exist on every Linux procsim runs on; a failure reads as time 0.
+        Err(_) => 0,
+    }
+}
+
+/// The three figures of `/proc/<pid>/schedstat`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SchedStat {
+    /// Nanoseconds on a CPU.
+    pub cpu_ns: u64,
+    /// Nanoseconds runnable but waiting for a CPU.
+    pub wait_ns: u64,
+    /// Timeslices: times the task was put on a CPU.
+    pub slices: u64,
+}
+
+/// Parses `/proc/<pid>/schedstat` (`"cpu wait slices\n"`).
+///
+/// ```
+/// let s = procsim::fork::observe::parse_schedstat("29967171 19276958 6\n").unwrap();
+/// assert_eq!((s.cpu_ns, s.wait_ns, s.slices), (29967171, 19276958, 6));
+/// ```
+pub fn parse_schedstat(text: &str) -> Option<SchedStat> {
+    let mut it = text.split_ascii_whitespace().map(|x| x.parse::<u64>().ok());
+    Some(SchedStat {
+        cpu_ns: it.next()??,
+        wait_ns: it.next()??,
+        slices: it.next()??,
+    })
+}
+
+/// The calling thread's own schedstat, kept open so each read is one `pread`.
+pub struct SelfStat {
+    file: Option<File>,
+}
+
+impl SelfStat {
+    /// Opens `/proc/thread-self/schedstat`; without it (no schedstat in this kernel) every
+    /// read gives zeros and the report has no ready/running split.
+    pub fn open() -> SelfStat {
+        SelfStat {
+            file: File::open("/proc/thread-self/schedstat").ok(),
+        }
+    }
+
+    /// The figures now.
+    pub fn read(&self) -> SchedStat {
+        let mut buf = [0u8; 96];
+        let Some(f) = &self.file else {
+            return SchedStat::default();
+        };
+        match f.read_at(&mut buf, 0) {
+            Ok(n) => std::str::from_utf8(&buf[..n])
+                .ok()
+                .and_then(parse_schedstat)
+                .unwrap_or_default(),
+            Err(_) => SchedStat::default(),
+        }
+    }
+}
+
+/// What the kernel counted for process `pid`, which must be a zombie the caller has not
+/// reaped yet (so the pid cannot belong to anyone else).
+pub fn zombie_figures(pid: i32) -> Option<Figures> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/schedstat")).ok()?;
+    let s = parse_schedstat(&stat)?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let preempted = status
+        .lines()
+        .find_map(|l| l.strip_prefix("nonvoluntary_ctxt_switches:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    Some(Figures {
+        cpu_ns: s.cpu_ns,
+        wait_ns: s.wait_ns,
+        slices: s.slices,
+        preempted,
+    })
+}
+
+/// A gap between wall time and CPU time longer than this is worth a look at schedstat: timer
+/// interrupts and a hypervisor's steal are shorter, a lost timeslice is longer.
+const GAP_NS: u64 = 30_000;
+/// How often a burst checks `stop` (wall time).
+const CHECK_EVERY_NS: u64 = 1_000_000;
+
+/// Burns `ns` nanoseconds of the calling thread's CPU time. Each time the thread lost the
+/// CPU while it could still run, `on_preempt(off_ns, back_ns)` is told when (monotonic
+/// nanoseconds). `stop` is asked about once a millisecond; when it says true the burst ends
+/// early and `false` is returned.
+pub fn burn(
+    ns: u64,
+    stat: &SelfStat,
+    mut on_preempt: impl FnMut(u64, u64),
+    mut stop: impl FnMut() -> bool,
+) -> bool {
+    let start = thread_cpu_ns();
+    let target = start.saturating_add(ns);
+    let (mut prev_c, mut prev_w) = (start, mono_ns());
+    let mut last = stat.read();
+    let mut next_check = prev_w + CHECK_EVERY_NS;
+    let mut x = 0u64;
+    loop {
+        // A little arithmetic between samples; the clock reads are most of the cost anyway.
+        for i in 0..64u64 {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
+        }
+        let c = thread_cpu_ns();
+        let w = mono_ns();
+        if c >= target {
+            return true;
+        }
+        let gap = (w - prev_w).saturating_sub(c - prev_c);
+        if gap > GAP_NS {
+            let now = stat.read();
+            if now.slices > last.slices {
+                let waited = now.wait_ns.saturating_sub(last.wait_ns).min(w - prev_w);
+                on_preempt(w - waited, w);
+            }
+            last = now;
+        }
+        if w >= next_check {
+            if stop() {
+                return false;
+            }
+            next_check = w + CHECK_EVERY_NS;
+        }
+        prev_c = c;
+        prev_w = w;
+    }
+}
+
+/// Sleeps until `deadline_ns` (monotonic). With a `lifeline`, wakes early and returns false
+/// when the lifeline reports a hang-up or data (the supervisor is gone or wants the run
+/// stopped).
+pub fn sleep_until(deadline_ns: u64, lifeline: Option<&impl AsFd>) -> bool {
+    loop {
+        let now = mono_ns();
+        if now >= deadline_ns {
+            return true;
+        }
+        match lifeline {
+            Some(fd) => {
+                let left = deadline_ns - now;
+                let ts =
+                    TimeSpec::new((left / 1_000_000_000) as i64, (left % 1_000_000_000) as i64);
+                let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+                if let Ok(n) = ppoll(&mut fds, Some(ts), None)
+                    && n > 0
+                {
+                    return false;
+                }
+            }
+            None => {
+                let ts = TimeSpec::new(
+                    (deadline_ns / 1_000_000_000) as i64,
+                    (deadline_ns % 1_000_000_000) as i64,
+                );
+                // EINTR: go round and sleep what is left.
+                let _ = clock_nanosleep(
+                    ClockId::CLOCK_MONOTONIC,
+                    ClockNanosleepFlags::TIMER_ABSTIME,
+                    &ts,
+                );
+            }
+        }
+    }
+}
+
+/// Whether `fd` is readable or hung up now (a lifeline pipe whose writer has gone).
+pub fn signalled(fd: &impl AsFd) -> bool {
+    let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+    matches!(nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO), Ok(n) if n > 0)
+}
+
+/// `io::Error` from a nix errno, for the supervisor's messages.
+pub fn io_err(e: nix::Error) -> io::Error {
+    io::Error::from_raw_os_error(e as i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedstat_parses_and_rejects() {
+        assert!(parse_schedstat("1 2").is_none());
+        assert!(parse_schedstat("a b c").is_none());
+        assert_eq!(parse_schedstat("1 2 3").unwrap().slices, 3);
+    }
+
+    #[test]
+    fn burn_uses_cpu_time_and_sleep_waits() {
+        let stat = SelfStat::open();
+        let c0 = thread_cpu_ns();
+        assert!(burn(2_000_000, &stat, |_, _| {}, || false));
+        assert!(thread_cpu_ns() - c0 >= 2_000_000);
+        let t0 = mono_ns();
+        assert!(sleep_until(t0 + 1_000_000, None::<&std::fs::File>));
+        assert!(mono_ns() - t0 >= 1_000_000);
+    }
+}
