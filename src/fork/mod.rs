@@ -121,9 +121,10 @@ impl Backend for ForkBackend {
         // SAFETY: prctl is async-signal-safe and touches nothing of the parent's state.
         unsafe {
             cmd.pre_exec(|| {
-                // If the thread that started the supervisor dies, so does the supervisor
-                // (and with it the run). The pipe to its stdin is the second lifeline.
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                // If the thread that started the supervisor dies, the supervisor is told
+                // (SIGTERM, not SIGKILL: it must live long enough to kill and reap the run).
+                // The pipe to its stdin is the second lifeline.
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
                 Ok(())
             });
         }

@@ -82,6 +82,13 @@ pub fn main() -> i32 {
             }
             Ok(ForkResult::Parent { child }) => {
                 set_comm("procsim-shim");
+                // The shim only waits: a stop request or the CLI's death reaches the
+                // namespace's init through the stdin they share, and the init ends the run.
+                let mut mask = SigSet::empty();
+                mask.add(NixSignal::SIGTERM);
+                mask.add(NixSignal::SIGINT);
+                mask.add(NixSignal::SIGHUP);
+                let _ = sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None);
                 let code = wait_shim_child(child);
                 if code == NAMESPACE_FAILED {
                     let note = "a new /proc could not be mounted in the PID namespace".to_owned();
