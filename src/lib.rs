@@ -28,6 +28,10 @@
 //!   process tree).
 //! - [`check`]: comparing a report with a scenario's `expect` block.
 //! - [`backend`]: the [`Backend`] trait that runs a scenario and returns a report.
+//! - [`fork`]: the fork backend, the same scenario as real Linux processes (a supervisor in
+//!   its own PID namespace; `start` is `fork()`, `join` is a wait on a pidfd), reporting in
+//!   microseconds with the ready/running split read from schedstat.
+//! - [`compare`]: what the two backends must agree on, side by side with what may differ.
 //!
 //! ```
 //! let plan = procsim::load_str(r#"{

@@ -106,10 +106,10 @@ pub fn render_timeline(report: &Report, width: usize, max_rows: usize) -> String
         .clamp(4, 24);
     let columns = tl.rows.first().map(|(_, l)| l.len()).unwrap_or(0);
     let mut out = String::new();
-    let unit = if report.time_unit == super::TimeUnit::Us {
-        "µs"
+    let (unit, units) = if report.time_unit == super::TimeUnit::Us {
+        ("µs", "µs")
     } else {
-        "tick"
+        ("tick", "ticks")
     };
     if tl.ticks_per_column == 1 {
         out.push_str(&format!(
@@ -117,7 +117,7 @@ pub fn render_timeline(report: &Report, width: usize, max_rows: usize) -> String
         ));
     } else {
         out.push_str(&format!(
-            "Timeline (1 column = {} {unit}s, showing the state held longest; R running, r ready, B blocked, - not admitted or ended)\n",
+            "Timeline (1 column = {} {units}, showing the state held longest; R running, r ready, B blocked, - not admitted or ended)\n",
             tl.ticks_per_column
         ));
     }
