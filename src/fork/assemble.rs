@@ -175,6 +175,17 @@ impl Assembler {
                     self.transition(i, to, cause, t);
                 }
             }
+            Event::Resume {
+                key,
+                t_ready,
+                t,
+                cause,
+            } => {
+                if let Some(i) = self.get(&key) {
+                    self.transition(i, State::Ready, cause, t_ready);
+                    self.transition(i, State::Running, Cause::Dispatch, t);
+                }
+            }
             Event::Output { key, line } => {
                 if let Some(i) = self.get(&key) {
                     self.procs[i].output.push(line);

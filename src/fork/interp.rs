@@ -66,8 +66,6 @@ struct Kid {
     program: ProgramId,
     daemon: bool,
     identity: Vec<u32>,
-    /// This process created it (a child's copy of its parent's handles names siblings).
-    mine: bool,
     started: bool,
     args: Vec<Value>,
     kwargs: Vec<(Arc<str>, Value)>,
@@ -103,6 +101,10 @@ pub struct Proc {
     kids: Vec<Kid>,
     /// The entry in `kids` that is this process itself (a handle inherited from the parent).
     me: Option<usize>,
+    /// `kids[..first_own]` came with the fork (they name the parent's children, not ours).
+    /// An index rather than a flag in each entry: writing every inherited entry would copy
+    /// every page of them, a cost that grows with the number of children a parent made.
+    first_own: usize,
     rng: SeededRng,
     steps: u64,
     stat: SelfStat,
@@ -149,9 +151,10 @@ impl Proc {
             handles: Vec::new(),
             kids: Vec::new(),
             me: None,
+            first_own: 0,
             rng,
             steps: 0,
-            stat: SelfStat::open(),
+            stat: SelfStat::lazy(),
             t_admit: arrival_us,
             sh,
         };
@@ -394,13 +397,12 @@ impl Proc {
     fn wake(&self, cause: Cause, before: SchedStat) {
         let now = observe::mono_ns();
         let waited = self.stat.read().wait_ns.saturating_sub(before.wait_ns);
-        let t = self.sh.us_of(now);
-        self.trans(
-            self.sh.us_of(now.saturating_sub(waited)),
-            State::Ready,
+        self.send(Event::Resume {
+            key: self.key.clone(),
+            t_ready: self.sh.us_of(now.saturating_sub(waited)),
+            t: self.sh.us_of(now),
             cause,
-        );
-        self.trans(t, State::Running, Cause::Dispatch);
+        });
     }
 
     // ---- time --------------------------------------------------------------------------
@@ -412,8 +414,12 @@ impl Proc {
             ns,
             &this.stat,
             |off, back| {
-                this.trans(this.sh.us_of(off), State::Ready, Cause::Preempt);
-                this.trans(this.sh.us_of(back), State::Running, Cause::Dispatch);
+                this.send(Event::Resume {
+                    key: this.key.clone(),
+                    t_ready: this.sh.us_of(off),
+                    t: this.sh.us_of(back),
+                    cause: Cause::Preempt,
+                });
             },
             || this.sh.lifeline.as_ref().is_some_and(observe::signalled),
         );
@@ -456,7 +462,7 @@ impl Proc {
             },
             Target::Kid(k) => HandleFacts {
                 is_self: false,
-                is_child: self.kids[*k].mine,
+                is_child: *k >= self.first_own,
                 started: self.kids[*k].started,
                 caller_daemon: self.daemon,
             },
@@ -484,7 +490,7 @@ impl Proc {
         (0..self.kids.len())
             .filter(|&k| {
                 let kid = &self.kids[k];
-                kid.mine && kid.started && !kid.reaped
+                k >= self.first_own && kid.started && !kid.reaped
             })
             .collect()
     }
@@ -540,7 +546,6 @@ impl Proc {
             program: spec.program,
             daemon,
             identity,
-            mine: true,
             started: false,
             args,
             kwargs,
@@ -614,11 +619,11 @@ impl Proc {
         self.me = Some(k);
         // The handles the fork copied name the parent's children: siblings, not ours. Their
         // pidfds (duplicated by the fork) are closed so only their parent watches them.
-        for kid in &mut self.kids {
-            kid.mine = false;
+        self.first_own = self.kids.len();
+        for kid in self.kids.iter_mut().filter(|k| k.pidfd.is_some()) {
             kid.pidfd = None;
         }
-        self.stat = SelfStat::open();
+        self.stat = SelfStat::lazy();
     }
 
     /// `Process.join()`: no block if the child has already ended.
@@ -685,22 +690,11 @@ impl Proc {
     fn reap(&mut self, k: usize) {
         let kid = &mut self.kids[k];
         let pid = kid.pid.unwrap_or(0);
-        let (status, figures) = match kid.pidfd.take() {
-            Some(fd) => {
-                // Read while it is a zombie: the pid is still this child's.
-                let figures = match pidfd::peek(fd.as_fd()) {
-                    Some(_) => observe::zombie_figures(pid as i32),
-                    None => None,
-                };
-                (pidfd::reap(fd.as_fd()), figures)
-            }
-            None => {
-                let st = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid as i32), None)
-                    .ok()
-                    .and_then(pidfd::status);
-                (st, None)
-            }
-        };
+        // Read while it is a zombie: until this process reaps it, the pid is still this
+        // child's, and only this process can reap it.
+        let (status, figures) = observe::reap_zombie(pid as i32);
+        // The pidfd goes only now, so the pid was never free while it was open.
+        kid.pidfd = None;
         let t = self.sh.now_us();
         kid.reaped = true;
         kid.exitcode = status.map(exitcode_of);
@@ -772,7 +766,7 @@ impl Proc {
         // adopts and reaps them. Children never started vanish with their creator.
         let t = self.sh.now_us();
         for k in 0..self.kids.len() {
-            if self.kids[k].mine && !self.kids[k].started {
+            if k >= self.first_own && !self.kids[k].started {
                 self.sh.slots.give_back(1);
                 self.send(Event::Discard {
                     key: self.kids[k].key.clone(),

@@ -17,7 +17,9 @@ use nix::poll::{PollFd, PollFlags, ppoll};
 use nix::sys::time::TimeSpec;
 use nix::time::{ClockId, ClockNanosleepFlags, clock_gettime, clock_nanosleep};
 
-use super::protocol::Figures;
+use std::io::Write as _;
+
+use super::protocol::{Figures, Status};
 
 /// Nanoseconds of `CLOCK_MONOTONIC`, the clock every process of a run shares.
 pub fn mono_ns() -> u64 {
@@ -65,24 +67,28 @@ pub fn parse_schedstat(text: &str) -> Option<SchedStat> {
     })
 }
 
-/// The calling thread's own schedstat, kept open so each read is one `pread`.
+/// The calling thread's own schedstat, opened on first use (a process that never blocks or
+/// computes never pays for it) and then kept open, so each read is one `pread`.
 pub struct SelfStat {
-    file: Option<File>,
+    file: std::cell::OnceCell<Option<File>>,
 }
 
 impl SelfStat {
-    /// Opens `/proc/thread-self/schedstat`; without it (no schedstat in this kernel) every
-    /// read gives zeros and the report has no ready/running split.
-    pub fn open() -> SelfStat {
+    /// Not opened yet.
+    pub fn lazy() -> SelfStat {
         SelfStat {
-            file: File::open("/proc/thread-self/schedstat").ok(),
+            file: std::cell::OnceCell::new(),
         }
     }
 
-    /// The figures now.
+    /// The figures now (zeros where this kernel has no schedstat: the report then has no
+    /// ready/running split).
     pub fn read(&self) -> SchedStat {
+        let file = self
+            .file
+            .get_or_init(|| File::open("/proc/thread-self/schedstat").ok());
         let mut buf = [0u8; 96];
-        let Some(f) = &self.file else {
+        let Some(f) = file else {
             return SchedStat::default();
         };
         match f.read_at(&mut buf, 0) {
@@ -95,23 +101,70 @@ impl SelfStat {
     }
 }
 
-/// What the kernel counted for process `pid`, which must be a zombie the caller has not
-/// reaped yet (so the pid cannot belong to anyone else).
-pub fn zombie_figures(pid: i32) -> Option<Figures> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/schedstat")).ok()?;
-    let s = parse_schedstat(&stat)?;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let preempted = status
-        .lines()
-        .find_map(|l| l.strip_prefix("nonvoluntary_ctxt_switches:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    Some(Figures {
+/// The schedstat of process `pid`, which must be a zombie child the caller has not reaped
+/// yet (so the pid cannot belong to anyone else).
+pub fn zombie_schedstat(pid: i32) -> Option<SchedStat> {
+    let mut path = [0u8; 40];
+    let mut w = &mut path[..];
+    write!(w, "/proc/{pid}/schedstat\0").ok()?;
+    let path = std::ffi::CStr::from_bytes_until_nul(&path).ok()?;
+    // SAFETY: a NUL-terminated path; the descriptor is closed below.
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return None;
+    }
+    let mut buf = [0u8; 96];
+    // SAFETY: reading into a buffer we own, from the descriptor just opened.
+    let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+    // SAFETY: closing the descriptor opened above.
+    unsafe { libc::close(fd) };
+    if n <= 0 {
+        return None;
+    }
+    std::str::from_utf8(&buf[..n as usize])
+        .ok()
+        .and_then(parse_schedstat)
+}
+
+/// Reaps child `pid` (which has ended, and which only the caller may reap) with `wait4`,
+/// whose resource usage gives its involuntary context switches: how often it was preempted.
+pub fn reap_with_usage(pid: i32) -> (Option<Status>, u64) {
+    let mut status = 0;
+    // SAFETY: rusage is plain data that the kernel fills in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: valid pointers to our own locals.
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if r == pid {
+            break;
+        }
+        if r < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+            continue;
+        }
+        return (None, 0);
+    }
+    let st = if libc::WIFEXITED(status) {
+        Some(Status::Exited(libc::WEXITSTATUS(status)))
+    } else if libc::WIFSIGNALED(status) {
+        Some(Status::Signaled(libc::WTERMSIG(status)))
+    } else {
+        None
+    };
+    (st, usage.ru_nivcsw as u64)
+}
+
+/// What the kernel counted for `pid`, an ended child of the caller that it has not reaped
+/// yet, then reaps it: how it ended, and its figures.
+pub fn reap_zombie(pid: i32) -> (Option<Status>, Option<Figures>) {
+    let stat = zombie_schedstat(pid);
+    let (status, preempted) = reap_with_usage(pid);
+    let figures = stat.map(|s| Figures {
         cpu_ns: s.cpu_ns,
         wait_ns: s.wait_ns,
         slices: s.slices,
         preempted,
-    })
+    });
+    (status, figures)
 }
 
 /// A gap between wall time and CPU time longer than this is worth a look at schedstat: timer
@@ -227,7 +280,7 @@ mod tests {
 
     #[test]
     fn burn_uses_cpu_time_and_sleep_waits() {
-        let stat = SelfStat::open();
+        let stat = SelfStat::lazy();
         let c0 = thread_cpu_ns();
         assert!(burn(2_000_000, &stat, |_, _| {}, || false));
         assert!(thread_cpu_ns() - c0 >= 2_000_000);

@@ -121,6 +121,19 @@ pub enum Event {
         /// Why.
         cause: Cause,
     },
+    /// `→ ready` at `t_ready`, then `ready → running` at `t`: a process resuming after it
+    /// blocked (`cause` io-done, wake or child-exit) or after a preemption (`cause` preempt).
+    /// One event for the pair, because it is sent at every wake-up.
+    Resume {
+        /// Its key.
+        key: Key,
+        /// When it became ready.
+        t_ready: u64,
+        /// When it ran again.
+        t: u64,
+        /// Why it became ready.
+        cause: Cause,
+    },
     /// A line of output.
     Output {
         /// Whose.
@@ -213,6 +226,7 @@ impl Event {
             | Event::Started { key, .. }
             | Event::Run { key, .. }
             | Event::Trans { key, .. }
+            | Event::Resume { key, .. }
             | Event::Output { key, .. }
             | Event::Error { key, .. }
             | Event::Global { key, .. }

@@ -35,7 +35,6 @@ use nix::unistd::{ForkResult, Pid, fork, getpid, pipe2, setpgid};
 use super::channel::{self, Receiver};
 use super::interp::{Proc, Shared};
 use super::observe;
-use super::pidfd;
 use super::protocol::{Event, Key, Setup, Status};
 use super::slots::Slots;
 use crate::model::Value;
@@ -468,15 +467,29 @@ fn child_setup(fds: &ChildFds, pgid: Option<Pid>, pinned: &[usize], realtime: bo
     }
 }
 
-/// The first `cpus` CPUs this process may use (all of them if it may use fewer).
+/// The CPUs for the run: the last `cpus` of those this process may use (all of them if it
+/// may use fewer; the last, because CPU 0 usually takes more interrupts). The supervisor
+/// moves to the others when there are any, so relaying events does not compete with the
+/// run's processes for their CPUs.
 fn pick_cpus(cpus: u32) -> Vec<usize> {
     let Ok(set) = sched_getaffinity(Pid::from_raw(0)) else {
         return Vec::new();
     };
-    (0..CpuSet::count())
+    let allowed: Vec<usize> = (0..CpuSet::count())
         .filter(|c| set.is_set(*c).unwrap_or(false))
-        .take(cpus as usize)
-        .collect()
+        .collect();
+    let take = (cpus as usize).min(allowed.len());
+    let (rest, run) = allowed.split_at(allowed.len() - take);
+    if !rest.is_empty() {
+        let mut mine = CpuSet::new();
+        for c in rest {
+            let _ = mine.set(*c);
+        }
+        let _ = sched_setaffinity(Pid::from_raw(0), &mine);
+    }
+    let mut run = run.to_vec();
+    run.sort_unstable();
+    run
 }
 
 /// The kernel's `SCHED_RR` time slice.
@@ -681,13 +694,7 @@ impl Supervisor {
             };
             // Its last events were sent before it died: take them before saying it was reaped.
             self.drain();
-            let figures = observe::zombie_figures(pid.as_raw());
-            let status = loop {
-                match waitpid(pid, None) {
-                    Err(nix::Error::EINTR) => continue,
-                    other => break other.ok().and_then(pidfd::status),
-                }
-            };
+            let (status, figures) = observe::reap_zombie(pid.as_raw());
             let t = self.now_us();
             self.slots.give_back(1);
             let key = self.known.by_pid.remove(&(pid.as_raw() as u32));
