@@ -7,7 +7,8 @@
 //! The procsim figure is end to end: the CLI starts the supervisor (a new PID namespace and
 //! its `/proc`), the scenario's main process forks and joins 500 children one after another,
 //! every event travels to the CLI, and the report is built. The goal: at most twice the C
-//! loop's time per child.
+//! loop's time per child. procsim pins a `cpus: 1` run to one CPU, so the C loop is measured
+//! both as is and pinned the same way.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -60,6 +61,16 @@ fn fork_join(c: &mut Criterion) {
     if let Some(exe) = c_loop() {
         group.bench_function("c_fork_exit_waitpid", |b| {
             b.iter(|| run(Command::new(&exe).arg(CHILDREN.to_string())))
+        });
+        // Pinned to the CPU procsim pins a `cpus: 1` run to (the last one), for a like-for-like
+        // figure: parent and child then share one CPU and its caches in both.
+        let last = std::thread::available_parallelism().map_or(0, |n| n.get() - 1);
+        group.bench_function("c_fork_exit_waitpid_pinned", |b| {
+            b.iter(|| {
+                run(Command::new(&exe)
+                    .arg(CHILDREN.to_string())
+                    .arg(last.to_string()))
+            })
         });
     } else {
         eprintln!("no C compiler (cc): the C reference loop is skipped");

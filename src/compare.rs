@@ -97,7 +97,7 @@ pub fn compare(sim: &Report, fork: &Report) -> Comparison {
     must(
         &mut rows,
         "run",
-        "stopped early",
+        "error",
         Json::from(sim.error.clone()),
         Json::from(fork.error.clone()),
     );

@@ -105,6 +105,11 @@ pub struct Proc {
     /// An index rather than a flag in each entry: writing every inherited entry would copy
     /// every page of them, a cost that grows with the number of children a parent made.
     first_own: usize,
+    /// Own children started and not reaped yet, in creation order, and own children not
+    /// started yet: kept apart so that nothing a process does costs more the more children
+    /// it has made before (a fork copies the list of every one of them).
+    live: Vec<usize>,
+    unstarted: Vec<usize>,
     rng: SeededRng,
     steps: u64,
     stat: SelfStat,
@@ -152,6 +157,8 @@ impl Proc {
             kids: Vec::new(),
             me: None,
             first_own: 0,
+            live: Vec::new(),
+            unstarted: Vec::new(),
             rng,
             steps: 0,
             stat: SelfStat::lazy(),
@@ -487,12 +494,7 @@ impl Proc {
 
     /// Started children not yet reaped, in creation order.
     fn live_kids(&self) -> Vec<usize> {
-        (0..self.kids.len())
-            .filter(|&k| {
-                let kid = &self.kids[k];
-                k >= self.first_own && kid.started && !kid.reaped
-            })
-            .collect()
+        self.live.clone()
     }
 
     // ---- the process API ---------------------------------------------------------------
@@ -555,6 +557,7 @@ impl Proc {
             reaped: false,
         });
         let k = self.kids.len() - 1;
+        self.unstarted.push(k);
         self.bind_handle(spec.handle, k);
         Ok(k)
     }
@@ -589,6 +592,10 @@ impl Proc {
                     });
                 }
                 self.send(ev);
+                self.unstarted.retain(|x| *x != k);
+                // Kept in creation order, as the exit policy joins in that order.
+                let at = self.live.partition_point(|x| *x < k);
+                self.live.insert(at, k);
                 Ok(())
             }
             Err(_) => Err(EAGAIN.into()),
@@ -620,9 +627,10 @@ impl Proc {
         // The handles the fork copied name the parent's children: siblings, not ours. Their
         // pidfds (duplicated by the fork) are closed so only their parent watches them.
         self.first_own = self.kids.len();
-        for kid in self.kids.iter_mut().filter(|k| k.pidfd.is_some()) {
-            kid.pidfd = None;
+        for i in std::mem::take(&mut self.live) {
+            self.kids[i].pidfd = None;
         }
+        self.unstarted.clear();
         self.stat = SelfStat::lazy();
     }
 
@@ -689,7 +697,10 @@ impl Proc {
     /// Reaps child `k`, which has ended, after reading what the kernel counted for it.
     fn reap(&mut self, k: usize) {
         let kid = &mut self.kids[k];
-        let pid = kid.pid.unwrap_or(0);
+        // Never 0: wait4(0) would mean any child of the group.
+        let Some(pid) = kid.pid.filter(|p| *p > 0) else {
+            return;
+        };
         // Read while it is a zombie: until this process reaps it, the pid is still this
         // child's, and only this process can reap it.
         let (status, figures) = observe::reap_zombie(pid as i32);
@@ -697,6 +708,7 @@ impl Proc {
         kid.pidfd = None;
         let t = self.sh.now_us();
         kid.reaped = true;
+        self.live.retain(|x| *x != k);
         kid.exitcode = status.map(exitcode_of);
         self.sh.slots.give_back(1);
         let ev = Event::Reaped {
@@ -765,14 +777,12 @@ impl Proc {
         // Under the posix policy the live children are orphans now: init (the supervisor)
         // adopts and reaps them. Children never started vanish with their creator.
         let t = self.sh.now_us();
-        for k in 0..self.kids.len() {
-            if k >= self.first_own && !self.kids[k].started {
-                self.sh.slots.give_back(1);
-                self.send(Event::Discard {
-                    key: self.kids[k].key.clone(),
-                    t,
-                });
-            }
+        for k in std::mem::take(&mut self.unstarted) {
+            self.sh.slots.give_back(1);
+            self.send(Event::Discard {
+                key: self.kids[k].key.clone(),
+                t,
+            });
         }
         self.send(Event::End {
             key: self.key.clone(),

@@ -142,9 +142,15 @@ impl Backend for ForkBackend {
             .then(|| interrupts::Forwarding::arm(stdin.as_raw_fd()));
         let mut assembler = Assembler::new(Arc::clone(&plan));
         let mut setup_fault = None;
+        let mut away: Option<AwayFrom> = None;
         for line in BufReader::new(stdout).lines() {
             let line = line.map_err(io_err)?;
-            match serde_json::from_str::<Event>(&line) {
+            let event = serde_json::from_str::<Event>(&line);
+            if let Ok(Event::Hello { pinned, .. }) = &event {
+                // Reading events is work too: keep it off the CPUs the run competes for.
+                away = AwayFrom::cpus(pinned);
+            }
+            match event {
                 Ok(Event::Fault { key: None, message }) if !assembler.is_done() => {
                     setup_fault.get_or_insert(message.clone());
                     assembler.apply(Event::Fault { key: None, message });
@@ -153,6 +159,7 @@ impl Backend for ForkBackend {
                 Err(e) => return Err(BackendError::Protocol(format!("{e}: {line}"))),
             }
         }
+        drop(away);
         // Disarm before the descriptor the handler writes to is closed.
         drop(guard);
         drop(stdin);
@@ -166,6 +173,33 @@ impl Backend for ForkBackend {
             });
         }
         Ok(assembler.finish())
+    }
+}
+
+/// The calling thread moved off some CPUs for a while; its affinity is restored on drop.
+struct AwayFrom {
+    old: nix::sched::CpuSet,
+}
+
+impl AwayFrom {
+    /// Moves the calling thread off `cpus`, unless that would leave it nowhere to run.
+    fn cpus(cpus: &[u32]) -> Option<AwayFrom> {
+        use nix::sched::{sched_getaffinity, sched_setaffinity};
+        use nix::unistd::Pid;
+        let me = Pid::from_raw(0);
+        let old = sched_getaffinity(me).ok()?;
+        let mut new = old;
+        for c in cpus {
+            let _ = new.unset(*c as usize);
+        }
+        let any = (0..nix::sched::CpuSet::count()).any(|c| new.is_set(c).unwrap_or(false));
+        (any && sched_setaffinity(me, &new).is_ok()).then_some(AwayFrom { old })
+    }
+}
+
+impl Drop for AwayFrom {
+    fn drop(&mut self) {
+        let _ = nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &self.old);
     }
 }
 

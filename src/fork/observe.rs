@@ -129,6 +129,10 @@ pub fn zombie_schedstat(pid: i32) -> Option<SchedStat> {
 /// Reaps child `pid` (which has ended, and which only the caller may reap) with `wait4`,
 /// whose resource usage gives its involuntary context switches: how often it was preempted.
 pub fn reap_with_usage(pid: i32) -> (Option<Status>, u64) {
+    if pid <= 0 {
+        // 0 and -1 would wait for other processes than the one meant.
+        return (None, 0);
+    }
     let mut status = 0;
     // SAFETY: rusage is plain data that the kernel fills in.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };

@@ -558,7 +558,7 @@ impl Supervisor {
                     p.1 = true;
                 }
             }
-            Event::Discard { key, .. } => {
+            Event::Discard { key, .. } | Event::End { key, .. } => {
                 if let Some(p) = self.known.procs.get_mut(key) {
                     p.2 = true;
                 }
@@ -613,7 +613,9 @@ impl Supervisor {
     }
 
     /// Takes every queued event.
-    fn drain(&mut self) {
+    /// Takes every queued event; returns how many there were.
+    fn drain(&mut self) -> usize {
+        let mut n = 0;
         loop {
             match self.rx.try_recv() {
                 Ok(Some(Ok(e))) => self.note(&e),
@@ -621,8 +623,9 @@ impl Supervisor {
                     key: None,
                     message: format!("unreadable event: {msg}"),
                 }),
-                Ok(None) | Err(_) => return,
+                Ok(None) | Err(_) => return n,
             }
+            n += 1;
         }
     }
 
@@ -718,7 +721,7 @@ impl Supervisor {
             .max_ticks
             .saturating_mul(self.setup_tick_us);
         loop {
-            self.drain();
+            let busy = self.drain() > 0;
             self.reap_all();
             self.flush();
             if !self.any_left() {
@@ -755,18 +758,26 @@ impl Supervisor {
             {
                 wait_us = wait_us.min(d.saturating_sub(now));
             }
+            // While events stream in, take them in batches: for a millisecond the socket is
+            // left out of the poll set, so a process sending an event wakes nobody (a
+            // wake-up is a cross-CPU interrupt paid by the sender, on the run's CPU). Child
+            // deaths (SIGCHLD) and stop requests still wake the supervisor at once. When
+            // quiet, it sleeps until the next event.
+            if busy {
+                wait_us = wait_us.min(1000);
+            }
             let ms = wait_us.div_ceil(1000).min(u16::MAX as u64) as u16;
             let stdin = io::stdin();
-            let mut fds = vec![
-                PollFd::new(self.rx.fd(), PollFlags::POLLIN),
-                PollFd::new(sfd.as_fd(), PollFlags::POLLIN),
-            ];
+            let mut fds = vec![PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
             let watch_stdin = !input.closed;
             if watch_stdin {
                 fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
             }
+            if !busy {
+                fds.push(PollFd::new(self.rx.fd(), PollFlags::POLLIN));
+            }
             let _ = poll(&mut fds, PollTimeout::from(ms));
-            let stdin_ready = watch_stdin && fds[2].revents().is_some_and(|r| !r.is_empty());
+            let stdin_ready = watch_stdin && fds[1].revents().is_some_and(|r| !r.is_empty());
             drop(fds);
             self.signals(sfd);
             if stdin_ready {
