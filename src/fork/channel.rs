@@ -24,6 +24,8 @@ pub struct Receiver {
 /// The processes' end.
 pub struct Sender {
     fd: OwnedFd,
+    /// Reused for every datagram (see `Proc::flush` on why the hot path does not allocate).
+    buf: std::cell::RefCell<Vec<u8>>,
 }
 
 /// A new channel.
@@ -48,7 +50,10 @@ pub fn pair() -> io::Result<(Receiver, Sender)> {
             fd: a,
             buf: vec![0; MAX_EVENT + 4096],
         },
-        Sender { fd: b },
+        Sender {
+            fd: b,
+            buf: std::cell::RefCell::new(Vec::with_capacity(4096)),
+        },
     ))
 }
 
@@ -57,6 +62,7 @@ impl Sender {
     pub fn try_clone(&self) -> io::Result<Sender> {
         Ok(Sender {
             fd: self.fd.try_clone()?,
+            buf: std::cell::RefCell::new(Vec::with_capacity(4096)),
         })
     }
 
@@ -67,8 +73,34 @@ impl Sender {
         if bytes.len() > MAX_EVENT {
             bytes = shrink(event);
         }
+        self.send_bytes(&bytes)
+    }
+
+    /// Sends several events in one datagram (a JSON array), or one by one when together they
+    /// would not fit.
+    pub fn send_all(&self, events: &[Event]) -> io::Result<()> {
+        let mut buf = self.buf.borrow_mut();
+        buf.clear();
+        let written = match events {
+            [one] => serde_json::to_writer(&mut *buf, one),
+            many => serde_json::to_writer(&mut *buf, many),
+        };
+        written.map_err(io::Error::other)?;
+        if buf.len() > MAX_EVENT {
+            drop(buf);
+            return events.iter().try_for_each(|e| self.send(e));
+        }
+        let r = self.send_bytes(&buf);
+        if buf.capacity() > 1 << 16 {
+            // One huge line should not keep its buffer (and its pages) for ever.
+            *buf = Vec::with_capacity(4096);
+        }
+        r
+    }
+
+    fn send_bytes(&self, bytes: &[u8]) -> io::Result<()> {
         loop {
-            match send(self.fd.as_raw_fd(), &bytes, MsgFlags::MSG_NOSIGNAL) {
+            match send(self.fd.as_raw_fd(), bytes, MsgFlags::MSG_NOSIGNAL) {
                 Ok(_) => return Ok(()),
                 Err(nix::Error::EINTR) => continue,
                 Err(e) => return Err(super::observe::io_err(e)),
@@ -110,8 +142,9 @@ fn shrink(event: &Event) -> Vec<u8> {
 }
 
 impl Receiver {
-    /// The next event if one is queued (never blocks). `Err` only for a broken socket.
-    pub fn try_recv(&mut self) -> io::Result<Option<Result<Event, String>>> {
+    /// The next datagram's events if one is queued (never blocks). `Err` only for a broken
+    /// socket.
+    pub fn try_recv(&mut self) -> io::Result<Option<Result<Vec<Event>, String>>> {
         loop {
             match recv(
                 self.fd.as_raw_fd(),
@@ -123,9 +156,13 @@ impl Receiver {
                     return Ok(Some(Err(format!("an event of {n} bytes was cut"))));
                 }
                 Ok(n) => {
-                    return Ok(Some(
-                        serde_json::from_slice(&self.buf[..n]).map_err(|e| e.to_string()),
-                    ));
+                    let bytes = &self.buf[..n];
+                    let parsed = if bytes.first() == Some(&b'[') {
+                        serde_json::from_slice::<Vec<Event>>(bytes)
+                    } else {
+                        serde_json::from_slice::<Event>(bytes).map(|e| vec![e])
+                    };
+                    return Ok(Some(parsed.map_err(|e| e.to_string())));
                 }
                 Err(nix::Error::EINTR) => continue,
                 Err(nix::Error::EAGAIN) => return Ok(None),

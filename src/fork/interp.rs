@@ -114,6 +114,12 @@ pub struct Proc {
     steps: u64,
     stat: SelfStat,
     t_admit: u64,
+    /// Events not sent yet. A process sends what it has queued in one datagram wherever
+    /// time can pass (before a fork, a CPU burst, a sleep or wait, its exit): between two
+    /// such points it runs only instructions that take no time in the model, so a kill
+    /// cannot land between them there, and one datagram instead of one an event is most of
+    /// a fork's reporting cost.
+    queue: std::cell::RefCell<Vec<Event>>,
 }
 
 type PyResult<T> = Result<T, String>;
@@ -163,6 +169,7 @@ impl Proc {
             steps: 0,
             stat: SelfStat::lazy(),
             t_admit: arrival_us,
+            queue: std::cell::RefCell::new(Vec::with_capacity(64)),
             sh,
         };
         if !observe::sleep_until(deadline, p.sh.lifeline.as_ref()) {
@@ -362,8 +369,30 @@ impl Proc {
 
     // ---- reporting ---------------------------------------------------------------------
 
+    /// Queues an event (see [`Proc::flush`]).
     fn send(&self, e: Event) {
-        if self.sh.tx.send(&e).is_err() {
+        let full = {
+            let mut q = self.queue.borrow_mut();
+            q.push(e);
+            q.len() >= 64
+        };
+        if full {
+            self.flush();
+        }
+    }
+
+    /// Sends the queued events, in one datagram. The queue keeps its allocation: every page
+    /// a process writes between two forks is copied again after the next one, so the hot
+    /// path reuses its buffers rather than allocating new ones.
+    fn flush(&self) {
+        let mut q = self.queue.borrow_mut();
+        if q.is_empty() {
+            return;
+        }
+        let sent = self.sh.tx.send_all(&q);
+        q.clear();
+        drop(q);
+        if sent.is_err() {
             // The supervisor is gone: nobody is left to report to, and nothing may outlive
             // the run.
             self.abandon();
@@ -396,6 +425,7 @@ impl Proc {
     /// `running → blocked`; returns the schedstat to compare with after the wake-up.
     fn block(&self, cause: Cause) -> SchedStat {
         self.trans(self.sh.now_us(), State::Blocked, cause);
+        self.flush();
         self.stat.read()
     }
 
@@ -416,6 +446,7 @@ impl Proc {
 
     fn burn(&mut self, n: u64) {
         let ns = n.saturating_mul(self.sh.tick_ns);
+        self.flush();
         let this = &*self;
         let finished = observe::burn(
             ns,
@@ -427,6 +458,7 @@ impl Proc {
                     t: this.sh.us_of(back),
                     cause: Cause::Preempt,
                 });
+                this.flush();
             },
             || this.sh.lifeline.as_ref().is_some_and(observe::signalled),
         );
@@ -566,8 +598,8 @@ impl Proc {
     /// objects, handles) because that is what a fork does.
     fn start(&mut self, k: usize) -> PyResult<()> {
         let t_admit = self.sh.now_us();
-        // Nothing is buffered in this process: events go out as datagrams when they happen,
-        // so the fork cannot duplicate unsent output.
+        // Send what is queued first, so the fork cannot duplicate unsent events.
+        self.flush();
         // SAFETY: every process of a run is single-threaded (the supervisor that forked the
         // first of them is), so the child may run any code.
         match unsafe { fork() } {
@@ -789,6 +821,7 @@ impl Proc {
             t: self.sh.now_us(),
             code,
         });
+        self.flush();
         // SAFETY: _exit ends the process without running destructors or atexit handlers,
         // which belong to the process this one was forked from.
         unsafe { libc::_exit(code) }
@@ -800,6 +833,7 @@ impl Proc {
             key: self.key.clone(),
             message,
         });
+        self.flush();
         loop {
             match &self.sh.lifeline {
                 Some(l) => {

@@ -618,7 +618,11 @@ impl Supervisor {
         let mut n = 0;
         loop {
             match self.rx.try_recv() {
-                Ok(Some(Ok(e))) => self.note(&e),
+                Ok(Some(Ok(events))) => {
+                    for e in &events {
+                        self.note(e);
+                    }
+                }
                 Ok(Some(Err(msg))) => self.note(&Event::Fault {
                     key: None,
                     message: format!("unreadable event: {msg}"),
@@ -701,6 +705,11 @@ impl Supervisor {
             let t = self.now_us();
             self.slots.give_back(1);
             let key = self.known.by_pid.remove(&(pid.as_raw() as u32));
+            if key.is_none() && self.error.is_some() {
+                // Killed by the stop before it or its parent could say which process it was
+                // (its events were still queued): nothing to report about it.
+                continue;
+            }
             let ev = Event::Reaped {
                 key,
                 pid: pid.as_raw() as u32,
