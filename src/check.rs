@@ -123,7 +123,7 @@ fn check_process(
     let wanted = to_map(exp);
     for (field, want) in &wanted {
         let got = match field.as_str() {
-            "parent" => Json::String(parent_name(report, index)),
+            "parent" => Json::String(report.parent_name(index)),
             "states" => Json::Array(
                 report
                     .folded_states(index as u32)
@@ -149,18 +149,6 @@ fn check_process(
             other => actual_map.get(other).cloned().unwrap_or(Json::Null),
         };
         compare(format!("{name}.{field}"), want, &got, out);
-    }
-}
-
-/// The name of the process's parent at the end of the run, `init` for pid 1.
-fn parent_name(report: &Report, index: usize) -> String {
-    let p = &report.processes[index];
-    if p.ppid == 1 {
-        return "init".into();
-    }
-    match p.creator {
-        Some(c) => report.processes[c as usize].name.clone(),
-        None => format!("pid {}", p.ppid),
     }
 }
 

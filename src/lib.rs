@@ -32,6 +32,10 @@
 //! - [`sweep`]: many runs over the cartesian product of settings, in parallel (`procsim sweep`),
 //!   and [`plot`], a metric of a sweep drawn against a setting.
 //! - [`draw`] and [`graphviz`]: writing SVG, and rendering DOT with Graphviz when it is there.
+//! - [`fork`]: the fork backend, the same scenario as real Linux processes (a supervisor in
+//!   its own PID namespace; `start` is `fork()`, `join` is a wait on a pidfd), reporting in
+//!   microseconds with the ready/running split read from schedstat.
+//! - [`compare`]: what the two backends must agree on, side by side with what may differ.
 //!
 //! ```
 //! let plan = procsim::load_str(r#"{
@@ -54,8 +58,10 @@
 
 pub mod backend;
 pub mod check;
+pub mod compare;
 pub mod demo;
 pub mod draw;
+pub mod fork;
 pub mod graphviz;
 pub mod model;
 pub mod plot;
@@ -72,7 +78,7 @@ use std::sync::Arc;
 pub use backend::{Backend, SimBackend};
 pub use model::{Cause, State, StateGraph, Value};
 pub use program::Plan;
-pub use report::Report;
+pub use report::{RealRun, Report};
 pub use scenario::{Scenario, ScenarioError};
 pub use sim::{Sim, SimOptions};
 

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use procsim::backend::{Backend, SimBackend};
+use procsim::fork::{ForkBackend, ForkOptions};
 use procsim::plot::PlotSpec;
 use procsim::report::{
     SvgOptions, render_perfetto, render_summary, render_svg, render_table_styled, tree_dot,
@@ -23,7 +24,7 @@ use procsim::{Report, Scenario, ScenarioError, Sim, SimOptions, StateGraph};
 const EXIT_MISMATCH: u8 = 1;
 /// Exit code for a bad scenario or bad usage.
 const EXIT_BAD_INPUT: u8 = 2;
-/// Exit code when a limit (max_ticks, max_steps, max_output) stopped a run.
+/// Exit code when a limit (max_ticks, max_steps, max_output, --timeout) stopped a run.
 const EXIT_STOPPED: u8 = 3;
 
 #[derive(Parser)]
@@ -60,7 +61,22 @@ enum Command {
         /// always or never.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
+        #[command(flatten)]
+        real: RealArgs,
     },
+    /// Run a scenario on both backends and check that they agree (exit 1 if they differ).
+    Compare {
+        /// The scenario file.
+        file: PathBuf,
+        /// How to print the comparison.
+        #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
+        format: CompareFormat,
+        #[command(flatten)]
+        real: RealArgs,
+    },
+    /// The fork backend's supervisor (started by procsim itself; not for people).
+    #[command(name = "__supervise", hide = true)]
+    Supervise,
     /// Run each scenario on the simulated backend and check its `expect` block.
     Check {
         /// Scenario files.
@@ -232,10 +248,55 @@ enum GraphWhat {
     },
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum BackendName {
     /// The simulated kernel.
     Sim,
+    /// Real Linux processes (fork, waitpid, kill).
+    Fork,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CompareFormat {
+    /// Side by side, for people.
+    Table,
+    /// Both reports and the differences, as JSON.
+    Json,
+}
+
+/// Settings of the fork backend.
+#[derive(clap::Args, Clone)]
+struct RealArgs {
+    /// Fork backend: stop the run after this many seconds (SIGTERM, then SIGKILL).
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<f64>,
+    /// Fork backend: microseconds a tick stands for, instead of the scenario's kernel.tick_us.
+    #[arg(long, value_name = "US")]
+    tick_us: Option<u64>,
+    /// Fork backend: run the processes under SCHED_RR (root only) so the kernel does the
+    /// round robin; the report gives the kernel's quantum.
+    #[arg(long)]
+    realtime: bool,
+    /// Fork backend: do not use a PID namespace (use the subreaper fallback).
+    #[arg(long, hide = true)]
+    no_namespace: bool,
+}
+
+impl RealArgs {
+    fn backend(&self) -> anyhow::Result<ForkBackend> {
+        let exe = std::env::current_exe().context("cannot find the procsim executable")?;
+        let mut options = ForkOptions::new(exe);
+        options.tick_us = self.tick_us;
+        options.timeout = match self.timeout {
+            Some(s) if s.is_finite() && s > 0.0 => Some(std::time::Duration::from_secs_f64(s)),
+            Some(s) => anyhow::bail!("--timeout must be a positive number of seconds, not {s}"),
+            None => None,
+        };
+        options.realtime = self.realtime;
+        options.no_namespace = self.no_namespace;
+        options.forward_interrupts = true;
+        Ok(ForkBackend { options })
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -254,6 +315,10 @@ enum Format {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Supervise) = cli.command {
+        // Single-threaded by construction: nothing above has started a thread.
+        std::process::exit(procsim::fork::supervisor::main());
+    }
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -276,7 +341,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         None => {
             let plan = procsim::load_str(procsim::demo::DEMO).context("the built-in demo")?;
-            let report = SimBackend::default().run(plan);
+            let report = SimBackend::default().simulate(plan);
             emit(&render_table_styled(
                 &report,
                 100,
@@ -291,7 +356,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             check,
             width,
             color,
-        }) => run(&file, backend, format, check, width, color.enabled()),
+            real,
+        }) => run(&file, backend, format, check, width, color.enabled(), &real),
+        Some(Command::Compare { file, format, real }) => compare(&file, format, &real),
+        Some(Command::Supervise) => Ok(ExitCode::from(EXIT_BAD_INPUT)),
         Some(Command::Check { files }) => check_files(&files),
         Some(Command::Validate { files }) => {
             for f in &files {
@@ -515,7 +583,7 @@ fn simulate(plan: Arc<procsim::Plan>, trace: bool) -> Report {
     SimBackend {
         options: SimOptions { trace },
     }
-    .run(plan)
+    .simulate(plan)
 }
 
 fn run(
@@ -525,12 +593,12 @@ fn run(
     check: bool,
     width: usize,
     color: bool,
+    real: &RealArgs,
 ) -> anyhow::Result<ExitCode> {
     let (scenario, plan) = procsim::load(file)?;
-    if format == Format::Summary && !check {
+    if format == Format::Summary && !check && backend == BackendName::Sim {
         // Neither a trace nor per-process reports are built: a million processes cost only
         // their control blocks.
-        let BackendName::Sim = backend;
         let mut sim = Sim::new(plan, SimOptions { trace: false });
         while sim.step() {}
         let summary = sim.summary();
@@ -547,9 +615,8 @@ fn run(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    if format == Format::Json && !check {
+    if format == Format::Json && !check && backend == BackendName::Sim {
         // Streamed while it runs: a huge run's trace is never held in memory.
-        let BackendName::Sim = backend;
         let sim = Sim::new(plan, SimOptions { trace: true });
         let stopped = sim.run_to_json(io::BufWriter::new(io::stdout()))?;
         if let Some(e) = stopped {
@@ -560,6 +627,7 @@ fn run(
     }
     let report = match backend {
         BackendName::Sim => simulate(plan, true),
+        BackendName::Fork => real.backend()?.run(plan)?,
     };
     let text = match format {
         Format::Table => render_table_styled(&report, width, color),
@@ -587,12 +655,48 @@ fn run(
     emit(&text)?;
     if let Some(e) = &report.error {
         eprintln!("procsim: {}: {e}", file.display());
-        return Ok(ExitCode::from(EXIT_STOPPED));
+        return Ok(stopped_or_interrupted());
     }
     if check && !report_expectations(file, &scenario, &report)? {
         return Ok(ExitCode::from(EXIT_MISMATCH));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs both backends and prints what must agree and what may differ.
+fn compare(file: &Path, format: CompareFormat, real: &RealArgs) -> anyhow::Result<ExitCode> {
+    let (_, plan) = procsim::load(file)?;
+    let sim = simulate(Arc::clone(&plan), true);
+    let fork = real.backend()?.run(plan)?;
+    let c = procsim::compare::compare(&sim, &fork);
+    match format {
+        CompareFormat::Table => emit(&procsim::compare::render(&c, &sim, &fork))?,
+        CompareFormat::Json => {
+            let differences: Vec<serde_json::Value> = c
+                .differences()
+                .map(|r| serde_json::json!({"process": r.process, "field": r.field, "sim": r.sim, "fork": r.fork}))
+                .collect();
+            let all = serde_json::json!({"agree": c.agrees(), "differences": differences, "sim": sim, "fork": fork});
+            emit(&(serde_json::to_string_pretty(&all)? + "\n"))?;
+        }
+    }
+    if let Some(code) = interrupted_code() {
+        return Ok(code);
+    }
+    Ok(if c.agrees() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_MISMATCH)
+    })
+}
+
+/// 128 + the signal when SIGINT/SIGTERM interrupted a fork run, as shells report it.
+fn interrupted_code() -> Option<ExitCode> {
+    procsim::fork::interrupted_by().map(|s| ExitCode::from(128u8.saturating_add(s as u8)))
+}
+
+fn stopped_or_interrupted() -> ExitCode {
+    interrupted_code().unwrap_or(ExitCode::from(EXIT_STOPPED))
 }
 
 /// Checks every file; a bad file is reported and the others still run.

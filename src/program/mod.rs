@@ -5,12 +5,24 @@
 //! reported here with the JSON path of the offending value. Both backends run the compiled
 //! form; a program is compiled once and shared by every process that runs it.
 
+mod assign;
+mod bind;
+mod convert;
+mod handles;
+mod names;
 mod template;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub use template::{HandleField, Piece, Template};
+pub use assign::{add, apply_assign};
+pub use bind::bind;
+pub use convert::{exit_status, ticks};
+pub use handles::{HandleFacts, HandleUse, check_handle_use};
+pub use names::{child_name, top_level_name};
+pub use template::{HandleField, Piece, RenderContext, Template};
+
+use serde::{Deserialize, Serialize};
 
 use crate::model::Value;
 use crate::report::{PROCESS_FIELDS, SUMMARY_FIELDS};
@@ -24,7 +36,7 @@ pub type GlobalId = u32;
 pub type NameId = u32;
 
 /// An expression with its reference resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CExpr {
     /// A literal.
     Lit(Value),
@@ -37,7 +49,7 @@ pub enum CExpr {
 }
 
 /// Which process a handle instruction means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum HandleRef {
     /// `"self"`: the running process itself (Python's `current_process()`).
     Current,
@@ -46,7 +58,7 @@ pub enum HandleRef {
 }
 
 /// The signals a scenario can send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Signal {
     /// SIGKILL (9): `kill -9`, `Process.kill()`.
     Kill,
@@ -79,7 +91,7 @@ impl Signal {
 }
 
 /// How `set`, `add` and `append` change a global.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AssignOp {
     /// Replace the value.
     Set,
@@ -90,7 +102,7 @@ pub enum AssignOp {
 }
 
 /// A compiled `spawn`/`fork`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpawnOp {
     /// The handle name.
     pub handle: NameId,
@@ -108,7 +120,7 @@ pub struct SpawnOp {
 
 /// One compiled instruction. Loops are flattened into `Loop`/`EndLoop` jumps so a process's
 /// position is a program counter plus a small stack of loop counters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Op {
     /// Compute for E ticks.
     Cpu(CExpr),
@@ -158,7 +170,7 @@ pub enum Op {
 }
 
 /// A compiled program.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Code {
     /// Its name in the scenario, used in Python's error messages (`work1() missing …`).
     pub name: Arc<str>,
@@ -169,7 +181,7 @@ pub struct Code {
 }
 
 /// A top-level process entry, compiled.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TopLevel {
     /// The program it runs.
     pub program: ProgramId,
@@ -188,7 +200,7 @@ pub struct TopLevel {
 }
 
 /// A scenario ready to run: programs compiled, names interned, limits copied.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plan {
     /// The scenario's name.
     pub name: String,

@@ -2,13 +2,16 @@
 //! Python's `str.format`.
 
 use super::{CExpr, HandleRef};
+use serde::{Deserialize, Serialize};
+
+use crate::model::Value;
 
 /// A parsed `print` text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Template(pub Vec<Piece>);
 
 /// One piece of a template.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Piece {
     /// Literal text.
     Text(String),
@@ -27,7 +30,7 @@ pub enum Piece {
 }
 
 /// What `{handle.field}` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum HandleField {
     /// The child's pid (`None` before it exists).
     Pid,
@@ -35,6 +38,42 @@ pub enum HandleField {
     Name,
     /// The child's exit code (`None` while it runs), as `Process.exitcode`.
     Exitcode,
+}
+
+/// What rendering a template needs from the process that prints it; each backend answers
+/// from its own idea of a process.
+pub trait RenderContext {
+    /// The value of a parameter, a global or a draw, in the printing process.
+    fn eval(&mut self, e: &CExpr) -> Result<Value, String>;
+    /// `{name}`.
+    fn name(&self) -> String;
+    /// `{pid}`.
+    fn pid(&self) -> u32;
+    /// `{ppid}` (1 once reparented to init).
+    fn ppid(&self) -> u32;
+    /// `{tick}`: the current tick, or microseconds since the start on the fork backend.
+    fn tick(&self) -> u64;
+    /// `{handle.field}`.
+    fn handle_field(&mut self, h: HandleRef, field: HandleField) -> Result<String, String>;
+}
+
+impl Template {
+    /// The line this template prints in the process `ctx` describes.
+    pub fn render(&self, ctx: &mut impl RenderContext) -> Result<String, String> {
+        let mut line = String::new();
+        for piece in &self.0 {
+            match piece {
+                Piece::Text(s) => line.push_str(s),
+                Piece::Expr(e) => line.push_str(&ctx.eval(e)?.to_string()),
+                Piece::Name => line.push_str(&ctx.name()),
+                Piece::Pid => line.push_str(&ctx.pid().to_string()),
+                Piece::Ppid => line.push_str(&ctx.ppid().to_string()),
+                Piece::Tick => line.push_str(&ctx.tick().to_string()),
+                Piece::Handle(h, field) => line.push_str(&ctx.handle_field(*h, *field)?),
+            }
+        }
+        Ok(line)
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]

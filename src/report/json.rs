@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Report, Summary, TimeUnit};
+use super::{RealRun, Report, Summary, TimeUnit};
 
 /// Writes `{"scenario":…,"backend":…,"time_unit":…,"cpus":…,` and opens the trace.
 pub fn write_head<W: Write>(
@@ -51,12 +51,22 @@ pub fn write_processes_start<W: Write>(w: &mut W) -> io::Result<()> {
     write!(w, ",\n\"processes\":[")
 }
 
-/// Writes the summary and the error, and closes the object.
-pub fn write_tail<W: Write>(w: &mut W, summary: &Summary, error: Option<&str>) -> io::Result<()> {
+/// Writes the summary, the error and (for a run on real processes) how it ran, and closes
+/// the object.
+pub fn write_tail<W: Write>(
+    w: &mut W,
+    summary: &Summary,
+    error: Option<&str>,
+    real: Option<&RealRun>,
+) -> io::Result<()> {
     write!(w, ",\n\"summary\":")?;
     serde_json::to_writer(&mut *w, summary)?;
     write!(w, ",\n\"error\":")?;
     serde_json::to_writer(&mut *w, &error)?;
+    if let Some(real) = real {
+        write!(w, ",\n\"real\":")?;
+        serde_json::to_writer(&mut *w, real)?;
+    }
     writeln!(w, "}}")
 }
 
@@ -80,5 +90,10 @@ pub fn write<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
         procs.write(w, p)?;
     }
     procs.close(w)?;
-    write_tail(w, &report.summary, report.error.as_deref())
+    write_tail(
+        w,
+        &report.summary,
+        report.error.as_deref(),
+        report.real.as_ref(),
+    )
 }

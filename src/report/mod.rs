@@ -49,6 +49,28 @@ pub struct Report {
     pub trace: Vec<TraceEvent>,
     /// Totals and averages.
     pub summary: Summary,
+    /// How a run on real processes was set up (absent for the simulated backend).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub real: Option<RealRun>,
+}
+
+/// How the fork backend ran: the isolation it got and the settings the kernel gave it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RealRun {
+    /// `"pid-namespace"` (the supervisor was pid 1 of a new PID namespace) or `"subreaper"`
+    /// (the kernel refused the namespace: `PR_SET_CHILD_SUBREAPER`, a process group and a
+    /// lifeline pipe instead).
+    pub isolation: String,
+    /// Why the namespace was not used, when it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolation_note: Option<String>,
+    /// Microseconds of CPU time one `cpu` tick burned, and of sleep one `io`/`sleep` tick.
+    pub tick_us: u64,
+    /// The CPUs the scenario's processes were pinned to (empty: not pinned).
+    pub pinned_cpus: Vec<u32>,
+    /// The `SCHED_RR` time slice in microseconds, with `--realtime`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rr_quantum_us: Option<u64>,
 }
 
 /// One process's identity, outcome and times.
@@ -192,6 +214,19 @@ pub const SUMMARY_FIELDS: &[&str] = &[
 ];
 
 impl Report {
+    /// The name of the parent of process `index` at the end of the run: `init` once it was
+    /// reparented to pid 1 (or for a top-level process), else its creator's name.
+    pub fn parent_name(&self, index: usize) -> String {
+        let p = &self.processes[index];
+        if p.ppid == 1 {
+            return "init".into();
+        }
+        match p.creator {
+            Some(c) => self.processes[c as usize].name.clone(),
+            None => format!("pid {}", p.ppid),
+        }
+    }
+
     /// The processes with this name.
     pub fn by_name<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a ProcessReport> + 'a {
         self.processes.iter().filter(move |p| p.name == name)
@@ -269,6 +304,7 @@ mod tests {
                 avg_turnaround: None,
                 avg_waiting: None,
             },
+            real: None,
         };
         assert_eq!(
             r.folded_states(0),

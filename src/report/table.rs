@@ -128,11 +128,16 @@ pub fn render_table_styled(report: &Report, width: usize, color: bool) -> String
         s.context_switches
     ));
     out.push_str(&format!(
-        "         avg response {}, avg turnaround {}, avg waiting {}, throughput {:.4} per tick\n",
+        "         avg response {}, avg turnaround {}, avg waiting {}, throughput {:.4} per {}\n",
         avg(s.avg_response),
         avg(s.avg_turnaround),
         avg(s.avg_waiting),
-        s.throughput
+        s.throughput,
+        if report.time_unit == super::TimeUnit::Us {
+            "µs"
+        } else {
+            "tick"
+        }
     ));
     if let Some(e) = &report.error {
         out.push_str(&format!("\nThe run stopped early: {e}\n"));

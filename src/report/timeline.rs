@@ -149,10 +149,10 @@ pub fn render_timeline_styled(
         .clamp(4, 24);
     let columns = tl.rows.first().map(|(_, l)| l.len()).unwrap_or(0);
     let mut out = String::new();
-    let unit = if report.time_unit == super::TimeUnit::Us {
-        "µs"
+    let (unit, units) = if report.time_unit == super::TimeUnit::Us {
+        ("µs", "µs")
     } else {
-        "tick"
+        ("tick", "ticks")
     };
     let key = if color {
         format!(
@@ -169,7 +169,7 @@ pub fn render_timeline_styled(
         out.push_str(&format!("Timeline (1 column = 1 {unit}; {key})\n"));
     } else {
         out.push_str(&format!(
-            "Timeline (1 column = {} {unit}s, showing the state held longest; {key})\n",
+            "Timeline (1 column = {} {units}, showing the state held longest; {key})\n",
             tl.ticks_per_column
         ));
     }

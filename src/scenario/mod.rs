@@ -160,7 +160,7 @@ pub enum PolicyName {
 }
 
 /// The `kernel` block: scheduling conventions and limits. Every field has a default.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct KernelConfig {
     /// The scheduling policy.

@@ -11,7 +11,8 @@ use super::pcb::{Hot, NO_PROC, NONE, Pcb, WaitOn};
 use super::{Kernel, Policy, Run};
 use crate::model::{Cause, State, Value};
 use crate::program::{
-    AssignOp, CExpr, Code, HandleField, HandleRef, Op, Piece, Signal, SpawnOp, Template,
+    CExpr, Code, HandleFacts, HandleField, HandleRef, HandleUse, Op, RenderContext, Signal,
+    SpawnOp, Template, apply_assign, bind, check_handle_use, child_name, exit_status, ticks,
 };
 use crate::scenario::ExitPolicy;
 
@@ -229,20 +230,7 @@ impl<P: Policy> Kernel<P> {
             Op::Assign(kind, g, e) => {
                 let value = self.eval(p, e)?;
                 let globals = Arc::make_mut(&mut self.procs[p as usize].globals);
-                let slot = &mut globals[*g as usize];
-                match kind {
-                    AssignOp::Set => *slot = value,
-                    AssignOp::Add => *slot = add(slot, value)?,
-                    AssignOp::Append => match slot {
-                        Value::List(items) => items.push(value),
-                        other => {
-                            return Err(format!(
-                                "AttributeError: '{}' object has no attribute 'append'",
-                                other.type_name()
-                            ));
-                        }
-                    },
-                }
+                apply_assign(*kind, &mut globals[*g as usize], value)?;
                 self.advance(p);
                 Ok(None)
             }
@@ -282,16 +270,10 @@ impl<P: Policy> Kernel<P> {
                 Ok(None)
             }
             Op::Exit(e) => {
-                let code = match self.eval(p, e)? {
-                    // As on Linux, only the low 8 bits of an exit status survive.
-                    Value::Int(i) => (i & 0xff) as i32,
-                    Value::None => 0,
-                    other => {
-                        // sys.exit("message") prints the message and exits with 1.
-                        self.procs[p as usize].cold().errors.push(other.to_string());
-                        1
-                    }
-                };
+                let (code, message) = exit_status(self.eval(p, e)?);
+                if let Some(message) = message {
+                    self.procs[p as usize].cold().errors.push(message);
+                }
                 Ok(Some(self.end_by_itself(p, c, code)))
             }
             Op::Fail(message) => Err(message.to_string()),
@@ -365,52 +347,11 @@ impl<P: Policy> Kernel<P> {
             CExpr::Lit(Value::Int(i)) => return Ok(*i as u64),
             other => self.eval(p, other)?,
         };
-        match v {
-            Value::Int(i) if i >= 0 => Ok(i as u64),
-            Value::Int(i) => Err(format!(
-                "ValueError: {what} needs a non-negative number of ticks, got {i}"
-            )),
-            other => Err(format!(
-                "TypeError: {what} needs an integer number of ticks, got {} {}",
-                other.type_name(),
-                other.repr()
-            )),
-        }
+        ticks(v, what)
     }
 
     fn render(&mut self, p: u32, template: &Template, t: u64) -> PyResult<String> {
-        let mut line = String::new();
-        for piece in &template.0 {
-            match piece {
-                Piece::Text(s) => line.push_str(s),
-                Piece::Expr(e) => line.push_str(&self.eval(p, e)?.to_string()),
-                Piece::Name => line.push_str(&self.name_of(p)),
-                Piece::Pid => line.push_str(&self.procs[p as usize].pid.to_string()),
-                Piece::Ppid => line.push_str(&self.ppid_of(p).to_string()),
-                Piece::Tick => line.push_str(&t.to_string()),
-                Piece::Handle(h, field) => {
-                    let q = match h {
-                        HandleRef::Current => p,
-                        HandleRef::Named(name) => self.procs[p as usize]
-                            .handle(*name)
-                            .ok_or_else(|| self.not_defined(*name))?,
-                    };
-                    let target = &self.procs[q as usize];
-                    let text = match field {
-                        HandleField::Pid => target.pid.to_string(),
-                        HandleField::Name => self.name_of(q),
-                        HandleField::Exitcode => {
-                            match (self.hot[q as usize].state, target.exitcode) {
-                                (State::Terminated, Some(code)) if q != p => code.to_string(),
-                                _ => "None".into(),
-                            }
-                        }
-                    };
-                    line.push_str(&text);
-                }
-            }
-        }
-        Ok(line)
+        template.render(&mut SimRender { k: self, p, t })
     }
 
     fn not_defined(&self, name: u32) -> String {
@@ -465,49 +406,13 @@ impl<P: Policy> Kernel<P> {
                 .handle(name)
                 .ok_or_else(|| self.not_defined(name))?,
         };
-        let is_child = self.procs[target as usize].parent == p && target != p;
-        let started = self.procs[target as usize].started;
-        match purpose {
-            HandleUse::Start => {
-                // The order of multiprocessing's assertions in `BaseProcess.start`.
-                if target != p && started {
-                    return Err("AssertionError: cannot start a process twice".into());
-                }
-                if !is_child {
-                    return Err("AssertionError: can only start a process object created by current process".into());
-                }
-                if self.procs[p as usize].daemon {
-                    return Err(
-                        "AssertionError: daemonic processes are not allowed to have children"
-                            .into(),
-                    );
-                }
-            }
-            HandleUse::Join => {
-                if !is_child {
-                    return Err("AssertionError: can only join a child process".into());
-                }
-                if !started {
-                    return Err("AssertionError: can only join a started process".into());
-                }
-            }
-            HandleUse::Signal(sig) => {
-                // In a process's own view of itself (and in an unstarted Process) `_popen` is
-                // None, so Python fails on the attribute.
-                if target == p || !started {
-                    return Err(format!(
-                        "AttributeError: 'NoneType' object has no attribute '{}'",
-                        sig.method()
-                    ));
-                }
-                if !is_child {
-                    return Err(format!(
-                        "AssertionError: can only {} a child process",
-                        sig.method()
-                    ));
-                }
-            }
-        }
+        let facts = HandleFacts {
+            is_self: target == p,
+            is_child: self.procs[target as usize].parent == p && target != p,
+            started: self.procs[target as usize].started,
+            caller_daemon: self.procs[p as usize].daemon,
+        };
+        check_handle_use(purpose, facts)?;
         Ok(target)
     }
 
@@ -561,15 +466,7 @@ impl<P: Policy> Kernel<P> {
         parent.bind_handle(spec.handle, child);
         let name: Arc<str> = match &spec.name {
             Some(n) => Arc::clone(n),
-            None => format!(
-                "Process-{}",
-                identity
-                    .iter()
-                    .map(u32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(":")
-            )
-            .into(),
+            None => child_name(&identity).into(),
         };
         let mut pcb = Pcb::new(pid, p, globals, t);
         pcb.daemon = daemon;
@@ -800,151 +697,45 @@ impl<P: Policy> Kernel<P> {
     }
 }
 
-#[derive(Clone, Copy)]
-enum HandleUse {
-    Start,
-    Join,
-    Signal(Signal),
+/// The printing process as the template renderer sees it.
+struct SimRender<'a, P: Policy> {
+    k: &'a mut Kernel<P>,
+    p: u32,
+    t: u64,
 }
 
-/// `+=` on two values, as Python does it for the types procsim has.
-fn add(slot: &Value, value: Value) -> PyResult<Value> {
-    Ok(match (slot, value) {
-        (Value::Int(a), Value::Int(b)) => Value::Int(a.checked_add(b).ok_or_else(|| {
-            "OverflowError: the sum does not fit in the 64-bit integers procsim supports"
-                .to_string()
-        })?),
-        (Value::Str(a), Value::Str(b)) => Value::Str(format!("{a}{b}")),
-        (Value::List(a), Value::List(b)) => Value::List(a.iter().cloned().chain(b).collect()),
-        (a, b) => {
-            return Err(format!(
-                "TypeError: unsupported operand type(s) for +=: '{}' and '{}'",
-                a.type_name(),
-                b.type_name()
-            ));
-        }
-    })
-}
-
-/// Binds arguments to parameters the way CPython does, with its messages: positional
-/// arguments first, then keywords (an unknown keyword or a second value for a parameter is an
-/// error), then too many positional arguments, then missing ones.
-///
-/// Here rather than in `program` because both backends bind in the child, at its first run.
-pub(crate) fn bind(
-    code: &Code,
-    args: Vec<Value>,
-    kwargs: Vec<(Arc<str>, Value)>,
-) -> PyResult<Vec<Value>> {
-    let f = &code.name;
-    let n = code.params.len();
-    let given = args.len();
-    let mut slots: Vec<Option<Value>> = vec![None; n];
-    for (slot, a) in slots.iter_mut().zip(args) {
-        *slot = Some(a);
+impl<P: Policy> RenderContext for SimRender<'_, P> {
+    fn eval(&mut self, e: &CExpr) -> PyResult<Value> {
+        self.k.eval(self.p, e)
     }
-    for (k, v) in kwargs {
-        match code.params.iter().position(|p| *p == k) {
-            None => {
-                return Err(format!(
-                    "TypeError: {f}() got an unexpected keyword argument '{k}'"
-                ));
-            }
-            Some(i) if slots[i].is_some() => {
-                return Err(format!(
-                    "TypeError: {f}() got multiple values for argument '{k}'"
-                ));
-            }
-            Some(i) => slots[i] = Some(v),
-        }
+    fn name(&self) -> String {
+        self.k.name_of(self.p)
     }
-    if given > n {
-        let s = if n == 1 { "" } else { "s" };
-        let were = if given == 1 { "was" } else { "were" };
-        return Err(format!(
-            "TypeError: {f}() takes {n} positional argument{s} but {given} {were} given"
-        ));
+    fn pid(&self) -> u32 {
+        self.k.procs[self.p as usize].pid
     }
-    let missing: Vec<String> = code
-        .params
-        .iter()
-        .zip(&slots)
-        .filter(|(_, s)| s.is_none())
-        .map(|(p, _)| format!("'{p}'"))
-        .collect();
-    if !missing.is_empty() {
-        let names = match missing.len() {
-            1 => missing[0].clone(),
-            2 => format!("{} and {}", missing[0], missing[1]),
-            k => format!("{}, and {}", missing[..k - 1].join(", "), missing[k - 1]),
+    fn ppid(&self) -> u32 {
+        self.k.ppid_of(self.p)
+    }
+    fn tick(&self) -> u64 {
+        self.t
+    }
+    fn handle_field(&mut self, h: HandleRef, field: HandleField) -> PyResult<String> {
+        let (k, p) = (&*self.k, self.p);
+        let q = match h {
+            HandleRef::Current => p,
+            HandleRef::Named(name) => k.procs[p as usize]
+                .handle(name)
+                .ok_or_else(|| k.not_defined(name))?,
         };
-        let s = if missing.len() == 1 { "" } else { "s" };
-        return Err(format!(
-            "TypeError: {f}() missing {} required positional argument{s}: {names}",
-            missing.len()
-        ));
-    }
-    Ok(slots
-        .into_iter()
-        .map(|s| s.unwrap_or(Value::None))
-        .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn code(params: &[&str]) -> Code {
-        Code {
-            name: "work1".into(),
-            params: params.iter().map(|p| Arc::from(*p)).collect(),
-            ops: vec![],
-        }
-    }
-
-    fn kw(pairs: &[(&str, i64)]) -> Vec<(Arc<str>, Value)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (Arc::from(*k), Value::Int(*v)))
-            .collect()
-    }
-
-    #[test]
-    fn binds_like_python() {
-        let c = code(&["a", "b", "c"]);
-        let ok = bind(&c, vec![Value::Int(10)], kw(&[("c", 100), ("b", 10)])).unwrap();
-        assert_eq!(ok, vec![Value::Int(10), Value::Int(10), Value::Int(100)]);
-        let e = bind(&c, vec![Value::Int(1), Value::Int(2)], kw(&[("b", 3)])).unwrap_err();
-        assert_eq!(e, "TypeError: work1() got multiple values for argument 'b'");
-        let e = bind(&c, vec![], kw(&[("d", 1)])).unwrap_err();
-        assert_eq!(
-            e,
-            "TypeError: work1() got an unexpected keyword argument 'd'"
-        );
-        let e = bind(&c, vec![Value::Int(1); 4], vec![]).unwrap_err();
-        assert_eq!(
-            e,
-            "TypeError: work1() takes 3 positional arguments but 4 were given"
-        );
-        let e = bind(&c, vec![Value::Int(1)], vec![]).unwrap_err();
-        assert_eq!(
-            e,
-            "TypeError: work1() missing 2 required positional arguments: 'b' and 'c'"
-        );
-        let e = bind(&c, vec![], vec![]).unwrap_err();
-        assert_eq!(
-            e,
-            "TypeError: work1() missing 3 required positional arguments: 'a', 'b', and 'c'"
-        );
-        let e = bind(&code(&["a"]), vec![Value::Int(1); 2], vec![]).unwrap_err();
-        assert_eq!(
-            e,
-            "TypeError: work1() takes 1 positional argument but 2 were given"
-        );
-        let e = bind(&code(&[]), vec![Value::Int(1)], vec![]).unwrap_err();
-        assert_eq!(
-            e,
-            "TypeError: work1() takes 0 positional arguments but 1 was given"
-        );
+        let target = &k.procs[q as usize];
+        Ok(match field {
+            HandleField::Pid => target.pid.to_string(),
+            HandleField::Name => k.name_of(q),
+            HandleField::Exitcode => match (k.hot[q as usize].state, target.exitcode) {
+                (State::Terminated, Some(code)) if q != p => code.to_string(),
+                _ => "None".into(),
+            },
+        })
     }
 }

@@ -30,6 +30,7 @@ impl<P: Policy> Kernel<P> {
                 super::Recorder::Off | super::Recorder::Stream(_) => Vec::new(),
             },
             summary,
+            real: None,
         }
     }
 

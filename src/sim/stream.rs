@@ -63,7 +63,7 @@ impl<P: Policy> Kernel<P> {
         }
         procs.close(&mut w)?;
         let summary = self.summary();
-        json::write_tail(&mut w, &summary, self.error.as_deref())?;
+        json::write_tail(&mut w, &summary, self.error.as_deref(), None)?;
         w.flush()?;
         Ok(self.error.take())
     }

@@ -1,0 +1,636 @@
+//! Turning the events of a real run into a [`Report`] of the same shape as the simulated
+//! kernel's, with times in microseconds.
+//!
+//! How real observations map onto the five states:
+//!
+//! - `new`: from the `spawn` (or the start of the run, for a top-level process) until the
+//!   parent's `fork()` (a top-level process: until its arrival time, which it sleeps through).
+//! - `ready → running`: the fork puts the child on a run queue (`admit`); its first
+//!   instruction is its first dispatch.
+//! - `running → blocked`: reported by the process just before it sleeps or waits.
+//! - `blocked → ready → running`: reported when it resumes; the growth of its schedstat
+//!   run-queue delay while it was blocked is the time it spent `ready` between its wake-up and
+//!   its dispatch.
+//! - `running → ready → running` inside a `cpu` burst: a gap between wall time and the thread
+//!   CPU clock that the schedstat timeslice count confirms (a preemption).
+//! - `→ terminated`: `exit` when the process reports its end; `signal` when its reaper sees a
+//!   signal in the wait status, at the time the sender saw it die (else when it was reaped).
+//!
+//! The figures come from the kernel's own accounting, read while the process was a zombie:
+//! `cpu` and `waiting` from schedstat, `dispatches` its timeslice count, `preemptions` its
+//! involuntary context switches; `blocked` is the rest of its turnaround (neither on a CPU nor
+//! on a run queue is sleeping). A transition that is not an edge of the state graph is never
+//! reported; one that would be is counted in [`Report::error`] as an observation fault.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::protocol::{Event, Figures, Key, Status};
+use crate::model::{Cause, State, Value, is_legal_transition};
+use crate::program::Plan;
+use crate::report::{ProcessReport, RealRun, Report, Summary, TimeUnit, TraceEvent};
+
+/// One process as the events describe it.
+struct P {
+    name: String,
+    program: u32,
+    daemon: bool,
+    creator: Option<usize>,
+    pid: u32,
+    by_init: bool,
+    state: State,
+    /// Time of the last transition, so each process's trace never goes back in time.
+    last_t: u64,
+    created_at: u64,
+    admitted_at: Option<u64>,
+    first_run: Option<u64>,
+    ended_at: Option<u64>,
+    reaped_at: Option<u64>,
+    exitcode: Option<i64>,
+    signal: Option<String>,
+    signalled_at: Option<u64>,
+    output: Vec<String>,
+    errors: Vec<String>,
+    globals: Vec<Value>,
+    figures: Option<Figures>,
+}
+
+/// Builds a [`Report`] from the events of one run, in the order the supervisor relayed them.
+pub struct Assembler {
+    plan: Arc<Plan>,
+    procs: Vec<P>,
+    index: HashMap<Key, usize>,
+    trace: Vec<TraceEvent>,
+    real: Option<RealRun>,
+    error: Option<String>,
+    faults: Vec<String>,
+    dropped: u64,
+    done: bool,
+    last_t: u64,
+}
+
+impl Assembler {
+    /// An assembler for a run of `plan`.
+    pub fn new(plan: Arc<Plan>) -> Assembler {
+        Assembler {
+            plan,
+            procs: Vec::new(),
+            index: HashMap::new(),
+            trace: Vec::new(),
+            real: None,
+            error: None,
+            faults: Vec::new(),
+            dropped: 0,
+            done: false,
+            last_t: 0,
+        }
+    }
+
+    /// Whether the supervisor said it was done.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    fn get(&self, key: &str) -> Option<usize> {
+        self.index.get(key).copied()
+    }
+
+    /// Applies one event.
+    pub fn apply(&mut self, e: Event) {
+        match e {
+            Event::Hello {
+                isolation,
+                note,
+                pinned,
+                rr_quantum_us,
+                tick_us,
+            } => {
+                self.real = Some(RealRun {
+                    isolation,
+                    isolation_note: note,
+                    tick_us,
+                    pinned_cpus: pinned,
+                    rr_quantum_us,
+                });
+            }
+            Event::Spawn {
+                key,
+                creator,
+                name,
+                program,
+                daemon,
+                t,
+            } => {
+                let creator = creator.and_then(|c| self.get(&c));
+                let globals = match creator {
+                    Some(c) => self.procs[c].globals.clone(),
+                    None => self.plan.globals.iter().map(|(_, v)| v.clone()).collect(),
+                };
+                self.index.insert(key, self.procs.len());
+                self.procs.push(P {
+                    name,
+                    program,
+                    daemon,
+                    creator,
+                    pid: 0,
+                    by_init: false,
+                    state: State::New,
+                    last_t: t,
+                    created_at: t,
+                    admitted_at: None,
+                    first_run: None,
+                    ended_at: None,
+                    reaped_at: None,
+                    exitcode: None,
+                    signal: None,
+                    signalled_at: None,
+                    output: Vec::new(),
+                    errors: Vec::new(),
+                    globals,
+                    figures: None,
+                });
+            }
+            Event::Started { key, pid, t_admit } => {
+                if let Some(i) = self.get(&key) {
+                    self.procs[i].pid = pid;
+                    self.admit(i, t_admit);
+                }
+            }
+            Event::Run {
+                key,
+                pid,
+                t_admit,
+                t,
+            } => {
+                if let Some(i) = self.get(&key) {
+                    self.procs[i].pid = pid;
+                    self.admit(i, t_admit);
+                    self.transition(i, State::Running, Cause::Dispatch, t);
+                    let p = &mut self.procs[i];
+                    p.first_run.get_or_insert(p.last_t);
+                }
+            }
+            Event::Trans { key, t, to, cause } => {
+                if let Some(i) = self.get(&key) {
+                    self.transition(i, to, cause, t);
+                }
+            }
+            Event::Resume {
+                key,
+                t_ready,
+                t,
+                cause,
+            } => {
+                if let Some(i) = self.get(&key) {
+                    self.transition(i, State::Ready, cause, t_ready);
+                    self.transition(i, State::Running, Cause::Dispatch, t);
+                }
+            }
+            Event::Output { key, line } => {
+                if let Some(i) = self.get(&key) {
+                    self.procs[i].output.push(line);
+                }
+            }
+            Event::Error { key, message } => {
+                if let Some(i) = self.get(&key) {
+                    self.procs[i].errors.push(message);
+                }
+            }
+            Event::Global { key, index, value } => {
+                if let Some(i) = self.get(&key)
+                    && let Some(slot) = self.procs[i].globals.get_mut(index as usize)
+                {
+                    *slot = value;
+                }
+            }
+            Event::Discard { key, t } => {
+                if let Some(i) = self.get(&key)
+                    && self.procs[i].state == State::New
+                {
+                    self.transition(i, State::Terminated, Cause::Signal, t);
+                    let p = &mut self.procs[i];
+                    p.ended_at = Some(p.last_t);
+                    p.reaped_at = Some(p.last_t);
+                }
+            }
+            Event::Signalled { key, t } => {
+                if let Some(i) = self.get(&key) {
+                    self.procs[i].signalled_at = Some(t);
+                }
+            }
+            Event::End { key, t, code } => {
+                if let Some(i) = self.get(&key) {
+                    self.transition(i, State::Terminated, Cause::Exit, t);
+                    let p = &mut self.procs[i];
+                    p.ended_at = Some(p.last_t);
+                    p.exitcode = Some(i64::from(code));
+                }
+            }
+            Event::Reaped {
+                key,
+                pid,
+                t,
+                by_init,
+                status,
+                figures,
+            } => self.reaped(key, pid, t, by_init, status, figures),
+            Event::Limit { message, .. } => {
+                self.error.get_or_insert(message);
+            }
+            Event::Fault { key, message } => {
+                let who = key
+                    .and_then(|k| self.get(&k))
+                    .map(|i| format!("{}: ", self.procs[i].name))
+                    .unwrap_or_default();
+                self.faults.push(format!("{who}{message}"));
+            }
+            Event::Done { error, killed } => {
+                self.done = true;
+                if let Some(e) = error {
+                    self.error = Some(e);
+                }
+                // Stopped by the supervisor, not ended by themselves or their scenario: as in
+                // the simulated kernel's partial reports, they had not ended.
+                for key in killed {
+                    if let Some(i) = self.get(&key) {
+                        let p = &mut self.procs[i];
+                        p.exitcode = None;
+                        p.signal = None;
+                        p.ended_at = None;
+                    }
+                }
+            }
+        }
+    }
+
+    fn admit(&mut self, i: usize, t: u64) {
+        if self.procs[i].state == State::New {
+            // The fork copies the creator's globals as they are now: no event of the creator
+            // can come between its fork and its report of it.
+            if let Some(c) = self.procs[i].creator {
+                self.procs[i].globals = self.procs[c].globals.clone();
+            }
+            self.transition(i, State::Ready, Cause::Admit, t);
+            let p = &mut self.procs[i];
+            p.admitted_at = Some(p.last_t);
+        }
+    }
+
+    fn transition(&mut self, i: usize, to: State, cause: Cause, t: u64) {
+        let p = &mut self.procs[i];
+        let from = p.state;
+        if from == to || from == State::Terminated {
+            return;
+        }
+        if !is_legal_transition(from, to, cause) {
+            self.dropped += 1;
+            return;
+        }
+        let t = t.max(p.last_t);
+        p.last_t = t;
+        p.state = to;
+        self.last_t = self.last_t.max(t);
+        self.trace.push(TraceEvent {
+            t,
+            proc: i as u32,
+            pid: p.pid,
+            from,
+            to,
+            cause,
+            cpu: None,
+        });
+    }
+
+    fn reaped(
+        &mut self,
+        key: Option<Key>,
+        pid: u32,
+        t: u64,
+        by_init: bool,
+        status: Status,
+        figures: Option<Figures>,
+    ) {
+        let Some(i) = key.and_then(|k| self.get(&k)) else {
+            self.faults.push(format!(
+                "a process (pid {pid}) ended before it could say which one it was"
+            ));
+            return;
+        };
+        self.last_t = self.last_t.max(t);
+        if self.procs[i].state != State::Terminated {
+            match status {
+                Status::Signaled(n) => {
+                    let at = self.procs[i].signalled_at.unwrap_or(t);
+                    self.transition(i, State::Terminated, Cause::Signal, at);
+                    let p = &mut self.procs[i];
+                    p.exitcode = Some(-i64::from(n));
+                    p.signal = Some(signal_name(n));
+                    p.ended_at = Some(p.last_t);
+                }
+                Status::Exited(code) => {
+                    // It left without reporting its end (the lifeline broke): the kernel's
+                    // word is all there is. Only a running process can exit.
+                    if self.procs[i].state != State::Running {
+                        self.transition(i, State::Running, Cause::Dispatch, t);
+                    }
+                    self.transition(i, State::Terminated, Cause::Exit, t);
+                    let p = &mut self.procs[i];
+                    p.exitcode = Some(i64::from(code));
+                    p.ended_at = Some(p.last_t);
+                }
+            }
+        }
+        let p = &mut self.procs[i];
+        p.reaped_at = Some(t.max(p.last_t));
+        p.by_init = by_init;
+        p.figures = figures;
+    }
+
+    /// The report.
+    pub fn finish(mut self) -> Report {
+        self.trace.sort_by_key(|e| e.t);
+        if self.dropped > 0 {
+            self.faults.push(format!(
+                "{} observed transitions were not edges of the state graph and were left out",
+                self.dropped
+            ));
+        }
+        let error = match (self.error.take(), self.faults.is_empty()) {
+            (e, true) => e,
+            (Some(e), false) => Some(format!("{e}; {}", self.faults.join("; "))),
+            (None, false) => Some(self.faults.join("; ")),
+        };
+        let cpus = match &self.real {
+            Some(r) if !r.pinned_cpus.is_empty() => r.pinned_cpus.len() as u32,
+            _ => std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+        };
+        let spans = self.spans();
+        let processes: Vec<ProcessReport> = (0..self.procs.len())
+            .map(|i| self.process_report(i, spans[i]))
+            .collect();
+        let makespan = if error.is_some() {
+            self.last_t
+        } else {
+            processes
+                .iter()
+                .filter_map(|p| p.ended_at)
+                .max()
+                .unwrap_or(0)
+        };
+        let summary = summary(&processes, cpus, makespan);
+        Report {
+            scenario: self.plan.name.clone(),
+            backend: "fork".into(),
+            time_unit: TimeUnit::Us,
+            cpus,
+            error,
+            processes,
+            trace: self.trace,
+            summary,
+            real: self.real,
+        }
+    }
+
+    /// Per process, the time spent running, ready and blocked according to the trace (used
+    /// when the kernel's figures are missing: a process whose reaper was killed too).
+    fn spans(&self) -> Vec<(u64, u64, u64)> {
+        let mut out = vec![(0u64, 0u64, 0u64); self.procs.len()];
+        let mut cur: Vec<(u64, State)> = self
+            .procs
+            .iter()
+            .map(|p| (p.created_at, State::New))
+            .collect();
+        for e in &self.trace {
+            let i = e.proc as usize;
+            let (since, state) = cur[i];
+            let d = e.t.saturating_sub(since);
+            match state {
+                State::Running => out[i].0 += d,
+                State::Ready => out[i].1 += d,
+                State::Blocked => out[i].2 += d,
+                _ => {}
+            }
+            cur[i] = (e.t, e.to);
+        }
+        out
+    }
+
+    fn process_report(&self, i: usize, spans: (u64, u64, u64)) -> ProcessReport {
+        let p = &self.procs[i];
+        let turnaround = p
+            .admitted_at
+            .and_then(|a| p.ended_at.map(|e| e.saturating_sub(a)));
+        let dispatches_traced = self
+            .trace
+            .iter()
+            .filter(|e| e.proc == i as u32 && e.to == State::Running)
+            .count() as u64;
+        let preempt_traced = self
+            .trace
+            .iter()
+            .filter(|e| e.proc == i as u32 && e.cause == Cause::Preempt)
+            .count() as u64;
+        let (cpu, waiting, blocked, dispatches, preemptions) = match p.figures {
+            Some(f) => {
+                let cpu = f.cpu_ns / 1000;
+                let waiting = f.wait_ns / 1000;
+                let blocked = turnaround.map_or(spans.2, |t| t.saturating_sub(cpu + waiting));
+                (cpu, waiting, blocked, f.slices, f.preempted)
+            }
+            None => (spans.0, spans.1, spans.2, dispatches_traced, preempt_traced),
+        };
+        let ppid = match p.creator {
+            Some(c) if !p.by_init => self.procs[c].pid,
+            _ => 1,
+        };
+        ProcessReport {
+            pid: p.pid,
+            ppid,
+            creator: p.creator.map(|c| c as u32),
+            name: p.name.clone(),
+            program: self
+                .plan
+                .programs
+                .get(p.program as usize)
+                .map_or_else(String::new, |c| c.name.to_string()),
+            daemon: p.daemon,
+            exitcode: p.exitcode,
+            signal: p.signal.clone(),
+            created_at: p.created_at,
+            admitted_at: p.admitted_at,
+            first_run: p.first_run,
+            ended_at: p.ended_at,
+            reaped_at: p.reaped_at,
+            cpu,
+            waiting,
+            blocked,
+            response: p
+                .admitted_at
+                .and_then(|a| p.first_run.map(|f| f.saturating_sub(a))),
+            turnaround,
+            dispatches,
+            preemptions,
+            output: p.output.clone(),
+            errors: p.errors.clone(),
+            globals: self
+                .plan
+                .globals
+                .iter()
+                .zip(&p.globals)
+                .map(|((n, _), v)| (n.to_string(), v.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// `SIGKILL`, `SIGTERM`, … for a signal number.
+fn signal_name(n: i32) -> String {
+    nix::sys::signal::Signal::try_from(n)
+        .map_or_else(|_| format!("signal {n}"), |s| s.as_str().to_owned())
+}
+
+fn summary(processes: &[ProcessReport], cpus: u32, makespan: u64) -> Summary {
+    let busy: u64 = processes.iter().map(|p| p.cpu).sum();
+    let dispatches: u64 = processes.iter().map(|p| p.dispatches).sum();
+    let ended = processes.iter().filter(|p| p.ended_at.is_some()).count() as f64;
+    let avg = |xs: Vec<u64>| {
+        (!xs.is_empty()).then(|| xs.iter().map(|x| *x as f64).sum::<f64>() / xs.len() as f64)
+    };
+    let admitted: Vec<&ProcessReport> = processes
+        .iter()
+        .filter(|p| p.admitted_at.is_some())
+        .collect();
+    let capacity = u64::from(cpus).saturating_mul(makespan);
+    Summary {
+        makespan,
+        cpu_busy: busy,
+        idle: capacity.saturating_sub(busy),
+        switch_ticks: 0,
+        utilization: if capacity == 0 {
+            0.0
+        } else {
+            busy as f64 / capacity as f64
+        },
+        throughput: if makespan == 0 {
+            0.0
+        } else {
+            ended / makespan as f64
+        },
+        dispatches,
+        context_switches: dispatches,
+        avg_response: avg(admitted.iter().filter_map(|p| p.response).collect()),
+        avg_turnaround: avg(admitted.iter().filter_map(|p| p.turnaround).collect()),
+        avg_waiting: avg(admitted.iter().map(|p| p.waiting).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> Arc<Plan> {
+        crate::load_str(
+            r#"{"programs": {"main": {"body": [{"fork": {"as": "w", "program": "w"}}, {"join": "w"}]},
+                             "w": {"body": [{"sleep": 1}]}},
+                "processes": [{"program": "main"}]}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn events_make_a_legal_trace_and_the_tree() {
+        let mut a = Assembler::new(plan());
+        let ev = |s: &str| serde_json::from_str::<Event>(s).unwrap();
+        for line in [
+            r#"{"ev":"spawn","key":"0","creator":null,"name":"MainProcess","program":0,"daemon":false,"t":0}"#,
+            r#"{"ev":"started","key":"0","pid":2,"t_admit":0}"#,
+            r#"{"ev":"run","key":"0","pid":2,"t_admit":0,"t":5}"#,
+            r#"{"ev":"spawn","key":"0:1","creator":"0","name":"Process-1","program":1,"daemon":false,"t":6}"#,
+            r#"{"ev":"run","key":"0:1","pid":3,"t_admit":7,"t":9}"#,
+            r#"{"ev":"started","key":"0:1","pid":3,"t_admit":7}"#,
+            r#"{"ev":"trans","key":"0","t":8,"to":"blocked","cause":"join"}"#,
+            r#"{"ev":"trans","key":"0:1","t":10,"to":"blocked","cause":"sleep"}"#,
+            r#"{"ev":"trans","key":"0:1","t":1000,"to":"ready","cause":"wake"}"#,
+            r#"{"ev":"trans","key":"0:1","t":1001,"to":"running","cause":"dispatch"}"#,
+            r#"{"ev":"end","key":"0:1","t":1002,"code":0}"#,
+            r#"{"ev":"reaped","key":"0:1","pid":3,"t":1005,"by_init":false,"status":{"exited":0},"figures":{"cpu_ns":3000,"wait_ns":2000,"slices":2,"preempted":0}}"#,
+            r#"{"ev":"trans","key":"0","t":1006,"to":"ready","cause":"child-exit"}"#,
+            r#"{"ev":"trans","key":"0","t":1006,"to":"running","cause":"dispatch"}"#,
+            r#"{"ev":"end","key":"0","t":1010,"code":0}"#,
+            r#"{"ev":"reaped","key":"0","pid":2,"t":1011,"by_init":true,"status":{"exited":0},"figures":null}"#,
+            r#"{"ev":"done","error":null,"killed":[]}"#,
+        ] {
+            a.apply(ev(line));
+        }
+        assert!(a.is_done());
+        let r = a.finish();
+        assert_eq!(r.error, None);
+        assert_eq!(r.parent_name(1), "MainProcess");
+        assert_eq!(r.parent_name(0), "init");
+        use State::*;
+        assert_eq!(
+            r.folded_states(1),
+            vec![New, Ready, Running, Blocked, Ready, Running, Terminated]
+        );
+        let w = &r.processes[1];
+        assert_eq!(
+            (w.ppid, w.admitted_at, w.first_run, w.ended_at, w.reaped_at),
+            (2, Some(7), Some(9), Some(1002), Some(1005))
+        );
+        assert_eq!(
+            (w.cpu, w.waiting, w.blocked, w.dispatches),
+            (3, 2, 995 - 5, 2)
+        );
+        for e in &r.trace {
+            assert!(is_legal_transition(e.from, e.to, e.cause), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn a_signal_death_ends_when_the_sender_saw_it() {
+        let mut a = Assembler::new(plan());
+        a.apply(Event::Spawn {
+            key: "0".into(),
+            creator: None,
+            name: "M".into(),
+            program: 1,
+            daemon: false,
+            t: 0,
+        });
+        a.apply(Event::Run {
+            key: "0".into(),
+            pid: 2,
+            t_admit: 0,
+            t: 1,
+        });
+        a.apply(Event::Trans {
+            key: "0".into(),
+            t: 2,
+            to: State::Blocked,
+            cause: Cause::Sleep,
+        });
+        a.apply(Event::Signalled {
+            key: "0".into(),
+            t: 50,
+        });
+        a.apply(Event::Reaped {
+            key: Some("0".into()),
+            pid: 2,
+            t: 60,
+            by_init: true,
+            status: Status::Signaled(9),
+            figures: None,
+        });
+        a.apply(Event::Done {
+            error: None,
+            killed: vec![],
+        });
+        let r = a.finish();
+        let p = &r.processes[0];
+        assert_eq!(
+            (p.exitcode, p.signal.as_deref(), p.ended_at, p.reaped_at),
+            (Some(-9), Some("SIGKILL"), Some(50), Some(60))
+        );
+        assert_eq!(r.trace.last().unwrap().from, State::Blocked);
+    }
+}

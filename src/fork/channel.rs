@@ -1,0 +1,178 @@
+//! The event channel: a `SOCK_SEQPACKET` socket pair. Every process of the run holds the
+//! sending end (inherited through `fork`), the supervisor reads the other. Each event is one
+//! datagram, so events from processes writing at the same moment never interleave, and a
+//! datagram cannot be torn as a pipe write longer than `PIPE_BUF` can.
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+
+use nix::sys::socket::{
+    AddressFamily, MsgFlags, SockFlag, SockType, recv, send, setsockopt, socketpair, sockopt,
+};
+
+use super::protocol::Event;
+
+/// The largest datagram: longer output lines are cut to fit.
+pub const MAX_EVENT: usize = 1 << 20;
+
+/// The supervisor's end.
+pub struct Receiver {
+    fd: OwnedFd,
+    buf: Vec<u8>,
+}
+
+/// The processes' end.
+pub struct Sender {
+    fd: OwnedFd,
+    /// Reused for every datagram (see `Proc::flush` on why the hot path does not allocate).
+    buf: std::cell::RefCell<Vec<u8>>,
+}
+
+/// A new channel.
+pub fn pair() -> io::Result<(Receiver, Sender)> {
+    let (a, b) = socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(super::observe::io_err)?;
+    // Root may raise the buffer past wmem_max; anyone else gets what the system allows.
+    let size = MAX_EVENT * 2;
+    if setsockopt(&b, sockopt::SndBufForce, &size).is_err() {
+        let _ = setsockopt(&b, sockopt::SndBuf, &size);
+    }
+    if setsockopt(&a, sockopt::RcvBufForce, &(size * 4)).is_err() {
+        let _ = setsockopt(&a, sockopt::RcvBuf, &(size * 4));
+    }
+    Ok((
+        Receiver {
+            fd: a,
+            buf: vec![0; MAX_EVENT + 4096],
+        },
+        Sender {
+            fd: b,
+            buf: std::cell::RefCell::new(Vec::with_capacity(4096)),
+        },
+    ))
+}
+
+impl Sender {
+    /// Another handle on the same socket (a `dup`).
+    pub fn try_clone(&self) -> io::Result<Sender> {
+        Ok(Sender {
+            fd: self.fd.try_clone()?,
+            buf: std::cell::RefCell::new(Vec::with_capacity(4096)),
+        })
+    }
+
+    /// Sends one event; blocks while the supervisor's queue is full. An error means the
+    /// supervisor is gone.
+    pub fn send(&self, event: &Event) -> io::Result<()> {
+        let mut bytes = serde_json::to_vec(event).map_err(io::Error::other)?;
+        if bytes.len() > MAX_EVENT {
+            bytes = shrink(event);
+        }
+        self.send_bytes(&bytes)
+    }
+
+    /// Sends several events in one datagram (a JSON array), or one by one when together they
+    /// would not fit.
+    pub fn send_all(&self, events: &[Event]) -> io::Result<()> {
+        let mut buf = self.buf.borrow_mut();
+        buf.clear();
+        let written = match events {
+            [one] => serde_json::to_writer(&mut *buf, one),
+            many => serde_json::to_writer(&mut *buf, many),
+        };
+        written.map_err(io::Error::other)?;
+        if buf.len() > MAX_EVENT {
+            drop(buf);
+            return events.iter().try_for_each(|e| self.send(e));
+        }
+        let r = self.send_bytes(&buf);
+        if buf.capacity() > 1 << 16 {
+            // One huge line should not keep its buffer (and its pages) for ever.
+            *buf = Vec::with_capacity(4096);
+        }
+        r
+    }
+
+    fn send_bytes(&self, bytes: &[u8]) -> io::Result<()> {
+        loop {
+            match send(self.fd.as_raw_fd(), bytes, MsgFlags::MSG_NOSIGNAL) {
+                Ok(_) => return Ok(()),
+                Err(nix::Error::EINTR) => continue,
+                Err(e) => return Err(super::observe::io_err(e)),
+            }
+        }
+    }
+}
+
+/// An event too large for one datagram, with its text cut (only output and error lines and
+/// globals can be that long).
+fn shrink(event: &Event) -> Vec<u8> {
+    const KEEP: usize = MAX_EVENT / 2;
+    let cut = |s: &str| {
+        let mut end = KEEP.min(s.len());
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}… (cut to fit procsim's event size)", &s[..end])
+    };
+    let small = match event {
+        Event::Output { key, line } => Event::Output {
+            key: key.clone(),
+            line: cut(line),
+        },
+        Event::Error { key, message } => Event::Error {
+            key: key.clone(),
+            message: cut(message),
+        },
+        Event::Global { key, index, .. } => Event::Fault {
+            key: Some(key.clone()),
+            message: format!("global #{index} grew too large to report"),
+        },
+        other => Event::Fault {
+            key: other.key().map(str::to_owned),
+            message: "an event too large to send was dropped".into(),
+        },
+    };
+    serde_json::to_vec(&small).unwrap_or_default()
+}
+
+impl Receiver {
+    /// The next datagram's events if one is queued (never blocks). `Err` only for a broken
+    /// socket.
+    pub fn try_recv(&mut self) -> io::Result<Option<Result<Vec<Event>, String>>> {
+        loop {
+            match recv(
+                self.fd.as_raw_fd(),
+                &mut self.buf,
+                MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_TRUNC,
+            ) {
+                Ok(0) => return Ok(None),
+                Ok(n) if n > self.buf.len() => {
+                    return Ok(Some(Err(format!("an event of {n} bytes was cut"))));
+                }
+                Ok(n) => {
+                    let bytes = &self.buf[..n];
+                    let parsed = if bytes.first() == Some(&b'[') {
+                        serde_json::from_slice::<Vec<Event>>(bytes)
+                    } else {
+                        serde_json::from_slice::<Event>(bytes).map(|e| vec![e])
+                    };
+                    return Ok(Some(parsed.map_err(|e| e.to_string())));
+                }
+                Err(nix::Error::EINTR) => continue,
+                Err(nix::Error::EAGAIN) => return Ok(None),
+                Err(e) => return Err(super::observe::io_err(e)),
+            }
+        }
+    }
+
+    /// The descriptor to poll.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}

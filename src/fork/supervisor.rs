@@ -1,0 +1,811 @@
+//! The supervisor: the one process that forks a run's top-level processes, adopts and reaps
+//! its orphans (it is the model's init), enforces the limits and the timeout, relays every
+//! event to the CLI as a JSON line on its stdout, and makes sure nothing of the run survives.
+//!
+//! It runs as `procsim __supervise`, a process of its own, because it must be single-threaded
+//! when it forks: a child forked from a multi-threaded process (the CLI, a test harness) may
+//! inherit a lock another thread held and hang. It reads one [`Setup`] line on stdin and then
+//! keeps stdin open as its lifeline: end of file means the CLI is gone, and the run is killed;
+//! a line `stop` asks for a graceful stop (SIGTERM to every process of the run, SIGKILL after
+//! the grace period).
+//!
+//! **Isolation.** First choice: `unshare(CLONE_NEWPID | CLONE_NEWNS)`, then one fork, so the
+//! supervisor is pid 1 of a new PID namespace with its own `/proc`: orphans are reparented to
+//! it as to init in the model, pids count from 2 as in the model, `kill(-1, …)` reaches exactly
+//! the run's processes, and when the supervisor dies the kernel kills everything in the
+//! namespace. The process that called `unshare` stays outside as a shim that only waits.
+//! Where the kernel refuses (no privilege, no namespaces), the fallback is
+//! `PR_SET_CHILD_SUBREAPER` (orphans come to the supervisor), one process group for the run
+//! (so it can be signalled as a whole), `PR_SET_PDEATHSIG` on the top-level processes, and a
+//! lifeline pipe that every process polls at each instruction and while it waits. The report
+//! says which mode ran ([`crate::report::RealRun::isolation`]).
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::os::fd::{AsFd, AsRawFd};
+use std::sync::Arc;
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sched::{CloneFlags, CpuSet, sched_getaffinity, sched_setaffinity, unshare};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal as NixSignal, kill, sigprocmask};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid, waitpid};
+use nix::unistd::{ForkResult, Pid, fork, getpid, pipe2, setpgid};
+
+use super::channel::{self, Receiver};
+use super::interp::{Proc, Shared};
+use super::observe;
+use super::protocol::{Event, Key, Setup, Status};
+use super::slots::Slots;
+use crate::model::Value;
+use crate::program::{CExpr, Plan, top_level_name};
+use crate::sim::rng::SeededRng;
+
+/// The shim's exit code when the namespace could not be completed (mounting `/proc`
+/// failed): it then runs the subreaper fallback itself.
+const NAMESPACE_FAILED: i32 = 97;
+
+/// Entry point of `procsim __supervise`. Returns the process's exit code.
+pub fn main() -> i32 {
+    let mut input = Input::new();
+    let setup: Setup = match input.setup() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("procsim __supervise: {e}");
+            return 2;
+        }
+    };
+    set_comm("procsim-super");
+    if setup.no_namespace {
+        return supervise(
+            setup,
+            input,
+            Isolation::Subreaper(Some("not tried (--no-namespace)".into())),
+        );
+    }
+    match unshare(CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS) {
+        Err(e) => {
+            let note = format!("unshare(CLONE_NEWPID) refused: {e}");
+            supervise(setup, input, Isolation::Subreaper(Some(note)))
+        }
+        // SAFETY: this process is single-threaded (it is `procsim __supervise`).
+        Ok(()) => match unsafe { fork() } {
+            Ok(ForkResult::Child) => {
+                // If the shim dies, so does the namespace's init, and with it the run.
+                let _ = nix::sys::prctl::set_pdeathsig(NixSignal::SIGKILL);
+                if let Err(e) = mount_proc() {
+                    eprintln!("procsim __supervise: cannot mount /proc in the namespace: {e}");
+                    return NAMESPACE_FAILED;
+                }
+                supervise(setup, input, Isolation::Namespace)
+            }
+            Ok(ForkResult::Parent { child }) => {
+                set_comm("procsim-shim");
+                // The shim only waits: a stop request or the CLI's death reaches the
+                // namespace's init through the stdin they share, and the init ends the run.
+                let mut mask = SigSet::empty();
+                mask.add(NixSignal::SIGTERM);
+                mask.add(NixSignal::SIGINT);
+                mask.add(NixSignal::SIGHUP);
+                let _ = sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None);
+                let code = wait_shim_child(child);
+                if code == NAMESPACE_FAILED {
+                    let note = "a new /proc could not be mounted in the PID namespace".to_owned();
+                    return supervise(setup, input, Isolation::Subreaper(Some(note)));
+                }
+                code
+            }
+            Err(e) => {
+                eprintln!("procsim __supervise: fork: {e}");
+                2
+            }
+        },
+    }
+}
+
+fn wait_shim_child(child: Pid) -> i32 {
+    loop {
+        match waitpid(child, None) {
+            Ok(WaitStatus::Exited(_, code)) => return code,
+            Ok(WaitStatus::Signaled(_, sig, _)) => return 128 + sig as i32,
+            Ok(_) => continue,
+            Err(nix::Error::EINTR) => continue,
+            Err(_) => return 2,
+        }
+    }
+}
+
+/// A private `/proc` for the namespace, so `/proc/<pid>` means the namespace's pid.
+fn mount_proc() -> nix::Result<()> {
+    use nix::mount::{MsFlags, mount};
+    // Private first, so the new /proc does not propagate to the host's mount table.
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )?;
+    mount(
+        Some("proc"),
+        "/proc",
+        Some("proc"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        None::<&str>,
+    )
+}
+
+/// Which isolation the run got.
+enum Isolation {
+    Namespace,
+    Subreaper(Option<String>),
+}
+
+/// stdin: the setup line, then commands and the lifeline.
+struct Input {
+    pending: Vec<u8>,
+    closed: bool,
+}
+
+impl Input {
+    fn new() -> Input {
+        Input {
+            pending: Vec::new(),
+            closed: false,
+        }
+    }
+
+    fn setup(&mut self) -> Result<Setup, String> {
+        loop {
+            if let Some(nl) = self.pending.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = self.pending.drain(..=nl).collect();
+                return serde_json::from_slice(&line).map_err(|e| format!("bad setup: {e}"));
+            }
+            if !self.fill() {
+                return Err("stdin closed before the setup line".into());
+            }
+        }
+    }
+
+    /// Reads what is there; false at end of file.
+    fn fill(&mut self) -> bool {
+        let mut buf = [0u8; 65536];
+        loop {
+            match nix::unistd::read(io::stdin().as_fd(), &mut buf) {
+                Ok(0) => {
+                    self.closed = true;
+                    return false;
+                }
+                Ok(n) => {
+                    self.pending.extend_from_slice(&buf[..n]);
+                    return true;
+                }
+                Err(nix::Error::EINTR) => continue,
+                Err(_) => {
+                    self.closed = true;
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// After stdin polled readable: whether a `stop` line came.
+    fn take_stop(&mut self) -> bool {
+        let got_stop = |p: &[u8]| p.split(|b| *b == b'\n').any(|l| l == b"stop");
+        self.fill();
+        let stop = got_stop(&self.pending);
+        self.pending.clear();
+        stop
+    }
+}
+
+/// What the supervisor knows about each process of the run.
+#[derive(Default)]
+struct Known {
+    by_pid: HashMap<u32, Key>,
+    /// key → (creator, started, ended)
+    procs: HashMap<Key, (Option<Key>, bool, bool)>,
+    order: Vec<Key>,
+}
+
+struct Supervisor {
+    setup_tick_us: u64,
+    timeout_ms: Option<u64>,
+    grace_ms: u64,
+    plan: Arc<Plan>,
+    isolation: Isolation,
+    epoch_ns: u64,
+    rx: Receiver,
+    out: io::BufWriter<io::Stdout>,
+    slots: Slots,
+    known: Known,
+    output_lines: u64,
+    error: Option<String>,
+    /// When the graceful stop turns into SIGKILL.
+    kill_at: Option<u64>,
+    killed: Vec<Key>,
+    pgid: Option<Pid>,
+    cli_gone: bool,
+}
+
+fn supervise(setup: Setup, mut input: Input, isolation: Isolation) -> i32 {
+    match run(setup, &mut input, isolation) {
+        Ok(()) => 0,
+        Err(e) => {
+            // Report the failure as an event if the CLI still listens.
+            let ev = Event::Fault {
+                key: None,
+                message: format!("supervisor: {e}"),
+            };
+            let mut out = io::stdout().lock();
+            let _ = serde_json::to_writer(&mut out, &ev);
+            let _ = out.write_all(b"\n");
+            let _ = out.flush();
+            // Nothing may outlive the run, whatever failed.
+            kill_all_now();
+            2
+        }
+    }
+}
+
+/// SIGKILL to everything the supervisor may have started, when it has no better way.
+fn kill_all_now() {
+    if getpid().as_raw() == 1 {
+        let _ = kill(Pid::from_raw(-1), NixSignal::SIGKILL);
+    }
+}
+
+fn run(setup: Setup, input: &mut Input, isolation: Isolation) -> io::Result<()> {
+    let epoch_ns = observe::mono_ns();
+    let plan = Arc::new(setup.plan);
+    // Signals arrive on a descriptor, so the loop below sees them between events.
+    let mut mask = SigSet::empty();
+    for s in [
+        NixSignal::SIGCHLD,
+        NixSignal::SIGTERM,
+        NixSignal::SIGINT,
+        NixSignal::SIGHUP,
+    ] {
+        mask.add(s);
+    }
+    sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None).map_err(observe::io_err)?;
+    let sfd = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+        .map_err(observe::io_err)?;
+    let (rx, tx) = channel::pair()?;
+    let slots = Slots::new(plan.kernel.max_processes)?;
+    let (lifeline_r, lifeline_w, init_pid) = match &isolation {
+        Isolation::Namespace => (None, None, None),
+        Isolation::Subreaper(_) => {
+            nix::sys::prctl::set_child_subreaper(true).map_err(observe::io_err)?;
+            let (r, w) = pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(observe::io_err)?;
+            (Some(r), Some(w), Some(getpid().as_raw() as u32))
+        }
+    };
+    let pinned = pick_cpus(plan.kernel.cpus);
+    // SCHED_RR needs privilege; without it the run goes on under the normal scheduler.
+    let rr_quantum_us = (setup.realtime && nix::unistd::geteuid().is_root())
+        .then(rr_quantum_us)
+        .flatten();
+    let mut sup = Supervisor {
+        setup_tick_us: setup.tick_us,
+        timeout_ms: setup.timeout_ms,
+        grace_ms: setup.grace_ms,
+        plan: Arc::clone(&plan),
+        isolation,
+        epoch_ns,
+        rx,
+        out: io::BufWriter::with_capacity(1 << 16, io::stdout()),
+        slots,
+        known: Known::default(),
+        output_lines: 0,
+        error: None,
+        kill_at: None,
+        killed: Vec::new(),
+        pgid: None,
+        cli_gone: false,
+    };
+    let note = match &sup.isolation {
+        Isolation::Namespace => None,
+        Isolation::Subreaper(n) => n.clone(),
+    };
+    sup.emit(&Event::Hello {
+        isolation: match sup.isolation {
+            Isolation::Namespace => "pid-namespace".into(),
+            Isolation::Subreaper(_) => "subreaper".into(),
+        },
+        note,
+        pinned: pinned.iter().map(|c| *c as u32).collect(),
+        rr_quantum_us,
+        tick_us: setup.tick_us,
+    });
+    let child_fds = ChildFds {
+        rx: sup.rx.fd().as_raw_fd(),
+        sfd: sfd.as_fd().as_raw_fd(),
+        lifeline_w: lifeline_w.as_ref().map(|w| w.as_raw_fd()),
+    };
+    let mut rng = SeededRng::new(plan.seed);
+    let mut index = 0u32;
+    for top in plan.processes.iter() {
+        let eval = |e: &CExpr, rng: &mut SeededRng| match e {
+            CExpr::Lit(v) => v.clone(),
+            CExpr::Global(g) => plan.globals[*g as usize].1.clone(),
+            CExpr::Uniform(lo, hi) => Value::Int(rng.uniform(*lo, *hi)),
+            CExpr::Param(_) => Value::None,
+        };
+        let args: Vec<Value> = top.args.iter().map(|a| eval(a, &mut rng)).collect();
+        let kwargs: Vec<(Arc<str>, Value)> = top
+            .kwargs
+            .iter()
+            .map(|(k, v)| (Arc::clone(k), eval(v, &mut rng)))
+            .collect();
+        for copy in 1..=top.count {
+            let key: Key = index.to_string();
+            index += 1;
+            let name = top_level_name(&top.name, top.numbered, copy);
+            sup.slots.take();
+            sup.note(&Event::Spawn {
+                key: key.clone(),
+                creator: None,
+                name: name.clone(),
+                program: top.program,
+                daemon: false,
+                t: 0,
+            });
+            let arrival_us = top.arrival.saturating_mul(setup.tick_us);
+            let shared = Shared {
+                plan: Arc::clone(&plan),
+                tx: tx.try_clone()?,
+                slots: sup.slots,
+                epoch_ns,
+                tick_ns: setup.tick_us.saturating_mul(1000),
+                lifeline: match &lifeline_r {
+                    Some(r) => Some(r.try_clone()?),
+                    None => None,
+                },
+                init_pid,
+            };
+            // Flush before forking, so no buffered line can be written twice.
+            sup.flush();
+            // SAFETY: the supervisor is single-threaded.
+            match unsafe { fork() } {
+                Ok(ForkResult::Child) => {
+                    child_setup(&child_fds, sup.pgid, &pinned, setup.realtime);
+                    Proc::run_top_level(
+                        shared,
+                        key,
+                        name,
+                        top.program,
+                        args.clone(),
+                        kwargs.clone(),
+                        arrival_us,
+                        rng.clone(),
+                    )
+                }
+                Ok(ForkResult::Parent { child }) => {
+                    drop(shared);
+                    if matches!(sup.isolation, Isolation::Subreaper(_)) {
+                        // Both sides set the group, so neither can race the other.
+                        let pgid = *sup.pgid.get_or_insert(child);
+                        let _ = setpgid(child, pgid);
+                    }
+                    sup.note(&Event::Started {
+                        key,
+                        pid: child.as_raw() as u32,
+                        t_admit: arrival_us,
+                    });
+                }
+                Err(e) => {
+                    sup.stop(format!("cannot fork a top-level process: {e}"));
+                    break;
+                }
+            }
+        }
+        if sup.error.is_some() {
+            break;
+        }
+    }
+    drop(tx);
+    drop(lifeline_r);
+    sup.flush();
+    sup.main_loop(input, &sfd);
+    // Nothing is left: say so, and hang up the lifeline (nobody holds it any more).
+    drop(lifeline_w);
+    let done = Event::Done {
+        error: sup.error.take(),
+        killed: std::mem::take(&mut sup.killed),
+    };
+    sup.emit(&done);
+    sup.flush();
+    Ok(())
+}
+
+/// Raw descriptors a top-level child closes right after the fork.
+struct ChildFds {
+    rx: i32,
+    sfd: i32,
+    lifeline_w: Option<i32>,
+}
+
+/// In a top-level child, right after the fork: drop what belongs to the supervisor, restore
+/// signals, join the run's process group, pin, and take the real-time policy.
+fn child_setup(fds: &ChildFds, pgid: Option<Pid>, pinned: &[usize], realtime: bool) {
+    // SAFETY: these descriptors belong to the supervisor; the child never uses them.
+    unsafe {
+        libc::close(fds.rx);
+        libc::close(fds.sfd);
+        if let Some(w) = fds.lifeline_w {
+            libc::close(w);
+        }
+    }
+    // stdin and stdout are the CLI's pipes: the run's processes must not hold them, or the
+    // CLI could wait on them after the supervisor is gone.
+    if let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
+        let _ = nix::unistd::dup2_stdin(&null);
+        let _ = nix::unistd::dup2_stdout(&null);
+    }
+    let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+    if pgid.is_some() || getpid().as_raw() != 1 {
+        let _ = setpgid(Pid::from_raw(0), pgid.unwrap_or(Pid::from_raw(0)));
+    }
+    // A safety net: if the supervisor dies, its top-level processes die with it.
+    let _ = nix::sys::prctl::set_pdeathsig(NixSignal::SIGKILL);
+    if !pinned.is_empty() {
+        let mut set = CpuSet::new();
+        for c in pinned {
+            let _ = set.set(*c);
+        }
+        let _ = sched_setaffinity(Pid::from_raw(0), &set);
+    }
+    if realtime && nix::unistd::geteuid().is_root() {
+        let param = libc::sched_param { sched_priority: 1 };
+        // SAFETY: plain system call on the calling process with a valid parameter block.
+        unsafe { libc::sched_setscheduler(0, libc::SCHED_RR, &param) };
+    }
+}
+
+/// The CPUs for the run: the last `cpus` of those this process may use (all of them if it
+/// may use fewer; the last, because CPU 0 usually takes more interrupts). The supervisor
+/// moves to the others when there are any, so relaying events does not compete with the
+/// run's processes for their CPUs.
+fn pick_cpus(cpus: u32) -> Vec<usize> {
+    let Ok(set) = sched_getaffinity(Pid::from_raw(0)) else {
+        return Vec::new();
+    };
+    let allowed: Vec<usize> = (0..CpuSet::count())
+        .filter(|c| set.is_set(*c).unwrap_or(false))
+        .collect();
+    let take = (cpus as usize).min(allowed.len());
+    let (rest, run) = allowed.split_at(allowed.len() - take);
+    if !rest.is_empty() {
+        let mut mine = CpuSet::new();
+        for c in rest {
+            let _ = mine.set(*c);
+        }
+        let _ = sched_setaffinity(Pid::from_raw(0), &mine);
+    }
+    let mut run = run.to_vec();
+    run.sort_unstable();
+    run
+}
+
+/// The kernel's `SCHED_RR` time slice.
+fn rr_quantum_us() -> Option<u64> {
+    let ms: u64 = std::fs::read_to_string("/proc/sys/kernel/sched_rr_timeslice_ms")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(ms * 1000)
+}
+
+fn set_comm(name: &str) {
+    if let Ok(c) = std::ffi::CString::new(name) {
+        let _ = nix::sys::prctl::set_name(&c);
+    }
+}
+
+impl Supervisor {
+    fn now_us(&self) -> u64 {
+        observe::mono_ns().saturating_sub(self.epoch_ns) / 1000
+    }
+
+    /// Writes one event line for the CLI.
+    fn emit(&mut self, e: &Event) {
+        if self.cli_gone {
+            return;
+        }
+        let ok =
+            serde_json::to_writer(&mut self.out, e).is_ok() && self.out.write_all(b"\n").is_ok();
+        if !ok {
+            self.lost_cli();
+        }
+    }
+
+    fn flush(&mut self) {
+        if !self.cli_gone && self.out.flush().is_err() {
+            self.lost_cli();
+        }
+    }
+
+    /// The CLI is gone (its pipe broke or it closed our stdin): kill the run now.
+    fn lost_cli(&mut self) {
+        if !self.cli_gone {
+            self.cli_gone = true;
+            if self.error.is_none() {
+                self.error = Some("the CLI went away".into());
+            }
+            self.signal_all(NixSignal::SIGKILL);
+            self.kill_at = None;
+        }
+    }
+
+    /// Records what an event tells about the run, applies the limits, and relays it.
+    fn note(&mut self, e: &Event) {
+        match e {
+            Event::Spawn { key, creator, .. } => {
+                self.known
+                    .procs
+                    .insert(key.clone(), (creator.clone(), false, false));
+                self.known.order.push(key.clone());
+            }
+            Event::Started { key, pid, .. } | Event::Run { key, pid, .. } => {
+                self.known.by_pid.insert(*pid, key.clone());
+                if let Some(p) = self.known.procs.get_mut(key) {
+                    p.1 = true;
+                }
+            }
+            Event::Discard { key, .. } | Event::End { key, .. } => {
+                if let Some(p) = self.known.procs.get_mut(key) {
+                    p.2 = true;
+                }
+            }
+            Event::Reaped { key: Some(key), .. } => {
+                if let Some(p) = self.known.procs.get_mut(key) {
+                    p.2 = true;
+                }
+            }
+            Event::Output { .. } => {
+                self.output_lines += 1;
+                let max = self.plan.kernel.max_output;
+                if self.output_lines > max {
+                    self.stop(format!(
+                        "stopped: kernel.max_output ({max} lines) reached; raise it if the output is wanted"
+                    ));
+                    return;
+                }
+            }
+            Event::Limit { message, .. } => self.stop(message.clone()),
+            _ => {}
+        }
+        self.emit(e);
+        if let Event::Reaped {
+            key: Some(key),
+            status: Status::Signaled(_),
+            t,
+            ..
+        } = e
+        {
+            self.discard_unstarted_of(key, *t);
+        }
+    }
+
+    /// A process killed by a signal could not discard its never-started children itself.
+    fn discard_unstarted_of(&mut self, creator: &str, t: u64) {
+        let unstarted: Vec<Key> = self
+            .known
+            .order
+            .iter()
+            .filter(|k| {
+                self.known.procs.get(*k).is_some_and(|(c, started, ended)| {
+                    c.as_deref() == Some(creator) && !started && !ended
+                })
+            })
+            .cloned()
+            .collect();
+        for key in unstarted {
+            self.slots.give_back(1);
+            self.note(&Event::Discard { key, t });
+        }
+    }
+
+    /// Takes every queued event.
+    /// Takes every queued event; returns how many there were.
+    fn drain(&mut self) -> usize {
+        let mut n = 0;
+        loop {
+            match self.rx.try_recv() {
+                Ok(Some(Ok(events))) => {
+                    for e in &events {
+                        self.note(e);
+                    }
+                }
+                Ok(Some(Err(msg))) => self.note(&Event::Fault {
+                    key: None,
+                    message: format!("unreadable event: {msg}"),
+                }),
+                Ok(None) | Err(_) => return n,
+            }
+            n += 1;
+        }
+    }
+
+    /// Starts a graceful stop: SIGTERM to every process of the run, SIGKILL after the grace
+    /// period. The first reason given is the one reported.
+    fn stop(&mut self, reason: String) {
+        if self.error.is_none() {
+            self.error = Some(reason);
+        }
+        if self.kill_at.is_some() || self.cli_gone {
+            return;
+        }
+        self.killed = self
+            .known
+            .order
+            .iter()
+            .filter(|k| self.known.procs.get(*k).is_some_and(|p| p.1 && !p.2))
+            .cloned()
+            .collect();
+        self.signal_all(NixSignal::SIGTERM);
+        self.kill_at = Some(self.now_us() + self.grace_ms * 1000);
+    }
+
+    /// A signal to every process of the run: the whole namespace, or the run's group.
+    fn signal_all(&self, sig: NixSignal) {
+        match self.isolation {
+            // From a namespace's init, -1 means every other process in the namespace.
+            Isolation::Namespace => {
+                let _ = kill(Pid::from_raw(-1), sig);
+            }
+            Isolation::Subreaper(_) => {
+                if let Some(g) = self.pgid {
+                    let _ = kill(Pid::from_raw(-g.as_raw()), sig);
+                }
+            }
+        }
+    }
+
+    /// Whether any process of the run still exists (a zombie counts).
+    fn any_left(&self) -> bool {
+        let target = match self.isolation {
+            Isolation::Namespace => Pid::from_raw(-1),
+            Isolation::Subreaper(_) => match self.pgid {
+                Some(g) => Pid::from_raw(-g.as_raw()),
+                None => return self.has_children(),
+            },
+        };
+        kill(target, None).is_ok() || self.has_children()
+    }
+
+    fn has_children(&self) -> bool {
+        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+        !matches!(waitid(Id::All, flags), Err(nix::Error::ECHILD))
+    }
+
+    /// Reaps every child that has ended: the top-level processes and the orphans init
+    /// adopted. Only the supervisor may wait for any child; every process of the run is one
+    /// of its descendants.
+    fn reap_all(&mut self) {
+        loop {
+            let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+            let pid = match waitid(Id::All, flags) {
+                Ok(ws) => match ws.pid() {
+                    Some(pid) => pid,
+                    None => return,
+                },
+                Err(nix::Error::EINTR) => continue,
+                Err(_) => return,
+            };
+            // Its last events were sent before it died: take them before saying it was reaped.
+            self.drain();
+            let (status, figures) = observe::reap_zombie(pid.as_raw());
+            let t = self.now_us();
+            self.slots.give_back(1);
+            let key = self.known.by_pid.remove(&(pid.as_raw() as u32));
+            if key.is_none() && self.error.is_some() {
+                // Killed by the stop before it or its parent could say which process it was
+                // (its events were still queued): nothing to report about it.
+                continue;
+            }
+            let ev = Event::Reaped {
+                key,
+                pid: pid.as_raw() as u32,
+                t,
+                by_init: true,
+                status: status.unwrap_or(Status::Exited(0)),
+                figures,
+            };
+            self.note(&ev);
+        }
+    }
+
+    fn main_loop(&mut self, input: &mut Input, sfd: &SignalFd) {
+        let deadline = self.timeout_ms.map(|ms| ms.saturating_mul(1000));
+        let max_ticks_us = self
+            .plan
+            .kernel
+            .max_ticks
+            .saturating_mul(self.setup_tick_us);
+        loop {
+            let busy = self.drain() > 0;
+            self.reap_all();
+            self.flush();
+            if !self.any_left() {
+                self.drain();
+                return;
+            }
+            let now = self.now_us();
+            if let Some(d) = deadline
+                && now >= d
+            {
+                self.stop(format!(
+                    "timed out after {} s; the processes still running were terminated",
+                    d as f64 / 1e6
+                ));
+            }
+            if now >= max_ticks_us {
+                let ticks = self.plan.kernel.max_ticks;
+                self.stop(format!(
+                    "stopped: kernel.max_ticks ({ticks} ticks of {} µs) reached with processes still running; raise it in the scenario's \"kernel\" block",
+                    self.setup_tick_us
+                ));
+            }
+            if let Some(k) = self.kill_at
+                && now >= k
+            {
+                self.signal_all(NixSignal::SIGKILL);
+                self.kill_at = None;
+            }
+            // Wake for the next deadline, and at least every 50 ms to look around.
+            let mut wait_us: u64 = 50_000;
+            for d in [deadline, self.kill_at, Some(max_ticks_us)]
+                .into_iter()
+                .flatten()
+            {
+                wait_us = wait_us.min(d.saturating_sub(now));
+            }
+            // While events stream in, take them in batches: for a millisecond the socket is
+            // left out of the poll set, so a process sending an event wakes nobody (a
+            // wake-up is a cross-CPU interrupt paid by the sender, on the run's CPU). Child
+            // deaths (SIGCHLD) and stop requests still wake the supervisor at once. When
+            // quiet, it sleeps until the next event.
+            if busy {
+                wait_us = wait_us.min(1000);
+            }
+            let ms = wait_us.div_ceil(1000).min(u16::MAX as u64) as u16;
+            let stdin = io::stdin();
+            let mut fds = vec![PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
+            let watch_stdin = !input.closed;
+            if watch_stdin {
+                fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
+            }
+            if !busy {
+                fds.push(PollFd::new(self.rx.fd(), PollFlags::POLLIN));
+            }
+            let _ = poll(&mut fds, PollTimeout::from(ms));
+            let stdin_ready = watch_stdin && fds[1].revents().is_some_and(|r| !r.is_empty());
+            drop(fds);
+            self.signals(sfd);
+            if stdin_ready {
+                if input.take_stop() {
+                    self.stop("interrupted".into());
+                } else if input.closed {
+                    self.lost_cli();
+                }
+            }
+        }
+    }
+
+    fn signals(&mut self, sfd: &SignalFd) {
+        while let Ok(Some(info)) = sfd.read_signal() {
+            let sig = info.ssi_signo as i32;
+            if sig == libc::SIGTERM || sig == libc::SIGINT || sig == libc::SIGHUP {
+                let name = NixSignal::try_from(sig).map_or("a signal", |s| s.as_str());
+                self.stop(format!("interrupted by {name}"));
+            }
+        }
+    }
+}

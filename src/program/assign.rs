@@ -1,0 +1,73 @@
+//! `set`, `add` and `append` on a process's own copy of a global, with Python's semantics and
+//! error messages.
+
+use super::AssignOp;
+use crate::model::Value;
+
+/// Applies `op` with `value` to `slot`.
+///
+/// ```
+/// use procsim::{Value, program::{apply_assign, AssignOp}};
+/// let mut v = Value::Int(1);
+/// apply_assign(AssignOp::Add, &mut v, Value::Int(2)).unwrap();
+/// assert_eq!(v, Value::Int(3));
+/// let e = apply_assign(AssignOp::Append, &mut v, Value::Int(2)).unwrap_err();
+/// assert_eq!(e, "AttributeError: 'int' object has no attribute 'append'");
+/// ```
+pub fn apply_assign(op: AssignOp, slot: &mut Value, value: Value) -> Result<(), String> {
+    match op {
+        AssignOp::Set => *slot = value,
+        AssignOp::Add => *slot = add(slot, value)?,
+        AssignOp::Append => match slot {
+            Value::List(items) => items.push(value),
+            other => {
+                return Err(format!(
+                    "AttributeError: '{}' object has no attribute 'append'",
+                    other.type_name()
+                ));
+            }
+        },
+    }
+    Ok(())
+}
+
+/// `+=` on two values, as Python does it for the types procsim has.
+pub fn add(slot: &Value, value: Value) -> Result<Value, String> {
+    Ok(match (slot, value) {
+        (Value::Int(a), Value::Int(b)) => Value::Int(a.checked_add(b).ok_or_else(|| {
+            "OverflowError: the sum does not fit in the 64-bit integers procsim supports"
+                .to_string()
+        })?),
+        (Value::Str(a), Value::Str(b)) => Value::Str(format!("{a}{b}")),
+        (Value::List(a), Value::List(b)) => Value::List(a.iter().cloned().chain(b).collect()),
+        (a, b) => {
+            return Err(format!(
+                "TypeError: unsupported operand type(s) for +=: '{}' and '{}'",
+                a.type_name(),
+                b.type_name()
+            ));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_follows_python() {
+        assert_eq!(
+            add(&Value::Str("a".into()), Value::Str("b".into())).unwrap(),
+            Value::Str("ab".into())
+        );
+        assert!(
+            add(&Value::Int(i64::MAX), Value::Int(1))
+                .unwrap_err()
+                .starts_with("OverflowError")
+        );
+        assert_eq!(
+            add(&Value::Int(1), Value::Str("b".into())).unwrap_err(),
+            "TypeError: unsupported operand type(s) for +=: 'int' and 'str'"
+        );
+    }
+}

@@ -1,0 +1,35 @@
+//! Turning values into the numbers instructions need: tick counts and exit codes.
+
+use crate::model::Value;
+
+/// A tick count: a non-negative integer; `what` names the instruction in the message.
+pub fn ticks(v: Value, what: &str) -> Result<u64, String> {
+    match v {
+        Value::Int(i) if i >= 0 => Ok(i as u64),
+        Value::Int(i) => Err(format!(
+            "ValueError: {what} needs a non-negative number of ticks, got {i}"
+        )),
+        other => Err(format!(
+            "TypeError: {what} needs an integer number of ticks, got {} {}",
+            other.type_name(),
+            other.repr()
+        )),
+    }
+}
+
+/// The exit code `exit E` gives, and the message it prints (`sys.exit("text")` prints the
+/// text and exits with 1).
+///
+/// ```
+/// use procsim::{Value, program::exit_status};
+/// assert_eq!(exit_status(Value::Int(256 + 3)), (3, None));
+/// assert_eq!(exit_status(Value::Str("bye".into())), (1, Some("bye".into())));
+/// ```
+pub fn exit_status(v: Value) -> (i32, Option<String>) {
+    match v {
+        // As on Linux, only the low 8 bits of an exit status survive.
+        Value::Int(i) => ((i & 0xff) as i32, None),
+        Value::None => (0, None),
+        other => (1, Some(other.to_string())),
+    }
+}

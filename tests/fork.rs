@@ -1,0 +1,549 @@
+//! The fork backend, driven as a user drives it: through the `procsim` binary, which starts
+//! its own single-threaded supervisor. Nothing here forks from the test harness's threads.
+//!
+//! Linux only; each test first checks that the kernel lets the binary run a real scenario
+//! and skips with a message when it does not.
+#![cfg(target_os = "linux")]
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use procsim::{Report, State, StateGraph};
+
+/// The scenarios `compare` must agree on, with SCHED_RR where permitted (see
+/// `docs/fork-backend.md`): every process-API scenario and every scheduling scenario whose
+/// outputs do not print times. Left out, and why:
+/// - `demo`, `sched-io-vs-cpu`, `sched-silberschatz-rr`, `sched-ties`,
+///   `sched-ties-admit-first`, `sched-ties-preempt-first`, `sched-two-cpus`: they print
+///   `{tick}`, a time, which is what may differ (ticks against microseconds);
+/// - `seeded-workload`: its `uniform` draws come from one generator the simulated processes
+///   share in the order they run; real processes each draw from their own copy, as forked
+///   processes do, so the drawn lengths (and the lines printing them) differ;
+/// - `gen-12`: a generated scheduling workload of 478 ticks, the one behind the sweep plot in
+///   the README; it prints no times and `procsim compare scenarios/gen-12.json --realtime`
+///   agrees on it (run by hand), but at the 20 ms ticks these tests use it would take 10 s;
+/// - `proc-pid-wrap`: `pid_max` 6 cannot exist on Linux (the kernel refuses less than 301, and
+///   wraps to 300, not 2), and the scenario prints the pids.
+const COMPARED: &[&str] = &[
+    "proc-args",
+    "proc-create-call",
+    "proc-create",
+    "proc-daemon",
+    "proc-err-args-missing",
+    "proc-err-args-multiple",
+    "proc-err-args-too-many",
+    "proc-err-args-unexpected",
+    "proc-err-daemon-child",
+    "proc-err-join-self",
+    "proc-err-join-sibling",
+    "proc-err-kill-sibling",
+    "proc-err-start-twice",
+    "proc-exit-multiprocessing",
+    "proc-exit-posix",
+    "proc-globals",
+    "proc-kill9-orphan",
+    "proc-kill9",
+    "proc-max-processes",
+    "proc-names",
+    "proc-refcount",
+    "proc-zombie",
+    "sched-arrivals",
+    "sched-context-switch",
+    "sched-fcfs-short-first",
+    "sched-fcfs",
+    "sched-io-last",
+    "sched-io-zero",
+    "sched-keep-exhausted",
+    "sched-ostep-default",
+    "sched-ostep-iobump",
+    "sched-ostep-keep",
+    "sched-ostep",
+    "sched-two-cpus-switch",
+    "sched-two-cpus-tie",
+    "sched-wake-head",
+    "sched-wake-tail",
+];
+
+const NOT_COMPARED: &[&str] = &[
+    "demo",
+    "gen-12",
+    "sched-io-vs-cpu",
+    "sched-silberschatz-rr",
+    "sched-ties",
+    "sched-ties-admit-first",
+    "sched-ties-preempt-first",
+    "sched-two-cpus",
+    "seeded-workload",
+    "proc-pid-wrap",
+];
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_procsim")
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Whether the fork backend can run here; prints why not once.
+fn available() -> bool {
+    static OK: OnceLock<bool> = OnceLock::new();
+    *OK.get_or_init(|| {
+        let o = Command::new(bin())
+            .args([
+                "run",
+                "--backend",
+                "fork",
+                "--format",
+                "json",
+                "--timeout",
+                "20",
+            ])
+            .arg(root().join("scenarios/proc-args.json"))
+            .output()
+            .expect("procsim runs");
+        if !o.status.success() {
+            eprintln!(
+                "SKIPPED: the kernel refuses what the fork backend needs here: {}",
+                text(&o.stderr)
+            );
+            return false;
+        }
+        true
+    })
+}
+
+/// Whether SCHED_RR is permitted (root): compare needs it for a parent to keep its CPU after
+/// `fork` as in the model (under CFS the child may run first and end before `join`, which
+/// changes the parent's state sequence: a real difference, not a bug).
+fn realtime_permitted() -> bool {
+    if nix_is_root() {
+        return true;
+    }
+    eprintln!(
+        "SKIPPED: compare needs SCHED_RR (root) so that a parent keeps its CPU after fork as in the model"
+    );
+    false
+}
+
+fn nix_is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .map(|u| u.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn every_shipped_scenario_is_either_compared_or_left_out_with_a_reason() {
+    let mut all: Vec<String> = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    all.sort();
+    let listed: HashSet<&str> = COMPARED.iter().chain(NOT_COMPARED).copied().collect();
+    for name in &all {
+        assert!(listed.contains(name.as_str()), "{name} is in neither list");
+    }
+    assert_eq!(listed.len(), all.len());
+}
+
+#[test]
+fn compare_agrees_on_every_scenario_that_makes_sense_on_real_processes() {
+    if !available() || !realtime_permitted() {
+        return;
+    }
+    let rt = ["--realtime"];
+    // One at a time: each run pins its processes to the same CPU under SCHED_RR, and a
+    // CPU burst of one run would hold up the other for a whole 100 ms slice.
+    let mut failures = Vec::new();
+    for name in COMPARED {
+        // The process-API scenarios order things across processes by time (a parent ends 2
+        // ticks before its orphan looks at its ppid): at 20 ms a tick those margins survive a
+        // loaded machine. Scheduling scenarios only order each process's own steps and keep
+        // their 1 ms ticks.
+        let tick_us = if name.starts_with("proc-") {
+            "20000"
+        } else {
+            "1000"
+        };
+        let o = Command::new(bin())
+            .arg("compare")
+            .arg(root().join(format!("scenarios/{name}.json")))
+            .args(["--tick-us", tick_us])
+            .args(rt)
+            .args(["--timeout", "60"])
+            .output()
+            .expect("procsim runs");
+        if o.status.code() != Some(0) {
+            failures.push(format!(
+                "{name}: exit {:?}\n{}{}",
+                o.status.code(),
+                text(&o.stdout),
+                text(&o.stderr)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn compare_shows_what_may_differ_and_fails_on_a_difference() {
+    if !available() {
+        return;
+    }
+    // `{tick}` is a time: it must differ, and compare must say so and exit 1.
+    let o = Command::new(bin())
+        .args(["compare", "--tick-us", "200"])
+        .arg(root().join("scenarios/sched-ties.json"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("DIFFERS"), "{out}");
+    assert!(out.contains("µs/tick"), "{out}");
+    assert!(out.contains("differ on"), "{out}");
+}
+
+fn run_fork_json(file: &Path, extra: &[&str]) -> (Output, Option<Report>) {
+    let o = Command::new(bin())
+        .args(["run", "--backend", "fork", "--format", "json"])
+        .args(extra)
+        .arg(file)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&o.stdout).ok();
+    (o, report)
+}
+
+fn temp(name: &str, body: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("procsim-fork-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+#[test]
+fn the_real_report_has_the_simulated_shape_with_real_figures() {
+    if !available() {
+        return;
+    }
+    let f = temp(
+        "shape.json",
+        r#"{"kernel": {"tick_us": 1000},
+            "programs": {"main": {"body": [{"fork": {"as": "w", "program": "work"}}, {"cpu": 5}, {"join": "w"}]},
+                         "work": {"body": [{"cpu": 20}, {"io": 10}, {"print": "{name} {pid} {ppid}"}]}},
+            "processes": [{"program": "main"}]}"#,
+    );
+    for extra in [&[][..], &["--no-namespace"][..]] {
+        let (o, report) = run_fork_json(&f, extra);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let r = report.expect("the JSON report parses");
+        assert_eq!(r.backend, "fork");
+        assert_eq!(r.time_unit, procsim::report::TimeUnit::Us);
+        let real = r.real.as_ref().expect("a fork report says how it ran");
+        let namespace = real.isolation == "pid-namespace";
+        if extra.is_empty() && !namespace {
+            eprintln!(
+                "note: the kernel refused the PID namespace ({:?}); the subreaper fallback ran",
+                real.isolation_note
+            );
+        }
+        if !extra.is_empty() {
+            assert_eq!(real.isolation, "subreaper");
+        }
+        assert_eq!(real.pinned_cpus.len(), 1);
+        let graph = StateGraph::new();
+        let mut state = vec![State::New; r.processes.len()];
+        for e in &r.trace {
+            assert!(graph.is_legal(e.from, e.to, e.cause), "{e:?}");
+            assert_eq!(state[e.proc as usize], e.from, "{e:?}");
+            state[e.proc as usize] = e.to;
+        }
+        let w = &r.processes[1];
+        assert_eq!(w.name, "Process-1");
+        // 20 ticks of 1 ms of its own CPU time, and 10 ms asleep.
+        assert!(w.cpu >= 20_000, "{w:?}");
+        assert!(w.blocked >= 9_000, "{w:?}");
+        assert!(w.dispatches >= 2, "{w:?}");
+        let t = w.turnaround.unwrap();
+        assert!(t.abs_diff(w.cpu + w.waiting + w.blocked) <= 10, "{w:?}");
+        assert!(w.ended_at <= w.reaped_at);
+        let main = &r.processes[0];
+        assert_eq!(main.ppid, 1);
+        assert_eq!(w.ppid, main.pid);
+        assert_eq!(w.output, [format!("Process-1 {} {}", w.pid, main.pid)]);
+        if namespace {
+            // In its own PID namespace the run's pids count from 2, as in the model.
+            assert_eq!((main.pid, w.pid), (2, 3));
+        }
+    }
+}
+
+#[test]
+fn a_limit_stops_the_run_with_a_partial_report() {
+    if !available() {
+        return;
+    }
+    let f = temp(
+        "steps.json",
+        r#"{"kernel": {"max_steps": 1000},
+            "programs": {"main": {"body": [{"fork": {"as": "w", "program": "spin"}}, {"sleep": 1000}]},
+                         "spin": {"body": [{"repeat": {"times": 100000, "body": [{"set": {"name": "x", "value": 1}}]}}]}},
+            "globals": {"x": 0},
+            "processes": [{"program": "main"}]}"#,
+    );
+    let (o, report) = run_fork_json(&f, &["--timeout", "30"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("max_steps"), "{}", text(&o.stderr));
+    let r = report.unwrap();
+    assert!(r.error.unwrap().contains("max_steps"));
+    assert!(
+        r.processes.iter().all(|p| p.exitcode.is_none()),
+        "{:?}",
+        r.processes
+    );
+}
+
+// ---- nothing survives a run --------------------------------------------------------------
+
+/// A scenario whose processes live long: a sleeper with a child, a CPU burner, a daemon with
+/// a child, under the posix policy (so orphans are possible).
+const LONG: &str = r#"{"kernel": {"exit_policy": "posix"},
+  "programs": {
+    "main": {"body": [{"fork": {"as": "a", "program": "sleeper"}},
+                      {"fork": {"as": "b", "program": "burner"}},
+                      {"fork": {"as": "d", "program": "sleeper", "daemon": true}},
+                      {"sleep": "$t"}]},
+    "sleeper": {"body": [{"fork": {"as": "g", "program": "leaf"}}, {"sleep": "$t"}]},
+    "burner": {"body": [{"cpu": "$t"}]},
+    "leaf": {"body": [{"sleep": "$t"}]}},
+  "globals": {"t": TICKS},
+  "processes": [{"program": "main"}]}"#;
+
+/// Processes of the run: 6 of the scenario, the supervisor (and the shim in a namespace).
+const SCENARIO_PROCESSES: usize = 6;
+
+/// Every process whose environment holds `token`, with its start time (to tell a reused pid).
+fn processes_with(token: &str) -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in dir.flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
+            continue;
+        };
+        if env.split(|b| *b == 0).any(|kv| kv == token.as_bytes())
+            && let Some(start) = start_time(pid)
+        {
+            out.push((pid, start));
+        }
+    }
+    out
+}
+
+fn start_time(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Field 22, counted after the parenthesized command name.
+    let after = &stat[stat.rfind(')')? + 2..];
+    after.split_whitespace().nth(19).map(str::to_owned)
+}
+
+/// The processes among `seen` that still exist (alive or zombie), with their state.
+fn survivors(seen: &[(u32, String)]) -> Vec<String> {
+    seen.iter()
+        .filter(|(pid, start)| start_time(*pid).as_ref() == Some(start))
+        .map(|(pid, _)| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            format!("pid {pid}: {}", stat.trim())
+        })
+        .collect()
+}
+
+enum Ending {
+    Normal,
+    Error,
+    Timeout,
+    Signal(i32),
+}
+
+fn ending_leaves_nothing(ending: Ending, no_namespace: bool) {
+    if !available() {
+        return;
+    }
+    let token = format!(
+        "PROCSIM_LEFTOVER_TEST={}-{}-{}",
+        std::process::id(),
+        no_namespace,
+        match ending {
+            Ending::Normal => "normal".to_owned(),
+            Ending::Error => "error".to_owned(),
+            Ending::Timeout => "timeout".to_owned(),
+            Ending::Signal(s) => format!("sig{s}"),
+        }
+    );
+    // Ticks of 1 ms: 400 ticks for a normal end, far more when something else must end it.
+    let ticks = match ending {
+        Ending::Normal => 400,
+        _ => 600_000,
+    };
+    let mut body = LONG.replace("TICKS", &ticks.to_string());
+    if let Ending::Error = ending {
+        // The burner runs into max_steps: the run stops with an error while the rest sleeps.
+        body = body.replace(
+            r#""burner": {"body": [{"cpu": "$t"}]}"#,
+            r#""burner": {"body": [{"sleep": 300}, {"repeat": {"times": 1000000000, "body": [{"cpu": 0}]}}]}"#,
+        );
+        body = body.replace(r#""kernel": {"#, r#""kernel": {"max_steps": 200000, "#);
+    }
+    let f = temp(&format!("long-{}.json", token.replace('=', "-")), &body);
+    let (key, value) = token.split_once('=').unwrap();
+    let mut cmd = Command::new(bin());
+    cmd.args(["run", "--backend", "fork", "--format", "summary"])
+        .arg(&f)
+        .env(key, value)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if no_namespace {
+        cmd.arg("--no-namespace");
+    }
+    if let Ending::Timeout = ending {
+        cmd.args(["--timeout", "1"]);
+    }
+    let mut child = cmd.spawn().unwrap();
+    // Wait until the whole run exists, remembering every process seen.
+    let expected = SCENARIO_PROCESSES + 1 + usize::from(!no_namespace);
+    let mut seen: Vec<(u32, String)> = Vec::new();
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(20) {
+        for p in processes_with(&token) {
+            if !seen.contains(&p) {
+                seen.push(p);
+            }
+        }
+        // The CLI itself carries the token too.
+        if seen.len() > expected {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        seen.len() > expected,
+        "only saw {} processes of the run",
+        seen.len()
+    );
+    let status = match ending {
+        Ending::Signal(sig) => {
+            // SAFETY: kill(2) on our own child, which we have not reaped.
+            unsafe { libc::kill(child.id() as i32, sig) };
+            child.wait().unwrap()
+        }
+        _ => child.wait().unwrap(),
+    };
+    let stderr = {
+        use std::io::Read;
+        let mut s = String::new();
+        let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut s));
+        s
+    };
+    match ending {
+        Ending::Normal => assert!(status.success(), "{stderr}"),
+        Ending::Error => {
+            assert_eq!(status.code(), Some(3), "{stderr}");
+            assert!(stderr.contains("max_steps"), "{stderr}");
+        }
+        Ending::Timeout => {
+            assert_eq!(status.code(), Some(3), "{stderr}");
+            assert!(stderr.contains("timed out"), "{stderr}");
+        }
+        Ending::Signal(libc::SIGKILL) => {}
+        Ending::Signal(sig) => assert_eq!(status.code(), Some(128 + sig), "{stderr}"),
+    }
+    let cli = child.id();
+    let run: Vec<(u32, String)> = seen.into_iter().filter(|(pid, _)| *pid != cli).collect();
+    if let Ending::Signal(libc::SIGKILL) = ending {
+        // The CLI cannot reap anything once killed: its child, the supervisor, is reparented
+        // to init and reaped by it (after the supervisor has killed and reaped the run). Give
+        // init the time it takes.
+        let t0 = Instant::now();
+        while !survivors(&run).is_empty() && t0.elapsed() < Duration::from_secs(15) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let left = survivors(&run);
+    assert!(left.is_empty(), "left after the run:\n{}", left.join("\n"));
+    let live = processes_with(&token);
+    assert!(live.is_empty(), "live processes of the run: {live:?}");
+}
+
+#[test]
+fn nothing_survives_a_normal_end() {
+    ending_leaves_nothing(Ending::Normal, false);
+}
+
+#[test]
+fn nothing_survives_a_normal_end_without_a_namespace() {
+    ending_leaves_nothing(Ending::Normal, true);
+}
+
+#[test]
+fn nothing_survives_an_error() {
+    ending_leaves_nothing(Ending::Error, false);
+}
+
+#[test]
+fn nothing_survives_an_error_without_a_namespace() {
+    ending_leaves_nothing(Ending::Error, true);
+}
+
+#[test]
+fn nothing_survives_a_timeout() {
+    ending_leaves_nothing(Ending::Timeout, false);
+}
+
+#[test]
+fn nothing_survives_a_timeout_without_a_namespace() {
+    ending_leaves_nothing(Ending::Timeout, true);
+}
+
+#[test]
+fn nothing_survives_sigint_to_the_cli() {
+    ending_leaves_nothing(Ending::Signal(libc::SIGINT), false);
+}
+
+#[test]
+fn nothing_survives_sigterm_to_the_cli_without_a_namespace() {
+    ending_leaves_nothing(Ending::Signal(libc::SIGTERM), true);
+}
+
+#[test]
+fn nothing_survives_sigterm_to_the_cli() {
+    ending_leaves_nothing(Ending::Signal(libc::SIGTERM), false);
+}
+
+#[test]
+fn nothing_survives_sigkill_to_the_cli() {
+    ending_leaves_nothing(Ending::Signal(libc::SIGKILL), false);
+}
+
+#[test]
+fn nothing_survives_sigkill_to_the_cli_without_a_namespace() {
+    ending_leaves_nothing(Ending::Signal(libc::SIGKILL), true);
+}
