@@ -32,7 +32,7 @@ const EXIT_STOPPED: u8 = 3;
     name = "procsim",
     version,
     about = "A process state-machine simulator: round-robin scheduling, fork/join, signals.",
-    long_about = "A process state-machine simulator. With no command it runs a built-in demo.\n\nExit codes: 0 success; 1 an expectation failed; 2 bad scenario or usage; 3 a limit stopped the run."
+    long_about = "A process state-machine simulator. With no command it runs a built-in demo.\n\nExit codes: 0 success; 1 an expectation failed; 2 bad scenario or usage; 3 a limit or --timeout stopped the run; 128+N a real run interrupted by signal N."
 )]
 struct Cli {
     #[command(subcommand)]
