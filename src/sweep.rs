@@ -285,20 +285,8 @@ pub struct RunResult {
     pub error: Option<String>,
 }
 
-/// The metric columns of a result, in output order.
-pub const METRICS: &[&str] = &[
-    "makespan",
-    "cpu_busy",
-    "idle",
-    "switch_ticks",
-    "utilization",
-    "throughput",
-    "dispatches",
-    "context_switches",
-    "avg_response",
-    "avg_turnaround",
-    "avg_waiting",
-];
+/// The metric columns of a result, in output order: the summary's fields.
+pub const METRICS: &[&str] = crate::report::SUMMARY_FIELDS;
 
 impl RunResult {
     /// A metric by name ([`METRICS`], or `processes`); `None` when the run has no such

@@ -246,10 +246,7 @@ impl<P: Policy> Kernel<P> {
                 // Rebinding a name drops the object it held before, as `o = Obj()` does.
                 let held = cold.objects.len() - 1;
                 if let Some(old) = cold.objects[..held].iter().position(|(n, _)| n == name) {
-                    let (_, fin) = cold.objects.remove(old);
-                    if let Some(text) = fin {
-                        self.output(p, text.to_string());
-                    }
+                    self.release(p, old);
                 }
                 self.advance(p);
                 Ok(None)
@@ -262,10 +259,7 @@ impl<P: Policy> Kernel<P> {
                         self.plan.names[*name as usize]
                     ));
                 };
-                let (_, fin) = cold.objects.remove(i);
-                if let Some(text) = fin {
-                    self.output(p, text.to_string());
-                }
+                self.release(p, i);
                 self.advance(p);
                 Ok(None)
             }
@@ -277,6 +271,14 @@ impl<P: Policy> Kernel<P> {
                 Ok(Some(self.end_by_itself(p, c, code)))
             }
             Op::Fail(message) => Err(message.to_string()),
+        }
+    }
+
+    /// Drops this process's reference to its `i`-th object: its finalizer prints here.
+    fn release(&mut self, p: u32, i: usize) {
+        let (_, fin) = self.procs[p as usize].cold().objects.remove(i);
+        if let Some(text) = fin {
+            self.output(p, text.to_string());
         }
     }
 
