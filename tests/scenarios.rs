@@ -1,7 +1,7 @@
 //! Every file in `scenarios/` runs, meets its `expect` block, and obeys the invariants that
 //! hold for any run: legal transitions only, the time identity, and determinism.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use procsim::check::check;
 use procsim::report::Report;
@@ -19,7 +19,7 @@ fn scenario_files() -> Vec<PathBuf> {
     files
 }
 
-fn run(file: &PathBuf) -> (procsim::Scenario, Report) {
+fn run(file: &Path) -> (procsim::Scenario, Report) {
     let (scenario, plan) = procsim::load(file).unwrap_or_else(|e| panic!("{e}"));
     (scenario, Sim::new(plan, SimOptions::default()).run())
 }

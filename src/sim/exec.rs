@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use super::identity::Identity;
 use super::pcb::{Ending, NO_PROC, NONE, Pcb, WaitOn};
 use super::{Kernel, Policy, Run};
 use crate::model::{Cause, State, Value};
@@ -490,27 +491,15 @@ impl<P: Policy> Kernel<P> {
         let globals = Arc::clone(&parent.globals);
         let pcold = parent.cold();
         pcold.spawned += 1;
-        let mut identity = pcold.identity.clone();
-        identity.push(pcold.spawned);
+        let (identity, name) =
+            Identity::child(pcold.identity.as_ref(), pcold.spawned, spec.name.as_ref());
         pcold.children.push(child);
         parent.bind_handle(spec.handle, child);
-        let name: Arc<str> = match &spec.name {
-            Some(n) => Arc::clone(n),
-            None => format!(
-                "Process-{}",
-                identity
-                    .iter()
-                    .map(u32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(":")
-            )
-            .into(),
-        };
         let mut pcb = Pcb::new(spec.program, pid, p, globals, t);
         pcb.daemon = daemon;
         let cold = pcb.cold();
         cold.name = Some(name);
-        cold.identity = identity;
+        cold.identity = Some(identity);
         cold.args = args;
         cold.kwargs = kwargs;
         self.procs.push(pcb);

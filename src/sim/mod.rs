@@ -29,6 +29,7 @@
 
 mod exec;
 mod finish;
+mod identity;
 mod pcb;
 mod pids;
 pub mod policy;
