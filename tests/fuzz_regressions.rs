@@ -76,3 +76,14 @@ fn fork_chain_unnamed() {
         assert!(p.name.starts_with("Process-1") && p.name.ends_with(":1") == (depth > 1));
     }
 }
+
+/// A `context_switch` near `u64::MAX` overflowed the tick at which the switch ends; it now ends
+/// past `max_ticks`, which stops the run with the usual message.
+#[test]
+fn context_switch_overflow() {
+    let Outcome::Ran(report) = run("context-switch-overflow.json") else {
+        panic!("refused")
+    };
+    let error = report.error.as_deref().unwrap_or_default();
+    assert!(error.contains("kernel.max_ticks"), "{error}");
+}

@@ -12,11 +12,13 @@ const PARAMS: [&str; 2] = ["a", "b"];
 const HANDLES: [&str; 3] = ["h", "k", "self"];
 const OBJECTS: [&str; 2] = ["o", "q"];
 
-/// A number that is usually small, sometimes anything (to reach overflows and range checks).
+/// A number that is usually small, sometimes anything or next to the largest (to reach
+/// overflows and range checks).
 #[derive(Debug, Arbitrary)]
 pub enum Num {
     Small(u8),
     Any(u64),
+    NearMax(u8),
 }
 
 impl Num {
@@ -24,6 +26,7 @@ impl Num {
         match self {
             Num::Small(n) => json!(n % 16),
             Num::Any(n) => json!(n),
+            Num::NearMax(n) => json!(u64::MAX - u64::from(*n)),
         }
     }
 }
@@ -32,6 +35,7 @@ impl Num {
 pub enum Lit {
     Int(i8),
     BigInt(i64),
+    NearMax(u8),
     Str(u8),
     EmptyList,
     List(Vec<i8>),
@@ -44,6 +48,7 @@ impl Lit {
         match self {
             Lit::Int(i) => json!(i),
             Lit::BigInt(i) => json!(i),
+            Lit::NearMax(n) => json!(i64::MAX - i64::from(*n)),
             Lit::Str(n) => json!(["x", "", "{", "$$d", "y'z"][*n as usize % 5]),
             Lit::EmptyList => json!([]),
             Lit::List(v) => json!(v),
@@ -295,7 +300,7 @@ impl Kernel {
         };
         let positive = |n: &Num| match n {
             Num::Small(n) => json!(1 + n % 8),
-            Num::Any(n) => json!(n),
+            other => other.json(),
         };
         put("quantum", self.quantum.as_ref().map(positive));
         put(

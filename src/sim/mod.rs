@@ -456,7 +456,10 @@ impl<P: Policy> Kernel<P> {
                         self.cpus[c].run = Run::Switching {
                             p,
                             from: t,
-                            until: t + cs,
+                            // Saturating, and short of NONE (which `next_event` reads as "no
+                            // event"): a context_switch near u64::MAX overflowed here (found by
+                            // fuzzing). A switch that ends past max_ticks stops the run there.
+                            until: t.saturating_add(cs).min(NONE - 1),
                         };
                         break;
                     }
