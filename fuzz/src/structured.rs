@@ -72,6 +72,7 @@ pub enum Expr {
 #[derive(Debug, Arbitrary)]
 pub enum Ticks {
     Small(u8),
+    Many(u8),
     Uniform(u8, u8),
     Expr(Expr),
 }
@@ -80,6 +81,7 @@ impl Ticks {
     fn json(&self, params: usize) -> Json {
         match self {
             Ticks::Small(n) => json!(n % 8),
+            Ticks::Many(n) => json!(n),
             Ticks::Uniform(a, b) => json!({"uniform": [a.min(b) % 8, a.max(b) % 8]}),
             Ticks::Expr(e) => e.json(params),
         }
