@@ -110,3 +110,17 @@ fn a_process_can_end_at_the_last_tick_but_one() {
     assert!(r.error.is_none(), "{:?}", r.error);
     assert_eq!(r.processes[0].ended_at, Some(u64::MAX - 1));
 }
+
+#[test]
+fn a_value_that_doubles_fails_its_process_with_a_memory_error() {
+    let r = run(r#"{"globals": {"s": "ab", "l": [1]},
+        "programs": {
+          "grow": {"body": [{"repeat": {"times": 64, "body": [{"add": {"name": "s", "value": "$s"}}]}}]},
+          "nest": {"body": [{"repeat": {"times": 64, "body": [{"append": {"name": "l", "value": "$l"}}]}}]}},
+        "processes": [{"program": "grow"}, {"program": "nest"}]}"#);
+    assert!(r.error.is_none(), "{:?}", r.error);
+    for p in &r.processes {
+        assert_eq!(p.exitcode, Some(1), "{}", p.name);
+        assert!(p.errors[0].starts_with("MemoryError"), "{:?}", p.errors);
+    }
+}

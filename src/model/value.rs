@@ -40,6 +40,16 @@ impl Value {
         }
     }
 
+    /// A measure of size: characters of a string, 1 for a scalar, and a list's items' weights
+    /// plus 1. Bounded values keep a scenario from exhausting memory.
+    pub fn weight(&self) -> u64 {
+        match self {
+            Value::None | Value::Bool(_) | Value::Int(_) => 1,
+            Value::Str(s) => s.len() as u64,
+            Value::List(items) => items.iter().fold(1u64, |w, v| w.saturating_add(v.weight())),
+        }
+    }
+
     /// Python's `repr()`: strings quoted as Python quotes them, everything else as `str()`.
     pub fn repr(&self) -> String {
         match self {

@@ -17,9 +17,15 @@ use crate::model::Value;
 pub fn apply_assign(op: AssignOp, slot: &mut Value, value: Value) -> Result<(), String> {
     match op {
         AssignOp::Set => *slot = value,
-        AssignOp::Add => *slot = add(slot, value)?,
+        AssignOp::Add => {
+            check_size(slot.weight().saturating_add(value.weight()))?;
+            *slot = add(slot, value)?;
+        }
         AssignOp::Append => match slot {
-            Value::List(items) => items.push(value),
+            Value::List(items) => {
+                check_size(weight_of(items).saturating_add(value.weight()))?;
+                items.push(value);
+            }
             other => {
                 return Err(format!(
                     "AttributeError: '{}' object has no attribute 'append'",
@@ -29,6 +35,24 @@ pub fn apply_assign(op: AssignOp, slot: &mut Value, value: Value) -> Result<(), 
         },
     }
     Ok(())
+}
+
+/// The most items and characters one value may hold. `add` and `append` of a value to itself
+/// double it, so without a cap a loop of 64 of them exhausts any machine before `max_steps`
+/// can stop it (found by fuzzing). Python's own answer to running out is a `MemoryError`.
+pub const MAX_VALUE_WEIGHT: u64 = 1 << 20;
+
+fn check_size(weight: u64) -> Result<(), String> {
+    if weight > MAX_VALUE_WEIGHT {
+        return Err(format!(
+            "MemoryError: a value may hold at most {MAX_VALUE_WEIGHT} items and characters in procsim"
+        ));
+    }
+    Ok(())
+}
+
+fn weight_of(items: &[Value]) -> u64 {
+    items.iter().fold(1, |w, v| w.saturating_add(v.weight()))
 }
 
 /// `+=` on two values, as Python does it for the types procsim has.
@@ -69,5 +93,30 @@ mod tests {
             add(&Value::Int(1), Value::Str("b".into())).unwrap_err(),
             "TypeError: unsupported operand type(s) for +=: 'int' and 'str'"
         );
+    }
+
+    #[test]
+    fn values_that_double_stop_at_the_cap_with_a_memory_error() {
+        let mut s = Value::Str("ab".into());
+        let mut err = None;
+        for _ in 0..64 {
+            let copy = s.clone();
+            if let Err(e) = apply_assign(AssignOp::Add, &mut s, copy) {
+                err = Some(e);
+                break;
+            }
+        }
+        assert!(err.unwrap().starts_with("MemoryError"));
+        assert!(s.weight() <= MAX_VALUE_WEIGHT);
+        let mut l = Value::List(vec![Value::Int(1)]);
+        let mut err = None;
+        for _ in 0..64 {
+            let copy = l.clone();
+            if let Err(e) = apply_assign(AssignOp::Append, &mut l, copy) {
+                err = Some(e);
+                break;
+            }
+        }
+        assert!(err.unwrap().starts_with("MemoryError"));
     }
 }

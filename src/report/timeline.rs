@@ -57,7 +57,9 @@ impl Timeline {
                 let mut line = String::with_capacity(columns);
                 let mut s = 0;
                 for col in 0..columns as u64 {
-                    let (lo, hi) = (col * k, ((col + 1) * k).min(makespan));
+                    // Saturating: a run can end at the last tick, 2^64 − 1.
+                    let lo = col.saturating_mul(k);
+                    let hi = (col + 1).saturating_mul(k).min(makespan);
                     // Time in each state within [lo, hi): R, B, r, -.
                     let mut time = [0u64; 4];
                     while s < spans.len() && spans[s].1 <= lo {
@@ -177,7 +179,7 @@ pub fn render_timeline_styled(
     let mut ruler = String::new();
     let mut col = 0;
     while col < columns {
-        let mark = (col as u64 * tl.ticks_per_column).to_string();
+        let mark = (col as u64).saturating_mul(tl.ticks_per_column).to_string();
         ruler.push_str(&mark);
         let pad = 10usize.saturating_sub(mark.len()).max(1);
         ruler.push_str(&" ".repeat(pad));

@@ -7,12 +7,13 @@
 
 use std::sync::Arc;
 
+use super::identity::Identity;
 use super::pcb::{Hot, NO_PROC, NONE, Pcb, WaitOn};
 use super::{Kernel, Policy, Run};
 use crate::model::{Cause, State, Value};
 use crate::program::{
     CExpr, Code, HandleFacts, HandleField, HandleRef, HandleUse, Op, RenderContext, Signal,
-    SpawnOp, Template, apply_assign, bind, check_handle_use, child_name, exit_status, ticks,
+    SpawnOp, Template, apply_assign, bind, check_handle_use, exit_status, ticks,
 };
 use crate::scenario::ExitPolicy;
 
@@ -462,19 +463,15 @@ impl<P: Policy> Kernel<P> {
         let globals = Arc::clone(&parent.globals);
         let pcold = parent.cold();
         pcold.spawned += 1;
-        let mut identity = pcold.identity.clone();
-        identity.push(pcold.spawned);
+        let (identity, name) =
+            Identity::child(pcold.identity.as_ref(), pcold.spawned, spec.name.as_ref());
         pcold.children.push(child);
         parent.bind_handle(spec.handle, child);
-        let name: Arc<str> = match &spec.name {
-            Some(n) => Arc::clone(n),
-            None => child_name(&identity).into(),
-        };
         let mut pcb = Pcb::new(pid, p, globals, t);
         pcb.daemon = daemon;
         let cold = pcb.cold();
         cold.name = Some(name);
-        cold.identity = identity;
+        cold.identity = Some(identity);
         cold.args = args;
         cold.kwargs = kwargs;
         self.procs.push(pcb);

@@ -29,6 +29,7 @@
 
 mod exec;
 mod finish;
+mod identity;
 mod pcb;
 mod pids;
 pub mod policy;
@@ -314,7 +315,8 @@ impl<P: Policy> Kernel<P> {
             self.finished = true;
             return false;
         };
-        if t == u64::MAX {
+        let max_ticks = self.max_ticks;
+        if t == u64::MAX && max_ticks == u64::MAX {
             // Tick arithmetic saturates here, so time could not advance past it.
             self.now = t;
             self.error = Some(format!(
@@ -323,7 +325,6 @@ impl<P: Policy> Kernel<P> {
             self.finished = true;
             return false;
         }
-        let max_ticks = self.max_ticks;
         if t > max_ticks {
             self.now = max_ticks;
             self.error = Some(format!(

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
+use super::identity::Identity;
 use crate::model::{State, Value};
 use crate::program::{NameId, ProgramId, Signal};
 
@@ -143,8 +144,8 @@ pub(crate) struct Pcb {
 pub(crate) struct Cold {
     /// The name of a child (top-level names come from the plan).
     pub name: Option<Arc<str>>,
-    /// multiprocessing's `_identity`: the path of spawn counters from the top-level process.
-    pub identity: Vec<u32>,
+    /// multiprocessing's `_identity`, shared with the ancestors (`None` for a top-level process).
+    pub identity: Option<Arc<Identity>>,
     /// Spawns made so far (multiprocessing's `_process_counter`).
     pub spawned: u32,
     /// Arguments, until they are bound at the first run.
