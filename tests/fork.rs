@@ -22,6 +22,8 @@ use procsim::{Report, State, StateGraph};
 /// - `seeded-workload`: its `uniform` draws come from one generator the simulated processes
 ///   share in the order they run; real processes each draw from their own copy, as forked
 ///   processes do, so the drawn lengths (and the lines printing them) differ;
+/// - `rr-io-v1`: the benchmark workload, 1,000 processes and 500,000 ticks: its expectations
+///   are scheduling figures, and on real processes it would take minutes;
 /// - `gen-12`: a generated scheduling workload of 478 ticks, the one behind the sweep plot in
 ///   the README; it prints no times and `procsim compare scenarios/gen-12.json --realtime`
 ///   agrees on it (run by hand), but at the 20 ms ticks these tests use it would take 10 s;
@@ -69,6 +71,7 @@ const COMPARED: &[&str] = &[
 
 const NOT_COMPARED: &[&str] = &[
     "demo",
+    "rr-io-v1",
     "gen-12",
     "sched-io-vs-cpu",
     "sched-silberschatz-rr",
