@@ -31,13 +31,12 @@ impl Identity {
         n: u32,
         explicit: Option<&Arc<str>>,
     ) -> (Arc<Identity>, Arc<str>) {
-        let default_name: Option<Arc<str>> = match explicit {
-            Some(_) => None,
-            None => Some(default_name(parent, n).into()),
-        };
-        let name = match (explicit, &default_name) {
-            (Some(name), _) | (None, Some(name)) => Arc::clone(name),
-            (None, None) => unreachable!("a default name is made when none is given"),
+        let (name, default_name): (Arc<str>, Option<Arc<str>>) = match explicit {
+            Some(name) => (Arc::clone(name), None),
+            None => {
+                let name: Arc<str> = default_name(parent, n).into();
+                (Arc::clone(&name), Some(name))
+            }
         };
         let id = Identity {
             parent: parent.cloned(),

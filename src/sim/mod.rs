@@ -339,12 +339,7 @@ impl<P: Policy> Kernel<P> {
         for c in 0..self.cpus.len() {
             match self.cpus[c].run {
                 Run::Switching { until, .. } if until == t => self.finish_switch(c),
-                Run::Running {
-                    p,
-                    slice_end,
-                    burst_end,
-                } if burst_end == t => {
-                    let _ = slice_end;
+                Run::Running { p, burst_end, .. } if burst_end == t => {
                     let hot = &mut self.hot[p as usize];
                     hot.burst_left = 0;
                     hot.pc += 1;
