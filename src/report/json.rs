@@ -1,6 +1,6 @@
 //! The report as JSON, in a layout that can be written while a run is still going: the header
 //! fields, then the trace and the processes one JSON object a line, then the summary. The same
-//! bytes come out whether the report was held in memory ([`write`]) or streamed by the
+//! bytes come out whether the report was held in memory ([`write()`]) or streamed by the
 //! simulated kernel as it ran ([`crate::sim::Kernel::run_to_json`]).
 
 use std::io::{self, Write};

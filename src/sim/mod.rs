@@ -1,6 +1,6 @@
 //! The simulated kernel: round robin over event time (SPEC section 3).
 //!
-//! [`Sim`] owns a process table ([`pcb`]), a ready structure behind the [`Policy`] trait, a
+//! [`Sim`] owns a process table (the `pcb` module), a ready structure behind the [`Policy`] trait, a
 //! timer heap for `io`/`sleep`, and one slot per CPU. [`Sim::step`] jumps to the next tick at
 //! which anything happens (a burst or slice ends, a timer fires, a process arrives, a context
 //! switch completes) and settles that tick; [`Sim::run`] steps until nothing is left. Nothing
