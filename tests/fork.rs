@@ -51,6 +51,7 @@ const COMPARED: &[&str] = &[
     "proc-max-processes",
     "proc-names",
     "proc-refcount",
+    "proc-wait",
     "proc-zombie",
     "sched-arrivals",
     "sched-context-switch",

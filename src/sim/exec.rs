@@ -198,11 +198,12 @@ impl<P: Policy> Kernel<P> {
                 if children.is_empty() {
                     return Err("ChildProcessError: [Errno 10] No child processes".into());
                 }
+                // Linux's wait() walks the children in creation order and takes the first
+                // zombie, which is not always the one that ended first.
                 let ended = children
                     .iter()
                     .copied()
-                    .filter(|&q| self.hot[q as usize].state == State::Terminated)
-                    .min_by_key(|&q| self.procs[q as usize].ended_at);
+                    .find(|&q| self.hot[q as usize].state == State::Terminated);
                 match ended {
                     Some(q) => {
                         self.reap(q);
