@@ -28,7 +28,7 @@ use std::sync::Arc;
 use super::protocol::{Event, Figures, Key, Status};
 use crate::model::{Cause, State, Value, is_legal_transition};
 use crate::program::Plan;
-use crate::report::{ProcessReport, RealRun, Report, Summary, TimeUnit, TraceEvent};
+use crate::report::{ProcessReport, RealRun, Report, Summary, TimeUnit, Totals, TraceEvent};
 
 /// One process as the events describe it.
 struct P {
@@ -492,7 +492,7 @@ fn signal_name(n: i32) -> String {
 fn summary(processes: &[ProcessReport], cpus: u32, makespan: u64) -> Summary {
     let busy: u64 = processes.iter().map(|p| p.cpu).sum();
     let dispatches: u64 = processes.iter().map(|p| p.dispatches).sum();
-    let ended = processes.iter().filter(|p| p.ended_at.is_some()).count() as f64;
+    let ended = processes.iter().filter(|p| p.ended_at.is_some()).count() as u64;
     let avg = |xs: Vec<u64>| {
         (!xs.is_empty()).then(|| xs.iter().map(|x| *x as f64).sum::<f64>() / xs.len() as f64)
     };
@@ -500,28 +500,18 @@ fn summary(processes: &[ProcessReport], cpus: u32, makespan: u64) -> Summary {
         .iter()
         .filter(|p| p.admitted_at.is_some())
         .collect();
-    let capacity = u64::from(cpus).saturating_mul(makespan);
-    Summary {
+    Summary::from_totals(Totals {
         makespan,
+        cpus,
         cpu_busy: busy,
-        idle: capacity.saturating_sub(busy),
         switch_ticks: 0,
-        utilization: if capacity == 0 {
-            0.0
-        } else {
-            busy as f64 / capacity as f64
-        },
-        throughput: if makespan == 0 {
-            0.0
-        } else {
-            ended / makespan as f64
-        },
+        ended,
         dispatches,
         context_switches: dispatches,
         avg_response: avg(admitted.iter().filter_map(|p| p.response).collect()),
         avg_turnaround: avg(admitted.iter().filter_map(|p| p.turnaround).collect()),
         avg_waiting: avg(admitted.iter().map(|p| p.waiting).collect()),
-    }
+    })
 }
 
 #[cfg(test)]

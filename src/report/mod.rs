@@ -171,6 +171,62 @@ pub struct Summary {
     pub avg_waiting: Option<f64>,
 }
 
+/// What a backend counts during a run; [`Summary::from_totals`] derives the rest, the same way
+/// for every backend.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Totals {
+    /// When the last process ended (or the run stopped).
+    pub makespan: u64,
+    /// CPUs the run had.
+    pub cpus: u32,
+    /// CPU time spent running processes, over all CPUs.
+    pub cpu_busy: u64,
+    /// CPU time spent switching.
+    pub switch_ticks: u64,
+    /// Processes that ended.
+    pub ended: u64,
+    /// `ready → running` transitions.
+    pub dispatches: u64,
+    /// Dispatches of a process other than the CPU's previous one.
+    pub context_switches: u64,
+    /// Mean response, turnaround and waiting time.
+    pub avg_response: Option<f64>,
+    /// Mean turnaround.
+    pub avg_turnaround: Option<f64>,
+    /// Mean waiting time.
+    pub avg_waiting: Option<f64>,
+}
+
+impl Summary {
+    /// The summary of a run: idle time, utilization and throughput follow from the totals.
+    pub fn from_totals(t: Totals) -> Summary {
+        let capacity = u64::from(t.cpus).saturating_mul(t.makespan);
+        Summary {
+            makespan: t.makespan,
+            cpu_busy: t.cpu_busy,
+            idle: capacity
+                .saturating_sub(t.cpu_busy)
+                .saturating_sub(t.switch_ticks),
+            switch_ticks: t.switch_ticks,
+            utilization: if capacity == 0 {
+                0.0
+            } else {
+                t.cpu_busy as f64 / capacity as f64
+            },
+            throughput: if t.makespan == 0 {
+                0.0
+            } else {
+                t.ended as f64 / t.makespan as f64
+            },
+            dispatches: t.dispatches,
+            context_switches: t.context_switches,
+            avg_response: t.avg_response,
+            avg_turnaround: t.avg_turnaround,
+            avg_waiting: t.avg_waiting,
+        }
+    }
+}
+
 /// The field names of [`ProcessReport`], for validating `expect.sim.processes`.
 pub const PROCESS_FIELDS: &[&str] = &[
     "pid",

@@ -3,7 +3,7 @@
 use super::pcb::{NONE, Pcb};
 use super::{Kernel, Policy};
 use crate::model::State;
-use crate::report::{ProcessReport, Report, Summary, TimeUnit};
+use crate::report::{ProcessReport, Report, Summary, TimeUnit, Totals};
 
 fn opt(t: u64) -> Option<u64> {
     (t != NONE).then_some(t)
@@ -83,31 +83,19 @@ impl<P: Policy> Kernel<P> {
                 turn_n += 1;
             }
         }
-        let capacity = u64::from(self.plan.kernel.cpus).saturating_mul(makespan);
         let avg = |sum: u128, n: u64| (n > 0).then(|| sum as f64 / n as f64);
-        Summary {
+        Summary::from_totals(Totals {
             makespan,
+            cpus: self.plan.kernel.cpus,
             cpu_busy: busy,
-            idle: capacity
-                .saturating_sub(busy)
-                .saturating_sub(self.switch_ticks),
             switch_ticks: self.switch_ticks,
-            utilization: if capacity == 0 {
-                0.0
-            } else {
-                busy as f64 / capacity as f64
-            },
-            throughput: if makespan == 0 {
-                0.0
-            } else {
-                ended as f64 / makespan as f64
-            },
+            ended,
             dispatches,
             context_switches: self.context_switches,
             avg_response: avg(resp, resp_n),
             avg_turnaround: avg(turn, turn_n),
             avg_waiting: avg(wait, wait_n),
-        }
+        })
     }
 
     pub(super) fn process_report(&self, p: u32) -> ProcessReport {
