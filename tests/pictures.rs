@@ -185,7 +185,18 @@ fn svg_gantt_is_xml_with_a_row_per_process() {
         };
         let svg = render_svg(&report, &opts);
         assert_eq!(svg, render_svg(&report, &opts), "{name}: not deterministic");
-        assert_eq!(proc_rows(&svg), report.processes.len(), "{name}");
+        if report.processes.len() <= 600 {
+            assert_eq!(proc_rows(&svg), report.processes.len(), "{name}");
+        } else {
+            // Beyond 600 processes rows stand for groups (tested below); every process is in one.
+            let doc = roxmltree::Document::parse(&svg).unwrap();
+            let covered: usize = doc
+                .descendants()
+                .filter(|n| n.attribute("class") == Some("proc-group"))
+                .map(|g| g.attribute("data-count").unwrap().parse::<usize>().unwrap())
+                .sum();
+            assert_eq!(covered, report.processes.len(), "{name}");
+        }
     }
 }
 
