@@ -136,6 +136,9 @@ enum Command {
         /// Write to this file instead of stdout.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// Replace the output file if it exists (by default procsim refuses).
+        #[arg(long)]
+        force: bool,
     },
     /// Run a scenario over the cartesian product of settings, in parallel, one result a line.
     ///
@@ -175,6 +178,9 @@ enum Command {
         /// Also draw a summary metric against a setting, as SVG, to this file.
         #[arg(long, value_name = "FILE.svg")]
         plot: Option<PathBuf>,
+        /// Replace the output or plot file if it exists (by default procsim refuses).
+        #[arg(long)]
+        force: bool,
         /// The setting on the plot's x axis (default: the first --set with several values).
         #[arg(long)]
         plot_x: Option<String>,
@@ -396,6 +402,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             cpus,
             context_switch,
             output,
+            force,
         }) => {
             let params = GenParams {
                 seed,
@@ -411,7 +418,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let text = procsim::workload::generate(&params).context("procsim gen")?;
             match output {
-                Some(path) => std::fs::write(&path, text)
+                Some(path) => create_output(&path, force)?
+                    .write_all(text.as_bytes())
                     .with_context(|| format!("cannot write {}", path.display()))?,
                 None => emit(&text)?,
             }
@@ -430,6 +438,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             plot_y,
             plot_series,
             jobs,
+            force,
         }) => {
             // clap makes FILE and --gen exclusive and requires one of them.
             let base = match &file {
@@ -474,7 +483,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 };
                 (path, spec)
             });
-            run_sweep(&sweep, format, output.as_deref(), plot, jobs)
+            run_sweep(&sweep, format, output.as_deref(), plot, jobs, force)
         }
     }
 }
@@ -495,6 +504,7 @@ fn run_sweep(
     output: Option<&Path>,
     plot: Option<(PathBuf, PlotSpec)>,
     jobs: Option<usize>,
+    force: bool,
 ) -> anyhow::Result<ExitCode> {
     if let Some(n) = jobs {
         anyhow::ensure!(n >= 1, "--jobs must be at least 1");
@@ -522,11 +532,13 @@ fn run_sweep(
     }
     sweep.validate()?;
     let range = sweep.range();
+    // Both files are claimed before the runs, so a long sweep cannot end by refusing to write.
+    let mut plot_file = match &plot {
+        Some((path, _)) => Some((path.clone(), create_output(path, force)?)),
+        None => None,
+    };
     let mut sink: Box<dyn Write> = match output {
-        Some(path) => Box::new(io::BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot write {}", path.display()))?,
-        )),
+        Some(path) => Box::new(io::BufWriter::new(create_output(path, force)?)),
         None => Box::new(io::stdout().lock()),
     };
     let first_shard = sweep.shard.is_none_or(|(i, _)| i == 1);
@@ -568,9 +580,10 @@ fn run_sweep(
         start = end;
     }
     bar.finish_and_clear();
-    if let Some((path, spec)) = plot {
+    if let (Some((_, spec)), Some((path, file))) = (plot, plot_file.as_mut()) {
         let svg = procsim::plot::render_plot(&sweep.columns(), &kept, &spec)?;
-        std::fs::write(&path, svg).with_context(|| format!("cannot write {}", path.display()))?;
+        file.write_all(svg.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if stopped {
         eprintln!("procsim: a limit stopped some runs; see the error column");
@@ -755,6 +768,25 @@ fn stopped_code(report: &Report) -> ExitCode {
         }
         None => ExitCode::SUCCESS,
     }
+}
+
+/// Opens `path` for writing. A file that exists is the user's: it is replaced only with
+/// `--force`.
+fn create_output(path: &Path, force: bool) -> anyhow::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    options.open(path).map_err(|e| {
+        if e.kind() == io::ErrorKind::AlreadyExists {
+            anyhow::anyhow!("{} exists; pass --force to replace it", path.display())
+        } else {
+            anyhow::anyhow!("cannot write {}: {e}", path.display())
+        }
+    })
 }
 
 /// Writes to stdout; a closed pipe (`procsim … | head`) ends quietly.

@@ -179,3 +179,46 @@ fn graph_tree_shows_the_process_tree() {
     assert!(out.contains("shell\\npid 3\\nexit 0"), "{out}");
     assert!(out.contains("Process-1\\npid 5\\nexit 0"), "{out}");
 }
+
+#[test]
+fn output_files_the_user_has_are_never_replaced_without_force() {
+    let dir = std::env::temp_dir().join(format!("procsim-keep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let keep = dir.join("mine.json");
+    std::fs::write(&keep, "precious").unwrap();
+    let path = keep.to_str().unwrap();
+    let o = procsim(&["gen", "--seed", "1", "--processes", "2", "-o", path]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("exists; pass --force to replace it"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&keep).unwrap(), "precious");
+    let o = procsim(&[
+        "sweep",
+        "scenarios/demo.json",
+        "--set",
+        "kernel.quantum=1,2",
+        "--plot",
+        path,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&keep).unwrap(), "precious");
+    let o = procsim(&[
+        "gen",
+        "--seed",
+        "1",
+        "--processes",
+        "2",
+        "-o",
+        path,
+        "--force",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        std::fs::read_to_string(&keep)
+            .unwrap()
+            .contains("\"programs\"")
+    );
+}
