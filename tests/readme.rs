@@ -83,3 +83,34 @@ fn every_console_example_in_the_readme_is_what_procsim_prints() {
         }
     }
 }
+
+#[test]
+fn every_json_scenario_in_the_readme_is_valid_and_meets_its_expectations() {
+    let readme = include_str!("../README.md");
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in readme.lines() {
+        match &mut current {
+            None if line.starts_with("```json") => current = Some(String::new()),
+            Some(text) if line.starts_with("```") => {
+                blocks.push(std::mem::take(text));
+                current = None;
+            }
+            Some(text) => {
+                text.push_str(line);
+                text.push('\n');
+            }
+            None => {}
+        }
+    }
+    assert!(!blocks.is_empty());
+    for text in blocks {
+        let scenario = procsim::Scenario::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let plan = procsim::load_str(&text).unwrap();
+        let report = procsim::Sim::new(plan, procsim::SimOptions::default()).run();
+        if let Some(expect) = &scenario.expect {
+            let misses = procsim::check::check(expect, &report);
+            assert!(misses.is_empty(), "{misses:?}\n{text}");
+        }
+    }
+}
