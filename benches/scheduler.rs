@@ -32,7 +32,7 @@ fn rr_io_v1(n: u64, cpus: u32, context_switch: u64) -> Arc<Plan> {
 /// Runs to the end without a trace and returns the number of dispatches.
 fn simulate(plan: &Arc<Plan>) -> u64 {
     let mut sim = Sim::new(Arc::clone(plan), SimOptions { trace: false });
-    while sim.step() {}
+    while sim.advance() {}
     sim.summary().dispatches
 }
 
@@ -91,14 +91,14 @@ fn fork_tree(c: &mut Criterion) {
     let mut group = c.benchmark_group("process_api");
     group.sample_size(10);
     let mut sim = Sim::new(Arc::clone(&plan), SimOptions { trace: false });
-    while sim.step() {}
+    while sim.advance() {}
     assert_eq!(sim.process_count(), 100_001);
     assert!(sim.error().is_none());
     group.throughput(Throughput::Elements(100_000));
     group.bench_function("fork_tree_100000", |b| {
         b.iter(|| {
             let mut sim = Sim::new(Arc::clone(&plan), SimOptions { trace: false });
-            while sim.step() {}
+            while sim.advance() {}
             sim.process_count()
         })
     });

@@ -613,7 +613,7 @@ fn run(
         // Neither a trace nor per-process reports are built: a million processes cost only
         // their control blocks.
         let mut sim = Sim::new(plan, SimOptions { trace: false });
-        while sim.step() {}
+        while sim.advance() {}
         let summary = sim.summary();
         emit(&render_summary(
             &scenario.name,

@@ -567,7 +567,7 @@ impl Sweep {
                 let plan = self.plan(index)?;
                 // Only the summary is needed: no trace, no per-process reports.
                 let mut sim = Sim::new(plan, SimOptions { trace: false });
-                while sim.step() {}
+                while sim.advance() {}
                 let result = RunResult {
                     index,
                     point: self.point(index),

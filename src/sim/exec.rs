@@ -29,17 +29,19 @@ pub(super) enum Flow {
 
 type PyResult<T> = Result<T, String>;
 
-/// An instruction that needs nothing but its literal operands, copied out of the plan.
-#[derive(Clone, Copy)]
-enum Quick {
+/// An instruction that needs nothing but its literal operands, decoded once per run into a
+/// small table beside the plan ([`decode_programs`]), so that the instructions that make up
+/// most of a run cost a table lookup.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Quick {
     Cpu(u64),
     Block(Cause, u64),
     EndLoop(u32),
+    /// Anything else: go through [`Kernel::exec_op`].
     Other,
 }
 
 impl Quick {
-    #[inline(always)]
     fn decode(op: &Op) -> Quick {
         match op {
             Op::Cpu(CExpr::Lit(Value::Int(n))) if *n >= 0 => Quick::Cpu(*n as u64),
@@ -53,6 +55,14 @@ impl Quick {
     }
 }
 
+/// Each program's instructions decoded, indexed like the plan's programs and their ops.
+pub(super) fn decode_programs(programs: &[Code]) -> Vec<Box<[Quick]>> {
+    programs
+        .iter()
+        .map(|code| code.ops.iter().map(Quick::decode).collect())
+        .collect()
+}
+
 impl<P: Policy> Kernel<P> {
     /// Runs process `p` on CPU `c` from its program counter until it computes, blocks or ends.
     pub(super) fn exec(&mut self, p: u32, c: u32) -> Flow {
@@ -63,9 +73,14 @@ impl<P: Policy> Kernel<P> {
         let program = self.hot[p as usize].program as usize;
         if !self.hot[p as usize].bound {
             self.hot[p as usize].bound = true;
-            let plan = Arc::clone(&self.plan);
-            if let Err(e) = self.bind_arguments(p, &plan.programs[program]) {
-                return self.fail(p, c, e);
+            // A program without parameters started without arguments has nothing to bind.
+            let nothing = self.procs[p as usize].cold.is_none()
+                && self.plan.programs[program].params.is_empty();
+            if !nothing {
+                let plan = Arc::clone(&self.plan);
+                if let Err(e) = self.bind_arguments(p, &plan.programs[program]) {
+                    return self.fail(p, c, e);
+                }
             }
         }
         let max_steps = self.plan.kernel.max_steps;
@@ -81,13 +96,12 @@ impl<P: Policy> Kernel<P> {
             let pc = self.hot[p as usize].pc as usize;
             // The instructions that make up most of a run, with literal operands, are decoded
             // while the plan is borrowed and carried out after; the rest go through `exec_op`.
-            let quick = match self.plan.programs[program].ops.get(pc) {
-                None => return self.end_by_itself(p, c, 0),
-                Some(op) => Quick::decode(op),
+            let Some(&quick) = self.decoded[program].get(pc) else {
+                return self.end_by_itself(p, c, 0);
             };
             let result = match quick {
                 Quick::Cpu(0) | Quick::Block(_, 0) => {
-                    self.advance(p);
+                    self.advance_pc(p);
                     Ok(None)
                 }
                 Quick::Cpu(n) => {
@@ -95,7 +109,7 @@ impl<P: Policy> Kernel<P> {
                     return Flow::Burst;
                 }
                 Quick::Block(cause, n) => {
-                    self.advance(p);
+                    self.advance_pc(p);
                     self.block(p, c, cause, n);
                     return Flow::Left;
                 }
@@ -127,7 +141,7 @@ impl<P: Policy> Kernel<P> {
             Op::Cpu(e) => {
                 let n = self.eval_ticks(p, e, "cpu")?;
                 if n == 0 {
-                    self.advance(p);
+                    self.advance_pc(p);
                     return Ok(None);
                 }
                 self.hot[p as usize].burst_left = n;
@@ -139,7 +153,7 @@ impl<P: Policy> Kernel<P> {
                     _ => (Cause::Sleep, "sleep"),
                 };
                 let n = self.eval_ticks(p, e, what)?;
-                self.advance(p);
+                self.advance_pc(p);
                 if n == 0 {
                     return Ok(None);
                 }
@@ -171,13 +185,13 @@ impl<P: Policy> Kernel<P> {
                 if *start {
                     self.start_child(p, child)?;
                 }
-                self.advance(p);
+                self.advance_pc(p);
                 Ok(None)
             }
             Op::Start(h) => {
                 let target = self.resolve(p, *h, HandleUse::Start)?;
                 self.start_child(p, target)?;
-                self.advance(p);
+                self.advance_pc(p);
                 Ok(None)
             }
             Op::Join(h) => {
@@ -186,7 +200,7 @@ impl<P: Policy> Kernel<P> {
                     if self.procs[child as usize].reaped_at == NONE {
                         self.reap(child);
                     }
-                    self.advance(p);
+                    self.advance_pc(p);
                     return Ok(None);
                 }
                 self.procs[p as usize].wait_on = WaitOn::Child(child);
@@ -210,7 +224,7 @@ impl<P: Policy> Kernel<P> {
                         if let Some(name) = bind {
                             self.procs[p as usize].bind_handle(*name, q);
                         }
-                        self.advance(p);
+                        self.advance_pc(p);
                         Ok(None)
                     }
                     None => {
@@ -225,7 +239,7 @@ impl<P: Policy> Kernel<P> {
                 if self.hot[target as usize].state != State::Terminated {
                     self.signal(target, *sig);
                 }
-                self.advance(p);
+                self.advance_pc(p);
                 // A process may signal an ancestor's sibling but never itself, so `p` runs on.
                 Ok(None)
             }
@@ -233,13 +247,13 @@ impl<P: Policy> Kernel<P> {
                 let value = self.eval(p, e)?;
                 let globals = Arc::make_mut(&mut self.procs[p as usize].globals);
                 apply_assign(*kind, &mut globals[*g as usize], value)?;
-                self.advance(p);
+                self.advance_pc(p);
                 Ok(None)
             }
             Op::Print(template) => {
                 let line = self.render(p, template, t)?;
                 self.output(p, line);
-                self.advance(p);
+                self.advance_pc(p);
                 Ok(None)
             }
             Op::New(name, finalizer) => {
@@ -250,7 +264,7 @@ impl<P: Policy> Kernel<P> {
                 if let Some(old) = cold.objects[..held].iter().position(|(n, _)| n == name) {
                     self.release(p, old);
                 }
-                self.advance(p);
+                self.advance_pc(p);
                 Ok(None)
             }
             Op::Drop(name) => {
@@ -262,7 +276,7 @@ impl<P: Policy> Kernel<P> {
                     ));
                 };
                 self.release(p, i);
-                self.advance(p);
+                self.advance_pc(p);
                 Ok(None)
             }
             Op::Exit(e) => {
@@ -296,7 +310,7 @@ impl<P: Policy> Kernel<P> {
         }
     }
 
-    fn advance(&mut self, p: u32) {
+    fn advance_pc(&mut self, p: u32) {
         self.hot[p as usize].pc += 1;
     }
 
@@ -385,7 +399,7 @@ impl<P: Policy> Kernel<P> {
     pub(super) fn ppid_of(&self, p: u32) -> u32 {
         match self.procs[p as usize].parent {
             NO_PROC => 1,
-            q => self.procs[q as usize].pid,
+            q => self.hot[q as usize].pid,
         }
     }
 
@@ -468,7 +482,7 @@ impl<P: Policy> Kernel<P> {
             Identity::child(pcold.identity.as_ref(), pcold.spawned, spec.name.as_ref());
         pcold.children.push(child);
         parent.bind_handle(spec.handle, child);
-        let mut pcb = Pcb::new(pid, p, globals, t);
+        let mut pcb = Pcb::new(p, globals, t);
         pcb.daemon = daemon;
         let cold = pcb.cold();
         cold.name = Some(name);
@@ -476,7 +490,7 @@ impl<P: Policy> Kernel<P> {
         cold.args = args;
         cold.kwargs = kwargs;
         self.procs.push(pcb);
-        self.hot.push(Hot::new(spec.program, t));
+        self.hot.push(Hot::new(spec.program, pid, t));
         Ok(child)
     }
 
@@ -687,7 +701,7 @@ impl<P: Policy> Kernel<P> {
         let pcb = &mut self.procs[q as usize];
         debug_assert_eq!(pcb.reaped_at, NONE);
         pcb.reaped_at = t;
-        let (pid, parent) = (pcb.pid, pcb.parent);
+        let (pid, parent) = (self.hot[q as usize].pid, pcb.parent);
         self.pids.free(pid);
         if parent != NO_PROC
             && let Some(c) = self.procs[parent as usize].cold.as_mut()
@@ -712,7 +726,7 @@ impl<P: Policy> RenderContext for SimRender<'_, P> {
         self.k.name_of(self.p)
     }
     fn pid(&self) -> u32 {
-        self.k.procs[self.p as usize].pid
+        self.k.hot[self.p as usize].pid
     }
     fn ppid(&self) -> u32 {
         self.k.ppid_of(self.p)
@@ -730,7 +744,7 @@ impl<P: Policy> RenderContext for SimRender<'_, P> {
         };
         let target = &k.procs[q as usize];
         Ok(match field {
-            HandleField::Pid => target.pid.to_string(),
+            HandleField::Pid => k.hot[q as usize].pid.to_string(),
             HandleField::Name => k.name_of(q),
             HandleField::Exitcode => match (k.hot[q as usize].state, target.exitcode) {
                 (State::Terminated, Some(code)) if q != p => code.to_string(),

@@ -105,7 +105,7 @@ impl<P: Policy> Kernel<P> {
         let program = &self.plan.programs[hot.program as usize];
         let admitted = opt(pcb.admitted_at);
         ProcessReport {
-            pid: pcb.pid,
+            pid: hot.pid,
             ppid: self.ppid_of(p),
             creator: (pcb.creator != super::pcb::NO_PROC).then_some(pcb.creator),
             name: self.name_of(p),

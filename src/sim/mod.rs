@@ -35,9 +35,8 @@ mod pids;
 pub mod policy;
 pub mod rng;
 mod stream;
+mod timers;
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use crate::model::{Cause, State, is_legal_transition};
@@ -48,6 +47,7 @@ use pcb::{Hot, NO_PROC, NONE, Pcb, WaitOn};
 use pids::Pids;
 pub use policy::{Place, Policy, RoundRobin};
 use rng::SeededRng;
+use timers::{Timer, Timers};
 
 /// What the simulated kernel records besides the figures it always keeps.
 #[derive(Debug, Clone, Copy)]
@@ -84,6 +84,31 @@ fn prefetch<T>(value: &T) {
     let _ = value;
 }
 
+/// Asks the kernel to back a large table with huge pages, where it can (a hint, like
+/// [`prefetch`]): a million processes' records are some 200 MiB, and in 4 KiB pages the run
+/// spends a tenth of its time in page faults and the dispatch loop misses the TLB.
+fn advise_huge_pages<T>(table: &Vec<T>) {
+    #[cfg(target_os = "linux")]
+    {
+        const PAGE: usize = 4096;
+        const HUGE: usize = 2 << 20;
+        let bytes = table.capacity() * std::mem::size_of::<T>();
+        if bytes < 2 * HUGE {
+            return;
+        }
+        let start = (table.as_ptr() as usize).next_multiple_of(PAGE);
+        let end = (table.as_ptr() as usize + bytes) / PAGE * PAGE;
+        // SAFETY: madvise with MADV_HUGEPAGE changes how the pages of a range we own are
+        // backed, never their contents; the range lies inside the table's allocation and is
+        // page-aligned as madvise requires. A failure only means no huge pages.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = table;
+}
+
 /// What a CPU is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Run {
@@ -109,19 +134,18 @@ struct Cpu {
     last: u32,
 }
 
-/// A pending wake-up: ordered by tick, then the tick the process blocked, then pid.
-type Timer = Reverse<(u64, u64, u32, u32, u32)>;
-
 /// The simulated kernel running one scenario with the policy `P`.
 pub struct Kernel<P: Policy> {
     plan: Arc<Plan>,
+    /// The plan's instructions, decoded for the interpreter's quick path.
+    decoded: Vec<Box<[exec::Quick]>>,
     now: u64,
     /// What every dispatch touches, one cache line a process, apart from the rest.
     hot: Vec<Hot>,
     procs: Vec<Pcb>,
     cpus: Vec<Cpu>,
     policy: P,
-    timers: BinaryHeap<Timer>,
+    timers: Timers,
     /// Top-level processes by arrival: `(tick, index)`, and the next to admit.
     /// Top-level entries by arrival: `(tick, first index, copies)`; the copies of one entry
     /// have consecutive indices, so a million of them cost one element.
@@ -186,7 +210,7 @@ impl<P: Policy> Kernel<P> {
             hot: Vec::new(),
             procs: Vec::new(),
             policy,
-            timers: BinaryHeap::new(),
+            timers: Timers::default(),
             arrivals: Vec::new(),
             next_arrival: 0,
             next_arrival_at: NONE,
@@ -209,6 +233,7 @@ impl<P: Policy> Kernel<P> {
             },
             error: None,
             finished: false,
+            decoded: exec::decode_programs(&plan.programs),
             plan,
         };
         kernel.create_top_level();
@@ -221,6 +246,8 @@ impl<P: Policy> Kernel<P> {
         let total: u64 = plan.processes.iter().map(|e| e.count).sum();
         self.procs.reserve(total as usize);
         self.hot.reserve(total as usize);
+        advise_huge_pages(&self.procs);
+        advise_huge_pages(&self.hot);
         for (entry, top) in plan.processes.iter().enumerate() {
             let needs_args = !top.args.is_empty() || !top.kwargs.is_empty();
             let args = if needs_args {
@@ -244,7 +271,7 @@ impl<P: Policy> Kernel<P> {
                     return;
                 };
                 let idx = self.procs.len() as u32;
-                let mut pcb = Pcb::new(pid, NO_PROC, Arc::clone(&globals), 0);
+                let mut pcb = Pcb::new(NO_PROC, Arc::clone(&globals), 0);
                 pcb.entry = entry as u32;
                 pcb.copy = copy as u32;
                 pcb.started = true;
@@ -254,7 +281,7 @@ impl<P: Policy> Kernel<P> {
                     cold.kwargs = kwargs.clone();
                 }
                 self.procs.push(pcb);
-                self.hot.push(Hot::new(top.program, 0));
+                self.hot.push(Hot::new(top.program, pid, 0));
                 if copy == 1 {
                     self.arrivals.push((top.arrival, idx, top.count as u32));
                 }
@@ -295,9 +322,30 @@ impl<P: Policy> Kernel<P> {
     /// Advances to the next tick at which something happens and settles it. Returns false
     /// once the run is over.
     pub fn step(&mut self) -> bool {
-        if let Some(more) = self.step_lone_slice_end() {
+        if let Some(more) = self
+            .step_lone_slice_end(false)
+            .or_else(|| self.step_burst_end())
+        {
             return more;
         }
+        self.step_general()
+    }
+
+    /// Like [`Kernel::step`], but when the ticks that follow are only slice ends on a single
+    /// CPU (each hands the CPU to the head of the queue and changes nothing else), settles
+    /// them all in one call: this is how a run goes fast. Returns false once the run is over.
+    pub fn advance(&mut self) -> bool {
+        if let Some(more) = self
+            .step_lone_slice_end(true)
+            .or_else(|| self.step_burst_end())
+        {
+            return more;
+        }
+        self.step_general()
+    }
+
+    /// One tick through the general rounds.
+    fn step_general(&mut self) -> bool {
         if self.finished {
             return false;
         }
@@ -371,73 +419,183 @@ impl<P: Policy> Kernel<P> {
     /// slice ends before anything else is due (no burst end, timer, arrival or limit at or
     /// before that tick). Then the tick's only ready group is that process, and what the general
     /// rounds of [`Kernel::settle`] would do comes down to this: it keeps the CPU if the queue
-    /// is empty, else it goes to the tail and the head is dispatched. Returns `None` when the
-    /// next event is anything else. (The scenario and property tests hold both paths to the
-    /// same reports.)
+    /// is empty, else it goes to the tail and the head is dispatched. With `batch`, goes on
+    /// with the ticks that follow for as long as they are of the same kind (nothing but a
+    /// process resuming its burst happens in between, so what else could be due stays put).
+    /// Returns `None` when the next event is anything else. (The scenario and property tests
+    /// hold both paths to the same reports.)
     #[inline(always)]
-    fn step_lone_slice_end(&mut self) -> Option<bool> {
+    fn step_lone_slice_end(&mut self, batch: bool) -> Option<bool> {
         let [cpu] = self.cpus.as_slice() else {
             return None;
         };
-        if !self.fast_paths {
+        if !self.fast_paths || self.finished || self.error.is_some() {
             return None;
         }
         let Run::Running {
-            p,
-            slice_end: t,
-            burst_end,
+            mut p,
+            slice_end: mut t,
+            mut burst_end,
         } = cpu.run
         else {
             return None;
         };
-        if t >= burst_end || t > self.max_ticks || t == u64::MAX || self.finished {
+        let mut horizon = self.horizon();
+        if t >= burst_end || t >= horizon {
             return None;
         }
-        if self.next_arrival_at <= t {
-            return None;
-        }
-        if let Some(Reverse((at, ..))) = self.timers.peek()
-            && *at <= t
-        {
-            return None;
-        }
-        self.now = t;
-        self.prefetch_upcoming();
-        let Some(q) = self.policy.pop() else {
-            // Alone: it keeps the CPU. Nothing can join the queue before the next arrival or
-            // timer, so the slice boundaries before then (or before its burst ends) pass
-            // without effect; go straight to the first one that might matter. Boundaries stay
-            // where they were, a whole number of slices apart, so what is left of a slice
-            // when the burst ends is the same as if each had been stepped through.
-            let slice = self.policy.quantum(p);
-            let mut horizon = burst_end.min(self.next_arrival_at);
-            if let Some(Reverse((at, ..))) = self.timers.peek() {
-                horizon = horizon.min(*at);
-            }
-            let slices = (horizon - t).div_ceil(slice).max(1);
-            self.cpus[0].run = Run::Running {
-                p,
-                slice_end: t.saturating_add(slices.saturating_mul(slice)),
-                burst_end,
+        loop {
+            self.now = t;
+            self.prefetch_upcoming();
+            let Some(q) = self.policy.pop() else {
+                // Alone: it keeps the CPU. Nothing can join the queue before the next arrival
+                // or timer, so the slice boundaries before then (or before its burst ends)
+                // pass without effect; go straight to the first one that might matter.
+                // Boundaries stay where they were, a whole number of slices apart, so what is
+                // left of a slice when the burst ends is the same as if each had been stepped
+                // through.
+                let slice = self.policy.quantum(p);
+                let horizon = burst_end.min(horizon);
+                let slices = (horizon - t).div_ceil(slice).max(1);
+                self.cpus[0].run = Run::Running {
+                    p,
+                    slice_end: t.saturating_add(slices.saturating_mul(slice)),
+                    burst_end,
+                };
+                return Some(true);
             };
-            return Some(true);
-        };
-        self.policy.push(p, Place::Tail);
-        let hot = &mut self.hot[p as usize];
-        hot.burst_left = burst_end - t;
-        hot.preemptions = hot.preemptions.saturating_add(1);
-        self.transition(p, State::Ready, Cause::Preempt, Some(0));
-        self.cpus[0].run = Run::Idle;
-        if self.take(0, q, t) {
-            self.run_instant(0);
-            if self.error.is_none() && self.more_to_settle() {
-                self.settle(t);
+            // What `transition`, `take`, `start_running` and `run_instant` would do, with
+            // what is known here folded in: `p` is CPU 0's last process and not `q`, so
+            // this is a context switch; each record is touched once.
+            self.policy.push(p, Place::Tail);
+            let hot = &mut self.hot[p as usize];
+            hot.burst_left = burst_end - t;
+            hot.preemptions = hot.preemptions.saturating_add(1);
+            debug_assert_eq!(hot.state, State::Running);
+            hot.cpu += t - hot.since;
+            hot.since = t;
+            hot.state = State::Ready;
+            self.record(t, p, State::Running, State::Ready, Cause::Preempt, Some(0));
+            self.context_switches += 1;
+            self.cpus[0].last = q;
+            if self.plan.kernel.context_switch > 0 {
+                self.cpus[0].run = Run::Switching {
+                    p: q,
+                    from: t,
+                    until: t.saturating_add(self.plan.kernel.context_switch),
+                };
+                break;
+            }
+            let mut slice = self.policy.quantum(q);
+            if self.plan.kernel.slice_after_block == SliceAfterBlock::Keep {
+                let kept = std::mem::take(&mut self.procs[q as usize].slice_left);
+                if kept > 0 {
+                    slice = kept;
+                }
+            }
+            let hot = &mut self.hot[q as usize];
+            hot.dispatches = hot.dispatches.saturating_add(1);
+            debug_assert_eq!(hot.state, State::Ready);
+            hot.waiting += t - hot.since;
+            hot.since = t;
+            hot.state = State::Running;
+            let (first, burst) = (hot.dispatches == 1, hot.burst_left);
+            if first {
+                self.procs[q as usize].first_run = t;
+            }
+            self.record(t, q, State::Ready, State::Running, Cause::Dispatch, Some(0));
+            let slice_end = t.saturating_add(slice);
+            if burst == 0 {
+                // It runs instructions first, which may change what is due.
+                self.cpus[0].run = Run::Running {
+                    p: q,
+                    slice_end,
+                    burst_end: NONE,
+                };
+                self.run_instant(0);
+                if self.error.is_some() {
+                    break;
+                }
+                if self.more_to_settle() {
+                    self.settle(t);
+                    break;
+                }
+                horizon = self.horizon();
+                let Run::Running {
+                    p: next,
+                    slice_end,
+                    burst_end: end,
+                } = self.cpus[0].run
+                else {
+                    break;
+                };
+                (p, t, burst_end) = (next, slice_end, end);
+            } else {
+                (p, t, burst_end) = (q, slice_end, t.saturating_add(burst));
+                self.cpus[0].run = Run::Running {
+                    p,
+                    slice_end: t,
+                    burst_end,
+                };
+            }
+            if !batch || t >= burst_end || t >= horizon {
+                break;
             }
         }
         if self.error.is_some() {
             self.finished = true;
         }
         Some(!self.finished)
+    }
+
+    /// The next commonest event: on a single CPU, the running process's burst ends (at its
+    /// slice end or before) with nothing else due then but timers. What the general step does
+    /// before its rounds comes down to this: the timers fire, then the process goes on from
+    /// its next instruction. Returns `None` when the next event is anything else.
+    #[inline(always)]
+    fn step_burst_end(&mut self) -> Option<bool> {
+        let [cpu] = self.cpus.as_slice() else {
+            return None;
+        };
+        if !self.fast_paths || self.finished || self.error.is_some() {
+            return None;
+        }
+        let Run::Running {
+            p,
+            slice_end,
+            burst_end: t,
+        } = cpu.run
+        else {
+            return None;
+        };
+        let limit = self.next_arrival_at.min(self.max_ticks.saturating_add(1));
+        if t > slice_end || t >= limit || self.timers.next_at().is_some_and(|at| at < t) {
+            return None;
+        }
+        self.now = t;
+        self.fire_timers(t);
+        let hot = &mut self.hot[p as usize];
+        hot.burst_left = 0;
+        hot.pc += 1;
+        self.run_instant(0);
+        if self.error.is_none() {
+            self.settle(t);
+        }
+        if self.error.is_some() {
+            self.finished = true;
+        }
+        Some(!self.finished)
+    }
+
+    /// The first tick at which something other than a slice end might be due: an arrival, a
+    /// timer, or the tick limit (and u64::MAX, where tick arithmetic saturates).
+    #[inline(always)]
+    fn horizon(&self) -> u64 {
+        let mut horizon = self.next_arrival_at.min(self.max_ticks.saturating_add(1));
+        if let Some(at) = self.timers.next_at() {
+            horizon = horizon.min(at);
+        }
+        horizon
     }
 
     /// Asks the memory system for the record of a process a few dispatches ahead. At a
@@ -455,7 +613,7 @@ impl<P: Policy> Kernel<P> {
 
     /// Runs to the end and returns the report.
     pub fn run(mut self) -> Report {
-        while self.step() {}
+        while self.advance() {}
         self.report()
     }
 
@@ -466,9 +624,9 @@ impl<P: Policy> Kernel<P> {
         // value of the fields below; `pending` tells the two apart.
         let mut pending = self.next_arrival < self.arrivals.len();
         let mut next = self.next_arrival_at;
-        if let Some(Reverse((t, ..))) = self.timers.peek() {
+        if let Some(t) = self.timers.next_at() {
             pending = true;
-            next = next.min(*t);
+            next = next.min(t);
         }
         for cpu in &self.cpus {
             match cpu.run {
@@ -506,18 +664,12 @@ impl<P: Policy> Kernel<P> {
     }
 
     fn fire_timers(&mut self, t: u64) {
-        while let Some(&Reverse((at, _, _, p, token))) = self.timers.peek() {
-            if at != t {
-                break;
-            }
-            self.timers.pop();
-            if self.hot[p as usize].state != State::Blocked {
-                continue;
-            }
-            match self.procs[p as usize].wait_on {
-                WaitOn::Io(tok) if tok == token => self.wake(p, Cause::IoDone),
-                WaitOn::Sleep(tok) if tok == token => self.wake(p, Cause::Wake),
-                _ => {}
+        while let Some(timer) = self.timers.pop_due(t) {
+            // A process leaves a timed wait only by its timer or by ending, so a timer whose
+            // process is not blocked belongs to one that was killed.
+            if self.hot[timer.p as usize].state == State::Blocked {
+                debug_assert_eq!(self.procs[timer.p as usize].wait_on, WaitOn::Nothing);
+                self.wake(timer.p, timer.cause());
             }
         }
     }
@@ -525,7 +677,7 @@ impl<P: Policy> Kernel<P> {
     /// Joins the tick's ready groups to the queue, lets free CPUs take processes, runs what
     /// they run at once, and repeats until the tick is quiet.
     fn settle(&mut self, t: u64) {
-        if self.settle_lone_preemption(t) {
+        if self.settle_lone_preemption(t) || self.settle_wakes_on_one_cpu(t) {
             return;
         }
         loop {
@@ -598,6 +750,51 @@ impl<P: Policy> Kernel<P> {
         true
     }
 
+    /// The next commonest tick: on a single CPU, processes woke and nothing was admitted or
+    /// preempted. The first general round comes down to this: they join the queue, and a free
+    /// CPU takes the head; whatever follows goes through the general rounds.
+    #[inline(always)]
+    fn settle_wakes_on_one_cpu(&mut self, t: u64) -> bool {
+        let only_wakes = self.admitted.is_empty()
+            && self.preempted.is_empty()
+            && self.pending_preempts == 0
+            && !self.woken.is_empty();
+        if !(self.fast_paths && self.cpus.len() == 1 && only_wakes) {
+            return false;
+        }
+        self.enqueue_woken();
+        if self.cpus[0].run == Run::Idle
+            && let Some(q) = self.policy.pop()
+            && self.take(0, q, t)
+        {
+            self.run_instant(0);
+            if self.error.is_some() {
+                return true;
+            }
+        }
+        if self.more_to_settle() {
+            self.settle(t);
+        }
+        true
+    }
+
+    /// The processes woken this tick join the queue: in the order they blocked, then by pid.
+    fn enqueue_woken(&mut self) {
+        self.woken.sort_unstable();
+        let woken = std::mem::take(&mut self.woken);
+        match self.plan.kernel.wake_to {
+            WakeTo::Tail => woken
+                .iter()
+                .for_each(|&(_, _, p)| self.policy.push(p, Place::Tail)),
+            WakeTo::Head => woken
+                .iter()
+                .rev()
+                .for_each(|&(_, _, p)| self.policy.push(p, Place::Head)),
+        }
+        self.woken = woken;
+        self.woken.clear();
+    }
+
     fn enqueue_groups(&mut self) {
         if self.woken.is_empty() && self.admitted.is_empty() && self.preempted.is_empty() {
             return;
@@ -605,22 +802,9 @@ impl<P: Policy> Kernel<P> {
         for group in self.order {
             match group {
                 ReadyGroup::Wake => {
-                    if self.woken.is_empty() {
-                        continue;
+                    if !self.woken.is_empty() {
+                        self.enqueue_woken();
                     }
-                    self.woken.sort_unstable();
-                    let woken = std::mem::take(&mut self.woken);
-                    match self.plan.kernel.wake_to {
-                        WakeTo::Tail => woken
-                            .iter()
-                            .for_each(|&(_, _, p)| self.policy.push(p, Place::Tail)),
-                        WakeTo::Head => woken
-                            .iter()
-                            .rev()
-                            .for_each(|&(_, _, p)| self.policy.push(p, Place::Head)),
-                    }
-                    self.woken = woken;
-                    self.woken.clear();
                 }
                 ReadyGroup::Admit => {
                     for &p in &self.admitted {
@@ -768,8 +952,7 @@ impl<P: Policy> Kernel<P> {
         }
         let hot = &mut self.hot[p as usize];
         hot.dispatches = hot.dispatches.saturating_add(1);
-        if !hot.ran {
-            hot.ran = true;
+        if hot.dispatches == 1 {
             self.procs[p as usize].first_run = t;
         }
         self.transition(p, State::Running, Cause::Dispatch, Some(c as u32));
@@ -830,9 +1013,11 @@ impl<P: Policy> Kernel<P> {
 
     /// `blocked → ready`.
     fn wake(&mut self, p: u32, cause: Cause) {
-        let pcb = &mut self.procs[p as usize];
-        pcb.wait_on = WaitOn::Nothing;
-        let key = (self.hot[p as usize].since, pcb.pid, p);
+        if cause == Cause::ChildExit {
+            self.procs[p as usize].wait_on = WaitOn::Nothing;
+        }
+        let hot = &self.hot[p as usize];
+        let key = (hot.since, hot.pid, p);
         self.transition(p, State::Ready, cause, None);
         self.woken.push(key);
     }
@@ -850,19 +1035,21 @@ impl<P: Policy> Kernel<P> {
             slice_end = s;
             self.cpus[c as usize].run = Run::Idle;
         }
-        let pcb = &mut self.procs[p as usize];
-        pcb.slice_left = if slice_end == NONE { 0 } else { slice_end - t };
+        if self.plan.kernel.slice_after_block == SliceAfterBlock::Keep {
+            self.procs[p as usize].slice_left = if slice_end == NONE { 0 } else { slice_end - t };
+        }
         match cause {
             Cause::Io | Cause::Sleep => {
-                pcb.timer_token = pcb.timer_token.wrapping_add(1);
-                let token = pcb.timer_token;
-                pcb.wait_on = if cause == Cause::Io {
-                    WaitOn::Io(token)
-                } else {
-                    WaitOn::Sleep(token)
-                };
-                let at = t.saturating_add(ticks);
-                self.timers.push(Reverse((at, t, pcb.pid, p, token)));
+                // Waking adds to `blocked`, which is the only part of this record a timed
+                // wait touches: ask for it now rather than stall on it then.
+                prefetch(&self.procs[p as usize].blocked);
+                self.timers.push(Timer {
+                    at: t.saturating_add(ticks),
+                    since: t,
+                    pid: self.hot[p as usize].pid,
+                    p,
+                    sleep: cause == Cause::Sleep,
+                });
             }
             // The caller has set `wait_on` to the child (or children) awaited.
             _ => {}
@@ -885,21 +1072,30 @@ impl<P: Policy> Kernel<P> {
         if blocked > 0 {
             self.procs[p as usize].blocked += blocked;
         }
+        self.record(t, p, from, to, cause, cpu);
+    }
+
+    /// Hands a transition to the recorder, if one is on.
+    #[inline(always)]
+    fn record(&mut self, t: u64, p: u32, from: State, to: State, cause: Cause, cpu: Option<u32>) {
         if !matches!(self.trace, Recorder::Off) {
-            let event = TraceEvent {
+            self.record_event(TraceEvent {
                 t,
                 proc: p,
-                pid: self.procs[p as usize].pid,
+                pid: self.hot[p as usize].pid,
                 from,
                 to,
                 cause,
                 cpu,
-            };
-            match &mut self.trace {
-                Recorder::Off => {}
-                Recorder::Keep(events) => events.push(event),
-                Recorder::Stream(sink) => sink(&event),
-            }
+            });
+        }
+    }
+
+    fn record_event(&mut self, event: TraceEvent) {
+        match &mut self.trace {
+            Recorder::Off => {}
+            Recorder::Keep(events) => events.push(event),
+            Recorder::Stream(sink) => sink(&event),
         }
     }
 

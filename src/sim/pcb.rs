@@ -22,12 +22,8 @@ pub(crate) const NO_PROC: u32 = u32::MAX;
 /// What a blocked process waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum WaitOn {
-    /// Nothing (not blocked).
+    /// Nothing, or a timer (`io`, `sleep`): the timer heap knows which.
     Nothing,
-    /// An `io` timer with this token; a stale heap entry has another.
-    Io(u32),
-    /// A `sleep` timer with this token.
-    Sleep(u32),
     /// One child (`join`, or the exit policy joining children).
     Child(u32),
     /// Any child (`wait`).
@@ -52,6 +48,7 @@ pub(crate) struct Hot {
     pub loop_left: u64,
     pub pc: u32,
     pub program: ProgramId,
+    pub pid: u32,
     pub dispatches: u32,
     pub preemptions: u32,
     pub state: State,
@@ -59,14 +56,12 @@ pub(crate) struct Hot {
     pub preempt_pending: bool,
     /// Arguments have been bound to parameters (at the first run).
     pub bound: bool,
-    /// It has been dispatched at least once (`first_run` is set).
-    pub ran: bool,
     /// It finished its program and is joining its children ([`Pcb::exit_code`] holds the code).
     pub ending: bool,
 }
 
 impl Hot {
-    pub(crate) fn new(program: ProgramId, t: u64) -> Self {
+    pub(crate) fn new(program: ProgramId, pid: u32, t: u64) -> Self {
         Hot {
             burst_left: 0,
             since: t,
@@ -75,12 +70,12 @@ impl Hot {
             loop_left: 0,
             pc: 0,
             program,
+            pid,
             dispatches: 0,
             preemptions: 0,
             state: State::New,
             preempt_pending: false,
             bound: false,
-            ran: false,
             ending: false,
         }
     }
@@ -112,7 +107,6 @@ pub(crate) struct Pcb {
     /// Time `blocked` (kept here: it changes only when a process wakes).
     pub blocked: u64,
     pub wait_on: WaitOn,
-    pub pid: u32,
     /// Index of the parent, or [`NO_PROC`] for init.
     pub parent: u32,
     /// Index of the process that created it ([`NO_PROC`] for top-level processes).
@@ -120,7 +114,6 @@ pub(crate) struct Pcb {
     /// Top-level entry index and copy number (from 1); `entry` is [`NO_PROC`] for children.
     pub entry: u32,
     pub copy: u32,
-    pub timer_token: u32,
     /// With `slice_after_block: keep`, what was left of the slice when it blocked.
     pub slice_left: u64,
     pub created_at: u64,
@@ -164,19 +157,17 @@ pub(crate) struct Cold {
 }
 
 impl Pcb {
-    pub(crate) fn new(pid: u32, parent: u32, globals: Arc<Vec<Value>>, t: u64) -> Self {
+    pub(crate) fn new(parent: u32, globals: Arc<Vec<Value>>, t: u64) -> Self {
         Pcb {
             started: false,
             daemon: false,
             exit_code: 0,
             blocked: 0,
             wait_on: WaitOn::Nothing,
-            pid,
             parent,
             creator: parent,
             entry: NO_PROC,
             copy: 0,
-            timer_token: 0,
             slice_left: 0,
             created_at: t,
             admitted_at: NONE,

@@ -40,7 +40,7 @@ impl<P: Policy> Kernel<P> {
                 }
             }));
         }
-        while self.step() {}
+        while self.advance() {}
         // Dropping the sink leaves `shared` the only owner of the writer.
         self.trace = Recorder::Off;
         let Ok(cell) = Rc::try_unwrap(shared) else {
