@@ -99,10 +99,11 @@ impl<P: Policy> Kernel<P> {
             let Some(&quick) = self.decoded[program].get(pc) else {
                 return self.end_by_itself(p, c, 0);
             };
-            let result = match quick {
+            // The quick instructions cannot fail or stop the run.
+            match quick {
                 Quick::Cpu(0) | Quick::Block(_, 0) => {
                     self.advance_pc(p);
-                    Ok(None)
+                    continue;
                 }
                 Quick::Cpu(n) => {
                     self.hot[p as usize].burst_left = n;
@@ -115,14 +116,12 @@ impl<P: Policy> Kernel<P> {
                 }
                 Quick::EndLoop(start) => {
                     self.end_loop(p, start);
-                    Ok(None)
+                    continue;
                 }
-                Quick::Other => {
-                    let plan = Arc::clone(&self.plan);
-                    self.exec_op(p, c, &plan.programs[program].ops[pc])
-                }
-            };
-            match result {
+                Quick::Other => {}
+            }
+            let plan = Arc::clone(&self.plan);
+            match self.exec_op(p, c, &plan.programs[program].ops[pc]) {
                 Ok(None) => {}
                 Ok(Some(flow)) => return flow,
                 Err(message) => return self.fail(p, c, message),
@@ -135,6 +134,8 @@ impl<P: Policy> Kernel<P> {
 
     /// One instruction. `Ok(None)` means go on with the next one (the program counter has
     /// moved); `Ok(Some(flow))` means the process stops executing for now.
+    // Kept out of `exec`, whose quick path is the hot one.
+    #[inline(never)]
     fn exec_op(&mut self, p: u32, c: u32, op: &Op) -> PyResult<Option<Flow>> {
         let t = self.now;
         match op {
@@ -168,7 +169,7 @@ impl<P: Policy> Kernel<P> {
                 } else {
                     if hot.loop_left > 0 {
                         let outer = hot.loop_left;
-                        self.procs[p as usize].loops.push(outer);
+                        self.procs[p as usize].cold().loops.push(outer);
                     }
                     let hot = &mut self.hot[p as usize];
                     hot.loop_left = n;
@@ -306,7 +307,11 @@ impl<P: Policy> Kernel<P> {
             hot.pc = start + 1;
         } else {
             hot.pc += 1;
-            hot.loop_left = self.procs[p as usize].loops.pop().unwrap_or(0);
+            hot.loop_left = self.procs[p as usize]
+                .cold
+                .as_mut()
+                .and_then(|c| c.loops.pop())
+                .unwrap_or(0);
         }
     }
 

@@ -48,16 +48,7 @@ impl<P: Policy> Kernel<P> {
     /// The summary alone, without building a per-process report (for `--format summary` on
     /// runs too large to list).
     pub fn summary(&self) -> Summary {
-        let makespan = if self.error.is_some() {
-            self.now
-        } else {
-            self.procs
-                .iter()
-                .filter(|p| p.ended_at != NONE)
-                .map(|p| p.ended_at)
-                .max()
-                .unwrap_or(0)
-        };
+        let mut last_end = 0u64;
         let mut busy = 0u64;
         let mut dispatches = 0u64;
         let mut ended = 0u64;
@@ -68,6 +59,9 @@ impl<P: Policy> Kernel<P> {
             // With several CPUs the sums can pass 2^64 where one process cannot; they saturate.
             busy = busy.saturating_add(h.cpu);
             dispatches = dispatches.saturating_add(u64::from(h.dispatches));
+            if p.ended_at != NONE {
+                last_end = last_end.max(p.ended_at);
+            }
             if p.admitted_at == NONE {
                 continue;
             }
@@ -83,6 +77,11 @@ impl<P: Policy> Kernel<P> {
                 turn_n += 1;
             }
         }
+        let makespan = if self.error.is_some() {
+            self.now
+        } else {
+            last_end
+        };
         let avg = |sum: u128, n: u64| (n > 0).then(|| sum as f64 / n as f64);
         Summary::from_totals(Totals {
             makespan,

@@ -578,7 +578,7 @@ impl<P: Policy> Kernel<P> {
         hot.burst_left = 0;
         hot.pc += 1;
         self.run_instant(0);
-        if self.error.is_none() {
+        if self.error.is_none() && !self.settle_wakes_on_one_cpu(t) {
             self.settle(t);
         }
         if self.error.is_some() {
@@ -603,7 +603,7 @@ impl<P: Policy> Kernel<P> {
     /// process it takes, and that wait was the largest single cost of the loop.
     #[inline(always)]
     fn prefetch_upcoming(&self) {
-        const AHEAD: usize = 4;
+        const AHEAD: usize = 8;
         if let Some(p) = self.policy.upcoming(AHEAD)
             && let Some(hot) = self.hot.get(p as usize)
         {
@@ -663,6 +663,7 @@ impl<P: Policy> Kernel<P> {
         self.next_arrival_at = self.arrivals.get(self.next_arrival).map_or(NONE, |a| a.0);
     }
 
+    #[inline(always)]
     fn fire_timers(&mut self, t: u64) {
         while let Some(timer) = self.timers.pop_due(t) {
             // A process leaves a timed wait only by its timer or by ending, so a timer whose
@@ -779,19 +780,23 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// The processes woken this tick join the queue: in the order they blocked, then by pid.
+    #[inline(always)]
     fn enqueue_woken(&mut self) {
-        self.woken.sort_unstable();
-        let woken = std::mem::take(&mut self.woken);
-        match self.plan.kernel.wake_to {
-            WakeTo::Tail => woken
-                .iter()
-                .for_each(|&(_, _, p)| self.policy.push(p, Place::Tail)),
-            WakeTo::Head => woken
-                .iter()
-                .rev()
-                .for_each(|&(_, _, p)| self.policy.push(p, Place::Head)),
+        if self.woken.len() > 1 {
+            self.woken.sort_unstable();
         }
-        self.woken = woken;
+        match self.plan.kernel.wake_to {
+            WakeTo::Tail => {
+                for i in 0..self.woken.len() {
+                    self.policy.push(self.woken[i].2, Place::Tail);
+                }
+            }
+            WakeTo::Head => {
+                for i in (0..self.woken.len()).rev() {
+                    self.policy.push(self.woken[i].2, Place::Head);
+                }
+            }
+        }
         self.woken.clear();
     }
 
@@ -1012,6 +1017,7 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// `blocked → ready`.
+    #[inline(always)]
     fn wake(&mut self, p: u32, cause: Cause) {
         if cause == Cause::ChildExit {
             self.procs[p as usize].wait_on = WaitOn::Nothing;

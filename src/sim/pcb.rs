@@ -8,8 +8,6 @@
 
 use std::sync::Arc;
 
-use smallvec::SmallVec;
-
 use super::identity::Identity;
 use crate::model::{State, Value};
 use crate::program::{NameId, ProgramId, Signal};
@@ -124,9 +122,6 @@ pub(crate) struct Pcb {
     /// Exit code once terminated (`None` for a child discarded before it started).
     pub exitcode: Option<i32>,
     pub signal: Option<Signal>,
-    /// Iterations left in the enclosing `repeat`s of the innermost one ([`Hot::loop_left`]),
-    /// innermost last.
-    pub loops: SmallVec<[u64; 2]>,
     /// This process's globals; shared with its parent until one of them writes.
     pub globals: Arc<Vec<Value>>,
     pub cold: Option<Box<Cold>>,
@@ -154,6 +149,9 @@ pub(crate) struct Cold {
     pub objects: Vec<(NameId, Option<Arc<str>>)>,
     /// Children in creation order, until reaped or reparented.
     pub children: Vec<u32>,
+    /// Iterations left in the enclosing `repeat`s of the innermost one ([`Hot::loop_left`]),
+    /// innermost last (only nested loops need it).
+    pub loops: Vec<u64>,
 }
 
 impl Pcb {
@@ -176,7 +174,6 @@ impl Pcb {
             reaped_at: NONE,
             exitcode: None,
             signal: None,
-            loops: SmallVec::new(),
             globals,
             cold: None,
         }
@@ -215,7 +212,7 @@ mod tests {
         // The design target is under 256 bytes a process in all; these records are most of it.
         assert_eq!(std::mem::size_of::<Hot>(), 64);
         assert!(
-            std::mem::size_of::<Pcb>() <= 152,
+            std::mem::size_of::<Pcb>() <= 112,
             "{}",
             std::mem::size_of::<Pcb>()
         );
