@@ -65,7 +65,53 @@ pub(super) fn decode_programs(programs: &[Code]) -> Vec<Box<[Quick]>> {
 
 impl<P: Policy> Kernel<P> {
     /// Runs process `p` on CPU `c` from its program counter until it computes, blocks or ends.
+    ///
+    /// The quick instructions of a process that is under way are carried out here, inlined
+    /// into the kernel's loop; anything else (the first run, the end, an instruction that needs
+    /// more than its literal operands) goes to [`Kernel::exec_general`] from the same place.
+    #[inline(always)]
     pub(super) fn exec(&mut self, p: u32, c: u32) -> Flow {
+        let hot = &self.hot[p as usize];
+        if hot.ending || !hot.bound {
+            return self.exec_general(p, c);
+        }
+        let program = hot.program as usize;
+        let max_steps = self.plan.kernel.max_steps;
+        loop {
+            // At the budget, the general loop stops the run with its message.
+            if self.steps >= max_steps {
+                return self.exec_general(p, c);
+            }
+            let pc = self.hot[p as usize].pc as usize;
+            match self.decoded[program].get(pc) {
+                Some(&Quick::Cpu(n)) if n > 0 => {
+                    self.steps += 1;
+                    self.hot[p as usize].burst_left = n;
+                    return Flow::Burst;
+                }
+                Some(&Quick::Block(cause, n)) if n > 0 => {
+                    self.steps += 1;
+                    self.advance_pc(p);
+                    self.block(p, c, cause, n);
+                    return Flow::Left;
+                }
+                Some(&Quick::EndLoop(start)) => {
+                    self.steps += 1;
+                    self.end_loop(p, start);
+                }
+                Some(Quick::Cpu(_) | Quick::Block(..)) => {
+                    self.steps += 1;
+                    self.advance_pc(p);
+                }
+                Some(Quick::Other) | None => return self.exec_general(p, c),
+            }
+        }
+    }
+
+    /// [`Kernel::exec`] for every case: binds arguments at the first run, goes on with the
+    /// exit of a process that is joining its children, and runs any instruction.
+    #[inline(never)]
+    fn exec_general(&mut self, p: u32, c: u32) -> Flow {
         if self.hot[p as usize].ending {
             let code = self.procs[p as usize].exit_code;
             return self.continue_ending(p, c, code);

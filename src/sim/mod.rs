@@ -109,6 +109,16 @@ fn advise_huge_pages<T>(table: &Vec<T>) {
     let _ = table;
 }
 
+/// How a dispatch on a single CPU left it (see [`Kernel::dispatch_on_lone_cpu`]).
+enum Dispatched {
+    /// A context switch is under way.
+    Switching,
+    /// The process is running and must first run its instructions (its burst is over).
+    Starting,
+    /// The process is running on with its burst.
+    Running { slice_end: u64, burst_end: u64 },
+}
+
 /// What a CPU is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Run {
@@ -464,9 +474,7 @@ impl<P: Policy> Kernel<P> {
                 };
                 return Some(true);
             };
-            // What `transition`, `take`, `start_running` and `run_instant` would do, with
-            // what is known here folded in: `p` is CPU 0's last process and not `q`, so
-            // this is a context switch; each record is touched once.
+            // What `transition` would do, with what is known here folded in.
             self.policy.push(p, Place::Tail);
             let hot = &mut self.hot[p as usize];
             hot.burst_left = burst_end - t;
@@ -476,67 +484,35 @@ impl<P: Policy> Kernel<P> {
             hot.since = t;
             hot.state = State::Ready;
             self.record(t, p, State::Running, State::Ready, Cause::Preempt, Some(0));
-            self.context_switches += 1;
-            self.cpus[0].last = q;
-            if self.plan.kernel.context_switch > 0 {
-                self.cpus[0].run = Run::Switching {
-                    p: q,
-                    from: t,
-                    until: t.saturating_add(self.plan.kernel.context_switch),
-                };
-                break;
-            }
-            let mut slice = self.policy.quantum(q);
-            if self.plan.kernel.slice_after_block == SliceAfterBlock::Keep {
-                let kept = std::mem::take(&mut self.procs[q as usize].slice_left);
-                if kept > 0 {
-                    slice = kept;
-                }
-            }
-            let hot = &mut self.hot[q as usize];
-            hot.dispatches = hot.dispatches.saturating_add(1);
-            debug_assert_eq!(hot.state, State::Ready);
-            hot.waiting += t - hot.since;
-            hot.since = t;
-            hot.state = State::Running;
-            let (first, burst) = (hot.dispatches == 1, hot.burst_left);
-            if first {
-                self.procs[q as usize].first_run = t;
-            }
-            self.record(t, q, State::Ready, State::Running, Cause::Dispatch, Some(0));
-            let slice_end = t.saturating_add(slice);
-            if burst == 0 {
-                // It runs instructions first, which may change what is due.
-                self.cpus[0].run = Run::Running {
-                    p: q,
-                    slice_end,
-                    burst_end: NONE,
-                };
-                self.run_instant(0);
-                if self.error.is_some() {
-                    break;
-                }
-                if self.more_to_settle() {
-                    self.settle(t);
-                    break;
-                }
-                horizon = self.horizon();
-                let Run::Running {
-                    p: next,
+            match self.dispatch_on_lone_cpu(q, t) {
+                Dispatched::Switching => break,
+                Dispatched::Running {
                     slice_end,
                     burst_end: end,
-                } = self.cpus[0].run
-                else {
-                    break;
-                };
-                (p, t, burst_end) = (next, slice_end, end);
-            } else {
-                (p, t, burst_end) = (q, slice_end, t.saturating_add(burst));
-                self.cpus[0].run = Run::Running {
-                    p,
-                    slice_end: t,
-                    burst_end,
-                };
+                } => {
+                    (p, t, burst_end) = (q, slice_end, end);
+                }
+                Dispatched::Starting => {
+                    // It runs instructions first, which may change what is due.
+                    self.run_instant(0);
+                    if self.error.is_some() {
+                        break;
+                    }
+                    if self.more_to_settle() {
+                        self.settle(t);
+                        break;
+                    }
+                    horizon = self.horizon();
+                    let Run::Running {
+                        p: next,
+                        slice_end,
+                        burst_end: end,
+                    } = self.cpus[0].run
+                    else {
+                        break;
+                    };
+                    (p, t, burst_end) = (next, slice_end, end);
+                }
             }
             if !batch || t >= burst_end || t >= horizon {
                 break;
@@ -546,6 +522,64 @@ impl<P: Policy> Kernel<P> {
             self.finished = true;
         }
         Some(!self.finished)
+    }
+
+    /// The free CPU of a single-CPU kernel takes ready process `q` (with no preemption pending):
+    /// what [`Kernel::take`], [`Kernel::start_running`] and, for a process resuming its burst,
+    /// [`Kernel::run_instant`] do, in one place, each record touched once.
+    #[inline(always)]
+    fn dispatch_on_lone_cpu(&mut self, q: u32, t: u64) -> Dispatched {
+        debug_assert_eq!(self.pending_preempts, 0);
+        if self.cpus[0].last != q {
+            self.context_switches += 1;
+            self.cpus[0].last = q;
+            let cs = self.plan.kernel.context_switch;
+            if cs > 0 {
+                self.cpus[0].run = Run::Switching {
+                    p: q,
+                    from: t,
+                    until: t.saturating_add(cs),
+                };
+                return Dispatched::Switching;
+            }
+        }
+        let mut slice = self.policy.quantum(q);
+        if self.plan.kernel.slice_after_block == SliceAfterBlock::Keep {
+            let kept = std::mem::take(&mut self.procs[q as usize].slice_left);
+            if kept > 0 {
+                slice = kept;
+            }
+        }
+        let hot = &mut self.hot[q as usize];
+        hot.dispatches = hot.dispatches.saturating_add(1);
+        debug_assert_eq!(hot.state, State::Ready);
+        hot.waiting += t - hot.since;
+        hot.since = t;
+        hot.state = State::Running;
+        let (first, burst) = (hot.dispatches == 1, hot.burst_left);
+        if first {
+            self.procs[q as usize].first_run = t;
+        }
+        self.record(t, q, State::Ready, State::Running, Cause::Dispatch, Some(0));
+        let slice_end = t.saturating_add(slice);
+        if burst == 0 {
+            self.cpus[0].run = Run::Running {
+                p: q,
+                slice_end,
+                burst_end: NONE,
+            };
+            return Dispatched::Starting;
+        }
+        let burst_end = t.saturating_add(burst);
+        self.cpus[0].run = Run::Running {
+            p: q,
+            slice_end,
+            burst_end,
+        };
+        Dispatched::Running {
+            slice_end,
+            burst_end,
+        }
     }
 
     /// The next commonest event: on a single CPU, the running process's burst ends (at its
@@ -766,7 +800,7 @@ impl<P: Policy> Kernel<P> {
         self.enqueue_woken();
         if self.cpus[0].run == Run::Idle
             && let Some(q) = self.policy.pop()
-            && self.take(0, q, t)
+            && let Dispatched::Starting = self.dispatch_on_lone_cpu(q, t)
         {
             self.run_instant(0);
             if self.error.is_some() {
