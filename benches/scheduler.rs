@@ -8,7 +8,7 @@ mod reference;
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -55,6 +55,47 @@ fn rr_io(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// The target's own measure: procsim and the reference loop at N = 1,000,000, run in turn
+/// (procsim, reference, procsim, …) so that both see the same load on a shared machine, and
+/// the ratio of their median rates. Printed beside criterion's figures.
+fn side_by_side(_c: &mut Criterion) {
+    const NAME: &str = "side_by_side/rr_io_v1/1000000";
+    // Criterion does not see this one: honour a filter (`cargo bench -- rr_io`) by hand.
+    if let Some(filter) = std::env::args().skip(1).find(|a| !a.starts_with('-'))
+        && !NAME.contains(&filter)
+    {
+        return;
+    }
+    const N: u64 = 1_000_000;
+    const ROUNDS: usize = 7;
+    let plan = rr_io_v1(N, 1, 0);
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let mut dispatches = 0;
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        dispatches = simulate(black_box(&plan));
+        ours.push(start.elapsed());
+        let start = Instant::now();
+        black_box(reference::rr_io_v1(black_box(N as u32)));
+        theirs.push(start.elapsed());
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (ours, theirs) = (median(&mut ours), median(&mut theirs));
+    let rate = |d: Duration| dispatches as f64 / d.as_secs_f64() / 1e6;
+    println!(
+        "{NAME}: procsim {:.1} M dispatches/s ({:.1} ns), reference {:.1} M/s \
+         ({:.1} ns), ratio 1/{:.2} (medians of {ROUNDS} alternating runs)",
+        rate(ours),
+        ours.as_secs_f64() * 1e9 / dispatches as f64,
+        rate(theirs),
+        theirs.as_secs_f64() * 1e9 / dispatches as f64,
+        ours.as_secs_f64() / theirs.as_secs_f64(),
+    );
 }
 
 fn rr_io_variants(c: &mut Criterion) {
@@ -132,5 +173,12 @@ fn parse_large(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, rr_io, rr_io_variants, fork_tree, parse_large);
+criterion_group!(
+    benches,
+    rr_io,
+    side_by_side,
+    rr_io_variants,
+    fork_tree,
+    parse_large
+);
 criterion_main!(benches);
