@@ -20,7 +20,7 @@ pub(crate) const NO_PROC: u32 = u32::MAX;
 /// What a blocked process waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum WaitOn {
-    /// Nothing, or a timer (`io`, `sleep`): the timer heap knows which.
+    /// Nothing, or a timer (`io`, `sleep`): the timer queue knows which.
     Nothing,
     /// One child (`join`, or the exit policy joining children).
     Child(u32),
