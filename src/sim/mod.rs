@@ -545,13 +545,7 @@ impl<P: Policy> Kernel<P> {
                 return Dispatched::Switching;
             }
         }
-        let mut slice = self.policy.quantum(q);
-        if self.plan.kernel.slice_after_block == SliceAfterBlock::Keep {
-            let kept = std::mem::take(&mut self.procs[q as usize].slice_left);
-            if kept > 0 {
-                slice = kept;
-            }
-        }
+        let slice = self.next_slice(q);
         let hot = &mut self.hot[q as usize];
         hot.dispatches = hot.dispatches.saturating_add(1);
         debug_assert_eq!(hot.state, State::Ready);
@@ -979,18 +973,25 @@ impl<P: Policy> Kernel<P> {
         self.run_instant(c);
     }
 
+    /// The slice `p` gets at its dispatch: a full one, or with `slice_after_block: keep` what
+    /// was left of the one it blocked in.
+    #[inline(always)]
+    fn next_slice(&mut self, p: u32) -> u64 {
+        let quantum = self.policy.quantum(p);
+        if self.plan.kernel.slice_after_block == SliceAfterBlock::Keep {
+            let kept = std::mem::take(&mut self.procs[p as usize].slice_left);
+            if kept > 0 {
+                return kept;
+            }
+        }
+        quantum
+    }
+
     /// `ready → running` on CPU `c`, with a fresh slice or what was kept of the last one.
     #[inline(always)]
     fn start_running(&mut self, c: usize, p: u32) {
         let t = self.now;
-        let quantum = self.policy.quantum(p);
-        let mut slice = quantum;
-        if self.plan.kernel.slice_after_block == SliceAfterBlock::Keep {
-            let kept = std::mem::take(&mut self.procs[p as usize].slice_left);
-            if kept > 0 {
-                slice = kept;
-            }
-        }
+        let slice = self.next_slice(p);
         let hot = &mut self.hot[p as usize];
         hot.dispatches = hot.dispatches.saturating_add(1);
         if hot.dispatches == 1 {
