@@ -397,12 +397,7 @@ impl<P: Policy> Kernel<P> {
         for c in 0..self.cpus.len() {
             match self.cpus[c].run {
                 Run::Switching { until, .. } if until == t => self.finish_switch(c),
-                Run::Running { p, burst_end, .. } if burst_end == t => {
-                    let hot = &mut self.hot[p as usize];
-                    hot.burst_left = 0;
-                    hot.pc += 1;
-                    self.run_instant(c);
-                }
+                Run::Running { p, burst_end, .. } if burst_end == t => self.finish_burst(c, p),
                 Run::Running {
                     p,
                     slice_end,
@@ -604,10 +599,7 @@ impl<P: Policy> Kernel<P> {
         }
         self.now = t;
         self.fire_timers(t);
-        let hot = &mut self.hot[p as usize];
-        hot.burst_left = 0;
-        hot.pc += 1;
-        self.run_instant(0);
+        self.finish_burst(0, p);
         if self.error.is_none() && !self.settle_wakes_on_one_cpu(t) {
             self.settle(t);
         }
@@ -1003,6 +995,15 @@ impl<P: Policy> Kernel<P> {
             slice_end: t.saturating_add(slice),
             burst_end: NONE,
         };
+    }
+
+    /// The `cpu` instruction of `p`, running on CPU `c`, is done: it goes on with the next.
+    #[inline(always)]
+    fn finish_burst(&mut self, c: usize, p: u32) {
+        let hot = &mut self.hot[p as usize];
+        hot.burst_left = 0;
+        hot.pc += 1;
+        self.run_instant(c);
     }
 
     /// Runs the process on CPU `c` until it computes, blocks or ends.
