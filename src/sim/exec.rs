@@ -145,7 +145,9 @@ impl<P: Policy> Kernel<P> {
             let Some(&quick) = self.decoded[program].get(pc) else {
                 return self.end_by_itself(p, c, 0);
             };
-            // The quick instructions cannot fail or stop the run.
+            // The quick instructions cannot fail or stop the run. (`exec` has the same match;
+            // one helper shared by the two measured 2 % more instructions a dispatch on
+            // RR-IO-v1, 255 to 260, so each keeps its own.)
             match quick {
                 Quick::Cpu(0) | Quick::Block(_, 0) => {
                     self.advance_pc(p);
