@@ -26,7 +26,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Value;
 use crate::report::{PROCESS_FIELDS, SUMMARY_FIELDS};
-use crate::scenario::{ErrorKind, Expr, Instr, KernelConfig, Scenario, ScenarioError, Spawn};
+use crate::scenario::{
+    ErrorKind, Expr, Instr, KernelConfig, SchedAttrs, Scenario, ScenarioError, Spawn,
+};
 
 /// Index of a program in [`Plan::programs`].
 pub type ProgramId = u32;
@@ -116,6 +118,8 @@ pub struct SpawnOp {
     pub kwargs: Vec<(Arc<str>, CExpr)>,
     /// The daemon flag; `None` inherits the parent's, as multiprocessing does.
     pub daemon: Option<bool>,
+    /// Scheduling attributes; what is not given is inherited from the parent.
+    pub attrs: SchedAttrs,
 }
 
 /// One compiled instruction. Loops are flattened into `Loop`/`EndLoop` jumps so a process's
@@ -197,6 +201,8 @@ pub struct TopLevel {
     pub kwargs: Vec<(Arc<str>, CExpr)>,
     /// Copies.
     pub count: u64,
+    /// Scheduling attributes (what is not given takes the default).
+    pub attrs: SchedAttrs,
 }
 
 /// A scenario ready to run: programs compiled, names interned, limits copied.
@@ -317,6 +323,7 @@ pub fn compile(s: &Scenario) -> Result<Plan, ScenarioError> {
             args,
             kwargs,
             count: e.count,
+            attrs: e.attrs(),
         });
     }
     if let Some(expect) = &s.expect {
@@ -566,6 +573,9 @@ impl Compiler {
                 "`self` is reserved for the running process".into(),
             ));
         }
+        if let Err((field, message)) = sp.attrs().check() {
+            return Err(invalid(format!("{path}.{field}"), message));
+        }
         Ok(SpawnOp {
             handle: self.intern(&sp.handle),
             program,
@@ -573,6 +583,7 @@ impl Compiler {
             args,
             kwargs,
             daemon: sp.daemon,
+            attrs: sp.attrs(),
         })
     }
 

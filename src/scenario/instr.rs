@@ -132,6 +132,28 @@ pub struct Spawn {
     /// A daemon child is terminated when its parent ends; by default the parent's own flag.
     #[serde(default)]
     pub daemon: Option<bool>,
+    /// Scheduling priority (SPEC section 3a); by default the parent's.
+    #[serde(default)]
+    pub priority: Option<i64>,
+    /// Nice value, −20 … 19 (SPEC section 3a); by default the parent's.
+    #[serde(default)]
+    #[schemars(range(min = -20, max = 19))]
+    pub nice: Option<i64>,
+    /// Lottery and stride tickets, at least 1 (SPEC section 3a); by default the parent's.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub tickets: Option<u64>,
+}
+
+impl Spawn {
+    /// The scheduling attributes it gives.
+    pub fn attrs(&self) -> super::SchedAttrs {
+        super::SchedAttrs {
+            priority: self.priority,
+            nice: self.nice,
+            tickets: self.tickets,
+        }
+    }
 }
 
 /// `{"repeat": {"times": E, "body": [...]}}`.
@@ -330,5 +352,21 @@ impl<'de> Visitor<'de> for InstrVisitor {
             )));
         }
         Ok(instr)
+    }
+}
+
+/// Calls `f` with the JSON path and the spec of every `spawn` and `fork` in `body`, loops
+/// included (an explicit stack: no recursion whose depth a file controls).
+pub(crate) fn visit_spawns(body: &[Instr], path: &str, f: &mut dyn FnMut(String, &Spawn)) {
+    let mut stack: Vec<(&[Instr], String)> = vec![(body, path.to_owned())];
+    while let Some((body, path)) = stack.pop() {
+        for (i, instr) in body.iter().enumerate() {
+            match instr {
+                Instr::Spawn(s) => f(format!("{path}[{i}].spawn"), s),
+                Instr::Fork(s) => f(format!("{path}[{i}].fork"), s),
+                Instr::Repeat(r) => stack.push((&r.body, format!("{path}[{i}].repeat.body"))),
+                _ => {}
+            }
+        }
     }
 }

@@ -7,6 +7,7 @@
 mod error;
 mod expect;
 mod instr;
+pub mod policy;
 mod schema;
 mod unique;
 
@@ -18,6 +19,8 @@ use serde::{Deserialize, Serialize};
 pub use error::{ErrorKind, ScenarioError};
 pub use expect::{Expect, ExpectProcess, ExpectSim};
 pub use instr::{Assign, Expr, INSTRUCTIONS, Instr, NewObject, Repeat, Spawn, Wait};
+pub use policy::{Attributes, PerLevel, PolicyConfig};
+
 pub use schema::json_schema;
 pub use unique::UniqueMap;
 
@@ -88,6 +91,61 @@ pub struct ProcessEntry {
     #[serde(default = "one")]
     #[schemars(range(min = 1))]
     pub count: u64,
+    /// Lower is more urgent (the `priority` policy); default 0.
+    #[serde(default)]
+    pub priority: Option<i64>,
+    /// Linux's nice value, −20 … 19 (the `cfs` and `eevdf` policies); default 0.
+    #[serde(default)]
+    #[schemars(range(min = -20, max = 19))]
+    pub nice: Option<i64>,
+    /// Lottery and stride tickets, at least 1; default 100.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub tickets: Option<u64>,
+}
+
+impl ProcessEntry {
+    /// The scheduling attributes it gives.
+    pub fn attrs(&self) -> SchedAttrs {
+        SchedAttrs {
+            priority: self.priority,
+            nice: self.nice,
+            tickets: self.tickets,
+        }
+    }
+}
+
+/// The per-process scheduling attributes a `processes` entry, `spawn` or `fork` may give
+/// (SPEC section 3a); what is not given is inherited from the creator (top-level processes:
+/// the defaults).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchedAttrs {
+    /// Lower is more urgent (the `priority` policy).
+    pub priority: Option<i64>,
+    /// Linux's nice value, −20 … 19 (the `cfs` and `eevdf` policies).
+    pub nice: Option<i64>,
+    /// Lottery and stride tickets, at least 1.
+    pub tickets: Option<u64>,
+}
+
+impl SchedAttrs {
+    /// Range checks; the error is `(field, message)`.
+    pub(crate) fn check(&self) -> Result<(), (&'static str, String)> {
+        if let Some(n) = self.nice
+            && !(-20..=19).contains(&n)
+        {
+            return Err(("nice", format!("nice must be from -20 to 19, not {n}")));
+        }
+        if self.tickets == Some(0) {
+            return Err(("tickets", "tickets must be at least 1".into()));
+        }
+        Ok(())
+    }
+
+    /// Whether any attribute is given.
+    pub fn any(&self) -> bool {
+        self.priority.is_some() || self.nice.is_some() || self.tickets.is_some()
+    }
 }
 
 fn one() -> u64 {
@@ -150,21 +208,15 @@ pub enum ExitPolicy {
     Posix,
 }
 
-/// The scheduling policy.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PolicyName {
-    /// One FIFO ready queue and a time slice of `quantum` ticks.
-    #[default]
-    RoundRobin,
-}
-
 /// The `kernel` block: scheduling conventions and limits. Every field has a default.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct KernelConfig {
-    /// The scheduling policy.
-    pub policy: PolicyName,
+    /// The scheduling policy (SPEC section 3a): a name, or an object with a name and the
+    /// policy's parameters.
+    #[serde(deserialize_with = "policy::deserialize")]
+    #[schemars(with = "policy::PolicySchema")]
+    pub policy: PolicyConfig,
     /// Time slice in ticks, at least 1.
     #[schemars(range(min = 1))]
     pub quantum: u64,
@@ -203,7 +255,7 @@ pub struct KernelConfig {
 impl Default for KernelConfig {
     fn default() -> Self {
         KernelConfig {
-            policy: PolicyName::RoundRobin,
+            policy: PolicyConfig::default(),
             quantum: 4,
             context_switch: 0,
             cpus: 1,
@@ -280,6 +332,42 @@ impl Scenario {
         }
     }
 
+    /// What is legal but probably not what the author meant: today, a scheduling attribute
+    /// (`priority`, `nice`, `tickets`) that the scenario's policy does not read. Each entry
+    /// is `(JSON path, message)`. The CLI prints them to standard error; a sweep that runs
+    /// one workload under several policies may well give attributes only some of them read.
+    pub fn warnings(&self) -> Vec<(String, String)> {
+        let policy = &self.kernel.policy;
+        let reads = policy.reads();
+        let mut out = Vec::new();
+        let mut note = |path: String, attrs: SchedAttrs| {
+            for (given, attr, name) in [
+                (attrs.priority.is_some(), Attributes::PRIORITY, "priority"),
+                (attrs.nice.is_some(), Attributes::NICE, "nice"),
+                (attrs.tickets.is_some(), Attributes::TICKETS, "tickets"),
+            ] {
+                if given && !reads.contains(attr) {
+                    out.push((
+                        format!("{path}.{name}"),
+                        format!(
+                            "the `{}` policy does not read `{name}`; it has no effect here",
+                            policy.name()
+                        ),
+                    ));
+                }
+            }
+        };
+        for (i, e) in self.processes.iter().enumerate() {
+            note(format!("processes[{i}]"), e.attrs());
+        }
+        for (name, program) in self.programs.iter() {
+            instr::visit_spawns(&program.body, &format!("programs.{name}.body"), &mut |path, s| {
+                note(path, s.attrs())
+            });
+        }
+        out
+    }
+
     fn check_ranges(&self) -> Result<(), ScenarioError> {
         let k = &self.kernel;
         let bad = |path: &str, msg: String| Err(ScenarioError::new(ErrorKind::Invalid, path, msg));
@@ -313,6 +401,9 @@ impl Scenario {
         if k.max_ticks == 0 {
             return bad("kernel.max_ticks", "max_ticks must be at least 1".into());
         }
+        if let Err((field, message)) = k.policy.check() {
+            return bad(&format!("kernel.policy.{field}"), message);
+        }
         let groups = [ReadyGroup::Wake, ReadyGroup::Admit, ReadyGroup::Preempt];
         if k.tick_order.len() != 3 || groups.iter().any(|g| !k.tick_order.contains(g)) {
             return bad(
@@ -338,6 +429,9 @@ impl Scenario {
                     &format!("processes[{i}].count"),
                     "count must be at least 1".into(),
                 );
+            }
+            if let Err((field, message)) = e.attrs().check() {
+                return bad(&format!("processes[{i}].{field}"), message);
             }
             total = total.saturating_add(e.count);
             let name = self.top_level_name(i, 1);

@@ -544,6 +544,7 @@ impl<P: Policy> Kernel<P> {
         cold.kwargs = kwargs;
         self.procs.push(pcb);
         self.hot.push(Hot::new(spec.program, pid, t));
+        self.created(child, spec.attrs, Some(p));
         Ok(child)
     }
 
@@ -711,9 +712,11 @@ impl<P: Policy> Kernel<P> {
         for q in unstarted {
             self.transition(q, State::Terminated, Cause::Signal, None);
             self.procs[q as usize].ended_at = t;
+            self.ended(q);
             self.reap(q);
         }
         self.transition(p, State::Terminated, cause, cpu);
+        self.ended(p);
         let pcb = &mut self.procs[p as usize];
         pcb.ended_at = t;
         pcb.exitcode = Some(code);

@@ -29,11 +29,13 @@
 
 mod exec;
 mod finish;
+mod burst;
 mod identity;
+mod decide;
 mod pcb;
 mod pids;
-pub mod policy;
 pub mod rng;
+pub mod sched;
 mod stream;
 mod timers;
 
@@ -42,10 +44,11 @@ use std::sync::Arc;
 use crate::model::{Cause, State, is_legal_transition};
 use crate::program::Plan;
 use crate::report::{Report, TraceEvent};
-use crate::scenario::{ReadyGroup, SliceAfterBlock, WakeTo};
+use crate::scenario::ReadyGroup;
 use pcb::{Hot, NO_PROC, NONE, Pcb, WaitOn};
 use pids::Pids;
-pub use policy::{Place, Policy, RoundRobin};
+pub use sched::{Policy, RoundRobin, Scheduler};
+use sched::{Attrs, Leave, Ready, Usage};
 use rng::SeededRng;
 use timers::{Timer, Timers};
 
@@ -142,6 +145,10 @@ struct Cpu {
     run: Run,
     /// The process this CPU ran or switched to last ([`NO_PROC`] at first).
     last: u32,
+    /// When its process started this stretch on it (dispatched, or kept it with a new
+    /// slice), for what [`Policy::charge`] is told. The fast paths, exact for round robin
+    /// alone, which charges nothing by it, leave it be.
+    since: u64,
 }
 
 /// The simulated kernel running one scenario with the policy `P`.
@@ -171,8 +178,15 @@ pub struct Kernel<P: Policy> {
     preempted: Vec<u32>,
     /// Scratch list of CPUs whose process started running this round.
     started: Vec<u32>,
-    /// Whether the shortcuts for the commonest events are on (always, but in tests).
+    /// Whether the shortcuts for the commonest events are on (always for round robin, but in
+    /// tests; never for a policy for which they are not exact).
     fast_paths: bool,
+    /// Each process's scheduling attributes, kept for inheritance (empty under round robin,
+    /// which reads none).
+    attrs: Vec<Attrs>,
+    /// Scratch: a group of processes that become ready together, and their bursts.
+    group: Vec<u32>,
+    bursts: Vec<u64>,
     /// Processes whose slice ran out this tick and whose fate is not yet decided.
     pending_preempts: u32,
     /// `kernel.tick_order`, copied out of the plan for the hot loop.
@@ -189,15 +203,13 @@ pub struct Kernel<P: Policy> {
     finished: bool,
 }
 
-/// The simulated kernel with the scenario's policy (round robin, for now the only one).
-pub type Sim = Kernel<RoundRobin>;
+/// The simulated kernel with the scenario's policy.
+pub type Sim = Kernel<Scheduler>;
 
 impl Sim {
     /// A kernel ready to run `plan`, with its top-level processes created in `new`.
     pub fn new(plan: Arc<Plan>, opts: SimOptions) -> Sim {
-        let policy = match plan.kernel.policy {
-            crate::scenario::PolicyName::RoundRobin => RoundRobin::new(plan.kernel.quantum),
-        };
+        let policy = Scheduler::new(&plan.kernel);
         Kernel::with_policy(plan, opts, policy)
     }
 }
@@ -206,11 +218,13 @@ impl<P: Policy> Kernel<P> {
     /// A kernel for `plan` with a policy of the caller's choosing.
     pub fn with_policy(plan: Arc<Plan>, opts: SimOptions, policy: P) -> Self {
         let k = &plan.kernel;
+        let fast_paths = policy.fast_paths_exact();
         let mut kernel = Kernel {
             cpus: vec![
                 Cpu {
                     run: Run::Idle,
-                    last: NO_PROC
+                    last: NO_PROC,
+                    since: 0,
                 };
                 k.cpus as usize
             ],
@@ -230,7 +244,10 @@ impl<P: Policy> Kernel<P> {
             preempted: Vec::new(),
             started: Vec::new(),
             pending_preempts: 0,
-            fast_paths: true,
+            fast_paths,
+            attrs: Vec::new(),
+            group: Vec::new(),
+            bursts: Vec::new(),
             order: [k.tick_order[0], k.tick_order[1], k.tick_order[2]],
             steps: 0,
             output_lines: 0,
@@ -292,6 +309,7 @@ impl<P: Policy> Kernel<P> {
                 }
                 self.procs.push(pcb);
                 self.hot.push(Hot::new(top.program, pid, 0));
+                self.created(idx, top.attrs, None);
                 if copy == 1 {
                     self.arrivals.push((top.arrival, idx, top.count as u32));
                 }
@@ -413,6 +431,9 @@ impl<P: Policy> Kernel<P> {
                 return false;
             }
         }
+        if self.policy.next_event() == Some(t) {
+            self.policy_event(t);
+        }
         self.settle(t);
         if self.error.is_some() {
             self.finished = true;
@@ -452,14 +473,14 @@ impl<P: Policy> Kernel<P> {
         loop {
             self.now = t;
             self.prefetch_upcoming();
-            let Some(q) = self.policy.pop() else {
+            let Some(q) = self.policy.pick(t, &mut self.rng) else {
                 // Alone: it keeps the CPU. Nothing can join the queue before the next arrival
                 // or timer, so the slice boundaries before then (or before its burst ends)
                 // pass without effect; go straight to the first one that might matter.
                 // Boundaries stay where they were, a whole number of slices apart, so what is
                 // left of a slice when the burst ends is the same as if each had been stepped
                 // through.
-                let slice = self.policy.quantum(p);
+                let slice = self.policy.slice(p, t);
                 let horizon = burst_end.min(horizon);
                 let slices = (horizon - t).div_ceil(slice).max(1);
                 self.cpus[0].run = Run::Running {
@@ -469,8 +490,9 @@ impl<P: Policy> Kernel<P> {
                 };
                 return Some(true);
             };
-            // What `transition` would do, with what is known here folded in.
-            self.policy.push(p, Place::Tail);
+            // What `transition` would do, with what is known here folded in. (Round robin
+            // charges nothing at a slice end, so `charge` is not called.)
+            self.policy.enqueue(p, Ready::SliceEnd, 0, t);
             let hot = &mut self.hot[p as usize];
             hot.burst_left = burst_end - t;
             hot.preemptions = hot.preemptions.saturating_add(1);
@@ -540,7 +562,7 @@ impl<P: Policy> Kernel<P> {
                 return Dispatched::Switching;
             }
         }
-        let slice = self.next_slice(q);
+        let slice = self.policy.slice(q, t);
         let hot = &mut self.hot[q as usize];
         hot.dispatches = hot.dispatches.saturating_add(1);
         debug_assert_eq!(hot.state, State::Ready);
@@ -650,6 +672,10 @@ impl<P: Policy> Kernel<P> {
             pending = true;
             next = next.min(t);
         }
+        if let Some(t) = self.policy.next_event() {
+            pending = true;
+            next = next.min(t);
+        }
         for cpu in &self.cpus {
             match cpu.run {
                 Run::Idle => {}
@@ -708,6 +734,7 @@ impl<P: Policy> Kernel<P> {
             let mut started = std::mem::take(&mut self.started);
             self.dispatch_free_cpus(t, &mut started);
             self.resolve_preemptions();
+            self.preempt_for_urgent(t, &mut started);
             if started.is_empty() {
                 self.started = started;
                 break;
@@ -757,10 +784,10 @@ impl<P: Policy> Kernel<P> {
             return false;
         }
         self.preempted.clear();
-        match self.policy.pop() {
+        match self.policy.pick(t, &mut self.rng) {
             None => self.resume(c, p, t),
             Some(q) => {
-                self.policy.push(p, Place::Tail);
+                self.policy.enqueue(p, Ready::SliceEnd, 0, t);
                 self.resolve_preemption(p);
                 if self.take(c, q, t) {
                     self.run_instant(c);
@@ -787,7 +814,7 @@ impl<P: Policy> Kernel<P> {
         }
         self.enqueue_woken();
         if self.cpus[0].run == Run::Idle
-            && let Some(q) = self.policy.pop()
+            && let Some(q) = self.policy.pick(t, &mut self.rng)
             && let Dispatched::Starting = self.dispatch_on_lone_cpu(q, t)
         {
             self.run_instant(0);
@@ -804,22 +831,32 @@ impl<P: Policy> Kernel<P> {
     /// The processes woken this tick join the queue: in the order they blocked, then by pid.
     #[inline(always)]
     fn enqueue_woken(&mut self) {
-        if self.woken.len() > 1 {
-            self.woken.sort_unstable();
+        let t = self.now;
+        if let [(_, _, p)] = self.woken[..] {
+            self.woken.clear();
+            let burst = self.burst_for(p);
+            self.policy.enqueue(p, Ready::Wake, burst, t);
+            return;
         }
-        match self.plan.kernel.wake_to {
-            WakeTo::Tail => {
-                for i in 0..self.woken.len() {
-                    self.policy.push(self.woken[i].2, Place::Tail);
-                }
-            }
-            WakeTo::Head => {
-                for i in (0..self.woken.len()).rev() {
-                    self.policy.push(self.woken[i].2, Place::Head);
-                }
-            }
-        }
+        self.woken.sort_unstable();
+        let mut group = std::mem::take(&mut self.group);
+        group.clear();
+        group.extend(self.woken.iter().map(|w| w.2));
         self.woken.clear();
+        self.enqueue_group(&group, Ready::Wake);
+        self.group = group;
+    }
+
+    /// A group of processes that became ready together joins the ready structure, with their
+    /// bursts if the policy reads them.
+    fn enqueue_group(&mut self, ps: &[u32], why: Ready) {
+        let mut bursts = std::mem::take(&mut self.bursts);
+        bursts.clear();
+        if self.policy.needs_bursts() {
+            bursts.extend(ps.iter().map(|&p| self.next_burst(p)));
+        }
+        self.policy.enqueue_group(ps, why, &bursts, self.now);
+        self.bursts = bursts;
     }
 
     fn enqueue_groups(&mut self) {
@@ -834,18 +871,25 @@ impl<P: Policy> Kernel<P> {
                     }
                 }
                 ReadyGroup::Admit => {
-                    for &p in &self.admitted {
-                        self.policy.push(p, Place::Tail);
+                    if !self.admitted.is_empty() {
+                        let admitted = std::mem::take(&mut self.admitted);
+                        self.enqueue_group(&admitted, Ready::Admit);
+                        self.admitted = admitted;
+                        self.admitted.clear();
                     }
-                    self.admitted.clear();
                 }
-                ReadyGroup::Preempt => {
-                    for &p in &self.preempted {
-                        self.policy.push(p, Place::Tail);
-                    }
-                    self.preempted.clear();
-                }
+                ReadyGroup::Preempt => self.enqueue_preempted(),
             }
+        }
+    }
+
+    /// The processes whose slice ran out this tick join the ready structure.
+    fn enqueue_preempted(&mut self) {
+        if !self.preempted.is_empty() {
+            let preempted = std::mem::take(&mut self.preempted);
+            self.enqueue_group(&preempted, Ready::SliceEnd);
+            self.preempted = preempted;
+            self.preempted.clear();
         }
     }
 
@@ -857,7 +901,7 @@ impl<P: Policy> Kernel<P> {
                 continue;
             }
             loop {
-                let Some(p) = self.policy.pop() else {
+                let Some(p) = self.policy.pick(t, &mut self.rng) else {
                     return;
                 };
                 if self.hot[p as usize].preempt_pending {
@@ -887,10 +931,11 @@ impl<P: Policy> Kernel<P> {
     /// `p`, whose slice ran out on CPU `c`, keeps it with a fresh slice.
     #[inline(always)]
     fn resume(&mut self, c: usize, p: u32, t: u64) {
-        let slice = self.policy.quantum(p);
+        let slice = self.policy.slice(p, t);
         let hot = &mut self.hot[p as usize];
         hot.preempt_pending = false;
         self.pending_preempts -= 1;
+        self.cpus[c].since = t;
         self.cpus[c].run = Run::Running {
             p,
             slice_end: t.saturating_add(slice),
@@ -965,25 +1010,12 @@ impl<P: Policy> Kernel<P> {
         self.run_instant(c);
     }
 
-    /// The slice `p` gets at its dispatch: a full one, or with `slice_after_block: keep` what
-    /// was left of the one it blocked in.
-    #[inline(always)]
-    fn next_slice(&mut self, p: u32) -> u64 {
-        let quantum = self.policy.quantum(p);
-        if self.plan.kernel.slice_after_block == SliceAfterBlock::Keep {
-            let kept = std::mem::take(&mut self.procs[p as usize].slice_left);
-            if kept > 0 {
-                return kept;
-            }
-        }
-        quantum
-    }
-
     /// `ready → running` on CPU `c`, with a fresh slice or what was kept of the last one.
     #[inline(always)]
     fn start_running(&mut self, c: usize, p: u32) {
         let t = self.now;
-        let slice = self.next_slice(p);
+        let slice = self.policy.slice(p, t);
+        self.cpus[c].since = t;
         let hot = &mut self.hot[p as usize];
         hot.dispatches = hot.dispatches.saturating_add(1);
         if hot.dispatches == 1 {
@@ -1040,6 +1072,11 @@ impl<P: Policy> Kernel<P> {
     /// dispatch decides whether it really loses the CPU.
     #[inline(always)]
     fn expire_slice(&mut self, c: usize, p: u32) {
+        if !self.fast_paths {
+            let ran = self.now - self.cpus[c].since;
+            let usage = Usage { ran, slice_left: 0 };
+            self.policy.charge(p, Leave::SliceEnd, usage, self.now);
+        }
         self.hot[p as usize].preempt_pending = true;
         self.pending_preempts += 1;
         self.cpus[c].run = Run::Idle;
@@ -1070,18 +1107,25 @@ impl<P: Policy> Kernel<P> {
     /// child ends (`join`, `wait`).
     fn block(&mut self, p: u32, c: u32, cause: Cause, ticks: u64) {
         let t = self.now;
-        let mut slice_end = NONE;
+        let mut usage = Usage {
+            ran: 0,
+            slice_left: 0,
+        };
         if let Run::Running {
-            p: q, slice_end: s, ..
+            p: q, slice_end, ..
         } = self.cpus[c as usize].run
             && q == p
         {
-            slice_end = s;
+            // A slice end at the last tick is no slice end (`t + UNLIMITED` saturates).
+            usage.slice_left = if slice_end == NONE {
+                sched::UNLIMITED
+            } else {
+                slice_end - t
+            };
+            usage.ran = t - self.cpus[c as usize].since;
             self.cpus[c as usize].run = Run::Idle;
         }
-        if self.plan.kernel.slice_after_block == SliceAfterBlock::Keep {
-            self.procs[p as usize].slice_left = if slice_end == NONE { 0 } else { slice_end - t };
-        }
+        self.policy.charge(p, Leave::Block, usage, t);
         match cause {
             Cause::Io | Cause::Sleep => {
                 // Waking adds to `blocked`, which is the only part of this record a timed

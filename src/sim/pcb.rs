@@ -112,8 +112,6 @@ pub(crate) struct Pcb {
     /// Top-level entry index and copy number (from 1); `entry` is [`NO_PROC`] for children.
     pub entry: u32,
     pub copy: u32,
-    /// With `slice_after_block: keep`, what was left of the slice when it blocked.
-    pub slice_left: u64,
     pub created_at: u64,
     pub admitted_at: u64,
     pub first_run: u64,
@@ -166,7 +164,6 @@ impl Pcb {
             creator: parent,
             entry: NO_PROC,
             copy: 0,
-            slice_left: 0,
             created_at: t,
             admitted_at: NONE,
             first_run: NONE,

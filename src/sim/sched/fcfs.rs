@@ -1,0 +1,63 @@
+//! First come, first served: one FIFO queue and no slice. A process runs until it blocks or
+//! ends; whoever became ready first runs first (SPEC §3a).
+
+use super::ring::Ring;
+use super::{Policy, Ready, SeededRng, UNLIMITED};
+
+/// First come, first served.
+#[derive(Debug, Clone, Default)]
+pub struct Fcfs {
+    queue: Ring,
+}
+
+impl Fcfs {
+    /// An empty queue.
+    pub fn new() -> Self {
+        Fcfs::default()
+    }
+}
+
+impl Policy for Fcfs {
+    fn name(&self) -> &'static str {
+        "fcfs"
+    }
+
+    fn enqueue(&mut self, p: u32, _why: Ready, _burst: u64, _now: u64) {
+        self.queue.push_back(p);
+    }
+
+    fn pick(&mut self, _now: u64, _rng: &mut SeededRng) -> Option<u32> {
+        self.queue.pop_front()
+    }
+
+    fn remove(&mut self, p: u32) -> bool {
+        self.queue.remove_item(p)
+    }
+
+    fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    fn slice(&mut self, _p: u32, _now: u64) -> u64 {
+        UNLIMITED
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_come_first_served_without_a_slice() {
+        let mut f = Fcfs::new();
+        let mut g = SeededRng::new(0);
+        f.enqueue(3, Ready::Admit, 0, 0);
+        f.enqueue(1, Ready::Wake, 0, 0);
+        f.enqueue(2, Ready::Admit, 0, 0);
+        assert!(f.remove(1));
+        assert_eq!(f.pick(0, &mut g), Some(3));
+        assert_eq!(f.slice(3, 0), UNLIMITED);
+        assert_eq!(f.pick(0, &mut g), Some(2));
+        assert_eq!(f.pick(0, &mut g), None);
+    }
+}

@@ -1,0 +1,320 @@
+//! Scheduling policies (SPEC section 3a): one file a policy, all behind [`Policy`].
+//!
+//! The kernel (`sim/mod.rs`) is mechanism: it knows when a process becomes ready, when a CPU
+//! falls free, when a slice or burst ends, and it keeps the same-tick order of SPEC §3. At
+//! each of those points it asks the policy, in the manner of SimSo's schedulers:
+//!
+//! | the kernel … | calls |
+//! |---|---|
+//! | creates a process (with its `priority`, `nice`, `tickets`) | [`Policy::on_create`] |
+//! | makes a process ready (admit, wake, slice end, preemption) | [`Policy::enqueue`] |
+//! | has a free CPU | [`Policy::pick`], then [`Policy::slice`] for how long it may run |
+//! | takes a process off a CPU (slice end, preemption, block, exit) | [`Policy::charge`] |
+//! | made processes ready while every CPU was busy | [`Policy::preempt`] |
+//! | reaches the tick of a policy's own event (MLFQ's boost) | [`Policy::on_event`] |
+//! | ends a process that was ready (a signal) | [`Policy::remove`] |
+//!
+//! A policy keeps its own per-process state, indexed by the kernel's process index (a `u32`
+//! that never changes for the life of the run). Every decision is O(log n) or better in the
+//! number of ready processes, so that a run of a million processes costs what its events cost.
+//!
+//! Round robin is the one policy the kernel's fast paths (`sim/fast.rs`) know: they are exact
+//! for it alone, and [`Policy::fast_paths_exact`] says so.
+
+mod fcfs;
+#[allow(dead_code)]
+mod keyed;
+mod ring;
+mod rr;
+
+pub use rr::RoundRobin;
+
+use super::rng::SeededRng;
+use crate::scenario::{KernelConfig, PolicyConfig};
+
+/// "No limit" for a slice.
+pub const UNLIMITED: u64 = u64::MAX;
+
+/// Why a process joins the ready structure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ready {
+    /// `new → ready`: its arrival tick, or its parent ran `start`.
+    Admit,
+    /// `blocked → ready`: its I/O, sleep, join or wait ended.
+    Wake,
+    /// Its slice ran out (it may yet keep its CPU, if it is picked again at once).
+    SliceEnd,
+    /// A more urgent process took its CPU, or the policy's event took every CPU back.
+    Preempted,
+}
+
+/// Why a process leaves its CPU; [`Policy::charge`] is told with the time it ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leave {
+    /// Its slice ran out.
+    SliceEnd,
+    /// A more urgent process took its CPU, or the policy's event took every CPU back.
+    Preempted,
+    /// It blocked (`io`, `sleep`, `join`, `wait`).
+    Block,
+    /// It ended (by itself or by a signal).
+    Exit,
+}
+
+/// What a process used of the CPU in the stretch that just ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    /// Ticks it ran since it was dispatched (or kept its CPU with a new slice).
+    pub ran: u64,
+    /// Ticks left of its slice ([`UNLIMITED`] with no slice).
+    pub slice_left: u64,
+}
+
+/// A process on a CPU, as [`Policy::preempt`] and [`Policy::on_event`] see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Runner {
+    /// The CPU.
+    pub cpu: u32,
+    /// The process index.
+    pub p: u32,
+    /// Ticks it has run since it was dispatched (or kept its CPU with a new slice).
+    pub ran: u64,
+}
+
+/// A process's scheduling attributes, with the defaults and inheritance applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attrs {
+    /// Lower is more urgent.
+    pub priority: i64,
+    /// −20 … 19.
+    pub nice: i8,
+    /// At least 1.
+    pub tickets: u64,
+    /// The process's pid at creation, for the policies whose ties go to the lowest pid.
+    pub pid: u32,
+}
+
+impl Default for Attrs {
+    fn default() -> Self {
+        Attrs {
+            priority: 0,
+            nice: 0,
+            tickets: 100,
+            pid: 0,
+        }
+    }
+}
+
+/// A scheduling policy. See the module documentation for when the kernel calls what.
+pub trait Policy {
+    /// The name scenario files use (`"rr"`, `"mlfq"`, …).
+    fn name(&self) -> &'static str;
+
+    /// Process `p` was created with these attributes (before it is first made ready).
+    fn on_create(&mut self, p: u32, attrs: Attrs) {
+        let _ = (p, attrs);
+    }
+
+    /// Process `p` becomes ready at tick `now`. `burst` is its next CPU burst (the `cpu`
+    /// ticks it will run before it can next block or end) when [`Policy::needs_bursts`] says
+    /// so, else 0.
+    fn enqueue(&mut self, p: u32, why: Ready, burst: u64, now: u64);
+
+    /// Processes that became ready for the same reason at the same tick, in the kernel's
+    /// order (SPEC §3's same-tick order); `bursts` is empty or holds one burst each.
+    fn enqueue_group(&mut self, ps: &[u32], why: Ready, bursts: &[u64], now: u64) {
+        for (i, &p) in ps.iter().enumerate() {
+            self.enqueue(p, why, bursts.get(i).copied().unwrap_or(0), now);
+        }
+    }
+
+    /// Takes the ready process a free CPU runs next.
+    fn pick(&mut self, now: u64, rng: &mut SeededRng) -> Option<u32>;
+
+    /// Removes `p` wherever it is (a signal ended it while ready); false if it was not there.
+    fn remove(&mut self, p: u32) -> bool;
+
+    /// The number of ready processes held.
+    fn len(&self) -> usize;
+
+    /// Whether no process is ready.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How long `p`, just picked (or keeping its CPU after its slice ran out), may run:
+    /// ticks, or [`UNLIMITED`].
+    fn slice(&mut self, p: u32, now: u64) -> u64;
+
+    /// `p` left its CPU at `now`, having used `usage`.
+    fn charge(&mut self, p: u32, why: Leave, usage: Usage, now: u64) {
+        let _ = (p, why, usage, now);
+    }
+
+    /// Whether a process that becomes ready can take a busy CPU ([`Policy::preempt`]).
+    fn is_preemptive(&self) -> bool {
+        false
+    }
+
+    /// With every CPU busy and processes ready: the index in `running` of the process to
+    /// preempt, if a ready process is more urgent than one of them (the least urgent of
+    /// those; ties keep the CPU). The kernel then charges it, makes it ready with
+    /// [`Ready::Preempted`] and lets the CPU pick again; it asks again until the answer is
+    /// `None`, so a policy must answer `Some` only for a strictly more urgent process.
+    fn preempt(&mut self, running: &[Runner], now: u64) -> Option<usize> {
+        let _ = (running, now);
+        None
+    }
+
+    /// Whether [`Policy::enqueue`] needs each process's next CPU burst.
+    fn needs_bursts(&self) -> bool {
+        false
+    }
+
+    /// The tick of the policy's next own event (MLFQ's boost, priority aging), if any.
+    fn next_event(&self) -> Option<u64> {
+        None
+    }
+
+    /// Whether the policy's event takes every running process back into the ready structure
+    /// (MLFQ's boost). The kernel then charges each, makes it ready with
+    /// [`Ready::Preempted`] before calling [`Policy::on_event`], and a process picked again
+    /// at once keeps its CPU, as after a slice end.
+    fn event_requeues_running(&self) -> bool {
+        false
+    }
+
+    /// The policy's event at `now` (the tick [`Policy::next_event`] gave), after the slice
+    /// ends of that tick and before its wake-ups and admissions join.
+    fn on_event(&mut self, now: u64) {
+        let _ = now;
+    }
+
+    /// `p` has ended: forget it.
+    fn on_exit(&mut self, p: u32) {
+        let _ = p;
+    }
+
+    /// The process that will be taken `k` picks from now, if the policy can tell; the kernel
+    /// uses it to prefetch that process's record while it works on the current one.
+    fn upcoming(&self, k: usize) -> Option<u32> {
+        let _ = k;
+        None
+    }
+
+    /// Whether the kernel's fast paths (`sim/fast.rs`) give exactly what the general rounds
+    /// give under this policy. They assume a FIFO ready structure in which a slice end goes
+    /// to the tail, a slice of the same length every time but after a block, no preemption,
+    /// no event of the policy's own, and nothing charged at a slice end: round robin.
+    fn fast_paths_exact(&self) -> bool {
+        false
+    }
+}
+
+/// The policy of a scenario: round robin without indirection (its calls are inlined into the
+/// kernel's fast paths), any other behind a box.
+pub enum Scheduler {
+    /// Round robin.
+    Rr(RoundRobin),
+    /// Any other policy.
+    Other(Box<dyn Policy>),
+}
+
+impl Scheduler {
+    /// The scheduler that `kernel.policy` names, with its parameters.
+    pub fn new(k: &KernelConfig) -> Scheduler {
+        let quantum = |q: Option<u64>| q.unwrap_or(k.quantum);
+        let other: Box<dyn Policy> = match &k.policy {
+            PolicyConfig::Rr(c) => {
+                return Scheduler::Rr(RoundRobin::new(
+                    quantum(c.quantum),
+                    k.wake_to,
+                    k.slice_after_block,
+                ));
+            }
+            PolicyConfig::Fcfs(_) => Box::new(fcfs::Fcfs::new()),
+            // WIP: the other policies land one by one.
+            other => panic!("policy {} not built yet", other.name()),
+        };
+        Scheduler::Other(other)
+    }
+}
+
+/// Forwards every call; the round-robin arm is inlined.
+macro_rules! forward {
+    ($self:ident, $p:ident => $call:expr) => {
+        match $self {
+            Scheduler::Rr($p) => $call,
+            Scheduler::Other($p) => $call,
+        }
+    };
+}
+
+impl Policy for Scheduler {
+    fn name(&self) -> &'static str {
+        forward!(self, s => s.name())
+    }
+    fn on_create(&mut self, p: u32, attrs: Attrs) {
+        forward!(self, s => s.on_create(p, attrs))
+    }
+    #[inline(always)]
+    fn enqueue(&mut self, p: u32, why: Ready, burst: u64, now: u64) {
+        forward!(self, s => s.enqueue(p, why, burst, now))
+    }
+    #[inline(always)]
+    fn enqueue_group(&mut self, ps: &[u32], why: Ready, bursts: &[u64], now: u64) {
+        forward!(self, s => s.enqueue_group(ps, why, bursts, now))
+    }
+    #[inline(always)]
+    fn pick(&mut self, now: u64, rng: &mut SeededRng) -> Option<u32> {
+        forward!(self, s => s.pick(now, rng))
+    }
+    fn remove(&mut self, p: u32) -> bool {
+        forward!(self, s => s.remove(p))
+    }
+    #[inline(always)]
+    fn len(&self) -> usize {
+        forward!(self, s => s.len())
+    }
+    #[inline(always)]
+    fn slice(&mut self, p: u32, now: u64) -> u64 {
+        forward!(self, s => s.slice(p, now))
+    }
+    #[inline(always)]
+    fn charge(&mut self, p: u32, why: Leave, usage: Usage, now: u64) {
+        forward!(self, s => s.charge(p, why, usage, now))
+    }
+    fn is_preemptive(&self) -> bool {
+        forward!(self, s => s.is_preemptive())
+    }
+    fn preempt(&mut self, running: &[Runner], now: u64) -> Option<usize> {
+        forward!(self, s => s.preempt(running, now))
+    }
+    fn needs_bursts(&self) -> bool {
+        forward!(self, s => s.needs_bursts())
+    }
+    #[inline(always)]
+    fn next_event(&self) -> Option<u64> {
+        match self {
+            Scheduler::Rr(_) => None,
+            Scheduler::Other(s) => s.next_event(),
+        }
+    }
+    fn event_requeues_running(&self) -> bool {
+        forward!(self, s => s.event_requeues_running())
+    }
+    fn on_event(&mut self, now: u64) {
+        forward!(self, s => s.on_event(now))
+    }
+    #[inline(always)]
+    fn on_exit(&mut self, p: u32) {
+        forward!(self, s => s.on_exit(p))
+    }
+    #[inline(always)]
+    fn upcoming(&self, k: usize) -> Option<u32> {
+        forward!(self, s => s.upcoming(k))
+    }
+    fn fast_paths_exact(&self) -> bool {
+        forward!(self, s => s.fast_paths_exact())
+    }
+}

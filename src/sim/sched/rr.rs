@@ -1,0 +1,168 @@
+//! Round robin (SPEC section 3): one FIFO queue, a fixed slice, and the textbook
+//! conventions that place a woken process (`wake_to`) and size the slice after a block
+//! (`slice_after_block`).
+
+use super::ring::Ring;
+use super::{Leave, Policy, Ready, SeededRng, Usage};
+use crate::scenario::{SliceAfterBlock, WakeTo};
+
+/// Round robin: one FIFO queue and one fixed quantum.
+#[derive(Debug, Clone)]
+pub struct RoundRobin {
+    queue: Ring,
+    quantum: u64,
+    wake_to: WakeTo,
+    keep: bool,
+    /// With `slice_after_block: keep`, what each process had left of its slice when it
+    /// blocked (0: nothing kept), indexed by process.
+    kept: Vec<u64>,
+}
+
+impl RoundRobin {
+    /// Round robin with this quantum (at least 1) and these conventions.
+    pub fn new(quantum: u64, wake_to: WakeTo, slice_after_block: SliceAfterBlock) -> Self {
+        RoundRobin {
+            queue: Ring::default(),
+            quantum,
+            wake_to,
+            keep: slice_after_block == SliceAfterBlock::Keep,
+            kept: Vec::new(),
+        }
+    }
+}
+
+impl Policy for RoundRobin {
+    fn name(&self) -> &'static str {
+        "rr"
+    }
+
+    #[inline(always)]
+    fn enqueue(&mut self, p: u32, why: Ready, _burst: u64, _now: u64) {
+        match (why, self.wake_to) {
+            (Ready::Wake, WakeTo::Head) => self.queue.push_front(p),
+            _ => self.queue.push_back(p),
+        }
+    }
+
+    #[inline(always)]
+    fn enqueue_group(&mut self, ps: &[u32], why: Ready, _bursts: &[u64], _now: u64) {
+        if why == Ready::Wake && self.wake_to == WakeTo::Head {
+            // At the head, in their order: the first of them ends up first.
+            for &p in ps.iter().rev() {
+                self.queue.push_front(p);
+            }
+        } else {
+            for &p in ps {
+                self.queue.push_back(p);
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn pick(&mut self, _now: u64, _rng: &mut SeededRng) -> Option<u32> {
+        self.queue.pop_front()
+    }
+
+    fn remove(&mut self, p: u32) -> bool {
+        self.queue.remove_item(p)
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.queue.len
+    }
+
+    /// A full quantum, or with `slice_after_block: keep` what was left of the slice the
+    /// process blocked in (once; a fresh one if nothing was left).
+    #[inline(always)]
+    fn slice(&mut self, p: u32, _now: u64) -> u64 {
+        if self.keep
+            && let Some(kept) = self.kept.get_mut(p as usize)
+        {
+            let kept = std::mem::take(kept);
+            if kept > 0 {
+                return kept;
+            }
+        }
+        self.quantum
+    }
+
+    #[inline(always)]
+    fn charge(&mut self, p: u32, why: Leave, usage: Usage, _now: u64) {
+        if self.keep && why == Leave::Block {
+            if self.kept.len() <= p as usize {
+                self.kept.resize(p as usize + 1, 0);
+            }
+            self.kept[p as usize] = if usage.slice_left == super::UNLIMITED {
+                0
+            } else {
+                usage.slice_left
+            };
+        }
+    }
+
+    #[inline(always)]
+    fn upcoming(&self, k: usize) -> Option<u32> {
+        (k < self.queue.len).then(|| self.queue.slots[(self.queue.head + k) & self.queue.mask()])
+    }
+
+    fn fast_paths_exact(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::rng::SeededRng;
+
+    fn rr(q: u64) -> RoundRobin {
+        RoundRobin::new(q, WakeTo::Tail, SliceAfterBlock::Fresh)
+    }
+
+    #[test]
+    fn fifo_with_head_insertion() {
+        let mut rr = rr(4);
+        let mut g = SeededRng::new(0);
+        rr.enqueue(1, Ready::Admit, 0, 0);
+        rr.enqueue(2, Ready::Admit, 0, 0);
+        rr.queue.push_front(3);
+        assert!(rr.remove(1));
+        assert!(!rr.remove(9));
+        assert_eq!([rr.pick(0, &mut g), rr.pick(0, &mut g), rr.pick(0, &mut g)], [Some(3), Some(2), None]);
+        assert_eq!(rr.slice(0, 0), 4);
+    }
+
+    #[test]
+    fn the_ring_keeps_fifo_order_across_growth_and_wrap() {
+        let mut rr = rr(1);
+        let mut g = SeededRng::new(0);
+        let mut model = std::collections::VecDeque::new();
+        for i in 0..1000u32 {
+            match i % 7 {
+                0..=2 => {
+                    rr.enqueue(i, Ready::SliceEnd, 0, 0);
+                    model.push_back(i);
+                }
+                3 => {
+                    rr.queue.push_front(i);
+                    model.push_front(i);
+                }
+                4 => assert_eq!(rr.pick(0, &mut g), model.pop_front()),
+                5 => {
+                    let victim = model.get(model.len() / 2).copied();
+                    if let Some(v) = victim {
+                        assert!(rr.remove(v));
+                        model.retain(|x| *x != v);
+                    }
+                }
+                _ => assert_eq!(rr.pick(0, &mut g), model.pop_front()),
+            }
+            assert_eq!(rr.len(), model.len());
+        }
+        while let Some(x) = model.pop_front() {
+            assert_eq!(rr.pick(0, &mut g), Some(x));
+        }
+        assert_eq!(rr.pick(0, &mut g), None);
+    }
+}
