@@ -1,4 +1,5 @@
-//! Invariants of the simulated kernel, checked on generated scenarios (proptest).
+//! Invariants of the simulated kernel, checked on generated scenarios (proptest), under every
+//! scheduling policy of SPEC §3a (each with several parameter sets).
 //!
 //! Failures that proptest shrinks are kept in `proptest-regressions/properties.txt` and
 //! replayed first on every run.
@@ -30,7 +31,14 @@ fn instr(depth: u32) -> BoxedStrategy<Json> {
         1 => (0u64..3, body.clone()).prop_map(|(t, b)| json!({"repeat": {"times": t, "body": b}})),
         1 => (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(move |(daemon, join, kill)| {
             let h = format!("h{depth}");
-            let mut v = vec![json!({"fork": {"as": h, "program": format!("child{}", depth - 1), "daemon": daemon}})];
+            // Children of odd depth give their own scheduling attributes; the others inherit.
+            let mut fork = json!({"as": h, "program": format!("child{}", depth - 1), "daemon": daemon});
+            if depth % 2 == 1 {
+                fork["priority"] = json!(depth);
+                fork["nice"] = json!(-(depth as i64));
+                fork["tickets"] = json!(50 * depth);
+            }
+            let mut v = vec![json!({"fork": fork})];
             if kill {
                 v.push(json!({"cpu": 1}));
                 v.push(json!({"kill": h}));
@@ -43,6 +51,35 @@ fn instr(depth: u32) -> BoxedStrategy<Json> {
         1 => Just(json!({"wait": {}})),
     ]
     .boxed()
+}
+
+/// Every policy, as a name and with parameters that exercise its options.
+fn policy() -> impl Strategy<Value = Json> {
+    prop::sample::select(vec![
+        json!("rr"),
+        json!({"name": "rr", "quantum": 2}),
+        json!("fcfs"),
+        json!("sjf"),
+        json!({"name": "sjf", "estimate": {"alpha": 0.5, "initial": 3}}),
+        json!("srtf"),
+        json!({"name": "srtf", "estimate": {"alpha": 0.25, "initial": 2}}),
+        json!("priority"),
+        json!({"name": "priority", "preemptive": true}),
+        json!({"name": "priority", "preemptive": true, "aging": {"every": 2, "step": 1}}),
+        json!({"name": "priority", "aging": {"every": 3, "step": 2}}),
+        json!("hrrn"),
+        json!("mlfq"),
+        json!({"name": "mlfq", "queues": 2, "quantum": [1, 3], "allotment": [2, 1], "boost": 7,
+               "io_reset": true, "io_bump": true}),
+        json!({"name": "mlfq", "queues": 1, "boost": 5}),
+        json!("lottery"),
+        json!("stride"),
+        json!({"name": "stride", "big": 1000, "quantum": 3}),
+        json!("cfs"),
+        json!({"name": "cfs", "latency": 6, "min_granularity": 1}),
+        json!("eevdf"),
+        json!({"name": "eevdf", "base_slice": 1}),
+    ])
 }
 
 fn program(depth: u32) -> impl Strategy<Value = Json> {
@@ -62,15 +99,20 @@ prop_compose! {
         main in program(2),
         child1 in program(1),
         child0 in program(0),
-        arrivals in prop::collection::vec(0u64..10, 1..5),
+        arrivals in prop::collection::vec((0u64..10, 0i64..4, -5i64..6, 1u64..300), 1..5),
+        policy in policy(),
     ) -> String {
         let processes: Vec<Json> = arrivals
             .iter()
             .enumerate()
-            .map(|(i, a)| json!({"program": "main", "name": format!("P{i}"), "arrival": a}))
+            .map(|(i, (a, priority, nice, tickets))| json!({
+                "program": "main", "name": format!("P{i}"), "arrival": a,
+                "priority": priority, "nice": nice, "tickets": tickets,
+            }))
             .collect();
         json!({
             "kernel": {
+                "policy": policy,
                 "quantum": quantum, "cpus": cpus, "context_switch": context_switch,
                 "tick_order": order, "wake_to": if wake_head { "head" } else { "tail" },
                 "slice_after_block": if keep { "keep" } else { "fresh" },

@@ -243,9 +243,11 @@ pub struct KernelConfig {
     /// Real microseconds of CPU time a tick stands for on the fork backend.
     pub tick_us: u64,
     /// The order in which same-tick groups join the ready queue: each of `wake`, `admit` and
-    /// `preempt` once.
+    /// `preempt` once. Not given: the policy's own (SPEC §3a), which is `wake, admit,
+    /// preempt` but for `mlfq`, whose `mlfq.py` conventions are `preempt, admit, wake`.
     #[schemars(length(min = 3, max = 3), extend("uniqueItems" = true))]
-    pub tick_order: Vec<ReadyGroup>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tick_order: Option<Vec<ReadyGroup>>,
     /// Where woken processes join the ready queue.
     pub wake_to: WakeTo,
     /// Which slice a process gets after it blocked.
@@ -266,9 +268,23 @@ impl Default for KernelConfig {
             max_steps: 100_000_000,
             max_output: 100_000,
             tick_us: 1000,
-            tick_order: vec![ReadyGroup::Wake, ReadyGroup::Admit, ReadyGroup::Preempt],
+            tick_order: None,
             wake_to: WakeTo::Tail,
             slice_after_block: SliceAfterBlock::Fresh,
+        }
+    }
+}
+
+impl KernelConfig {
+    /// The same-tick order in force: the scenario's `tick_order`, or the policy's default.
+    pub fn tick_order(&self) -> [ReadyGroup; 3] {
+        use ReadyGroup::{Admit, Preempt, Wake};
+        match &self.tick_order {
+            Some(order) if order.len() == 3 => [order[0], order[1], order[2]],
+            _ => match self.policy {
+                PolicyConfig::Mlfq(_) => [Preempt, Admit, Wake],
+                _ => [Wake, Admit, Preempt],
+            },
         }
     }
 }
@@ -361,9 +377,11 @@ impl Scenario {
             note(format!("processes[{i}]"), e.attrs());
         }
         for (name, program) in self.programs.iter() {
-            instr::visit_spawns(&program.body, &format!("programs.{name}.body"), &mut |path, s| {
-                note(path, s.attrs())
-            });
+            instr::visit_spawns(
+                &program.body,
+                &format!("programs.{name}.body"),
+                &mut |path, s| note(path, s.attrs()),
+            );
         }
         out
     }
@@ -405,12 +423,14 @@ impl Scenario {
             return bad(&format!("kernel.policy.{field}"), message);
         }
         let groups = [ReadyGroup::Wake, ReadyGroup::Admit, ReadyGroup::Preempt];
-        if k.tick_order.len() != 3 || groups.iter().any(|g| !k.tick_order.contains(g)) {
+        if let Some(order) = &k.tick_order
+            && (order.len() != 3 || groups.iter().any(|g| !order.contains(g)))
+        {
             return bad(
                 "kernel.tick_order",
                 format!(
                     "tick_order must name each of \"wake\", \"admit\" and \"preempt\" once, not [{}]",
-                    k.tick_order
+                    order
                         .iter()
                         .map(|g| format!("{:?}", g.name()))
                         .collect::<Vec<_>>()

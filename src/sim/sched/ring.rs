@@ -70,7 +70,6 @@ impl Ring {
     }
 }
 
-
 impl Ring {
     /// Removes `p` wherever it is; false if it was not there.
     pub(crate) fn remove_item(&mut self, p: u32) -> bool {
@@ -87,15 +86,5 @@ impl Ring {
     /// The number of elements.
     pub(crate) fn len(&self) -> usize {
         self.len
-    }
-
-    /// Whether there are none.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The element at the front.
-    pub(crate) fn front(&self) -> Option<u32> {
-        (self.len > 0).then(|| self.slots[self.head])
     }
 }

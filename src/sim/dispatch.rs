@@ -1,0 +1,305 @@
+//! The general rounds of a tick (SPEC §3): the processes that became ready join the ready
+//! structure in the same-tick order, free CPUs take processes, the policy may preempt, what
+//! starts running runs its zero-cost instructions, and so on until the tick is quiet; and the
+//! running of one process on one CPU (slices, bursts, context switches).
+
+use super::pcb::{NO_PROC, NONE};
+use super::sched::{Leave, Ready, Usage};
+use super::{Kernel, Policy, Run, exec};
+use crate::model::{Cause, State};
+use crate::scenario::ReadyGroup;
+
+impl<P: Policy> Kernel<P> {
+    /// Joins the tick's ready groups to the queue, lets free CPUs take processes, runs what
+    /// they run at once, and repeats until the tick is quiet.
+    pub(super) fn settle(&mut self, t: u64) {
+        if self.settle_lone_preemption(t) || self.settle_wakes_on_one_cpu(t) {
+            return;
+        }
+        loop {
+            self.enqueue_groups();
+            let mut started = std::mem::take(&mut self.started);
+            self.dispatch_free_cpus(t, &mut started);
+            self.resolve_preemptions();
+            self.preempt_for_urgent(t, &mut started);
+            if started.is_empty() {
+                self.started = started;
+                break;
+            }
+            for &c in &started {
+                self.run_instant(c as usize);
+                if self.error.is_some() {
+                    return;
+                }
+            }
+            started.clear();
+            self.started = started;
+            if !self.more_to_settle() {
+                break;
+            }
+        }
+    }
+
+    /// Whether another round is needed: something became ready, or a CPU fell free with work
+    /// queued.
+    #[inline(always)]
+    pub(super) fn more_to_settle(&self) -> bool {
+        !(self.woken.is_empty() && self.admitted.is_empty() && self.preempted.is_empty())
+            || (!self.policy.is_empty() && self.cpus.iter().any(|c| c.run == Run::Idle))
+    }
+
+    /// The processes woken this tick join the queue: in the order they blocked, then by pid.
+    #[inline(always)]
+    pub(super) fn enqueue_woken(&mut self) {
+        let t = self.now;
+        if let [(_, _, p)] = self.woken[..] {
+            self.woken.clear();
+            let burst = self.burst_for(p);
+            self.policy.enqueue(p, Ready::Wake, burst, t);
+            return;
+        }
+        self.woken.sort_unstable();
+        let mut group = std::mem::take(&mut self.group);
+        group.clear();
+        group.extend(self.woken.iter().map(|w| w.2));
+        self.woken.clear();
+        self.enqueue_group(&group, Ready::Wake);
+        self.group = group;
+    }
+
+    /// A group of processes that became ready together joins the ready structure, with their
+    /// bursts if the policy reads them.
+    pub(super) fn enqueue_group(&mut self, ps: &[u32], why: Ready) {
+        let mut bursts = std::mem::take(&mut self.bursts);
+        bursts.clear();
+        if self.policy.needs_bursts() {
+            bursts.extend(ps.iter().map(|&p| self.next_burst(p)));
+        }
+        self.policy.enqueue_group(ps, why, &bursts, self.now);
+        self.bursts = bursts;
+    }
+
+    pub(super) fn enqueue_groups(&mut self) {
+        if self.woken.is_empty() && self.admitted.is_empty() && self.preempted.is_empty() {
+            return;
+        }
+        for group in self.order {
+            match group {
+                ReadyGroup::Wake => {
+                    if !self.woken.is_empty() {
+                        self.enqueue_woken();
+                    }
+                }
+                ReadyGroup::Admit => {
+                    if !self.admitted.is_empty() {
+                        let admitted = std::mem::take(&mut self.admitted);
+                        self.enqueue_group(&admitted, Ready::Admit);
+                        self.admitted = admitted;
+                        self.admitted.clear();
+                    }
+                }
+                ReadyGroup::Preempt => self.enqueue_preempted(),
+            }
+        }
+    }
+
+    /// The processes whose slice ran out this tick join the ready structure.
+    pub(super) fn enqueue_preempted(&mut self) {
+        if !self.preempted.is_empty() {
+            let preempted = std::mem::take(&mut self.preempted);
+            self.enqueue_group(&preempted, Ready::SliceEnd);
+            self.preempted = preempted;
+            self.preempted.clear();
+        }
+    }
+
+    /// Free CPUs, lowest first, take processes from the head of the queue. Adds to `started`
+    /// the CPUs whose process starts running now (and must run its zero-cost instructions).
+    pub(super) fn dispatch_free_cpus(&mut self, t: u64, started: &mut Vec<u32>) {
+        for c in 0..self.cpus.len() {
+            if self.cpus[c].run != Run::Idle {
+                continue;
+            }
+            loop {
+                let Some(p) = self.policy.pick(t, &mut self.rng) else {
+                    return;
+                };
+                if self.hot[p as usize].preempt_pending {
+                    // Its slice ran out this tick. If its own CPU is still free, nothing else
+                    // was ahead of it: it keeps that CPU with a fresh slice, and no preemption,
+                    // dispatch or switch is counted.
+                    let own = self.cpus.iter().position(|cpu| cpu.last == p);
+                    if let Some(own) = own
+                        && self.cpus[own].run == Run::Idle
+                    {
+                        self.resume(own, p, t);
+                        if own == c {
+                            break;
+                        }
+                        continue;
+                    }
+                    self.resolve_preemption(p);
+                }
+                if self.take(c, p, t) {
+                    started.push(c as u32);
+                }
+                break;
+            }
+        }
+    }
+
+    /// `p`, whose slice ran out on CPU `c`, keeps it with a fresh slice.
+    #[inline(always)]
+    pub(super) fn resume(&mut self, c: usize, p: u32, t: u64) {
+        let slice = self.policy.slice(p, t);
+        let hot = &mut self.hot[p as usize];
+        hot.preempt_pending = false;
+        self.pending_preempts -= 1;
+        self.cpus[c].since = t;
+        self.cpus[c].run = Run::Running {
+            p,
+            slice_end: t.saturating_add(slice),
+            burst_end: t.saturating_add(hot.burst_left),
+        };
+    }
+
+    /// Free CPU `c` takes ready process `p`: a context switch if `p` is not the process it ran
+    /// last, else `p` runs at once. True when `p` is running now.
+    #[inline(always)]
+    pub(super) fn take(&mut self, c: usize, p: u32, t: u64) -> bool {
+        self.resolve_pending_on(c);
+        if self.cpus[c].last != p {
+            self.context_switches += 1;
+            self.cpus[c].last = p;
+            let cs = self.plan.kernel.context_switch;
+            if cs > 0 {
+                self.cpus[c].run = Run::Switching {
+                    p,
+                    from: t,
+                    until: t.saturating_add(cs),
+                };
+                return false;
+            }
+        }
+        self.start_running(c, p);
+        true
+    }
+
+    /// A process whose slice ran out on CPU `c` is waiting to learn whether it keeps the CPU;
+    /// before the CPU takes another process, record that it was preempted.
+    #[inline(always)]
+    pub(super) fn resolve_pending_on(&mut self, c: usize) {
+        let q = self.cpus[c].last;
+        if q != NO_PROC && self.hot[q as usize].preempt_pending {
+            self.resolve_preemption(q);
+        }
+    }
+
+    pub(super) fn resolve_preemptions(&mut self) {
+        if self.pending_preempts == 0 {
+            return;
+        }
+        for c in 0..self.cpus.len() {
+            self.resolve_pending_on(c);
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn resolve_preemption(&mut self, p: u32) {
+        let c = self.cpu_of_last(p);
+        let hot = &mut self.hot[p as usize];
+        hot.preempt_pending = false;
+        self.pending_preempts -= 1;
+        hot.preemptions = hot.preemptions.saturating_add(1);
+        self.transition(p, State::Ready, Cause::Preempt, c);
+    }
+
+    pub(super) fn cpu_of_last(&self, p: u32) -> Option<u32> {
+        self.cpus
+            .iter()
+            .position(|cpu| cpu.last == p)
+            .map(|c| c as u32)
+    }
+
+    pub(super) fn finish_switch(&mut self, c: usize) {
+        let Run::Switching { p, from, until } = self.cpus[c].run else {
+            return;
+        };
+        self.switch_ticks = self.switch_ticks.saturating_add(until - from);
+        self.start_running(c, p);
+        self.run_instant(c);
+    }
+
+    /// `ready → running` on CPU `c`, with a fresh slice or what was kept of the last one.
+    #[inline(always)]
+    pub(super) fn start_running(&mut self, c: usize, p: u32) {
+        let t = self.now;
+        let slice = self.policy.slice(p, t);
+        self.cpus[c].since = t;
+        let hot = &mut self.hot[p as usize];
+        hot.dispatches = hot.dispatches.saturating_add(1);
+        if hot.dispatches == 1 {
+            self.procs[p as usize].first_run = t;
+        }
+        self.transition(p, State::Running, Cause::Dispatch, Some(c as u32));
+        self.cpus[c].run = Run::Running {
+            p,
+            slice_end: t.saturating_add(slice),
+            burst_end: NONE,
+        };
+    }
+
+    /// The `cpu` instruction of `p`, running on CPU `c`, is done: it goes on with the next.
+    #[inline(always)]
+    pub(super) fn finish_burst(&mut self, c: usize, p: u32) {
+        let hot = &mut self.hot[p as usize];
+        hot.burst_left = 0;
+        hot.pc += 1;
+        self.run_instant(c);
+    }
+
+    /// Runs the process on CPU `c` until it computes, blocks or ends.
+    #[inline(always)]
+    pub(super) fn run_instant(&mut self, c: usize) {
+        let Run::Running { p, slice_end, .. } = self.cpus[c].run else {
+            return;
+        };
+        let t = self.now;
+        let flow = if self.hot[p as usize].burst_left > 0 {
+            exec::Flow::Burst
+        } else {
+            self.exec(p, c as u32)
+        };
+        match flow {
+            exec::Flow::Burst if slice_end > t => {
+                let burst = self.hot[p as usize].burst_left;
+                self.cpus[c].run = Run::Running {
+                    p,
+                    slice_end,
+                    burst_end: t.saturating_add(burst),
+                };
+            }
+            exec::Flow::Burst => self.expire_slice(c, p),
+            exec::Flow::Left | exec::Flow::Stopped => {
+                if matches!(self.cpus[c].run, Run::Running { p: q, .. } if q == p) {
+                    self.cpus[c].run = Run::Idle;
+                }
+            }
+        }
+    }
+
+    /// The slice of `p` on CPU `c` ran out with work left: it joins the preempt group, and the
+    /// dispatch decides whether it really loses the CPU.
+    #[inline(always)]
+    pub(super) fn expire_slice(&mut self, c: usize, p: u32) {
+        if !self.fast_paths {
+            let ran = self.now - self.cpus[c].since;
+            let usage = Usage { ran, slice_left: 0 };
+            self.policy.charge(p, Leave::SliceEnd, usage, self.now);
+        }
+        self.hot[p as usize].preempt_pending = true;
+        self.pending_preempts += 1;
+        self.cpus[c].run = Run::Idle;
+        self.preempted.push(p);
+    }
+}

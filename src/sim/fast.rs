@@ -1,0 +1,323 @@
+//! The kernel's fast paths: shortcuts for the commonest events of a busy run on one CPU
+//! (a slice end with the queue's head taking over, a burst end with the wake-ups due then),
+//! each doing in one place what the general rounds (`dispatch.rs`) would do.
+//!
+//! What they assume: the policy is round robin ([`Policy::fast_paths_exact`]): one FIFO in
+//! which a slice end goes to the tail, a slice of the same length at every dispatch but after
+//! a block, no preemption by a more urgent process, no event of the policy's own, and nothing
+//! charged at a slice end (so they do not call [`Policy::charge`] there, nor keep
+//! `Cpu::since`). Under any other policy they are off. The tests run every scenario, under
+//! every policy, with them on and off and compare the reports byte for byte
+//! (`tests/scenarios.rs`, `tests/policies.rs`, `tests/properties.rs`).
+
+use super::pcb::NONE;
+use super::sched::Ready;
+use super::{Kernel, Policy, Run};
+use crate::model::{Cause, State};
+
+/// A hint to bring `value`'s cache line in; no effect on what the program computes.
+#[inline(always)]
+pub(super) fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults and reads nothing into the program; the pointer comes
+    // from a live reference.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}
+
+/// How a dispatch on a single CPU left it (see [`Kernel::dispatch_on_lone_cpu`]).
+pub(super) enum Dispatched {
+    /// A context switch is under way.
+    Switching,
+    /// The process is running and must first run its instructions (its burst is over).
+    Starting,
+    /// The process is running on with its burst.
+    Running { slice_end: u64, burst_end: u64 },
+}
+
+impl<P: Policy> Kernel<P> {
+    /// The commonest event of a busy run, in one place: on a single CPU, the running process's
+    /// slice ends before anything else is due (no burst end, timer, arrival or limit at or
+    /// before that tick). Then the tick's only ready group is that process, and what the general
+    /// rounds of [`Kernel::settle`] would do comes down to this: it keeps the CPU if the queue
+    /// is empty, else it goes to the tail and the head is dispatched. With `batch`, goes on
+    /// with the ticks that follow for as long as they are of the same kind; after a dispatched
+    /// process ran instructions, what else is due is looked up again. Returns `None` when the
+    /// next event is anything else. (The scenario and property tests
+    /// hold both paths to the same reports.)
+    #[inline(always)]
+    pub(super) fn step_lone_slice_end(&mut self, batch: bool) -> Option<bool> {
+        let [cpu] = self.cpus.as_slice() else {
+            return None;
+        };
+        if !self.fast_paths || self.finished || self.error.is_some() {
+            return None;
+        }
+        let Run::Running {
+            mut p,
+            slice_end: mut t,
+            mut burst_end,
+        } = cpu.run
+        else {
+            return None;
+        };
+        let mut horizon = self.horizon();
+        if t >= burst_end || t >= horizon {
+            return None;
+        }
+        loop {
+            self.now = t;
+            self.prefetch_upcoming();
+            let Some(q) = self.policy.pick(t, &mut self.rng) else {
+                // Alone: it keeps the CPU. Nothing can join the queue before the next arrival
+                // or timer, so the slice boundaries before then (or before its burst ends)
+                // pass without effect; go straight to the first one that might matter.
+                // Boundaries stay where they were, a whole number of slices apart, so what is
+                // left of a slice when the burst ends is the same as if each had been stepped
+                // through.
+                let slice = self.policy.slice(p, t);
+                let horizon = burst_end.min(horizon);
+                let slices = (horizon - t).div_ceil(slice).max(1);
+                self.cpus[0].run = Run::Running {
+                    p,
+                    slice_end: t.saturating_add(slices.saturating_mul(slice)),
+                    burst_end,
+                };
+                return Some(true);
+            };
+            // What `transition` would do, with what is known here folded in. (Round robin
+            // charges nothing at a slice end, so `charge` is not called.)
+            self.policy.enqueue(p, Ready::SliceEnd, 0, t);
+            let hot = &mut self.hot[p as usize];
+            hot.burst_left = burst_end - t;
+            hot.preemptions = hot.preemptions.saturating_add(1);
+            debug_assert_eq!(hot.state, State::Running);
+            hot.cpu += t - hot.since;
+            hot.since = t;
+            hot.state = State::Ready;
+            self.record(t, p, State::Running, State::Ready, Cause::Preempt, Some(0));
+            match self.dispatch_on_lone_cpu(q, t) {
+                Dispatched::Switching => break,
+                Dispatched::Running {
+                    slice_end,
+                    burst_end: end,
+                } => {
+                    (p, t, burst_end) = (q, slice_end, end);
+                }
+                Dispatched::Starting => {
+                    // It runs instructions first, which may change what is due.
+                    self.run_instant(0);
+                    if self.error.is_some() {
+                        break;
+                    }
+                    if self.more_to_settle() {
+                        self.settle(t);
+                        break;
+                    }
+                    horizon = self.horizon();
+                    let Run::Running {
+                        p: next,
+                        slice_end,
+                        burst_end: end,
+                    } = self.cpus[0].run
+                    else {
+                        break;
+                    };
+                    (p, t, burst_end) = (next, slice_end, end);
+                }
+            }
+            if !batch || t >= burst_end || t >= horizon {
+                break;
+            }
+        }
+        if self.error.is_some() {
+            self.finished = true;
+        }
+        Some(!self.finished)
+    }
+
+    /// The free CPU of a single-CPU kernel takes ready process `q` (with no preemption pending):
+    /// what [`Kernel::take`], [`Kernel::start_running`] and, for a process resuming its burst,
+    /// [`Kernel::run_instant`] do, in one place, each record touched once. (Calling
+    /// `start_running` from here instead cost RR-IO-v1 a tenth more instructions: 255 to 281 a
+    /// dispatch. The tests that run every scenario both ways keep the two in step.)
+    #[inline(always)]
+    pub(super) fn dispatch_on_lone_cpu(&mut self, q: u32, t: u64) -> Dispatched {
+        debug_assert_eq!(self.pending_preempts, 0);
+        if self.cpus[0].last != q {
+            self.context_switches += 1;
+            self.cpus[0].last = q;
+            let cs = self.plan.kernel.context_switch;
+            if cs > 0 {
+                self.cpus[0].run = Run::Switching {
+                    p: q,
+                    from: t,
+                    until: t.saturating_add(cs),
+                };
+                return Dispatched::Switching;
+            }
+        }
+        let slice = self.policy.slice(q, t);
+        let hot = &mut self.hot[q as usize];
+        hot.dispatches = hot.dispatches.saturating_add(1);
+        debug_assert_eq!(hot.state, State::Ready);
+        hot.waiting += t - hot.since;
+        hot.since = t;
+        hot.state = State::Running;
+        let (first, burst) = (hot.dispatches == 1, hot.burst_left);
+        if first {
+            self.procs[q as usize].first_run = t;
+        }
+        self.record(t, q, State::Ready, State::Running, Cause::Dispatch, Some(0));
+        let slice_end = t.saturating_add(slice);
+        if burst == 0 {
+            self.cpus[0].run = Run::Running {
+                p: q,
+                slice_end,
+                burst_end: NONE,
+            };
+            return Dispatched::Starting;
+        }
+        let burst_end = t.saturating_add(burst);
+        self.cpus[0].run = Run::Running {
+            p: q,
+            slice_end,
+            burst_end,
+        };
+        Dispatched::Running {
+            slice_end,
+            burst_end,
+        }
+    }
+
+    /// The next commonest event: on a single CPU, the running process's burst ends (at its
+    /// slice end or before) with nothing else due then but timers. What the general step does
+    /// before its rounds comes down to this: the timers fire, then the process goes on from
+    /// its next instruction. Returns `None` when the next event is anything else.
+    #[inline(always)]
+    pub(super) fn step_burst_end(&mut self) -> Option<bool> {
+        let [cpu] = self.cpus.as_slice() else {
+            return None;
+        };
+        if !self.fast_paths || self.finished || self.error.is_some() {
+            return None;
+        }
+        let Run::Running {
+            p,
+            slice_end,
+            burst_end: t,
+        } = cpu.run
+        else {
+            return None;
+        };
+        let limit = self.next_arrival_at.min(self.max_ticks.saturating_add(1));
+        if t > slice_end || t >= limit || self.timers.next_at().is_some_and(|at| at < t) {
+            return None;
+        }
+        self.now = t;
+        self.fire_timers(t);
+        self.finish_burst(0, p);
+        if self.error.is_none() && !self.settle_wakes_on_one_cpu(t) {
+            self.settle(t);
+        }
+        if self.error.is_some() {
+            self.finished = true;
+        }
+        Some(!self.finished)
+    }
+
+    /// The first tick at which something other than a slice end might be due: an arrival, a
+    /// timer, or the tick limit (and u64::MAX, where tick arithmetic saturates).
+    #[inline(always)]
+    pub(super) fn horizon(&self) -> u64 {
+        let mut horizon = self.next_arrival_at.min(self.max_ticks.saturating_add(1));
+        if let Some(at) = self.timers.next_at() {
+            horizon = horizon.min(at);
+        }
+        horizon
+    }
+
+    /// Asks the memory system for the record of a process a few dispatches ahead. At a
+    /// million processes a dispatch otherwise waits on a cache miss for the record of the
+    /// process it takes, and that wait was the largest single cost of the loop.
+    #[inline(always)]
+    pub(super) fn prefetch_upcoming(&self) {
+        const AHEAD: usize = 16;
+        if let Some(p) = self.policy.upcoming(AHEAD)
+            && let Some(hot) = self.hot.get(p as usize)
+        {
+            prefetch(hot);
+        }
+    }
+
+    /// The commonest tick of all: one slice ran out and nothing else became ready. The general
+    /// rounds would push the process, pop the head and find nothing more to do; this does the
+    /// same in one go (the scenario and property tests hold both to the same reports).
+    #[inline(always)]
+    pub(super) fn settle_lone_preemption(&mut self, t: u64) -> bool {
+        let lone = self.woken.is_empty() && self.admitted.is_empty() && self.preempted.len() == 1;
+        if !(self.fast_paths && lone) {
+            return false;
+        }
+        let p = self.preempted[0];
+        // Its CPU must be the only free one (a free CPU never waits beside queued work).
+        let mut free = self
+            .cpus
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.run == Run::Idle);
+        let (Some((c, _)), None) = (free.next(), free.next()) else {
+            return false;
+        };
+        if self.cpus[c].last != p {
+            return false;
+        }
+        self.preempted.clear();
+        match self.policy.pick(t, &mut self.rng) {
+            None => self.resume(c, p, t),
+            Some(q) => {
+                self.policy.enqueue(p, Ready::SliceEnd, 0, t);
+                self.resolve_preemption(p);
+                if self.take(c, q, t) {
+                    self.run_instant(c);
+                    if self.error.is_none() && self.more_to_settle() {
+                        self.settle(t);
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// The next commonest tick: on a single CPU, processes woke and nothing was admitted or
+    /// preempted. The first general round comes down to this: they join the queue, and a free
+    /// CPU takes the head; whatever follows goes through the general rounds.
+    #[inline(always)]
+    pub(super) fn settle_wakes_on_one_cpu(&mut self, t: u64) -> bool {
+        let only_wakes = self.admitted.is_empty()
+            && self.preempted.is_empty()
+            && self.pending_preempts == 0
+            && !self.woken.is_empty();
+        if !(self.fast_paths && self.cpus.len() == 1 && only_wakes) {
+            return false;
+        }
+        self.enqueue_woken();
+        if self.cpus[0].run == Run::Idle
+            && let Some(q) = self.policy.pick(t, &mut self.rng)
+            && let Dispatched::Starting = self.dispatch_on_lone_cpu(q, t)
+        {
+            self.run_instant(0);
+            if self.error.is_some() {
+                return true;
+            }
+        }
+        if self.more_to_settle() {
+            self.settle(t);
+        }
+        true
+    }
+}

@@ -1,0 +1,135 @@
+//! Every scenario in `scenarios/` under every policy of SPEC §3a: the run ends, obeys the
+//! invariants that hold for any policy, gives the same bytes twice, and gives the same report
+//! with the kernel's fast paths on and off (they apply only where they are exact: round
+//! robin). Policies' own published answers are pinned by their scenarios' `expect` blocks.
+
+use std::path::PathBuf;
+
+use serde_json::{Value as Json, json};
+
+use procsim::report::Report;
+use procsim::{Sim, SimOptions, State, StateGraph};
+
+/// Each policy with parameters that exercise its options.
+fn policies() -> Vec<Json> {
+    vec![
+        json!("rr"),
+        json!("fcfs"),
+        json!("sjf"),
+        json!({"name": "sjf", "estimate": {"alpha": 0.5, "initial": 5}}),
+        json!("srtf"),
+        json!({"name": "priority", "preemptive": true, "aging": {"every": 3, "step": 1}}),
+        json!("priority"),
+        json!("hrrn"),
+        json!({"name": "mlfq", "queues": 3, "quantum": [2, 4, 8], "allotment": [1, 2, 2],
+               "boost": 20, "io_reset": true, "io_bump": true}),
+        json!("mlfq"),
+        json!("lottery"),
+        json!("stride"),
+        json!("cfs"),
+        json!("eevdf"),
+    ]
+}
+
+fn scenario_files() -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("scenarios/ exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The scenario's text with its policy replaced and its `expect` block dropped.
+fn under(file: &PathBuf, policy: &Json) -> String {
+    let mut doc: Json = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    doc.as_object_mut().unwrap().remove("expect");
+    if doc.get("kernel").is_none() {
+        doc["kernel"] = json!({});
+    }
+    doc["kernel"]["policy"] = policy.clone();
+    doc.to_string()
+}
+
+fn run(text: &str, fast: bool) -> Report {
+    let plan = procsim::load_str(text).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Sim::new(plan, SimOptions::default());
+    if !fast {
+        sim.disable_fast_paths();
+    }
+    sim.run()
+}
+
+/// What holds for any run under any policy.
+fn check_invariants(report: &Report, what: &str) {
+    let graph = StateGraph::new();
+    let cpus = report.cpus as usize;
+    let mut state = vec![State::New; report.processes.len()];
+    let mut running = 0usize;
+    for e in &report.trace {
+        assert!(graph.is_legal(e.from, e.to, e.cause), "{what}: {e:?}");
+        assert_eq!(state[e.proc as usize], e.from, "{what}: {e:?}");
+        state[e.proc as usize] = e.to;
+        if e.to == State::Running {
+            running += 1;
+        }
+        if e.from == State::Running {
+            running -= 1;
+        }
+        assert!(running <= cpus, "{what}: {running} running at {}", e.t);
+    }
+    let s = &report.summary;
+    assert_eq!(
+        s.cpu_busy + s.idle + s.switch_ticks,
+        u64::from(report.cpus) * s.makespan,
+        "{what}"
+    );
+    if report.error.is_none() {
+        for p in &report.processes {
+            if p.signal.is_none()
+                && let Some(t) = p.turnaround
+            {
+                assert_eq!(t, p.cpu + p.waiting + p.blocked, "{what}: {}", p.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_scenario_runs_under_every_policy_the_same_with_and_without_fast_paths() {
+    let mut runs = 0;
+    for file in scenario_files() {
+        for policy in policies() {
+            let what = format!("{} under {policy}", file.display());
+            let text = under(&file, &policy);
+            let fast = run(&text, true);
+            check_invariants(&fast, &what);
+            let general = run(&text, false);
+            let (a, b) = (
+                serde_json::to_string(&fast).unwrap(),
+                serde_json::to_string(&general).unwrap(),
+            );
+            assert!(a == b, "{what}: fast paths changed the report");
+            let again = serde_json::to_string(&run(&text, true)).unwrap();
+            assert!(a == again, "{what}: not deterministic");
+            runs += 1;
+        }
+    }
+    assert!(runs >= 14 * 40, "only {runs} runs");
+}
+
+#[test]
+fn a_scenario_can_name_each_policy() {
+    for policy in policies() {
+        let text = json!({
+            "kernel": {"policy": policy},
+            "programs": {"p": {"body": [{"cpu": 3}]}},
+            "processes": [{"program": "p"}],
+        })
+        .to_string();
+        let report = run(&text, true);
+        assert_eq!(report.processes[0].ended_at, Some(3), "{policy}");
+    }
+}
