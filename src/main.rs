@@ -369,7 +369,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Check { files }) => check_files(&files),
         Some(Command::Validate { files }) => {
             for f in &files {
-                procsim::load(f)?;
+                load_scenario(f)?;
                 emit(&format!("{}: ok\n", f.display()))?;
             }
             Ok(ExitCode::SUCCESS)
@@ -380,7 +380,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             GraphWhat::Tree { file, format } => {
-                let (_, plan) = procsim::load(&file)?;
+                let (_, plan) = load_scenario(&file)?;
                 let report = simulate(plan, true);
                 emit(&graph_output(tree_dot(&report), format)?)?;
                 Ok(stopped_code(&report))
@@ -608,7 +608,7 @@ fn run(
     color: bool,
     real: &RealArgs,
 ) -> anyhow::Result<ExitCode> {
-    let (scenario, plan) = procsim::load(file)?;
+    let (scenario, plan) = load_scenario(file)?;
     if format == Format::Summary && !check && backend == BackendName::Sim {
         // Neither a trace nor per-process reports are built: a million processes cost only
         // their control blocks.
@@ -678,7 +678,7 @@ fn run(
 
 /// Runs both backends and prints what must agree and what may differ.
 fn compare(file: &Path, format: CompareFormat, real: &RealArgs) -> anyhow::Result<ExitCode> {
-    let (_, plan) = procsim::load(file)?;
+    let (_, plan) = load_scenario(file)?;
     let sim = simulate(Arc::clone(&plan), true);
     let fork = real.backend()?.run(plan)?;
     let c = procsim::compare::compare(&sim, &fork);
@@ -716,7 +716,7 @@ fn stopped_or_interrupted() -> ExitCode {
 fn check_files(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let mut worst = 0u8;
     for f in files {
-        let (scenario, plan) = match procsim::load(f) {
+        let (scenario, plan) = match load_scenario(f) {
             Ok(x) => x,
             Err(e) => {
                 eprintln!("procsim: {e}");
@@ -794,4 +794,16 @@ fn emit(text: &str) -> io::Result<()> {
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()
+}
+
+/// Loads a scenario and prints its warnings (what is legal but has no effect) to standard
+/// error, each naming the file and the place.
+fn load_scenario(
+    file: &std::path::Path,
+) -> Result<(procsim::Scenario, std::sync::Arc<procsim::Plan>), procsim::ScenarioError> {
+    let (scenario, plan) = procsim::load(file)?;
+    for (path, message) in scenario.warnings() {
+        eprintln!("procsim: warning: {}: {path}: {message}", file.display());
+    }
+    Ok((scenario, plan))
 }

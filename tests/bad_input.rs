@@ -141,6 +141,42 @@ const CASES: &[(&str, &str)] = &[
         ": processes[0].count: count must be at least 1",
     ),
     (
+        "policy-unknown",
+        ": kernel.policy: unknown policy `sjff`, expected one of `rr`, `fcfs`",
+    ),
+    (
+        "policy-foreign-parameter",
+        ": kernel.policy: this policy has no parameter `quantum` (it has none)",
+    ),
+    (
+        "policy-quantum-zero",
+        ": kernel.policy.quantum: the quantum must be at least 1 tick",
+    ),
+    (
+        "policy-allotment-zero",
+        ": kernel.policy.allotment[1]: allotment must be at least 1",
+    ),
+    (
+        "policy-list-length",
+        ": kernel.policy.quantum: quantum lists 2 values but there are 3 queues",
+    ),
+    (
+        "policy-no-name",
+        ": kernel.policy: a policy object needs a \"name\"",
+    ),
+    (
+        "policy-negative-boost",
+        ": kernel.policy: boost: invalid value: integer `-5`, expected u64",
+    ),
+    (
+        "nice-out-of-range",
+        ": processes[0].nice: nice must be from -20 to 19, not 20",
+    ),
+    (
+        "tickets-zero",
+        ": programs.main.body[0].fork.tickets: tickets must be at least 1",
+    ),
+    (
         "unknown-expect-summary-field",
         ": expect.sim.summary.avg_wait: unknown summary field `avg_wait`",
     ),
@@ -204,4 +240,32 @@ fn every_command_exits_2_with_one_clear_line() {
             assert!(o.stdout.is_empty(), "{cmd} {name}");
         }
     }
+}
+
+#[test]
+fn an_attribute_the_policy_ignores_is_a_warning_naming_the_place() {
+    let dir = std::env::temp_dir().join(format!("procsim-warn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("warn.json");
+    std::fs::write(
+        &file,
+        r#"{"kernel": {"policy": "fcfs"}, "programs": {"main": {"body": [{"cpu": 1}]}},
+            "processes": [{"program": "main", "priority": 3}]}"#,
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_procsim"))
+        .arg("validate")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!(
+            "procsim: warning: {}: processes[0].priority: the `fcfs` policy does not read `priority`",
+            file.display()
+        )),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -387,9 +387,19 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PolicyConfi
     ) -> Result<T, String> {
         serde_path_to_error::deserialize(serde_json::Value::Object(params)).map_err(|e| {
             let path = e.path().to_string();
-            let inner = e.into_inner();
+            let inner = e.into_inner().to_string();
+            // "unknown field `x`, expected `a` or `b`" / "…, there are no fields"
+            if let Some(rest) = inner.strip_prefix("unknown field `")
+                && let Some((field, tail)) = rest.split_once("`, ")
+            {
+                let known = match tail.strip_prefix("expected ") {
+                    Some(list) => format!("its parameters: {list}"),
+                    None => "it has none".to_owned(),
+                };
+                return format!("this policy has no parameter `{field}` ({known})");
+            }
             if path == "." || path.is_empty() {
-                inner.to_string()
+                inner
             } else {
                 format!("{path}: {inner}")
             }
@@ -487,7 +497,10 @@ mod tests {
         let e = parse(r#""sjff""#).unwrap_err();
         assert!(e.contains("unknown policy `sjff`"), "{e}");
         let e = parse(r#"{"name": "fcfs", "quantum": 3}"#).unwrap_err();
-        assert!(e.contains("unknown field `quantum`"), "{e}");
+        assert!(
+            e.contains("this policy has no parameter `quantum` (it has none)"),
+            "{e}"
+        );
         let e = parse(r#"{"queues": 3}"#).unwrap_err();
         assert!(e.contains("needs a \"name\""), "{e}");
         let e = parse(r#"{"name": "mlfq", "boost": -1}"#).unwrap_err();
