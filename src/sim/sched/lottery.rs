@@ -286,7 +286,15 @@ mod tests {
     #[test]
     fn huge_totals_are_drawn_in_range() {
         let mut g = SeededRng::new(3);
-        for total in [1u128, 2, 1 << 63, (1 << 63) + 1, 1 << 64, (1 << 64) + 3, 1 << 90] {
+        for total in [
+            1u128,
+            2,
+            1 << 63,
+            (1 << 63) + 1,
+            1 << 64,
+            (1 << 64) + 3,
+            1 << 90,
+        ] {
             for _ in 0..50 {
                 assert!(draw_below(&mut g, total) < total);
             }

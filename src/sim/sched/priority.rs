@@ -272,13 +272,15 @@ mod tests {
             if s.next_event() == Some(now) {
                 s.on_event(now);
             }
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let p = ((x >> 33) % n as u64) as u32;
             if since[p as usize].is_none() {
                 s.enqueue(p, Ready::Wake, 0, now);
                 since[p as usize] = Some(now);
             }
-            if (x >> 20) % 3 == 0
+            if (x >> 20).is_multiple_of(3)
                 && let Some(q) = s.pick(now, &mut g)
             {
                 since[q as usize] = None;
@@ -291,7 +293,11 @@ mod tests {
                     } else {
                         (base - ((now - r) / every) as i64 * step).max(0)
                     };
-                    assert_eq!(s.ready.key(q as u32).unwrap().0, want, "process {q} at {now}");
+                    assert_eq!(
+                        s.ready.key(q as u32).unwrap().0,
+                        want,
+                        "process {q} at {now}"
+                    );
                 }
             }
             assert!(s.next_event().is_none_or(|t| t > now));

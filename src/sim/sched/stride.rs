@@ -13,8 +13,10 @@
 //!   other ready or running processes)`, so that time spent blocked (or not yet born) is not
 //!   credit; a new process starts at pass 0 and so at that least pass. A running process
 //!   counts with the pass it had when it was dispatched (what it has run since is charged when
-//!   it leaves the CPU). With nothing else ready or running, a process keeps its own pass.
-//!   A process back from a slice end or a preemption keeps its own pass.
+//!   it leaves the CPU). A process whose slice ran out (or that was preempted) at the same tick
+//!   counts with its charged pass even if the same-tick order enqueues it after the wake-up.
+//!   With nothing else ready or running, a process keeps its own pass. A process back from a
+//!   slice end or a preemption keeps its own pass.
 //! - Ties between equal passes go to the lowest pid (`Attrs::pid`), then the lowest process
 //!   index (pids are unique among live processes, so this last one never decides).
 
@@ -37,8 +39,9 @@ pub struct Stride {
     pid: Vec<u32>,
     /// Ready processes by key.
     ready: KeyedHeap<Key>,
-    /// Processes picked and not yet charged (running, or in a context switch), by the key
-    /// they had when picked: the least pass of "the others" includes them.
+    /// Processes picked and not yet back in `ready` (running, in a context switch, or off
+    /// their CPU at a slice end or preemption and not yet enqueued), by the key they had when
+    /// picked or charged: the least pass of "the others" includes them.
     running: KeyedHeap<Key>,
 }
 
@@ -105,6 +108,7 @@ impl Policy for Stride {
 
     fn enqueue(&mut self, p: u32, why: Ready, _burst: u64, _now: u64) {
         self.grow_for(p);
+        self.running.remove(p);
         if matches!(why, Ready::Admit | Ready::Wake)
             && let Some(least) = self.least_pass()
         {
@@ -132,10 +136,16 @@ impl Policy for Stride {
         self.quantum
     }
 
-    fn charge(&mut self, p: u32, _why: Leave, usage: Usage, _now: u64) {
-        self.running.remove(p);
+    fn charge(&mut self, p: u32, why: Leave, usage: Usage, _now: u64) {
         if let Some(pass) = self.pass.get_mut(p as usize) {
             *pass = pass.saturating_add(self.stride[p as usize] as u128 * usage.ran as u128);
+        }
+        if why == Leave::Block || why == Leave::Exit {
+            self.running.remove(p);
+        } else if self.running.contains(p) {
+            // Off its CPU but still runnable: it counts among "the others" with its new pass
+            // until it is enqueued, which the same-tick order may put after a wake-up.
+            self.running.update(p, self.key(p));
         }
     }
 
@@ -145,7 +155,9 @@ impl Policy for Stride {
     }
 
     fn upcoming(&self, k: usize) -> Option<u32> {
-        (k == 0).then(|| self.ready.peek().map(|(_, p)| p)).flatten()
+        (k == 0)
+            .then(|| self.ready.peek().map(|(_, p)| p))
+            .flatten()
     }
 }
 
@@ -191,6 +203,25 @@ mod tests {
         }
         assert_eq!(order, "ABCCCACC");
         assert_eq!([0, 1, 2].map(|p| s.pass_scaled(p)), [200, 200, 200]);
+    }
+
+    #[test]
+    fn a_slice_end_at_the_same_tick_counts_before_it_is_enqueued() {
+        // The same-tick order puts wake-ups before slice ends: the waking process must still
+        // see the pass just charged to the process whose slice ended.
+        let mut s = stride(100, 1, &[100, 100]);
+        let mut g = SeededRng::new(0);
+        s.enqueue(1, Ready::Admit, 0, 0);
+        assert_eq!(s.pick(0, &mut g), Some(1));
+        run(&mut s, 1, 10, Leave::SliceEnd);
+        s.enqueue(0, Ready::Wake, 0, 10);
+        assert_eq!(s.pass_scaled(0), 10);
+        s.enqueue(1, Ready::SliceEnd, 0, 10);
+        // Equal passes, the lower pid first.
+        assert_eq!(s.pick(10, &mut g), Some(0));
+        // A process that blocked is not among the others.
+        run(&mut s, 0, 0, Leave::Block);
+        assert_eq!(s.running.len(), 0);
     }
 
     #[test]
