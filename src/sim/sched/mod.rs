@@ -24,8 +24,11 @@
 mod fcfs;
 #[allow(dead_code)]
 mod keyed;
+mod lottery;
+mod priority;
 mod ring;
 mod rr;
+mod stride;
 
 pub use rr::RoundRobin;
 
@@ -233,6 +236,9 @@ impl Scheduler {
                 ));
             }
             PolicyConfig::Fcfs(_) => Box::new(fcfs::Fcfs::new()),
+            PolicyConfig::Priority(c) => Box::new(priority::Priority::new(*c)),
+            PolicyConfig::Lottery(c) => Box::new(lottery::Lottery::new(quantum(c.quantum))),
+            PolicyConfig::Stride(c) => Box::new(stride::Stride::new(c.big, quantum(c.quantum))),
             // WIP: the other policies land one by one.
             other => panic!("policy {} not built yet", other.name()),
         };

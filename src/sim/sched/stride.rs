@@ -1,0 +1,278 @@
+//! Stride scheduling (SPEC §3a; Waldspurger and Weihl, MIT/LCS/TM-528, 1995; OSTEP ch. 9):
+//! each process has a stride, `big / tickets`, and a pass; the ready process with the least
+//! pass runs for one quantum, and its pass grows by its stride for every quantum it runs.
+//!
+//! Choices where the SPEC is silent:
+//! - The stride is the integer quotient `big / tickets`, as in OSTEP's table (10000 / 250 =
+//!   40); with more tickets than `big` it would be 0 and the process would never pay for the
+//!   CPU, so it is at least 1.
+//! - Pro rata: a process that runs `ran` ticks of a quantum `q` adds `stride × ran / q`. To
+//!   stay exact in integers the pass is kept scaled by the quantum: `pass_scaled += stride ×
+//!   ran`, in 128 bits (a run of 2^64 ticks at a stride of 2^64 still fits).
+//! - A process that becomes ready by `admit` or `wake` takes `max(own pass, least pass of the
+//!   other ready or running processes)`, so that time spent blocked (or not yet born) is not
+//!   credit; a new process starts at pass 0 and so at that least pass. A running process
+//!   counts with the pass it had when it was dispatched (what it has run since is charged when
+//!   it leaves the CPU). A process whose slice ran out (or that was preempted) at the same tick
+//!   counts with its charged pass even if the same-tick order enqueues it after the wake-up.
+//!   With nothing else ready or running, a process keeps its own pass. A process back from a
+//!   slice end or a preemption keeps its own pass.
+//! - Ties between equal passes go to the lowest pid (`Attrs::pid`), then the lowest process
+//!   index (pids are unique among live processes, so this last one never decides).
+
+use super::keyed::KeyedHeap;
+use super::{Attrs, Leave, Policy, Ready, SeededRng, Usage};
+
+/// A pass scaled by the quantum, with its tie-breakers: (pass × quantum, pid, process index).
+type Key = (u128, u32, u32);
+
+/// Stride scheduling.
+#[derive(Debug, Clone)]
+pub struct Stride {
+    big: u64,
+    quantum: u64,
+    /// Per process, by index: its stride.
+    stride: Vec<u64>,
+    /// Per process: its pass × quantum.
+    pass: Vec<u128>,
+    /// Per process: its pid.
+    pid: Vec<u32>,
+    /// Ready processes by key.
+    ready: KeyedHeap<Key>,
+    /// Processes picked and not yet back in `ready` (running, in a context switch, or off
+    /// their CPU at a slice end or preemption and not yet enqueued), by the key they had when
+    /// picked or charged: the least pass of "the others" includes them.
+    running: KeyedHeap<Key>,
+}
+
+impl Stride {
+    /// Stride scheduling with this `big` (at least 1) and quantum (at least 1).
+    pub fn new(big: u64, quantum: u64) -> Self {
+        Stride {
+            big,
+            quantum: quantum.max(1),
+            stride: Vec::new(),
+            pass: Vec::new(),
+            pid: Vec::new(),
+            ready: KeyedHeap::default(),
+            running: KeyedHeap::default(),
+        }
+    }
+
+    fn grow_for(&mut self, p: u32) {
+        let need = p as usize + 1;
+        if self.stride.len() < need {
+            let default = self.stride_for(Attrs::default().tickets);
+            self.stride.resize(need, default);
+            self.pass.resize(need, 0);
+            self.pid.resize(need, 0);
+        }
+    }
+
+    fn stride_for(&self, tickets: u64) -> u64 {
+        (self.big / tickets.max(1)).max(1)
+    }
+
+    fn key(&self, p: u32) -> Key {
+        (self.pass[p as usize], self.pid[p as usize], p)
+    }
+
+    /// The least scaled pass of the ready and running processes.
+    fn least_pass(&self) -> Option<u128> {
+        let r = self.ready.peek().map(|(k, _)| k.0);
+        let q = self.running.peek().map(|(k, _)| k.0);
+        match (r, q) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The pass of `p` scaled by the quantum.
+    #[cfg(test)]
+    fn pass_scaled(&self, p: u32) -> u128 {
+        self.pass[p as usize]
+    }
+}
+
+impl Policy for Stride {
+    fn name(&self) -> &'static str {
+        "stride"
+    }
+
+    fn on_create(&mut self, p: u32, attrs: Attrs) {
+        self.grow_for(p);
+        self.stride[p as usize] = self.stride_for(attrs.tickets);
+        self.pass[p as usize] = 0;
+        self.pid[p as usize] = attrs.pid;
+    }
+
+    fn enqueue(&mut self, p: u32, why: Ready, _burst: u64, _now: u64) {
+        self.grow_for(p);
+        self.running.remove(p);
+        if matches!(why, Ready::Admit | Ready::Wake)
+            && let Some(least) = self.least_pass()
+        {
+            let own = &mut self.pass[p as usize];
+            *own = (*own).max(least);
+        }
+        self.ready.push(p, self.key(p));
+    }
+
+    fn pick(&mut self, _now: u64, _rng: &mut SeededRng) -> Option<u32> {
+        let (key, p) = self.ready.pop()?;
+        self.running.push(p, key);
+        Some(p)
+    }
+
+    fn remove(&mut self, p: u32) -> bool {
+        self.ready.remove(p).is_some()
+    }
+
+    fn len(&self) -> usize {
+        self.ready.len()
+    }
+
+    fn slice(&mut self, _p: u32, _now: u64) -> u64 {
+        self.quantum
+    }
+
+    fn charge(&mut self, p: u32, why: Leave, usage: Usage, _now: u64) {
+        if let Some(pass) = self.pass.get_mut(p as usize) {
+            *pass = pass.saturating_add(self.stride[p as usize] as u128 * usage.ran as u128);
+        }
+        if why == Leave::Block || why == Leave::Exit {
+            self.running.remove(p);
+        } else if self.running.contains(p) {
+            // Off its CPU but still runnable: it counts among "the others" with its new pass
+            // until it is enqueued, which the same-tick order may put after a wake-up.
+            self.running.update(p, self.key(p));
+        }
+    }
+
+    fn on_exit(&mut self, p: u32) {
+        self.running.remove(p);
+        self.ready.remove(p);
+    }
+
+    fn upcoming(&self, k: usize) -> Option<u32> {
+        (k == 0)
+            .then(|| self.ready.peek().map(|(_, p)| p))
+            .flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stride(big: u64, q: u64, tickets: &[u64]) -> Stride {
+        let mut s = Stride::new(big, q);
+        for (p, &tickets) in tickets.iter().enumerate() {
+            s.on_create(
+                p as u32,
+                Attrs {
+                    tickets,
+                    pid: p as u32 + 2,
+                    ..Attrs::default()
+                },
+            );
+        }
+        s
+    }
+
+    /// Runs `p` for `ran` ticks and puts it back.
+    fn run(s: &mut Stride, p: u32, ran: u64, why: Leave) {
+        s.charge(p, why, Usage { ran, slice_left: 0 }, 0);
+    }
+
+    #[test]
+    fn ostep_table() {
+        // OSTEP ch. 9, figure 9.3: A 100, B 50, C 250 tickets, strides 100, 200, 40.
+        let mut s = stride(10_000, 1, &[100, 50, 250]);
+        let mut g = SeededRng::new(0);
+        assert_eq!(s.stride, [100, 200, 40]);
+        for p in 0..3 {
+            s.enqueue(p, Ready::Admit, 0, 0);
+        }
+        let mut order = String::new();
+        for _ in 0..8 {
+            let p = s.pick(0, &mut g).unwrap();
+            order.push(b"ABC"[p as usize] as char);
+            run(&mut s, p, 1, Leave::SliceEnd);
+            s.enqueue(p, Ready::SliceEnd, 0, 0);
+        }
+        assert_eq!(order, "ABCCCACC");
+        assert_eq!([0, 1, 2].map(|p| s.pass_scaled(p)), [200, 200, 200]);
+    }
+
+    #[test]
+    fn a_slice_end_at_the_same_tick_counts_before_it_is_enqueued() {
+        // The same-tick order puts wake-ups before slice ends: the waking process must still
+        // see the pass just charged to the process whose slice ended.
+        let mut s = stride(100, 1, &[100, 100]);
+        let mut g = SeededRng::new(0);
+        s.enqueue(1, Ready::Admit, 0, 0);
+        assert_eq!(s.pick(0, &mut g), Some(1));
+        run(&mut s, 1, 10, Leave::SliceEnd);
+        s.enqueue(0, Ready::Wake, 0, 10);
+        assert_eq!(s.pass_scaled(0), 10);
+        s.enqueue(1, Ready::SliceEnd, 0, 10);
+        // Equal passes, the lower pid first.
+        assert_eq!(s.pick(10, &mut g), Some(0));
+        // A process that blocked is not among the others.
+        run(&mut s, 0, 0, Leave::Block);
+        assert_eq!(s.running.len(), 0);
+    }
+
+    #[test]
+    fn pro_rata_and_integer_strides() {
+        let mut s = stride(1000, 4, &[3, 1000, 5000]);
+        // 1000 / 3 = 333; 1000 / 1000 = 1; 1000 / 5000 = 0, held at 1.
+        assert_eq!(s.stride, [333, 1, 1]);
+        s.enqueue(0, Ready::Admit, 0, 0);
+        let mut g = SeededRng::new(0);
+        assert_eq!(s.pick(0, &mut g), Some(0));
+        assert_eq!(s.slice(0, 0), 4);
+        // One tick of a 4-tick quantum: a quarter of the stride, kept exactly as 333 × 1.
+        run(&mut s, 0, 1, Leave::Block);
+        assert_eq!(s.pass_scaled(0), 333);
+        run(&mut s, 0, 4, Leave::SliceEnd);
+        assert_eq!(s.pass_scaled(0), 333 * 5);
+    }
+
+    #[test]
+    fn a_waking_process_takes_at_least_the_least_pass_of_the_others() {
+        let mut s = stride(10_000, 1, &[100, 100, 100]);
+        let mut g = SeededRng::new(0);
+        s.enqueue(0, Ready::Admit, 0, 0);
+        // Alone: it keeps its own pass.
+        assert_eq!(s.pass_scaled(0), 0);
+        assert_eq!(s.pick(0, &mut g), Some(0));
+        run(&mut s, 0, 50, Leave::SliceEnd);
+        s.enqueue(0, Ready::SliceEnd, 0, 0);
+        assert_eq!(s.pick(0, &mut g), Some(0));
+        // 0 runs with pass 5000; 1 is admitted and takes that (running counts).
+        s.enqueue(1, Ready::Admit, 0, 0);
+        assert_eq!(s.pass_scaled(1), 5000);
+        run(&mut s, 0, 10, Leave::Block);
+        // 2 blocked long ago with a low pass; it wakes to the least of the others (1's 5000).
+        s.pass[2] = 700;
+        s.enqueue(2, Ready::Wake, 0, 0);
+        assert_eq!(s.pass_scaled(2), 5000);
+        // Equal passes: the lowest pid.
+        assert_eq!(s.pick(0, &mut g), Some(1));
+        assert_eq!(s.pick(0, &mut g), Some(2));
+        // A process ahead of everyone keeps its own pass when it wakes.
+        s.enqueue(0, Ready::Wake, 0, 0);
+        assert_eq!(s.pass_scaled(0), 6000);
+        // A slice end never raises a pass.
+        run(&mut s, 1, 0, Leave::SliceEnd);
+        s.on_exit(2);
+        s.pass[1] = 10;
+        s.enqueue(1, Ready::SliceEnd, 0, 0);
+        assert_eq!(s.pass_scaled(1), 10);
+        assert_eq!(s.upcoming(0), Some(1));
+        assert!(s.remove(1));
+        assert_eq!(s.len(), 1);
+    }
+}
