@@ -16,9 +16,15 @@ use procsim::{Plan, Sim, SimOptions};
 
 /// RR-IO-v1 with `n` processes and the given kernel settings.
 fn rr_io_v1(n: u64, cpus: u32, context_switch: u64) -> Arc<Plan> {
+    rr_io_v1_under(n, cpus, context_switch, r#""rr""#)
+}
+
+/// RR-IO-v1 under a policy (a JSON name or object, SPEC §3a).
+fn rr_io_v1_under(n: u64, cpus: u32, context_switch: u64, policy: &str) -> Arc<Plan> {
     procsim::load_str(&format!(
         r#"{{"name": "RR-IO-v1",
-            "kernel": {{"quantum": 10, "cpus": {cpus}, "context_switch": {context_switch},
+            "kernel": {{"policy": {policy}, "quantum": 10, "cpus": {cpus},
+                        "context_switch": {context_switch},
                         "max_processes": {n}, "pid_max": 4194304,
                         "max_ticks": 100000000000, "max_steps": 100000000000}},
             "programs": {{"job": {{"body": [
@@ -96,6 +102,74 @@ fn side_by_side(_c: &mut Criterion) {
         theirs.as_secs_f64() * 1e9 / dispatches as f64,
         ours.as_secs_f64() / theirs.as_secs_f64(),
     );
+}
+
+/// The policies of SPEC §3a on RR-IO-v1 at N = 100,000, one CPU: a criterion group each,
+/// and, printed beside them, each one's cost a dispatch against round robin's, measured in
+/// alternating runs (round robin, the policy, round robin, …) so that both see the same load.
+/// (FCFS, SJF, HRRN and the priority policy have no slice: ten dispatches a process instead of
+/// fifty, so their runs are shorter; the cost a dispatch is what compares.)
+const POLICIES: [(&str, &str); 11] = [
+    ("rr", r#""rr""#),
+    ("fcfs", r#""fcfs""#),
+    ("sjf", r#""sjf""#),
+    ("srtf", r#""srtf""#),
+    ("priority", r#"{"name": "priority", "preemptive": true, "aging": {"every": 100, "step": 1}}"#),
+    ("hrrn", r#""hrrn""#),
+    ("mlfq", r#"{"name": "mlfq", "queues": 3, "quantum": [10, 20, 40], "boost": 1000}"#),
+    ("lottery", r#""lottery""#),
+    ("stride", r#""stride""#),
+    ("cfs", r#""cfs""#),
+    ("eevdf", r#""eevdf""#),
+];
+
+fn policies(c: &mut Criterion) {
+    const N: u64 = 100_000;
+    let mut group = c.benchmark_group("policy_rr_io_v1");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(8));
+    for (name, policy) in POLICIES {
+        let plan = rr_io_v1_under(N, 1, 0, policy);
+        group.throughput(Throughput::Elements(simulate(&plan)));
+        group.bench_with_input(BenchmarkId::new(name, N), &plan, |b, plan| {
+            b.iter(|| simulate(black_box(plan)))
+        });
+    }
+    group.finish();
+}
+
+fn policies_side_by_side(_c: &mut Criterion) {
+    const NAME: &str = "side_by_side/policy_rr_io_v1/100000";
+    if let Some(filter) = std::env::args().skip(1).find(|a| !a.starts_with('-'))
+        && !NAME.contains(&filter)
+    {
+        return;
+    }
+    const N: u64 = 100_000;
+    const ROUNDS: usize = 5;
+    let rr = rr_io_v1_under(N, 1, 0, POLICIES[0].1);
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    for (name, policy) in &POLICIES[1..] {
+        let plan = rr_io_v1_under(N, 1, 0, policy);
+        let (mut ours, mut base) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            let start = Instant::now();
+            let d = simulate(black_box(&rr));
+            base.push(start.elapsed().as_secs_f64() * 1e9 / d as f64);
+            let start = Instant::now();
+            let d = simulate(black_box(&plan));
+            ours.push(start.elapsed().as_secs_f64() * 1e9 / d as f64);
+        }
+        let (ours, base) = (median(&mut ours), median(&mut base));
+        println!(
+            "{NAME}: {name} {ours:.1} ns a dispatch, rr {base:.1} ns: {name} runs at 1/{:.2} of \
+             round robin's rate (medians of {ROUNDS} alternating runs)",
+            ours / base
+        );
+    }
 }
 
 fn rr_io_variants(c: &mut Criterion) {
@@ -178,6 +252,8 @@ criterion_group!(
     rr_io,
     side_by_side,
     rr_io_variants,
+    policies,
+    policies_side_by_side,
     fork_tree,
     parse_large
 );
