@@ -21,11 +21,15 @@
 //! Round robin is the one policy the kernel's fast paths (`sim/fast.rs`) know: they are exact
 //! for it alone, and [`Policy::fast_paths_exact`] says so.
 
+mod cfs;
+mod dltree;
+mod eevdf;
 mod fcfs;
 #[allow(dead_code)]
 mod keyed;
 mod ring;
 mod rr;
+mod weight;
 
 pub use rr::RoundRobin;
 
@@ -233,6 +237,8 @@ impl Scheduler {
                 ));
             }
             PolicyConfig::Fcfs(_) => Box::new(fcfs::Fcfs::new()),
+            PolicyConfig::Cfs(c) => Box::new(cfs::Cfs::new(*c)),
+            PolicyConfig::Eevdf(c) => Box::new(eevdf::Eevdf::new(*c)),
             // WIP: the other policies land one by one.
             other => panic!("policy {} not built yet", other.name()),
         };
