@@ -242,3 +242,134 @@ impl Policy for Cfs {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One tick of a nice-0 process, in vruntime units.
+    const TICK: u64 = 1 << FRAC_BITS;
+
+    fn cfs() -> Cfs {
+        Cfs::new(CfsParams {
+            latency: 24,
+            min_granularity: 3,
+        })
+    }
+
+    fn create(c: &mut Cfs, p: u32, nice: i8) {
+        c.on_create(
+            p,
+            Attrs {
+                nice,
+                ..Attrs::default()
+            },
+        );
+    }
+
+    fn usage(ran: u64) -> Usage {
+        Usage { ran, slice_left: 0 }
+    }
+
+    #[test]
+    fn slices_follow_weight_with_min_granularity_as_the_floor() {
+        let mut c = cfs();
+        let mut g = SeededRng::new(0);
+        for (p, nice) in [(0, 0), (1, 5), (2, 10)] {
+            create(&mut c, p, nice);
+            c.enqueue(p, Ready::Admit, 0, 0);
+        }
+        // W = 1024 + 335 + 110 = 1469; ties at vruntime 0 go to the first ready.
+        assert_eq!(c.pick(0, &mut g), Some(0));
+        assert_eq!(c.slice(0, 0), 16);
+        assert_eq!(c.slice(1, 0), 5);
+        assert_eq!(c.slice(2, 0), 3, "24 x 110 / 1469 = 1, raised to 3");
+        // Alone, a process gets the whole latency.
+        let mut c = cfs();
+        create(&mut c, 0, 7);
+        c.enqueue(0, Ready::Admit, 0, 0);
+        assert_eq!(c.pick(0, &mut g), Some(0));
+        assert_eq!(c.slice(0, 0), 24);
+    }
+
+    #[test]
+    fn the_least_vruntime_runs_and_charges_are_weighted() {
+        let mut c = cfs();
+        let mut g = SeededRng::new(0);
+        create(&mut c, 0, 0);
+        create(&mut c, 1, 5);
+        c.enqueue(0, Ready::Admit, 0, 0);
+        c.enqueue(1, Ready::Admit, 0, 0);
+        assert_eq!(c.pick(0, &mut g), Some(0));
+        c.slice(0, 0);
+        c.charge(0, Leave::SliceEnd, usage(18), 18);
+        assert_eq!(c.ents[0].vruntime, 18 * TICK);
+        c.enqueue(0, Ready::SliceEnd, 0, 18);
+        assert_eq!(c.pick(18, &mut g), Some(1));
+        c.slice(1, 18);
+        c.charge(1, Leave::SliceEnd, usage(5), 23);
+        assert_eq!(c.ents[1].vruntime, 1_001_624);
+        c.enqueue(1, Ready::SliceEnd, 0, 23);
+        assert_eq!(c.pick(23, &mut g), Some(1), "1001624 < 18 x 65536");
+    }
+
+    #[test]
+    fn placement_at_min_vruntime_and_half_a_latency_back_for_a_sleeper() {
+        let mut c = cfs();
+        let mut g = SeededRng::new(0);
+        for p in 0..3 {
+            create(&mut c, p, 0);
+        }
+        c.enqueue(0, Ready::Admit, 0, 0);
+        c.enqueue(1, Ready::Admit, 0, 0);
+        assert_eq!(c.pick(0, &mut g), Some(0));
+        c.slice(0, 0);
+        // 1 has slept from the start; 0 runs 100 ticks, then blocks: min_vruntime follows
+        // the least runnable vruntime, 1's 0, and stays there.
+        c.charge(0, Leave::SliceEnd, usage(100), 100);
+        c.enqueue(0, Ready::SliceEnd, 0, 100);
+        assert_eq!(c.pick(100, &mut g), Some(1));
+        c.slice(1, 100);
+        c.charge(1, Leave::Block, usage(0), 100);
+        assert_eq!(c.min_vruntime, 0);
+        // 0 runs on alone; a newcomer at 150 starts at its running vruntime (150 ticks).
+        assert_eq!(c.pick(100, &mut g), Some(0));
+        c.slice(0, 100);
+        c.enqueue(2, Ready::Admit, 0, 150);
+        assert_eq!(c.ents[2].vruntime, 150 * TICK);
+        // 0 blocks at 160; min_vruntime is now 150 (2, waiting) and never goes back.
+        c.charge(0, Leave::Block, usage(60), 160);
+        assert_eq!(c.min_vruntime, 150 * TICK);
+        // 1 wakes: max(0, 150 - 24/2) = 138 ticks.
+        c.enqueue(1, Ready::Wake, 0, 170);
+        assert_eq!(c.ents[1].vruntime, 138 * TICK);
+        // 0 wakes with more than that of its own: it keeps its own 160.
+        c.enqueue(0, Ready::Wake, 0, 170);
+        assert_eq!(c.ents[0].vruntime, 160 * TICK);
+        assert_eq!(c.pick(170, &mut g), Some(1));
+        assert_eq!(c.total_weight, 3 * 1024);
+    }
+
+    #[test]
+    fn removal_and_exit_give_back_the_weight() {
+        let mut c = cfs();
+        let mut g = SeededRng::new(0);
+        for p in 0..3 {
+            create(&mut c, p, -5);
+            c.enqueue(p, Ready::Admit, 0, 0);
+        }
+        assert_eq!(c.total_weight, 3 * 3121);
+        assert!(c.remove(1));
+        assert!(!c.remove(1));
+        assert_eq!(c.pick(0, &mut g), Some(0));
+        c.slice(0, 0);
+        c.on_exit(1);
+        // A running process that ends (no charge) leaves the runnable weight too.
+        c.on_exit(0);
+        assert_eq!(c.total_weight, 3121);
+        assert!(c.on_cpu.is_empty());
+        assert_eq!(c.len(), 1);
+        assert_eq!(c.pick(0, &mut g), Some(2));
+        assert_eq!(c.slice(2, 0), 24);
+    }
+}

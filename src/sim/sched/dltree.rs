@@ -105,7 +105,11 @@ impl DeadlineTree {
         let mut cur = self.root;
         loop {
             let n = &mut self.nodes[cur as usize];
-            let slot = if key < n.key { &mut n.left } else { &mut n.right };
+            let slot = if key < n.key {
+                &mut n.left
+            } else {
+                &mut n.right
+            };
             if *slot == NIL {
                 *slot = p;
                 break;

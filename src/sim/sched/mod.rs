@@ -27,6 +27,7 @@ mod eevdf;
 mod fcfs;
 #[allow(dead_code)]
 mod keyed;
+#[allow(dead_code)]
 mod ring;
 mod rr;
 mod weight;
