@@ -21,6 +21,9 @@
 //! Round robin is the one policy the kernel's fast paths (`sim/fast.rs`) know: they are exact
 //! for it alone, and [`Policy::fast_paths_exact`] says so.
 
+mod cfs;
+mod dltree;
+mod eevdf;
 mod fcfs;
 #[allow(dead_code)]
 mod keyed;
@@ -29,6 +32,7 @@ mod priority;
 mod ring;
 mod rr;
 mod stride;
+mod weight;
 
 pub use rr::RoundRobin;
 
@@ -239,6 +243,8 @@ impl Scheduler {
             PolicyConfig::Priority(c) => Box::new(priority::Priority::new(*c)),
             PolicyConfig::Lottery(c) => Box::new(lottery::Lottery::new(quantum(c.quantum))),
             PolicyConfig::Stride(c) => Box::new(stride::Stride::new(c.big, quantum(c.quantum))),
+            PolicyConfig::Cfs(c) => Box::new(cfs::Cfs::new(*c)),
+            PolicyConfig::Eevdf(c) => Box::new(eevdf::Eevdf::new(*c)),
             // WIP: the other policies land one by one.
             other => panic!("policy {} not built yet", other.name()),
         };

@@ -1,0 +1,334 @@
+//! An indexed, augmented treap of ready processes for EEVDF: ordered by (virtual deadline,
+//! sequence), each subtree knowing the least vruntime in it, so that "the eligible process
+//! with the earliest deadline" is one walk down from the root.
+//!
+//! Linux keeps the mirror image (a red-black tree ordered by vruntime, augmented with the
+//! least deadline); ordering by deadline instead makes the query a single descent: go left
+//! while the left subtree holds an eligible process, else take this node if it is eligible,
+//! else go right. Eligibility (`v ≤ V`) is a threshold on vruntime, which is what makes the
+//! subtree minimum enough to steer by.
+//!
+//! A treap stays balanced in expectation: each node gets a priority from a fixed hash of its
+//! insertion's sequence number (so runs are deterministic), and insert, remove and the query
+//! cost O(log n) expected. Nodes live in a table indexed by process, and every walk is a loop
+//! (no recursion, so no stack depth to worry about).
+
+/// "No node".
+const NIL: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    left: u32,
+    right: u32,
+    parent: u32,
+    /// Heap order: a parent's priority is at least its children's.
+    prio: u64,
+    /// (deadline, sequence): the order of the tree.
+    key: (i64, u64),
+    /// The vruntime.
+    v: i64,
+    /// The least vruntime in this node's subtree.
+    minv: i64,
+    held: bool,
+}
+
+const EMPTY: Node = Node {
+    left: NIL,
+    right: NIL,
+    parent: NIL,
+    prio: 0,
+    key: (0, 0),
+    v: 0,
+    minv: 0,
+    held: false,
+};
+
+/// Ready processes by (deadline, sequence), with each subtree's least vruntime.
+#[derive(Debug, Clone)]
+pub(crate) struct DeadlineTree {
+    nodes: Vec<Node>,
+    root: u32,
+    len: usize,
+}
+
+impl Default for DeadlineTree {
+    fn default() -> Self {
+        DeadlineTree {
+            nodes: Vec::new(),
+            root: NIL,
+            len: 0,
+        }
+    }
+}
+
+/// SplitMix64's finalizer: a well-mixed priority from a sequence number.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+impl DeadlineTree {
+    /// The number of processes held.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether `p` is held.
+    pub(crate) fn contains(&self, p: u32) -> bool {
+        self.nodes.get(p as usize).is_some_and(|n| n.held)
+    }
+
+    /// Adds `p` (not held) with its deadline, a sequence number unique to this insertion
+    /// (ties in deadline go to the lower), and its vruntime.
+    pub(crate) fn insert(&mut self, p: u32, deadline: i64, seq: u64, v: i64) {
+        debug_assert!(!self.contains(p));
+        if self.nodes.len() <= p as usize {
+            self.nodes.resize(p as usize + 1, EMPTY);
+        }
+        let key = (deadline, seq);
+        self.nodes[p as usize] = Node {
+            prio: mix(seq),
+            key,
+            v,
+            minv: v,
+            held: true,
+            ..EMPTY
+        };
+        self.len += 1;
+        if self.root == NIL {
+            self.root = p;
+            return;
+        }
+        // Down to a leaf's place.
+        let mut cur = self.root;
+        loop {
+            let n = &mut self.nodes[cur as usize];
+            let slot = if key < n.key {
+                &mut n.left
+            } else {
+                &mut n.right
+            };
+            if *slot == NIL {
+                *slot = p;
+                break;
+            }
+            cur = *slot;
+        }
+        self.nodes[p as usize].parent = cur;
+        // The path above now holds `v`; past the first node that already had as little,
+        // nothing changes.
+        let mut a = cur;
+        while a != NIL && self.nodes[a as usize].minv > v {
+            self.nodes[a as usize].minv = v;
+            a = self.nodes[a as usize].parent;
+        }
+        // Up to its place in heap order; a rotation keeps the set of each subtree above it.
+        loop {
+            let parent = self.nodes[p as usize].parent;
+            if parent == NIL || self.nodes[parent as usize].prio >= self.nodes[p as usize].prio {
+                break;
+            }
+            self.rotate_up(p);
+        }
+    }
+
+    /// Removes `p`; false if it was not held.
+    pub(crate) fn remove(&mut self, p: u32) -> bool {
+        if !self.contains(p) {
+            return false;
+        }
+        // Down until it has at most one child: the child of higher priority goes above it.
+        loop {
+            let Node { left, right, .. } = self.nodes[p as usize];
+            if left == NIL || right == NIL {
+                break;
+            }
+            let up = if self.nodes[left as usize].prio >= self.nodes[right as usize].prio {
+                left
+            } else {
+                right
+            };
+            self.rotate_up(up);
+        }
+        let Node {
+            left,
+            right,
+            parent,
+            ..
+        } = self.nodes[p as usize];
+        let child = if left != NIL { left } else { right };
+        self.replace_child(parent, p, child);
+        if child != NIL {
+            self.nodes[child as usize].parent = parent;
+        }
+        self.nodes[p as usize] = EMPTY;
+        self.len -= 1;
+        // Every node whose subtree lost `p` is on the way up from where it was.
+        let mut a = parent;
+        while a != NIL {
+            self.pull(a);
+            a = self.nodes[a as usize].parent;
+        }
+        true
+    }
+
+    /// The held process with the earliest (deadline, sequence) among those whose vruntime
+    /// satisfies `ok`, which must be a threshold (true for every vruntime below one that
+    /// satisfies it), as eligibility `v ≤ V` is.
+    pub(crate) fn first_with(&self, ok: impl Fn(i64) -> bool) -> Option<u32> {
+        let mut n = self.root;
+        if n == NIL || !ok(self.nodes[n as usize].minv) {
+            return None;
+        }
+        loop {
+            let node = &self.nodes[n as usize];
+            if node.left != NIL && ok(self.nodes[node.left as usize].minv) {
+                n = node.left;
+            } else if ok(node.v) {
+                return Some(n);
+            } else {
+                // The subtree's minimum satisfies `ok` and is neither on the left nor here.
+                n = node.right;
+                debug_assert_ne!(n, NIL);
+            }
+        }
+    }
+
+    /// The least vruntime held.
+    pub(crate) fn least_v(&self) -> Option<i64> {
+        (self.root != NIL).then(|| self.nodes[self.root as usize].minv)
+    }
+
+    /// Recomputes `n`'s subtree minimum from its children.
+    fn pull(&mut self, n: u32) {
+        let Node { left, right, v, .. } = self.nodes[n as usize];
+        let mut m = v;
+        if left != NIL {
+            m = m.min(self.nodes[left as usize].minv);
+        }
+        if right != NIL {
+            m = m.min(self.nodes[right as usize].minv);
+        }
+        self.nodes[n as usize].minv = m;
+    }
+
+    /// In `parent` (or at the root when `parent` is NIL), `old` is replaced by `new`.
+    fn replace_child(&mut self, parent: u32, old: u32, new: u32) {
+        if parent == NIL {
+            self.root = new;
+        } else if self.nodes[parent as usize].left == old {
+            self.nodes[parent as usize].left = new;
+        } else {
+            self.nodes[parent as usize].right = new;
+        }
+    }
+
+    /// Rotates `x` above its parent, keeping the order and both nodes' minima.
+    fn rotate_up(&mut self, x: u32) {
+        let y = self.nodes[x as usize].parent;
+        let g = self.nodes[y as usize].parent;
+        if self.nodes[y as usize].left == x {
+            let b = self.nodes[x as usize].right;
+            self.nodes[y as usize].left = b;
+            if b != NIL {
+                self.nodes[b as usize].parent = y;
+            }
+            self.nodes[x as usize].right = y;
+        } else {
+            let b = self.nodes[x as usize].left;
+            self.nodes[y as usize].right = b;
+            if b != NIL {
+                self.nodes[b as usize].parent = y;
+            }
+            self.nodes[x as usize].left = y;
+        }
+        self.nodes[y as usize].parent = x;
+        self.nodes[x as usize].parent = g;
+        self.replace_child(g, y, x);
+        self.pull(y);
+        self.pull(x);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tree against a plain list, through a long pseudo-random run of inserts, removals
+    /// and threshold queries; and its depth stays logarithmic.
+    #[test]
+    fn agrees_with_a_list() {
+        let mut t = DeadlineTree::default();
+        let mut model: Vec<(i64, u64, i64, u32)> = Vec::new();
+        let mut x: u64 = 99;
+        let mut seq = 0;
+        for step in 0..20_000u32 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let p = ((x >> 33) % 300) as u32;
+            let d = ((x >> 20) % 50) as i64 - 10;
+            let v = ((x >> 40) % 40) as i64 - 20;
+            match step % 4 {
+                0 | 1 => {
+                    if !t.contains(p) {
+                        seq += 1;
+                        t.insert(p, d, seq, v);
+                        model.push((d, seq, v, p));
+                    }
+                }
+                2 => {
+                    let had = model.iter().position(|e| e.3 == p);
+                    assert_eq!(t.remove(p), had.is_some());
+                    if let Some(i) = had {
+                        model.remove(i);
+                    }
+                }
+                _ => {
+                    let th = ((x >> 50) % 40) as i64 - 20;
+                    let want = model
+                        .iter()
+                        .filter(|e| e.2 <= th)
+                        .min_by_key(|e| (e.0, e.1))
+                        .map(|e| e.3);
+                    assert_eq!(t.first_with(|v| v <= th), want);
+                    assert_eq!(t.least_v(), model.iter().map(|e| e.2).min());
+                }
+            }
+            assert_eq!(t.len(), model.len());
+        }
+        // Depth of a tree of 300 random keys.
+        for p in 0..300u32 {
+            if !t.contains(p) {
+                seq += 1;
+                t.insert(p, (mix(seq) % 1000) as i64, seq, 0);
+            }
+        }
+        let mut deepest = 0;
+        for p in 0..300u32 {
+            let (mut depth, mut a) = (0, p);
+            while a != NIL {
+                depth += 1;
+                a = t.nodes[a as usize].parent;
+            }
+            deepest = deepest.max(depth);
+        }
+        assert!(deepest < 30, "depth {deepest}");
+    }
+
+    #[test]
+    fn ties_in_deadline_go_to_the_lower_sequence() {
+        let mut t = DeadlineTree::default();
+        t.insert(5, 10, 2, 0);
+        t.insert(3, 10, 1, 0);
+        t.insert(4, 9, 3, 7);
+        assert_eq!(t.first_with(|v| v <= 0), Some(3));
+        assert_eq!(t.first_with(|v| v <= 7), Some(4));
+        assert_eq!(t.first_with(|v| v < 0), None);
+        assert!(t.remove(3));
+        assert!(!t.remove(3));
+        assert_eq!(t.first_with(|v| v <= 0), Some(5));
+    }
+}

@@ -1,0 +1,455 @@
+//! Linux's earliest eligible virtual deadline first (EEVDF, Linux 6.6 and later), SPEC §3a
+//! row `eevdf`.
+//!
+//! Each process has a weight from its nice value and a vruntime `v` that grows by
+//! `ran × 1024 / weight` (fixed point, see [`super::weight`]). V is the weighted average
+//! vruntime of the runnable processes (ready, running, or between a slice end and the
+//! queue; running ones counted with what they have run so far), and a process's lag is
+//! `V − v`: it is eligible when its lag is at least 0, `v ≤ V`, compared exactly as
+//! `v × Σw ≤ Σ w·v` (Linux's `vruntime_eligible`). Each request gets a virtual deadline
+//! `d = v + base_slice × 1024 / weight`, set when the process starts a new request: when it
+//! joins (admitted or woken) and when its slice is used up. The eligible ready process with
+//! the earliest deadline runs (ties: the one that became ready first), for `base_slice` ticks.
+//!
+//! Placement, as Linux's `place_entity` with `PLACE_LAG`: a new process starts at V (lag 0);
+//! a process that blocks keeps its lag, clamped to ± two slices' worth in vruntime
+//! (`entity_lag`: `max(2 × slice, one tick)`), and when it wakes it is placed at
+//! `V − lag × (W + w) / W` (W the runnable weight before it joins, the quotient truncated
+//! toward zero as `div_s64` does), which leaves it with that same lag once its own weight has
+//! moved V. With nothing else runnable it starts at V, as Linux places it with no lag then.
+//! V of an empty set is the last V there was.
+//!
+//! No wake-up preemption: a process runs its slice, as Linux's `RUN_TO_PARITY` lets the
+//! current task finish its request before a waking one is considered.
+//!
+//! With several CPUs a free CPU may find every ready process ineligible (the lagging ones are
+//! running elsewhere); rather than idle beside ready work, it takes the ready process with
+//! the least vruntime (ties: the earliest deadline), which is Linux's own fallback in
+//! `pick_eevdf`.
+//!
+//! Costs: V needs no walk: `Σ w·v` and `Σ w` are kept as the set changes (i128), and the
+//! running processes' progress is `1024 × 2^16 × Σ (now − since)`, kept as a count and a sum
+//! of start ticks. The ready processes sit in a [`DeadlineTree`] ordered by deadline and
+//! augmented with each subtree's least vruntime: the pick is one descent, O(log n) expected,
+//! as are enqueue and remove.
+
+use super::dltree::DeadlineTree;
+use super::weight::{SCALE, vdelta, weight};
+use super::{Attrs, Leave, Policy, Ready, SeededRng, Usage};
+use crate::scenario::policy::EevdfParams;
+
+/// `since` of a process that is not accruing vruntime (not on a CPU).
+const IDLE: u64 = u64::MAX;
+
+/// A process as EEVDF sees it.
+#[derive(Debug, Clone, Copy)]
+struct Entity {
+    weight: u64,
+    vruntime: i64,
+    deadline: i64,
+    /// `V − v` when it last blocked, clamped.
+    lag: i64,
+    /// The tick it started running (its slice was asked), or [`IDLE`].
+    since: u64,
+    /// Counted in the sums: admitted or woken, and not yet blocked or ended.
+    runnable: bool,
+}
+
+impl Default for Entity {
+    fn default() -> Self {
+        Entity {
+            weight: weight(0),
+            vruntime: 0,
+            deadline: 0,
+            lag: 0,
+            since: IDLE,
+            runnable: false,
+        }
+    }
+}
+
+/// A vruntime difference as an i64, saturating.
+fn signed(d: u64) -> i64 {
+    i64::try_from(d).unwrap_or(i64::MAX)
+}
+
+/// The earliest eligible virtual deadline first scheduler.
+#[derive(Debug, Clone)]
+pub struct Eevdf {
+    base_slice: u64,
+    ready: DeadlineTree,
+    ents: Vec<Entity>,
+    /// Σ w·v over the runnable processes (v as last charged).
+    sum_wv: i128,
+    /// Σ w over the runnable processes.
+    sum_w: i128,
+    /// How many runnable processes are accruing (on a CPU with a slice), and the sum of the
+    /// ticks they started at: their progress adds `SCALE × (count × now − sum)` to Σ w·v.
+    accruing: i128,
+    sum_since: i128,
+    /// V when the runnable set was last left by a process: V of an empty set.
+    last_avg: i64,
+    /// Counts enqueues: the order processes became ready, for ties.
+    seq: u64,
+    /// The latest tick the kernel has told of (for `remove` and `on_exit`, which carry none).
+    clock: u64,
+}
+
+impl Eevdf {
+    /// EEVDF with a request of `base_slice` ticks.
+    pub fn new(params: EevdfParams) -> Self {
+        Eevdf {
+            base_slice: params.base_slice.max(1),
+            ready: DeadlineTree::default(),
+            ents: Vec::new(),
+            sum_wv: 0,
+            sum_w: 0,
+            accruing: 0,
+            sum_since: 0,
+            last_avg: 0,
+            seq: 0,
+            clock: 0,
+        }
+    }
+
+    fn ent(&mut self, p: u32) -> &mut Entity {
+        if self.ents.len() <= p as usize {
+            self.ents.resize(p as usize + 1, Entity::default());
+        }
+        &mut self.ents[p as usize]
+    }
+
+    fn tick(&mut self, now: u64) {
+        self.clock = self.clock.max(now);
+    }
+
+    /// Σ w·v at `now`, running processes counted with what they have run since they started.
+    fn weighted_sum(&self, now: u64) -> i128 {
+        let progress = self.accruing * i128::from(now) - self.sum_since;
+        self.sum_wv + i128::from(SCALE) * progress
+    }
+
+    /// V at `now`, rounded down (Linux's `avg_vruntime`); the last V with nothing runnable.
+    fn avg_vruntime(&self, now: u64) -> i64 {
+        if self.sum_w == 0 {
+            return self.last_avg;
+        }
+        let v = self.weighted_sum(now).div_euclid(self.sum_w);
+        i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
+    }
+
+    /// A request's length in vruntime for weight `w`: `base_slice × 1024 / w`.
+    fn vslice(&self, w: u64) -> i64 {
+        signed(vdelta(self.base_slice, w))
+    }
+
+    /// `p` stops accruing (it left its CPU): its progress is charged separately.
+    fn stop_accruing(&mut self, p: u32) {
+        let since = self.ents[p as usize].since;
+        if since != IDLE {
+            self.accruing -= 1;
+            self.sum_since -= i128::from(since);
+            self.ents[p as usize].since = IDLE;
+        }
+    }
+
+    fn join(&mut self, p: u32) {
+        let e = self.ent(p);
+        if e.runnable {
+            return;
+        }
+        e.runnable = true;
+        let (w, v) = (i128::from(e.weight), i128::from(e.vruntime));
+        self.sum_wv += w * v;
+        self.sum_w += w;
+    }
+
+    /// `p` leaves the runnable set (it blocked or ended), wherever it was.
+    fn leave(&mut self, p: u32, now: u64) {
+        self.ready.remove(p);
+        if !self.ent(p).runnable {
+            return;
+        }
+        self.last_avg = self.avg_vruntime(now);
+        self.stop_accruing(p);
+        let e = &mut self.ents[p as usize];
+        e.runnable = false;
+        let (w, v) = (i128::from(e.weight), i128::from(e.vruntime));
+        self.sum_wv -= w * v;
+        self.sum_w -= w;
+    }
+
+    /// The eligible ready process with the earliest deadline; if none is eligible, the one
+    /// with the least vruntime.
+    fn best(&self, now: u64) -> Option<u32> {
+        let (sum, w) = (self.weighted_sum(now), self.sum_w);
+        self.ready
+            .first_with(|v| i128::from(v) * w <= sum)
+            .or_else(|| {
+                let least = self.ready.least_v()?;
+                self.ready.first_with(|v| v <= least)
+            })
+    }
+}
+
+impl Policy for Eevdf {
+    fn name(&self) -> &'static str {
+        "eevdf"
+    }
+
+    fn on_create(&mut self, p: u32, attrs: Attrs) {
+        *self.ent(p) = Entity {
+            weight: weight(attrs.nice),
+            ..Entity::default()
+        };
+    }
+
+    fn enqueue(&mut self, p: u32, why: Ready, _burst: u64, now: u64) {
+        self.tick(now);
+        match why {
+            Ready::Admit | Ready::Wake => {
+                let avg = self.avg_vruntime(now);
+                let e = *self.ent(p);
+                // Inflate the lag by (W + w) / W: V moves toward v as p joins, and this
+                // is what leaves p with the lag it had (Linux's `place_entity`).
+                let lag = if why == Ready::Wake && self.sum_w > 0 {
+                    let w = i128::from(e.weight);
+                    let scaled = i128::from(e.lag) * (self.sum_w + w) / self.sum_w;
+                    i64::try_from(scaled).unwrap_or(e.lag)
+                } else {
+                    0
+                };
+                let vslice = self.vslice(e.weight);
+                let e = self.ent(p);
+                e.vruntime = avg.saturating_sub(lag);
+                e.deadline = e.vruntime.saturating_add(vslice);
+                e.since = IDLE;
+                self.join(p);
+            }
+            // It stayed runnable (and in the sums) since its charge.
+            Ready::SliceEnd | Ready::Preempted => self.join(p),
+        }
+        self.seq += 1;
+        let e = self.ents[p as usize];
+        self.ready.insert(p, e.deadline, self.seq, e.vruntime);
+    }
+
+    fn pick(&mut self, now: u64, _rng: &mut SeededRng) -> Option<u32> {
+        self.tick(now);
+        let p = self.best(now)?;
+        self.ready.remove(p);
+        Some(p)
+    }
+
+    fn remove(&mut self, p: u32) -> bool {
+        if !self.ready.contains(p) {
+            return false;
+        }
+        self.leave(p, self.clock);
+        true
+    }
+
+    fn len(&self) -> usize {
+        self.ready.len()
+    }
+
+    fn slice(&mut self, p: u32, now: u64) -> u64 {
+        self.tick(now);
+        self.stop_accruing(p);
+        if self.ent(p).runnable {
+            self.ents[p as usize].since = now;
+            self.accruing += 1;
+            self.sum_since += i128::from(now);
+        }
+        self.base_slice
+    }
+
+    fn charge(&mut self, p: u32, why: Leave, usage: Usage, now: u64) {
+        self.tick(now);
+        self.stop_accruing(p);
+        let w = self.ent(p).weight;
+        let vslice = self.vslice(w);
+        let e = &mut self.ents[p as usize];
+        let old = e.vruntime;
+        e.vruntime = old.saturating_add(signed(vdelta(usage.ran, e.weight)));
+        let (w, grew) = (
+            i128::from(e.weight),
+            i128::from(e.vruntime) - i128::from(old),
+        );
+        if e.runnable {
+            self.sum_wv += w * grew;
+        }
+        match why {
+            // The request is used up: a new one.
+            Leave::SliceEnd => {
+                let e = &mut self.ents[p as usize];
+                e.deadline = e.vruntime.saturating_add(vslice);
+            }
+            Leave::Preempted => {}
+            Leave::Block | Leave::Exit => {
+                let e = self.ents[p as usize];
+                let (v, limit) = (
+                    e.vruntime,
+                    signed(vdelta(self.base_slice.saturating_mul(2), e.weight)),
+                );
+                let lag = self.avg_vruntime(now).saturating_sub(v);
+                self.ents[p as usize].lag = lag.clamp(-limit, limit);
+                self.leave(p, now);
+            }
+        }
+    }
+
+    fn on_exit(&mut self, p: u32) {
+        if (p as usize) < self.ents.len() {
+            self.leave(p, self.clock);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One tick of a nice-0 process, in vruntime units.
+    const TICK: i64 = 1 << super::super::weight::FRAC_BITS;
+
+    fn eevdf() -> Eevdf {
+        Eevdf::new(EevdfParams { base_slice: 3 })
+    }
+
+    fn create(e: &mut Eevdf, p: u32, nice: i8) {
+        e.on_create(
+            p,
+            Attrs {
+                nice,
+                ..Attrs::default()
+            },
+        );
+    }
+
+    fn usage(ran: u64) -> Usage {
+        Usage { ran, slice_left: 0 }
+    }
+
+    /// Runs `p` (just picked) from `at` for `ran` ticks and charges it.
+    fn run(e: &mut Eevdf, p: u32, at: u64, ran: u64, why: Leave) {
+        assert_eq!(e.slice(p, at), 3);
+        e.charge(p, why, usage(ran), at + ran);
+    }
+
+    #[test]
+    fn an_earlier_deadline_that_is_not_eligible_waits() {
+        let mut e = eevdf();
+        let mut g = SeededRng::new(0);
+        create(&mut e, 0, 0);
+        create(&mut e, 1, 19);
+        e.enqueue(0, Ready::Admit, 0, 0);
+        e.enqueue(1, Ready::Admit, 0, 0);
+        // Deadlines 3 ticks and 3 x 1024 / 15 = 204.8 ticks.
+        assert_eq!(e.ents[1].deadline, 13_421_772);
+        assert_eq!(e.pick(0, &mut g), Some(0));
+        run(&mut e, 0, 0, 3, Leave::SliceEnd);
+        e.enqueue(0, Ready::SliceEnd, 0, 3);
+        assert_eq!(e.ents[0].deadline, 6 * TICK);
+        // V = 1024 x 3 / 1039 ticks < 3: 0 is not eligible, despite its deadline.
+        assert_eq!(e.pick(3, &mut g), Some(1));
+    }
+
+    #[test]
+    fn a_sleeper_keeps_its_lag_and_a_newcomer_starts_at_v() {
+        let mut e = eevdf();
+        let mut g = SeededRng::new(0);
+        for p in 0..3 {
+            create(&mut e, p, 0);
+        }
+        e.enqueue(0, Ready::Admit, 0, 0);
+        e.enqueue(1, Ready::Admit, 0, 0);
+        assert_eq!(e.pick(0, &mut g), Some(0));
+        run(&mut e, 0, 0, 3, Leave::SliceEnd);
+        e.enqueue(0, Ready::SliceEnd, 0, 3);
+        assert_eq!(e.pick(3, &mut g), Some(1));
+        // 1 runs 1 tick and blocks: V = (3 + 1) / 2 = 2, its lag 1 tick.
+        run(&mut e, 1, 3, 1, Leave::Block);
+        assert_eq!(e.ents[1].lag, TICK);
+        // A newcomer starts at V = 3 (0 alone), deadline 6; ties with 0 on deadline.
+        e.enqueue(2, Ready::Admit, 0, 4);
+        assert_eq!(
+            (e.ents[2].vruntime, e.ents[2].deadline),
+            (3 * TICK, 6 * TICK)
+        );
+        // 1 wakes: its lag is inflated by (2048 + 1024) / 2048 to 1.5 ticks, so that V after it
+        // joins, (3 + 3 + 1.5) / 3 = 2.5, is again 1 tick ahead of it.
+        e.enqueue(1, Ready::Wake, 0, 4);
+        assert_eq!(e.ents[1].vruntime, 3 * TICK / 2);
+        assert_eq!(e.avg_vruntime(4) - e.ents[1].vruntime, TICK);
+        assert_eq!(e.pick(4, &mut g), Some(1));
+        assert_eq!(
+            e.pick(4, &mut g),
+            Some(0),
+            "deadline tie: 0 was ready first"
+        );
+        assert_eq!(e.pick(4, &mut g), Some(2));
+    }
+
+    #[test]
+    fn the_lag_kept_is_at_most_two_requests() {
+        let mut e = eevdf();
+        let mut g = SeededRng::new(0);
+        create(&mut e, 0, 0);
+        create(&mut e, 1, 0);
+        e.enqueue(0, Ready::Admit, 0, 0);
+        e.enqueue(1, Ready::Admit, 0, 0);
+        assert_eq!(e.pick(0, &mut g), Some(0));
+        run(&mut e, 0, 0, 100, Leave::SliceEnd);
+        e.enqueue(0, Ready::SliceEnd, 0, 100);
+        assert_eq!(e.pick(100, &mut g), Some(1));
+        // V = 50 ticks, 1 at 0: a lag of 50 ticks, clamped to 2 x 3.
+        run(&mut e, 1, 100, 0, Leave::Block);
+        assert_eq!(e.ents[1].lag, 6 * TICK);
+        // 0 blocks too, ahead of V: a negative lag, clamped likewise.
+        assert_eq!(e.pick(100, &mut g), Some(0));
+        e.enqueue(1, Ready::Wake, 0, 100);
+        run(&mut e, 0, 100, 0, Leave::Block);
+        assert!(e.ents[0].lag < 0 && e.ents[0].lag >= -6 * TICK);
+    }
+
+    #[test]
+    fn with_nothing_eligible_a_free_cpu_takes_the_least_vruntime() {
+        // Two CPUs: a heavy process (nice -20) runs and holds V near its own vruntime.
+        let mut e = eevdf();
+        let mut g = SeededRng::new(0);
+        create(&mut e, 0, -20);
+        create(&mut e, 1, 0);
+        e.enqueue(0, Ready::Admit, 0, 0);
+        e.enqueue(1, Ready::Admit, 0, 0);
+        assert_eq!(e.pick(0, &mut g), Some(0), "the earlier deadline");
+        e.slice(0, 0);
+        assert_eq!(e.pick(0, &mut g), Some(1));
+        run(&mut e, 1, 0, 3, Leave::SliceEnd);
+        e.enqueue(1, Ready::SliceEnd, 0, 3);
+        // V ≈ 0.07 tick: 1 (3 ticks) is not eligible, but it is all there is.
+        assert!(i128::from(e.ents[1].vruntime) * e.sum_w > e.weighted_sum(3));
+        assert_eq!(e.pick(3, &mut g), Some(1));
+    }
+
+    #[test]
+    fn removal_and_exit_leave_the_sums_empty() {
+        let mut e = eevdf();
+        let mut g = SeededRng::new(0);
+        for p in 0..3 {
+            create(&mut e, p, 3);
+            e.enqueue(p, Ready::Admit, 0, 0);
+        }
+        assert!(e.remove(2));
+        assert!(!e.remove(2));
+        assert_eq!(e.pick(0, &mut g), Some(0));
+        e.slice(0, 0);
+        e.on_exit(0);
+        e.on_exit(2);
+        assert_eq!(e.pick(0, &mut g), Some(1));
+        run(&mut e, 1, 0, 2, Leave::Exit);
+        e.on_exit(1);
+        assert_eq!((e.sum_w, e.sum_wv, e.accruing, e.sum_since), (0, 0, 0, 0));
+        assert_eq!(e.len(), 0);
+    }
+}
