@@ -22,10 +22,12 @@
 //! for it alone, and [`Policy::fast_paths_exact`] says so.
 
 mod fcfs;
+mod hrrn;
 #[allow(dead_code)]
 mod keyed;
 mod ring;
 mod rr;
+mod sjf;
 
 pub use rr::RoundRobin;
 
@@ -233,6 +235,9 @@ impl Scheduler {
                 ));
             }
             PolicyConfig::Fcfs(_) => Box::new(fcfs::Fcfs::new()),
+            PolicyConfig::Sjf(c) => Box::new(sjf::Sjf::new(false, c.estimate)),
+            PolicyConfig::Srtf(c) => Box::new(sjf::Sjf::new(true, c.estimate)),
+            PolicyConfig::Hrrn(_) => Box::new(hrrn::Hrrn::new()),
             // WIP: the other policies land one by one.
             other => panic!("policy {} not built yet", other.name()),
         };
