@@ -419,15 +419,16 @@ mod tests {
                         assert_eq!(h.remove(p as u32), model[p].take().is_some());
                     }
                     _ => {
-                        let want = (0..model.len())
-                            .filter(|&q| model[q].is_some())
-                            .reduce(|a, b| {
-                                if better(model[b].unwrap(), model[a].unwrap(), t) {
-                                    b
-                                } else {
-                                    a
-                                }
-                            });
+                        let want =
+                            (0..model.len())
+                                .filter(|&q| model[q].is_some())
+                                .reduce(|a, b| {
+                                    if better(model[b].unwrap(), model[a].unwrap(), t) {
+                                        b
+                                    } else {
+                                        a
+                                    }
+                                });
                         if let Some(q) = want {
                             model[q] = None;
                         }

@@ -25,6 +25,7 @@ mod fcfs;
 mod hrrn;
 #[allow(dead_code)]
 mod keyed;
+#[allow(dead_code)]
 mod ring;
 mod rr;
 mod sjf;

@@ -246,7 +246,11 @@ mod tests {
         assert_eq!(pick(&mut s), Some(0));
         // At 1: P1 (4) against P0's 8 - 1 = 7 left.
         s.enqueue(1, Ready::Admit, 4, 1);
-        let running = [Runner { cpu: 0, p: 0, ran: 1 }];
+        let running = [Runner {
+            cpu: 0,
+            p: 0,
+            ran: 1,
+        }];
         assert_eq!(s.preempt(&running, 1), Some(0));
         // 7 left is not strictly more than 7.
         let mut t = Sjf::new(true, None);
@@ -272,7 +276,18 @@ mod tests {
         // 0 waits with 10; running: 1 has 6 - 0 = 6 left, 2 has 9 - 3 = 6 left (tie: 2
         // became ready after 1, so 2 is the less urgent).
         s.enqueue(3, Ready::Admit, 2, 3);
-        let running = [Runner { cpu: 0, p: 1, ran: 0 }, Runner { cpu: 1, p: 2, ran: 3 }];
+        let running = [
+            Runner {
+                cpu: 0,
+                p: 1,
+                ran: 0,
+            },
+            Runner {
+                cpu: 1,
+                p: 2,
+                ran: 3,
+            },
+        ];
         assert_eq!(s.preempt(&running, 3), Some(1));
         // The ready minimum is the 2, not the 10.
         s.remove(3);
@@ -300,7 +315,10 @@ mod tests {
             s.enqueue(0, Ready::Wake, 999, 0);
             taus.push(s.tau(0).unwrap());
         }
-        let want: Vec<u128> = [10, 8, 6, 6, 5, 9, 11, 12].iter().map(|t| t * SCALE).collect();
+        let want: Vec<u128> = [10, 8, 6, 6, 5, 9, 11, 12]
+            .iter()
+            .map(|t| t * SCALE)
+            .collect();
         assert_eq!(taus, want);
     }
 
@@ -332,7 +350,10 @@ mod tests {
         });
         assert_eq!(zero.next(zero.initial, 7), 5 * SCALE);
         // The extremes do not overflow.
-        assert_eq!(one.next(u128::from(u64::MAX) * SCALE, u64::MAX), u128::from(u64::MAX) * SCALE);
+        assert_eq!(
+            one.next(u128::from(u64::MAX) * SCALE, u64::MAX),
+            u128::from(u64::MAX) * SCALE
+        );
     }
 
     #[test]
@@ -351,13 +372,25 @@ mod tests {
         // P1 (predicted 10) is running and has run 5: 5 left, not more than P0's 6.
         s.enqueue(1, Ready::Admit, 0, 0);
         s.remove(1);
-        let running = [Runner { cpu: 0, p: 1, ran: 5 }];
+        let running = [Runner {
+            cpu: 0,
+            p: 1,
+            ran: 5,
+        }];
         assert_eq!(s.preempt(&running, 5), None);
         // Once it has run 3, it has 7 left: P0's 6 is shorter.
-        let running = [Runner { cpu: 0, p: 1, ran: 3 }];
+        let running = [Runner {
+            cpu: 0,
+            p: 1,
+            ran: 3,
+        }];
         assert_eq!(s.preempt(&running, 3), Some(0));
         // Past its prediction a process has 0 left, never less.
-        let running = [Runner { cpu: 0, p: 1, ran: 50 }];
+        let running = [Runner {
+            cpu: 0,
+            p: 1,
+            ran: 50,
+        }];
         assert_eq!(s.remaining(1, 50), 0);
         assert_eq!(s.preempt(&running, 50), None);
         // Blocking completes the burst of 4 + 2 = 6: τ = (6 + 10) / 2 = 8.
