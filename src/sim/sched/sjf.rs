@@ -296,8 +296,9 @@ mod tests {
 
     #[test]
     fn silberschatz_exponential_average() {
-        // Operating System Concepts, the prediction figure: α = 1/2, τ0 = 10, bursts
-        // 6 4 6 4 13 13 13 → τ 10 8 6 6 5 9 11 12.
+        // Operating System Concepts (§6.3.2 in the 9th ed.), the figure "Prediction of the
+        // length of the next CPU burst": α = 1/2, τ0 = 10, bursts 6 4 6 4 13 13 13 → τ 10 8 6
+        // 6 5 9 11 12.
         let est = Estimate {
             alpha: 0.5,
             initial: 10,
