@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::identity::Identity;
 use super::pcb::{Hot, NO_PROC, NONE, Pcb, WaitOn};
+use super::sched::{Leave, Usage};
 use super::{Kernel, Policy, Run};
 use crate::model::{Cause, State, Value};
 use crate::program::{
@@ -646,16 +647,14 @@ impl<P: Policy> Kernel<P> {
                         self.preempted.retain(|x| *x != q);
                     }
                 }
-                let mut on = None;
-                for (i, cpu) in self.cpus.iter_mut().enumerate() {
-                    if let Run::Running { p, .. } = cpu.run
-                        && p == q
-                    {
-                        cpu.run = Run::Idle;
-                        on = Some(i as u32);
-                    }
+                let on = self
+                    .cpus
+                    .iter()
+                    .position(|cpu| matches!(cpu.run, Run::Running { p, .. } if p == q));
+                if let Some(c) = on {
+                    self.leave_running(c, q);
                 }
-                on.or_else(|| self.cpu_of_last(q))
+                on.map(|c| c as u32).or_else(|| self.cpu_of_last(q))
             }
             State::Ready => {
                 if !self.policy.remove(q) {
@@ -680,6 +679,20 @@ impl<P: Policy> Kernel<P> {
         }
     }
 
+    /// `p`, running on CPU `c`, ends: the policy is charged for its last stretch and the CPU
+    /// falls free.
+    fn leave_running(&mut self, c: usize, p: u32) {
+        let t = self.now;
+        if let Run::Running { slice_end, .. } = self.cpus[c].run {
+            let usage = Usage {
+                ran: t - self.cpus[c].since,
+                slice_left: slice_end.saturating_sub(t),
+            };
+            self.policy.charge(p, Leave::Exit, usage, t);
+        }
+        self.cpus[c].run = Run::Idle;
+    }
+
     /// `* → terminated`, then the parent learns of it (or init reaps it).
     fn terminate(
         &mut self,
@@ -694,7 +707,7 @@ impl<P: Policy> Kernel<P> {
             && let Run::Running { p: q, .. } = self.cpus[c as usize].run
             && q == p
         {
-            self.cpus[c as usize].run = Run::Idle;
+            self.leave_running(c as usize, p);
         }
         // Children never started vanish with their creator, as an unstarted Process object
         // does; they leave the table as terminated with no exit code.

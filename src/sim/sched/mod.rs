@@ -25,12 +25,14 @@ mod cfs;
 mod dltree;
 mod eevdf;
 mod fcfs;
+mod hrrn;
 #[allow(dead_code)]
 mod keyed;
 mod lottery;
 mod priority;
 mod ring;
 mod rr;
+mod sjf;
 mod stride;
 mod weight;
 
@@ -240,7 +242,10 @@ impl Scheduler {
                 ));
             }
             PolicyConfig::Fcfs(_) => Box::new(fcfs::Fcfs::new()),
+            PolicyConfig::Sjf(c) => Box::new(sjf::Sjf::new(false, c.estimate)),
+            PolicyConfig::Srtf(c) => Box::new(sjf::Sjf::new(true, c.estimate)),
             PolicyConfig::Priority(c) => Box::new(priority::Priority::new(*c)),
+            PolicyConfig::Hrrn(_) => Box::new(hrrn::Hrrn::new()),
             PolicyConfig::Lottery(c) => Box::new(lottery::Lottery::new(quantum(c.quantum))),
             PolicyConfig::Stride(c) => Box::new(stride::Stride::new(c.big, quantum(c.quantum))),
             PolicyConfig::Cfs(c) => Box::new(cfs::Cfs::new(*c)),
