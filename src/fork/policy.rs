@@ -16,12 +16,14 @@
 //! a nice value the kernel refuses (lower than the current one, without `CAP_SYS_NICE`) is
 //! reported for that process ([`RealPolicy::notes`]).
 //!
-//! Who sets what: a top-level process sets its policy and nice right after the supervisor's
-//! fork, before it sleeps until its arrival; a child created by `spawn`/`fork` inherits its
-//! creator's from the kernel, as the model's children inherit unset attributes, and sets its
-//! own only where the scenario gives it something else, in the child right after the fork,
-//! before it runs its program. So nothing but the supervisor and the run's own
-//! single-threaded processes ever forks, and no process changes another's scheduling.
+//! Who sets what: a top-level process sets its policy and nice itself right after the
+//! supervisor's fork, before it is pinned to the run's CPUs (a normal process moved onto a CPU
+//! where a real-time one spins would wait there until that one blocks) and before it sleeps
+//! until its arrival; a child created by `spawn`/`fork` inherits its creator's from the
+//! kernel, as the model's children inherit unset attributes, and sets its own only where the
+//! scenario gives it something else, in the child right after the fork, before it runs its
+//! program. So nothing but the supervisor and the run's own single-threaded processes ever
+//! forks, and no process changes another's scheduling.
 
 use crate::program::{Op, Plan};
 use crate::report::{RealPolicy, RtLevel};
