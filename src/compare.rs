@@ -7,6 +7,13 @@
 //! the times side by side with the ratio, real microseconds per simulated tick.
 //!
 //! Processes are matched by name (the n-th process of a name with the n-th of the other run).
+//!
+//! The scheduling policy (SPEC section 3a): the real run says which real policy stood for the
+//! scenario's ([`crate::report::RealPolicy`]), and the comparison shows it with each process's
+//! share of the CPU in both runs. A policy with no real counterpart (sjf, srtf, hrrn, mlfq,
+//! lottery, stride) ran under the normal scheduler, whose order of running is another's: its
+//! state sequences are shown, not checked, and only the process API points must agree (the
+//! tree, exit codes and signals, output, errors, globals).
 
 use std::fmt::Write as _;
 
@@ -49,6 +56,19 @@ pub enum Verdict {
 pub struct Comparison {
     /// Every row, process by process in the simulated run's order.
     pub rows: Vec<Row>,
+    /// Each process's share of the CPU in both runs.
+    pub shares: Vec<Share>,
+}
+
+/// A process's CPU time over the CPU time of all the scenario's processes, in each run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Share {
+    /// The process (its name).
+    pub process: String,
+    /// In the simulated run (`None`: not in it, or no CPU time at all in the run).
+    pub sim: Option<f64>,
+    /// In the real run.
+    pub fork: Option<f64>,
 }
 
 impl Comparison {
@@ -61,6 +81,63 @@ impl Comparison {
     pub fn differences(&self) -> impl Iterator<Item = &Row> {
         self.rows.iter().filter(|r| r.verdict == Verdict::Differs)
     }
+}
+
+/// The index in `other` of the process matching `sim.processes[i]`: the same name, the same
+/// rank among those of that name.
+fn matching(sim: &Report, i: usize, other: &Report) -> Option<usize> {
+    let name = &sim.processes[i].name;
+    let nth = sim.processes[..i]
+        .iter()
+        .filter(|p| &p.name == name)
+        .count();
+    other
+        .processes
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| &p.name == name)
+        .nth(nth)
+        .map(|(j, _)| j)
+}
+
+/// Each process's share of the CPU in both runs, in the simulated run's order (then any
+/// process only the real run has).
+pub fn cpu_shares(sim: &Report, fork: &Report) -> Vec<Share> {
+    let total = |r: &Report| r.processes.iter().map(|p| p.cpu).sum::<u64>();
+    let share =
+        |r: &Report, t: u64, j: usize| (t > 0).then(|| r.processes[j].cpu as f64 / t as f64);
+    let (ts, tf) = (total(sim), total(fork));
+    let mut seen = vec![false; fork.processes.len()];
+    let mut out = Vec::new();
+    for (i, p) in sim.processes.iter().enumerate() {
+        let j = matching(sim, i, fork);
+        if let Some(j) = j {
+            seen[j] = true;
+        }
+        out.push(Share {
+            process: p.name.clone(),
+            sim: share(sim, ts, i),
+            fork: j.and_then(|j| share(fork, tf, j)),
+        });
+    }
+    for (j, p) in fork.processes.iter().enumerate() {
+        if !seen[j] {
+            out.push(Share {
+                process: p.name.clone(),
+                sim: None,
+                fork: share(fork, tf, j),
+            });
+        }
+    }
+    out
+}
+
+/// Whether the real run had a counterpart of the scenario's policy, so that the state
+/// sequences must agree (a report without the information is taken to have one).
+fn states_must_agree(fork: &Report) -> bool {
+    fork.real
+        .as_ref()
+        .is_none_or(|r| r.policy.scenario.is_empty() || r.policy.counterpart.is_some())
 }
 
 /// Compares a simulated report with a real one.
@@ -101,19 +178,9 @@ pub fn compare(sim: &Report, fork: &Report) -> Comparison {
         Json::from(sim.error.clone()),
         Json::from(fork.error.clone()),
     );
+    let check_states = states_must_agree(fork);
     for (i, s) in sim.processes.iter().enumerate() {
-        let nth = sim.processes[..i]
-            .iter()
-            .filter(|p| p.name == s.name)
-            .count();
-        let Some(j) = fork
-            .processes
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.name == s.name)
-            .nth(nth)
-            .map(|(j, _)| j)
-        else {
+        let Some(j) = matching(sim, i, fork) else {
             continue;
         };
         let f = &fork.processes[j];
@@ -162,7 +229,18 @@ pub fn compare(sim: &Report, fork: &Report) -> Comparison {
                 .collect::<Vec<_>>()
                 .into()
         };
-        must(&mut rows, name, "states", states(sim, i), states(fork, j));
+        if check_states {
+            must(&mut rows, name, "states", states(sim, i), states(fork, j));
+        } else {
+            rows.push(Row {
+                process: name.to_owned(),
+                field: "states",
+                sim: text(&states(sim, i)),
+                fork: text(&states(fork, j)),
+                must_agree: false,
+                verdict: Verdict::Shown,
+            });
+        }
         rows.push(Row {
             process: name.to_owned(),
             field: "pid",
@@ -189,7 +267,10 @@ pub fn compare(sim: &Report, fork: &Report) -> Comparison {
         Some(sim.summary.makespan),
         Some(fork.summary.makespan),
     ));
-    Comparison { rows }
+    Comparison {
+        rows,
+        shares: cpu_shares(sim, fork),
+    }
 }
 
 fn time_row(process: &str, field: &'static str, a: Option<u64>, b: Option<u64>) -> Row {
@@ -237,6 +318,11 @@ pub fn render(c: &Comparison, sim: &Report, fork: &Report) -> String {
         real.and_then(|r| r.rr_quantum_us)
             .map_or_else(String::new, |q| format!(", SCHED_RR quantum {q} µs")),
     );
+    if let Some(real) = real {
+        for line in real.policy.describe(real.rr_quantum_us) {
+            let _ = writeln!(out, "{line}");
+        }
+    }
     let w_proc = c
         .rows
         .iter()
@@ -281,7 +367,11 @@ pub fn render(c: &Comparison, sim: &Report, fork: &Report) -> String {
         "  {:w_proc$}  {:10}  {:>10}  {:>12}  {:>10}",
         "process", "field", "sim", "fork", "µs/tick"
     );
-    for r in c.rows.iter().filter(|r| !r.must_agree) {
+    for r in c
+        .rows
+        .iter()
+        .filter(|r| !r.must_agree && r.field != "states")
+    {
         let ratio = match r.verdict {
             Verdict::Ratio(Some(x)) => format!("{x:.1}"),
             _ => "-".into(),
@@ -290,6 +380,40 @@ pub fn render(c: &Comparison, sim: &Report, fork: &Report) -> String {
             out,
             "  {:w_proc$}  {:10}  {:>10}  {:>12}  {:>10}",
             r.process, r.field, r.sim, r.fork, ratio
+        );
+    }
+    let unchecked: Vec<&Row> = c
+        .rows
+        .iter()
+        .filter(|r| !r.must_agree && r.field == "states")
+        .collect();
+    if !unchecked.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNot compared (no real counterpart of the policy: the normal scheduler ran them):"
+        );
+        for r in unchecked {
+            let _ = writeln!(
+                out,
+                "  {:w_proc$}  {:10}  sim:  {}",
+                r.process, r.field, r.sim
+            );
+            let _ = writeln!(out, "  {:w_proc$}  {:10}  fork: {}", "", "", r.fork);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nCPU share (cpu / total cpu of the scenario's processes):"
+    );
+    let _ = writeln!(out, "  {:w_proc$}  {:>7}  {:>7}", "process", "sim", "fork");
+    let pct = |x: Option<f64>| x.map_or_else(|| "-".to_owned(), |x| format!("{:.1}%", x * 100.0));
+    for sh in &c.shares {
+        let _ = writeln!(
+            out,
+            "  {:w_proc$}  {:>7}  {:>7}",
+            sh.process,
+            pct(sh.sim),
+            pct(sh.fork)
         );
     }
     let n = c.differences().count();
@@ -328,5 +452,56 @@ mod tests {
         let fields: Vec<&str> = c.differences().map(|r| r.field).collect();
         assert_eq!(fields, ["output", "exitcode"]);
         assert!(render(&c, &a, &b).contains("DIFFERS"));
+    }
+
+    #[test]
+    fn without_a_real_counterpart_states_are_shown_not_checked_and_shares_are_side_by_side() {
+        let plan = crate::load_str(
+            r#"{"programs": {"main": {"body": [{"fork": {"as": "w", "program": "w"}}, {"cpu": 1}, {"join": "w"}]},
+                             "w": {"body": [{"cpu": 3}]}},
+                "processes": [{"program": "main"}]}"#,
+        )
+        .unwrap();
+        let a = Sim::new(plan, Default::default()).run();
+        let mut b = a.clone();
+        // As if the child had ended before its parent's join: the parent never blocks.
+        b.trace
+            .retain(|e| !(e.proc == 0 && e.to == crate::State::Blocked));
+        let mut real = crate::RealRun {
+            isolation: "pid-namespace".into(),
+            isolation_note: None,
+            tick_us: 1000,
+            pinned_cpus: vec![1],
+            rr_quantum_us: None,
+            policy: crate::report::RealPolicy {
+                scenario: "sjf".into(),
+                ran_under: "SCHED_OTHER".into(),
+                ..Default::default()
+            },
+        };
+        b.real = Some(real.clone());
+        let c = compare(&a, &b);
+        assert!(c.agrees(), "{:?}", c.differences().collect::<Vec<_>>());
+        let text = render(&c, &a, &b);
+        assert!(text.contains("no real counterpart"), "{text}");
+        assert!(
+            text.contains("only the process API points are compared"),
+            "{text}"
+        );
+        assert!(text.contains("Not compared"), "{text}");
+        assert!(text.contains("CPU share"), "{text}");
+        // 1 and 3 ticks of 4: 25% and 75% in both.
+        assert_eq!(c.shares.len(), 2);
+        assert_eq!(
+            (c.shares[0].sim, c.shares[1].fork),
+            (Some(0.25), Some(0.75))
+        );
+        assert!(text.contains("25.0%") && text.contains("75.0%"), "{text}");
+        // With a counterpart, the same difference is one.
+        real.policy.scenario = "fcfs".into();
+        real.policy.counterpart = Some("SCHED_FIFO".into());
+        b.real = Some(real);
+        let fields: Vec<&str> = compare(&a, &b).differences().map(|r| r.field).collect();
+        assert_eq!(fields, ["states"]);
     }
 }

@@ -279,8 +279,9 @@ struct RealArgs {
     /// Fork backend: microseconds a tick stands for, instead of the scenario's kernel.tick_us.
     #[arg(long, value_name = "US")]
     tick_us: Option<u64>,
-    /// Fork backend: run the processes under SCHED_RR (root only) so the kernel does the
-    /// round robin; the report gives the kernel's quantum.
+    /// Fork backend: run the processes under the real-time counterpart of the scenario's
+    /// policy (rr: SCHED_RR, fcfs and priority: SCHED_FIFO; needs CAP_SYS_NICE, i.e. root);
+    /// without the privilege the run says so and uses the normal scheduler.
     #[arg(long)]
     realtime: bool,
     /// Fork backend: do not use a PID namespace (use the subreaper fallback).
@@ -642,6 +643,7 @@ fn run(
         BackendName::Sim => simulate(plan, true),
         BackendName::Fork => real.backend()?.run(plan)?,
     };
+    warn_unprivileged(&report);
     let text = match format {
         Format::Table => render_table_styled(&report, width, color),
         Format::Json => {
@@ -681,6 +683,7 @@ fn compare(file: &Path, format: CompareFormat, real: &RealArgs) -> anyhow::Resul
     let (_, plan) = load_scenario(file)?;
     let sim = simulate(Arc::clone(&plan), true);
     let fork = real.backend()?.run(plan)?;
+    warn_unprivileged(&fork);
     let c = procsim::compare::compare(&sim, &fork);
     match format {
         CompareFormat::Table => emit(&procsim::compare::render(&c, &sim, &fork))?,
@@ -689,7 +692,12 @@ fn compare(file: &Path, format: CompareFormat, real: &RealArgs) -> anyhow::Resul
                 .differences()
                 .map(|r| serde_json::json!({"process": r.process, "field": r.field, "sim": r.sim, "fork": r.fork}))
                 .collect();
-            let all = serde_json::json!({"agree": c.agrees(), "differences": differences, "sim": sim, "fork": fork});
+            let shares: Vec<serde_json::Value> = c
+                .shares
+                .iter()
+                .map(|s| serde_json::json!({"process": s.process, "sim": s.sim, "fork": s.fork}))
+                .collect();
+            let all = serde_json::json!({"agree": c.agrees(), "differences": differences, "cpu_shares": shares, "sim": sim, "fork": fork});
             emit(&(serde_json::to_string_pretty(&all)? + "\n"))?;
         }
     }
@@ -701,6 +709,22 @@ fn compare(file: &Path, format: CompareFormat, real: &RealArgs) -> anyhow::Resul
     } else {
         ExitCode::from(EXIT_MISMATCH)
     })
+}
+
+/// `--realtime` that could not be honoured is said on stderr too, whatever the format.
+fn warn_unprivileged(report: &procsim::Report) {
+    if let Some(real) = &report.real
+        && real.policy.unprivileged
+    {
+        eprintln!(
+            "procsim: warning: --realtime: ran under the normal scheduler, not {}: {}",
+            real.policy
+                .counterpart
+                .as_deref()
+                .unwrap_or("a real-time policy"),
+            real.policy.fallback.as_deref().unwrap_or("no privilege")
+        );
+    }
 }
 
 /// 128 + the signal when SIGINT/SIGTERM interrupted a fork run, as shells report it.

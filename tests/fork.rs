@@ -28,7 +28,12 @@ use procsim::{Report, State, StateGraph};
 ///   the README; it prints no times and `procsim compare scenarios/gen-12.json --realtime`
 ///   agrees on it (run by hand), but at the 20 ms ticks these tests use it would take 10 s;
 /// - `proc-pid-wrap`: `pid_max` 6 cannot exist on Linux (the kernel refuses less than 301, and
-///   wraps to 300, not 2), and the scenario prints the pids.
+///   wraps to 300, not 2), and the scenario prints the pids;
+/// - `sched-cfs-nice-fork`: CPU shares need processes that run for a fixed time, so its two
+///   CPU-bound processes are killed while the third runs, i.e. while they are ready; the model
+///   ends them `ready → terminated`, but a real process is only seen ready once it runs again,
+///   so on real processes their last state before the signal is `running`. Its CPU shares
+///   are checked by `cfs_nice_values_give_the_real_cpu_shares_of_their_weights`.
 const COMPARED: &[&str] = &[
     "proc-args",
     "proc-create-call",
@@ -64,6 +69,7 @@ const COMPARED: &[&str] = &[
     "sched-ostep-iobump",
     "sched-ostep-keep",
     "sched-ostep",
+    "sched-priority-fork",
     "sched-two-cpus-switch",
     "sched-two-cpus-tie",
     "sched-wake-head",
@@ -82,6 +88,7 @@ const NOT_COMPARED: &[&str] = &[
     "sched-two-cpus",
     "seeded-workload",
     "proc-pid-wrap",
+    "sched-cfs-nice-fork",
 ];
 
 fn bin() -> &'static str {
@@ -219,6 +226,135 @@ fn compare_shows_what_may_differ_and_fails_on_a_difference() {
     assert!(out.contains("DIFFERS"), "{out}");
     assert!(out.contains("µs/tick"), "{out}");
     assert!(out.contains("differ on"), "{out}");
+}
+
+// ---- the scenario's policy on real processes ---------------------------------------------
+
+/// Each process's CPU time over the CPU time of all of them, by name.
+fn cpu_share(r: &Report, name: &str) -> f64 {
+    let total: u64 = r.processes.iter().map(|p| p.cpu).sum();
+    let p = r
+        .by_name(name)
+        .next()
+        .expect("the process is in the report");
+    p.cpu as f64 / total.max(1) as f64
+}
+
+#[test]
+fn cfs_nice_values_give_the_real_cpu_shares_of_their_weights() {
+    if !available() {
+        return;
+    }
+    // No --realtime: the counterpart of cfs is the normal scheduler, and a positive nice
+    // needs no privilege.
+    let (o, report) = run_fork_json(&root().join("scenarios/sched-cfs-nice-fork.json"), &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let r = report.expect("the JSON report parses");
+    let policy = &r.real.as_ref().unwrap().policy;
+    assert_eq!(policy.counterpart.as_deref(), Some("SCHED_OTHER"));
+    assert!(policy.nice && policy.used_counterpart(), "{policy:?}");
+    assert!(
+        !policy.notes.iter().any(|n| n.contains("refused")),
+        "{policy:?}"
+    );
+    let (a, b) = (cpu_share(&r, "nice0"), cpu_share(&r, "nice10"));
+    let cpu = |n: &str| r.by_name(n).next().unwrap().cpu;
+    eprintln!(
+        "cfs on real processes: nice 0 {} µs ({:.1}%), nice 10 {} µs ({:.1}%), ratio {:.2} (weights 1024/110 = 9.31)",
+        cpu("nice0"),
+        a * 100.0,
+        cpu("nice10"),
+        b * 100.0,
+        a / b.max(f64::MIN_POSITIVE)
+    );
+    assert!(a > 3.0 * b, "nice 0: {a:.3}, nice 10: {b:.3}");
+    for name in ["nice0", "nice10"] {
+        assert_eq!(r.by_name(name).next().unwrap().exitcode, Some(-9));
+    }
+}
+
+#[test]
+fn priority_under_realtime_runs_the_more_urgent_process_first() {
+    if !available() || !realtime_permitted() {
+        return;
+    }
+    let (o, report) = run_fork_json(
+        &root().join("scenarios/sched-priority-fork.json"),
+        &["--realtime"],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let r = report.expect("the JSON report parses");
+    let policy = &r.real.as_ref().unwrap().policy;
+    assert_eq!(policy.ran_under, "SCHED_FIFO", "{policy:?}");
+    let levels: Vec<(i64, i32)> = policy
+        .rt_priorities
+        .iter()
+        .map(|l| (l.priority, l.sched_priority))
+        .collect();
+    assert_eq!(levels, [(1, 2), (7, 1)]);
+    let high = r.by_name("high").next().unwrap();
+    let low = r.by_name("low").next().unwrap();
+    eprintln!(
+        "priority under SCHED_FIFO: high first_run {:?} ended {:?} cpu {}; low first_run {:?} ended {:?} cpu {} (µs)",
+        high.first_run, high.ended_at, high.cpu, low.first_run, low.ended_at, low.cpu
+    );
+    let (he, le) = (high.ended_at.unwrap(), low.ended_at.unwrap());
+    assert!(he < le, "high ended at {he}, low at {le}");
+    // Low did (nearly) all its work after high had ended.
+    assert!(le - he >= low.cpu * 9 / 10, "{high:?}\n{low:?}");
+}
+
+#[test]
+fn realtime_without_the_privilege_says_so() {
+    // Root without CAP_SYS_NICE is the unprivileged case that can be made here.
+    let setpriv = Path::new("/usr/bin/setpriv");
+    if !available() || !nix_is_root() || !setpriv.exists() {
+        eprintln!("SKIPPED: needs root and /usr/bin/setpriv to drop CAP_SYS_NICE");
+        return;
+    }
+    let o = Command::new(setpriv)
+        .args(["--bounding-set=-sys_nice", "--inh-caps=-sys_nice", "--"])
+        .arg(bin())
+        .args(["run", "--backend", "fork", "--realtime", "--tick-us", "200"])
+        .arg(root().join("scenarios/sched-priority-fork.json"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    let header = out.lines().nth(1).unwrap_or_default();
+    assert!(
+        header.contains("NOT used: ran under the normal scheduler (SCHED_OTHER)")
+            && header.contains("CAP_SYS_NICE"),
+        "{out}"
+    );
+    assert!(
+        text(&o.stderr).contains("warning: --realtime"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn compare_says_when_a_policy_has_no_real_counterpart() {
+    if !available() {
+        return;
+    }
+    let f = temp(
+        "lottery.json",
+        r#"{"kernel": {"policy": "lottery", "tick_us": 1000},
+            "programs": {"main": {"body": [{"fork": {"as": "w", "program": "w"}}, {"cpu": 5}, {"join": "w"}, {"print": "{w.exitcode}"}]},
+                         "w": {"body": [{"cpu": 5}, {"print": "child"}]}},
+            "processes": [{"program": "main"}]}"#,
+    );
+    let o = Command::new(bin()).arg("compare").arg(&f).output().unwrap();
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+    assert!(
+        out.contains("policy lottery: no real counterpart")
+            && out.contains("only the process API points are compared"),
+        "{out}"
+    );
+    assert!(out.contains("CPU share"), "{out}");
 }
 
 fn run_fork_json(file: &Path, extra: &[&str]) -> (Output, Option<Report>) {

@@ -104,6 +104,7 @@ impl Assembler {
                 pinned,
                 rr_quantum_us,
                 tick_us,
+                policy,
             } => {
                 self.real = Some(RealRun {
                     isolation,
@@ -111,7 +112,14 @@ impl Assembler {
                     tick_us,
                     pinned_cpus: pinned,
                     rr_quantum_us,
+                    policy,
                 });
+            }
+            Event::Refused { key, message } => {
+                let name = self.get(&key).map_or(key, |i| self.procs[i].name.clone());
+                if let Some(real) = &mut self.real {
+                    real.policy.notes.push(format!("{name}: {message}"));
+                }
             }
             Event::Spawn {
                 key,

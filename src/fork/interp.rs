@@ -18,6 +18,7 @@ use nix::unistd::{ForkResult, fork, getpid, getppid};
 use super::channel::Sender;
 use super::observe::{self, SchedStat, SelfStat};
 use super::pidfd;
+use super::policy::{Held, RealSched};
 use super::protocol::{Event, Key, Status, child_key};
 use super::slots::Slots;
 use crate::model::{Cause, State, Value};
@@ -46,6 +47,34 @@ pub struct Shared {
     pub lifeline: Option<OwnedFd>,
     /// Subreaper mode: the supervisor's pid, which stands for init (`{ppid}` prints 1).
     pub init_pid: Option<u32>,
+    /// The real policy each process takes for the scenario's (see [`super::policy`]).
+    pub sched: Arc<RealSched>,
+}
+
+/// A top-level process as the supervisor forks it.
+pub struct TopLevelStart {
+    /// Its key.
+    pub key: Key,
+    /// Its name.
+    pub name: String,
+    /// Its program.
+    pub program: ProgramId,
+    /// Its positional arguments.
+    pub args: Vec<Value>,
+    /// Its keyword arguments.
+    pub kwargs: Vec<(Arc<str>, Value)>,
+    /// When it arrives, µs after the run's epoch.
+    pub arrival_us: u64,
+    /// Its copy of the seeded generator.
+    pub rng: SeededRng,
+    /// Its scheduling priority (SPEC section 3a; default 0).
+    pub priority: i64,
+    /// Its nice value (default 0).
+    pub nice: i64,
+    /// The policy and nice value it took right after the fork.
+    pub held: Held,
+    /// What the kernel refused it then, to report.
+    pub refused: Vec<String>,
 }
 
 impl Shared {
@@ -71,6 +100,9 @@ struct Kid {
     kwargs: Vec<(Arc<str>, Value)>,
     pid: Option<u32>,
     pidfd: Option<OwnedFd>,
+    /// Its scheduling attributes: what its `spawn` gave, else its creator's.
+    priority: i64,
+    nice: i64,
     /// Its exit code once reaped.
     exitcode: Option<i64>,
     reaped: bool,
@@ -111,6 +143,10 @@ pub struct Proc {
     live: Vec<usize>,
     unstarted: Vec<usize>,
     rng: SeededRng,
+    /// Its scheduling attributes (SPEC section 3a), and what it really holds.
+    priority: i64,
+    nice: i64,
+    held: Held,
     steps: u64,
     stat: SelfStat,
     t_admit: u64,
@@ -130,19 +166,23 @@ type Kwargs = Vec<(Arc<str>, Value)>;
 const EAGAIN: &str = "BlockingIOError: [Errno 11] Resource temporarily unavailable";
 
 impl Proc {
-    /// Runs a top-level process in the child the supervisor just forked: waits for its
-    /// arrival, then runs its program. Never returns.
-    #[allow(clippy::too_many_arguments)]
-    pub fn run_top_level(
-        sh: Shared,
-        key: Key,
-        name: String,
-        program: ProgramId,
-        args: Vec<Value>,
-        kwargs: Vec<(Arc<str>, Value)>,
-        arrival_us: u64,
-        rng: SeededRng,
-    ) -> ! {
+    /// Runs a top-level process in the child the supervisor just forked (which has taken its
+    /// scheduling policy already): waits for its arrival, then runs its program. Never
+    /// returns.
+    pub fn run_top_level(sh: Shared, start: TopLevelStart) -> ! {
+        let TopLevelStart {
+            key,
+            name,
+            program,
+            args,
+            kwargs,
+            arrival_us,
+            rng,
+            priority,
+            nice,
+            held,
+            refused,
+        } = start;
         set_comm(&name);
         let globals = sh.plan.globals.iter().map(|(_, v)| v.clone()).collect();
         let deadline = sh.epoch_ns + arrival_us * 1000;
@@ -166,12 +206,21 @@ impl Proc {
             live: Vec::new(),
             unstarted: Vec::new(),
             rng,
+            priority,
+            nice,
+            held,
             steps: 0,
             stat: SelfStat::lazy(),
             t_admit: arrival_us,
             queue: std::cell::RefCell::new(Vec::with_capacity(64)),
             sh,
         };
+        for message in refused {
+            p.send(Event::Refused {
+                key: p.key.clone(),
+                message,
+            });
+        }
         if !observe::sleep_until(deadline, p.sh.lifeline.as_ref()) {
             p.abandon();
         }
@@ -585,6 +634,8 @@ impl Proc {
             kwargs,
             pid: None,
             pidfd: None,
+            priority: spec.attrs.priority.unwrap_or(self.priority),
+            nice: spec.attrs.nice.unwrap_or(self.nice),
             exitcode: None,
             reaped: false,
         });
@@ -664,6 +715,26 @@ impl Proc {
         }
         self.unstarted.clear();
         self.stat = SelfStat::lazy();
+        self.priority = self.kids[k].priority;
+        self.nice = self.kids[k].nice;
+        // The kernel gave it its creator's policy and nice, as the model gives unset
+        // attributes; it changes what the scenario gives it otherwise, before its program.
+        self.take_policy();
+    }
+
+    /// Takes the real policy and nice value for this process's attributes, where they differ
+    /// from what it holds, and reports what the kernel refused.
+    fn take_policy(&mut self) {
+        for message in self
+            .sh
+            .sched
+            .apply(&mut self.held, self.priority, self.nice)
+        {
+            self.send(Event::Refused {
+                key: self.key.clone(),
+                message,
+            });
+        }
     }
 
     /// `Process.join()`: no block if the child has already ended.

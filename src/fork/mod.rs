@@ -23,6 +23,7 @@ pub mod channel;
 pub mod interp;
 pub mod observe;
 pub mod pidfd;
+pub mod policy;
 pub mod protocol;
 pub mod slots;
 pub mod supervisor;
@@ -53,7 +54,8 @@ pub struct ForkOptions {
     pub timeout: Option<Duration>,
     /// How long a stop waits between SIGTERM and SIGKILL.
     pub grace: Duration,
-    /// `SCHED_RR` for the run's processes (root only; the kernel's time slice).
+    /// The real-time counterpart of the scenario's policy (`SCHED_RR` for `rr`, `SCHED_FIFO`
+    /// for `fcfs` and `priority`; needs `CAP_SYS_NICE`): see [`policy`].
     pub realtime: bool,
     /// Skip the PID namespace and use the subreaper fallback.
     pub no_namespace: bool,

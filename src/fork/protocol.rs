@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Cause, State, Value};
 use crate::program::Plan;
+use crate::report::RealPolicy;
 
 /// A process's name in the protocol (see the module documentation).
 pub type Key = String;
@@ -26,7 +27,8 @@ pub struct Setup {
     pub timeout_ms: Option<u64>,
     /// How long a graceful stop waits after SIGTERM before SIGKILL.
     pub grace_ms: u64,
-    /// Put the scenario's processes under `SCHED_RR` (root only).
+    /// Put the scenario's processes under the real-time counterpart of its policy (`SCHED_RR`
+    /// or `SCHED_FIFO`), where there is one and the privilege for it.
     pub realtime: bool,
     /// Do not try a PID namespace (to exercise the subreaper fallback).
     pub no_namespace: bool,
@@ -69,10 +71,12 @@ pub enum Event {
         note: Option<String>,
         /// CPUs the scenario's processes are pinned to.
         pinned: Vec<u32>,
-        /// The `SCHED_RR` slice, with `--realtime`.
+        /// The `SCHED_RR` slice, when the run is under `SCHED_RR`.
         rr_quantum_us: Option<u64>,
         /// Microseconds a tick stands for.
         tick_us: u64,
+        /// The real policy that stands for the scenario's.
+        policy: RealPolicy,
     },
     /// A process exists, in `new` (a top-level process, or a `spawn`).
     Spawn {
@@ -202,6 +206,14 @@ pub enum Event {
         /// What to tell the user.
         message: String,
     },
+    /// The kernel refused a process the scheduling policy or nice value the scenario gives it
+    /// (sent by the process itself); it runs on with what it had.
+    Refused {
+        /// Whose.
+        key: Key,
+        /// What was refused, and what the process runs with instead.
+        message: String,
+    },
     /// A system call failed where the model has no error for it.
     Fault {
         /// Whose, when known.
@@ -233,6 +245,7 @@ impl Event {
             | Event::Discard { key, .. }
             | Event::Signalled { key, .. }
             | Event::End { key, .. }
+            | Event::Refused { key, .. }
             | Event::Limit { key, .. } => Some(key),
             Event::Reaped { key, .. } | Event::Fault { key, .. } => key.as_deref(),
             Event::Hello { .. } | Event::Done { .. } => None,

@@ -33,8 +33,9 @@ use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid, waitpid};
 use nix::unistd::{ForkResult, Pid, fork, getpid, pipe2, setpgid};
 
 use super::channel::{self, Receiver};
-use super::interp::{Proc, Shared};
+use super::interp::{Proc, Shared, TopLevelStart};
 use super::observe;
+use super::policy;
 use super::protocol::{Event, Key, Setup, Status};
 use super::slots::Slots;
 use crate::model::Value;
@@ -282,8 +283,16 @@ fn run(setup: Setup, input: &mut Input, isolation: Isolation) -> io::Result<()> 
         }
     };
     let pinned = pick_cpus(plan.kernel.cpus);
-    // SCHED_RR needs privilege; without it the run goes on under the normal scheduler.
-    let rr_quantum_us = (setup.realtime && nix::unistd::geteuid().is_root())
+    // The real counterpart of the scenario's policy; a real-time one needs privilege, and
+    // without it the run goes on under the normal scheduler and the report says why.
+    let (sched, policy) = policy::decide(
+        &plan.kernel.policy,
+        &policy::priorities(&plan),
+        setup.realtime,
+        policy::may_use_realtime,
+    );
+    let sched = Arc::new(sched);
+    let rr_quantum_us = (sched.class == policy::Class::Rr)
         .then(rr_quantum_us)
         .flatten();
     let mut sup = Supervisor {
@@ -317,6 +326,7 @@ fn run(setup: Setup, input: &mut Input, isolation: Isolation) -> io::Result<()> 
         pinned: pinned.iter().map(|c| *c as u32).collect(),
         rr_quantum_us,
         tick_us: setup.tick_us,
+        policy,
     });
     let child_fds = ChildFds {
         rx: sup.rx.fd().as_raw_fd(),
@@ -363,22 +373,32 @@ fn run(setup: Setup, input: &mut Input, isolation: Isolation) -> io::Result<()> 
                     None => None,
                 },
                 init_pid,
+                sched: Arc::clone(&sched),
             };
             // Flush before forking, so no buffered line can be written twice.
             sup.flush();
             // SAFETY: the supervisor is single-threaded.
             match unsafe { fork() } {
                 Ok(ForkResult::Child) => {
-                    child_setup(&child_fds, sup.pgid, &pinned, setup.realtime);
+                    let priority = top.attrs.priority.unwrap_or(0);
+                    let nice = top.attrs.nice.unwrap_or(0);
+                    let (held, refused) =
+                        child_setup(&child_fds, sup.pgid, &pinned, &sched, priority, nice);
                     Proc::run_top_level(
                         shared,
-                        key,
-                        name,
-                        top.program,
-                        args.clone(),
-                        kwargs.clone(),
-                        arrival_us,
-                        rng.clone(),
+                        TopLevelStart {
+                            key,
+                            name,
+                            program: top.program,
+                            args: args.clone(),
+                            kwargs: kwargs.clone(),
+                            arrival_us,
+                            rng: rng.clone(),
+                            priority,
+                            nice,
+                            held,
+                            refused,
+                        },
                     )
                 }
                 Ok(ForkResult::Parent { child }) => {
@@ -427,8 +447,17 @@ struct ChildFds {
 }
 
 /// In a top-level child, right after the fork: drop what belongs to the supervisor, restore
-/// signals, join the run's process group, pin, and take the real-time policy.
-fn child_setup(fds: &ChildFds, pgid: Option<Pid>, pinned: &[usize], realtime: bool) {
+/// signals, join the run's process group, take the scheduling policy and nice value for its
+/// attributes, and pin. Returns what it holds and what the kernel refused (the process reports
+/// that once it runs as a process of the scenario).
+fn child_setup(
+    fds: &ChildFds,
+    pgid: Option<Pid>,
+    pinned: &[usize],
+    sched: &policy::RealSched,
+    priority: i64,
+    nice: i64,
+) -> (policy::Held, Vec<String>) {
     // SAFETY: these descriptors belong to the supervisor; the child never uses them.
     unsafe {
         libc::close(fds.rx);
@@ -453,6 +482,10 @@ fn child_setup(fds: &ChildFds, pgid: Option<Pid>, pinned: &[usize], realtime: bo
     }
     // A safety net: if the supervisor dies, its top-level processes die with it.
     let _ = nix::sys::prctl::set_pdeathsig(NixSignal::SIGKILL);
+    // The policy first, while still on the supervisor's CPU: a normal process moved onto a
+    // CPU where a real-time one runs would wait there until that one blocks.
+    let mut held = policy::Held::default();
+    let refused = sched.apply(&mut held, priority, nice);
     if !pinned.is_empty() {
         let mut set = CpuSet::new();
         for c in pinned {
@@ -460,11 +493,7 @@ fn child_setup(fds: &ChildFds, pgid: Option<Pid>, pinned: &[usize], realtime: bo
         }
         let _ = sched_setaffinity(Pid::from_raw(0), &set);
     }
-    if realtime && nix::unistd::geteuid().is_root() {
-        let param = libc::sched_param { sched_priority: 1 };
-        // SAFETY: plain system call on the calling process with a valid parameter block.
-        unsafe { libc::sched_setscheduler(0, libc::SCHED_RR, &param) };
-    }
+    (held, refused)
 }
 
 /// The CPUs for the run: the last `cpus` of those this process may use (all of them if it

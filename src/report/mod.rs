@@ -2,6 +2,7 @@
 
 pub mod json;
 mod perfetto;
+mod real;
 mod spans;
 mod svg;
 mod table;
@@ -12,6 +13,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 pub use perfetto::render_perfetto;
+pub use real::{RealPolicy, RtLevel};
 pub use spans::{CpuSpan, CpuWork, Phase, ProcSpan, Spans};
 pub use svg::{SvgOptions, render_svg};
 pub use table::{render_summary, render_table, render_table_styled, summary_lines};
@@ -68,9 +70,12 @@ pub struct RealRun {
     pub tick_us: u64,
     /// The CPUs the scenario's processes were pinned to (empty: not pinned).
     pub pinned_cpus: Vec<u32>,
-    /// The `SCHED_RR` time slice in microseconds, with `--realtime`.
+    /// The `SCHED_RR` time slice in microseconds, when the run was under `SCHED_RR`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rr_quantum_us: Option<u64>,
+    /// The scenario's policy, its real counterpart and what the run got (SPEC section 3a).
+    #[serde(default)]
+    pub policy: RealPolicy,
 }
 
 /// One process's identity, outcome and times.

@@ -26,11 +26,20 @@ pub fn render_table_styled(report: &Report, width: usize, color: bool) -> String
         &report.scenario
     };
     out.push_str(&format!(
-        "{title}  [{} backend, {} CPU{}]\n\n",
+        "{title}  [{} backend, {} CPU{}]\n",
         report.backend,
         report.cpus,
         if report.cpus == 1 { "" } else { "s" }
     ));
+    // A real run says which real policy stood for the scenario's, and why not when it could
+    // not be used (--realtime without the privilege never passes silently).
+    if let Some(real) = &report.real {
+        for line in real.policy.describe(real.rr_quantum_us) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out.push('\n');
     let header = [
         "PID", "PPID", "NAME", "EXIT", "ARRIVE", "FIRST", "END", "CPU", "WAIT", "BLOCK", "RESP",
         "TURN", "DISP", "PREEMPT",
