@@ -33,7 +33,12 @@ use procsim::{Report, State, StateGraph};
 ///   CPU-bound processes are killed while the third runs, i.e. while they are ready; the model
 ///   ends them `ready → terminated`, but a real process is only seen ready once it runs again,
 ///   so on real processes their last state before the signal is `running`. Its CPU shares
-///   are checked by `cfs_nice_values_give_the_real_cpu_shares_of_their_weights`.
+///   are checked by `cfs_nice_values_give_the_real_cpu_shares_of_their_weights`;
+/// - the policies' share scenarios (`sched-*-shares*`): 12 to 30 s of real CPU each, and
+///   their shares are checked on the model by `tests/policy_shares*.rs`;
+/// - the published examples that print `{tick}` (the textbook cases of SJF, SRTF, HRRN,
+///   priority and stride): a real run prints its own microseconds, and `compare` still
+///   compares output lines whole.
 const COMPARED: &[&str] = &[
     "proc-args",
     "proc-create-call",
@@ -69,7 +74,15 @@ const COMPARED: &[&str] = &[
     "sched-ostep-iobump",
     "sched-ostep-keep",
     "sched-ostep",
+    "sched-cfs-nice",
+    "sched-cfs-slices",
+    "sched-cfs-wake",
+    "sched-eevdf-wake",
+    "sched-priority-aging-preemptive",
     "sched-priority-fork",
+    "sched-priority-preemptive",
+    "sched-priority-two-cpus",
+    "sched-stride-wake",
     "sched-two-cpus-switch",
     "sched-two-cpus-tie",
     "sched-wake-head",
@@ -89,6 +102,30 @@ const NOT_COMPARED: &[&str] = &[
     "seeded-workload",
     "proc-pid-wrap",
     "sched-cfs-nice-fork",
+    // CPU shares over 12,000 to 30,000 ticks: 12 to 30 s of real CPU each at 1 ms a tick.
+    "sched-cfs-shares",
+    "sched-cfs-shares-2cpu",
+    "sched-eevdf-shares",
+    "sched-eevdf-shares-2cpu",
+    "sched-lottery-shares",
+    "sched-stride-shares",
+    // Published examples that print the tick at which each process ends (`{tick}`): a real run
+    // prints its own times, and `compare` still compares printed lines whole.
+    "sched-ostep-fifo",
+    "sched-ostep-sjf",
+    "sched-ostep-sjf-late",
+    "sched-ostep-stcf",
+    "sched-priority-aging",
+    "sched-priority-silberschatz",
+    "sched-sjf-estimate",
+    "sched-sjf-silberschatz",
+    "sched-srtf-silberschatz",
+    "sched-srtf-two-cpus-io",
+    "sched-stallings-fcfs",
+    "sched-stallings-hrrn",
+    "sched-stallings-spn",
+    "sched-stallings-srt",
+    "sched-stride-ostep",
 ];
 
 fn bin() -> &'static str {
