@@ -222,3 +222,44 @@ fn output_files_the_user_has_are_never_replaced_without_force() {
             .contains("\"programs\"")
     );
 }
+
+/// A sweep across policies reproduces Stallings' comparison on his five-process example
+/// (average turnaround 8.60 FCFS, 7.60 SPN, 7.20 SRT, 8.00 HRRN), one run a policy, and plots
+/// them side by side.
+#[test]
+fn a_sweep_across_policies_gives_stallings_turnarounds_and_a_plot() {
+    let plot = temp_file("policies.svg", "");
+    std::fs::remove_file(&plot).unwrap();
+    let o = procsim(&[
+        "sweep",
+        "scenarios/sched-stallings-fcfs.json",
+        "--set",
+        "kernel.policy=fcfs,sjf,srtf,hrrn",
+        "--plot",
+        plot.to_str().unwrap(),
+        "--plot-y",
+        "avg_turnaround",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = stdout(&o);
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (policy, turnaround) = (col("kernel.policy"), col("avg_turnaround"));
+    let got: Vec<(String, f64)> = lines
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells[policy].to_owned(), cells[turnaround].parse().unwrap())
+        })
+        .collect();
+    let want = [("fcfs", 8.6), ("sjf", 7.6), ("srtf", 7.2), ("hrrn", 8.0)];
+    assert_eq!(got.len(), want.len(), "{csv}");
+    for ((p, t), (wp, wt)) in got.iter().zip(want) {
+        assert_eq!(p, wp, "{csv}");
+        assert!((t - wt).abs() < 1e-9, "{p}: {t} != {wt}\n{csv}");
+    }
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    for p in ["fcfs", "sjf", "srtf", "hrrn"] {
+        assert!(svg.contains(&format!(">{p}<")), "{p} not labelled in the plot");
+    }
+}
