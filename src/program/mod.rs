@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::Value;
 use crate::report::{PROCESS_FIELDS, SUMMARY_FIELDS};
 use crate::scenario::{
-    ErrorKind, Expr, Instr, KernelConfig, SchedAttrs, Scenario, ScenarioError, Spawn,
+    ErrorKind, Expr, Instr, KernelConfig, Scenario, ScenarioError, SchedAttrs, Spawn,
 };
 
 /// Index of a program in [`Plan::programs`].

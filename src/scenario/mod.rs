@@ -361,9 +361,11 @@ impl Scenario {
             note(format!("processes[{i}]"), e.attrs());
         }
         for (name, program) in self.programs.iter() {
-            instr::visit_spawns(&program.body, &format!("programs.{name}.body"), &mut |path, s| {
-                note(path, s.attrs())
-            });
+            instr::visit_spawns(
+                &program.body,
+                &format!("programs.{name}.body"),
+                &mut |path, s| note(path, s.attrs()),
+            );
         }
         out
     }

@@ -300,8 +300,10 @@ impl Mlfq {
             );
         }
         let n = self.queues as usize;
-        for (field, list) in [("quantum", self.quantum.as_ref()), ("allotment", Some(&self.allotment))]
-        {
+        for (field, list) in [
+            ("quantum", self.quantum.as_ref()),
+            ("allotment", Some(&self.allotment)),
+        ] {
             match list {
                 Some(PerLevel::Each(v)) if v.len() != n => {
                     return bad(

@@ -27,11 +27,11 @@
 //! assert_eq!(report.summary.avg_waiting, Some(17.0 / 3.0));
 //! ```
 
+mod burst;
+mod decide;
 mod exec;
 mod finish;
-mod burst;
 mod identity;
-mod decide;
 mod pcb;
 mod pids;
 pub mod rng;
@@ -47,9 +47,9 @@ use crate::report::{Report, TraceEvent};
 use crate::scenario::ReadyGroup;
 use pcb::{Hot, NO_PROC, NONE, Pcb, WaitOn};
 use pids::Pids;
-pub use sched::{Policy, RoundRobin, Scheduler};
-use sched::{Attrs, Leave, Ready, Usage};
 use rng::SeededRng;
+use sched::{Attrs, Leave, Ready, Usage};
+pub use sched::{Policy, RoundRobin, Scheduler};
 use timers::{Timer, Timers};
 
 /// What the simulated kernel records besides the figures it always keeps.

@@ -156,7 +156,9 @@ mod tests {
         let mut model: Vec<(u64, u32)> = Vec::new();
         let mut x: u64 = 12345;
         for step in 0..3000u32 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let p = ((x >> 33) % 200) as u32;
             let key = (x >> 13) % 1000;
             match step % 5 {
@@ -167,7 +169,10 @@ mod tests {
                 }
                 2 => {
                     let got = h.remove(p).map(|k| k.0);
-                    let want = model.iter().position(|e| e.1 == p).map(|i| model.remove(i).0);
+                    let want = model
+                        .iter()
+                        .position(|e| e.1 == p)
+                        .map(|i| model.remove(i).0);
                     assert_eq!(got, want);
                 }
                 _ => {

@@ -24,6 +24,8 @@
 mod fcfs;
 #[allow(dead_code)]
 mod keyed;
+mod levels;
+mod mlfq;
 mod ring;
 mod rr;
 
@@ -233,6 +235,7 @@ impl Scheduler {
                 ));
             }
             PolicyConfig::Fcfs(_) => Box::new(fcfs::Fcfs::new()),
+            PolicyConfig::Mlfq(m) => Box::new(mlfq::Mlfq::new(m, k.quantum)),
             // WIP: the other policies land one by one.
             other => panic!("policy {} not built yet", other.name()),
         };

@@ -70,7 +70,6 @@ impl Ring {
     }
 }
 
-
 impl Ring {
     /// Removes `p` wherever it is; false if it was not there.
     pub(crate) fn remove_item(&mut self, p: u32) -> bool {

@@ -129,7 +129,10 @@ mod tests {
         rr.queue.push_front(3);
         assert!(rr.remove(1));
         assert!(!rr.remove(9));
-        assert_eq!([rr.pick(0, &mut g), rr.pick(0, &mut g), rr.pick(0, &mut g)], [Some(3), Some(2), None]);
+        assert_eq!(
+            [rr.pick(0, &mut g), rr.pick(0, &mut g), rr.pick(0, &mut g)],
+            [Some(3), Some(2), None]
+        );
         assert_eq!(rr.slice(0, 0), 4);
     }
 
