@@ -261,7 +261,7 @@ mod tests {
                     q.unlink(l, p);
                     free.push(p);
                 }
-                5 if x % 17 == 0 => {
+                5 if x.is_multiple_of(17) => {
                     q.gather_to_top();
                     let mut all: Vec<u32> = model[0].drain(..).collect();
                     for m in model[1..].iter_mut().rev() {
