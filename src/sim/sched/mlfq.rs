@@ -1,6 +1,6 @@
 //! Multi-level feedback queue (SPEC §3a), with the conventions of OSTEP's `mlfq.py`
-//! (`cpu-sched-mlfq/mlfq.py` in remzi-arpacidusseau/ostep-homework), which the
-//! `sched-mlfq-*` scenarios reproduce tick for tick.
+//! (`cpu-sched-mlfq/mlfq.py` in remzi-arpacidusseau/ostep-homework, master as of its
+//! 2023-09 boost fix), which the `sched-mlfq-*` scenarios reproduce tick for tick.
 //!
 //! Level 0 is the top (`mlfq.py` numbers its queues the other way round). What `mlfq.py`
 //! does, and how it maps onto the kernel's calls:
@@ -21,10 +21,16 @@
 //! - A process whose blocking ended joins the tail of its level; with `io_bump` (`-I`) the
 //!   front, ahead of a running process of that level too, which it therefore preempts.
 //! - Every `boost` ticks, all processes, blocked ones too, move to the top with a fresh
-//!   slice and allotment (the queues taken bottom to top, each in its order). `mlfq.py` gives
-//!   them `allotment[top]` ticks instead of the top quantum and leaves their allotments as
-//!   they are; the SPEC's fresh slice and allotment are what it means, and agree with it
-//!   whenever the top quantum and every allotment are 1.
+//!   slice and allotment (the queues taken bottom to top, each in its order). (Before commit
+//!   ee2e067, `mlfq.py` gave them `allotment[top]` ticks and left their allotments as they
+//!   were.)
+//! - With several CPUs (which `mlfq.py` does not have), a newly urgent process preempts the
+//!   running process at the lowest level, of several the one on the highest CPU; processes
+//!   preempted during one tick go back in behind those put at the front of their queue
+//!   earlier in that tick.
+//! - `kernel.wake_to` and `kernel.slice_after_block` do not apply: `io_bump` and `io_reset`
+//!   are the policy's own. The same-tick order is the kernel's `tick_order`; `mlfq.py`'s is
+//!   `["preempt", "admit", "wake"]`.
 //!
 //! A boost changes every process, so it is lazy: an epoch counter goes up, the queues are
 //! spliced onto the top one in O(levels), and a process whose epoch is old is at the top
