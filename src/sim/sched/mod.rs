@@ -28,7 +28,9 @@ mod fcfs;
 mod hrrn;
 #[allow(dead_code)]
 mod keyed;
+mod levels;
 mod lottery;
+mod mlfq;
 mod priority;
 mod ring;
 mod rr;
@@ -246,12 +248,11 @@ impl Scheduler {
             PolicyConfig::Srtf(c) => Box::new(sjf::Sjf::new(true, c.estimate)),
             PolicyConfig::Priority(c) => Box::new(priority::Priority::new(*c)),
             PolicyConfig::Hrrn(_) => Box::new(hrrn::Hrrn::new()),
+            PolicyConfig::Mlfq(m) => Box::new(mlfq::Mlfq::new(m, k.quantum)),
             PolicyConfig::Lottery(c) => Box::new(lottery::Lottery::new(quantum(c.quantum))),
             PolicyConfig::Stride(c) => Box::new(stride::Stride::new(c.big, quantum(c.quantum))),
             PolicyConfig::Cfs(c) => Box::new(cfs::Cfs::new(*c)),
             PolicyConfig::Eevdf(c) => Box::new(eevdf::Eevdf::new(*c)),
-            // WIP: the other policies land one by one.
-            other => panic!("policy {} not built yet", other.name()),
         };
         Scheduler::Other(other)
     }
