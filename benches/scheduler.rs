@@ -114,9 +114,15 @@ const POLICIES: [(&str, &str); 11] = [
     ("fcfs", r#""fcfs""#),
     ("sjf", r#""sjf""#),
     ("srtf", r#""srtf""#),
-    ("priority", r#"{"name": "priority", "preemptive": true, "aging": {"every": 100, "step": 1}}"#),
+    (
+        "priority",
+        r#"{"name": "priority", "preemptive": true, "aging": {"every": 100, "step": 1}}"#,
+    ),
     ("hrrn", r#""hrrn""#),
-    ("mlfq", r#"{"name": "mlfq", "queues": 3, "quantum": [10, 20, 40], "boost": 1000}"#),
+    (
+        "mlfq",
+        r#"{"name": "mlfq", "queues": 3, "quantum": [10, 20, 40], "boost": 1000}"#,
+    ),
     ("lottery", r#""lottery""#),
     ("stride", r#""stride""#),
     ("cfs", r#""cfs""#),

@@ -260,6 +260,9 @@ fn a_sweep_across_policies_gives_stallings_turnarounds_and_a_plot() {
     }
     let svg = std::fs::read_to_string(&plot).unwrap();
     for p in ["fcfs", "sjf", "srtf", "hrrn"] {
-        assert!(svg.contains(&format!(">{p}<")), "{p} not labelled in the plot");
+        assert!(
+            svg.contains(&format!(">{p}<")),
+            "{p} not labelled in the plot"
+        );
     }
 }
