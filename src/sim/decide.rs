@@ -13,7 +13,7 @@ impl<P: Policy> Kernel<P> {
     /// the attributes its entry or `spawn` gave: what it does not give comes from its creator,
     /// as Linux children inherit nice, or from the defaults.
     pub(super) fn created(&mut self, p: u32, given: SchedAttrs, creator: Option<u32>) {
-        if self.fast_paths_policy() {
+        if !self.needs.attributes {
             return;
         }
         let base = creator
@@ -29,12 +29,6 @@ impl<P: Policy> Kernel<P> {
         debug_assert_eq!(self.attrs.len(), p as usize);
         self.attrs.push(attrs);
         self.policy.on_create(p, attrs);
-    }
-
-    /// Whether the policy is round robin, which reads no attributes (and for which the
-    /// kernel keeps none).
-    fn fast_paths_policy(&self) -> bool {
-        self.policy.fast_paths_exact()
     }
 
     /// The processes running on CPUs, lowest CPU first, but those in `skip` (dispatched this
@@ -60,7 +54,7 @@ impl<P: Policy> Kernel<P> {
     /// again. A CPU in a context switch is not preempted: the switch completes. Adds to
     /// `started` the CPUs whose new process starts running now.
     pub(super) fn preempt_for_urgent(&mut self, t: u64, started: &mut Vec<u32>) {
-        if !self.policy.is_preemptive() || self.policy.is_empty() {
+        if !self.needs.preemption || self.policy.is_empty() {
             return;
         }
         while !self.policy.is_empty() && self.cpus.iter().all(|c| c.run != Run::Idle) {
@@ -139,7 +133,7 @@ impl<P: Policy> Kernel<P> {
 
     /// `p`'s next CPU burst if the policy reads bursts, else 0.
     pub(super) fn burst_for(&self, p: u32) -> u64 {
-        if self.policy.needs_bursts() {
+        if self.needs.bursts {
             self.next_burst(p)
         } else {
             0

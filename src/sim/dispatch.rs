@@ -72,7 +72,7 @@ impl<P: Policy> Kernel<P> {
     pub(super) fn enqueue_group(&mut self, ps: &[u32], why: Ready) {
         let mut bursts = std::mem::take(&mut self.bursts);
         bursts.clear();
-        if self.policy.needs_bursts() {
+        if self.needs.bursts {
             bursts.extend(ps.iter().map(|&p| self.next_burst(p)));
         }
         self.policy.enqueue_group(ps, why, &bursts, self.now);

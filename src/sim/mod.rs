@@ -52,7 +52,7 @@ use pcb::{Hot, NO_PROC, NONE, Pcb, WaitOn};
 use pids::Pids;
 use rng::SeededRng;
 use sched::{Attrs, Leave, Usage};
-pub use sched::{Policy, RoundRobin, Scheduler};
+pub use sched::{Policy, RoundRobin};
 use timers::{Timer, Timers};
 
 /// What the simulated kernel records besides the figures it always keeps.
@@ -99,6 +99,20 @@ fn advise_huge_pages<T>(table: &Vec<T>) {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = table;
+}
+
+/// What the policy needs of the kernel, asked once when the kernel is made: each is a call on
+/// the path of every wake-up, block or creation otherwise.
+#[derive(Debug, Clone, Copy)]
+struct Needs {
+    /// Attributes and `on_create` (every policy but round robin, which reads none).
+    attributes: bool,
+    /// Next CPU bursts at each enqueue ([`Policy::needs_bursts`]).
+    bursts: bool,
+    /// A preemption check after each round ([`Policy::is_preemptive`]).
+    preemption: bool,
+    /// `charge` at a block ([`Policy::charges_blocks`]).
+    block_charges: bool,
 }
 
 /// What a CPU is doing.
@@ -160,6 +174,8 @@ pub struct Kernel<P: Policy> {
     /// Whether the shortcuts for the commonest events are on (always for round robin, but in
     /// tests; never for a policy for which they are not exact).
     fast_paths: bool,
+    /// What the policy needs of the kernel, asked once (these are on the hot path).
+    needs: Needs,
     /// Each process's scheduling attributes, kept for inheritance (empty under round robin,
     /// which reads none).
     attrs: Vec<Attrs>,
@@ -182,14 +198,81 @@ pub struct Kernel<P: Policy> {
     finished: bool,
 }
 
-/// The simulated kernel with the scenario's policy.
-pub type Sim = Kernel<Scheduler>;
+/// The simulated kernel with the scenario's policy: a kernel built for round robin (whose
+/// calls are inlined into its loop), or one that calls any other policy through a box. Each
+/// method is the [`Kernel`] method of the same name.
+pub enum Sim {
+    /// Round robin.
+    Rr(Kernel<RoundRobin>),
+    /// Any other policy.
+    Other(Kernel<Box<dyn Policy>>),
+}
+
+/// The same call on whichever kernel it is.
+macro_rules! either {
+    ($sim:expr, $k:ident => $call:expr) => {
+        match $sim {
+            Sim::Rr($k) => $call,
+            Sim::Other($k) => $call,
+        }
+    };
+}
 
 impl Sim {
     /// A kernel ready to run `plan`, with its top-level processes created in `new`.
     pub fn new(plan: Arc<Plan>, opts: SimOptions) -> Sim {
-        let policy = Scheduler::new(&plan.kernel);
-        Kernel::with_policy(plan, opts, policy)
+        match sched::build(&plan.kernel) {
+            sched::Built::Rr(rr) => Sim::Rr(Kernel::with_policy(plan, opts, rr)),
+            sched::Built::Other(p) => Sim::Other(Kernel::with_policy(plan, opts, p)),
+        }
+    }
+    /// See [`Kernel::run`].
+    pub fn run(self) -> Report {
+        either!(self, k => k.run())
+    }
+    /// See [`Kernel::advance`].
+    pub fn advance(&mut self) -> bool {
+        either!(self, k => k.advance())
+    }
+    /// See [`Kernel::step`].
+    pub fn step(&mut self) -> bool {
+        either!(self, k => k.step())
+    }
+    /// See [`Kernel::now`].
+    pub fn now(&self) -> u64 {
+        either!(self, k => k.now())
+    }
+    /// See [`Kernel::disable_fast_paths`].
+    #[doc(hidden)]
+    pub fn disable_fast_paths(&mut self) {
+        either!(self, k => k.disable_fast_paths())
+    }
+    /// See [`Kernel::error`].
+    pub fn error(&self) -> Option<&str> {
+        either!(self, k => k.error())
+    }
+    /// See [`Kernel::process_count`].
+    pub fn process_count(&self) -> usize {
+        either!(self, k => k.process_count())
+    }
+    /// See [`Kernel::is_finished`].
+    pub fn is_finished(&self) -> bool {
+        either!(self, k => k.is_finished())
+    }
+    /// See [`Kernel::summary`].
+    pub fn summary(&self) -> crate::report::Summary {
+        either!(self, k => k.summary())
+    }
+    /// See [`Kernel::report`].
+    pub fn report(self) -> Report {
+        either!(self, k => k.report())
+    }
+    /// See [`Kernel::run_to_json`].
+    pub fn run_to_json<W: std::io::Write + 'static>(
+        self,
+        out: W,
+    ) -> std::io::Result<Option<String>> {
+        either!(self, k => k.run_to_json(out))
     }
 }
 
@@ -198,6 +281,12 @@ impl<P: Policy> Kernel<P> {
     pub fn with_policy(plan: Arc<Plan>, opts: SimOptions, policy: P) -> Self {
         let k = &plan.kernel;
         let fast_paths = policy.fast_paths_exact();
+        let needs = Needs {
+            attributes: !policy.fast_paths_exact(),
+            bursts: policy.needs_bursts(),
+            preemption: policy.is_preemptive(),
+            block_charges: policy.charges_blocks(),
+        };
         let mut kernel = Kernel {
             cpus: vec![
                 Cpu {
@@ -224,6 +313,7 @@ impl<P: Policy> Kernel<P> {
             started: Vec::new(),
             pending_preempts: 0,
             fast_paths,
+            needs,
             attrs: Vec::new(),
             group: Vec::new(),
             bursts: Vec::new(),
@@ -530,7 +620,9 @@ impl<P: Policy> Kernel<P> {
             usage.ran = t - self.cpus[c as usize].since;
             self.cpus[c as usize].run = Run::Idle;
         }
-        self.policy.charge(p, Leave::Block, usage, t);
+        if self.needs.block_charges {
+            self.policy.charge(p, Leave::Block, usage, t);
+        }
         match cause {
             Cause::Io | Cause::Sleep => {
                 // Waking adds to `blocked`, which is the only part of this record a timed

@@ -177,6 +177,12 @@ pub trait Policy {
         None
     }
 
+    /// Whether the policy reads [`Policy::charge`] when a process blocks (the kernel skips
+    /// the call, which is on the path of every `io`, when it does not).
+    fn charges_blocks(&self) -> bool {
+        true
+    }
+
     /// Whether [`Policy::enqueue`] needs each process's next CPU burst.
     fn needs_bursts(&self) -> bool {
         false
@@ -222,117 +228,97 @@ pub trait Policy {
     }
 }
 
-/// The policy of a scenario: round robin without indirection (its calls are inlined into the
-/// kernel's fast paths), any other behind a box.
-pub enum Scheduler {
+/// The policy a scenario names: round robin as itself (the kernel is then built for it alone,
+/// and its calls are inlined into the fast paths), any other behind a box.
+pub enum Built {
     /// Round robin.
     Rr(RoundRobin),
     /// Any other policy.
     Other(Box<dyn Policy>),
 }
 
-impl Scheduler {
-    /// The scheduler that `kernel.policy` names, with its parameters.
-    pub fn new(k: &KernelConfig) -> Scheduler {
-        let quantum = |q: Option<u64>| q.unwrap_or(k.quantum);
-        let other: Box<dyn Policy> = match &k.policy {
-            PolicyConfig::Rr(c) => {
-                return Scheduler::Rr(RoundRobin::new(
-                    quantum(c.quantum),
-                    k.wake_to,
-                    k.slice_after_block,
-                ));
-            }
-            PolicyConfig::Fcfs(_) => Box::new(fcfs::Fcfs::new()),
-            PolicyConfig::Sjf(c) => Box::new(sjf::Sjf::new(false, c.estimate)),
-            PolicyConfig::Srtf(c) => Box::new(sjf::Sjf::new(true, c.estimate)),
-            PolicyConfig::Priority(c) => Box::new(priority::Priority::new(*c)),
-            PolicyConfig::Hrrn(_) => Box::new(hrrn::Hrrn::new()),
-            PolicyConfig::Mlfq(m) => Box::new(mlfq::Mlfq::new(m, k.quantum)),
-            PolicyConfig::Lottery(c) => Box::new(lottery::Lottery::new(quantum(c.quantum))),
-            PolicyConfig::Stride(c) => Box::new(stride::Stride::new(c.big, quantum(c.quantum))),
-            PolicyConfig::Cfs(c) => Box::new(cfs::Cfs::new(*c)),
-            PolicyConfig::Eevdf(c) => Box::new(eevdf::Eevdf::new(*c)),
-        };
-        Scheduler::Other(other)
-    }
-}
-
-/// Forwards every call; the round-robin arm is inlined.
-macro_rules! forward {
-    ($self:ident, $p:ident => $call:expr) => {
-        match $self {
-            Scheduler::Rr($p) => $call,
-            Scheduler::Other($p) => $call,
+/// The policy that `kernel.policy` names, with its parameters.
+pub fn build(k: &KernelConfig) -> Built {
+    let quantum = |q: Option<u64>| q.unwrap_or(k.quantum);
+    let other: Box<dyn Policy> = match &k.policy {
+        PolicyConfig::Rr(c) => {
+            return Built::Rr(RoundRobin::new(
+                quantum(c.quantum),
+                k.wake_to,
+                k.slice_after_block,
+            ));
         }
+        PolicyConfig::Fcfs(_) => Box::new(fcfs::Fcfs::new()),
+        PolicyConfig::Sjf(c) => Box::new(sjf::Sjf::new(false, c.estimate)),
+        PolicyConfig::Srtf(c) => Box::new(sjf::Sjf::new(true, c.estimate)),
+        PolicyConfig::Priority(c) => Box::new(priority::Priority::new(*c)),
+        PolicyConfig::Hrrn(_) => Box::new(hrrn::Hrrn::new()),
+        PolicyConfig::Mlfq(m) => Box::new(mlfq::Mlfq::new(m, k.quantum)),
+        PolicyConfig::Lottery(c) => Box::new(lottery::Lottery::new(quantum(c.quantum))),
+        PolicyConfig::Stride(c) => Box::new(stride::Stride::new(c.big, quantum(c.quantum))),
+        PolicyConfig::Cfs(c) => Box::new(cfs::Cfs::new(*c)),
+        PolicyConfig::Eevdf(c) => Box::new(eevdf::Eevdf::new(*c)),
     };
+    Built::Other(other)
 }
 
-impl Policy for Scheduler {
+/// A boxed policy is a policy: every call forwards.
+impl<T: Policy + ?Sized> Policy for Box<T> {
     fn name(&self) -> &'static str {
-        forward!(self, s => s.name())
+        (**self).name()
     }
     fn on_create(&mut self, p: u32, attrs: Attrs) {
-        forward!(self, s => s.on_create(p, attrs))
+        (**self).on_create(p, attrs)
     }
-    #[inline(always)]
     fn enqueue(&mut self, p: u32, why: Ready, burst: u64, now: u64) {
-        forward!(self, s => s.enqueue(p, why, burst, now))
+        (**self).enqueue(p, why, burst, now)
     }
-    #[inline(always)]
     fn enqueue_group(&mut self, ps: &[u32], why: Ready, bursts: &[u64], now: u64) {
-        forward!(self, s => s.enqueue_group(ps, why, bursts, now))
+        (**self).enqueue_group(ps, why, bursts, now)
     }
-    #[inline(always)]
     fn pick(&mut self, now: u64, rng: &mut SeededRng) -> Option<u32> {
-        forward!(self, s => s.pick(now, rng))
+        (**self).pick(now, rng)
     }
     fn remove(&mut self, p: u32) -> bool {
-        forward!(self, s => s.remove(p))
+        (**self).remove(p)
     }
-    #[inline(always)]
     fn len(&self) -> usize {
-        forward!(self, s => s.len())
+        (**self).len()
     }
-    #[inline(always)]
     fn slice(&mut self, p: u32, now: u64) -> u64 {
-        forward!(self, s => s.slice(p, now))
+        (**self).slice(p, now)
     }
-    #[inline(always)]
     fn charge(&mut self, p: u32, why: Leave, usage: Usage, now: u64) {
-        forward!(self, s => s.charge(p, why, usage, now))
+        (**self).charge(p, why, usage, now)
     }
     fn is_preemptive(&self) -> bool {
-        forward!(self, s => s.is_preemptive())
+        (**self).is_preemptive()
     }
     fn preempt(&mut self, running: &[Runner], now: u64) -> Option<usize> {
-        forward!(self, s => s.preempt(running, now))
+        (**self).preempt(running, now)
+    }
+    fn charges_blocks(&self) -> bool {
+        (**self).charges_blocks()
     }
     fn needs_bursts(&self) -> bool {
-        forward!(self, s => s.needs_bursts())
+        (**self).needs_bursts()
     }
-    #[inline(always)]
     fn next_event(&self) -> Option<u64> {
-        match self {
-            Scheduler::Rr(_) => None,
-            Scheduler::Other(s) => s.next_event(),
-        }
+        (**self).next_event()
     }
     fn event_requeues_running(&self) -> bool {
-        forward!(self, s => s.event_requeues_running())
+        (**self).event_requeues_running()
     }
     fn on_event(&mut self, now: u64) {
-        forward!(self, s => s.on_event(now))
+        (**self).on_event(now)
     }
-    #[inline(always)]
     fn on_exit(&mut self, p: u32) {
-        forward!(self, s => s.on_exit(p))
+        (**self).on_exit(p)
     }
-    #[inline(always)]
     fn upcoming(&self, k: usize) -> Option<u32> {
-        forward!(self, s => s.upcoming(k))
+        (**self).upcoming(k)
     }
     fn fast_paths_exact(&self) -> bool {
-        forward!(self, s => s.fast_paths_exact())
+        (**self).fast_paths_exact()
     }
 }

@@ -9,8 +9,14 @@
 //!   becomes ready it starts again from its base number and from that tick.
 //! - "Not below 0": a step takes the number to `max(0, number − S)`, and a number already at
 //!   or below 0 (a negative base is allowed) does not age at all.
-//! - A running process's number is its base (aging is reset at dispatch), so that is what a
-//!   ready process must beat to preempt it.
+//! - A running process keeps, while it runs, the number it had when it was picked (what it
+//!   aged while waiting included); that is what a ready process must beat to preempt it.
+//!   Aging restarts from the base the next time it is ready. (Comparing against the base
+//!   instead livelocks: with a context switch at least as long as the aging period, the
+//!   waiting processes age below each newly dispatched one before it runs a tick, and
+//!   nobody ever computes. Against the number at dispatch, each preemption in a row needs a
+//!   strictly smaller number, which cannot go below 0, so every run makes progress;
+//!   `tests/properties.rs` found the livelock.)
 //! - Among equally least urgent running processes, the victim of a preemption is the one that
 //!   has run the shortest since it was dispatched (it loses the least), then the highest CPU.
 //!
@@ -30,6 +36,9 @@ pub struct Priority {
     aging: Option<Aging>,
     /// Each process's base priority number, by process index.
     base: Vec<i64>,
+    /// The number each running process had when it was picked, by process index (`None`:
+    /// never picked, its base).
+    picked_at: Vec<Option<i64>>,
     /// Ready processes by (effective priority number, order they became ready).
     ready: KeyedHeap<(i64, u64)>,
     /// Ready processes that can still age, by (next aging tick, process index).
@@ -83,9 +92,14 @@ impl Policy for Priority {
     }
 
     fn pick(&mut self, _now: u64, _rng: &mut SeededRng) -> Option<u32> {
-        let (_, p) = self.ready.pop()?;
-        // Dispatched: what it aged is forgotten (it is back at its base while it runs).
+        let ((number, _), p) = self.ready.pop()?;
+        // Dispatched: it runs with the number it reached; aging starts again from the base
+        // the next time it is ready.
         self.next_aging.remove(p);
+        if self.picked_at.len() <= p as usize {
+            self.picked_at.resize(p as usize + 1, None);
+        }
+        self.picked_at[p as usize] = Some(number);
         Some(p)
     }
 
@@ -113,11 +127,18 @@ impl Policy for Priority {
         let ((best, _), _) = self.ready.peek()?;
         // The least urgent running process: the largest number, then the shortest run since
         // dispatch, then the highest CPU.
+        let number = |p: u32| {
+            self.picked_at
+                .get(p as usize)
+                .copied()
+                .flatten()
+                .unwrap_or_else(|| self.base_of(p))
+        };
         let (i, victim) = running
             .iter()
             .enumerate()
-            .max_by_key(|(_, r)| (self.base_of(r.p), std::cmp::Reverse(r.ran), r.cpu))?;
-        (best < self.base_of(victim.p)).then_some(i)
+            .max_by_key(|(_, r)| (number(r.p), std::cmp::Reverse(r.ran), r.cpu))?;
+        (best < number(victim.p)).then_some(i)
     }
 
     fn next_event(&self) -> Option<u64> {
@@ -254,6 +275,34 @@ mod tests {
         assert_eq!(s.preempt(&running, 2), None, "2 against 2 keeps the CPU");
         s.on_event(4);
         assert_eq!(s.preempt(&running, 4), Some(0));
+    }
+
+    #[test]
+    fn a_runner_keeps_the_number_it_was_picked_with() {
+        // Both age from 1 to 0 while waiting; the one picked runs at 0, so the other (0 too)
+        // does not preempt it: comparing with its base (1) would, and again after every
+        // dispatch, a livelock when a context switch takes as long as an aging step.
+        let mut s = policy(true, Some((2, 1)));
+        create(&mut s, &[1, 1]);
+        s.enqueue(0, Ready::Admit, 0, 0);
+        s.enqueue(1, Ready::Admit, 0, 0);
+        s.on_event(2);
+        let mut g = SeededRng::new(0);
+        assert_eq!(s.pick(2, &mut g), Some(0));
+        assert_eq!(s.preempt(&[runner(0, 0, 0)], 2), None);
+        // Back in the queue it starts again from its base.
+        s.charge(
+            0,
+            super::super::Leave::Block,
+            super::super::Usage {
+                ran: 1,
+                slice_left: 0,
+            },
+            3,
+        );
+        s.enqueue(0, Ready::Wake, 0, 5);
+        assert_eq!(s.pick(5, &mut g), Some(1));
+        assert_eq!(s.pick(5, &mut g), Some(0));
     }
 
     #[test]

@@ -109,6 +109,11 @@ impl Policy for RoundRobin {
     fn fast_paths_exact(&self) -> bool {
         true
     }
+
+    /// Only `slice_after_block: keep` needs to know what was left of a slice at a block.
+    fn charges_blocks(&self) -> bool {
+        self.keep
+    }
 }
 
 #[cfg(test)]
