@@ -2,13 +2,21 @@
 //! (a slice end with the queue's head taking over, a burst end with the wake-ups due then),
 //! each doing in one place what the general rounds (`dispatch.rs`) would do.
 //!
-//! What they assume: the policy is round robin ([`Policy::fast_paths_exact`]): one FIFO in
-//! which a slice end goes to the tail, a slice of the same length at every dispatch but after
-//! a block, no preemption by a more urgent process, no event of the policy's own, and nothing
-//! charged at a slice end (so they do not call [`Policy::charge`] there, nor keep
-//! `Cpu::since`). Under any other policy they are off. The tests run every scenario, under
-//! every policy, with them on and off and compare the reports byte for byte
-//! (`tests/scenarios.rs`, `tests/policies.rs`, `tests/properties.rs`).
+//! Two kinds, each on only where it is exact:
+//! - the slice-end shortcuts ([`Kernel::step_lone_slice_end`],
+//!   [`Kernel::settle_lone_preemption`]) assume round robin ([`Policy::fast_paths_exact`]):
+//!   one FIFO in which a slice end goes to the tail, a slice of the same length at every
+//!   dispatch but after a block, no preemption by a more urgent process, no event of the
+//!   policy's own, and nothing charged at a slice end (so they do not call
+//!   [`Policy::charge`] there, nor keep `Cpu::since`). Under any other policy they are off.
+//! - the burst-end and wake-up shortcuts ([`Kernel::step_burst_end`],
+//!   [`Kernel::settle_wakes_on_one_cpu`]) hold for every policy: they go through the policy
+//!   for every decision (`enqueue`, `pick`, `slice`, `charge`), and step aside where the
+//!   general rounds would do more: a policy event due by then, or, under a preemptive policy,
+//!   a wake-up while the CPU is busy (the general rounds ask whether it preempts).
+//!
+//! The tests run every scenario, under every policy, with them on and off and compare the
+//! reports byte for byte (`tests/scenarios.rs`, `tests/policies.rs`, `tests/properties.rs`).
 
 use super::pcb::NONE;
 use super::sched::Ready;
@@ -162,6 +170,7 @@ impl<P: Policy> Kernel<P> {
             }
         }
         let slice = self.policy.slice(q, t);
+        self.cpus[0].since = t;
         let hot = &mut self.hot[q as usize];
         hot.dispatches = hot.dispatches.saturating_add(1);
         debug_assert_eq!(hot.state, State::Ready);
@@ -203,7 +212,7 @@ impl<P: Policy> Kernel<P> {
         let [cpu] = self.cpus.as_slice() else {
             return None;
         };
-        if !self.fast_paths || self.finished || self.error.is_some() {
+        if !self.fast_wakes || self.finished || self.error.is_some() {
             return None;
         }
         let Run::Running {
@@ -215,7 +224,11 @@ impl<P: Policy> Kernel<P> {
             return None;
         };
         let limit = self.next_arrival_at.min(self.max_ticks.saturating_add(1));
-        if t > slice_end || t >= limit || self.timers.next_at().is_some_and(|at| at < t) {
+        if t > slice_end
+            || t >= limit
+            || self.timers.next_at().is_some_and(|at| at < t)
+            || self.policy.next_event().is_some_and(|at| at <= t)
+        {
             return None;
         }
         self.now = t;
@@ -302,7 +315,11 @@ impl<P: Policy> Kernel<P> {
             && self.preempted.is_empty()
             && self.pending_preempts == 0
             && !self.woken.is_empty();
-        if !(self.fast_paths && self.cpus.len() == 1 && only_wakes) {
+        if !(self.fast_wakes && self.cpus.len() == 1 && only_wakes) {
+            return false;
+        }
+        // A process that wakes while the CPU is busy may preempt it: the general rounds ask.
+        if self.needs.preemption && self.cpus[0].run != Run::Idle {
             return false;
         }
         self.enqueue_woken();

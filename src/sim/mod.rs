@@ -174,6 +174,9 @@ pub struct Kernel<P: Policy> {
     /// Whether the shortcuts for the commonest events are on (always for round robin, but in
     /// tests; never for a policy for which they are not exact).
     fast_paths: bool,
+    /// Whether the shortcuts for a burst end and for wake-ups on one CPU are on: they hold
+    /// for every policy (see `fast.rs`), so they are on but in tests.
+    fast_wakes: bool,
     /// What the policy needs of the kernel, asked once (these are on the hot path).
     needs: Needs,
     /// Each process's scheduling attributes, kept for inheritance (empty under round robin,
@@ -313,6 +316,7 @@ impl<P: Policy> Kernel<P> {
             started: Vec::new(),
             pending_preempts: 0,
             fast_paths,
+            fast_wakes: true,
             needs,
             attrs: Vec::new(),
             group: Vec::new(),
@@ -399,6 +403,7 @@ impl<P: Policy> Kernel<P> {
     #[doc(hidden)]
     pub fn disable_fast_paths(&mut self) {
         self.fast_paths = false;
+        self.fast_wakes = false;
     }
 
     /// Why the run stopped early, if a limit stopped it.
