@@ -72,29 +72,38 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// `p`, running on CPU `c`, leaves it for the ready structure (`running → ready`, cause
-    /// `preempt`), charged with what it ran; its burst is kept for when it runs again. The
-    /// caller enqueues it.
+    /// `preempt`). The caller enqueues it.
     fn take_back(&mut self, c: usize, p: u32, t: u64) {
+        if !self.lift_off(c, t) {
+            return;
+        }
+        let hot = &mut self.hot[p as usize];
+        hot.preemptions = hot.preemptions.saturating_add(1);
+        self.transition(p, State::Ready, Cause::Preempt, Some(c as u32));
+    }
+
+    /// The process running on CPU `c` is taken off it at `t`: the policy is charged with what
+    /// it ran (as preempted), what is left of its burst is kept for when it runs again, and
+    /// the CPU falls free. False if nothing was running there.
+    fn lift_off(&mut self, c: usize, t: u64) -> bool {
         let Run::Running {
+            p,
             slice_end,
             burst_end,
-            ..
         } = self.cpus[c].run
         else {
-            return;
+            return false;
         };
         let usage = Usage {
             ran: t - self.cpus[c].since,
             slice_left: slice_end.saturating_sub(t),
         };
         self.policy.charge(p, Leave::Preempted, usage, t);
-        let hot = &mut self.hot[p as usize];
         if burst_end != u64::MAX {
-            hot.burst_left = burst_end - t;
+            self.hot[p as usize].burst_left = burst_end - t;
         }
-        hot.preemptions = hot.preemptions.saturating_add(1);
         self.cpus[c].run = Run::Idle;
-        self.transition(p, State::Ready, Cause::Preempt, Some(c as u32));
+        true
     }
 
     /// The policy's own event at `t` (MLFQ's boost, priority aging), after the tick's slice
@@ -105,25 +114,12 @@ impl<P: Policy> Kernel<P> {
         if self.policy.event_requeues_running() {
             self.enqueue_preempted();
             for c in 0..self.cpus.len() {
-                let Run::Running {
-                    p,
-                    slice_end,
-                    burst_end,
-                } = self.cpus[c].run
-                else {
+                let Run::Running { p, .. } = self.cpus[c].run else {
                     continue;
                 };
-                let usage = Usage {
-                    ran: t - self.cpus[c].since,
-                    slice_left: slice_end.saturating_sub(t),
-                };
-                self.policy.charge(p, Leave::Preempted, usage, t);
-                if burst_end != u64::MAX {
-                    self.hot[p as usize].burst_left = burst_end - t;
-                }
+                self.lift_off(c, t);
                 self.hot[p as usize].preempt_pending = true;
                 self.pending_preempts += 1;
-                self.cpus[c].run = Run::Idle;
                 let burst = self.burst_for(p);
                 self.policy.enqueue(p, Ready::Preempted, burst, t);
             }
