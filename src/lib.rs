@@ -3,7 +3,8 @@
 //! procsim is a deterministic model of how an operating system runs processes. A scenario file
 //! (JSON) declares programs, which are lists of instructions (`cpu`, `io`, `fork`, `join`,
 //! `print`, …), and the processes that run them; the simulated kernel schedules those processes
-//! round robin over one or more CPUs and reports every transition each one made through the
+//! over one or more CPUs, by round robin or another policy of SPEC §3a (FCFS, SJF, SRTF,
+//! priority, HRRN, MLFQ, lottery, stride, CFS, EEVDF), and reports every transition each one made through the
 //! five states `new → ready → running → blocked → terminated`, with the figures textbooks ask
 //! for: waiting, turnaround and response times, utilization, throughput.
 //!

@@ -1,7 +1,12 @@
-//! The simulated kernel: round robin over event time (SPEC section 3).
+//! The simulated kernel over event time (SPEC section 3): mechanism only; which process runs
+//! next, for how long, and whether it is preempted is the policy's (`sched/`, SPEC §3a).
 //!
-//! [`Sim`] owns a process table (the `pcb` module), a ready structure behind the [`Policy`] trait, a
-//! timer heap for `io`/`sleep`, and one slot per CPU. [`Sim::step`] jumps to the next tick at
+//! [`Sim`] owns a process table (the `pcb` module), a ready structure behind the [`Policy`]
+//! trait, a timer heap for `io`/`sleep`, and one slot per CPU. The files: this one (the kernel,
+//! its event loop, blocking and waking), `dispatch.rs` (the general rounds of a tick),
+//! `fast.rs` (the shortcuts for the commonest events), `decide.rs` (preemption and the
+//! policy's events), `burst.rs` (the burst read-ahead), `exec.rs` (instructions and the
+//! process API), `finish.rs` and `stream.rs` (the report). [`Sim::step`] jumps to the next tick at
 //! which anything happens (a burst or slice ends, a timer fires, a process arrives, a context
 //! switch completes) and settles that tick; [`Sim::run`] steps until nothing is left. Nothing
 //! here reads a clock, and every collection is iterated in a fixed order, so a scenario and
@@ -139,8 +144,8 @@ struct Cpu {
     /// The process this CPU ran or switched to last ([`NO_PROC`] at first).
     last: u32,
     /// When its process started this stretch on it (dispatched, or kept it with a new
-    /// slice), for what [`Policy::charge`] is told. The fast paths, exact for round robin
-    /// alone, which charges nothing by it, leave it be.
+    /// slice), for what [`Policy::charge`] is told. The slice-end fast paths, exact for round
+    /// robin alone, which charges nothing by it, leave it be.
     since: u64,
 }
 
