@@ -124,3 +124,49 @@ fn a_value_that_doubles_fails_its_process_with_a_memory_error() {
         assert!(p.errors[0].starts_with("MemoryError"), "{:?}", p.errors);
     }
 }
+
+/// A chain of processes, each computing a tick, forking the next and joining it, unwinds in a
+/// single tick once the deepest fork fails: every join wakes a parent that ends at once and
+/// wakes its own. The kernel settles that tick in a loop, never a recursion, so the depth of
+/// the chain is not the depth of the stack: run on a thread with a 512 KiB stack (a recursion
+/// of a few hundred bytes a level ran out at 100,000 on the main thread's 8 MiB), every
+/// process still ends.
+#[test]
+fn a_deep_chain_unwinds_in_one_tick_without_deepening_the_stack() {
+    const DEPTH: u32 = 3000;
+    let text = format!(
+        r#"{{"kernel": {{"max_processes": {DEPTH}}},
+            "programs": {{"node": {{"body": [{{"cpu": 1}}, {{"fork": {{"as": "c", "program": "node"}}}},
+                                            {{"join": "c"}}]}}}},
+            "processes": [{{"program": "node"}}]}}"#
+    );
+    for policy in ["rr", "fcfs", "srtf"] {
+        let text = text.replacen(
+            "\"kernel\": {",
+            &format!("\"kernel\": {{\"policy\": \"{policy}\", "),
+            1,
+        );
+        let report = std::thread::Builder::new()
+            .stack_size(512 * 1024)
+            .spawn(move || {
+                Sim::new(
+                    procsim::load_str(&text).unwrap(),
+                    SimOptions { trace: false },
+                )
+                .run()
+            })
+            .unwrap()
+            .join()
+            .expect("the run completes");
+        assert!(report.error.is_none(), "{policy}: {:?}", report.error);
+        assert_eq!(report.processes.len(), DEPTH as usize, "{policy}");
+        // The deepest one failed to fork (exit 1); the others ended when their child did,
+        // all at the same tick.
+        let ends: Vec<u64> = report.processes.iter().filter_map(|p| p.ended_at).collect();
+        assert_eq!(ends.len(), DEPTH as usize, "{policy}");
+        assert!(
+            ends.iter().all(|&t| t == u64::from(DEPTH)),
+            "{policy}: {ends:?}"
+        );
+    }
+}

@@ -234,7 +234,7 @@ impl<P: Policy> Kernel<P> {
         self.now = t;
         self.fire_timers(t);
         self.finish_burst(0, p);
-        if self.error.is_none() && !self.settle_wakes_on_one_cpu(t) {
+        if self.error.is_none() {
             self.settle(t);
         }
         if self.error.is_some() {
@@ -270,11 +270,13 @@ impl<P: Policy> Kernel<P> {
     /// The commonest tick of all: one slice ran out and nothing else became ready. The general
     /// rounds would push the process, pop the head and find nothing more to do; this does the
     /// same in one go (the scenario and property tests hold both to the same reports).
+    /// `None` when the tick is not of this kind; else whether more is left to settle (the
+    /// caller, [`Kernel::settle`], goes on: no recursion).
     #[inline(always)]
-    pub(super) fn settle_lone_preemption(&mut self, t: u64) -> bool {
+    pub(super) fn settle_lone_preemption(&mut self, t: u64) -> Option<bool> {
         let lone = self.woken.is_empty() && self.admitted.is_empty() && self.preempted.len() == 1;
         if !(self.fast_paths && lone) {
-            return false;
+            return None;
         }
         let p = self.preempted[0];
         // Its CPU must be the only free one (a free CPU never waits beside queued work).
@@ -284,10 +286,10 @@ impl<P: Policy> Kernel<P> {
             .enumerate()
             .filter(|(_, c)| c.run == Run::Idle);
         let (Some((c, _)), None) = (free.next(), free.next()) else {
-            return false;
+            return None;
         };
         if self.cpus[c].last != p {
-            return false;
+            return None;
         }
         self.preempted.clear();
         match self.policy.pick(t, &mut self.rng) {
@@ -297,30 +299,29 @@ impl<P: Policy> Kernel<P> {
                 self.resolve_preemption(p);
                 if self.take(c, q, t) {
                     self.run_instant(c);
-                    if self.error.is_none() && self.more_to_settle() {
-                        self.settle(t);
-                    }
+                    return Some(self.error.is_none() && self.more_to_settle());
                 }
             }
         }
-        true
+        Some(false)
     }
 
     /// The next commonest tick: on a single CPU, processes woke and nothing was admitted or
     /// preempted. The first general round comes down to this: they join the queue, and a free
-    /// CPU takes the head; whatever follows goes through the general rounds.
+    /// CPU takes the head; whatever follows goes through the general rounds. `None` when the
+    /// tick is not of this kind; else whether more is left to settle.
     #[inline(always)]
-    pub(super) fn settle_wakes_on_one_cpu(&mut self, t: u64) -> bool {
+    pub(super) fn settle_wakes_on_one_cpu(&mut self, t: u64) -> Option<bool> {
         let only_wakes = self.admitted.is_empty()
             && self.preempted.is_empty()
             && self.pending_preempts == 0
             && !self.woken.is_empty();
         if !(self.fast_wakes && self.cpus.len() == 1 && only_wakes) {
-            return false;
+            return None;
         }
         // A process that wakes while the CPU is busy may preempt it: the general rounds ask.
         if self.needs.preemption && self.cpus[0].run != Run::Idle {
-            return false;
+            return None;
         }
         self.enqueue_woken();
         if self.cpus[0].run == Run::Idle
@@ -329,12 +330,9 @@ impl<P: Policy> Kernel<P> {
         {
             self.run_instant(0);
             if self.error.is_some() {
-                return true;
+                return Some(false);
             }
         }
-        if self.more_to_settle() {
-            self.settle(t);
-        }
-        true
+        Some(self.more_to_settle())
     }
 }
