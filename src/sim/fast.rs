@@ -170,7 +170,10 @@ impl<P: Policy> Kernel<P> {
             }
         }
         let slice = self.policy.slice(q, t);
-        self.cpus[0].since = t;
+        // Round robin (the fast paths' policy) reads no `since`; the others are charged by it.
+        if !self.fast_paths {
+            self.cpus[0].since = t;
+        }
         let hot = &mut self.hot[q as usize];
         hot.dispatches = hot.dispatches.saturating_add(1);
         debug_assert_eq!(hot.state, State::Ready);
@@ -234,7 +237,8 @@ impl<P: Policy> Kernel<P> {
         self.now = t;
         self.fire_timers(t);
         self.finish_burst(0, p);
-        if self.error.is_none() {
+        // The wake-up shortcut first, inline; the general rounds only if it leaves more.
+        if self.error.is_none() && self.settle_wakes_on_one_cpu(t) != Some(false) {
             self.settle(t);
         }
         if self.error.is_some() {
