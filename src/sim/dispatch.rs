@@ -18,10 +18,10 @@ impl<P: Policy> Kernel<P> {
     /// stack. A shortcut that leaves more to settle says so, and the loop goes on.
     pub(super) fn settle(&mut self, t: u64) {
         loop {
-            let shortcut = match self.settle_lone_preemption(t) {
-                None => self.settle_wakes_on_one_cpu(t),
-                taken => taken,
-            };
+            let shortcut = self
+                .settle_lone_preemption(t)
+                .or_else(|| self.settle_slice_end_any(t))
+                .or_else(|| self.settle_wakes_on_one_cpu(t));
             match shortcut {
                 Some(true) => continue,
                 Some(false) => return,

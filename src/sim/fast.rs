@@ -10,10 +10,12 @@
 //!   policy's own, and nothing charged at a slice end (so they do not call
 //!   [`Policy::charge`] there, nor keep `Cpu::since`). Under any other policy they are off.
 //! - the burst-end and wake-up shortcuts ([`Kernel::step_burst_end`],
-//!   [`Kernel::settle_wakes_on_one_cpu`]) hold for every policy: they go through the policy
-//!   for every decision (`enqueue`, `pick`, `slice`, `charge`), and step aside where the
-//!   general rounds would do more: a policy event due by then, or, under a preemptive policy,
-//!   a wake-up while the CPU is busy (the general rounds ask whether it preempts).
+//!   [`Kernel::settle_wakes_on_one_cpu`]) hold for every policy, and the slice-end one for
+//!   the others ([`Kernel::settle_slice_end_any`]) for every policy that does not preempt:
+//!   they go through the policy for every decision (`enqueue`, `pick`, `slice`, `charge`),
+//!   and step aside where the general rounds would do more: a policy event due by then, or,
+//!   under a preemptive policy, a wake-up while the CPU is busy (the general rounds ask
+//!   whether it preempts).
 //!
 //! The tests run every scenario, under every policy, with them on and off and compare the
 //! reports byte for byte (`tests/scenarios.rs`, `tests/policies.rs`, `tests/properties.rs`).
@@ -306,6 +308,42 @@ impl<P: Policy> Kernel<P> {
                     return Some(self.error.is_none() && self.more_to_settle());
                 }
             }
+        }
+        Some(false)
+    }
+
+    /// A slice end on a single CPU with nothing else ready at that tick, under a policy other
+    /// than round robin that does not preempt: what the general rounds do, in one go. The
+    /// process joins the ready structure (`enqueue`, after its `charge` in `expire_slice`),
+    /// the CPU picks; if the policy picks it again it keeps its CPU (nothing counted), else it
+    /// was preempted and the CPU takes the one picked. (A preemptive policy could then be
+    /// asked to preempt the one that kept its CPU: the general rounds do that.) `None` when
+    /// the tick is not of this kind; else whether more is left to settle.
+    pub(super) fn settle_slice_end_any(&mut self, t: u64) -> Option<bool> {
+        let lone = self.woken.is_empty()
+            && self.admitted.is_empty()
+            && self.preempted.len() == 1
+            && self.pending_preempts == 1;
+        if !(self.fast_wakes && !self.fast_paths && !self.needs.preemption && lone) {
+            return None;
+        }
+        let p = self.preempted[0];
+        if self.cpus.len() != 1 || self.cpus[0].run != Run::Idle || self.cpus[0].last != p {
+            return None;
+        }
+        self.preempted.clear();
+        let burst = self.burst_for(p);
+        self.policy.enqueue(p, Ready::SliceEnd, burst, t);
+        // It was just enqueued, so the policy has something to pick.
+        let q = self.policy.pick(t, &mut self.rng).unwrap_or(p);
+        if q == p {
+            self.resume(0, p, t);
+            return Some(false);
+        }
+        self.resolve_preemption(p);
+        if self.take(0, q, t) {
+            self.run_instant(0);
+            return Some(self.error.is_none() && self.more_to_settle());
         }
         Some(false)
     }
