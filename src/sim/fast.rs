@@ -324,7 +324,7 @@ impl<P: Policy> Kernel<P> {
             && self.admitted.is_empty()
             && self.preempted.len() == 1
             && self.pending_preempts == 1;
-        if !(self.fast_wakes && !self.fast_paths && !self.needs.preemption && lone) {
+        if !self.fast_wakes || self.fast_paths || self.needs.preemption || !lone {
             return None;
         }
         let p = self.preempted[0];
