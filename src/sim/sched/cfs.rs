@@ -103,10 +103,7 @@ impl Cfs {
     }
 
     fn ent(&mut self, p: u32) -> &mut Entity {
-        if self.ents.len() <= p as usize {
-            self.ents.resize(p as usize + 1, Entity::default());
-        }
-        &mut self.ents[p as usize]
+        super::slot(&mut self.ents, p, Entity::default())
     }
 
     fn tick(&mut self, now: u64) {

@@ -84,9 +84,7 @@ impl DeadlineTree {
     /// (ties in deadline go to the lower), and its vruntime.
     pub(crate) fn insert(&mut self, p: u32, deadline: i64, seq: u64, v: i64) {
         debug_assert!(!self.contains(p));
-        if self.nodes.len() <= p as usize {
-            self.nodes.resize(p as usize + 1, EMPTY);
-        }
+        super::slot(&mut self.nodes, p, EMPTY);
         let key = (deadline, seq);
         self.nodes[p as usize] = Node {
             prio: mix(seq),

@@ -241,10 +241,7 @@ impl Policy for Hrrn {
             self.grow();
         }
         let slot = self.free.pop().expect("a free slot after growing");
-        if self.slot_of.len() <= p as usize {
-            self.slot_of.resize(p as usize + 1, NONE);
-        }
-        self.slot_of[p as usize] = slot;
+        *super::slot(&mut self.slot_of, p, NONE) = slot;
         self.len += 1;
         let entry = Entry {
             p,

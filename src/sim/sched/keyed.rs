@@ -49,12 +49,9 @@ impl<K: Ord + Copy> KeyedHeap<K> {
             self.update(p, key);
             return;
         }
-        if self.pos.len() <= p as usize {
-            self.pos.resize(p as usize + 1, ABSENT);
-        }
         self.heap.push((key, p));
         let i = self.heap.len() - 1;
-        self.pos[p as usize] = i as u32;
+        *super::slot(&mut self.pos, p, ABSENT) = i as u32;
         self.up(i);
     }
 

@@ -46,6 +46,17 @@ use crate::scenario::{KernelConfig, PolicyConfig};
 /// "No limit" for a slice.
 pub const UNLIMITED: u64 = u64::MAX;
 
+/// Process `p`'s entry in a table indexed by process, the table grown with `fill` to hold it:
+/// every policy keeps such tables, and processes are created (and get their index) as the
+/// run goes.
+pub(crate) fn slot<T: Clone>(table: &mut Vec<T>, p: u32, fill: T) -> &mut T {
+    let i = p as usize;
+    if table.len() <= i {
+        table.resize(i + 1, fill);
+    }
+    &mut table[i]
+}
+
 /// Why a process joins the ready structure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ready {

@@ -78,10 +78,7 @@ impl Policy for Priority {
     }
 
     fn on_create(&mut self, p: u32, attrs: Attrs) {
-        if self.base.len() <= p as usize {
-            self.base.resize(p as usize + 1, 0);
-        }
-        self.base[p as usize] = attrs.priority;
+        *super::slot(&mut self.base, p, 0) = attrs.priority;
     }
 
     fn enqueue(&mut self, p: u32, _why: Ready, _burst: u64, now: u64) {
@@ -96,10 +93,7 @@ impl Policy for Priority {
         // Dispatched: it runs with the number it reached; aging starts again from the base
         // the next time it is ready.
         self.next_aging.remove(p);
-        if self.picked_at.len() <= p as usize {
-            self.picked_at.resize(p as usize + 1, None);
-        }
-        self.picked_at[p as usize] = Some(number);
+        *super::slot(&mut self.picked_at, p, None) = Some(number);
         Some(p)
     }
 

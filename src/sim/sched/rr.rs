@@ -90,10 +90,7 @@ impl Policy for RoundRobin {
     #[inline(always)]
     fn charge(&mut self, p: u32, why: Leave, usage: Usage, _now: u64) {
         if self.keep && why == Leave::Block {
-            if self.kept.len() <= p as usize {
-                self.kept.resize(p as usize + 1, 0);
-            }
-            self.kept[p as usize] = if usage.slice_left == super::UNLIMITED {
+            *super::slot(&mut self.kept, p, 0) = if usage.slice_left == super::UNLIMITED {
                 0
             } else {
                 usage.slice_left

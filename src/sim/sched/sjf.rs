@@ -88,14 +88,11 @@ impl Sjf {
     }
 
     fn proc_mut(&mut self, p: u32) -> &mut Proc {
-        if self.procs.len() <= p as usize {
-            let fresh = Proc {
-                tau: self.estimate.map_or(0, |e| e.initial),
-                ..Proc::default()
-            };
-            self.procs.resize(p as usize + 1, fresh);
-        }
-        &mut self.procs[p as usize]
+        let fresh = Proc {
+            tau: self.estimate.map_or(0, |e| e.initial),
+            ..Proc::default()
+        };
+        super::slot(&mut self.procs, p, fresh)
     }
 
     /// What is left of `p`'s burst once it has run `more` ticks beyond its charges: the
