@@ -27,16 +27,12 @@
 //!   instruction interpreter and the process API.
 //! - [`report`]: the [`Report`] every backend returns, and its renderers (table, timeline,
 //!   process tree, Perfetto trace, SVG Gantt chart).
-//! - [`check`]: comparing a report with a scenario's `expect` block.
 //! - [`backend`]: the [`Backend`] trait that runs a scenario and returns a report.
-//! - [`workload`]: seeded random workloads written as scenario files (`procsim gen`).
-//! - [`sweep`]: many runs over the cartesian product of settings, in parallel (`procsim sweep`),
-//!   and [`plot`], a metric of a sweep drawn against a setting.
-//! - [`draw`] and [`graphviz`]: writing SVG, and rendering DOT with Graphviz when it is there.
+//! - [`study`]: what is done with reports: checking `expect` blocks, comparing the two
+//!   backends, seeded workloads (`procsim gen`), sweeps over settings and their plots.
 //! - [`fork`]: the fork backend, the same scenario as real Linux processes (a supervisor in
 //!   its own PID namespace; `start` is `fork()`, `join` is a wait on a pidfd), reporting in
 //!   microseconds with the ready/running split read from schedstat.
-//! - [`compare`]: what the two backends must agree on, side by side with what may differ.
 //!
 //! ```
 //! let plan = procsim::load_str(r#"{
@@ -58,20 +54,14 @@
 //! ```
 
 pub mod backend;
-pub mod check;
-pub mod compare;
 pub mod demo;
-pub mod draw;
 pub mod fork;
-pub mod graphviz;
 pub mod model;
-pub mod plot;
 pub mod program;
 pub mod report;
 pub mod scenario;
 pub mod sim;
-pub mod sweep;
-pub mod workload;
+pub mod study;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -75,7 +75,7 @@ fn graph_svg_needs_graphviz_and_says_so() {
         "{}",
         stderr(&o)
     );
-    if !procsim::graphviz::available() {
+    if !procsim::report::graphviz::available() {
         eprintln!(
             "skipped: Graphviz's `dot` is not installed, so --format svg is not drawn here (apt-get install graphviz)"
         );

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use procsim::report::render_perfetto;
-use procsim::workload::{GenParams, generate};
+use procsim::study::workload::{GenParams, generate};
 use procsim::{Sim, SimOptions};
 use proptest::prelude::*;
 use serde_json::Value as Json;

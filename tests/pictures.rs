@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use procsim::report::{Report, SvgOptions, render_perfetto, render_svg};
-use procsim::workload::{GenParams, generate};
+use procsim::study::workload::{GenParams, generate};
 use procsim::{Sim, SimOptions};
 use serde_json::Value as Json;
 

@@ -109,7 +109,7 @@ fn every_json_scenario_in_the_readme_is_valid_and_meets_its_expectations() {
         let plan = procsim::load_str(&text).unwrap();
         let report = procsim::Sim::new(plan, procsim::SimOptions::default()).run();
         if let Some(expect) = &scenario.expect {
-            let misses = procsim::check::check(expect, &report);
+            let misses = procsim::study::check::check(expect, &report);
             assert!(misses.is_empty(), "{misses:?}\n{text}");
         }
     }

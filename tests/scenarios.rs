@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use procsim::check::check;
 use procsim::report::Report;
+use procsim::study::check::check;
 use procsim::{Sim, SimOptions, State, StateGraph};
 
 fn scenario_files() -> Vec<PathBuf> {

@@ -77,7 +77,7 @@ pub fn run_bytes(bytes: &[u8]) -> Outcome {
     let back: Report = serde_json::from_str(&json).expect("a report parses back");
     assert_eq!(back, report, "the JSON report does not round-trip");
     if let Some(expect) = &scenario.expect {
-        for m in procsim::check::check(expect, &report) {
+        for m in procsim::study::check::check(expect, &report) {
             let _ = m.to_string();
         }
     }

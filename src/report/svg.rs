@@ -15,7 +15,7 @@ use std::ops::Range;
 
 use super::spans::{CpuWork, Phase, ProcSpan, Spans};
 use super::{Report, TimeUnit};
-use crate::draw::{
+use crate::report::draw::{
     self, ALERT, BLOCKED, GRID, MUTED, NEW, READY, RUNNING, RectPath, SWITCH, Svg, ZOMBIE, num,
 };
 

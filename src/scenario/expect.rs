@@ -1,4 +1,4 @@
-//! The `expect` block: what a run must show, checked by [`crate::check`].
+//! The `expect` block: what a run must show, checked by [`crate::study::check`].
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};

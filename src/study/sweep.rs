@@ -1,6 +1,6 @@
 //! Many runs of one workload over the cartesian product of settings: `procsim sweep`.
 //!
-//! A sweep starts from a scenario file, or from a generated workload ([`crate::workload`]), and a
+//! A sweep starts from a scenario file, or from a generated workload ([`crate::study::workload`]), and a
 //! list of settings, each a JSON path and the values it takes (`kernel.quantum=1,2,4,8`;
 //! `gen.cpu_bound=0.2,0.8` for generator parameters), plus optionally a list of seeds. Run `i`
 //! of the product is fixed by `i` alone (the first setting varies slowest, the seed fastest), so
@@ -17,7 +17,7 @@ use serde_json::{Map, Value as Json};
 use crate::report::Summary;
 use crate::scenario::ScenarioError;
 use crate::sim::{Sim, SimOptions};
-use crate::workload::{GenError, GenParams, generate};
+use crate::study::workload::{GenError, GenParams, generate};
 
 /// A sweep that cannot be set up.
 #[derive(Debug, thiserror::Error)]
@@ -90,7 +90,7 @@ impl Setting {
     /// quotes do not split values.
     ///
     /// ```
-    /// use procsim::sweep::Setting;
+    /// use procsim::study::sweep::Setting;
     /// let s = Setting::parse("kernel.quantum=1..3,8").unwrap();
     /// assert_eq!(s.path, "kernel.quantum");
     /// assert_eq!(s.values, [1, 2, 3, 8].map(|v| serde_json::json!(v)));
@@ -176,7 +176,7 @@ fn split_top_level(s: &str) -> Vec<&str> {
 /// `1,5,9` (lists and ranges can be mixed).
 ///
 /// ```
-/// assert_eq!(procsim::sweep::parse_seeds("1..3,10").unwrap(), [1, 2, 3, 10]);
+/// assert_eq!(procsim::study::sweep::parse_seeds("1..3,10").unwrap(), [1, 2, 3, 10]);
 /// ```
 pub fn parse_seeds(arg: &str) -> Result<Vec<u64>, SweepError> {
     let bad = |why: String| SweepError::Usage(format!("--seeds {arg}: {why}"));
@@ -207,8 +207,8 @@ pub fn parse_seeds(arg: &str) -> Result<Vec<u64>, SweepError> {
 /// Parses `--shard I/N`: the I-th (from 1) of N slices.
 ///
 /// ```
-/// assert_eq!(procsim::sweep::parse_shard("2/4").unwrap(), (2, 4));
-/// assert!(procsim::sweep::parse_shard("0/4").is_err());
+/// assert_eq!(procsim::study::sweep::parse_shard("2/4").unwrap(), (2, 4));
+/// assert!(procsim::study::sweep::parse_shard("0/4").is_err());
 /// ```
 pub fn parse_shard(arg: &str) -> Result<(usize, usize), SweepError> {
     let bad = || {

@@ -45,7 +45,7 @@ impl fmt::Display for Mismatch {
 /// }"#;
 /// let scenario = procsim::Scenario::from_str(text).unwrap();
 /// let report = procsim::Sim::new(procsim::load_str(text).unwrap(), Default::default()).run();
-/// let misses = procsim::check::check(scenario.expect.as_ref().unwrap(), &report);
+/// let misses = procsim::study::check::check(scenario.expect.as_ref().unwrap(), &report);
 /// assert_eq!(misses.len(), 1);
 /// assert_eq!(misses[0].to_string(), "MainProcess.exitcode: expected 1, got 0");
 /// ```

@@ -236,7 +236,7 @@ fn command_line(p: &GenParams) -> String {
 /// Generates the workload as scenario text (JSON, one program and one process a line).
 ///
 /// ```
-/// use procsim::workload::{GenParams, generate};
+/// use procsim::study::workload::{GenParams, generate};
 /// let text = generate(&GenParams::new(1, 5)).unwrap();
 /// assert_eq!(text, generate(&GenParams::new(1, 5)).unwrap()); // same seed, same bytes
 /// let plan = procsim::load_str(&text).unwrap();

@@ -10,8 +10,8 @@ use std::fmt::Write;
 
 use serde_json::Value as Json;
 
-use crate::draw::{self, GRID, MUTED, SERIES, Svg, esc, num};
-use crate::sweep::{METRICS, RunResult};
+use crate::report::draw::{self, GRID, MUTED, SERIES, Svg, esc, num};
+use crate::study::sweep::{METRICS, RunResult};
 
 /// What to draw.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,10 +69,10 @@ fn label(v: &Json) -> String {
 /// Renders the plot as SVG. `columns` names the values of each result's `point`.
 ///
 /// ```
-/// use procsim::sweep::{Base, Setting, Sweep};
-/// use procsim::plot::{PlotSpec, render_plot};
+/// use procsim::study::sweep::{Base, Setting, Sweep};
+/// use procsim::study::plot::{PlotSpec, render_plot};
 /// let sweep = Sweep {
-///     base: Base::Gen(procsim::workload::GenParams::new(1, 6)),
+///     base: Base::Gen(procsim::study::workload::GenParams::new(1, 6)),
 ///     settings: vec![Setting::parse("kernel.quantum=1,2,4,8").unwrap()],
 ///     seeds: Some(vec![1, 2]),
 ///     shard: None,

@@ -1,0 +1,305 @@
+//! The command line's grammar: every command, flag and choice `procsim` accepts (clap).
+
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use procsim::fork::{ForkBackend, ForkOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "procsim",
+    version,
+    about = "A process state-machine simulator: round-robin scheduling, fork/join, signals.",
+    long_about = "A process state-machine simulator. With no command it runs a built-in demo.\n\nExit codes: 0 success; 1 an expectation failed; 2 bad scenario or usage; 3 a limit or --timeout stopped the run; 128+N a real run interrupted by signal N."
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Run a scenario and print its report.
+    Run {
+        /// The scenario file.
+        file: PathBuf,
+        /// Which backend runs it.
+        #[arg(long, value_enum, default_value_t = BackendName::Sim)]
+        backend: BackendName,
+        /// How to print the report.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Also check the scenario's `expect` block (exit 1 if it fails).
+        #[arg(long)]
+        check: bool,
+        /// Columns of the timeline in the table view.
+        #[arg(long, default_value_t = 100)]
+        width: usize,
+        /// Colour in the table view: auto (when stdout is a terminal and NO_COLOR is not set),
+        /// always or never.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+        #[command(flatten)]
+        real: RealArgs,
+    },
+    /// Run a scenario on both backends and check that they agree (exit 1 if they differ).
+    Compare {
+        /// The scenario file.
+        file: PathBuf,
+        /// How to print the comparison.
+        #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
+        format: CompareFormat,
+        #[command(flatten)]
+        real: RealArgs,
+    },
+    /// The fork backend's supervisor (started by procsim itself; not for people).
+    #[command(name = "__supervise", hide = true)]
+    Supervise,
+    /// Run each scenario on the simulated backend and check its `expect` block.
+    Check {
+        /// Scenario files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Parse and validate scenarios without running them.
+    Validate {
+        /// Scenario files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print a graph as Graphviz DOT (or SVG, with Graphviz installed).
+    Graph {
+        #[command(subcommand)]
+        what: GraphWhat,
+    },
+    /// Print the JSON Schema of scenario files, for editors to complete and check them.
+    Schema,
+    /// Generate a seeded random workload as a scenario file.
+    ///
+    /// Each process alternates CPU bursts and I/O. CPU-bound processes have long bursts (mean
+    /// --cpu-mean) and short I/O (a fifth of --io-mean); I/O-bound ones short bursts (a fifth of
+    /// --cpu-mean) and long I/O (mean --io-mean). Durations are geometric (discrete
+    /// exponential). The same arguments give the same file on every machine.
+    Gen {
+        /// Seed of the random draws.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// How many processes.
+        #[arg(long, default_value_t = 10)]
+        processes: u32,
+        /// Share of CPU-bound processes, from 0 to 1.
+        #[arg(long, default_value_t = 0.5)]
+        cpu_bound: f64,
+        /// Mean CPU burst of a CPU-bound process, in ticks.
+        #[arg(long, default_value_t = 10.0)]
+        cpu_mean: f64,
+        /// Mean I/O time of an I/O-bound process, in ticks.
+        #[arg(long, default_value_t = 10.0)]
+        io_mean: f64,
+        /// Mean number of CPU bursts per process.
+        #[arg(long, default_value_t = 4.0)]
+        bursts: f64,
+        /// Mean gap between arrivals, in ticks (0: all arrive at tick 0).
+        #[arg(long, default_value_t = 2.0)]
+        arrival_mean: f64,
+        /// kernel.quantum of the scenario.
+        #[arg(long)]
+        quantum: Option<u64>,
+        /// kernel.cpus of the scenario.
+        #[arg(long)]
+        cpus: Option<u32>,
+        /// kernel.context_switch of the scenario.
+        #[arg(long)]
+        context_switch: Option<u64>,
+        /// Write to this file instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Replace the output file if it exists (by default procsim refuses).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run a scenario over the cartesian product of settings, in parallel, one result a line.
+    ///
+    /// Example: procsim sweep FILE --set kernel.quantum=1,2,4,8,16 --set kernel.context_switch=0,1
+    ///
+    /// Run i of the product is fixed by i alone (the first --set varies slowest, the seed
+    /// fastest), so --shard I/N can spread a sweep over machines (a Slurm array job:
+    /// --shard $SLURM_ARRAY_TASK_ID/N with --array=1-N; a Kubernetes indexed Job:
+    /// --shard $((JOB_COMPLETION_INDEX+1))/N) and the outputs of shards 1 … N, concatenated in
+    /// order, are the whole sweep's output (CSV: only shard 1 writes the header).
+    Sweep(SweepArgs),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorChoice {
+    /// Colour when stdout is a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+impl ColorChoice {
+    pub(crate) fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            // https://no-color.org: a NO_COLOR that is set and not empty turns colour off.
+            ColorChoice::Auto => {
+                io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SweepFormat {
+    /// Comma-separated values with a header line.
+    Csv,
+    /// One JSON object a line.
+    Jsonl,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum GraphFormat {
+    /// Graphviz DOT text.
+    Dot,
+    /// SVG, drawn by Graphviz's `dot` (which must be installed).
+    Svg,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum GraphWhat {
+    /// The state machine: states and the causes of transitions.
+    States {
+        /// DOT, or SVG drawn by Graphviz.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+    },
+    /// The process tree a run of the scenario made.
+    Tree {
+        /// The scenario file.
+        file: PathBuf,
+        /// DOT, or SVG drawn by Graphviz.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BackendName {
+    /// The simulated kernel.
+    Sim,
+    /// Real Linux processes (fork, waitpid, kill).
+    Fork,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CompareFormat {
+    /// Side by side, for people.
+    Table,
+    /// Both reports and the differences, as JSON.
+    Json,
+}
+
+/// Settings of the fork backend.
+#[derive(clap::Args, Clone)]
+pub(crate) struct RealArgs {
+    /// Fork backend: stop the run after this many seconds (SIGTERM, then SIGKILL).
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) timeout: Option<f64>,
+    /// Fork backend: microseconds a tick stands for, instead of the scenario's kernel.tick_us.
+    #[arg(long, value_name = "US")]
+    pub(crate) tick_us: Option<u64>,
+    /// Fork backend: run the processes under the real-time counterpart of the scenario's
+    /// policy (rr: SCHED_RR, fcfs and priority: SCHED_FIFO; needs CAP_SYS_NICE, i.e. root);
+    /// without the privilege the run says so and uses the normal scheduler.
+    #[arg(long)]
+    pub(crate) realtime: bool,
+    /// Fork backend: do not use a PID namespace (use the subreaper fallback).
+    #[arg(long, hide = true)]
+    pub(crate) no_namespace: bool,
+}
+
+impl RealArgs {
+    pub(crate) fn backend(&self) -> anyhow::Result<ForkBackend> {
+        let exe = std::env::current_exe().context("cannot find the procsim executable")?;
+        let mut options = ForkOptions::new(exe);
+        options.tick_us = self.tick_us;
+        options.timeout = match self.timeout {
+            Some(s) if s.is_finite() && s > 0.0 => Some(std::time::Duration::from_secs_f64(s)),
+            Some(s) => anyhow::bail!("--timeout must be a positive number of seconds, not {s}"),
+            None => None,
+        };
+        options.realtime = self.realtime;
+        options.no_namespace = self.no_namespace;
+        options.forward_interrupts = true;
+        Ok(ForkBackend { options })
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// The process table, the timeline, outputs and the summary.
+    Table,
+    /// The full report as JSON.
+    Json,
+    /// Only the summary.
+    Summary,
+    /// Trace Event Format JSON for ui.perfetto.dev or chrome://tracing (1 tick shown as 1 µs).
+    Perfetto,
+    /// An SVG Gantt chart.
+    Svg,
+}
+
+/// The arguments of `procsim sweep` (documented on [`Command::Sweep`]).
+#[derive(clap::Args)]
+pub(crate) struct SweepArgs {
+    /// The scenario file (or --gen).
+    #[arg(required_unless_present = "generated", conflicts_with = "generated")]
+    pub(crate) file: Option<PathBuf>,
+    /// Sweep generated workloads instead of a file (`procsim gen`'s defaults, 10
+    /// processes); vary them with --set gen.NAME=… (processes, cpu_bound, cpu_mean,
+    /// io_mean, bursts, arrival_mean) and --seeds.
+    #[arg(long = "gen")]
+    pub(crate) generated: bool,
+    /// PATH=V1,V2,… : a JSON path in the scenario and its values (A..B for a range of
+    /// integers, both ends included). Repeat for more settings.
+    #[arg(long = "set", value_name = "PATH=VALUES")]
+    pub(crate) set: Vec<String>,
+    /// Seeds: A..B (both included), or a list (1,5,9). They set the scenario's `seed`,
+    /// or the generated workload's.
+    #[arg(long)]
+    pub(crate) seeds: Option<String>,
+    /// Run only the I-th (from 1) of N contiguous slices of the product.
+    #[arg(long, value_name = "I/N")]
+    pub(crate) shard: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SweepFormat::Csv)]
+    pub(crate) format: SweepFormat,
+    /// Write results to this file instead of stdout.
+    #[arg(long, short)]
+    pub(crate) output: Option<PathBuf>,
+    /// Also draw a summary metric against a setting, as SVG, to this file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub(crate) plot: Option<PathBuf>,
+    /// Replace the output or plot file if it exists (by default procsim refuses).
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// The setting on the plot's x axis (default: the first --set with several values).
+    #[arg(long)]
+    pub(crate) plot_x: Option<String>,
+    /// The metric on the plot's y axis.
+    #[arg(long, default_value = "avg_waiting")]
+    pub(crate) plot_y: String,
+    /// The setting with one line per value (default: the next --set with several values).
+    #[arg(long)]
+    pub(crate) plot_series: Option<String>,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub(crate) jobs: Option<usize>,
+}

@@ -1,0 +1,213 @@
+//! The commands that run one scenario: `run`, `compare`, `check`, `graph`.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use procsim::backend::{Backend, SimBackend};
+use procsim::report::{
+    SvgOptions, render_perfetto, render_summary, render_svg, render_table_styled,
+};
+use procsim::{Report, Scenario, Sim, SimOptions};
+
+use super::args::{BackendName, CompareFormat, Format, GraphFormat, RealArgs};
+use super::out::*;
+
+/// DOT as it is, or drawn as SVG by Graphviz.
+pub(crate) fn graph_output(dot: String, format: GraphFormat) -> anyhow::Result<String> {
+    Ok(match format {
+        GraphFormat::Dot => dot,
+        GraphFormat::Svg => procsim::report::graphviz::dot_to_svg(&dot)?,
+    })
+}
+
+pub(crate) fn simulate(plan: Arc<procsim::Plan>, trace: bool) -> Report {
+    SimBackend {
+        options: SimOptions { trace },
+    }
+    .simulate(plan)
+}
+
+pub(crate) fn run(
+    file: &Path,
+    backend: BackendName,
+    format: Format,
+    check: bool,
+    width: usize,
+    color: bool,
+    real: &RealArgs,
+) -> anyhow::Result<ExitCode> {
+    let (scenario, plan) = load_scenario(file)?;
+    if format == Format::Summary && !check && backend == BackendName::Sim {
+        // Neither a trace nor per-process reports are built: a million processes cost only
+        // their control blocks.
+        let mut sim = Sim::new(plan, SimOptions { trace: false });
+        while sim.advance() {}
+        let summary = sim.summary();
+        emit(&render_summary(
+            &scenario.name,
+            "sim",
+            sim.process_count(),
+            &summary,
+            sim.error(),
+        ))?;
+        if let Some(e) = sim.error() {
+            eprintln!("procsim: {}: {e}", file.display());
+            return Ok(ExitCode::from(EXIT_STOPPED));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if format == Format::Json && !check && backend == BackendName::Sim {
+        // Streamed while it runs: a huge run's trace is never held in memory.
+        let sim = Sim::new(plan, SimOptions { trace: true });
+        let stopped = sim.run_to_json(io::BufWriter::new(io::stdout()))?;
+        if let Some(e) = stopped {
+            eprintln!("procsim: {}: {e}", file.display());
+            return Ok(ExitCode::from(EXIT_STOPPED));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let report = match backend {
+        BackendName::Sim => simulate(plan, true),
+        BackendName::Fork => real.backend()?.run(plan)?,
+    };
+    warn_unprivileged(&report);
+    let text = match format {
+        Format::Table => render_table_styled(&report, width, color),
+        Format::Json => {
+            let mut bytes = Vec::new();
+            procsim::report::json::write(&report, &mut bytes)?;
+            String::from_utf8(bytes)?
+        }
+        Format::Summary => render_summary(
+            &report.scenario,
+            &report.backend,
+            report.processes.len(),
+            &report.summary,
+            report.error.as_deref(),
+        ),
+        Format::Perfetto => render_perfetto(&report, scenario.kernel.context_switch),
+        Format::Svg => render_svg(
+            &report,
+            &SvgOptions {
+                context_switch: scenario.kernel.context_switch,
+                ..SvgOptions::default()
+            },
+        ),
+    };
+    emit(&text)?;
+    if let Some(e) = &report.error {
+        eprintln!("procsim: {}: {e}", file.display());
+        return Ok(stopped_or_interrupted());
+    }
+    if check && !report_expectations(file, &scenario, &report)? {
+        return Ok(ExitCode::from(EXIT_MISMATCH));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs both backends and prints what must agree and what may differ.
+pub(crate) fn compare(
+    file: &Path,
+    format: CompareFormat,
+    real: &RealArgs,
+) -> anyhow::Result<ExitCode> {
+    let (_, plan) = load_scenario(file)?;
+    let sim = simulate(Arc::clone(&plan), true);
+    let fork = real.backend()?.run(plan)?;
+    warn_unprivileged(&fork);
+    let c = procsim::study::compare::compare(&sim, &fork);
+    match format {
+        CompareFormat::Table => emit(&procsim::study::compare::render(&c, &sim, &fork))?,
+        CompareFormat::Json => {
+            let differences: Vec<serde_json::Value> = c
+                .differences()
+                .map(|r| serde_json::json!({"process": r.process, "field": r.field, "sim": r.sim, "fork": r.fork}))
+                .collect();
+            let shares: Vec<serde_json::Value> = c
+                .shares
+                .iter()
+                .map(|s| serde_json::json!({"process": s.process, "sim": s.sim, "fork": s.fork}))
+                .collect();
+            let all = serde_json::json!({"agree": c.agrees(), "differences": differences, "cpu_shares": shares, "sim": sim, "fork": fork});
+            emit(&(serde_json::to_string_pretty(&all)? + "\n"))?;
+        }
+    }
+    if let Some(code) = interrupted_code() {
+        return Ok(code);
+    }
+    Ok(if c.agrees() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_MISMATCH)
+    })
+}
+
+/// `--realtime` that could not be honoured is said on stderr too, whatever the format.
+pub(crate) fn warn_unprivileged(report: &procsim::Report) {
+    if let Some(real) = &report.real
+        && real.policy.unprivileged
+    {
+        eprintln!(
+            "procsim: warning: --realtime: ran under the normal scheduler, not {}: {}",
+            real.policy
+                .counterpart
+                .as_deref()
+                .unwrap_or("a real-time policy"),
+            real.policy.fallback.as_deref().unwrap_or("no privilege")
+        );
+    }
+}
+
+/// Checks every file; a bad file is reported and the others still run.
+pub(crate) fn check_files(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let mut worst = 0u8;
+    for f in files {
+        let (scenario, plan) = match load_scenario(f) {
+            Ok(x) => x,
+            Err(e) => {
+                eprintln!("procsim: {e}");
+                worst = worst.max(EXIT_BAD_INPUT);
+                continue;
+            }
+        };
+        let report = simulate(plan, true);
+        if let Some(e) = &report.error {
+            eprintln!("procsim: {}: {e}", f.display());
+            worst = worst.max(EXIT_STOPPED);
+            continue;
+        }
+        if !report_expectations(f, &scenario, &report)? {
+            worst = worst.max(EXIT_MISMATCH);
+        }
+    }
+    Ok(ExitCode::from(worst))
+}
+
+/// Prints `FILE: ok` or the mismatches; true when all expectations hold.
+pub(crate) fn report_expectations(
+    file: &Path,
+    scenario: &Scenario,
+    report: &Report,
+) -> anyhow::Result<bool> {
+    let Some(expect) = &scenario.expect else {
+        emit(&format!("{}: ok (no expect block)\n", file.display()))?;
+        return Ok(true);
+    };
+    let misses = procsim::study::check::check(expect, report);
+    if misses.is_empty() {
+        emit(&format!("{}: ok\n", file.display()))?;
+        return Ok(true);
+    }
+    let mut text = format!(
+        "{}: {} expectation(s) failed\n",
+        file.display(),
+        misses.len()
+    );
+    for m in misses {
+        text.push_str(&format!("  {m}\n"));
+    }
+    emit(&text)?;
+    Ok(false)
+}
