@@ -76,7 +76,12 @@ pub use sim::{Sim, SimOptions};
 /// Reads, parses, validates and compiles a scenario file.
 pub fn load(path: &Path) -> Result<(Scenario, Arc<Plan>), ScenarioError> {
     let scenario = Scenario::from_path(path)?;
-    let plan = program::compile(&scenario).map_err(|e| e.in_file(path))?;
+    let name = if path == Path::new("-") {
+        Path::new("<stdin>")
+    } else {
+        path
+    };
+    let plan = program::compile(&scenario).map_err(|e| e.in_file(name))?;
     Ok((scenario, Arc::new(plan)))
 }
 

@@ -63,7 +63,15 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             width,
             color,
             real,
-        }) => run(&file, backend, format, check, width, color.enabled(), &real),
+        }) => run(
+            &file,
+            backend,
+            format,
+            check,
+            usize::try_from(width).unwrap_or(usize::MAX),
+            color.enabled(),
+            &real,
+        ),
         Some(Command::Compare { file, format, real }) => compare(&file, format, &real),
         Some(Command::Supervise) => Ok(ExitCode::from(EXIT_BAD_INPUT)),
         Some(Command::Check { files }) => check_files(&files),
@@ -116,7 +124,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 cpus,
                 context_switch,
             };
-            let text = procsim::study::workload::generate(&params).context("procsim gen")?;
+            let text = procsim::study::workload::generate(&params).context("gen")?;
             match output {
                 Some(path) => create_output(&path, force)?
                     .write_all(text.as_bytes())

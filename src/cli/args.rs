@@ -23,7 +23,7 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Run a scenario and print its report.
     Run {
-        /// The scenario file.
+        /// The scenario file (`-`: standard input).
         file: PathBuf,
         /// Which backend runs it.
         #[arg(long, value_enum, default_value_t = BackendName::Sim)]
@@ -34,9 +34,9 @@ pub(crate) enum Command {
         /// Also check the scenario's `expect` block (exit 1 if it fails).
         #[arg(long)]
         check: bool,
-        /// Columns of the timeline in the table view.
-        #[arg(long, default_value_t = 100)]
-        width: usize,
+        /// Columns of the timeline in the table view (at least 1).
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+        width: u64,
         /// Colour in the table view: auto (when stdout is a terminal and NO_COLOR is not set),
         /// always or never.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]

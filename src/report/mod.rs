@@ -1,6 +1,7 @@
 //! The report of a run (SPEC section 6), the same type for every backend, and its renderers.
 
 pub mod draw;
+pub mod fold;
 pub mod graphviz;
 pub mod json;
 mod perfetto;

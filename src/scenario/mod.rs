@@ -325,11 +325,21 @@ impl Scenario {
     }
 
     /// Reads and parses a scenario file; errors name the file.
+    ///
+    /// The path `-` is standard input (and errors then name `<stdin>`), as for most Unix tools.
     pub fn from_path(path: &Path) -> Result<Scenario, ScenarioError> {
-        let bytes = std::fs::read(path).map_err(|e| {
-            ScenarioError::new(ErrorKind::Io, "", format!("cannot read: {e}")).in_file(path)
+        let stdin = path == Path::new("-");
+        let name = if stdin { Path::new("<stdin>") } else { path };
+        let read = if stdin {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map(|_| bytes)
+        } else {
+            std::fs::read(path)
+        };
+        let bytes = read.map_err(|e| {
+            ScenarioError::new(ErrorKind::Io, "", format!("cannot read: {e}")).in_file(name)
         })?;
-        Self::from_slice(&bytes).map_err(|e| e.in_file(path))
+        Self::from_slice(&bytes).map_err(|e| e.in_file(name))
     }
 
     /// The display name of the top-level process `entry` (copy `copy` of `count`, from 1).

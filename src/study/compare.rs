@@ -19,6 +19,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value as Json;
 
+use crate::report::fold::{first_difference, fold};
 use crate::report::{ProcessReport, Report};
 
 /// One line of a comparison.
@@ -346,19 +347,31 @@ pub fn render(c: &Comparison, sim: &Report, fork: &Report) -> String {
             let _ = writeln!(
                 out,
                 "  {:w_proc$}  {:10}  {mark:7}  {}",
-                r.process, r.field, r.sim
+                r.process,
+                r.field,
+                fold(&r.sim)
             );
         } else {
             let _ = writeln!(
                 out,
                 "  {:w_proc$}  {:10}  {mark:7}  sim:  {}",
-                r.process, r.field, r.sim
+                r.process,
+                r.field,
+                fold(&r.sim)
             );
             let _ = writeln!(
                 out,
                 "  {:w_proc$}  {:10}  {:7}  fork: {}",
-                "", "", "", r.fork
+                "",
+                "",
+                "",
+                fold(&r.fork)
             );
+            if let Some(first) = first_difference(&r.sim, &r.fork)
+                && (fold(&r.sim) != r.sim || fold(&r.fork) != r.fork)
+            {
+                let _ = writeln!(out, "  {:w_proc$}  {:10}  {:7}  {first}", "", "", "");
+            }
         }
     }
     let _ = writeln!(out, "\nMay differ (times: fork µs / sim ticks):");
@@ -396,9 +409,11 @@ pub fn render(c: &Comparison, sim: &Report, fork: &Report) -> String {
             let _ = writeln!(
                 out,
                 "  {:w_proc$}  {:10}  sim:  {}",
-                r.process, r.field, r.sim
+                r.process,
+                r.field,
+                fold(&r.sim)
             );
-            let _ = writeln!(out, "  {:w_proc$}  {:10}  fork: {}", "", "", r.fork);
+            let _ = writeln!(out, "  {:w_proc$}  {:10}  fork: {}", "", "", fold(&r.fork));
         }
     }
     let _ = writeln!(
@@ -416,10 +431,18 @@ pub fn render(c: &Comparison, sim: &Report, fork: &Report) -> String {
             pct(sh.fork)
         );
     }
+    // The verdict comes last, where a reader of a long comparison looks first, and says
+    // whether either run was cut short (a timeout is otherwise one row among thousands).
+    let _ = writeln!(out);
+    for (backend, report) in [("simulated", sim), ("real", fork)] {
+        if let Some(e) = &report.error {
+            let _ = writeln!(out, "The {backend} run stopped early: {}", fold(e));
+        }
+    }
     let n = c.differences().count();
     let _ = writeln!(
         out,
-        "\n{}",
+        "{}",
         if n == 0 {
             "The backends agree on everything that must agree.".to_owned()
         } else {
@@ -452,6 +475,33 @@ mod tests {
         let fields: Vec<&str> = c.differences().map(|r| r.field).collect();
         assert_eq!(fields, ["output", "exitcode"]);
         assert!(render(&c, &a, &b).contains("DIFFERS"));
+    }
+
+    #[test]
+    fn long_values_are_folded_and_the_verdict_with_a_timeout_comes_last() {
+        let plan = crate::load_str(
+            r#"{"programs": {"w": {"body": [{"print": "line"}]}},
+                "processes": [{"program": "w", "count": 2000}]}"#,
+        )
+        .unwrap();
+        let a = Sim::new(plan, Default::default()).run();
+        let mut b = a.clone();
+        b.processes.pop();
+        b.error = Some("timed out after 1 s; the processes still running were terminated".into());
+        let text = render(&compare(&a, &b), &a, &b);
+        let longest = text.lines().map(|l| l.chars().count()).max().unwrap();
+        assert!(longest < 200, "a line of {longest} characters");
+        assert!(text.contains("… and 1,9"), "{text}");
+        assert!(text.contains("first difference at item 1,115 of 2,000 (sim) and 1,999 (fork): sim w-2000, fork w-201"), "{text}");
+        let tail: Vec<&str> = text.lines().rev().take(2).collect();
+        assert_eq!(
+            tail[0],
+            "The backends differ on 2 point(s) that must agree."
+        );
+        assert!(
+            tail[1].starts_with("The real run stopped early: timed out"),
+            "{tail:?}"
+        );
     }
 
     #[test]
