@@ -134,5 +134,6 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Sweep(args)) => sweep_command(args),
+        Some(Command::Top(args)) => cli::teach::top(args),
     }
 }

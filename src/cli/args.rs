@@ -130,6 +130,9 @@ pub(crate) enum Command {
     /// --shard $((JOB_COMPLETION_INDEX+1))/N) and the outputs of shards 1 … N, concatenated in
     /// order, are the whole sweep's output (CSV: only shard 1 writes the header).
     Sweep(SweepArgs),
+    /// The task manager's view of a run: every process's state, CPU time and CPU, tick by
+    /// tick (space plays, arrows step, +/- speed, q quits; --at T prints one moment).
+    Top(super::teach::TopArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]

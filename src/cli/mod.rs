@@ -4,3 +4,5 @@ pub(crate) mod args;
 pub(crate) mod commands;
 pub(crate) mod out;
 pub(crate) mod sweep;
+pub(crate) mod teach;
+mod top_tui;

@@ -6,10 +6,12 @@ pub mod graphviz;
 pub mod json;
 mod perfetto;
 mod real;
+pub mod snapshot;
 mod spans;
 mod svg;
 mod table;
 mod timeline;
+mod topview;
 mod tree;
 
 use indexmap::IndexMap;
@@ -17,10 +19,12 @@ use serde::{Deserialize, Serialize};
 
 pub use perfetto::render_perfetto;
 pub use real::{RealPolicy, RtLevel};
+pub use snapshot::{Activity, ProcView, Replay, Snapshot, SnapshotError, run_end, snapshot_at};
 pub use spans::{CpuSpan, CpuWork, Phase, ProcSpan, Spans};
 pub use svg::{SvgOptions, render_svg};
 pub use table::{render_summary, render_table, render_table_styled, summary_lines};
 pub use timeline::{Timeline, render_timeline, render_timeline_styled};
+pub use topview::{render_top, timeline_line, unit_name};
 pub use tree::tree_dot;
 
 use crate::model::{Cause, State, Value};

@@ -1,0 +1,293 @@
+//! `procsim top`: the text view at a moment (`--at`), its bad input, a real run's report
+//! replayed, and the interactive view on a real pseudo-terminal (the terminal is given back on
+//! every way out).
+
+use std::io::{Read, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn procsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_procsim"))
+        .args(args)
+        .output()
+        .expect("procsim runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The rows of the view's process table: NAME → (STATE, CPU TIME, ON CPU, PARENT).
+fn table(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .skip_while(|l| !l.starts_with("PID"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .map(|l| {
+            // STATE may hold spaces ("blocked (join)"): split on runs of two spaces.
+            l.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .collect()
+}
+
+/// The demo at tick 6, read off the README's timeline by hand: P1 ran 0–3 and waits, the shell
+/// ran 4–5 and is blocked on its join, the editor was just dispatched, Process-1 is ready.
+#[test]
+fn the_demo_at_tick_six() {
+    let o = procsim(&["top", "scenarios/demo.json", "--at", "6"]);
+    assert!(o.status.success(), "{o:?}");
+    let text = stdout(&o);
+    assert!(text.contains("tick 6 of 29"), "{text}");
+    let want = [
+        ["2", "1", "P1", "ready", "4", "-", "init"],
+        ["3", "1", "shell", "blocked (join)", "2", "-", "init"],
+        ["4", "1", "editor", "running", "0", "0", "init"],
+        ["5", "3", "Process-1", "ready", "0", "-", "shell"],
+    ];
+    assert_eq!(table(&text), want.map(|r| r.map(str::to_owned).to_vec()));
+    assert!(
+        text.contains("new 0  ready 2  running 1  blocked 1  terminated 0"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_moment_outside_the_run_is_refused() {
+    for (at, words) in [
+        ("-1", "cannot be negative"),
+        ("30", "ends at tick 29"),
+        ("soon", "whole number"),
+    ] {
+        let o = procsim(&["top", "scenarios/demo.json", "--at", at]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "--at {at}: {err}");
+        assert!(err.contains(words), "--at {at}: {err}");
+        assert!(o.stdout.is_empty());
+    }
+}
+
+#[test]
+fn a_json_report_is_replayed_as_the_scenario_is() {
+    let dir = std::env::temp_dir().join(format!("procsim-top-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let report = dir.join("demo-report.json");
+    let o = procsim(&["run", "scenarios/demo.json", "--format", "json"]);
+    std::fs::write(&report, &o.stdout).unwrap();
+    for t in ["0", "6", "17", "29"] {
+        let from_report = procsim(&["top", report.to_str().unwrap(), "--at", t]);
+        let from_scenario = procsim(&["top", "scenarios/demo.json", "--at", t]);
+        assert!(from_report.status.success(), "{from_report:?}");
+        assert_eq!(stdout(&from_report), stdout(&from_scenario), "at {t}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A real run, replayed from its report: at its end every process has ended, and its CPU time
+/// is its time in `running` by the trace (a real run's observed transitions; the kernel's own
+/// figure, schedstat's, is the report's `cpu`), summed here from the trace.
+#[test]
+#[cfg(target_os = "linux")]
+fn a_real_run_is_replayed() {
+    let o = procsim(&[
+        "run",
+        "scenarios/proc-create.json",
+        "--backend",
+        "fork",
+        "--format",
+        "json",
+    ]);
+    if !o.status.success() {
+        eprintln!(
+            "skipped: the fork backend cannot run here: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        return;
+    }
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let dir = std::env::temp_dir().join(format!("procsim-top-fork-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("report.json");
+    std::fs::write(&file, &o.stdout).unwrap();
+    let makespan = report["summary"]["makespan"].as_u64().unwrap();
+    let end = report["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["reaped_at"].as_u64())
+        .fold(makespan, u64::max);
+    let o = procsim(&["top", file.to_str().unwrap(), "--at", &end.to_string()]);
+    assert!(o.status.success(), "{o:?}");
+    let text = stdout(&o);
+    assert!(text.contains("[fork backend"), "{text}");
+    assert!(text.contains("CPU TIME (µs)"), "{text}");
+    let rows = table(&text);
+    let procs = report["processes"].as_array().unwrap();
+    assert_eq!(rows.len(), procs.len(), "{text}");
+    let mut running = vec![0u64; procs.len()];
+    let mut since = vec![None; procs.len()];
+    for e in report["trace"].as_array().unwrap() {
+        let i = e["proc"].as_u64().unwrap() as usize;
+        let t = e["t"].as_u64().unwrap();
+        if let Some(s) = since[i].take() {
+            running[i] += t - s;
+        }
+        if e["to"] == "running" {
+            since[i] = Some(t);
+        }
+    }
+    for (i, (row, p)) in rows.iter().zip(procs).enumerate() {
+        assert_eq!(row[2], p["name"].as_str().unwrap());
+        assert!(row[3].starts_with("exited"), "{text}");
+        assert_eq!(row[4], running[i].to_string(), "{text}");
+    }
+    assert!(text.contains("time observed in `running`"), "{text}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `procsim top` on a pseudo-terminal of `cols` × `rows`: types `keys` (after the first frame)
+/// and returns the exit status and everything it drew.
+fn on_a_terminal(
+    cols: u16,
+    rows: u16,
+    keys: &[&[u8]],
+    signal: Option<i32>,
+) -> (Option<i32>, String, String) {
+    let mut master = -1;
+    let mut slave = -1;
+    let size = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: openpty writes two descriptors into the locals it is given; the size is read only.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &size,
+        )
+    };
+    assert_eq!(rc, 0, "openpty");
+    // SAFETY: both descriptors were just opened by openpty and are owned here alone.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_procsim"))
+        .args(["top", "scenarios/demo.json"])
+        .stdin(Stdio::from(slave.try_clone().unwrap()))
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(slave);
+    let mut master = std::fs::File::from(master);
+    // Read what it draws on another thread: a full pty would stop it.
+    let mut reader = master.try_clone().unwrap();
+    let drawn = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+        }
+        all
+    });
+    std::thread::sleep(Duration::from_millis(700));
+    for k in keys {
+        master.write_all(k).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    if let Some(sig) = signal {
+        // SAFETY: kill(2) on the child this test started and has not reaped.
+        unsafe { libc::kill(child.id() as i32, sig) };
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            child.kill().ok();
+            panic!("procsim top did not stop");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // The reader ends when the last slave descriptor closes (the child's).
+    drop(master);
+    let drawn = String::from_utf8_lossy(&drawn.join().unwrap()).into_owned();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (status.code(), drawn, err)
+}
+
+/// The terminal is given back (main screen, cursor shown) after whatever the view drew last.
+fn restored(drawn: &str) {
+    let leave = drawn
+        .rfind("\x1b[?1049l")
+        .expect("left the alternate screen");
+    let enter = drawn
+        .rfind("\x1b[?1049h")
+        .expect("entered the alternate screen");
+    assert!(leave > enter);
+    let hidden = drawn.rfind("\x1b[?25l").expect("hid the cursor");
+    let shown = drawn.rfind("\x1b[?25h").expect("showed the cursor again");
+    assert!(shown > hidden);
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn the_interactive_view_steps_and_quits() {
+    // Four steps forward from tick 0's two events: P1 preempted at 4, shell dispatched.
+    let (code, drawn, err) = on_a_terminal(
+        100,
+        24,
+        &[b"\x1b[C", b"\x1b[C", b"\x1b[C", b"\x1b[C", b"q"],
+        None,
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(drawn.contains("tick 0 of 29"), "{drawn}");
+    assert!(drawn.contains("tick 4 of 29"), "{drawn}");
+    assert!(drawn.contains("event 6/30"), "{drawn}");
+    restored(&drawn);
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn ctrl_c_and_signals_give_the_terminal_back() {
+    let (code, drawn, err) = on_a_terminal(100, 24, &[b" ", b"\x03"], None);
+    assert_eq!(code, Some(0), "{err}");
+    restored(&drawn);
+    let (code, drawn, err) = on_a_terminal(100, 24, &[], Some(libc::SIGTERM));
+    assert_eq!(code, Some(128 + libc::SIGTERM), "{err}");
+    restored(&drawn);
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_terminal_too_small_says_so() {
+    let (code, drawn, err) = on_a_terminal(40, 6, &[b"q"], None);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(drawn.contains("Terminal too small: 40x6"), "{drawn}");
+    assert!(!drawn.contains("PID"), "{drawn}");
+    restored(&drawn);
+}
+
+#[test]
+fn without_a_terminal_it_says_to_use_at() {
+    let o = procsim(&["top", "scenarios/demo.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--at"));
+}
