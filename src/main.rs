@@ -135,5 +135,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Sweep(args)) => sweep_command(args),
         Some(Command::Top(args)) => cli::teach::top(args),
+        Some(Command::Quiz(args)) => cli::teach::quiz(args),
+        Some(Command::Grade(args)) => cli::teach::grade(args),
     }
 }

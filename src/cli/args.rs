@@ -133,6 +133,10 @@ pub(crate) enum Command {
     /// The task manager's view of a run: every process's state, CPU time and CPU, tick by
     /// tick (space plays, arrows step, +/- speed, q quits; --at T prints one moment).
     Top(super::teach::TopArgs),
+    /// A seeded scheduling exercise: the workload and the questions (--solve: the answer).
+    Quiz(super::teach::QuizArgs),
+    /// Check an answer to an exercise; explains the first wrong figure (exit 1 if any).
+    Grade(super::teach::GradeArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]

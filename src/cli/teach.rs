@@ -1,5 +1,6 @@
 //! The teaching commands: `top` (the task manager's view of a run), `quiz` and `grade`.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -7,6 +8,8 @@ use anyhow::{Context, bail};
 use procsim::Report;
 use procsim::backend::Backend;
 use procsim::report::{Spans, render_top, run_end, snapshot_at, unit_name};
+use procsim::study::grade::GradeError;
+use procsim::study::quiz::{self, QuizParams};
 
 use super::args::{BackendName, RealArgs};
 use super::commands::{simulate, warn_unprivileged};
@@ -98,4 +101,108 @@ pub(crate) fn top(args: TopArgs) -> anyhow::Result<ExitCode> {
             None => ExitCode::SUCCESS,
         }),
     }
+}
+
+/// The arguments of `procsim quiz`.
+#[derive(clap::Args)]
+pub(crate) struct QuizArgs {
+    /// Seed of the workload (the same seed, the same exercise).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// The scheduling policy (rr, fcfs, sjf, srtf, priority, hrrn, mlfq, lottery, stride, cfs,
+    /// eevdf).
+    #[arg(long, default_value = "rr")]
+    pub(crate) policy: String,
+    /// How many processes (1 to 10).
+    #[arg(long, default_value_t = 3)]
+    pub(crate) processes: u32,
+    /// Processes do I/O between CPU bursts (else each is one CPU burst).
+    #[arg(long)]
+    pub(crate) io: bool,
+    /// How many CPUs (1 to 4).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) cpus: u32,
+    /// Print the answer instead of the question.
+    #[arg(long)]
+    pub(crate) solve: bool,
+    /// How to print the answer (with --solve).
+    #[arg(long, value_enum, default_value_t = AnswerFormat::Text)]
+    pub(crate) format: AnswerFormat,
+    /// Also write the exercise as a scenario file (for `procsim grade`).
+    #[arg(long, short)]
+    pub(crate) output: Option<PathBuf>,
+    /// Replace the output file if it exists (by default procsim refuses).
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+/// How `quiz --solve` prints the answer.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum AnswerFormat {
+    /// A table and the schedule, for people.
+    Text,
+    /// `{"processes": {NAME: {"ended_at", "waiting", "turnaround", "response"}}}`.
+    Json,
+}
+
+/// The arguments of `procsim grade`.
+#[derive(clap::Args)]
+pub(crate) struct GradeArgs {
+    /// The exercise (a scenario file, e.g. written by `procsim quiz -o`).
+    pub(crate) exercise: PathBuf,
+    /// The answer: {"processes": {NAME: {"ended_at", "waiting", "turnaround", "response"}}},
+    /// any of the fields.
+    pub(crate) answer: PathBuf,
+}
+
+pub(crate) fn quiz(args: QuizArgs) -> anyhow::Result<ExitCode> {
+    let params = QuizParams {
+        seed: args.seed,
+        policy: args.policy,
+        processes: args.processes,
+        io: args.io,
+        cpus: args.cpus,
+    };
+    let text = quiz::exercise(&params)?;
+    if let Some(path) = &args.output {
+        create_output(path, args.force)?
+            .write_all(text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if !args.solve {
+        emit(&quiz::question(&params, &text))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let plan = procsim::load_str(&text).context("the exercise")?;
+    let report = simulate(plan, true);
+    match args.format {
+        AnswerFormat::Text => emit(&quiz::render_answer(&report))?,
+        AnswerFormat::Json => emit(&(serde_json::to_string_pretty(&quiz::solve(&report))? + "\n"))?,
+    }
+    Ok(stopped_code(&report))
+}
+
+pub(crate) fn grade(args: GradeArgs) -> anyhow::Result<ExitCode> {
+    let (scenario, plan) = load_scenario(&args.exercise)?;
+    let answer = std::fs::read_to_string(&args.answer)
+        .with_context(|| format!("cannot read {}", args.answer.display()))?;
+    let report = simulate(plan, true);
+    if let Some(e) = &report.error {
+        bail!(
+            "{}: the exercise's run stopped: {e}",
+            args.exercise.display()
+        );
+    }
+    let g = procsim::study::grade::grade(&report, &answer).map_err(|e| match e {
+        // FILE:LINE:COLUMN for a syntax error, FILE: PATH for a bad shape.
+        GradeError::Syntax { .. } => anyhow::anyhow!("{}:{e}", args.answer.display()),
+        GradeError::Shape { .. } => anyhow::anyhow!("{}: {e}", args.answer.display()),
+    })?;
+    let spans = Spans::new(&report, scenario.kernel.context_switch);
+    emit(&procsim::study::grade::render_grade(&report, &spans, &g))?;
+    Ok(if g.first_wrong().is_none() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_MISMATCH)
+    })
 }
