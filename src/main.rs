@@ -29,7 +29,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             if let Some(se) = e.downcast_ref::<ScenarioError>() {
-                eprintln!("procsim: {se}");
+                say(format_args!("{se}"));
                 return ExitCode::from(EXIT_BAD_INPUT);
             }
             if let Some(io) = e.downcast_ref::<io::Error>()
@@ -37,7 +37,7 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("procsim: {e:#}");
+            say(format_args!("{e:#}"));
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
@@ -63,15 +63,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             width,
             color,
             real,
-        }) => run(
-            &file,
-            backend,
-            format,
-            check,
-            usize::try_from(width).unwrap_or(usize::MAX),
-            color.enabled(),
-            &real,
-        ),
+        }) => run(&file, backend, format, check, width, color.enabled(), &real),
         Some(Command::Compare { file, format, real }) => compare(&file, format, &real),
         Some(Command::Supervise) => Ok(ExitCode::from(EXIT_BAD_INPUT)),
         Some(Command::Check { files }) => check_files(&files),

@@ -34,9 +34,9 @@ pub(crate) enum Command {
         /// Also check the scenario's `expect` block (exit 1 if it fails).
         #[arg(long)]
         check: bool,
-        /// Columns of the timeline in the table view (at least 1).
-        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
-        width: u64,
+        /// Columns of the timeline in the table view (1 to 10,000).
+        #[arg(long, default_value_t = 100, value_parser = parse_width)]
+        width: usize,
         /// Colour in the table view: auto (when stdout is a terminal and NO_COLOR is not set),
         /// always or never.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
@@ -232,13 +232,24 @@ pub(crate) struct RealArgs {
     pub(crate) no_namespace: bool,
 }
 
+/// The longest `--timeout`: a year is past any run anyone waits for, and far from where
+/// adding it to a clock could overflow.
+const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
+
 impl RealArgs {
     pub(crate) fn backend(&self) -> anyhow::Result<ForkBackend> {
         let exe = std::env::current_exe().context("cannot find the procsim executable")?;
         let mut options = ForkOptions::new(exe);
         options.tick_us = self.tick_us;
         options.timeout = match self.timeout {
-            Some(s) if s.is_finite() && s > 0.0 => Some(std::time::Duration::from_secs_f64(s)),
+            // try_: a finite number can still be past what a Duration holds (1e20 s).
+            Some(s) if s > 0.0 => match std::time::Duration::try_from_secs_f64(s) {
+                Ok(d) if d <= MAX_TIMEOUT => Some(d),
+                _ => anyhow::bail!(
+                    "--timeout must be at most {} seconds (a year), not {s}",
+                    MAX_TIMEOUT.as_secs()
+                ),
+            },
             Some(s) => anyhow::bail!("--timeout must be a positive number of seconds, not {s}"),
             None => None,
         };
@@ -306,7 +317,37 @@ pub(crate) struct SweepArgs {
     /// The setting with one line per value (default: the next --set with several values).
     #[arg(long)]
     pub(crate) plot_series: Option<String>,
-    /// Worker threads (default: one per core).
-    #[arg(long)]
+    /// Worker threads (default: one per core; at most 256).
+    #[arg(long, value_parser = parse_jobs)]
     pub(crate) jobs: Option<usize>,
+}
+
+/// The most columns `--width` gives the timeline: wider than any screen, and the rows it
+/// allocates (40 of them) stay small.
+pub(crate) const MAX_WIDTH: usize = 10_000;
+
+fn parse_width(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .parse()
+        .map_err(|_| format!("expected a whole number of columns, not `{s}`"))?;
+    if (1..=MAX_WIDTH).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("must be from 1 to {MAX_WIDTH} columns"))
+    }
+}
+
+/// The most worker threads `sweep --jobs` starts: far more than any machine's cores, far fewer
+/// than the threads a kernel allows a user.
+pub(crate) const MAX_JOBS: usize = 256;
+
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .parse()
+        .map_err(|_| format!("expected a whole number of threads, not `{s}`"))?;
+    if (1..=MAX_JOBS).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("must be from 1 to {MAX_JOBS} threads"))
+    }
 }

@@ -13,6 +13,7 @@ use procsim::{Report, Scenario, Sim, SimOptions};
 
 use super::args::{BackendName, CompareFormat, Format, GraphFormat, RealArgs};
 use super::out::*;
+use procsim::report::text::escape;
 
 /// DOT as it is, or drawn as SVG by Graphviz.
 pub(crate) fn graph_output(dot: String, format: GraphFormat) -> anyhow::Result<String> {
@@ -53,7 +54,7 @@ pub(crate) fn run(
             sim.error(),
         ))?;
         if let Some(e) = sim.error() {
-            eprintln!("procsim: {}: {e}", file.display());
+            say(format_args!("{}: {e}", file.display()));
             return Ok(ExitCode::from(EXIT_STOPPED));
         }
         return Ok(ExitCode::SUCCESS);
@@ -61,9 +62,9 @@ pub(crate) fn run(
     if format == Format::Json && !check && backend == BackendName::Sim {
         // Streamed while it runs: a huge run's trace is never held in memory.
         let sim = Sim::new(plan, SimOptions { trace: true });
-        let stopped = sim.run_to_json(io::BufWriter::new(io::stdout()))?;
+        let stopped = sim.run_to_json(io::BufWriter::new(stdout()?))?;
         if let Some(e) = stopped {
-            eprintln!("procsim: {}: {e}", file.display());
+            say(format_args!("{}: {e}", file.display()));
             return Ok(ExitCode::from(EXIT_STOPPED));
         }
         return Ok(ExitCode::SUCCESS);
@@ -98,7 +99,7 @@ pub(crate) fn run(
     };
     emit(&text)?;
     if let Some(e) = &report.error {
-        eprintln!("procsim: {}: {e}", file.display());
+        say(format_args!("{}: {e}", file.display()));
         return Ok(stopped_or_interrupted());
     }
     if check && !report_expectations(file, &scenario, &report)? {
@@ -149,14 +150,14 @@ pub(crate) fn warn_unprivileged(report: &procsim::Report) {
     if let Some(real) = &report.real
         && real.policy.unprivileged
     {
-        eprintln!(
-            "procsim: warning: --realtime: ran under the normal scheduler, not {}: {}",
+        say(format_args!(
+            "warning: --realtime: ran under the normal scheduler, not {}: {}",
             real.policy
                 .counterpart
                 .as_deref()
                 .unwrap_or("a real-time policy"),
             real.policy.fallback.as_deref().unwrap_or("no privilege")
-        );
+        ));
     }
 }
 
@@ -167,14 +168,14 @@ pub(crate) fn check_files(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
         let (scenario, plan) = match load_scenario(f) {
             Ok(x) => x,
             Err(e) => {
-                eprintln!("procsim: {e}");
+                say(format_args!("{e}"));
                 worst = worst.max(EXIT_BAD_INPUT);
                 continue;
             }
         };
         let report = simulate(plan, true);
         if let Some(e) = &report.error {
-            eprintln!("procsim: {}: {e}", f.display());
+            say(format_args!("{}: {e}", f.display()));
             worst = worst.max(EXIT_STOPPED);
             continue;
         }
@@ -206,7 +207,7 @@ pub(crate) fn report_expectations(
         misses.len()
     );
     for m in misses {
-        text.push_str(&format!("  {m}\n"));
+        text.push_str(&format!("  {}\n", escape(&m.to_string())));
     }
     emit(&text)?;
     Ok(false)

@@ -13,6 +13,13 @@ pub(crate) const EXIT_BAD_INPUT: u8 = 2;
 /// Exit code when a limit (max_ticks, max_steps, max_output, --timeout) stopped a run.
 pub(crate) const EXIT_STOPPED: u8 = 3;
 
+/// Prints `procsim: MESSAGE` on standard error, control characters escaped: a message may
+/// quote a scenario's names, prints and values.
+pub(crate) fn say(message: std::fmt::Arguments<'_>) {
+    let text = message.to_string();
+    eprintln!("procsim: {}", procsim::report::text::escape(&text));
+}
+
 /// Opens `path` for writing. A file that exists is the user's: it is replaced only with
 /// `--force`.
 pub(crate) fn create_output(path: &Path, force: bool) -> anyhow::Result<std::fs::File> {
@@ -32,9 +39,32 @@ pub(crate) fn create_output(path: &Path, force: bool) -> anyhow::Result<std::fs:
     })
 }
 
+/// Standard output, unless it was closed when procsim started (`procsim run F >&-`). Rust's
+/// runtime reopens a closed fd 1 on /dev/null (read-write), so such a run would exit 0 having
+/// written nothing; a shell's `> /dev/null` opens it write-only, and passes. A pipe whose
+/// reader left (`| head`) is open: the write fails with EPIPE, which ends the command quietly.
+pub(crate) fn stdout() -> io::Result<io::Stdout> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let out = io::stdout();
+    let flags = nix::fcntl::fcntl(&out, nix::fcntl::FcntlArg::F_GETFL).unwrap_or(0);
+    let read_write = flags & nix::libc::O_ACCMODE == nix::libc::O_RDWR;
+    let on_null = |fd: &io::Stdout| -> Option<bool> {
+        let fd = std::os::fd::AsFd::as_fd(fd).try_clone_to_owned().ok()?;
+        let here = std::fs::File::from(fd).metadata().ok()?;
+        let null = std::fs::metadata("/dev/null").ok()?;
+        Some(here.file_type().is_char_device() && here.rdev() == null.rdev())
+    };
+    if read_write && on_null(&out) == Some(true) {
+        return Err(io::Error::other(
+            "standard output is closed: there is nowhere to write the result",
+        ));
+    }
+    Ok(out)
+}
+
 /// Writes to stdout; a closed pipe (`procsim … | head`) ends quietly.
 pub(crate) fn emit(text: &str) -> io::Result<()> {
-    let mut out = io::stdout().lock();
+    let mut out = stdout()?.lock();
     out.write_all(text.as_bytes())?;
     out.flush()
 }
@@ -46,7 +76,10 @@ pub(crate) fn load_scenario(
 ) -> Result<(procsim::Scenario, std::sync::Arc<procsim::Plan>), procsim::ScenarioError> {
     let (scenario, plan) = procsim::load(file)?;
     for (path, message) in scenario.warnings() {
-        eprintln!("procsim: warning: {}: {path}: {message}", file.display());
+        say(format_args!(
+            "warning: {}: {path}: {message}",
+            file.display()
+        ));
     }
     Ok((scenario, plan))
 }
@@ -54,7 +87,7 @@ pub(crate) fn load_scenario(
 pub(crate) fn stopped_code(report: &Report) -> ExitCode {
     match &report.error {
         Some(e) => {
-            eprintln!("procsim: {e}");
+            say(format_args!("{e}"));
             ExitCode::from(EXIT_STOPPED)
         }
         None => ExitCode::SUCCESS,

@@ -23,8 +23,14 @@ pub(crate) fn run_sweep(
     jobs: Option<usize>,
     force: bool,
 ) -> anyhow::Result<ExitCode> {
+    if let (Some(out), Some((plot, _))) = (output, &plot) {
+        anyhow::ensure!(
+            !same_file(out, plot),
+            "--output and --plot name the same file ({}): one would overwrite the other",
+            out.display()
+        );
+    }
     if let Some(n) = jobs {
-        anyhow::ensure!(n >= 1, "--jobs must be at least 1");
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build_global()
@@ -56,7 +62,7 @@ pub(crate) fn run_sweep(
     };
     let mut sink: Box<dyn Write> = match output {
         Some(path) => Box::new(io::BufWriter::new(create_output(path, force)?)),
-        None => Box::new(io::stdout().lock()),
+        None => Box::new(stdout()?.lock()),
     };
     let first_shard = sweep.shard.is_none_or(|(i, _)| i == 1);
     if format == SweepFormat::Csv && first_shard {
@@ -103,10 +109,34 @@ pub(crate) fn run_sweep(
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if stopped {
-        eprintln!("procsim: a limit stopped some runs; see the error column");
+        say(format_args!(
+            "a limit stopped some runs; see the error column"
+        ));
         return Ok(ExitCode::from(EXIT_STOPPED));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether two paths name one file: the same path, or (when both exist) the same inode.
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    if a == b {
+        return true;
+    }
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        // Not both there yet: the same name in the same directory.
+        _ => {
+            let dir = |p: &Path| {
+                let d = p.parent().filter(|d| !d.as_os_str().is_empty());
+                std::fs::canonicalize(d.unwrap_or(Path::new(".")))
+            };
+            match (dir(a), dir(b)) {
+                (Ok(da), Ok(db)) => da == db && a.file_name() == b.file_name(),
+                _ => false,
+            }
+        }
+    }
 }
 
 /// `procsim sweep`: builds the sweep and the plot request from the arguments, then runs it.

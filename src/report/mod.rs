@@ -10,6 +10,7 @@ pub mod snapshot;
 mod spans;
 mod svg;
 mod table;
+pub mod text;
 mod timeline;
 mod topview;
 mod tree;

@@ -1,6 +1,7 @@
 //! The human view of a report: the process table, the timeline, outputs and the summary.
 
 use super::Report;
+use super::text::{Align, NAME_COLUMN, clip, escape, pad};
 use super::timeline::render_timeline_styled;
 
 fn cell(v: Option<u64>) -> String {
@@ -21,9 +22,9 @@ pub fn render_table(report: &Report, width: usize) -> String {
 pub fn render_table_styled(report: &Report, width: usize, color: bool) -> String {
     let mut out = String::new();
     let title = if report.scenario.is_empty() {
-        "(unnamed scenario)"
+        "(unnamed scenario)".into()
     } else {
-        &report.scenario
+        escape(&report.scenario)
     };
     out.push_str(&format!(
         "{title}  [{} backend, {} CPU{}]\n",
@@ -56,7 +57,7 @@ pub fn render_table_styled(report: &Report, width: usize, color: bool) -> String
             vec![
                 p.pid.to_string(),
                 p.ppid.to_string(),
-                p.name.clone(),
+                clip(&p.name, NAME_COLUMN).into_owned(),
                 exit,
                 cell(p.admitted_at),
                 cell(p.first_run),
@@ -86,11 +87,13 @@ pub fn render_table_styled(report: &Report, width: usize, color: bool) -> String
     let line = |cells: &[&str]| {
         let mut s = String::new();
         for (c, text) in cells.iter().enumerate() {
-            if c == 2 || c == 3 {
-                s.push_str(&format!("{text:<w$}  ", w = widths[c]));
+            let align = if c == 2 || c == 3 {
+                Align::Left
             } else {
-                s.push_str(&format!("{text:>w$}  ", w = widths[c]));
-            }
+                Align::Right
+            };
+            s.push_str(&pad(text, widths[c], align));
+            s.push_str("  ");
         }
         s.trim_end().to_owned() + "\n"
     };
@@ -114,14 +117,22 @@ pub fn render_table_styled(report: &Report, width: usize, color: bool) -> String
                 out.push_str("\nOutput\n");
                 said = true;
             }
-            out.push_str(&format!("  [{}] {l}\n", p.name));
+            out.push_str(&format!(
+                "  [{}] {}\n",
+                clip(&p.name, NAME_COLUMN),
+                escape(l)
+            ));
         }
         for e in &p.errors {
             if !said {
                 out.push_str("\nOutput\n");
                 said = true;
             }
-            out.push_str(&format!("  [{}] error: {e}\n", p.name));
+            out.push_str(&format!(
+                "  [{}] error: {}\n",
+                clip(&p.name, NAME_COLUMN),
+                escape(e)
+            ));
         }
     }
 
@@ -149,7 +160,7 @@ pub fn render_table_styled(report: &Report, width: usize, color: bool) -> String
         }
     ));
     if let Some(e) = &report.error {
-        out.push_str(&format!("\nThe run stopped early: {e}\n"));
+        out.push_str(&format!("\nThe run stopped early: {}\n", escape(e)));
     }
     out
 }
@@ -162,12 +173,13 @@ pub fn render_summary(
     summary: &super::Summary,
     error: Option<&str>,
 ) -> String {
+    let scenario = escape(scenario);
     let mut out = format!(
         "scenario          {scenario}\nbackend           {backend}\nprocesses         {processes}\n"
     );
     out.push_str(&summary_lines(summary));
     if let Some(e) = error {
-        out.push_str(&format!("error             {e}\n"));
+        out.push_str(&format!("error             {}\n", escape(e)));
     }
     out
 }

@@ -5,6 +5,7 @@
 use crate::model::State;
 
 use super::Report;
+use super::text::{Align, clip, escape, pad};
 
 /// A timeline ready to print.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,7 +146,7 @@ pub fn render_timeline_styled(
     let label = tl
         .rows
         .iter()
-        .map(|(n, _)| n.chars().count())
+        .map(|(n, _)| escape(n).chars().count())
         .max()
         .unwrap_or(0)
         .clamp(4, 24);
@@ -185,13 +186,17 @@ pub fn render_timeline_styled(
         ruler.push_str(&" ".repeat(pad));
         col += mark.len() + pad;
     }
-    out.push_str(&format!("{:label$}  {}\n", "", ruler.trim_end()));
+    out.push_str(&format!(
+        "{}  {}\n",
+        pad("", label, Align::Left),
+        ruler.trim_end()
+    ));
     for (name, line) in &tl.rows {
-        let name: String = name.chars().take(label).collect();
+        let name = pad(&clip(name, label), label, Align::Left);
         if color {
-            out.push_str(&format!("{name:label$}  {}\n", colour_row(line)));
+            out.push_str(&format!("{name}  {}\n", colour_row(line)));
         } else {
-            out.push_str(&format!("{name:label$}  {line}\n"));
+            out.push_str(&format!("{name}  {line}\n"));
         }
     }
     if tl.hidden > 0 {

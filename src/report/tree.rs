@@ -4,6 +4,14 @@ use petgraph::dot::{Config, Dot};
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::Report;
+use super::text::escape;
+
+/// `s` as the inside of a DOT quoted string: control characters escaped as text (so a label
+/// shows `\x1b`, never a raw byte), then `\` and `"`, so a name can neither close the label
+/// nor start an escape Graphviz would interpret.
+fn dot_escaped(s: &str) -> String {
+    escape(s).replace('\\', "\\\\").replace('"', "\\\"")
+}
 
 /// The process tree of a finished run: init at the root, an edge from each parent to each
 /// child (dashed where init adopted an orphan), each node labelled with name, pid and exit code.
@@ -31,7 +39,7 @@ pub fn tree_dot(report: &Report) -> String {
             let daemon = if p.daemon { ", daemon" } else { "" };
             g.add_node(format!(
                 "{}\\npid {}{daemon}\\n{status}",
-                p.name.replace('"', "\\\""),
+                dot_escaped(&p.name),
                 p.pid
             ))
         })
@@ -61,4 +69,16 @@ pub fn tree_dot(report: &Report) -> String {
         &|_, (_, label)| format!("label = \"{label}\" shape = box"),
     );
     format!("{dot:?}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dot_escaped;
+
+    #[test]
+    fn labels_cannot_close_the_string() {
+        assert_eq!(dot_escaped(r#"a\"b"#), r#"a\\\"b"#);
+        assert_eq!(dot_escaped("x\ny"), r"x\\ny");
+        assert_eq!(dot_escaped(r#"\""#), r#"\\\""#);
+    }
 }

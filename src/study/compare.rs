@@ -20,6 +20,7 @@ use std::fmt::Write as _;
 use serde_json::Value as Json;
 
 use crate::report::fold::{first_difference, fold};
+use crate::report::text::{Align, NAME_COLUMN, clip, escape, pad};
 use crate::report::{ProcessReport, Report};
 
 /// One line of a comparison.
@@ -313,7 +314,7 @@ pub fn render(c: &Comparison, sim: &Report, fork: &Report) -> String {
     let _ = writeln!(
         out,
         "Comparing `{}`: sim (ticks) vs fork (µs; {} isolation, {} µs a tick{})",
-        sim.scenario,
+        escape(&sim.scenario),
         real.map_or("?", |r| r.isolation.as_str()),
         real.map_or(0, |r| r.tick_us),
         real.and_then(|r| r.rr_quantum_us)
@@ -327,15 +328,21 @@ pub fn render(c: &Comparison, sim: &Report, fork: &Report) -> String {
     let w_proc = c
         .rows
         .iter()
-        .map(|r| r.process.chars().count())
+        .map(|r| clip(&r.process, NAME_COLUMN).chars().count())
         .max()
         .unwrap_or(7)
         .max(7);
+    // A process name in its column: escaped, cut, padded (no `format!` width, which panics
+    // past 65,535); a value folded, then escaped.
+    let name = |p: &str| pad(&clip(p, NAME_COLUMN), w_proc, Align::Left);
+    let shown = |v: &str| escape(&fold(v)).into_owned();
     let _ = writeln!(out, "\nMust agree:");
     let _ = writeln!(
         out,
-        "  {:w_proc$}  {:10}  {:7}  sim / fork",
-        "process", "field", ""
+        "  {}  {:10}  {:7}  sim / fork",
+        name("process"),
+        "field",
+        ""
     );
     for r in c.rows.iter().filter(|r| r.must_agree) {
         let mark = if r.verdict == Verdict::Same {
@@ -346,39 +353,50 @@ pub fn render(c: &Comparison, sim: &Report, fork: &Report) -> String {
         if r.verdict == Verdict::Same {
             let _ = writeln!(
                 out,
-                "  {:w_proc$}  {:10}  {mark:7}  {}",
-                r.process,
+                "  {}  {:10}  {mark:7}  {}",
+                name(&r.process),
                 r.field,
-                fold(&r.sim)
+                shown(&r.sim)
             );
         } else {
             let _ = writeln!(
                 out,
-                "  {:w_proc$}  {:10}  {mark:7}  sim:  {}",
-                r.process,
+                "  {}  {:10}  {mark:7}  sim:  {}",
+                name(&r.process),
                 r.field,
-                fold(&r.sim)
+                shown(&r.sim)
             );
             let _ = writeln!(
                 out,
-                "  {:w_proc$}  {:10}  {:7}  fork: {}",
+                "  {}  {:10}  {:7}  fork: {}",
+                name(""),
                 "",
                 "",
-                "",
-                fold(&r.fork)
+                shown(&r.fork)
             );
             if let Some(first) = first_difference(&r.sim, &r.fork)
                 && (fold(&r.sim) != r.sim || fold(&r.fork) != r.fork)
             {
-                let _ = writeln!(out, "  {:w_proc$}  {:10}  {:7}  {first}", "", "", "");
+                let _ = writeln!(
+                    out,
+                    "  {}  {:10}  {:7}  {}",
+                    name(""),
+                    "",
+                    "",
+                    escape(&first)
+                );
             }
         }
     }
     let _ = writeln!(out, "\nMay differ (times: fork µs / sim ticks):");
     let _ = writeln!(
         out,
-        "  {:w_proc$}  {:10}  {:>10}  {:>12}  {:>10}",
-        "process", "field", "sim", "fork", "µs/tick"
+        "  {}  {:10}  {:>10}  {:>12}  {:>10}",
+        name("process"),
+        "field",
+        "sim",
+        "fork",
+        "µs/tick"
     );
     for r in c
         .rows
@@ -391,8 +409,12 @@ pub fn render(c: &Comparison, sim: &Report, fork: &Report) -> String {
         };
         let _ = writeln!(
             out,
-            "  {:w_proc$}  {:10}  {:>10}  {:>12}  {:>10}",
-            r.process, r.field, r.sim, r.fork, ratio
+            "  {}  {:10}  {:>10}  {:>12}  {:>10}",
+            name(&r.process),
+            r.field,
+            escape(&r.sim),
+            escape(&r.fork),
+            ratio
         );
     }
     let unchecked: Vec<&Row> = c
@@ -408,25 +430,25 @@ pub fn render(c: &Comparison, sim: &Report, fork: &Report) -> String {
         for r in unchecked {
             let _ = writeln!(
                 out,
-                "  {:w_proc$}  {:10}  sim:  {}",
-                r.process,
+                "  {}  {:10}  sim:  {}",
+                name(&r.process),
                 r.field,
-                fold(&r.sim)
+                shown(&r.sim)
             );
-            let _ = writeln!(out, "  {:w_proc$}  {:10}  fork: {}", "", "", fold(&r.fork));
+            let _ = writeln!(out, "  {}  {:10}  fork: {}", name(""), "", shown(&r.fork));
         }
     }
     let _ = writeln!(
         out,
         "\nCPU share (cpu / total cpu of the scenario's processes):"
     );
-    let _ = writeln!(out, "  {:w_proc$}  {:>7}  {:>7}", "process", "sim", "fork");
+    let _ = writeln!(out, "  {}  {:>7}  {:>7}", name("process"), "sim", "fork");
     let pct = |x: Option<f64>| x.map_or_else(|| "-".to_owned(), |x| format!("{:.1}%", x * 100.0));
     for sh in &c.shares {
         let _ = writeln!(
             out,
-            "  {:w_proc$}  {:>7}  {:>7}",
-            sh.process,
+            "  {}  {:>7}  {:>7}",
+            name(&sh.process),
             pct(sh.sim),
             pct(sh.fork)
         );
@@ -436,7 +458,7 @@ pub fn render(c: &Comparison, sim: &Report, fork: &Report) -> String {
     let _ = writeln!(out);
     for (backend, report) in [("simulated", sim), ("real", fork)] {
         if let Some(e) = &report.error {
-            let _ = writeln!(out, "The {backend} run stopped early: {}", fold(e));
+            let _ = writeln!(out, "The {backend} run stopped early: {}", shown(e));
         }
     }
     let n = c.differences().count();

@@ -1,0 +1,207 @@
+//! Input an attacker would write, through the real binary (issue #16): no panic, nothing raw
+//! on the terminal, no limitless flag, no run that says nothing.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn procsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_procsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("procsim runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("procsim-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A scenario whose names, title and prints hold terminal escapes, and one name of 65,536
+/// characters (past `format!`'s width limit).
+fn hostile_scenario() -> PathBuf {
+    let long = "A".repeat(65_536);
+    let doc = serde_json::json!({
+        "name": "title\u{1b}]0;pwned\u{7}",
+        "programs": {"m": {"body": [
+            {"cpu": 1},
+            {"print": "hi\u{1b}[2J\r\nforged row\u{0}"},
+            {"fail": "bad\u{1b}[31m"}
+        ]}},
+        "processes": [
+            {"program": "m", "name": long},
+            {"program": "m", "name": "q\\\"x\u{1b}[H"}
+        ]
+    });
+    temp_file("hostile.json", &doc.to_string())
+}
+
+fn assert_no_control(text: &str) {
+    for (i, c) in text.chars().enumerate() {
+        assert!(
+            c == '\n' || !c.is_control(),
+            "raw control character {c:?} at {i} in:\n{}",
+            text.chars().take(2000).collect::<String>()
+        );
+    }
+}
+
+#[test]
+fn the_table_escapes_control_characters_and_survives_a_huge_name() {
+    let f = hostile_scenario();
+    let o = procsim(&["run", f.to_str().unwrap(), "--color", "never"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_no_control(&out);
+    assert!(out.contains("title\\x1b]0;pwned\\x07"), "{out}");
+    assert!(out.contains("hi\\x1b[2J\\r\\nforged row\\0"), "{out}");
+    assert!(out.contains("error: bad\\x1b[31m"), "{out}");
+    // The name column is cut, not 65,536 characters wide.
+    let row = out.lines().find(|l| l.contains("AAAA")).unwrap();
+    assert!(row.chars().count() < 200, "{row}");
+    assert!(row.contains('…'), "{row}");
+    let summary = procsim(&["run", f.to_str().unwrap(), "--format", "summary"]);
+    assert_no_control(&stdout(&summary));
+}
+
+#[test]
+fn graph_tree_escapes_quotes_and_backslashes_in_labels() {
+    let f = hostile_scenario();
+    let o = procsim(&["graph", "tree", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_no_control(&out);
+    // q\"x ESC[H: the backslash and the quote are both escaped, the ESC shown as text.
+    assert!(out.contains(r#"label = "q\\\"x\\x1b[H\npid 3"#), "{out}");
+}
+
+#[test]
+fn error_messages_escape_what_the_scenario_wrote() {
+    let f = temp_file(
+        "bad-name.json",
+        r#"{"programs": {"m": {"body": [{"join": "h\u001b]0;x\u0007"}]}}, "processes": [{"program": "m"}]}"#,
+    );
+    let o = procsim(&["validate", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert_no_control(&err);
+    assert!(err.contains("h\\x1b]0;x\\x07"), "{err}");
+}
+
+#[test]
+fn flags_with_no_sane_bound_are_refused_with_exit_2() {
+    let f = "scenarios/demo.json";
+    for args in [
+        vec!["run", f, "--width", "100000000"],
+        vec!["run", f, "--width", "0"],
+        vec!["run", f, "--backend", "fork", "--timeout", "1e20"],
+        vec!["run", f, "--backend", "fork", "--timeout", "inf"],
+        vec![
+            "sweep",
+            f,
+            "--set",
+            "kernel.quantum=1,2",
+            "--jobs",
+            "100000",
+        ],
+        vec!["sweep", f, "--set", "kernel.quantum=1,2", "--jobs", "0"],
+    ] {
+        let o = procsim(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{args:?}: {}", stderr(&o));
+    }
+    let o = procsim(&["run", f, "--width", "10000"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn sweep_refuses_one_file_for_both_csv_and_plot() {
+    let dir = temp_file("placeholder", "");
+    let same = dir.with_file_name("both.out");
+    let same = same.to_str().unwrap();
+    let o = procsim(&[
+        "sweep",
+        "scenarios/demo.json",
+        "--set",
+        "kernel.quantum=1,2",
+        "-o",
+        same,
+        "--plot",
+        same,
+        "--force",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("same file"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_closed_stdout_is_an_error_a_closed_pipe_is_not() {
+    // `>&-`: the child starts with fd 1 closed.
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{} run scenarios/demo.json >&-",
+            env!("CARGO_BIN_EXE_procsim")
+        ))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("standard output is closed"),
+        "{}",
+        stderr(&o)
+    );
+    // `> /dev/null` is a choice, not a mistake.
+    let o = Command::new(env!("CARGO_BIN_EXE_procsim"))
+        .args(["run", "scenarios/demo.json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // `| head -c 1`: the reader leaves early; procsim ends quietly with 0.
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "{} gen --processes 20000 | head -c 1 >/dev/null; echo ${{PIPESTATUS[0]}}",
+            env!("CARGO_BIN_EXE_procsim")
+        ))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o).trim(), "0", "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+}
+
+#[test]
+fn compare_renders_a_huge_escaped_name() {
+    let text = std::fs::read_to_string(hostile_scenario()).unwrap();
+    let plan = procsim::load_str(&text).unwrap();
+    let report = procsim::Sim::new(plan, Default::default()).run();
+    let c = procsim::study::compare::compare(&report, &report);
+    let out = procsim::study::compare::render(&c, &report, &report);
+    assert_no_control(&out);
+    assert!(out.contains("q\\\"x\\x1b[H"), "{out}");
+    // The process column is cut (values, such as the list of every name, are shown whole).
+    let rows: Vec<&str> = out.lines().filter(|l| l.starts_with("  AAAA")).collect();
+    assert!(!rows.is_empty(), "{out}");
+    for l in rows {
+        assert!(
+            l.chars().count() < 200,
+            "{}",
+            l.chars().take(300).collect::<String>()
+        );
+    }
+}
