@@ -21,7 +21,7 @@
 //! reports byte for byte (`tests/scenarios.rs`, `tests/policies.rs`, `tests/properties.rs`).
 
 use super::pcb::NONE;
-use super::sched::Ready;
+use super::sched::{Leave, Ready, Usage};
 use super::{Kernel, Policy, Run};
 use crate::model::{Cause, State};
 
@@ -148,6 +148,122 @@ impl<P: Policy> Kernel<P> {
             self.finished = true;
         }
         Some(!self.finished)
+    }
+
+    /// [`Kernel::step_lone_slice_end`] for every other policy that has no event due and does
+    /// not preempt: on a single CPU the running process's slice ends before anything else is
+    /// due. What `step_general`, `expire_slice` and then [`Kernel::settle_slice_end_any`]
+    /// would do, in one place and without the general step's scan of what is due: the
+    /// process is charged with its slice and joins the ready structure, the CPU picks; the
+    /// same process picked again keeps its CPU with a fresh slice (nothing counted), another
+    /// one takes it and the first was preempted. With `batch`, goes on with the slice ends
+    /// that follow for as long as nothing else is due before them.
+    ///
+    /// It assumes: one CPU; no arrival, timer or tick limit at or before the slice end (the
+    /// horizon), and no policy event then either (an event at that tick runs between the
+    /// slice end and the rounds); the burst not over at the slice end (that is
+    /// [`Kernel::step_burst_end`]'s case); and a policy that never preempts, so that the
+    /// general rounds would not ask it whether a ready process displaces the one running.
+    /// Unlike round robin's loop it charges every slice end and keeps `Cpu::since`, and it
+    /// does not jump over the slice ends of a process that is alone: any policy may count
+    /// them (a stride pass, a vruntime). `None` when the next event is not of this kind.
+    #[inline(always)]
+    pub(super) fn step_slice_end_any(&mut self, batch: bool) -> Option<bool> {
+        if self.fast_paths || !self.fast_wakes || self.needs.preemption {
+            return None;
+        }
+        let [cpu] = self.cpus.as_slice() else {
+            return None;
+        };
+        if self.finished || self.error.is_some() {
+            return None;
+        }
+        let Run::Running {
+            mut p,
+            slice_end: mut t,
+            mut burst_end,
+        } = cpu.run
+        else {
+            return None;
+        };
+        let mut horizon = self.horizon_any();
+        if t >= burst_end || t >= horizon {
+            return None;
+        }
+        loop {
+            self.now = t;
+            // `expire_slice`, then `settle_slice_end_any`.
+            let ran = t - self.cpus[0].since;
+            let usage = Usage { ran, slice_left: 0 };
+            self.policy.charge(p, Leave::SliceEnd, usage, t);
+            self.hot[p as usize].burst_left = burst_end - t;
+            let burst = self.burst_for(p);
+            self.policy.enqueue(p, Ready::SliceEnd, burst, t);
+            // It was just enqueued, so the policy has something to pick.
+            let q = self.policy.pick(t, &mut self.rng).unwrap_or(p);
+            if q == p {
+                // `resume`: it keeps its CPU with a fresh slice.
+                let slice = self.policy.slice(p, t);
+                self.cpus[0].since = t;
+                t = t.saturating_add(slice);
+                self.cpus[0].run = Run::Running {
+                    p,
+                    slice_end: t,
+                    burst_end,
+                };
+            } else {
+                // `resolve_preemption`, then `take`.
+                let hot = &mut self.hot[p as usize];
+                hot.preemptions = hot.preemptions.saturating_add(1);
+                self.transition(p, State::Ready, Cause::Preempt, Some(0));
+                match self.dispatch_on_lone_cpu(q, t) {
+                    Dispatched::Switching => break,
+                    Dispatched::Running {
+                        slice_end,
+                        burst_end: end,
+                    } => {
+                        (p, t, burst_end) = (q, slice_end, end);
+                    }
+                    Dispatched::Starting => {
+                        // It runs instructions first, which may change what is due.
+                        self.run_instant(0);
+                        if self.error.is_some() {
+                            break;
+                        }
+                        if self.more_to_settle() {
+                            self.settle(t);
+                            break;
+                        }
+                        horizon = self.horizon_any();
+                        let Run::Running {
+                            p: next,
+                            slice_end,
+                            burst_end: end,
+                        } = self.cpus[0].run
+                        else {
+                            break;
+                        };
+                        (p, t, burst_end) = (next, slice_end, end);
+                    }
+                }
+            }
+            if !batch || t >= burst_end || t >= horizon {
+                break;
+            }
+        }
+        if self.error.is_some() {
+            self.finished = true;
+        }
+        Some(!self.finished)
+    }
+
+    /// [`Kernel::horizon`], and the tick of the policy's own next event.
+    #[inline(always)]
+    fn horizon_any(&self) -> u64 {
+        let horizon = self.horizon();
+        self.policy
+            .next_event()
+            .map_or(horizon, |at| horizon.min(at))
     }
 
     /// The free CPU of a single-CPU kernel takes ready process `q` (with no preemption pending):

@@ -355,6 +355,7 @@ impl<P: Policy> Kernel<P> {
     pub fn step(&mut self) -> bool {
         if let Some(more) = self
             .step_lone_slice_end(false)
+            .or_else(|| self.step_slice_end_any(false))
             .or_else(|| self.step_burst_end())
         {
             return more;
@@ -368,6 +369,7 @@ impl<P: Policy> Kernel<P> {
     pub fn advance(&mut self) -> bool {
         if let Some(more) = self
             .step_lone_slice_end(true)
+            .or_else(|| self.step_slice_end_any(true))
             .or_else(|| self.step_burst_end())
         {
             return more;

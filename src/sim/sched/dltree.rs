@@ -163,10 +163,16 @@ impl DeadlineTree {
         }
         self.nodes[p as usize] = EMPTY;
         self.len -= 1;
-        // Every node whose subtree lost `p` is on the way up from where it was.
+        // Every node whose subtree lost `p` is on the way up from where it was; past the
+        // first whose minimum stays as it was, nothing changes (each one's minimum depends
+        // only on its own vruntime and its children's minima).
         let mut a = parent;
         while a != NIL {
+            let before = self.nodes[a as usize].minv;
             self.pull(a);
+            if self.nodes[a as usize].minv == before {
+                break;
+            }
             a = self.nodes[a as usize].parent;
         }
         true
@@ -296,6 +302,14 @@ mod tests {
                 }
             }
             assert_eq!(t.len(), model.len());
+            if step % 64 == 0 {
+                // Every subtree's minimum is right, not only the root's.
+                for n in t.nodes.iter().filter(|n| n.held) {
+                    let child = |c: u32| (c != NIL).then(|| t.nodes[c as usize].minv);
+                    let want = [child(n.left), child(n.right), Some(n.v)];
+                    assert_eq!(Some(n.minv), want.into_iter().flatten().min());
+                }
+            }
         }
         // Depth of a tree of 300 random keys.
         for p in 0..300u32 {
