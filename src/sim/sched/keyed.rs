@@ -325,7 +325,8 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             let p = ((x >> 33) % 150) as u32;
             // Growing with the step, now and then below the latest.
-            let key = 1000 + step * 4 + (x >> 20) % 3 - if (x >> 40) % 7 == 0 { 200 } else { 0 };
+            let key =
+                1000 + step * 4 + (x >> 20) % 3 - if (x >> 40).is_multiple_of(7) { 200 } else { 0 };
             match (x >> 50) % 8 {
                 0..=3 => {
                     h.push(p, (key, p));
