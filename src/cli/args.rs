@@ -272,6 +272,9 @@ pub(crate) enum Format {
     Perfetto,
     /// An SVG Gantt chart.
     Svg,
+    /// One self-contained HTML page: the Gantt chart, a time slider, and the process table
+    /// and state counts at the chosen moment.
+    Html,
 }
 
 /// The arguments of `procsim sweep` (documented on [`Command::Sweep`]).

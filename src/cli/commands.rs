@@ -96,6 +96,13 @@ pub(crate) fn run(
                 ..SvgOptions::default()
             },
         ),
+        Format::Html => procsim::report::render_html(
+            &report,
+            &SvgOptions {
+                context_switch: scenario.kernel.context_switch,
+                ..SvgOptions::default()
+            },
+        ),
     };
     emit(&text)?;
     if let Some(e) = &report.error {

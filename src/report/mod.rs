@@ -3,6 +3,7 @@
 pub mod draw;
 pub mod fold;
 pub mod graphviz;
+mod html;
 pub mod json;
 mod perfetto;
 mod real;
@@ -18,6 +19,7 @@ mod tree;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+pub use html::render_html;
 pub use perfetto::render_perfetto;
 pub use real::{RealPolicy, RtLevel};
 pub use snapshot::{Activity, ProcView, Replay, Snapshot, SnapshotError, run_end, snapshot_at};

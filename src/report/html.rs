@@ -1,0 +1,371 @@
+//! A report as one self-contained HTML page (`procsim run FILE --format html`): the Gantt chart
+//! ([`render_svg`]), a time slider, and under it the task manager's view at the chosen moment
+//! (the process table of [`super::snapshot`]) and the state graph with each state's count.
+//!
+//! Nothing is fetched: the chart, the styles, the script and the data are all in the page. The
+//! data are the snapshots of [`Replay`] at every moment something changes (an event, a
+//! creation, a reaping), each holding only the rows that changed; the script applies them up
+//! to the slider's moment and adds, for a running process, the time since its row was written.
+//! The slider starts at `?t=N` or `#t=N` of the page's address when given.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use crate::model::{State, StateGraph};
+
+use super::Report;
+use super::draw::esc;
+use super::snapshot::{ProcView, Replay, run_end};
+use super::svg::{SvgOptions, render_svg};
+use super::topview::unit_name;
+
+/// What a row shows, apart from running time, which grows by itself while it runs.
+fn same_row(a: &ProcView, b: &ProcView) -> bool {
+    a.activity == b.activity && a.ppid == b.ppid && a.parent == b.parent && a.exitcode == b.exitcode
+}
+
+/// The moments something changes, each with the rows that changed since the previous one.
+fn frames(report: &Report) -> Vec<(u64, Vec<ProcView>)> {
+    let end = run_end(report);
+    let mut times: BTreeSet<u64> = report.trace.iter().map(|e| e.t).collect();
+    times.insert(0);
+    for p in &report.processes {
+        times.insert(p.created_at);
+        if let Some(r) = p.reaped_at {
+            times.insert(r);
+        }
+    }
+    let mut replay = Replay::new(report);
+    // Per process: the row last written and its moment.
+    let mut last: Vec<Option<(u64, ProcView)>> = vec![None; report.processes.len()];
+    let mut out = Vec::new();
+    for t in times.into_iter().filter(|&t| t <= end) {
+        replay.advance_to(t);
+        let snap = replay.view(t);
+        let mut changed = Vec::new();
+        for row in snap.rows {
+            let unchanged = last[row.index].as_ref().is_some_and(|(t0, prev)| {
+                let grown = match prev.activity.cpu() {
+                    Some(_) => prev.cpu_time + (t - t0),
+                    None => prev.cpu_time,
+                };
+                same_row(prev, &row) && grown == row.cpu_time
+            });
+            if !unchanged {
+                last[row.index] = Some((t, row.clone()));
+                changed.push(row);
+            }
+        }
+        if !changed.is_empty() || out.is_empty() {
+            out.push((t, changed));
+        }
+    }
+    out
+}
+
+/// The page's data: the moments and their changed rows, as JSON safe inside a `<script>`.
+fn data_json(report: &Report) -> String {
+    let frames: Vec<serde_json::Value> = frames(report)
+        .into_iter()
+        .map(|(t, rows)| {
+            let rows: Vec<serde_json::Value> = rows
+                .into_iter()
+                .map(|r| {
+                    json!([
+                        r.index,
+                        r.pid,
+                        r.ppid,
+                        r.name,
+                        r.activity.state().name(),
+                        r.activity.words(),
+                        r.activity.cpu(),
+                        r.cpu_time,
+                        r.parent,
+                        r.exitcode
+                    ])
+                })
+                .collect();
+            json!({"t": t, "rows": rows})
+        })
+        .collect();
+    let data = json!({"end": run_end(report), "unit": unit_name(report), "frames": frames});
+    // `<` only occurs inside JSON strings, where \u003c means the same: no `</script>` can end
+    // the element early.
+    data.to_string().replace('<', "\\u003c")
+}
+
+/// Where each state's node sits in the state graph.
+fn node_at(s: State) -> (f64, f64) {
+    match s {
+        State::New => (70.0, 100.0),
+        State::Ready => (230.0, 100.0),
+        State::Running => (410.0, 100.0),
+        State::Blocked => (320.0, 210.0),
+        State::Terminated => (590.0, 100.0),
+    }
+}
+
+/// The state graph (every edge of [`StateGraph`]) with a count in each node.
+fn state_graph_svg() -> String {
+    let mut svg = String::from(
+        r##"<svg id="states" xmlns="http://www.w3.org/2000/svg" width="680" height="250" viewBox="0 0 680 250" font-size="13"><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>"##,
+    );
+    let mut pairs: Vec<(State, State)> =
+        StateGraph::new().edges().map(|(a, b, _)| (a, b)).collect();
+    pairs.sort();
+    pairs.dedup();
+    for (a, b) in &pairs {
+        let ((x1, y1), (x2, y2)) = (node_at(*a), node_at(*b));
+        // An edge along the top row that would cross a node in between arcs over it.
+        if y1 == y2 && (x2 - x1).abs() > 200.0 {
+            let top = y1 - 22.0;
+            let lift = (x2 - x1).abs() * 0.22;
+            let _ = write!(
+                svg,
+                r##"<path d="M{:.1} {top:.1} Q{:.1} {:.1} {:.1} {top:.1}" fill="none" stroke="#555" marker-end="url(#arrow)"/>"##,
+                x1 + 20.0,
+                (x1 + x2) / 2.0,
+                top - lift,
+                x2 - 20.0
+            );
+            continue;
+        }
+        let (dx, dy) = (x2 - x1, y2 - y1);
+        let len = (dx * dx + dy * dy).sqrt().max(1.0);
+        // Two-way pairs are drawn apart; ends stop at the node's edge.
+        let two_way = pairs.contains(&(*b, *a));
+        let (ox, oy) = if two_way {
+            (-dy / len * 7.0, dx / len * 7.0)
+        } else {
+            (0.0, 0.0)
+        };
+        let cut = |x: f64, y: f64, sign: f64| {
+            let k = (56.0 / dx.abs().max(1e-9)).min(22.0 / dy.abs().max(1e-9));
+            (x + sign * dx * k.min(1.0), y + sign * dy * k.min(1.0))
+        };
+        let (sx, sy) = cut(x1, y1, 1.0);
+        let (ex, ey) = cut(x2, y2, -1.0);
+        let _ = write!(
+            svg,
+            r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#555" marker-end="url(#arrow)"/>"##,
+            sx + ox,
+            sy + oy,
+            ex + ox,
+            ey + oy
+        );
+    }
+    for s in State::ALL {
+        let (x, y) = node_at(s);
+        let _ = write!(
+            svg,
+            r##"<g class="node st-{name}"><rect x="{:.0}" y="{:.0}" width="112" height="44" rx="8"/><text x="{x:.0}" y="{:.0}" text-anchor="middle">{name}</text><text id="count-{name}" class="count" x="{x:.0}" y="{:.0}" text-anchor="middle">0</text></g>"##,
+            x - 56.0,
+            y - 22.0,
+            y - 4.0,
+            y + 14.0,
+            name = s.name()
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+const STYLE: &str = r#"
+body { font-family: DejaVu Sans, Verdana, Helvetica, Arial, sans-serif; margin: 1.5em; color: #222; }
+h1 { font-size: 1.3em; }
+#gantt svg { max-width: 100%; height: auto; }
+.slider { display: flex; align-items: center; gap: 1em; margin: 1em 0; }
+.slider input { flex: 1; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
+th, td { padding: 0.2em 0.8em; border-bottom: 1px solid #ddd; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.st-running td { background: #dbe8fb; }
+tr.st-ready td { background: #fdf1cf; }
+tr.st-blocked td { background: #f3dcf0; }
+tr.st-terminated td { color: #777; }
+.node rect { fill: #f4f4f4; stroke: #555; }
+.node.st-running rect { fill: #dbe8fb; }
+.node.st-ready rect { fill: #fdf1cf; }
+.node.st-blocked rect { fill: #f3dcf0; }
+.count { font-weight: bold; }
+"#;
+
+const SCRIPT: &str = r#"
+(function () {
+  const D = JSON.parse(document.getElementById('data').textContent);
+  const slider = document.getElementById('t');
+  const out = document.getElementById('t-out');
+  const body = document.querySelector('#procs tbody');
+  const states = ['new', 'ready', 'running', 'blocked', 'terminated'];
+  let current = new Map();
+  let applied = -1;
+  function frameAt(t) {
+    let lo = 0, hi = D.frames.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (D.frames[mid].t <= t) lo = mid; else hi = mid - 1;
+    }
+    return lo;
+  }
+  function cell(tr, text, num) {
+    const td = document.createElement('td');
+    td.textContent = text;
+    if (num) td.className = 'num';
+    tr.appendChild(td);
+  }
+  function show(t) {
+    const k = frameAt(t);
+    if (k < applied) { current = new Map(); applied = -1; }
+    for (let j = applied + 1; j <= k; j++) {
+      for (const r of D.frames[j].rows) current.set(r[0], { r: r, since: D.frames[j].t });
+    }
+    applied = k;
+    out.textContent = D.unit + ' ' + t + ' of ' + D.end;
+    const counts = { new: 0, ready: 0, running: 0, blocked: 0, terminated: 0 };
+    let zombies = 0;
+    body.replaceChildren();
+    for (const key of [...current.keys()].sort((a, b) => a - b)) {
+      const { r, since } = current.get(key);
+      const [, pid, ppid, name, state, words, cpu, cpuTime, parent, exit] = r;
+      counts[state] += 1;
+      if (words === 'zombie') zombies += 1;
+      const tr = document.createElement('tr');
+      tr.className = 'st-' + state;
+      cell(tr, pid, true);
+      cell(tr, ppid, true);
+      cell(tr, name);
+      cell(tr, exit === null ? words : words + ' (' + exit + ')');
+      cell(tr, cpu === null ? cpuTime : cpuTime + (t - since), true);
+      cell(tr, cpu === null ? '-' : cpu, true);
+      cell(tr, parent);
+      body.appendChild(tr);
+    }
+    for (const s of states) document.getElementById('count-' + s).textContent = counts[s];
+    document.getElementById('zombies').textContent = zombies;
+  }
+  slider.addEventListener('input', function () { show(Number(slider.value)); });
+  const m = /[?#&]t=(\d+)/.exec(location.search + location.hash);
+  if (m) {
+    slider.value = m[1];
+    slider.dispatchEvent(new Event('input'));
+  } else {
+    show(Number(slider.value));
+  }
+})();
+"#;
+
+/// The page.
+///
+/// ```
+/// use procsim::report::{SvgOptions, render_html};
+/// let report = procsim::Sim::new(procsim::load_str(procsim::demo::DEMO).unwrap(), Default::default()).run();
+/// let page = render_html(&report, &SvgOptions::default());
+/// assert!(page.contains(r#"<input type="range" id="t" min="0" max="29""#));
+/// assert!(!page.contains(" src=") && !page.contains("href=\"http")); // nothing fetched
+/// ```
+pub fn render_html(report: &Report, opts: &SvgOptions) -> String {
+    let title = if report.scenario.is_empty() {
+        "(unnamed scenario)".to_owned()
+    } else {
+        report.scenario.clone()
+    };
+    let end = run_end(report);
+    let unit = unit_name(report);
+    let gantt = render_svg(report, opts);
+    let gantt = gantt
+        .strip_prefix(r#"<?xml version="1.0" encoding="UTF-8"?>"#)
+        .unwrap_or(&gantt);
+    let mut page = String::new();
+    let _ = write!(
+        page,
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>procsim: {title}</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<h1>{title} <small>[{backend} backend, {cpus} CPU{s}]</small></h1>
+<div id="gantt">{gantt}</div>
+<div class="slider"><label for="t">Moment</label><input type="range" id="t" min="0" max="{end}" step="1" value="0"><output id="t-out" for="t">{unit} 0 of {end}</output></div>
+<table id="procs">
+<thead><tr><th>PID</th><th>PPID</th><th>NAME</th><th>STATE</th><th>CPU TIME ({unit})</th><th>ON CPU</th><th>PARENT</th></tr></thead>
+<tbody></tbody>
+</table>
+<h2>States <small>(zombies: <span id="zombies">0</span>)</small></h2>
+{graph}
+<script type="application/json" id="data">{data}</script>
+<script>{SCRIPT}</script>
+</body>
+</html>
+"#,
+        title = esc(&title),
+        backend = esc(&report.backend),
+        cpus = report.cpus,
+        s = if report.cpus == 1 { "" } else { "s" },
+        graph = state_graph_svg(),
+        data = data_json(report),
+    );
+    page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Applying the frames up to any moment gives the snapshot at that moment (the running
+    /// time of unchanged running rows grown by the time since).
+    #[test]
+    fn frames_rebuild_every_snapshot() {
+        for file in [
+            "scenarios/demo.json",
+            "scenarios/proc-kill9-orphan.json",
+            "scenarios/sched-mlfq-two-cpus.json",
+        ] {
+            let text = std::fs::read_to_string(file).unwrap();
+            let report = crate::Sim::new(crate::load_str(&text).unwrap(), Default::default()).run();
+            let frames = frames(&report);
+            for t in 0..=run_end(&report) {
+                let mut rows: Vec<Option<(u64, ProcView)>> = vec![None; report.processes.len()];
+                for (ft, changed) in frames.iter().take_while(|(ft, _)| *ft <= t) {
+                    for r in changed {
+                        rows[r.index] = Some((*ft, r.clone()));
+                    }
+                }
+                let rebuilt: Vec<ProcView> = rows
+                    .into_iter()
+                    .flatten()
+                    .map(|(since, mut r)| {
+                        if r.activity.cpu().is_some() {
+                            r.cpu_time += t - since;
+                        }
+                        r
+                    })
+                    .collect();
+                let want = super::super::snapshot_at(&report, t).unwrap().rows;
+                assert_eq!(rebuilt, want, "{file} at {t}");
+            }
+        }
+    }
+
+    #[test]
+    fn names_cannot_break_out_of_the_page() {
+        let plan = crate::load_str(
+            r#"{"name": "</script><b>x</b>", "programs": {"m": {"body": [{"cpu": 1}]}},
+            "processes": [{"program": "m", "name": "</script><script>alert(1)</script>"}]}"#,
+        )
+        .unwrap();
+        let report = crate::Sim::new(plan, Default::default()).run();
+        let page = render_html(&report, &SvgOptions::default());
+        assert_eq!(
+            page.matches("</script>").count(),
+            2,
+            "only the page's own two"
+        );
+        assert!(!page.contains("<b>x</b>"));
+    }
+}
