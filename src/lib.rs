@@ -23,6 +23,8 @@
 //!   the JSON path of the bad value.
 //! - [`program`]: programs compiled for running, with every reference resolved (this is also
 //!   where unknown programs, globals and handles are reported).
+//! - [`process`]: the process API's rules, checks, Python's errors and the exit sequence,
+//!   stated once; both backends call them and keep only their mechanism.
 //! - [`sim`]: the simulated kernel: event-driven time, a scheduling [`sim::Policy`], the
 //!   instruction interpreter and the process API.
 //! - [`report`]: the [`Report`] every backend returns, and its renderers (table, timeline,
@@ -57,6 +59,7 @@ pub mod backend;
 pub mod demo;
 pub mod fork;
 pub mod model;
+pub mod process;
 pub mod program;
 pub mod report;
 pub mod scenario;

@@ -20,7 +20,9 @@
 
 pub mod assemble;
 pub mod channel;
+mod host;
 pub mod interp;
+mod lifecycle;
 pub mod observe;
 pub mod pidfd;
 pub mod policy;

@@ -5,20 +5,12 @@
 //! reported here with the JSON path of the offending value. Both backends run the compiled
 //! form; a program is compiled once and shared by every process that runs it.
 
-mod assign;
-mod bind;
-mod convert;
-mod handles;
 mod names;
 mod template;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub use assign::{add, apply_assign};
-pub use bind::bind;
-pub use convert::{exit_status, ticks};
-pub use handles::{HandleFacts, HandleUse, check_handle_use};
 pub use names::{child_name, top_level_name};
 pub use template::{HandleField, Piece, RenderContext, Template};
 

@@ -5,6 +5,7 @@ use super::{CExpr, HandleRef};
 use serde::{Deserialize, Serialize};
 
 use crate::model::Value;
+use crate::process::PyError;
 
 /// A parsed `print` text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,7 +45,7 @@ pub enum HandleField {
 /// from its own idea of a process.
 pub trait RenderContext {
     /// The value of a parameter, a global or a draw, in the printing process.
-    fn eval(&mut self, e: &CExpr) -> Result<Value, String>;
+    fn eval(&mut self, e: &CExpr) -> Result<Value, PyError>;
     /// `{name}`.
     fn name(&self) -> String;
     /// `{pid}`.
@@ -54,12 +55,12 @@ pub trait RenderContext {
     /// `{tick}`: the current tick, or microseconds since the start on the fork backend.
     fn tick(&self) -> u64;
     /// `{handle.field}`.
-    fn handle_field(&mut self, h: HandleRef, field: HandleField) -> Result<String, String>;
+    fn handle_field(&mut self, h: HandleRef, field: HandleField) -> Result<String, PyError>;
 }
 
 impl Template {
     /// The line this template prints in the process `ctx` describes.
-    pub fn render(&self, ctx: &mut impl RenderContext) -> Result<String, String> {
+    pub fn render(&self, ctx: &mut impl RenderContext) -> Result<String, PyError> {
         let mut line = String::new();
         for piece in &self.0 {
             match piece {

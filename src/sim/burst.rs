@@ -13,7 +13,8 @@
 
 use super::{Kernel, Policy};
 use crate::model::Value;
-use crate::program::{CExpr, Op, bind};
+use crate::process::bind;
+use crate::program::{CExpr, Op};
 
 /// The most instructions one read-ahead goes through.
 pub(super) const LOOKAHEAD: u32 = 4096;

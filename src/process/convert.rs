@@ -1,19 +1,18 @@
 //! Turning values into the numbers instructions need: tick counts and exit codes.
 
+use super::PyError;
 use crate::model::Value;
 
 /// A tick count: a non-negative integer; `what` names the instruction in the message.
-pub fn ticks(v: Value, what: &str) -> Result<u64, String> {
+pub fn ticks(v: Value, what: &'static str) -> Result<u64, PyError> {
     match v {
         Value::Int(i) if i >= 0 => Ok(i as u64),
-        Value::Int(i) => Err(format!(
-            "ValueError: {what} needs a non-negative number of ticks, got {i}"
-        )),
-        other => Err(format!(
-            "TypeError: {what} needs an integer number of ticks, got {} {}",
-            other.type_name(),
-            other.repr()
-        )),
+        Value::Int(got) => Err(PyError::NegativeTicks { what, got }),
+        other => Err(PyError::TicksType {
+            what,
+            type_name: other.type_name(),
+            repr: other.repr(),
+        }),
     }
 }
 
@@ -21,7 +20,7 @@ pub fn ticks(v: Value, what: &str) -> Result<u64, String> {
 /// text and exits with 1).
 ///
 /// ```
-/// use procsim::{Value, program::exit_status};
+/// use procsim::{Value, process::exit_status};
 /// assert_eq!(exit_status(Value::Int(256 + 3)), (3, None));
 /// assert_eq!(exit_status(Value::Str("bye".into())), (1, Some("bye".into())));
 /// ```

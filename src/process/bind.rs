@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
-use super::Code;
+use super::PyError;
 use crate::model::Value;
+use crate::program::Code;
 
 /// Binds arguments to parameters the way CPython does, with its messages: positional
 /// arguments first, then keywords (an unknown keyword or a second value for a parameter is an
@@ -14,7 +15,7 @@ use crate::model::Value;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use procsim::{Value, program::{bind, Code}};
+/// use procsim::{Value, process::bind, program::Code};
 /// let code = Code { name: "work1".into(), params: vec!["a".into(), "b".into()], ops: vec![] };
 /// let bound = bind(&code, vec![Value::Int(1)], vec![(Arc::from("b"), Value::Int(2))]).unwrap();
 /// assert_eq!(bound, vec![Value::Int(1), Value::Int(2)]);
@@ -23,7 +24,7 @@ pub fn bind(
     code: &Code,
     args: Vec<Value>,
     kwargs: Vec<(Arc<str>, Value)>,
-) -> Result<Vec<Value>, String> {
+) -> Result<Vec<Value>, PyError> {
     let f = &code.name;
     let n = code.params.len();
     let given = args.len();
@@ -34,24 +35,20 @@ pub fn bind(
     for (k, v) in kwargs {
         match code.params.iter().position(|p| *p == k) {
             None => {
-                return Err(format!(
-                    "TypeError: {f}() got an unexpected keyword argument '{k}'"
-                ));
+                return Err(PyError::UnexpectedKeyword(Arc::clone(f), k));
             }
             Some(i) if slots[i].is_some() => {
-                return Err(format!(
-                    "TypeError: {f}() got multiple values for argument '{k}'"
-                ));
+                return Err(PyError::MultipleValues(Arc::clone(f), k));
             }
             Some(i) => slots[i] = Some(v),
         }
     }
     if given > n {
-        let s = if n == 1 { "" } else { "s" };
-        let were = if given == 1 { "was" } else { "were" };
-        return Err(format!(
-            "TypeError: {f}() takes {n} positional argument{s} but {given} {were} given"
-        ));
+        return Err(PyError::TooManyPositional {
+            program: Arc::clone(f),
+            params: n,
+            given,
+        });
     }
     let missing: Vec<String> = code
         .params
@@ -66,11 +63,11 @@ pub fn bind(
             2 => format!("{} and {}", missing[0], missing[1]),
             k => format!("{}, and {}", missing[..k - 1].join(", "), missing[k - 1]),
         };
-        let s = if missing.len() == 1 { "" } else { "s" };
-        return Err(format!(
-            "TypeError: {f}() missing {} required positional argument{s}: {names}",
-            missing.len()
-        ));
+        return Err(PyError::Missing {
+            program: Arc::clone(f),
+            count: missing.len(),
+            names,
+        });
     }
     Ok(slots
         .into_iter()
@@ -103,35 +100,38 @@ mod tests {
         let ok = bind(&c, vec![Value::Int(10)], kw(&[("c", 100), ("b", 10)])).unwrap();
         assert_eq!(ok, vec![Value::Int(10), Value::Int(10), Value::Int(100)]);
         let e = bind(&c, vec![Value::Int(1), Value::Int(2)], kw(&[("b", 3)])).unwrap_err();
-        assert_eq!(e, "TypeError: work1() got multiple values for argument 'b'");
+        assert_eq!(
+            e.to_string(),
+            "TypeError: work1() got multiple values for argument 'b'"
+        );
         let e = bind(&c, vec![], kw(&[("d", 1)])).unwrap_err();
         assert_eq!(
-            e,
+            e.to_string(),
             "TypeError: work1() got an unexpected keyword argument 'd'"
         );
         let e = bind(&c, vec![Value::Int(1); 4], vec![]).unwrap_err();
         assert_eq!(
-            e,
+            e.to_string(),
             "TypeError: work1() takes 3 positional arguments but 4 were given"
         );
         let e = bind(&c, vec![Value::Int(1)], vec![]).unwrap_err();
         assert_eq!(
-            e,
+            e.to_string(),
             "TypeError: work1() missing 2 required positional arguments: 'b' and 'c'"
         );
         let e = bind(&c, vec![], vec![]).unwrap_err();
         assert_eq!(
-            e,
+            e.to_string(),
             "TypeError: work1() missing 3 required positional arguments: 'a', 'b', and 'c'"
         );
         let e = bind(&code(&["a"]), vec![Value::Int(1); 2], vec![]).unwrap_err();
         assert_eq!(
-            e,
+            e.to_string(),
             "TypeError: work1() takes 1 positional argument but 2 were given"
         );
         let e = bind(&code(&[]), vec![Value::Int(1)], vec![]).unwrap_err();
         assert_eq!(
-            e,
+            e.to_string(),
             "TypeError: work1() takes 0 positional arguments but 1 was given"
         );
     }

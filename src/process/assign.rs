@@ -1,20 +1,21 @@
 //! `set`, `add` and `append` on a process's own copy of a global, with Python's semantics and
 //! error messages.
 
-use super::AssignOp;
+use super::PyError;
 use crate::model::Value;
+use crate::program::AssignOp;
 
 /// Applies `op` with `value` to `slot`.
 ///
 /// ```
-/// use procsim::{Value, program::{apply_assign, AssignOp}};
+/// use procsim::{Value, process::apply_assign, program::AssignOp};
 /// let mut v = Value::Int(1);
 /// apply_assign(AssignOp::Add, &mut v, Value::Int(2)).unwrap();
 /// assert_eq!(v, Value::Int(3));
 /// let e = apply_assign(AssignOp::Append, &mut v, Value::Int(2)).unwrap_err();
-/// assert_eq!(e, "AttributeError: 'int' object has no attribute 'append'");
+/// assert_eq!(e.to_string(), "AttributeError: 'int' object has no attribute 'append'");
 /// ```
-pub fn apply_assign(op: AssignOp, slot: &mut Value, value: Value) -> Result<(), String> {
+pub fn apply_assign(op: AssignOp, slot: &mut Value, value: Value) -> Result<(), PyError> {
     match op {
         AssignOp::Set => *slot = value,
         AssignOp::Add => {
@@ -27,10 +28,7 @@ pub fn apply_assign(op: AssignOp, slot: &mut Value, value: Value) -> Result<(), 
                 items.push(value);
             }
             other => {
-                return Err(format!(
-                    "AttributeError: '{}' object has no attribute 'append'",
-                    other.type_name()
-                ));
+                return Err(PyError::NoAppend(other.type_name()));
             }
         },
     }
@@ -42,11 +40,9 @@ pub fn apply_assign(op: AssignOp, slot: &mut Value, value: Value) -> Result<(), 
 /// can stop it (found by fuzzing). Python's own answer to running out is a `MemoryError`.
 pub const MAX_VALUE_WEIGHT: u64 = 1 << 20;
 
-fn check_size(weight: u64) -> Result<(), String> {
+fn check_size(weight: u64) -> Result<(), PyError> {
     if weight > MAX_VALUE_WEIGHT {
-        return Err(format!(
-            "MemoryError: a value may hold at most {MAX_VALUE_WEIGHT} items and characters in procsim"
-        ));
+        return Err(PyError::TooBig);
     }
     Ok(())
 }
@@ -56,20 +52,13 @@ fn weight_of(items: &[Value]) -> u64 {
 }
 
 /// `+=` on two values, as Python does it for the types procsim has.
-pub fn add(slot: &Value, value: Value) -> Result<Value, String> {
+pub fn add(slot: &Value, value: Value) -> Result<Value, PyError> {
     Ok(match (slot, value) {
-        (Value::Int(a), Value::Int(b)) => Value::Int(a.checked_add(b).ok_or_else(|| {
-            "OverflowError: the sum does not fit in the 64-bit integers procsim supports"
-                .to_string()
-        })?),
+        (Value::Int(a), Value::Int(b)) => Value::Int(a.checked_add(b).ok_or(PyError::Overflow)?),
         (Value::Str(a), Value::Str(b)) => Value::Str(format!("{a}{b}")),
         (Value::List(a), Value::List(b)) => Value::List(a.iter().cloned().chain(b).collect()),
         (a, b) => {
-            return Err(format!(
-                "TypeError: unsupported operand type(s) for +=: '{}' and '{}'",
-                a.type_name(),
-                b.type_name()
-            ));
+            return Err(PyError::Unsupported(a.type_name(), b.type_name()));
         }
     })
 }
@@ -87,10 +76,13 @@ mod tests {
         assert!(
             add(&Value::Int(i64::MAX), Value::Int(1))
                 .unwrap_err()
+                .to_string()
                 .starts_with("OverflowError")
         );
         assert_eq!(
-            add(&Value::Int(1), Value::Str("b".into())).unwrap_err(),
+            add(&Value::Int(1), Value::Str("b".into()))
+                .unwrap_err()
+                .to_string(),
             "TypeError: unsupported operand type(s) for +=: 'int' and 'str'"
         );
     }
@@ -106,7 +98,7 @@ mod tests {
                 break;
             }
         }
-        assert!(err.unwrap().starts_with("MemoryError"));
+        assert!(err.unwrap().to_string().starts_with("MemoryError"));
         assert!(s.weight() <= MAX_VALUE_WEIGHT);
         let mut l = Value::List(vec![Value::Int(1)]);
         let mut err = None;
@@ -117,6 +109,6 @@ mod tests {
                 break;
             }
         }
-        assert!(err.unwrap().starts_with("MemoryError"));
+        assert!(err.unwrap().to_string().starts_with("MemoryError"));
     }
 }

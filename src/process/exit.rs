@@ -1,0 +1,53 @@
+//! How a process ends by itself (end of program, `exit`, or an error): SPEC §4's exit
+//! sequence, the same on both backends.
+
+use super::{Host, PyError};
+use crate::program::Signal;
+use crate::scenario::ExitPolicy;
+
+/// Ends as an uncaught exception does: the message on the error output, then exit code 1.
+pub fn fail<H: Host>(h: &mut H, e: PyError) -> H::Yield {
+    h.error(e.to_string());
+    end_by_itself(h, 1)
+}
+
+/// The process finished its program, called `exit`, or raised an error: its finalizers run
+/// (newest object first, each printing in this process), its live daemon children get
+/// SIGTERM, then the exit policy: `multiprocessing` joins the other children in creation
+/// order before ending, `posix` ends at once and leaves them to init.
+pub fn end_by_itself<H: Host>(h: &mut H, code: i32) -> H::Yield {
+    for (_, fin) in std::mem::take(h.objects()).into_iter().rev() {
+        if let Some(text) = fin {
+            h.output(text.to_string());
+        }
+    }
+    if let Some(y) = h.halted() {
+        return y;
+    }
+    for k in h.live_children() {
+        if h.child_is_daemon(k) {
+            h.send_signal(k, Signal::Term);
+        }
+    }
+    match h.exit_policy() {
+        ExitPolicy::Multiprocessing => {
+            h.begin_joins(code);
+            join_children_then_end(h, code)
+        }
+        ExitPolicy::Posix => {
+            h.orphan_children();
+            h.terminate(code)
+        }
+    }
+}
+
+/// multiprocessing's exit handler: joins each started child in creation order, then ends.
+/// A backend that had to give the CPU up during a join resumes here.
+pub fn join_children_then_end<H: Host>(h: &mut H, code: i32) -> H::Yield {
+    for k in h.live_children() {
+        if let std::ops::ControlFlow::Break(y) = h.join(k) {
+            return y;
+        }
+    }
+    h.terminate(code)
+}

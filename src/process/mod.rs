@@ -1,0 +1,330 @@
+//! The process API's rules (SPEC §4), stated once for both backends.
+//!
+//! What a process does with each instruction, the checks Python's `Process` methods make, the
+//! errors a Python program would raise (one enum, [`PyError`], whose messages are written
+//! once), argument binding, and the sequence a process goes through when it ends: all of that
+//! is here, and both the simulated kernel (`src/sim/exec.rs`) and the real backend
+//! (`src/fork/interp.rs`) call it. Each backend keeps only its mechanism, behind [`Host`]:
+//! simulated time and tables on one side, real `fork`, `kill` and `waitpid` on the other.
+//! A rule fixed here is fixed on both, and `compare` can no longer hide a bug both share.
+
+mod assign;
+mod bind;
+mod checks;
+mod convert;
+mod error;
+mod exit;
+mod view;
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+pub use assign::{MAX_VALUE_WEIGHT, add, apply_assign};
+pub use bind::bind;
+pub use checks::{HandleFacts, HandleUse, check_handle_use};
+pub use convert::{exit_status, ticks};
+pub use error::{Limit, PyError};
+pub use exit::{end_by_itself, fail, join_children_then_end};
+pub use view::{HandleView, render_field};
+
+use crate::model::{Cause, Value};
+use crate::program::{CExpr, GlobalId, HandleRef, NameId, Op, Signal, SpawnOp, Template};
+use crate::scenario::ExitPolicy;
+
+/// What a handle names, from the caller's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target<C> {
+    /// The caller itself (`"self"`, or the handle of itself it inherited).
+    Me,
+    /// Another process, as the backend names it.
+    Other(C),
+}
+
+/// An object a process holds: its name and its finalizer's text.
+pub type Object = (NameId, Option<Arc<str>>);
+
+/// A process as a backend runs it: the mechanism under the rules of this module.
+///
+/// Methods that may have to give the CPU up return [`ControlFlow`]: `Continue` when the
+/// instruction is done, `Break(y)` when the process stops executing for now (the simulated
+/// kernel then runs the same instruction again when it resumes; the real backend blocks
+/// inside the call instead and never breaks but to end).
+pub trait Host {
+    /// A process other than the caller, as the backend names it.
+    type Child: Copy + PartialEq;
+    /// What the backend's loop gets back when the process stops executing.
+    type Yield;
+
+    // ---- values and control ----
+
+    /// The value of an expression in this process.
+    fn eval(&mut self, e: &CExpr) -> Result<Value, PyError>;
+    /// `NameError` for a handle or object name.
+    fn not_defined(&self, name: NameId) -> PyError;
+    /// On to the next instruction.
+    fn advance(&mut self);
+    /// To instruction `pc` (a `repeat` of 0 times).
+    fn jump(&mut self, pc: u32);
+    /// Into a `repeat` of `n` (> 0) iterations.
+    fn enter_loop(&mut self, n: u64);
+    /// The end of a `repeat` body whose `Loop` is at `start`.
+    fn end_loop(&mut self, start: u32);
+    /// This process's copy of a global, to change.
+    fn global_mut(&mut self, g: GlobalId) -> &mut Value;
+    /// A global was changed (the real backend reports it).
+    fn global_changed(&mut self, g: GlobalId);
+    /// The line a template prints here.
+    fn render(&mut self, t: &Template) -> Result<String, PyError>;
+    /// A line of this process's output.
+    fn output(&mut self, line: String);
+    /// A line of this process's errors.
+    fn error(&mut self, line: String);
+    /// The objects it holds, oldest first.
+    fn objects(&mut self) -> &mut Vec<Object>;
+    /// Whether the whole run has been stopped (a limit): nothing more may run.
+    fn halted(&mut self) -> Option<Self::Yield>;
+
+    // ---- time ----
+
+    /// Computes for `n` (> 0) ticks, then goes on after this instruction.
+    fn compute(&mut self, n: u64) -> ControlFlow<Self::Yield>;
+    /// Blocks for `n` (> 0) ticks with `cause` (the instruction is already passed).
+    fn block_for(&mut self, cause: Cause, n: u64) -> ControlFlow<Self::Yield>;
+
+    // ---- processes ----
+
+    /// Whether this process is a daemon.
+    fn is_daemon(&self) -> bool;
+    /// The process a handle names.
+    fn lookup(&self, h: HandleRef) -> Result<Target<Self::Child>, PyError>;
+    /// What the caller knows of `k` for the checks (`is_self` and `caller_daemon` are filled
+    /// in by the rules).
+    fn facts(&self, k: Self::Child) -> HandleFacts;
+    /// `Process(...)`: a child in `new`, with its evaluated arguments; `as` binds to it.
+    fn spawn(
+        &mut self,
+        spec: &SpawnOp,
+        args: Vec<Value>,
+        kwargs: Vec<(Arc<str>, Value)>,
+    ) -> Result<Self::Child, PyError>;
+    /// `start()` after its checks passed: the child gets its copy of everything and runs.
+    fn start(&mut self, k: Self::Child) -> Result<(), PyError>;
+    /// `join()` after its checks passed: reaps `k`, waiting for it to end if it has not.
+    fn join(&mut self, k: Self::Child) -> ControlFlow<Self::Yield>;
+    /// `os.wait()` with children alive or unreaped: reaps the first child that has ended, in
+    /// creation order, waiting for one if none has.
+    fn wait_any(&mut self) -> ControlFlow<Self::Yield, Self::Child>;
+    /// Binds handle `name` to `k` (`wait`'s `as`).
+    fn bind_handle(&mut self, name: NameId, k: Self::Child);
+    /// Sends `sig` to `k`; a process that has ended is left alone.
+    fn send_signal(&mut self, k: Self::Child, sig: Signal);
+    /// Its children started and not yet reaped, in creation order.
+    fn live_children(&self) -> Vec<Self::Child>;
+    /// Whether child `k` is a daemon.
+    fn child_is_daemon(&self, k: Self::Child) -> bool;
+
+    // ---- ending ----
+
+    /// The scenario's exit policy.
+    fn exit_policy(&self) -> ExitPolicy;
+    /// The process has run its finalizers and now joins its children before ending with
+    /// `code` (the simulated kernel resumes [`join_children_then_end`] there).
+    fn begin_joins(&mut self, code: i32);
+    /// The posix policy: its live children are orphans now, adopted by init.
+    fn orphan_children(&mut self);
+    /// `running → terminated` with `code`: the parent learns of it.
+    fn terminate(&mut self, code: i32) -> Self::Yield;
+}
+
+/// Evaluates a tick count (`what` names the instruction in the message).
+#[inline]
+pub fn eval_ticks<H: Host>(h: &mut H, e: &CExpr, what: &'static str) -> Result<u64, PyError> {
+    if let CExpr::Lit(Value::Int(i)) = e
+        && *i >= 0
+    {
+        return Ok(*i as u64);
+    }
+    let v = h.eval(e)?;
+    ticks(v, what)
+}
+
+/// The process a handle names, after the checks Python makes for `purpose`.
+pub fn resolve<H: Host>(
+    h: &mut H,
+    r: HandleRef,
+    purpose: HandleUse,
+) -> Result<Target<H::Child>, PyError> {
+    let target = h.lookup(r)?;
+    let facts = match target {
+        Target::Me => HandleFacts {
+            is_self: true,
+            is_child: false,
+            started: true,
+            caller_daemon: h.is_daemon(),
+        },
+        Target::Other(k) => HandleFacts {
+            is_self: false,
+            caller_daemon: h.is_daemon(),
+            ..h.facts(k)
+        },
+    };
+    check_handle_use(purpose, facts)?;
+    Ok(target)
+}
+
+/// `start()`, for `start` and `fork` alike: Python's checks, then the mechanism.
+fn start_child<H: Host>(h: &mut H, k: H::Child) -> Result<(), PyError> {
+    let facts = HandleFacts {
+        is_self: false,
+        caller_daemon: h.is_daemon(),
+        ..h.facts(k)
+    };
+    check_handle_use(HandleUse::Start, facts)?;
+    h.start(k)
+}
+
+/// Drops the process's reference to its `i`-th object: its finalizer prints here.
+fn release<H: Host>(h: &mut H, i: usize) {
+    let (_, fin) = h.objects().remove(i);
+    if let Some(text) = fin {
+        h.output(text.to_string());
+    }
+}
+
+/// Runs one instruction. `Continue` means go on with the next one; `Break(y)` means the
+/// process stops executing for now; an error is one the process raised (see [`fail`]).
+pub fn step<H: Host>(h: &mut H, op: &Op) -> Result<ControlFlow<H::Yield>, PyError> {
+    use ControlFlow::{Break, Continue};
+    match op {
+        Op::Cpu(e) => {
+            let n = eval_ticks(h, e, "cpu")?;
+            if n == 0 {
+                h.advance();
+                return Ok(Continue(()));
+            }
+            Ok(h.compute(n))
+        }
+        Op::Io(e) | Op::Sleep(e) => {
+            let (cause, what) = match op {
+                Op::Io(_) => (Cause::Io, "io"),
+                _ => (Cause::Sleep, "sleep"),
+            };
+            let n = eval_ticks(h, e, what)?;
+            h.advance();
+            if n == 0 {
+                return Ok(Continue(()));
+            }
+            Ok(h.block_for(cause, n))
+        }
+        Op::Loop { times, end } => {
+            let n = eval_ticks(h, times, "repeat times")?;
+            if n == 0 {
+                h.jump(*end);
+            } else {
+                h.enter_loop(n);
+            }
+            Ok(Continue(()))
+        }
+        Op::EndLoop { start } => {
+            h.end_loop(*start);
+            Ok(Continue(()))
+        }
+        Op::Spawn { spec, start } => {
+            let args = spec
+                .args
+                .iter()
+                .map(|a| h.eval(a))
+                .collect::<Result<Vec<_>, _>>()?;
+            let kwargs = spec
+                .kwargs
+                .iter()
+                .map(|(k, v)| Ok((Arc::clone(k), h.eval(v)?)))
+                .collect::<Result<Vec<_>, PyError>>()?;
+            let child = h.spawn(spec, args, kwargs)?;
+            if *start {
+                start_child(h, child)?;
+            }
+            h.advance();
+            Ok(Continue(()))
+        }
+        Op::Start(r) => {
+            // The checks never let a process start itself.
+            if let Target::Other(k) = resolve(h, *r, HandleUse::Start)? {
+                h.start(k)?;
+            }
+            h.advance();
+            Ok(Continue(()))
+        }
+        Op::Join(r) => {
+            if let Target::Other(k) = resolve(h, *r, HandleUse::Join)?
+                && let Break(y) = h.join(k)
+            {
+                return Ok(Break(y));
+            }
+            h.advance();
+            Ok(Continue(()))
+        }
+        Op::Wait(bind_to) => {
+            if h.live_children().is_empty() {
+                return Err(PyError::NoChild);
+            }
+            let k = match h.wait_any() {
+                Break(y) => return Ok(Break(y)),
+                Continue(k) => k,
+            };
+            if let Some(name) = bind_to {
+                h.bind_handle(*name, k);
+            }
+            h.advance();
+            Ok(Continue(()))
+        }
+        Op::Signal(r, sig) => {
+            // A process may signal a child, never itself: it runs on.
+            if let Target::Other(k) = resolve(h, *r, HandleUse::Signal(*sig))? {
+                h.send_signal(k, *sig);
+            }
+            h.advance();
+            Ok(Continue(()))
+        }
+        Op::Assign(kind, g, e) => {
+            let value = h.eval(e)?;
+            apply_assign(*kind, h.global_mut(*g), value)?;
+            h.global_changed(*g);
+            h.advance();
+            Ok(Continue(()))
+        }
+        Op::Print(template) => {
+            let line = h.render(template)?;
+            h.output(line);
+            h.advance();
+            Ok(Continue(()))
+        }
+        Op::New(name, finalizer) => {
+            let objects = h.objects();
+            objects.push((*name, finalizer.clone()));
+            // Rebinding a name drops the object it held before, as `o = Obj()` does.
+            let held = objects.len() - 1;
+            if let Some(old) = objects[..held].iter().position(|(n, _)| n == name) {
+                release(h, old);
+            }
+            h.advance();
+            Ok(Continue(()))
+        }
+        Op::Drop(name) => {
+            let Some(i) = h.objects().iter().rposition(|(n, _)| n == name) else {
+                return Err(h.not_defined(*name));
+            };
+            release(h, i);
+            h.advance();
+            Ok(Continue(()))
+        }
+        Op::Exit(e) => {
+            let (code, message) = exit_status(h.eval(e)?);
+            if let Some(message) = message {
+                h.error(message);
+            }
+            Ok(Break(end_by_itself(h, code)))
+        }
+        Op::Fail(message) => Err(PyError::Raised(Arc::clone(message))),
+    }
+}

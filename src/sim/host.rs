@@ -1,0 +1,264 @@
+//! A process of the simulated kernel as the process API's rules see it ([`Host`]): the rules
+//! decide, this kernel carries out in simulated time.
+
+use std::ops::ControlFlow::{self, Break, Continue};
+use std::sync::Arc;
+
+use super::exec::Flow;
+use super::pcb::WaitOn;
+use super::{Kernel, Policy};
+use crate::model::{Cause, State, Value};
+use crate::process::{HandleFacts, HandleView, Host, Object, PyError, Target, render_field};
+use crate::program::{
+    CExpr, GlobalId, HandleField, HandleRef, NameId, RenderContext, Signal, SpawnOp, Template,
+};
+use crate::scenario::ExitPolicy;
+
+/// Process `p`, running on CPU `c` of the kernel `k`.
+pub(super) struct SimProc<'a, P: Policy> {
+    k: &'a mut Kernel<P>,
+    p: u32,
+    c: u32,
+}
+
+impl<'a, P: Policy> SimProc<'a, P> {
+    pub(super) fn new(k: &'a mut Kernel<P>, p: u32, c: u32) -> Self {
+        SimProc { k, p, c }
+    }
+
+    fn pi(&self) -> usize {
+        self.p as usize
+    }
+}
+
+impl<P: Policy> Host for SimProc<'_, P> {
+    type Child = u32;
+    type Yield = Flow;
+
+    fn eval(&mut self, e: &CExpr) -> Result<Value, PyError> {
+        Ok(self.k.eval(self.p, e))
+    }
+
+    fn not_defined(&self, name: NameId) -> PyError {
+        PyError::NotDefined(Arc::clone(&self.k.plan.names[name as usize]))
+    }
+
+    fn advance(&mut self) {
+        self.k.advance_pc(self.p);
+    }
+
+    fn jump(&mut self, pc: u32) {
+        let p = self.pi();
+        self.k.hot[p].pc = pc;
+    }
+
+    fn enter_loop(&mut self, n: u64) {
+        let p = self.pi();
+        let outer = self.k.hot[p].loop_left;
+        if outer > 0 {
+            self.k.procs[p].cold().loops.push(outer);
+        }
+        let hot = &mut self.k.hot[p];
+        hot.loop_left = n;
+        hot.pc += 1;
+    }
+
+    fn end_loop(&mut self, start: u32) {
+        self.k.end_loop(self.p, start);
+    }
+
+    fn global_mut(&mut self, g: GlobalId) -> &mut Value {
+        let p = self.pi();
+        &mut Arc::make_mut(&mut self.k.procs[p].globals)[g as usize]
+    }
+
+    fn global_changed(&mut self, _: GlobalId) {}
+
+    fn render(&mut self, t: &Template) -> Result<String, PyError> {
+        t.render(self)
+    }
+
+    fn output(&mut self, line: String) {
+        self.k.output(self.p, line);
+    }
+
+    fn error(&mut self, line: String) {
+        let p = self.pi();
+        self.k.procs[p].cold().errors.push(line);
+    }
+
+    fn objects(&mut self) -> &mut Vec<Object> {
+        let p = self.pi();
+        &mut self.k.procs[p].cold().objects
+    }
+
+    fn halted(&mut self) -> Option<Flow> {
+        self.k.error.is_some().then_some(Flow::Stopped)
+    }
+
+    fn compute(&mut self, n: u64) -> ControlFlow<Flow> {
+        // The kernel moves past the instruction when the burst ends.
+        let p = self.pi();
+        self.k.hot[p].burst_left = n;
+        Break(Flow::Burst)
+    }
+
+    fn block_for(&mut self, cause: Cause, n: u64) -> ControlFlow<Flow> {
+        self.k.block(self.p, self.c, cause, n);
+        Break(Flow::Left)
+    }
+
+    fn is_daemon(&self) -> bool {
+        self.k.procs[self.pi()].daemon
+    }
+
+    fn lookup(&self, h: HandleRef) -> Result<Target<u32>, PyError> {
+        let q = match h {
+            HandleRef::Current => return Ok(Target::Me),
+            HandleRef::Named(name) => self.k.procs[self.pi()]
+                .handle(name)
+                .ok_or_else(|| self.not_defined(name))?,
+        };
+        Ok(if q == self.p {
+            Target::Me
+        } else {
+            Target::Other(q)
+        })
+    }
+
+    fn facts(&self, q: u32) -> HandleFacts {
+        let target = &self.k.procs[q as usize];
+        HandleFacts {
+            is_self: false,
+            is_child: target.parent == self.p,
+            started: target.started,
+            caller_daemon: false,
+        }
+    }
+
+    fn spawn(
+        &mut self,
+        spec: &SpawnOp,
+        args: Vec<Value>,
+        kwargs: Vec<(Arc<str>, Value)>,
+    ) -> Result<u32, PyError> {
+        self.k.spawn(self.p, spec, args, kwargs)
+    }
+
+    fn start(&mut self, q: u32) -> Result<(), PyError> {
+        self.k.start_child(self.p, q)
+    }
+
+    fn join(&mut self, q: u32) -> ControlFlow<Flow> {
+        if self.k.hot[q as usize].state == State::Terminated {
+            if self.k.procs[q as usize].reaped_at == super::pcb::NONE {
+                self.k.reap(q);
+            }
+            return Continue(());
+        }
+        // Woken when `q` ends, the process runs this instruction again and reaps it.
+        let p = self.pi();
+        self.k.procs[p].wait_on = WaitOn::Child(q);
+        self.k.block(self.p, self.c, Cause::Join, 0);
+        Break(Flow::Left)
+    }
+
+    fn wait_any(&mut self) -> ControlFlow<Flow, u32> {
+        // Linux's wait() walks the children in creation order and takes the first zombie,
+        // which is not always the one that ended first.
+        let ended = self
+            .k
+            .live_children(self.p)
+            .into_iter()
+            .find(|&q| self.k.hot[q as usize].state == State::Terminated);
+        match ended {
+            Some(q) => {
+                self.k.reap(q);
+                Continue(q)
+            }
+            None => {
+                let p = self.pi();
+                self.k.procs[p].wait_on = WaitOn::AnyChild;
+                self.k.block(self.p, self.c, Cause::Wait, 0);
+                Break(Flow::Left)
+            }
+        }
+    }
+
+    fn bind_handle(&mut self, name: NameId, q: u32) {
+        let p = self.pi();
+        self.k.procs[p].bind_handle(name, q);
+    }
+
+    fn send_signal(&mut self, q: u32, sig: Signal) {
+        if self.k.hot[q as usize].state != State::Terminated {
+            self.k.signal(q, sig);
+        }
+    }
+
+    fn live_children(&self) -> Vec<u32> {
+        self.k.live_children(self.p)
+    }
+
+    fn child_is_daemon(&self, q: u32) -> bool {
+        self.k.procs[q as usize].daemon
+    }
+
+    fn exit_policy(&self) -> ExitPolicy {
+        self.k.plan.kernel.exit_policy
+    }
+
+    fn begin_joins(&mut self, code: i32) {
+        let p = self.pi();
+        self.k.procs[p].exit_code = code;
+        self.k.hot[p].ending = true;
+    }
+
+    fn orphan_children(&mut self) {
+        for q in self.k.live_children(self.p) {
+            self.k.orphan(q);
+        }
+    }
+
+    fn terminate(&mut self, code: i32) -> Flow {
+        self.k
+            .terminate(self.p, Some(self.c), Cause::Exit, code, None);
+        Flow::Left
+    }
+}
+
+/// The printing process as the template renderer sees it.
+impl<P: Policy> RenderContext for SimProc<'_, P> {
+    fn eval(&mut self, e: &CExpr) -> Result<Value, PyError> {
+        Ok(self.k.eval(self.p, e))
+    }
+    fn name(&self) -> String {
+        self.k.name_of(self.p)
+    }
+    fn pid(&self) -> u32 {
+        self.k.hot[self.pi()].pid
+    }
+    fn ppid(&self) -> u32 {
+        self.k.ppid_of(self.p)
+    }
+    fn tick(&self) -> u64 {
+        self.k.now
+    }
+    fn handle_field(&mut self, h: HandleRef, field: HandleField) -> Result<String, PyError> {
+        let k = &*self.k;
+        let (q, me) = match self.lookup(h)? {
+            Target::Me => (self.p, true),
+            Target::Other(q) => (q, false),
+        };
+        let exitcode = match (k.hot[q as usize].state, k.procs[q as usize].exitcode) {
+            (State::Terminated, Some(code)) if !me => Some(i64::from(code)),
+            _ => None,
+        };
+        let view = HandleView {
+            pid: Some(k.hot[q as usize].pid),
+            name: k.name_of(q),
+            exitcode,
+        };
+        Ok(render_field(&view, field))
+    }
+}

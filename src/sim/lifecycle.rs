@@ -1,0 +1,324 @@
+//! How the simulated kernel creates, starts, signals, ends and reaps processes: the
+//! mechanism under the process API's rules ([`crate::process`]), in simulated time.
+
+use std::sync::Arc;
+
+use super::identity::Identity;
+use super::pcb::{Hot, NO_PROC, NONE, Pcb, WaitOn};
+use super::sched::{Leave, Usage};
+use super::{Kernel, Policy, Run};
+use crate::model::{Cause, State, Value};
+use crate::process::{PyError, bind};
+use crate::program::{CExpr, Code, Signal, SpawnOp};
+
+impl<P: Policy> Kernel<P> {
+    pub(super) fn output(&mut self, p: u32, line: String) {
+        self.output_lines += 1;
+        let max = self.plan.kernel.max_output;
+        if self.output_lines > max {
+            self.stop(format!(
+                "stopped at tick {}: kernel.max_output ({max} lines) reached; raise it if the output is wanted",
+                self.now
+            ));
+            return;
+        }
+        self.procs[p as usize].cold().output.push(line);
+    }
+
+    // ---- values --------------------------------------------------------------------------
+
+    pub(super) fn eval_static(&mut self, e: &CExpr) -> Value {
+        match e {
+            CExpr::Lit(v) => v.clone(),
+            CExpr::Global(g) => self.plan.globals[*g as usize].1.clone(),
+            CExpr::Uniform(lo, hi) => Value::Int(self.rng.uniform(*lo, *hi)),
+            CExpr::Param(_) => Value::None,
+        }
+    }
+
+    pub(super) fn eval(&mut self, p: u32, e: &CExpr) -> Value {
+        match e {
+            CExpr::Lit(v) => v.clone(),
+            CExpr::Param(i) => self.procs[p as usize]
+                .cold
+                .as_ref()
+                .and_then(|c| c.params.get(*i as usize))
+                .cloned()
+                .unwrap_or(Value::None),
+            CExpr::Global(g) => self.procs[p as usize].globals[*g as usize].clone(),
+            CExpr::Uniform(lo, hi) => Value::Int(self.rng.uniform(*lo, *hi)),
+        }
+    }
+
+    /// The process's name: from the plan for a top-level process, its own for a child.
+    pub(super) fn name_of(&self, p: u32) -> String {
+        let pcb = &self.procs[p as usize];
+        if pcb.entry != NO_PROC {
+            let top = &self.plan.processes[pcb.entry as usize];
+            if top.numbered {
+                return format!("{}-{}", top.name, pcb.copy);
+            }
+            return top.name.clone();
+        }
+        pcb.cold
+            .as_ref()
+            .and_then(|c| c.name.as_deref())
+            .unwrap_or("?")
+            .to_owned()
+    }
+
+    pub(super) fn ppid_of(&self, p: u32) -> u32 {
+        match self.procs[p as usize].parent {
+            NO_PROC => 1,
+            q => self.hot[q as usize].pid,
+        }
+    }
+
+    /// Binds arguments to parameters as Python does, at the process's first run.
+    pub(super) fn bind_arguments(&mut self, p: u32, code: &Code) -> Result<(), PyError> {
+        let Some(cold) = self.procs[p as usize].cold.as_mut() else {
+            return bind(code, Vec::new(), Vec::new()).map(|_| ());
+        };
+        let args = std::mem::take(&mut cold.args);
+        let kwargs = std::mem::take(&mut cold.kwargs);
+        cold.params = bind(code, args, kwargs)?;
+        Ok(())
+    }
+
+    /// Started children not yet reaped, in creation order.
+    pub(super) fn live_children(&self, p: u32) -> Vec<u32> {
+        self.procs[p as usize]
+            .cold
+            .as_ref()
+            .map(|c| {
+                c.children
+                    .iter()
+                    .copied()
+                    .filter(|&q| self.procs[q as usize].started)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    // ---- creating, starting, ending ------------------------------------------------------
+
+    /// `multiprocessing.Process(...)`: a child in `new`, with a pid and a name.
+    pub(super) fn spawn(
+        &mut self,
+        p: u32,
+        spec: &SpawnOp,
+        args: Vec<Value>,
+        kwargs: Vec<(Arc<str>, Value)>,
+    ) -> Result<u32, PyError> {
+        if self.pids.in_use() >= self.plan.kernel.max_processes {
+            // Python's own words for a failed fork(); the README names kernel.max_processes
+            // and kernel.pid_max as the limits behind them.
+            return Err(PyError::Again);
+        }
+        let Some(pid) = self.pids.alloc() else {
+            return Err(PyError::Again);
+        };
+        let t = self.now;
+        let child = self.procs.len() as u32;
+        let parent = &mut self.procs[p as usize];
+        let daemon = spec.daemon.unwrap_or(parent.daemon);
+        let globals = Arc::clone(&parent.globals);
+        let pcold = parent.cold();
+        pcold.spawned += 1;
+        let (identity, name) =
+            Identity::child(pcold.identity.as_ref(), pcold.spawned, spec.name.as_ref());
+        pcold.children.push(child);
+        parent.bind_handle(spec.handle, child);
+        let mut pcb = Pcb::new(p, globals, t);
+        pcb.daemon = daemon;
+        let cold = pcb.cold();
+        cold.name = Some(name);
+        cold.identity = Some(identity);
+        cold.args = args;
+        cold.kwargs = kwargs;
+        self.procs.push(pcb);
+        self.hot.push(Hot::new(spec.program, pid, t));
+        self.created(child, spec.attrs, Some(p));
+        Ok(child)
+    }
+
+    /// `Process.start()`: the child gets a copy of the parent's globals, objects and handles
+    /// (what a fork copies) and is admitted.
+    pub(super) fn start_child(&mut self, p: u32, child: u32) -> Result<(), PyError> {
+        let (globals, objects, handles) = {
+            let parent = &self.procs[p as usize];
+            let (objects, handles) = parent
+                .cold
+                .as_ref()
+                .map(|c| (c.objects.clone(), c.handles.clone()))
+                .unwrap_or_default();
+            (Arc::clone(&parent.globals), objects, handles)
+        };
+        let pcb = &mut self.procs[child as usize];
+        pcb.started = true;
+        pcb.globals = globals;
+        if !objects.is_empty() || !handles.is_empty() {
+            let cold = pcb.cold();
+            cold.objects = objects;
+            cold.handles = handles;
+        }
+        self.admit(child);
+        Ok(())
+    }
+
+    /// Delivers SIGKILL or SIGTERM: the process ends at once, runs no finalizer, and its
+    /// children are orphaned to init.
+    pub(super) fn signal(&mut self, q: u32, sig: Signal) {
+        let cpu = self.leave_cpu(q);
+        for child in self.live_children(q) {
+            self.orphan(child);
+        }
+        self.terminate(q, cpu, Cause::Signal, -sig.number(), Some(sig));
+    }
+
+    /// Takes `q` off whatever CPU, queue or tick group holds it; returns the CPU it ran on.
+    fn leave_cpu(&mut self, q: u32) -> Option<u32> {
+        let t = self.now;
+        let pcb = &mut self.procs[q as usize];
+        let hot = &mut self.hot[q as usize];
+        match hot.state {
+            State::Running => {
+                if hot.preempt_pending {
+                    hot.preempt_pending = false;
+                    self.pending_preempts -= 1;
+                    if !self.policy.remove(q) {
+                        self.preempted.retain(|x| *x != q);
+                    }
+                }
+                let on = self
+                    .cpus
+                    .iter()
+                    .position(|cpu| matches!(cpu.run, Run::Running { p, .. } if p == q));
+                if let Some(c) = on {
+                    self.leave_running(c, q);
+                }
+                on.map(|c| c as u32).or_else(|| self.cpu_of_last(q))
+            }
+            State::Ready => {
+                if !self.policy.remove(q) {
+                    self.woken.retain(|x| x.2 != q);
+                    self.admitted.retain(|x| *x != q);
+                    for cpu in self.cpus.iter_mut() {
+                        if let Run::Switching { p, from, .. } = cpu.run
+                            && p == q
+                        {
+                            self.switch_ticks = self.switch_ticks.saturating_add(t - from);
+                            cpu.run = Run::Idle;
+                        }
+                    }
+                }
+                None
+            }
+            State::Blocked => {
+                pcb.wait_on = WaitOn::Nothing;
+                None
+            }
+            State::New | State::Terminated => None,
+        }
+    }
+
+    /// `p`, running on CPU `c`, ends: the policy is charged for its last stretch and the CPU
+    /// falls free.
+    fn leave_running(&mut self, c: usize, p: u32) {
+        let t = self.now;
+        if let Run::Running { slice_end, .. } = self.cpus[c].run {
+            let usage = Usage {
+                ran: t - self.cpus[c].since,
+                slice_left: slice_end.saturating_sub(t),
+            };
+            self.policy.charge(p, Leave::Exit, usage, t);
+        }
+        self.cpus[c].run = Run::Idle;
+    }
+
+    /// `* → terminated`, then the parent learns of it (or init reaps it).
+    pub(super) fn terminate(
+        &mut self,
+        p: u32,
+        cpu: Option<u32>,
+        cause: Cause,
+        code: i32,
+        sig: Option<Signal>,
+    ) {
+        let t = self.now;
+        if let Some(c) = cpu
+            && let Run::Running { p: q, .. } = self.cpus[c as usize].run
+            && q == p
+        {
+            self.leave_running(c as usize, p);
+        }
+        // Children never started vanish with their creator, as an unstarted Process object
+        // does; they leave the table as terminated with no exit code.
+        let unstarted: Vec<u32> = self.procs[p as usize]
+            .cold
+            .as_ref()
+            .map(|c| {
+                c.children
+                    .iter()
+                    .copied()
+                    .filter(|&q| !self.procs[q as usize].started)
+                    .collect()
+            })
+            .unwrap_or_default();
+        for q in unstarted {
+            self.transition(q, State::Terminated, Cause::Signal, None);
+            self.procs[q as usize].ended_at = t;
+            self.ended(q);
+            self.reap(q);
+        }
+        self.transition(p, State::Terminated, cause, cpu);
+        self.ended(p);
+        let pcb = &mut self.procs[p as usize];
+        pcb.ended_at = t;
+        pcb.exitcode = Some(code);
+        pcb.signal = sig;
+
+        let parent = pcb.parent;
+        if parent == NO_PROC {
+            self.reap(p);
+            return;
+        }
+        let pp = &self.procs[parent as usize];
+        let waiting = self.hot[parent as usize].state == State::Blocked
+            && (pp.wait_on == WaitOn::AnyChild || pp.wait_on == WaitOn::Child(p));
+        if waiting {
+            self.wake(parent, Cause::ChildExit);
+        }
+    }
+
+    /// init adopts `q`; a zombie is reaped by init at once.
+    pub(super) fn orphan(&mut self, q: u32) {
+        let parent = self.procs[q as usize].parent;
+        if parent != NO_PROC
+            && let Some(c) = self.procs[parent as usize].cold.as_mut()
+        {
+            c.children.retain(|x| *x != q);
+        }
+        self.procs[q as usize].parent = NO_PROC;
+        if self.hot[q as usize].state == State::Terminated
+            && self.procs[q as usize].reaped_at == NONE
+        {
+            self.reap(q);
+        }
+    }
+
+    /// The zombie `q` is released: its pid is free again.
+    pub(super) fn reap(&mut self, q: u32) {
+        let t = self.now;
+        let pcb = &mut self.procs[q as usize];
+        debug_assert_eq!(pcb.reaped_at, NONE);
+        pcb.reaped_at = t;
+        let (pid, parent) = (self.hot[q as usize].pid, pcb.parent);
+        self.pids.free(pid);
+        if parent != NO_PROC
+            && let Some(c) = self.procs[parent as usize].cold.as_mut()
+        {
+            c.children.retain(|x| *x != q);
+        }
+    }
+}
