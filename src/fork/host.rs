@@ -179,7 +179,6 @@ impl Host for Proc {
         // Children never started vanish with their creator.
         let t = self.sh.now_us();
         for k in std::mem::take(&mut self.unstarted) {
-            self.sh.slots.give_back(1);
             self.send(Event::Discard {
                 key: self.kids[k].key.clone(),
                 t,

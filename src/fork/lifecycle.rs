@@ -24,9 +24,6 @@ impl Proc {
         args: Vec<Value>,
         kwargs: Vec<(Arc<str>, Value)>,
     ) -> Result<usize, PyError> {
-        if !self.sh.slots.take() {
-            return Err(PyError::Again);
-        }
         self.spawned += 1;
         let mut identity = self.identity.clone();
         identity.push(self.spawned);
@@ -69,6 +66,10 @@ impl Proc {
     /// `Process.start()`: a real `fork()`. The child gets a copy of everything (globals,
     /// objects, handles) because that is what a fork does.
     pub(super) fn start(&mut self, k: usize) -> Result<(), PyError> {
+        // `max_processes` counts processes, which a `Process` object is only from its fork.
+        if !self.sh.slots.take() {
+            return Err(PyError::Again);
+        }
         let t_admit = self.sh.now_us();
         // Send what is queued first, so the fork cannot duplicate unsent events.
         self.flush();
@@ -102,7 +103,10 @@ impl Proc {
                 self.live.insert(at, k);
                 Ok(())
             }
-            Err(_) => Err(PyError::Again),
+            Err(_) => {
+                self.sh.slots.give_back(1);
+                Err(PyError::Again)
+            }
         }
     }
 

@@ -66,9 +66,19 @@ impl Value {
                         '\\' => out.push_str("\\\\"),
                         '\n' => out.push_str("\\n"),
                         '\t' => out.push_str("\\t"),
+                        '\r' => out.push_str("\\r"),
                         c if c == quote => {
                             out.push('\\');
                             out.push(c);
+                        }
+                        c if !printable(c) => {
+                            use std::fmt::Write;
+                            let n = c as u32;
+                            let _ = match n {
+                                0..=0xff => write!(out, "\\x{n:02x}"),
+                                0x100..=0xffff => write!(out, "\\u{n:04x}"),
+                                _ => write!(out, "\\U{n:08x}"),
+                            };
                         }
                         c => out.push(c),
                     }
@@ -79,6 +89,19 @@ impl Value {
             other => other.to_string(),
         }
     }
+}
+
+/// Whether Python's `str.isprintable()` holds for `c`, which decides whether `repr` escapes
+/// it: not for the control characters (C0, DEL, C1) and the separators and format characters
+/// other than the space (Unicode categories Zs, Zl, Zp, Cf), nor for private-use code points.
+/// Unassigned code points, which Python also escapes, are not known here and print as they
+/// are.
+fn printable(c: char) -> bool {
+    !matches!(c as u32,
+        0..=0x1f | 0x7f..=0xa0 | 0xad | 0x600..=0x605 | 0x61c | 0x6dd | 0x70f | 0x1680
+        | 0x180e | 0x2000..=0x200f | 0x2028..=0x202f | 0x205f..=0x2064 | 0x2066..=0x206f
+        | 0x3000 | 0xd800..=0xf8ff | 0xfeff | 0xfff9..=0xfffb | 0xe0001 | 0xe0020..=0xe007f
+        | 0xf0000..)
 }
 
 impl fmt::Display for Value {

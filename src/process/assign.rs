@@ -53,6 +53,17 @@ fn weight_of(items: &[Value]) -> u64 {
 
 /// `+=` on two values, as Python does it for the types procsim has.
 pub fn add(slot: &Value, value: Value) -> Result<Value, PyError> {
+    // A bool is an int to Python (`True + 1 == 2`); the sum is an int.
+    let as_int = |v: &Value| match v {
+        Value::Bool(b) => Value::Int(i64::from(*b)),
+        other => other.clone(),
+    };
+    let (slot, value) = match (slot, &value) {
+        (Value::Bool(_), Value::Int(_) | Value::Bool(_)) | (Value::Int(_), Value::Bool(_)) => {
+            (&as_int(slot), as_int(&value))
+        }
+        _ => (slot, value),
+    };
     Ok(match (slot, value) {
         (Value::Int(a), Value::Int(b)) => Value::Int(a.checked_add(b).ok_or(PyError::Overflow)?),
         (Value::Str(a), Value::Str(b)) => Value::Str(format!("{a}{b}")),
@@ -66,6 +77,24 @@ pub fn add(slot: &Value, value: Value) -> Result<Value, PyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bool_adds_as_an_int() {
+        assert_eq!(
+            add(&Value::Bool(true), Value::Int(1)).unwrap(),
+            Value::Int(2)
+        );
+        assert_eq!(
+            add(&Value::Int(1), Value::Bool(true)).unwrap(),
+            Value::Int(2)
+        );
+        assert_eq!(
+            add(&Value::Bool(true), Value::Str("a".into()))
+                .unwrap_err()
+                .to_string(),
+            "TypeError: unsupported operand type(s) for +=: 'bool' and 'str'"
+        );
+    }
 
     #[test]
     fn add_follows_python() {

@@ -642,17 +642,8 @@ impl Compiler {
                     Op::New(self.intern(&o.name), o.finalizer.as_deref().map(Arc::from))
                 }
                 Instr::Drop(o) => Op::Drop(self.object(o, &at)?),
-                Instr::Exit(e) => {
-                    if let Expr::Lit(v) = e
-                        && !matches!(v, Value::Int(_))
-                    {
-                        return Err(invalid(
-                            at,
-                            format!("an exit code is an integer, not {}", v.repr()),
-                        ));
-                    }
-                    Op::Exit(self.expr(e, &at, scope)?)
-                }
+                // Any value, as `sys.exit` takes any (SPEC §4 says what each gives).
+                Instr::Exit(e) => Op::Exit(self.expr(e, &at, scope)?),
                 Instr::Fail(m) => Op::Fail(m.as_str().into()),
             };
             ops.push(op);

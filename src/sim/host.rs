@@ -255,7 +255,7 @@ impl<P: Policy> RenderContext for SimProc<'_, P> {
             _ => None,
         };
         let view = HandleView {
-            pid: Some(k.hot[q as usize].pid),
+            pid: k.procs[q as usize].started.then_some(k.hot[q as usize].pid),
             name: k.name_of(q),
             exitcode,
         };

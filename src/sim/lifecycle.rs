@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::identity::Identity;
-use super::pcb::{Hot, NO_PROC, NONE, Pcb, WaitOn};
+use super::pcb::{Hot, NO_PID, NO_PROC, NONE, Pcb, WaitOn};
 use super::sched::{Leave, Usage};
 use super::{Kernel, Policy, Run};
 use crate::model::{Cause, State, Value};
@@ -110,14 +110,6 @@ impl<P: Policy> Kernel<P> {
         args: Vec<Value>,
         kwargs: Vec<(Arc<str>, Value)>,
     ) -> Result<u32, PyError> {
-        if self.pids.in_use() >= self.plan.kernel.max_processes {
-            // Python's own words for a failed fork(); the README names kernel.max_processes
-            // and kernel.pid_max as the limits behind them.
-            return Err(PyError::Again);
-        }
-        let Some(pid) = self.pids.alloc() else {
-            return Err(PyError::Again);
-        };
         let t = self.now;
         let child = self.procs.len() as u32;
         let parent = &mut self.procs[p as usize];
@@ -137,7 +129,8 @@ impl<P: Policy> Kernel<P> {
         cold.args = args;
         cold.kwargs = kwargs;
         self.procs.push(pcb);
-        self.hot.push(Hot::new(spec.program, pid, t));
+        // No pid yet: a `Process` object gets one at `start()`, the fork.
+        self.hot.push(Hot::new(spec.program, NO_PID, t));
         self.created(child, spec.attrs, Some(p));
         Ok(child)
     }
@@ -145,6 +138,22 @@ impl<P: Policy> Kernel<P> {
     /// `Process.start()`: the child gets a copy of the parent's globals, objects and handles
     /// (what a fork copies) and is admitted.
     pub(super) fn start_child(&mut self, p: u32, child: u32) -> Result<(), PyError> {
+        if self.pids.in_use() >= self.plan.kernel.max_processes {
+            // Python's own words for a failed fork(); the README names kernel.max_processes
+            // and kernel.pid_max as the limits behind them.
+            return Err(PyError::Again);
+        }
+        let Some(pid) = self.pids.alloc() else {
+            return Err(PyError::Again);
+        };
+        self.hot[child as usize].pid = pid;
+        if self.needs.attributes {
+            // The policy learns the pid it breaks ties by (it knew the child without one).
+            let attrs = &mut self.attrs[child as usize];
+            attrs.pid = pid;
+            let attrs = *attrs;
+            self.policy.on_create(child, attrs);
+        }
         let (globals, objects, handles) = {
             let parent = &self.procs[p as usize];
             let (objects, handles) = parent
@@ -314,7 +323,9 @@ impl<P: Policy> Kernel<P> {
         debug_assert_eq!(pcb.reaped_at, NONE);
         pcb.reaped_at = t;
         let (pid, parent) = (self.hot[q as usize].pid, pcb.parent);
-        self.pids.free(pid);
+        if pid != NO_PID {
+            self.pids.free(pid);
+        }
         if parent != NO_PROC
             && let Some(c) = self.procs[parent as usize].cold.as_mut()
         {

@@ -14,6 +14,8 @@ use crate::program::{NameId, ProgramId, Signal};
 
 /// "No value" for a tick or index field.
 pub(crate) const NONE: u64 = u64::MAX;
+/// "No pid": a child not started yet (0, as the report shows it).
+pub(crate) const NO_PID: u32 = 0;
 /// "No process" (the parent of a top-level process is init, which has no index).
 pub(crate) const NO_PROC: u32 = u32::MAX;
 
