@@ -96,6 +96,22 @@ const CASES: &[(&str, &str)] = &[
         ": programs.main.body[0].join: unknown handle `w`",
     ),
     (
+        "repeat-as-parameter",
+        ": programs.main.body[0].repeat.as: `k` would hide a parameter of `main`",
+    ),
+    (
+        "repeat-as-global",
+        ": programs.main.body[0].repeat.as: `n` would hide a global",
+    ),
+    (
+        "alive-not-a-handle",
+        ": programs.main.body[0].print: `{counter.alive}`: `counter` is a global, not a process handle",
+    ),
+    (
+        "os-exit-string",
+        ": programs.main.body[0]._exit: `_exit` takes an integer exit code (os._exit), not the str 'bye'",
+    ),
+    (
         "unknown-placeholder",
         ": programs.main.body[0].print: `{nothing}` names nothing",
     ),

@@ -123,9 +123,9 @@ pub(crate) fn compare(
 ) -> anyhow::Result<ExitCode> {
     let (_, plan) = load_scenario(file)?;
     let sim = simulate(Arc::clone(&plan), true);
-    let fork = real.backend()?.run(plan)?;
+    let fork = real.backend()?.run(Arc::clone(&plan))?;
     warn_unprivileged(&fork);
-    let c = procsim::study::compare::compare(&sim, &fork);
+    let c = procsim::study::compare::compare_plan(&plan, &sim, &fork);
     match format {
         CompareFormat::Table => emit(&procsim::study::compare::render(&c, &sim, &fork))?,
         CompareFormat::Json => {

@@ -45,17 +45,23 @@ impl Host for Proc {
         self.pc += 1;
     }
 
-    fn end_loop(&mut self, start: u32) {
+    fn end_loop(&mut self, start: u32) -> bool {
         match self.loops.last_mut() {
             Some(left) if *left > 1 => {
                 *left -= 1;
                 self.pc = start as usize + 1;
+                true
             }
             _ => {
                 self.loops.pop();
                 self.pc += 1;
+                false
             }
         }
+    }
+
+    fn counters(&mut self) -> &mut Vec<u64> {
+        &mut self.counters
     }
 
     fn global_mut(&mut self, g: GlobalId) -> &mut Value {
@@ -227,6 +233,8 @@ impl RenderContext for Ctx<'_> {
                 pid: Some(self.pid()),
                 name: p.name.clone(),
                 exitcode: None,
+                alive: true,
+                daemon: p.daemon,
             },
             Target::Other(k) => {
                 let kid = &p.kids[k];
@@ -241,7 +249,9 @@ impl RenderContext for Ctx<'_> {
                 HandleView {
                     pid: kid.pid,
                     name: kid.name.clone(),
+                    alive: kid.started && exitcode.is_none(),
                     exitcode,
+                    daemon: kid.daemon,
                 }
             }
         };

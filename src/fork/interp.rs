@@ -116,6 +116,8 @@ pub struct Proc {
     pub(super) spawned: u32,
     pub(super) pc: usize,
     pub(super) loops: Vec<u64>,
+    /// The counts of the enclosing named `repeat`s, outermost first.
+    pub(super) counters: Vec<u64>,
     pub(super) params: Vec<Value>,
     pub(super) pending: Option<(Vec<Value>, Kwargs)>,
     pub(super) globals: Vec<Value>,
@@ -182,6 +184,7 @@ impl Proc {
             spawned: 0,
             pc: 0,
             loops: Vec::new(),
+            counters: Vec::new(),
             params: Vec::new(),
             pending: Some((args, kwargs)),
             globals,
@@ -264,6 +267,10 @@ impl Proc {
             CExpr::Param(i) => self.params.get(*i as usize).cloned().unwrap_or(Value::None),
             CExpr::Global(g) => self.globals[*g as usize].clone(),
             CExpr::Uniform(lo, hi) => Value::Int(self.rng.uniform(*lo, *hi)),
+            CExpr::Counter(k) => self
+                .counters
+                .get(*k as usize)
+                .map_or(Value::None, |i| Value::Int(*i as i64)),
         }
     }
 

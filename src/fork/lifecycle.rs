@@ -128,6 +128,7 @@ impl Proc {
         self.spawned = 0;
         self.pc = 0;
         self.loops.clear();
+        self.counters.clear();
         self.params.clear();
         self.steps = 0;
         self.t_admit = t_admit;

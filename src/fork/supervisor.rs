@@ -340,7 +340,7 @@ fn run(setup: Setup, input: &mut Input, isolation: Isolation) -> io::Result<()> 
             CExpr::Lit(v) => v.clone(),
             CExpr::Global(g) => plan.globals[*g as usize].1.clone(),
             CExpr::Uniform(lo, hi) => Value::Int(rng.uniform(*lo, *hi)),
-            CExpr::Param(_) => Value::None,
+            CExpr::Param(_) | CExpr::Counter(_) => Value::None,
         };
         let args: Vec<Value> = top.args.iter().map(|a| eval(a, &mut rng)).collect();
         let kwargs: Vec<(Arc<str>, Value)> = top

@@ -95,6 +95,9 @@ pub enum PyError {
         /// The value's `repr`.
         repr: String,
     },
+    /// `os._exit` given something that is not an int.
+    #[error("TypeError: '{0}' object cannot be interpreted as an integer")]
+    NotAnInteger(&'static str),
     /// `append` on something that is not a list.
     #[error("AttributeError: '{0}' object has no attribute 'append'")]
     NoAppend(&'static str),

@@ -17,9 +17,7 @@ pub fn fail<H: Host>(h: &mut H, e: PyError) -> H::Yield {
 /// order before ending, `posix` ends at once and leaves them to init.
 pub fn end_by_itself<H: Host>(h: &mut H, code: i32) -> H::Yield {
     for (_, fin) in std::mem::take(h.objects()).into_iter().rev() {
-        if let Some(text) = fin {
-            h.output(text.to_string());
-        }
+        super::finalize(h, fin.as_deref());
     }
     if let Some(y) = h.halted() {
         return y;

@@ -41,7 +41,7 @@ pub enum Target<C> {
 }
 
 /// An object a process holds: its name and its finalizer's text.
-pub type Object = (NameId, Option<Arc<str>>);
+pub type Object = (NameId, Option<Arc<Template>>);
 
 /// A process as a backend runs it: the mechanism under the rules of this module.
 ///
@@ -67,8 +67,11 @@ pub trait Host {
     fn jump(&mut self, pc: u32);
     /// Into a `repeat` of `n` (> 0) iterations.
     fn enter_loop(&mut self, n: u64);
-    /// The end of a `repeat` body whose `Loop` is at `start`.
-    fn end_loop(&mut self, start: u32);
+    /// The end of a `repeat` body whose `Loop` is at `start`: back to the top while
+    /// iterations remain (then `true`), else on after the loop.
+    fn end_loop(&mut self, start: u32) -> bool;
+    /// The counts of the enclosing named `repeat`s, outermost first (`"as"`).
+    fn counters(&mut self) -> &mut Vec<u64>;
     /// This process's copy of a global, to change.
     fn global_mut(&mut self, g: GlobalId) -> &mut Value;
     /// A global was changed (the real backend reports it).
@@ -186,8 +189,27 @@ fn start_child<H: Host>(h: &mut H, k: H::Child) -> Result<(), PyError> {
 /// Drops the process's reference to its `i`-th object: its finalizer prints here.
 fn release<H: Host>(h: &mut H, i: usize) {
     let (_, fin) = h.objects().remove(i);
-    if let Some(text) = fin {
-        h.output(text.to_string());
+    finalize(h, fin.as_deref());
+}
+
+/// A finalizer runs in the process that drops its last reference: its text is rendered
+/// there (`{name}`, `{pid}`, `{tick}`, globals are that process's). An error in it is
+/// printed and ignored, as Python ignores an exception in `__del__`.
+pub(crate) fn finalize<H: Host>(h: &mut H, fin: Option<&Template>) {
+    if let Some(t) = fin {
+        match h.render(t) {
+            Ok(line) => h.output(line),
+            Err(e) => h.error(format!("Exception ignored in __del__: {e}")),
+        }
+    }
+}
+
+/// `os._exit(E)`'s exit code: an int (a bool is one), low 8 bits.
+fn exit_now_code(v: Value) -> Result<i32, PyError> {
+    match v {
+        Value::Int(i) => Ok((i & 0xff) as i32),
+        Value::Bool(b) => Ok(i32::from(b)),
+        other => Err(PyError::NotAnInteger(other.type_name())),
     }
 }
 
@@ -216,17 +238,29 @@ pub fn step<H: Host>(h: &mut H, op: &Op) -> Result<ControlFlow<H::Yield>, PyErro
             }
             Ok(h.block_for(cause, n))
         }
-        Op::Loop { times, end } => {
+        Op::Loop { times, end, named } => {
             let n = eval_ticks(h, times, "repeat times")?;
             if n == 0 {
                 h.jump(*end);
             } else {
                 h.enter_loop(n);
+                if *named {
+                    h.counters().push(0);
+                }
             }
             Ok(Continue(()))
         }
-        Op::EndLoop { start } => {
-            h.end_loop(*start);
+        Op::EndLoop { start, named } => {
+            let again = h.end_loop(*start);
+            if *named {
+                let counters = h.counters();
+                match counters.last_mut() {
+                    Some(i) if again => *i += 1,
+                    _ => {
+                        counters.pop();
+                    }
+                }
+            }
             Ok(Continue(()))
         }
         Op::Spawn { spec, start } => {
@@ -300,8 +334,13 @@ pub fn step<H: Host>(h: &mut H, op: &Op) -> Result<ControlFlow<H::Yield>, PyErro
             Ok(Continue(()))
         }
         Op::New(name, finalizer) => {
+            // What only this frame knows (parameters, counts) is kept now, as `__init__`
+            // keeps it in the object; the rest is read when the finalizer runs.
+            let finalizer = finalizer
+                .as_ref()
+                .map(|t| Arc::new(t.capture(|e| h.eval(e).ok().map(|v| v.to_string()))));
             let objects = h.objects();
-            objects.push((*name, finalizer.clone()));
+            objects.push((*name, finalizer));
             // Rebinding a name drops the object it held before, as `o = Obj()` does.
             let held = objects.len() - 1;
             if let Some(old) = objects[..held].iter().position(|(n, _)| n == name) {
@@ -324,6 +363,12 @@ pub fn step<H: Host>(h: &mut H, op: &Op) -> Result<ControlFlow<H::Yield>, PyErro
                 h.error(message);
             }
             Ok(Break(end_by_itself(h, code)))
+        }
+        Op::ExitNow(e) => {
+            // No finalizer, no exit policy: the children are left to init, daemons included.
+            let code = exit_now_code(h.eval(e)?)?;
+            h.orphan_children();
+            Ok(Break(h.terminate(code)))
         }
         Op::Fail(message) => Err(PyError::Raised(Arc::clone(message))),
     }

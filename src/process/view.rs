@@ -12,6 +12,10 @@ pub struct HandleView {
     /// Its exit status once it has ended (`-N` for signal N); `None` while it runs, and
     /// always for the caller itself.
     pub exitcode: Option<i64>,
+    /// `is_alive()`: started and not ended (always, for the caller itself).
+    pub alive: bool,
+    /// Its daemon flag.
+    pub daemon: bool,
 }
 
 /// The text of one field, as Python's `str()` prints the attribute.
@@ -19,16 +23,25 @@ pub struct HandleView {
 /// ```
 /// use procsim::process::{render_field, HandleView};
 /// use procsim::program::HandleField;
-/// let v = HandleView { pid: None, name: "Process-1".into(), exitcode: None };
+/// let v = HandleView {
+///     pid: None, name: "Process-1".into(), exitcode: None, alive: false, daemon: true,
+/// };
 /// assert_eq!(render_field(&v, HandleField::Pid), "None");
+/// assert_eq!(render_field(&v, HandleField::Alive), "False");
+/// assert_eq!(render_field(&v, HandleField::Daemon), "True");
 /// ```
 pub fn render_field(v: &HandleView, field: HandleField) -> String {
     fn or_none<T: ToString>(x: Option<T>) -> String {
         x.map_or_else(|| "None".into(), |x| x.to_string())
     }
+    fn py_bool(b: bool) -> String {
+        crate::model::Value::Bool(b).to_string()
+    }
     match field {
         HandleField::Pid => or_none(v.pid),
         HandleField::Name => v.name.clone(),
         HandleField::Exitcode => or_none(v.exitcode),
+        HandleField::Alive => py_bool(v.alive),
+        HandleField::Daemon => py_bool(v.daemon),
     }
 }

@@ -40,6 +40,8 @@ pub enum CExpr {
     Global(GlobalId),
     /// A seeded draw from `lo..=hi`.
     Uniform(i64, i64),
+    /// The count of the k-th enclosing named `repeat` (outermost first), 0 … times − 1.
+    Counter(u16),
 }
 
 /// Which process a handle instruction means.
@@ -130,11 +132,15 @@ pub enum Op {
         times: CExpr,
         /// Index of the op after the matching `EndLoop`.
         end: u32,
+        /// Its count has a name (`"as"`), so the process keeps it.
+        named: bool,
     },
     /// Go back to the op after `start` while iterations remain.
     EndLoop {
         /// Index of the matching `Loop`.
         start: u32,
+        /// As the matching `Loop`'s.
+        named: bool,
     },
     /// Create a child; `start` says whether to admit it at once (`fork`).
     Spawn {
@@ -155,12 +161,14 @@ pub enum Op {
     Assign(AssignOp, GlobalId, CExpr),
     /// A line of output.
     Print(Template),
-    /// Hold a new object.
-    New(NameId, Option<Arc<str>>),
+    /// Hold a new object, with its finalizer's text.
+    New(NameId, Option<Arc<Template>>),
     /// Release an object.
     Drop(NameId),
-    /// End with an exit code.
+    /// End with an exit code (`sys.exit`).
     Exit(CExpr),
+    /// End at once with an exit code (`os._exit`).
+    ExitNow(CExpr),
     /// End as an uncaught error.
     Fail(Arc<str>),
 }
@@ -278,6 +286,7 @@ pub fn compile(s: &Scenario) -> Result<Plan, ScenarioError> {
         let scope = Scope {
             program: pname,
             params: &prog.params,
+            loops: Vec::new(),
         };
         let mut ops = Vec::new();
         c.body(&prog.body, &format!("{path}.body"), &scope, &mut ops)?;
@@ -290,6 +299,7 @@ pub fn compile(s: &Scenario) -> Result<Plan, ScenarioError> {
     let global_scope = Scope {
         program: "",
         params: &[],
+        loops: Vec::new(),
     };
     let mut processes = Vec::with_capacity(s.processes.len());
     for (i, e) in s.processes.iter().enumerate() {
@@ -373,6 +383,8 @@ fn invalid(path: String, message: String) -> ScenarioError {
 struct Scope<'a> {
     program: &'a str,
     params: &'a [String],
+    /// The names of the enclosing named `repeat`s, outermost first.
+    loops: Vec<String>,
 }
 
 struct Compiler {
@@ -480,6 +492,9 @@ impl Compiler {
     }
 
     fn reference(&self, name: &str, path: &str, scope: &Scope) -> Result<CExpr, ScenarioError> {
+        if let Some(k) = scope.loops.iter().position(|l| l == name) {
+            return Ok(CExpr::Counter(k as u16));
+        }
         if let Some(i) = scope.params.iter().position(|p| p == name) {
             return Ok(CExpr::Param(i as u16));
         }
@@ -595,10 +610,28 @@ impl Compiler {
                 Instr::Repeat(r) => {
                     let times = self.ticks(&r.times, &format!("{at}.times"), scope)?;
                     let start = ops.len();
-                    ops.push(Op::Loop { times, end: 0 });
-                    self.body(&r.body, &format!("{at}.body"), scope, ops)?;
+                    let named = r.counter.is_some();
+                    ops.push(Op::Loop {
+                        times,
+                        end: 0,
+                        named,
+                    });
+                    match &r.counter {
+                        Some(name) => {
+                            self.check_counter(name, &format!("{at}.as"), scope)?;
+                            let mut inner = Scope {
+                                program: scope.program,
+                                params: scope.params,
+                                loops: scope.loops.clone(),
+                            };
+                            inner.loops.push(name.clone());
+                            self.body(&r.body, &format!("{at}.body"), &inner, ops)?;
+                        }
+                        None => self.body(&r.body, &format!("{at}.body"), scope, ops)?,
+                    }
                     ops.push(Op::EndLoop {
                         start: start as u32,
+                        named,
                     });
                     let end = ops.len() as u32;
                     if let Op::Loop { end: e, .. } = &mut ops[start] {
@@ -639,14 +672,64 @@ impl Compiler {
                 }
                 Instr::Print(text) => Op::Print(self.template(text, &at, scope)?),
                 Instr::New(o) => {
-                    Op::New(self.intern(&o.name), o.finalizer.as_deref().map(Arc::from))
+                    let finalizer = match &o.finalizer {
+                        Some(text) => Some(Arc::new(self.template(
+                            text,
+                            &format!("{at}.finalizer"),
+                            scope,
+                        )?)),
+                        None => None,
+                    };
+                    Op::New(self.intern(&o.name), finalizer)
                 }
                 Instr::Drop(o) => Op::Drop(self.object(o, &at)?),
                 // Any value, as `sys.exit` takes any (SPEC §4 says what each gives).
                 Instr::Exit(e) => Op::Exit(self.expr(e, &at, scope)?),
+                Instr::ExitNow(e) => {
+                    // `os._exit` takes an int (a bool is one) and nothing else.
+                    if let Expr::Lit(v) = e
+                        && !matches!(v, Value::Int(_) | Value::Bool(_))
+                    {
+                        return Err(invalid(
+                            at,
+                            format!(
+                                "`_exit` takes an integer exit code (os._exit), not the {} {}",
+                                v.type_name(),
+                                v.repr()
+                            ),
+                        ));
+                    }
+                    Op::ExitNow(self.expr(e, &at, scope)?)
+                }
                 Instr::Fail(m) => Op::Fail(m.as_str().into()),
             };
             ops.push(op);
+        }
+        Ok(())
+    }
+
+    /// A `repeat`'s `as` may not hide a parameter, a global or an enclosing count.
+    fn check_counter(&self, name: &str, path: &str, scope: &Scope) -> Result<(), ScenarioError> {
+        let hides = if scope.params.iter().any(|p| p == name) {
+            Some(format!("a parameter of `{}`", scope.program))
+        } else if self.globals.iter().any(|g| g == name) {
+            Some("a global".to_owned())
+        } else if scope.loops.iter().any(|l| l == name) {
+            Some("the count of an enclosing repeat".to_owned())
+        } else {
+            None
+        };
+        if let Some(what) = hides {
+            return Err(invalid(
+                path.to_owned(),
+                format!("`{name}` would hide {what}; give the count another name"),
+            ));
+        }
+        if name.is_empty() || name.contains(['{', '}', '.', '$']) || name == "self" {
+            return Err(invalid(
+                path.to_owned(),
+                format!("`{name}` is not a usable name for a count"),
+            ));
         }
         Ok(())
     }
@@ -668,15 +751,30 @@ impl Compiler {
                             "pid" => HandleField::Pid,
                             "name" => HandleField::Name,
                             "exitcode" => HandleField::Exitcode,
+                            "alive" => HandleField::Alive,
+                            "daemon" => HandleField::Daemon,
                             other => {
                                 return Err(invalid(
                                     path.to_owned(),
                                     format!(
-                                        "`{{{name}}}`: a handle has `pid`, `name` and `exitcode`, not `{other}`"
+                                        "`{{{name}}}`: a handle has `pid`, `name`, `exitcode`, `alive` and `daemon`, not `{other}`"
                                     ),
                                 ));
                             }
                         };
+                        if let Ok(e) = self.reference(h, path, scope) {
+                            let what = match e {
+                                CExpr::Param(_) => "a parameter",
+                                CExpr::Counter(_) => "a repeat count",
+                                _ => "a global",
+                            };
+                            return Err(invalid(
+                                path.to_owned(),
+                                format!(
+                                    "`{{{name}}}`: `{h}` is {what}, not a process handle (a handle is made by spawn, fork or wait)"
+                                ),
+                            ));
+                        }
                         Piece::Handle(self.handle(h, path)?, field)
                     } else if let Ok(e) = self.reference(&name, path, scope) {
                         Piece::Expr(e)

@@ -26,7 +26,8 @@ pub enum Piece {
     Ppid,
     /// The current tick (microseconds since the start on the fork backend).
     Tick,
-    /// A field of the child a handle names: `{w.pid}`, `{w.name}`, `{w.exitcode}`.
+    /// A field of the process a handle names: `{w.pid}`, `{w.name}`, `{w.exitcode}`,
+    /// `{w.alive}`, `{w.daemon}`.
     Handle(HandleRef, HandleField),
 }
 
@@ -39,6 +40,10 @@ pub enum HandleField {
     Name,
     /// The child's exit code (`None` while it runs), as `Process.exitcode`.
     Exitcode,
+    /// Whether it runs: `Process.is_alive()` (`False` before start and once it has ended).
+    Alive,
+    /// Its daemon flag, as `Process.daemon`.
+    Daemon,
 }
 
 /// What rendering a template needs from the process that prints it; each backend answers
@@ -59,6 +64,24 @@ pub trait RenderContext {
 }
 
 impl Template {
+    /// The template with the values only the frame that wrote it knows (parameters, `repeat`
+    /// counts) filled in by `local`: what a finalizer text keeps of the place it was made,
+    /// as an object's `__init__` keeps them in its attributes.
+    pub fn capture(&self, mut local: impl FnMut(&CExpr) -> Option<String>) -> Template {
+        Template(
+            self.0
+                .iter()
+                .map(|piece| match piece {
+                    Piece::Expr(e @ (CExpr::Param(_) | CExpr::Counter(_))) => match local(e) {
+                        Some(text) => Piece::Text(text),
+                        None => piece.clone(),
+                    },
+                    other => other.clone(),
+                })
+                .collect(),
+        )
+    }
+
     /// The line this template prints in the process `ctx` describes.
     pub fn render(&self, ctx: &mut impl RenderContext) -> Result<String, PyError> {
         let mut line = String::new();

@@ -156,12 +156,15 @@ impl Spawn {
     }
 }
 
-/// `{"repeat": {"times": E, "body": [...]}}`.
+/// `{"repeat": {"times": E, "as": "i", "body": [...]}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Repeat {
     /// How many times to run the body.
     pub times: Expr,
+    /// A name for the count, 0 … times − 1, in the body (`for i in range(times)`).
+    #[serde(default, rename = "as")]
+    pub counter: Option<String>,
     /// The instructions to repeat.
     pub body: Vec<Instr>,
 }
@@ -234,8 +237,10 @@ pub enum Instr {
     New(NewObject),
     /// Release an object.
     Drop(String),
-    /// End now with an exit code.
+    /// End now with an exit code (`sys.exit`).
     Exit(Expr),
+    /// End at once: no finalizer, no exit policy (`os._exit`).
+    ExitNow(Expr),
     /// End as an uncaught error does.
     Fail(String),
 }
@@ -260,6 +265,7 @@ pub const INSTRUCTIONS: &[&str] = &[
     "new",
     "drop",
     "exit",
+    "_exit",
     "fail",
 ];
 
@@ -285,6 +291,7 @@ impl Instr {
             Instr::New(_) => "new",
             Instr::Drop(_) => "drop",
             Instr::Exit(_) => "exit",
+            Instr::ExitNow(_) => "_exit",
             Instr::Fail(_) => "fail",
         }
     }
@@ -330,6 +337,7 @@ impl<'de> Visitor<'de> for InstrVisitor {
             "new" => Instr::New(map.next_value()?),
             "drop" => Instr::Drop(map.next_value()?),
             "exit" => Instr::Exit(map.next_value()?),
+            "_exit" => Instr::ExitNow(map.next_value()?),
             "fail" => Instr::Fail(map.next_value()?),
             other => {
                 return Err(de::Error::custom(format!(

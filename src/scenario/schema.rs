@@ -101,7 +101,7 @@ impl JsonSchema for Instr {
         let text = json!({"type": "string"});
         let spawn = generator.subschema_for::<Spawn>().to_value();
         let assign = generator.subschema_for::<Assign>().to_value();
-        let payloads: [(&str, Json, &str); 19] = [
+        let payloads: [(&str, Json, &str); 20] = [
             ("cpu", expr.clone(), "Compute for E ticks."),
             (
                 "io",
@@ -154,7 +154,7 @@ impl JsonSchema for Instr {
             ),
             (
                 "print",
-                json!({"type": "string", "description": "A line of output; {name}, {pid}, {ppid}, {tick}, parameters and globals are replaced."}),
+                json!({"type": "string", "description": "A line of output; {name}, {pid}, {ppid}, {tick}, parameters, globals, repeat counts and {h.pid}, {h.name}, {h.exitcode}, {h.alive}, {h.daemon} of a handle h are replaced."}),
                 "Print a line.",
             ),
             (
@@ -163,7 +163,16 @@ impl JsonSchema for Instr {
                 "Hold a new object whose finalizer prints when this process drops it.",
             ),
             ("drop", handle, "Release an object."),
-            ("exit", expr, "End now with exit code E."),
+            (
+                "exit",
+                expr.clone(),
+                "sys.exit(E): an int is the exit code, true/false 1/0, null 0, anything else is printed and gives 1; finalizers and the exit policy run.",
+            ),
+            (
+                "_exit",
+                expr,
+                "os._exit(E): end at once with exit code E, no finalizer, no exit policy.",
+            ),
             (
                 "fail",
                 text,

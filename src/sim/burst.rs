@@ -54,6 +54,8 @@ impl<P: Policy> Kernel<P> {
                 CExpr::Lit(v) => v.clone(),
                 CExpr::Param(i) => param(*i)?,
                 CExpr::Global(g) => pcb.globals.get(*g as usize)?.clone(),
+                // A `repeat` count is not read ahead: the burst ends there.
+                CExpr::Counter(_) => return None,
                 CExpr::Uniform(lo, hi) => {
                     return u64::try_from((*lo as i128 + *hi as i128) / 2).ok();
                 }
@@ -86,7 +88,7 @@ impl<P: Policy> Kernel<P> {
                     Some(0) => pc += 1,
                     _ => break,
                 },
-                Op::Loop { times, end } => match value(times) {
+                Op::Loop { times, end, .. } => match value(times) {
                     Some(0) => pc = *end as usize,
                     Some(n) => {
                         if loop_left > 0 {
@@ -97,7 +99,7 @@ impl<P: Policy> Kernel<P> {
                     }
                     None => break,
                 },
-                Op::EndLoop { start } => {
+                Op::EndLoop { start, .. } => {
                     if loop_left > 1 {
                         loop_left -= 1;
                         pc = *start as usize + 1;
@@ -106,7 +108,7 @@ impl<P: Policy> Kernel<P> {
                         pc += 1;
                     }
                 }
-                Op::Join(_) | Op::Wait(_) | Op::Exit(_) | Op::Fail(_) => break,
+                Op::Join(_) | Op::Wait(_) | Op::Exit(_) | Op::ExitNow(_) | Op::Fail(_) => break,
                 Op::Spawn { .. }
                 | Op::Start(_)
                 | Op::Signal(..)

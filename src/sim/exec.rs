@@ -45,7 +45,10 @@ impl Quick {
             Op::Sleep(CExpr::Lit(Value::Int(n))) if *n >= 0 => {
                 Quick::Block(Cause::Sleep, *n as u64)
             }
-            Op::EndLoop { start } => Quick::EndLoop(*start),
+            Op::EndLoop {
+                start,
+                named: false,
+            } => Quick::EndLoop(*start),
             _ => Quick::Other,
         }
     }

@@ -63,8 +63,15 @@ impl<P: Policy> Host for SimProc<'_, P> {
         hot.pc += 1;
     }
 
-    fn end_loop(&mut self, start: u32) {
+    fn end_loop(&mut self, start: u32) -> bool {
+        let again = self.k.hot[self.pi()].loop_left > 1;
         self.k.end_loop(self.p, start);
+        again
+    }
+
+    fn counters(&mut self) -> &mut Vec<u64> {
+        let p = self.pi();
+        &mut self.k.procs[p].cold().counters
     }
 
     fn global_mut(&mut self, g: GlobalId) -> &mut Value {
@@ -254,10 +261,13 @@ impl<P: Policy> RenderContext for SimProc<'_, P> {
             (State::Terminated, Some(code)) if !me => Some(i64::from(code)),
             _ => None,
         };
+        let target = &k.procs[q as usize];
         let view = HandleView {
-            pid: k.procs[q as usize].started.then_some(k.hot[q as usize].pid),
+            pid: target.started.then_some(k.hot[q as usize].pid),
             name: k.name_of(q),
             exitcode,
+            alive: me || (target.started && k.hot[q as usize].state != State::Terminated),
+            daemon: target.daemon,
         };
         Ok(render_field(&view, field))
     }

@@ -32,7 +32,7 @@ impl<P: Policy> Kernel<P> {
             CExpr::Lit(v) => v.clone(),
             CExpr::Global(g) => self.plan.globals[*g as usize].1.clone(),
             CExpr::Uniform(lo, hi) => Value::Int(self.rng.uniform(*lo, *hi)),
-            CExpr::Param(_) => Value::None,
+            CExpr::Param(_) | CExpr::Counter(_) => Value::None,
         }
     }
 
@@ -47,6 +47,11 @@ impl<P: Policy> Kernel<P> {
                 .unwrap_or(Value::None),
             CExpr::Global(g) => self.procs[p as usize].globals[*g as usize].clone(),
             CExpr::Uniform(lo, hi) => Value::Int(self.rng.uniform(*lo, *hi)),
+            CExpr::Counter(k) => self.procs[p as usize]
+                .cold
+                .as_ref()
+                .and_then(|c| c.counters.get(*k as usize))
+                .map_or(Value::None, |i| Value::Int(*i as i64)),
         }
     }
 

@@ -146,7 +146,9 @@ pub(crate) struct Cold {
     /// Handles: name → process index. Copied to a child at `start`, as a fork copies them.
     pub handles: Vec<(NameId, u32)>,
     /// Objects held, in creation order, with their finalizer text.
-    pub objects: Vec<(NameId, Option<Arc<str>>)>,
+    pub objects: Vec<crate::process::Object>,
+    /// The counts of the enclosing named `repeat`s, outermost first.
+    pub counters: Vec<u64>,
     /// Children in creation order, until reaped or reparented.
     pub children: Vec<u32>,
     /// Iterations left in the enclosing `repeat`s of the innermost one ([`Hot::loop_left`]),

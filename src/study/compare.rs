@@ -19,6 +19,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value as Json;
 
+use crate::program::{Op, Piece, Plan, Template};
 use crate::report::fold::{first_difference, fold};
 use crate::report::text::{Align, NAME_COLUMN, clip, escape, pad};
 use crate::report::{ProcessReport, Report};
@@ -142,8 +143,83 @@ fn states_must_agree(fork: &Report) -> bool {
         .is_none_or(|r| r.policy.scenario.is_empty() || r.policy.counterpart.is_some())
 }
 
-/// Compares a simulated report with a real one.
+/// Compares a simulated report with a real one, output lines whole.
 pub fn compare(sim: &Report, fork: &Report) -> Comparison {
+    compare_lines(sim, fork, &[])
+}
+
+/// Compares a simulated report with a real one of `plan`: an output line printed by a
+/// template with `{tick}` agrees when the rest of the line does, since a time printed is a
+/// time (ticks on one side, microseconds on the other), which may differ.
+pub fn compare_plan(plan: &Plan, sim: &Report, fork: &Report) -> Comparison {
+    compare_lines(sim, fork, &timed_templates(plan))
+}
+
+/// The templates of a plan that print a time (`print` texts and finalizer texts).
+fn timed_templates(plan: &Plan) -> Vec<Template> {
+    let timed = |t: &Template| t.0.iter().any(|p| matches!(p, Piece::Tick));
+    let mut out = Vec::new();
+    for op in plan.programs.iter().flat_map(|c| &c.ops) {
+        match op {
+            Op::Print(t) if timed(t) => out.push(t.clone()),
+            Op::New(_, Some(t)) if timed(t) => out.push((**t).clone()),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The most steps one comparison of two lines against one template may take (a template's
+/// placeholders are matched by backtracking; this bounds what a hostile one costs).
+const MATCH_BUDGET: u32 = 100_000;
+
+/// Whether `a` and `b` are the same line printed by `t` at different times: its text agrees,
+/// each `{tick}` is a number on both sides, and every other placeholder printed the same.
+fn same_but_times(t: &Template, a: &str, b: &str) -> bool {
+    fn go(pieces: &[Piece], a: &str, b: &str, budget: &mut u32) -> bool {
+        if *budget == 0 {
+            return false;
+        }
+        *budget -= 1;
+        let Some((first, rest)) = pieces.split_first() else {
+            return a.is_empty() && b.is_empty();
+        };
+        match first {
+            Piece::Text(text) => {
+                match (a.strip_prefix(text.as_str()), b.strip_prefix(text.as_str())) {
+                    (Some(a), Some(b)) => go(rest, a, b, budget),
+                    _ => false,
+                }
+            }
+            Piece::Tick => {
+                let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+                let (da, db) = (digits(a), digits(b));
+                (1..=da)
+                    .rev()
+                    .any(|i| (1..=db).rev().any(|j| go(rest, &a[i..], &b[j..], budget)))
+            }
+            // Anything else printed the same text on both sides.
+            _ => {
+                let common = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+                (0..=common)
+                    .filter(|&i| a.is_char_boundary(i))
+                    .any(|i| go(rest, &a[i..], &b[i..], budget))
+            }
+        }
+    }
+    let mut budget = MATCH_BUDGET;
+    go(&t.0, a, b, &mut budget)
+}
+
+/// Whether two runs' output lines agree, times printed by `timed` templates aside.
+fn lines_agree(a: &[String], b: &[String], timed: &[Template]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x == y || timed.iter().any(|t| same_but_times(t, x, y)))
+}
+
+fn compare_lines(sim: &Report, fork: &Report, timed: &[Template]) -> Comparison {
     let mut rows = Vec::new();
     let must = |rows: &mut Vec<Row>, process: &str, field: &'static str, a: Json, b: Json| {
         let verdict = if a == b {
@@ -209,13 +285,19 @@ pub fn compare(sim: &Report, fork: &Report) -> Comparison {
             s.signal.clone().into(),
             f.signal.clone().into(),
         );
-        must(
-            &mut rows,
-            name,
-            "output",
-            s.output.clone().into(),
-            f.output.clone().into(),
-        );
+        // A line that prints a time agrees when the rest of it does.
+        rows.push(Row {
+            process: name.to_owned(),
+            field: "output",
+            sim: text(&s.output.clone().into()),
+            fork: text(&f.output.clone().into()),
+            must_agree: true,
+            verdict: if lines_agree(&s.output, &f.output, timed) {
+                Verdict::Same
+            } else {
+                Verdict::Differs
+            },
+        });
         must(
             &mut rows,
             name,
@@ -478,6 +560,37 @@ pub fn render(c: &Comparison, sim: &Report, fork: &Report) -> String {
 mod tests {
     use super::*;
     use crate::Sim;
+
+    #[test]
+    fn a_time_printed_in_a_line_may_differ_and_nothing_else() {
+        let plan = crate::load_str(
+            r#"{"globals": {"g": "x"},
+                "programs": {"main": {"body": [{"print": "{name} ended at {tick}, g={g}"}]}},
+                "processes": [{"program": "main"}]}"#,
+        )
+        .unwrap();
+        let t = timed_templates(&plan);
+        assert_eq!(t.len(), 1);
+        let same = |a: &str, b: &str| lines_agree(&[a.into()], &[b.into()], &t);
+        assert!(same(
+            "MainProcess ended at 4, g=x",
+            "MainProcess ended at 40123, g=x"
+        ));
+        assert!(!same(
+            "MainProcess ended at 4, g=x",
+            "MainProcess ended at 4, g=y"
+        ));
+        assert!(!same(
+            "MainProcess ended at 4, g=x",
+            "MainProcess ended at , g=x"
+        ));
+        assert!(!same(
+            "MainProcess ended at 4, g=x",
+            "Process-1 ended at 4, g=x"
+        ));
+        // Whole-line comparison when nothing prints a time.
+        assert!(!lines_agree(&["a 1".into()], &["a 2".into()], &[]));
+    }
 
     #[test]
     fn a_run_agrees_with_itself_and_not_with_a_changed_copy() {
