@@ -112,6 +112,22 @@ const CASES: &[(&str, &str)] = &[
         ": programs.main.body[0]._exit: `_exit` takes an integer exit code (os._exit), not the str 'bye'",
     ),
     (
+        "event-negative-tick",
+        ":1:105: events[0].at: invalid value: integer `-1`, expected u64",
+    ),
+    (
+        "event-fractional-tick",
+        ":1:106: events[0].at: expected a whole number (u64), found 2.5",
+    ),
+    (
+        "event-no-process",
+        ": events[0].to: `Process-1` names no process of the scenario",
+    ),
+    (
+        "event-signal",
+        ":1:125: events[0].signal: unknown variant `SIGSTOP`, expected `SIGKILL` or `SIGTERM`",
+    ),
+    (
         "unknown-placeholder",
         ": programs.main.body[0].print: `{nothing}` names nothing",
     ),

@@ -59,6 +59,8 @@ const COMPARED: &[&str] = &[
     "proc-refcount",
     "proc-wait",
     "proc-zombie",
+    "proc-events-child",
+    "proc-events-kill-main",
     "proc-daemon-raise",
     "proc-globals-start",
     "proc-grandchild-args",

@@ -32,6 +32,8 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid, waitpid};
 use nix::unistd::{ForkResult, Pid, fork, getpid, pipe2, setpgid};
 
+mod outside;
+
 use super::channel::{self, Receiver};
 use super::interp::{Proc, Shared, TopLevelStart};
 use super::observe;
@@ -204,6 +206,8 @@ impl Input {
 #[derive(Default)]
 struct Known {
     by_pid: HashMap<u32, Key>,
+    /// key → name, for the outside signals (`events`), which name their target.
+    names: HashMap<Key, String>,
     /// key → (creator, started, ended)
     procs: HashMap<Key, (Option<Key>, bool, bool)>,
     order: Vec<Key>,
@@ -227,6 +231,8 @@ struct Supervisor {
     killed: Vec<Key>,
     pgid: Option<Pid>,
     cli_gone: bool,
+    /// The next of the plan's outside signals to send (see `outside.rs`).
+    next_outside: usize,
 }
 
 fn supervise(setup: Setup, mut input: Input, isolation: Isolation) -> i32 {
@@ -312,6 +318,7 @@ fn run(setup: Setup, input: &mut Input, isolation: Isolation) -> io::Result<()> 
         killed: Vec::new(),
         pgid: None,
         cli_gone: false,
+        next_outside: 0,
     };
     let note = match &sup.isolation {
         Isolation::Namespace => None,
@@ -575,7 +582,10 @@ impl Supervisor {
     /// Records what an event tells about the run, applies the limits, and relays it.
     fn note(&mut self, e: &Event) {
         match e {
-            Event::Spawn { key, creator, .. } => {
+            Event::Spawn {
+                key, creator, name, ..
+            } => {
+                self.known.names.insert(key.clone(), name.clone());
                 self.known
                     .procs
                     .insert(key.clone(), (creator.clone(), false, false));
@@ -788,11 +798,17 @@ impl Supervisor {
                 self.signal_all(NixSignal::SIGKILL);
                 self.kill_at = None;
             }
+            self.deliver_outside(now);
             // Wake for the next deadline, and at least every 50 ms to look around.
             let mut wait_us: u64 = 50_000;
-            for d in [deadline, self.kill_at, Some(max_ticks_us)]
-                .into_iter()
-                .flatten()
+            for d in [
+                deadline,
+                self.kill_at,
+                Some(max_ticks_us),
+                self.next_outside_us(),
+            ]
+            .into_iter()
+            .flatten()
             {
                 wait_us = wait_us.min(d.saturating_sub(now));
             }

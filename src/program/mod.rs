@@ -205,6 +205,17 @@ pub struct TopLevel {
     pub attrs: SchedAttrs,
 }
 
+/// A signal from outside (SPEC §4 `events`), compiled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutsideEvent {
+    /// The tick it is sent at.
+    pub at: u64,
+    /// The signal.
+    pub signal: Signal,
+    /// The name of the process it goes to: the first one of that name alive at `at`.
+    pub to: String,
+}
+
 /// A scenario ready to run: programs compiled, names interned, limits copied.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plan {
@@ -222,6 +233,8 @@ pub struct Plan {
     pub names: Vec<Arc<str>>,
     /// Top-level processes, in file order.
     pub processes: Vec<TopLevel>,
+    /// Signals from outside, by tick (file order within a tick).
+    pub events: Vec<OutsideEvent>,
 }
 
 impl Plan {
@@ -328,6 +341,7 @@ pub fn compile(s: &Scenario) -> Result<Plan, ScenarioError> {
             attrs: e.attrs(),
         });
     }
+    let events = outside_events(s, &processes)?;
     if let Some(expect) = &s.expect {
         check_expect_fields(expect)?;
     }
@@ -343,7 +357,62 @@ pub fn compile(s: &Scenario) -> Result<Plan, ScenarioError> {
         programs,
         names: c.names.into_iter().map(Arc::from).collect(),
         processes,
+        events,
     })
+}
+
+/// The outside signals, checked: each must name a process the scenario can have (a top-level
+/// one, a child's explicit name, or `Process-N[:M…]` when something forks).
+fn outside_events(s: &Scenario, top: &[TopLevel]) -> Result<Vec<OutsideEvent>, ScenarioError> {
+    let mut names: Vec<String> = Vec::new();
+    for t in top {
+        if t.numbered {
+            names.extend((1..=t.count.min(100_000)).map(|k| format!("{}-{k}", t.name)));
+        } else {
+            names.push(t.name.clone());
+        }
+    }
+    let mut forks = false;
+    for (pname, prog) in s.programs.iter() {
+        crate::scenario::visit_spawns(&prog.body, pname, &mut |_, sp| {
+            forks = true;
+            names.extend(sp.name.clone());
+        });
+    }
+    let child_default = |n: &str| {
+        n.strip_prefix("Process-").is_some_and(|rest| {
+            rest.split(':')
+                .all(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+        })
+    };
+    let mut out = Vec::with_capacity(s.events.len());
+    for (i, e) in s.events.iter().enumerate() {
+        let known = names.contains(&e.to) || (forks && child_default(&e.to));
+        if !known {
+            return Err(invalid(
+                format!("events[{i}].to"),
+                format!(
+                    "`{}` names no process of the scenario (top-level processes: {})",
+                    e.to,
+                    top.iter()
+                        .map(|t| format!("`{}`", t.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        out.push(OutsideEvent {
+            at: e.at,
+            signal: match e.signal {
+                crate::scenario::SignalName::Kill => Signal::Kill,
+                crate::scenario::SignalName::Term => Signal::Term,
+            },
+            to: e.to.clone(),
+        });
+    }
+    // Stable: same-tick signals keep their file order.
+    out.sort_by_key(|e| e.at);
+    Ok(out)
 }
 
 fn check_expect_fields(expect: &crate::scenario::Expect) -> Result<(), ScenarioError> {

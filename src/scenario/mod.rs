@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use error::{ErrorKind, ScenarioError};
 pub use expect::{Expect, ExpectProcess, ExpectSim};
+pub(crate) use instr::visit_spawns;
 pub use instr::{Assign, Expr, INSTRUCTIONS, Instr, NewObject, Repeat, Spawn, Wait};
 pub use policy::{Attributes, PerLevel, PolicyConfig};
 
@@ -53,6 +54,9 @@ pub struct Scenario {
     pub programs: UniqueMap<Program>,
     /// The processes that exist when the run starts.
     pub processes: Vec<ProcessEntry>,
+    /// Signals from outside, as `kill -9 PID` typed in a shell (SPEC §4).
+    #[serde(default)]
+    pub events: Vec<OutsideSignal>,
     /// What a run must show; checked by `procsim check` and `run --check`.
     #[serde(default)]
     pub expect: Option<Expect>,
@@ -67,6 +71,30 @@ pub struct Program {
     pub params: Vec<String>,
     /// The instructions.
     pub body: Vec<Instr>,
+}
+
+/// `{"at": T, "signal": "SIGKILL", "to": NAME}`: a signal sent at tick T to the process of
+/// that name, whoever it is.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutsideSignal {
+    /// The tick it is sent at.
+    pub at: u64,
+    /// `SIGKILL` or `SIGTERM`.
+    pub signal: SignalName,
+    /// The name of the process it goes to (`MainProcess`, `Process-1`, …).
+    pub to: String,
+}
+
+/// The signals a scenario can send from outside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum SignalName {
+    /// `kill -9`.
+    #[serde(rename = "SIGKILL")]
+    Kill,
+    /// `kill` (`kill -15`).
+    #[serde(rename = "SIGTERM")]
+    Term,
 }
 
 /// A top-level process of the scenario.

@@ -180,6 +180,27 @@ impl<P: Policy> Kernel<P> {
         Ok(())
     }
 
+    /// Sends the outside signals due at tick `t` (SPEC §4 `events`), each to the first
+    /// started process of its name that has not ended; one to a process not alive does
+    /// nothing.
+    pub(super) fn deliver_outside(&mut self, t: u64) {
+        while let Some(e) = self.plan.events.get(self.next_outside) {
+            if e.at != t {
+                break;
+            }
+            self.next_outside += 1;
+            let (to, sig) = (e.to.clone(), e.signal);
+            let target = (0..self.procs.len() as u32).find(|&q| {
+                self.procs[q as usize].started
+                    && self.hot[q as usize].state != State::Terminated
+                    && self.name_of(q) == to
+            });
+            if let Some(q) = target {
+                self.signal(q, sig);
+            }
+        }
+    }
+
     /// Delivers SIGKILL or SIGTERM: the process ends at once, runs no finalizer, and its
     /// children are orphaned to init.
     pub(super) fn signal(&mut self, q: u32, sig: Signal) {

@@ -208,6 +208,8 @@ pub struct Kernel<P: Policy> {
     /// Why the run stopped early.
     error: Option<String>,
     finished: bool,
+    /// The next of the plan's outside signals to send (`plan.events`).
+    next_outside: usize,
 }
 
 impl<P: Policy> Kernel<P> {
@@ -264,10 +266,15 @@ impl<P: Policy> Kernel<P> {
             },
             error: None,
             finished: false,
+            next_outside: 0,
             decoded: exec::decode_programs(&plan.programs),
             plan,
         };
         kernel.create_top_level();
+        if !kernel.plan.events.is_empty() {
+            // The shortcuts skip ticks; an outside signal's tick must be seen.
+            kernel.disable_fast_paths();
+        }
         kernel
     }
 
@@ -417,6 +424,9 @@ impl<P: Policy> Kernel<P> {
             return false;
         }
         self.now = t;
+        // Signals from outside come first: the tick's other events no longer concern the
+        // processes they end.
+        self.deliver_outside(t);
         self.admit_arrivals(t);
         self.fire_timers(t);
         for c in 0..self.cpus.len() {
@@ -464,6 +474,10 @@ impl<P: Policy> Kernel<P> {
         if let Some(t) = self.timers.next_at() {
             pending = true;
             next = next.min(t);
+        }
+        if let Some(e) = self.plan.events.get(self.next_outside) {
+            pending = true;
+            next = next.min(e.at);
         }
         if let Some(t) = self.policy.next_event() {
             pending = true;
