@@ -159,10 +159,14 @@ fn a_deep_chain_unwinds_in_one_tick_without_deepening_the_stack() {
             .join()
             .expect("the run completes");
         assert!(report.error.is_none(), "{policy}: {:?}", report.error);
-        assert_eq!(report.processes.len(), DEPTH as usize, "{policy}");
-        // The deepest one failed to fork (exit 1); the others ended when their child did,
-        // all at the same tick.
-        let ends: Vec<u64> = report.processes.iter().filter_map(|p| p.ended_at).collect();
+        // The deepest one made a Process object but its start(), the fork, failed (exit 1):
+        // that object is listed, never started (no pid, no exit code; SPEC §4 `start`).
+        assert_eq!(report.processes.len(), DEPTH as usize + 1, "{policy}");
+        let started: Vec<_> = report.processes.iter().filter(|p| p.pid != 0).collect();
+        assert_eq!(started.len(), DEPTH as usize, "{policy}");
+        assert!(report.processes.iter().any(|p| p.pid == 0 && p.exitcode.is_none()));
+        // The others ended when their child did, all at the same tick.
+        let ends: Vec<u64> = started.iter().filter_map(|p| p.ended_at).collect();
         assert_eq!(ends.len(), DEPTH as usize, "{policy}");
         assert!(
             ends.iter().all(|&t| t == u64::from(DEPTH)),
