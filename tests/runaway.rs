@@ -164,7 +164,12 @@ fn a_deep_chain_unwinds_in_one_tick_without_deepening_the_stack() {
         assert_eq!(report.processes.len(), DEPTH as usize + 1, "{policy}");
         let started: Vec<_> = report.processes.iter().filter(|p| p.pid != 0).collect();
         assert_eq!(started.len(), DEPTH as usize, "{policy}");
-        assert!(report.processes.iter().any(|p| p.pid == 0 && p.exitcode.is_none()));
+        assert!(
+            report
+                .processes
+                .iter()
+                .any(|p| p.pid == 0 && p.exitcode.is_none())
+        );
         // The others ended when their child did, all at the same tick.
         let ends: Vec<u64> = started.iter().filter_map(|p| p.ended_at).collect();
         assert_eq!(ends.len(), DEPTH as usize, "{policy}");
