@@ -162,14 +162,17 @@ impl<P: Policy> Kernel<P> {
     /// It assumes: one CPU; no arrival, timer or tick limit at or before the slice end (the
     /// horizon), and no policy event then either (an event at that tick runs between the
     /// slice end and the rounds); the burst not over at the slice end (that is
-    /// [`Kernel::step_burst_end`]'s case); and a policy that never preempts, so that the
-    /// general rounds would not ask it whether a ready process displaces the one running.
+    /// [`Kernel::step_burst_end`]'s case). Under a preemptive policy the general rounds then
+    /// ask whether a ready process displaces the one running: with a process just
+    /// dispatched they ask with no running process to choose from (it has not run yet),
+    /// which [`Policy::preempt`] answers `None` without changing anything, so that question
+    /// is skipped; with the process kept on its CPU they ask about it, and so does this.
     /// Unlike round robin's loop it charges every slice end and keeps `Cpu::since`, and it
     /// does not jump over the slice ends of a process that is alone: any policy may count
     /// them (a stride pass, a vruntime). `None` when the next event is not of this kind.
     #[inline(always)]
     pub(super) fn step_slice_end_any(&mut self, batch: bool) -> Option<bool> {
-        if self.fast_paths || !self.fast_wakes || self.needs.preemption {
+        if self.fast_paths || !self.fast_wakes {
             return None;
         }
         let [cpu] = self.cpus.as_slice() else {
@@ -201,6 +204,7 @@ impl<P: Policy> Kernel<P> {
             self.policy.enqueue(p, Ready::SliceEnd, burst, t);
             // It was just enqueued, so the policy has something to pick.
             let q = self.policy.pick(t, &mut self.rng).unwrap_or(p);
+            let t_now = t;
             if q == p {
                 // `resume`: it keeps its CPU with a fresh slice.
                 let slice = self.policy.slice(p, t);
@@ -211,6 +215,29 @@ impl<P: Policy> Kernel<P> {
                     slice_end: t,
                     burst_end,
                 };
+                // The general rounds then ask a preemptive policy whether a ready process
+                // displaces it; what follows a yes is theirs.
+                if self.needs.preemption && !self.policy.is_empty() {
+                    let mut started = std::mem::take(&mut self.started);
+                    self.preempt_for_urgent(t_now, &mut started);
+                    let kept = matches!(self.cpus[0].run, Run::Running { p: q, .. } if q == p);
+                    if !kept {
+                        let ran = !started.is_empty();
+                        for &c in &started {
+                            self.run_instant(c as usize);
+                            if self.error.is_some() {
+                                break;
+                            }
+                        }
+                        started.clear();
+                        self.started = started;
+                        if ran && self.error.is_none() && self.more_to_settle() {
+                            self.settle(t_now);
+                        }
+                        break;
+                    }
+                    self.started = started;
+                }
             } else {
                 // `resolve_preemption`, then `take`.
                 let hot = &mut self.hot[p as usize];

@@ -178,7 +178,7 @@ impl Eevdf {
 
     /// The eligible ready process with the earliest deadline; if none is eligible, the one
     /// with the least vruntime.
-    fn best(&self, now: u64) -> Option<u32> {
+    fn best(&mut self, now: u64) -> Option<u32> {
         let (sum, w) = (self.weighted_sum(now), self.sum_w);
         self.ready
             .first_with(|v| i128::from(v) * w <= sum)

@@ -195,7 +195,14 @@ impl Hrrn {
         let t = self.now;
         i /= 2;
         while i >= 1 {
+            let before = (self.win[i], self.melt[i]);
             self.pull(i, t);
+            // A node whose winner and melt stay as they were leaves every node above it as
+            // it was: each is computed from its children's alone (and its certificate, the
+            // melt, still lies ahead: `advance` has brought the tree up to `t`).
+            if (self.win[i], self.melt[i]) == before {
+                break;
+            }
             i /= 2;
         }
     }

@@ -182,7 +182,9 @@ pub trait Policy {
     /// preempt, if a ready process is more urgent than one of them (the least urgent of
     /// those; ties keep the CPU). The kernel then charges it, makes it ready with
     /// [`Ready::Preempted`] and lets the CPU pick again; it asks again until the answer is
-    /// `None`, so a policy must answer `Some` only for a strictly more urgent process.
+    /// `None`, so a policy must answer `Some` only for a strictly more urgent process. With
+    /// `running` empty (every CPU busy with a process that has not run yet) the answer is
+    /// `None` and nothing changes: the kernel's shortcuts skip that question.
     fn preempt(&mut self, running: &[Runner], now: u64) -> Option<usize> {
         let _ = (running, now);
         None
