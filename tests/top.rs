@@ -291,3 +291,25 @@ fn without_a_terminal_it_says_to_use_at() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--at"));
 }
+
+#[test]
+fn control_characters_in_names_are_shown_not_sent() {
+    let dir = std::env::temp_dir().join(format!("procsim-top-esc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("evil.json");
+    std::fs::write(
+        &file,
+        r#"{"name": "t\u001b]0;owned\u0007", "programs": {"m": {"body": [{"cpu": 2}]}},
+            "processes": [{"program": "m", "name": "a\u001b[2Jb"}]}"#,
+    )
+    .unwrap();
+    let o = procsim(&["top", file.to_str().unwrap(), "--at", "1"]);
+    assert!(o.status.success(), "{o:?}");
+    let text = stdout(&o);
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(text.contains("a\\x1b[2Jb"), "{text}");
+    std::fs::remove_dir_all(&dir).ok();
+}

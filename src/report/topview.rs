@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use super::snapshot::{Snapshot, run_end};
 use super::spans::{CpuWork, Spans};
+use super::text::escape;
 use super::{Report, TimeUnit};
 
 /// The unit a report's times are in, as the view names it.
@@ -64,10 +65,11 @@ pub fn render_top(report: &Report, spans: &Spans, snap: &Snapshot, width: usize)
     let mut out = String::new();
     let unit = unit_name(report);
     let end = run_end(report);
+    // Names come from the scenario: control characters are shown, never sent to the terminal.
     let title = if report.scenario.is_empty() {
-        "(unnamed scenario)"
+        "(unnamed scenario)".into()
     } else {
-        &report.scenario
+        escape(&report.scenario)
     };
     let _ = writeln!(
         out,
@@ -107,13 +109,13 @@ pub fn render_top(report: &Report, spans: &Spans, snap: &Snapshot, width: usize)
             [
                 r.pid.to_string(),
                 r.ppid.to_string(),
-                r.name.clone(),
+                escape(&r.name).into_owned(),
                 state,
                 r.cpu_time.to_string(),
                 r.activity
                     .cpu()
                     .map_or_else(|| "-".into(), |c| c.to_string()),
-                r.parent.clone(),
+                escape(&r.parent).into_owned(),
             ]
         })
         .collect();
@@ -167,7 +169,7 @@ pub fn render_top(report: &Report, spans: &Spans, snap: &Snapshot, width: usize)
             report
                 .processes
                 .get(e.proc as usize)
-                .map_or("?", |p| p.name.as_str()),
+                .map_or("?".into(), |p| escape(&p.name)),
             e.from,
             e.to,
             e.cause

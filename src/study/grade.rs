@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use crate::model::State;
+use crate::report::text::escape;
 use crate::report::{Phase, Report, Spans};
 
 use super::quiz::{FIELDS, solve};
@@ -100,7 +101,7 @@ pub fn grade(report: &Report, answer: &str) -> Result<Grade, GradeError> {
     };
     if let Some(k) = top.keys().find(|k| *k != "processes") {
         return Err(shape(
-            format!("$.{k}"),
+            format!("$.{}", escape(k)),
             "unknown key; an answer has only `processes`",
         ));
     }
@@ -113,13 +114,15 @@ pub fn grade(report: &Report, answer: &str) -> Result<Grade, GradeError> {
     let solved = solve(report);
     let names: Vec<&str> = solved.processes.keys().map(String::as_str).collect();
     for (name, fields) in procs {
-        let path = format!("$.processes.{name}");
+        // Names from the files, shown on a terminal: control characters escaped.
+        let path = format!("$.processes.{}", escape(name));
         if !solved.processes.contains_key(name) {
             return Err(shape(
                 path,
                 format!(
-                    "the exercise has no process `{name}`; it has {}",
-                    names.join(", ")
+                    "the exercise has no process `{}`; it has {}",
+                    escape(name),
+                    escape(&names.join(", "))
                 ),
             ));
         }
@@ -184,7 +187,8 @@ pub fn explain(report: &Report, spans: &Spans, point: &Point) -> String {
         return String::new();
     };
     let p = &report.processes[i];
-    let name = &p.name;
+    // A name from the exercise file: control characters shown, not sent to the terminal.
+    let name = escape(&p.name);
     let arrival = p.admitted_at.unwrap_or(p.created_at);
     let running = intervals(spans, i, State::Running);
     let cpus_used = {
