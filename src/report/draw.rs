@@ -23,6 +23,10 @@ pub const NEW: &str = "#E8E8E8";
 pub const ZOMBIE: &str = "#8C8C8C";
 /// Fill of a context switch.
 pub const SWITCH: &str = "#1A1A1A";
+/// Fill of an idle CPU: white, so that it is not mistaken for the grey of `new`.
+pub const IDLE: &str = "#FFFFFF";
+/// Edge of an idle CPU's lane (and of its legend swatch).
+pub const IDLE_EDGE: &str = "#B0B0B0";
 /// Text and lines that should not draw the eye.
 pub const MUTED: &str = "#666666";
 /// Grid lines.

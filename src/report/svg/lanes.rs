@@ -1,0 +1,155 @@
+//! The CPU lanes: who ran on each CPU and when, the context switches, and idle time; one
+//! shaded lane instead when there are too many CPUs for a lane each.
+
+use super::super::Report;
+use super::super::draw::{self, IDLE, IDLE_EDGE, RUNNING, RectPath, SWITCH, Svg, num};
+use super::super::spans::{CpuWork, Spans};
+use super::Layout;
+use super::columns::{Frame, accumulate};
+
+/// A lane's background: idle time, white with a grey edge (not the grey of `new`).
+fn idle_lane(svg: &mut Svg, x: f64, y: f64, w: f64, h: f64) {
+    svg.raw(&format!(
+        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{IDLE}\" stroke=\"{IDLE_EDGE}\"/>\n",
+        num(x + 0.5),
+        num(y + 0.5),
+        num(w - 1.0),
+        num(h - 1.0)
+    ));
+}
+
+/// Draws the lanes at `layout.lanes_y`.
+pub(super) fn draw_lanes(
+    svg: &mut Svg,
+    report: &Report,
+    spans: &Spans,
+    frame: &Frame,
+    layout: &Layout,
+) {
+    let Layout {
+        margin,
+        x0,
+        plot_w,
+        lane_h,
+        lanes_y,
+        detailed,
+        lanes_each,
+        ..
+    } = *layout;
+    let (k, end) = (frame.k, frame.end);
+    let ncpu = spans.cpus.len();
+    svg.raw("<g class=\"cpus\">\n");
+    if lanes_each {
+        for (c, lane) in spans.cpus.iter().enumerate() {
+            let y = lanes_y + c as f64 * lane_h;
+            let bh = lane_h - 4.0;
+            svg.text(
+                margin,
+                y + bh - 2.0,
+                "font-size=\"11\"",
+                &format!("CPU {c}"),
+            );
+            idle_lane(svg, x0, y, plot_w, bh);
+            if k == 1 {
+                for s in lane {
+                    let p = &report.processes[s.proc as usize];
+                    let (xa, xb) = (frame.x(s.start), frame.x(s.end));
+                    let (fill, tip) = match s.work {
+                        CpuWork::Run => (
+                            RUNNING,
+                            format!("CPU {c}: {} (pid {}) {}–{}", p.name, p.pid, s.start, s.end),
+                        ),
+                        CpuWork::Switch => (
+                            SWITCH,
+                            format!("CPU {c}: switch to {} {}–{}", p.name, s.start, s.end),
+                        ),
+                    };
+                    let tip = detailed.then_some(tip.as_str());
+                    svg.rect(xa, y, xb - xa, bh, fill, tip);
+                    // A white hairline between back-to-back runs of different processes.
+                    if s.work == CpuWork::Run {
+                        svg.line(xa, y, xa, y + bh, "#ffffff", 1.0);
+                        // The name where it fits, else the pid (the tooltip has both).
+                        let name = draw::clip(&p.name, 20);
+                        let pid = p.pid.to_string();
+                        let label = [name, pid]
+                            .into_iter()
+                            .find(|l| xb - xa >= draw::text_width(l, 10.0) + 4.0);
+                        if let Some(label) = label {
+                            svg.text(
+                                (xa + xb) / 2.0,
+                                y + bh - 3.5,
+                                "text-anchor=\"middle\" font-size=\"10\" fill=\"#ffffff\"",
+                                &label,
+                            );
+                        }
+                    }
+                }
+            } else {
+                // Per column: running, switching or idle, whichever took longest.
+                let mut acc = vec![[0u64; 2]; frame.columns];
+                let slot = |w: CpuWork| match w {
+                    CpuWork::Run => 0,
+                    CpuWork::Switch => 1,
+                };
+                accumulate(
+                    &mut acc,
+                    k,
+                    lane.iter().map(|s| (s.start, s.end, slot(s.work))),
+                );
+                let (mut run, mut sw) = (RectPath::default(), RectPath::default());
+                for (col, cell) in acc.iter().enumerate() {
+                    let lo = col as u64 * k;
+                    let len = ((col as u64 + 1) * k).min(end) - lo;
+                    let (r, w) = (cell[0], cell[1]);
+                    let idle = len.saturating_sub(r + w);
+                    let (xa, xb) = (frame.col_x(col), frame.col_x(col + 1));
+                    if r >= w && r >= idle && r > 0 {
+                        run.add(xa, y, xb - xa, bh);
+                    } else if w > r && w >= idle {
+                        sw.add(xa, y, xb - xa, bh);
+                    }
+                }
+                run.write(svg, RUNNING);
+                sw.write(svg, SWITCH);
+            }
+        }
+    } else {
+        // One lane: the share of CPUs busy per column, as the opacity of the running colour.
+        let y = lanes_y;
+        let bh = lane_h - 4.0;
+        svg.text(
+            margin,
+            y + bh - 2.0,
+            "font-size=\"11\"",
+            &format!("{ncpu} CPUs"),
+        );
+        idle_lane(svg, x0, y, plot_w, bh);
+        let mut busy = vec![[0u64; 1]; frame.columns];
+        for lane in &spans.cpus {
+            let runs = lane.iter().filter(|s| s.work == CpuWork::Run);
+            accumulate(&mut busy, k, runs.map(|s| (s.start, s.end, 0)));
+        }
+        let mut levels: Vec<RectPath> = (0..10).map(|_| RectPath::default()).collect();
+        for (col, [b]) in busy.iter().enumerate() {
+            let lo = col as u64 * k;
+            let len = ((col as u64 + 1) * k).min(end) - lo;
+            let share = *b as f64 / (len * ncpu as u64).max(1) as f64;
+            let level = (share * 10.0).round() as usize;
+            if level > 0 {
+                let (xa, xb) = (frame.col_x(col), frame.col_x(col + 1));
+                levels[level.min(10) - 1].add(xa, y, xb - xa, bh);
+            }
+        }
+        for (i, path) in levels.iter().enumerate() {
+            let mut g = Svg::default();
+            path.write(&mut g, RUNNING);
+            svg.raw(&g.out.replacen(
+                "<path ",
+                &format!("<path fill-opacity=\"{}\" ", num((i + 1) as f64 / 10.0)),
+                1,
+            ));
+        }
+    }
+    svg.raw("</g>\n");
+}
