@@ -24,11 +24,11 @@ const CASES: &[(&str, &str)] = &[
     ("too-deep", ": nesting is deeper than the parser allows"),
     (
         "wrong-type",
-        ":1:60: processes: invalid type: map, expected a sequence",
+        ":1:60: processes: expected a list, found an object",
     ),
     (
         "negative-number",
-        ": kernel.quantum: invalid value: integer `-4`, expected u64",
+        ": kernel.quantum: expected a whole number from 0 to 18446744073709551615, found the number -4",
     ),
     (
         "fractional-number",
@@ -113,7 +113,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "event-negative-tick",
-        ":1:105: events[0].at: invalid value: integer `-1`, expected u64",
+        ":1:105: events[0].at: expected a whole number from 0 to 18446744073709551615, found the number -1",
     ),
     (
         "event-fractional-tick",
@@ -198,7 +198,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "policy-negative-boost",
-        ": kernel.policy: boost: invalid value: integer `-5`, expected u64",
+        ": kernel.policy: boost: expected a whole number from 0 to 18446744073709551615, found the number -5",
     ),
     (
         "nice-out-of-range",
@@ -211,6 +211,26 @@ const CASES: &[(&str, &str)] = &[
     (
         "unknown-expect-summary-field",
         ": expect.sim.summary.avg_wait: unknown summary field `avg_wait`",
+    ),
+    (
+        "count-copy-collision",
+        ": processes[1]: two top-level processes are both named `w-2`: processes[0] (count 2 names its copies `w-1` … `w-2`) and processes[1]; give each a distinct \"name\"",
+    ),
+    (
+        "expect-unknown-state",
+        ": expect.processes.MainProcess.states[2]: `runing` is not a state; the states are new, ready, running, blocked, terminated",
+    ),
+    (
+        "expect-unknown-signal",
+        ": expect.processes.MainProcess.signal: a process ends by SIGKILL or SIGTERM or by none (null), not \"SIGKIL\"",
+    ),
+    (
+        "instruction-wrong-type",
+        ":1:42: programs.main.body[0].wait: expected an object (`{}`, or `{\"as\": HANDLE}`), found the number 3",
+    ),
+    (
+        "ticks-string",
+        ": programs.main.body[0].cpu: expected a number of ticks (a whole number, or \"$name\"), found the string \"3\"",
     ),
 ];
 

@@ -205,3 +205,70 @@ fn compare_renders_a_huge_escaped_name() {
         );
     }
 }
+
+#[test]
+fn an_endless_file_stops_at_the_size_limit() {
+    let o = procsim(&["validate", "/dev/zero"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("/dev/zero: the file is larger than 256 MiB"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted() {
+    let f = temp_file(
+        "bom.json",
+        "\u{feff}{\"programs\": {\"m\": {\"body\": [{\"cpu\": 1}]}}, \"processes\": [{\"program\": \"m\"}]}",
+    );
+    let o = procsim(&["validate", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn gen_refuses_kernel_settings_validate_would_refuse() {
+    for args in [
+        ["gen", "--quantum", "0"],
+        ["gen", "--cpus", "99999"],
+        ["gen", "--cpus", "0"],
+    ] {
+        let o = procsim(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stdout(&o));
+        assert!(stdout(&o).is_empty(), "{args:?}");
+        assert!(
+            stderr(&o).contains(args[1].trim_start_matches('-')),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let o = procsim(&["gen", "--processes", "1000000", "--bursts", "100"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("processes × bursts"), "{}", stderr(&o));
+    let o = procsim(&["gen", "--quantum", "1", "--cpus", "1024"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn many_named_processes_and_programs_validate() {
+    // 20,000 programs and processes, each named, each referring to a global: every look-up
+    // is by hash (a quadratic validation took 17-25 s for 100,000 in release builds).
+    let n = 20_000;
+    let programs: Vec<String> = (0..n)
+        .map(|i| format!(r#""p{i}": {{"params": ["a{i}"], "body": [{{"cpu": "$a{i}"}}, {{"add": {{"name": "g{i}", "value": 1}}}}]}}"#))
+        .collect();
+    let globals: Vec<String> = (0..n).map(|i| format!(r#""g{i}": 0"#)).collect();
+    let processes: Vec<String> = (0..n)
+        .map(|i| format!(r#"{{"program": "p{i}", "name": "n{i}", "args": [1]}}"#))
+        .collect();
+    let text = format!(
+        r#"{{"kernel": {{"max_processes": {n}}}, "globals": {{{}}}, "programs": {{{}}}, "processes": [{}]}}"#,
+        globals.join(","),
+        programs.join(","),
+        processes.join(",")
+    );
+    let f = temp_file("many.json", &text);
+    let o = procsim(&["validate", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

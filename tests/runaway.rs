@@ -179,3 +179,52 @@ fn a_deep_chain_unwinds_in_one_tick_without_deepening_the_stack() {
         );
     }
 }
+
+/// The summary of a stopped run, computed without the per-process report (`--format
+/// summary`, sweeps), equals the report's.
+fn summary_alone(text: &str) -> procsim::report::Summary {
+    let mut sim = Sim::new(
+        procsim::load_str(text).unwrap(),
+        SimOptions { trace: false },
+    );
+    while sim.advance() {}
+    sim.summary()
+}
+
+#[test]
+fn a_stopped_run_has_one_summary_whatever_the_format() {
+    // One process computing for 1,000 ticks, stopped at tick 10 in the middle of its burst:
+    // it ran for all 10 ticks (cpu_busy 10, utilization 1).
+    let lone = r#"{"kernel": {"max_ticks": 10},
+        "programs": {"spin": {"body": [{"cpu": 1000}]}},
+        "processes": [{"program": "spin"}]}"#;
+    let r = run(lone);
+    assert!(r.error.is_some());
+    assert_eq!(r.summary.cpu_busy, 10);
+    assert_eq!(r.summary.utilization, 1.0);
+    assert_eq!(summary_alone(lone), r.summary);
+    // Two processes, quantum 4, stopped at tick 10: the second has waited 4 + 2 ticks
+    // (0-4 and 8-10) and is ready at the stop; average waiting (4 + 6) / 2 = 5.
+    let two = r#"{"kernel": {"max_ticks": 10},
+        "programs": {"spin": {"body": [{"cpu": 1000}]}},
+        "processes": [{"program": "spin", "count": 2}]}"#;
+    let r = run(two);
+    assert_eq!(r.summary.cpu_busy, 10);
+    assert_eq!(r.summary.avg_waiting, Some(5.0));
+    assert_eq!(summary_alone(two), r.summary);
+}
+
+#[test]
+fn a_context_switch_under_way_at_the_stop_counts_as_switching() {
+    // The first dispatch on an idle CPU costs the switch: ticks 0-5 switching, stopped at 3.
+    let text = r#"{"kernel": {"max_ticks": 3, "context_switch": 5},
+        "programs": {"spin": {"body": [{"cpu": 1000}]}},
+        "processes": [{"program": "spin"}]}"#;
+    let r = run(text);
+    assert!(r.error.is_some());
+    assert_eq!(r.summary.makespan, 3);
+    assert_eq!(r.summary.switch_ticks, 3);
+    assert_eq!(r.summary.idle, 0);
+    assert_eq!(r.summary.cpu_busy, 0);
+    assert_eq!(summary_alone(text), r.summary);
+}

@@ -5,10 +5,11 @@
 //! reported here with the JSON path of the offending value. Both backends run the compiled
 //! form; a program is compiled once and shared by every process that runs it.
 
+mod index;
 mod names;
 mod template;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 pub use names::{child_name, top_level_name};
@@ -260,11 +261,11 @@ impl Plan {
 /// ```
 pub fn compile(s: &Scenario) -> Result<Plan, ScenarioError> {
     let mut c = Compiler {
-        programs: s.programs.keys().cloned().collect(),
-        globals: s.globals.keys().cloned().collect(),
-        names: Vec::new(),
-        defined_handles: Vec::new(),
-        defined_objects: Vec::new(),
+        programs: s.programs.keys().collect(),
+        globals: s.globals.keys().collect(),
+        names: index::NameIndex::default(),
+        defined_handles: HashSet::new(),
+        defined_objects: HashSet::new(),
     };
     // Handles and objects may be used by a program other than the one that made them (a child
     // inherits its parent's tables), so collect every definition in the scenario first.
@@ -274,9 +275,9 @@ pub fn compile(s: &Scenario) -> Result<Plan, ScenarioError> {
     let mut programs = Vec::with_capacity(s.programs.len());
     for (pname, prog) in s.programs.iter() {
         let path = format!("programs.{pname}");
-        let mut seen: Vec<&str> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
         for (i, p) in prog.params.iter().enumerate() {
-            if seen.contains(&p.as_str()) {
+            if seen.contains(p.as_str()) {
                 return Err(invalid(
                     format!("{path}.params[{i}]"),
                     format!("duplicate parameter `{p}`"),
@@ -288,7 +289,7 @@ pub fn compile(s: &Scenario) -> Result<Plan, ScenarioError> {
                     format!("`{p}` is not a usable parameter name"),
                 ));
             }
-            seen.push(p);
+            seen.insert(p);
         }
         if prog.params.len() > u16::MAX as usize {
             return Err(invalid(
@@ -296,9 +297,12 @@ pub fn compile(s: &Scenario) -> Result<Plan, ScenarioError> {
                 "too many parameters".into(),
             ));
         }
+        let params: HashMap<&str, u16> = (prog.params.iter().enumerate())
+            .map(|(i, p)| (p.as_str(), i as u16))
+            .collect();
         let scope = Scope {
             program: pname,
-            params: &prog.params,
+            params: &params,
             loops: Vec::new(),
         };
         let mut ops = Vec::new();
@@ -309,9 +313,10 @@ pub fn compile(s: &Scenario) -> Result<Plan, ScenarioError> {
             ops,
         });
     }
+    let no_params = HashMap::new();
     let global_scope = Scope {
         program: "",
-        params: &[],
+        params: &no_params,
         loops: Vec::new(),
     };
     let mut processes = Vec::with_capacity(s.processes.len());
@@ -355,7 +360,7 @@ pub fn compile(s: &Scenario) -> Result<Plan, ScenarioError> {
             .map(|(k, v)| (k.as_str().into(), v.clone()))
             .collect(),
         programs,
-        names: c.names.into_iter().map(Arc::from).collect(),
+        names: c.names.into_names().into_iter().map(Arc::from).collect(),
         processes,
         events,
     })
@@ -451,26 +456,31 @@ fn invalid(path: String, message: String) -> ScenarioError {
 
 struct Scope<'a> {
     program: &'a str,
-    params: &'a [String],
+    /// The program's parameters and their positions.
+    params: &'a HashMap<&'a str, u16>,
     /// The names of the enclosing named `repeat`s, outermost first.
     loops: Vec<String>,
 }
 
 struct Compiler {
-    programs: Vec<String>,
-    globals: Vec<String>,
-    names: Vec<String>,
-    defined_handles: Vec<String>,
-    defined_objects: Vec<String>,
+    programs: index::NameIndex,
+    globals: index::NameIndex,
+    names: index::NameIndex,
+    defined_handles: HashSet<String>,
+    defined_objects: HashSet<String>,
 }
 
 impl Compiler {
     fn collect_definitions(&mut self, body: &[Instr]) {
         for instr in body {
             match instr {
-                Instr::Spawn(sp) | Instr::Fork(sp) => self.defined_handles.push(sp.handle.clone()),
+                Instr::Spawn(sp) | Instr::Fork(sp) => {
+                    self.defined_handles.insert(sp.handle.clone());
+                }
                 Instr::Wait(w) => self.defined_handles.extend(w.handle.clone()),
-                Instr::New(o) => self.defined_objects.push(o.name.clone()),
+                Instr::New(o) => {
+                    self.defined_objects.insert(o.name.clone());
+                }
                 Instr::Repeat(r) => self.collect_definitions(&r.body),
                 _ => {}
             }
@@ -478,52 +488,38 @@ impl Compiler {
     }
 
     fn intern(&mut self, name: &str) -> NameId {
-        match self.names.iter().position(|n| n == name) {
-            Some(i) => i as NameId,
-            None => {
-                self.names.push(name.to_owned());
-                (self.names.len() - 1) as NameId
-            }
-        }
+        self.names.intern(name)
     }
 
     fn program_id(&self, name: &str, path: &str) -> Result<ProgramId, ScenarioError> {
-        self.programs
-            .iter()
-            .position(|p| p == name)
-            .map(|i| i as ProgramId)
-            .ok_or_else(|| {
-                invalid(
-                    path.to_owned(),
-                    format!(
-                        "unknown program `{name}`; the programs are {}",
-                        list(&self.programs)
-                    ),
-                )
-            })
+        self.programs.get(name).ok_or_else(|| {
+            invalid(
+                path.to_owned(),
+                format!(
+                    "unknown program `{name}`; the programs are {}",
+                    list(self.programs.names())
+                ),
+            )
+        })
     }
 
     fn global_id(&self, name: &str, path: &str) -> Result<GlobalId, ScenarioError> {
-        self.globals
-            .iter()
-            .position(|g| g == name)
-            .map(|i| i as GlobalId)
-            .ok_or_else(|| {
-                invalid(
-                    path.to_owned(),
-                    format!(
-                        "unknown global `{name}`; declare it in \"globals\" (the globals are {})",
-                        list(&self.globals)
-                    ),
-                )
-            })
+        self.globals.get(name).ok_or_else(|| {
+            invalid(
+                path.to_owned(),
+                format!(
+                    "unknown global `{name}`; declare it in \"globals\" (the globals are {})",
+                    list(self.globals.names())
+                ),
+            )
+        })
     }
 
     fn handle(&mut self, name: &str, path: &str) -> Result<HandleRef, ScenarioError> {
         if name == "self" {
             return Ok(HandleRef::Current);
         }
-        if !self.defined_handles.iter().any(|h| h == name) {
+        if !self.defined_handles.contains(name) {
             return Err(invalid(
                 path.to_owned(),
                 format!(
@@ -535,7 +531,7 @@ impl Compiler {
     }
 
     fn object(&mut self, name: &str, path: &str) -> Result<NameId, ScenarioError> {
-        if !self.defined_objects.iter().any(|h| h == name) {
+        if !self.defined_objects.contains(name) {
             return Err(invalid(
                 path.to_owned(),
                 format!("unknown object `{name}`: no \"new\" in the scenario makes it"),
@@ -564,11 +560,11 @@ impl Compiler {
         if let Some(k) = scope.loops.iter().position(|l| l == name) {
             return Ok(CExpr::Counter(k as u16));
         }
-        if let Some(i) = scope.params.iter().position(|p| p == name) {
-            return Ok(CExpr::Param(i as u16));
+        if let Some(&i) = scope.params.get(name) {
+            return Ok(CExpr::Param(i));
         }
-        if let Some(i) = self.globals.iter().position(|g| g == name) {
-            return Ok(CExpr::Global(i as GlobalId));
+        if let Some(i) = self.globals.get(name) {
+            return Ok(CExpr::Global(i));
         }
         Err(invalid(
             path.to_owned(),
@@ -598,9 +594,8 @@ impl Compiler {
                     return Err(invalid(
                         path.to_owned(),
                         format!(
-                            "expected a number of ticks, found the {} {}",
-                            other.type_name(),
-                            other.repr()
+                            "expected a number of ticks (a whole number, or \"$name\"), found {}",
+                            as_found(other)
                         ),
                     ));
                 }
@@ -779,9 +774,9 @@ impl Compiler {
 
     /// A `repeat`'s `as` may not hide a parameter, a global or an enclosing count.
     fn check_counter(&self, name: &str, path: &str, scope: &Scope) -> Result<(), ScenarioError> {
-        let hides = if scope.params.iter().any(|p| p == name) {
+        let hides = if scope.params.contains_key(name) {
             Some(format!("a parameter of `{}`", scope.program))
-        } else if self.globals.iter().any(|g| g == name) {
+        } else if self.globals.get(name).is_some() {
             Some("a global".to_owned())
         } else if scope.loops.iter().any(|l| l == name) {
             Some("the count of an enclosing repeat".to_owned())
@@ -871,14 +866,36 @@ impl Compiler {
     }
 }
 
+/// A literal as a scenario's author wrote it, in JSON (`the string "3"`), for messages about
+/// the file (Python's words, `the str '3'`, are for errors a running program raises).
+fn as_found(v: &Value) -> String {
+    let json = serde_json::to_string(v).unwrap_or_default();
+    match v {
+        Value::Str(_) => format!("the string {json}"),
+        Value::List(_) => format!("the list {json}"),
+        Value::Int(_) => format!("the number {json}"),
+        Value::None | Value::Bool(_) => json,
+    }
+}
+
+/// The names an error message lists: sorted, and at most [`LISTED`] of them (a scenario may
+/// have 100,000).
 fn list(names: &[String]) -> String {
     if names.is_empty() {
         return "none".into();
     }
     let sorted: BTreeMap<&str, ()> = names.iter().map(|n| (n.as_str(), ())).collect();
-    sorted
+    let mut out = sorted
         .keys()
+        .take(LISTED)
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    if sorted.len() > LISTED {
+        out.push_str(&format!(" and {} more", sorted.len() - LISTED));
+    }
+    out
 }
+
+/// The most names [`list`] writes.
+const LISTED: usize = 20;

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 /// let err = procsim::Scenario::from_str("{\"programs\": {}, \"processes\": 3}").unwrap_err();
 /// assert_eq!(
 ///     err.to_string(),
-///     "<input>:1:31: processes: invalid type: integer `3`, expected a sequence"
+///     "<input>:1:31: processes: expected a list, found the number 3"
 /// );
 /// ```
 #[derive(Debug)]

@@ -4,7 +4,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value as Json;
 
-use super::UniqueMap;
+use super::{ErrorKind, ScenarioError, UniqueMap};
+use crate::model::State;
 
 /// What a run must show. `processes` holds on every backend; `sim` only on the simulated one.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
@@ -71,6 +72,60 @@ pub struct ExpectSim {
     #[schemars(schema_with = "super::schema::process_fields")]
     pub processes: UniqueMap<serde_json::Map<String, Json>>,
 }
+
+impl Expect {
+    /// What can be wrong without running: a state or a signal that does not exist, an exit code
+    /// that is not one. (Such an expectation could never hold, and `check` would only say that
+    /// it failed.)
+    pub(crate) fn check(&self) -> Result<(), ScenarioError> {
+        let bad = |path: String, message: String| {
+            Err(ScenarioError::new(ErrorKind::Invalid, path, message))
+        };
+        for (name, p) in self.processes.iter() {
+            let at = |field: &str| format!("expect.processes.{name}.{field}");
+            if let Some(states) = &p.states {
+                for (i, s) in states.iter().enumerate() {
+                    if !State::ALL.iter().any(|st| st.name() == s) {
+                        return bad(
+                            format!("{}[{i}]", at("states")),
+                            format!(
+                                "`{s}` is not a state; the states are {}",
+                                State::ALL.map(State::name).join(", ")
+                            ),
+                        );
+                    }
+                }
+            }
+            match &p.signal {
+                None | Some(Json::Null) => {}
+                Some(Json::String(s)) if SIGNALS.contains(&s.as_str()) => {}
+                Some(other) => {
+                    return bad(
+                        at("signal"),
+                        format!(
+                            "a process ends by {} or by none (null), not {other}",
+                            SIGNALS.join(" or ")
+                        ),
+                    );
+                }
+            }
+            match &p.exitcode {
+                None | Some(Json::Null) => {}
+                Some(Json::Number(n)) if n.is_i64() => {}
+                Some(other) => {
+                    return bad(
+                        at("exitcode"),
+                        format!("an exit code is a whole number or null, not {other}"),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The signals a process can end by, as a report names them.
+const SIGNALS: [&str; 2] = ["SIGKILL", "SIGTERM"];
 
 /// Keeps an explicit `null` as `Some(Json::Null)`, so `"exitcode": null` can be expected.
 fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Json>, D::Error> {

@@ -6,10 +6,13 @@
 
 mod error;
 mod expect;
+mod input;
 mod instr;
+mod names;
 pub mod policy;
 mod schema;
 mod unique;
+mod wording;
 
 use std::path::Path;
 
@@ -18,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use error::{ErrorKind, ScenarioError};
 pub use expect::{Expect, ExpectProcess, ExpectSim};
+pub use input::MAX_SCENARIO_BYTES;
 pub(crate) use instr::visit_spawns;
 pub use instr::{Assign, Expr, INSTRUCTIONS, Instr, NewObject, Repeat, Spawn, Wait};
 pub use policy::{Attributes, PerLevel, PolicyConfig};
@@ -339,6 +343,7 @@ impl Scenario {
 
     /// Parses a scenario from bytes (which need not be UTF-8: bad bytes are a syntax error).
     pub fn from_slice(bytes: &[u8]) -> Result<Scenario, ScenarioError> {
+        let bytes = input::strip_bom(bytes);
         check_top_level(bytes)?;
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let scenario: Scenario = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -358,15 +363,14 @@ impl Scenario {
     pub fn from_path(path: &Path) -> Result<Scenario, ScenarioError> {
         let stdin = path == Path::new("-");
         let name = if stdin { Path::new("<stdin>") } else { path };
-        let read = if stdin {
-            let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map(|_| bytes)
+        let bytes = if stdin {
+            input::read_limited(std::io::stdin().lock())
         } else {
-            std::fs::read(path)
-        };
-        let bytes = read.map_err(|e| {
-            ScenarioError::new(ErrorKind::Io, "", format!("cannot read: {e}")).in_file(name)
-        })?;
+            std::fs::File::open(path)
+                .map_err(|e| ScenarioError::new(ErrorKind::Io, "", format!("cannot read: {e}")))
+                .and_then(input::read_limited)
+        }
+        .map_err(|e| e.in_file(name))?;
         Self::from_slice(&bytes).map_err(|e| e.in_file(name))
     }
 
@@ -480,7 +484,6 @@ impl Scenario {
             return bad("processes", "a scenario needs at least one process".into());
         }
         let mut total: u64 = 0;
-        let mut names: Vec<(String, usize)> = Vec::new();
         for (i, e) in self.processes.iter().enumerate() {
             if e.count == 0 {
                 return bad(
@@ -492,16 +495,6 @@ impl Scenario {
                 return bad(&format!("processes[{i}].{field}"), message);
             }
             total = total.saturating_add(e.count);
-            let name = self.top_level_name(i, 1);
-            if let Some((_, j)) = names.iter().find(|(n, _)| *n == name) {
-                return bad(
-                    &format!("processes[{i}]"),
-                    format!(
-                        "two top-level processes are both named `{name}` (processes[{j}] too); give each a \"name\""
-                    ),
-                );
-            }
-            names.push((name, i));
         }
         let live_limit = u64::from(k.max_processes).min(u64::from(k.pid_max) - 2);
         if total > live_limit {
@@ -513,6 +506,11 @@ impl Scenario {
                     k.pid_max - 2
                 ),
             );
+        }
+        // After the total is bounded: it names every copy.
+        names::check_unique(self)?;
+        if let Some(expect) = &self.expect {
+            expect.check()?;
         }
         Ok(())
     }
@@ -557,6 +555,9 @@ fn from_json_error(e: serde_json::Error, path: String) -> ScenarioError {
     // serde_json appends " at line L column C"; the place is printed in front instead.
     if let Some(cut) = message.rfind(" at line ") {
         message.truncate(cut);
+    }
+    if !message.contains("floating point `") {
+        message = wording::reword(&message);
     }
     // serde_json reads an integer beyond u64 as a float; say what the user needs to hear.
     if let Some(rest) = message.strip_prefix("invalid type: floating point `")
@@ -636,7 +637,7 @@ mod tests {
         );
         assert!(
             err(&with(r#"{"quantum": -1}"#))
-                .contains("kernel.quantum: invalid value: integer `-1`")
+                .contains("kernel.quantum: expected a whole number from 0 to 18446744073709551615, found the number -1")
         );
     }
 

@@ -45,9 +45,25 @@ impl<P: Policy> Kernel<P> {
         }
     }
 
+    /// Ticks of the context switches under way at `now`: a run stopped in the middle of one
+    /// has spent them switching, not idle.
+    fn switching_now(&self) -> u64 {
+        self.cpus
+            .iter()
+            .map(|cpu| match cpu.run {
+                super::Run::Switching { from, .. } => self.now.saturating_sub(from),
+                _ => 0,
+            })
+            .fold(0u64, u64::saturating_add)
+    }
+
     /// The summary alone, without building a per-process report (for `--format summary` on
-    /// runs too large to list).
+    /// runs too large to list). It is the one summary of a run: [`Kernel::report`] calls it
+    /// too, and for a run a limit stopped it counts the time up to the stop that the process
+    /// table has not taken in yet (a burst or a wait in progress, a context switch under way),
+    /// so every format and every sweep row say the same.
     pub fn summary(&self) -> Summary {
+        let now = self.now;
         let mut last_end = 0u64;
         let mut busy = 0u64;
         let mut dispatches = 0u64;
@@ -56,8 +72,16 @@ impl<P: Policy> Kernel<P> {
         let (mut turn, mut turn_n) = (0u128, 0u64);
         let (mut wait, mut wait_n) = (0u128, 0u64);
         for (p, h) in self.procs.iter().zip(&self.hot) {
+            // Time since the process's last transition, not yet added to its figures (zero
+            // once `account_to_now` ran, and for a run that ended by itself).
+            let pending = now.saturating_sub(h.since);
+            let (cpu, waiting) = match h.state {
+                State::Running => (h.cpu.saturating_add(pending), h.waiting),
+                State::Ready => (h.cpu, h.waiting.saturating_add(pending)),
+                _ => (h.cpu, h.waiting),
+            };
             // With several CPUs the sums can pass 2^64 where one process cannot; they saturate.
-            busy = busy.saturating_add(h.cpu);
+            busy = busy.saturating_add(cpu);
             dispatches = dispatches.saturating_add(u64::from(h.dispatches));
             if p.ended_at != NONE {
                 last_end = last_end.max(p.ended_at);
@@ -65,7 +89,7 @@ impl<P: Policy> Kernel<P> {
             if p.admitted_at == NONE {
                 continue;
             }
-            wait += u128::from(h.waiting);
+            wait += u128::from(waiting);
             wait_n += 1;
             if p.first_run != NONE {
                 resp += u128::from(p.first_run - p.admitted_at);
@@ -87,7 +111,7 @@ impl<P: Policy> Kernel<P> {
             makespan,
             cpus: self.plan.kernel.cpus,
             cpu_busy: busy,
-            switch_ticks: self.switch_ticks,
+            switch_ticks: self.switch_ticks.saturating_add(self.switching_now()),
             ended,
             dispatches,
             context_switches: self.context_switches,

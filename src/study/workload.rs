@@ -24,6 +24,9 @@ use crate::sim::rng::SeededRng;
 pub const MAX_PROCESSES: u32 = 1_000_000;
 /// Largest mean accepted for a duration or a count (keeps every draw far from overflow).
 pub const MAX_MEAN: f64 = 1e9;
+/// The most bursts a workload may hold in all (processes × mean bursts): ten million, about
+/// 150 MB of scenario, within [`crate::scenario::MAX_SCENARIO_BYTES`].
+pub const MAX_BURSTS: f64 = 1e7;
 
 /// What to generate. [`GenParams::new`] gives the defaults for a seed and a size.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +119,29 @@ impl GenParams {
         range("io_mean", self.io_mean, 1.0, MAX_MEAN)?;
         range("bursts", self.bursts, 1.0, 1e4)?;
         range("arrival_mean", self.arrival_mean, 0.0, MAX_MEAN)?;
+        // The kernel settings must be ones `validate` accepts: a file that cannot run is
+        // no workload.
+        if let Some(q) = self.quantum {
+            range("quantum", q as f64, 1.0, u64::MAX as f64)?;
+        }
+        if let Some(c) = self.cpus {
+            range(
+                "cpus",
+                f64::from(c),
+                1.0,
+                f64::from(crate::scenario::CPUS_LIMIT),
+            )?;
+        }
+        // Bursts are drawn around their mean; the file holds about two instructions a
+        // burst, and must stay within what procsim reads as a scenario.
+        if f64::from(self.processes) * self.bursts > MAX_BURSTS {
+            return Err(GenError::Range {
+                name: "processes × bursts".to_owned(),
+                value: f64::from(self.processes) * self.bursts,
+                lo: 1.0,
+                hi: MAX_BURSTS,
+            });
+        }
         Ok(())
     }
 }
