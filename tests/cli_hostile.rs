@@ -272,3 +272,68 @@ fn many_named_processes_and_programs_validate() {
     let o = procsim(&["validate", f.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+#[test]
+fn a_sweep_names_a_bad_setting_before_building_the_product() {
+    // 200,000 runs; the bad value is the first of the second setting.
+    let o = procsim(&[
+        "sweep",
+        "scenarios/demo.json",
+        "--set",
+        "kernel.quantum=1..100000",
+        "--set",
+        "kernel.cpus=0,1",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("kernel.cpus=0"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cpus must be from 1 to 1024, not 0"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn a_sweep_has_at_most_a_million_runs_a_shard() {
+    let o = procsim(&[
+        "sweep",
+        "scenarios/demo.json",
+        "--set",
+        "kernel.quantum=1..100000",
+        "--set",
+        "kernel.context_switch=0..19",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the sweep has 2000000 runs; one procsim runs at most 1000000: split it with --shard I/N (N ≥ 2)"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_stopped_run_says_the_same_in_the_sweep_csv_as_in_json() {
+    let f = temp_file(
+        "stops.json",
+        r#"{"kernel": {"max_ticks": 10}, "programs": {"spin": {"body": [{"cpu": 1000}]}},
+            "processes": [{"program": "spin"}]}"#,
+    );
+    let o = procsim(&["sweep", f.to_str().unwrap(), "--set", "kernel.quantum=4"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let csv = stdout(&o);
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    let col = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(col("cpu_busy"), "10", "{csv}");
+    assert_eq!(col("utilization"), "1.0", "{csv}");
+    let json = procsim(&["run", f.to_str().unwrap(), "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["summary"]["cpu_busy"], 10);
+    let summary = procsim(&["run", f.to_str().unwrap(), "--format", "summary"]);
+    assert!(
+        stdout(&summary).contains("cpu_busy          10\n"),
+        "{}",
+        stdout(&summary)
+    );
+}

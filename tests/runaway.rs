@@ -228,3 +228,103 @@ fn a_context_switch_under_way_at_the_stop_counts_as_switching() {
     assert_eq!(r.summary.cpu_busy, 0);
     assert_eq!(summary_alone(text), r.summary);
 }
+
+#[test]
+fn output_bytes_are_limited_in_all() {
+    // Lines of 300 bytes: three make 900, the fourth would make 1,200 > 1,000.
+    let r = run(&format!(
+        r#"{{"kernel": {{"max_output_bytes": 1000}}, "globals": {{"s": "{}"}},
+        "programs": {{"talk": {{"body": [{{"repeat": {{"times": 100, "body": [{{"print": "{{s}}"}}]}}}}]}}}},
+        "processes": [{{"program": "talk"}}]}}"#,
+        "x".repeat(300)
+    ));
+    let e = r.error.expect("stopped");
+    assert!(e.contains("kernel.max_output_bytes (1000 bytes"), "{e}");
+    assert_eq!(r.processes[0].output.len(), 3);
+}
+
+#[test]
+fn a_line_past_256_kib_fails_its_process_with_a_memory_error() {
+    // "ab" doubled 17 times is 2^18 = 262,144 characters, the most a line may hold; once
+    // more is 524,288, a legal value but too long a line.
+    let r = run(r#"{"globals": {"s": "ab"},
+        "programs": {
+          "fits": {"body": [{"repeat": {"times": 17, "body": [{"add": {"name": "s", "value": "$s"}}]}},
+                            {"print": "{s}"}]},
+          "long": {"body": [{"repeat": {"times": 18, "body": [{"add": {"name": "s", "value": "$s"}}]}},
+                            {"print": "{s}"}]}},
+        "processes": [{"program": "fits"}, {"program": "long"}]}"#);
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(r.processes[0].exitcode, Some(0));
+    assert_eq!(r.processes[0].output[0].len(), 262_144);
+    assert_eq!(r.processes[1].exitcode, Some(1));
+    assert!(r.processes[1].output.is_empty());
+    assert!(
+        r.processes[1].errors[0]
+            .starts_with("MemoryError: a line of output may hold at most 262144 bytes"),
+        "{:?}",
+        r.processes[1].errors
+    );
+}
+
+#[test]
+fn the_trace_kept_for_a_report_is_limited() {
+    // Quantum 1 and two processes: a preemption and a dispatch every tick.
+    let text = r#"{"kernel": {"quantum": 1, "max_trace": 100},
+        "programs": {"spin": {"body": [{"cpu": 1000}]}},
+        "processes": [{"program": "spin", "count": 2}]}"#;
+    let r = run(text);
+    let e = r.error.expect("stopped");
+    assert!(e.contains("kernel.max_trace (100 trace events)"), "{e}");
+    assert_eq!(r.trace.len(), 100);
+    // Without a trace (`--format summary`, sweeps) the same run is not limited by it.
+    let mut sim = Sim::new(
+        procsim::load_str(text).unwrap(),
+        SimOptions { trace: false },
+    );
+    while sim.advance() {}
+    assert_eq!(sim.error(), None);
+}
+
+#[test]
+fn events_are_limited_on_many_cpus() {
+    // Four CPUs, eight processes, quantum 1: every tick is handled by the general rounds and
+    // counts 4. Ticks 0 … 99 make 400; tick 100 would pass the limit, so the run stops at 99
+    // with every CPU busy all along: 4 × 99 = 396 ticks of CPU.
+    let r = run(r#"{"kernel": {"quantum": 1, "cpus": 4, "max_events": 400},
+        "programs": {"spin": {"body": [{"cpu": 1000}]}},
+        "processes": [{"program": "spin", "count": 8}]}"#);
+    let e = r.error.expect("stopped");
+    assert!(
+        e.contains("stopped at tick 99: kernel.max_events (400 events"),
+        "{e}"
+    );
+    assert_eq!(r.summary.makespan, 99);
+    assert_eq!(r.summary.cpu_busy, 396);
+}
+
+#[test]
+fn globals_copied_into_many_processes_are_limited() {
+    // Each child changes `n`, so it copies the globals it shares with its parent: 1,000
+    // characters of `big` and 1 for `n`. Four copies make 4,004; the fifth makes 5,005, and
+    // the run stops after that child's `set`.
+    let r = run(&format!(
+        r#"{{"kernel": {{"max_values": 5000}}, "globals": {{"big": "{}", "n": 0}},
+        "programs": {{
+          "main": {{"body": [{{"repeat": {{"times": 10, "body": [{{"fork": {{"as": "c", "program": "child"}}}}]}}}}, {{"cpu": 100}}]}},
+          "child": {{"body": [{{"set": {{"name": "n", "value": 1}}}}, {{"cpu": 1000}}]}}}},
+        "processes": [{{"program": "main"}}]}}"#,
+        "x".repeat(1000)
+    ));
+    let e = r.error.expect("stopped");
+    assert!(
+        e.contains("kernel.max_values (5000 items and characters"),
+        "{e}"
+    );
+    let changed = r
+        .processes
+        .iter()
+        .filter(|p| p.globals.get("n") == Some(&procsim::Value::Int(1)))
+        .count();
+    assert_eq!(changed, 5);
+}

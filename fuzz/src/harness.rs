@@ -24,6 +24,14 @@ pub const MAX_STEPS: u64 = 10_000;
 pub const MAX_PROCESSES: u32 = 64;
 /// Output lines at most (`kernel.max_output`).
 pub const MAX_OUTPUT: u64 = 1_000;
+/// Output bytes at most (`kernel.max_output_bytes`).
+pub const MAX_OUTPUT_BYTES: u64 = 1 << 20;
+/// Trace events at most (`kernel.max_trace`).
+pub const MAX_TRACE: u64 = 100_000;
+/// Kernel events at most (`kernel.max_events`).
+pub const MAX_EVENTS: u64 = 1_000_000;
+/// Items and characters of globals copied at most (`kernel.max_values`).
+pub const MAX_VALUES: u64 = 1 << 20;
 /// Copies of one top-level process at most (`processes[i].count`).
 pub const MAX_COUNT: u64 = 8;
 /// CPUs at most: every tick visits every CPU, so 1024 of them only slow the fuzzer down.
@@ -46,6 +54,10 @@ pub fn clamp(s: &mut Scenario) {
     k.max_ticks = k.max_ticks.min(MAX_TICKS);
     k.max_steps = k.max_steps.min(MAX_STEPS);
     k.max_output = k.max_output.min(MAX_OUTPUT);
+    k.max_output_bytes = k.max_output_bytes.min(MAX_OUTPUT_BYTES);
+    k.max_trace = k.max_trace.min(MAX_TRACE);
+    k.max_events = k.max_events.min(MAX_EVENTS);
+    k.max_values = k.max_values.min(MAX_VALUES);
     k.cpus = k.cpus.min(MAX_CPUS);
     let mut total: u64 = 0;
     for e in &mut s.processes {

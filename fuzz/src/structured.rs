@@ -287,6 +287,10 @@ pub struct Kernel {
     max_ticks: Option<Num>,
     max_steps: Option<Num>,
     max_output: Option<Num>,
+    max_output_bytes: Option<Num>,
+    max_trace: Option<Num>,
+    max_events: Option<Num>,
+    max_values: Option<Num>,
     tick_order: Option<u8>,
     wake_head: Option<bool>,
     keep: Option<bool>,
@@ -323,6 +327,13 @@ impl Kernel {
         put("max_ticks", self.max_ticks.as_ref().map(positive));
         put("max_steps", self.max_steps.as_ref().map(Num::json));
         put("max_output", self.max_output.as_ref().map(Num::json));
+        put(
+            "max_output_bytes",
+            self.max_output_bytes.as_ref().map(Num::json),
+        );
+        put("max_trace", self.max_trace.as_ref().map(Num::json));
+        put("max_events", self.max_events.as_ref().map(Num::json));
+        put("max_values", self.max_values.as_ref().map(Num::json));
         put(
             "tick_order",
             self.tick_order.map(|i| {

@@ -228,6 +228,8 @@ struct Supervisor {
     error: Option<String>,
     /// When the graceful stop turns into SIGKILL.
     kill_at: Option<u64>,
+    /// Bytes of output, for `kernel.max_output_bytes`.
+    output_bytes: crate::scenario::OutputMeter,
     killed: Vec<Key>,
     pgid: Option<Pid>,
     cli_gone: bool,
@@ -315,6 +317,7 @@ fn run(setup: Setup, input: &mut Input, isolation: Isolation) -> io::Result<()> 
         output_lines: 0,
         error: None,
         kill_at: None,
+        output_bytes: Default::default(),
         killed: Vec::new(),
         pgid: None,
         cli_gone: false,
@@ -607,13 +610,14 @@ impl Supervisor {
                     p.2 = true;
                 }
             }
-            Event::Output { .. } => {
+            Event::Output { line, .. } => {
                 self.output_lines += 1;
-                let max = self.plan.kernel.max_output;
-                if self.output_lines > max {
-                    self.stop(format!(
-                        "stopped: kernel.max_output ({max} lines) reached; raise it if the output is wanted"
-                    ));
+                let lines = self.output_lines;
+                if let Err(why) = self
+                    .output_bytes
+                    .count(lines, line.len(), &self.plan.kernel)
+                {
+                    self.stop(format!("stopped: {why}"));
                     return;
                 }
             }

@@ -113,6 +113,12 @@ pub enum PyError {
         crate::process::MAX_VALUE_WEIGHT
     )]
     TooBig,
+    /// A `print` whose line would pass [`crate::scenario::MAX_LINE_BYTES`].
+    #[error(
+        "MemoryError: a line of output may hold at most {} bytes in procsim",
+        crate::scenario::MAX_LINE_BYTES
+    )]
+    LineTooLong,
     /// `fail`: the scenario's own message, as the last line of a traceback.
     #[error("{0}")]
     Raised(Arc<str>),

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Value;
 use crate::process::PyError;
+use crate::scenario::MAX_LINE_BYTES;
 
 /// A parsed `print` text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +95,10 @@ impl Template {
                 Piece::Ppid => line.push_str(&ctx.ppid().to_string()),
                 Piece::Tick => line.push_str(&ctx.tick().to_string()),
                 Piece::Handle(h, field) => line.push_str(&ctx.handle_field(*h, *field)?),
+            }
+            // Checked piece by piece: a few large values must not build a huge line first.
+            if line.len() > MAX_LINE_BYTES {
+                return Err(PyError::LineTooLong);
             }
         }
         Ok(line)

@@ -8,6 +8,7 @@ mod error;
 mod expect;
 mod input;
 mod instr;
+mod limits;
 mod names;
 pub mod policy;
 mod schema;
@@ -24,6 +25,7 @@ pub use expect::{Expect, ExpectProcess, ExpectSim};
 pub use input::MAX_SCENARIO_BYTES;
 pub(crate) use instr::visit_spawns;
 pub use instr::{Assign, Expr, INSTRUCTIONS, Instr, NewObject, Repeat, Spawn, Wait};
+pub use limits::{MAX_LINE_BYTES, OutputMeter};
 pub use policy::{Attributes, PerLevel, PolicyConfig};
 
 pub use schema::json_schema;
@@ -272,6 +274,18 @@ pub struct KernelConfig {
     pub max_steps: u64,
     /// The run stops with an error after this many lines of output in all.
     pub max_output: u64,
+    /// The run stops with an error after this many bytes of output in all.
+    pub max_output_bytes: u64,
+    /// The run stops with an error when its trace (every transition, kept for the report or
+    /// streamed as JSON) would pass this many events.
+    pub max_trace: u64,
+    /// The run stops with an error after the simulated kernel has handled this many events
+    /// (a tick at which something happens counts once for each CPU it looks at).
+    pub max_events: u64,
+    /// The run stops with an error when the processes' own copies of the globals (made when
+    /// a process changes globals it shares with its parent or children) add up to more than
+    /// this many items and characters.
+    pub max_values: u64,
     /// Real microseconds of CPU time a tick stands for on the fork backend.
     pub tick_us: u64,
     /// The order in which same-tick groups join the ready queue: each of `wake`, `admit` and
@@ -299,6 +313,10 @@ impl Default for KernelConfig {
             max_ticks: 100_000_000,
             max_steps: 100_000_000,
             max_output: 100_000,
+            max_output_bytes: 64 << 20,
+            max_trace: 1_000_000,
+            max_events: 1_000_000_000,
+            max_values: 16 << 20,
             tick_us: 1000,
             tick_order: None,
             wake_to: WakeTo::Tail,

@@ -140,7 +140,8 @@ impl<P: Policy> Kernel<P> {
                     (p, t, burst_end) = (next, slice_end, end);
                 }
             }
-            if !batch || t >= burst_end || t >= horizon {
+            // (An error here is `kernel.max_trace`, which recording a transition can reach.)
+            if !batch || t >= burst_end || t >= horizon || self.error.is_some() {
                 break;
             }
         }

@@ -75,8 +75,7 @@ impl<P: Policy> Host for SimProc<'_, P> {
     }
 
     fn global_mut(&mut self, g: GlobalId) -> &mut Value {
-        let p = self.pi();
-        &mut Arc::make_mut(&mut self.k.procs[p].globals)[g as usize]
+        &mut self.k.own_globals(self.p)[g as usize]
     }
 
     fn global_changed(&mut self, _: GlobalId) {}

@@ -14,15 +14,38 @@ use crate::program::{CExpr, Code, Signal, SpawnOp};
 impl<P: Policy> Kernel<P> {
     pub(super) fn output(&mut self, p: u32, line: String) {
         self.output_lines += 1;
-        let max = self.plan.kernel.max_output;
-        if self.output_lines > max {
-            self.stop(format!(
-                "stopped at tick {}: kernel.max_output ({max} lines) reached; raise it if the output is wanted",
-                self.now
-            ));
+        let lines = self.output_lines;
+        if let Err(why) = self
+            .output_bytes
+            .count(lines, line.len(), &self.plan.kernel)
+        {
+            self.stop(format!("stopped at tick {}: {why}", self.now));
             return;
         }
         self.procs[p as usize].cold().output.push(line);
+    }
+
+    /// Process `p`'s own globals, to change. Until it changes them it shares them with the
+    /// process it was copied from or to (copy on write); the copy made now is counted against
+    /// `kernel.max_values`, as thousands of children each copying a megabyte of globals would
+    /// otherwise exhaust memory. The copy past the limit is still made (it is one process's)
+    /// and the run stops.
+    pub(super) fn own_globals(&mut self, p: u32) -> &mut Vec<Value> {
+        let globals = &self.procs[p as usize].globals;
+        if Arc::strong_count(globals) > 1 {
+            let weight = globals
+                .iter()
+                .fold(0u64, |w, v| w.saturating_add(v.weight()));
+            self.values_copied = self.values_copied.saturating_add(weight);
+            let max = self.plan.kernel.max_values;
+            if self.values_copied > max {
+                self.stop(format!(
+                    "stopped at tick {}: kernel.max_values ({max} items and characters of globals copied into processes) reached; raise it if the copies are wanted",
+                    self.now
+                ));
+            }
+        }
+        Arc::make_mut(&mut self.procs[p as usize].globals)
     }
 
     // ---- values --------------------------------------------------------------------------

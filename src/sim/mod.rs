@@ -174,6 +174,15 @@ pub struct Kernel<P: Policy> {
     next_arrival_at: u64,
     /// `kernel.max_ticks`, copied out of the plan for the hot loop.
     max_ticks: u64,
+    /// Bytes of output, for `kernel.max_output_bytes`.
+    output_bytes: crate::scenario::OutputMeter,
+    /// Trace events recorded, for `kernel.max_trace`.
+    traced: u64,
+    /// Items and characters of globals copied on write, for `kernel.max_values`.
+    values_copied: u64,
+    /// Events handled by the general rounds, each tick counting once per CPU, for
+    /// `kernel.max_events`.
+    events: u64,
     /// Processes that became ready this tick, by group.
     woken: Vec<(u64, u32, u32)>,
     admitted: Vec<u32>,
@@ -243,6 +252,10 @@ impl<P: Policy> Kernel<P> {
             next_arrival: 0,
             next_arrival_at: NONE,
             max_ticks: k.max_ticks,
+            output_bytes: Default::default(),
+            traced: 0,
+            values_copied: 0,
+            events: 0,
             woken: Vec::new(),
             admitted: Vec::new(),
             preempted: Vec::new(),
@@ -421,6 +434,9 @@ impl<P: Policy> Kernel<P> {
                 "stopped at tick {max_ticks}: kernel.max_ticks ({max_ticks}) reached with processes still running; raise it in the scenario's \"kernel\" block"
             ));
             self.finished = true;
+            return false;
+        }
+        if self.count_events() {
             return false;
         }
         self.now = t;
@@ -629,11 +645,39 @@ impl<P: Policy> Kernel<P> {
     }
 
     fn record_event(&mut self, event: TraceEvent) {
+        self.traced += 1;
+        if self.traced > self.plan.kernel.max_trace {
+            if self.error.is_none() {
+                let max = self.plan.kernel.max_trace;
+                self.stop(format!(
+                    "stopped at tick {}: kernel.max_trace ({max} trace events) reached; raise it, or use --format summary, which keeps no trace",
+                    event.t
+                ));
+            }
+            return;
+        }
         match &mut self.trace {
             Recorder::Off => {}
             Recorder::Keep(events) => events.push(event),
             Recorder::Stream(sink) => sink(&event),
         }
+    }
+
+    /// Counts the general rounds of the next tick (once per CPU they look at) against
+    /// `kernel.max_events`; true when the limit stopped the run. A run's cost grows with its
+    /// events: 1,024 CPUs at quantum 1 make a thousand a tick.
+    fn count_events(&mut self) -> bool {
+        self.events = self.events.saturating_add(self.cpus.len() as u64);
+        let max = self.plan.kernel.max_events;
+        if self.events > max {
+            self.error = Some(format!(
+                "stopped at tick {}: kernel.max_events ({max} events, a tick counting once for each CPU) reached; raise it if the run is wanted",
+                self.now
+            ));
+            self.finished = true;
+            return true;
+        }
+        false
     }
 
     /// Stops the run with an error; the report is partial.

@@ -74,6 +74,10 @@ pub enum SweepError {
     Base(#[from] ScenarioError),
 }
 
+/// The most runs one `procsim sweep` does (its shard, with `--shard`): a million runs of even
+/// a small scenario take hours; a bigger sweep is split over processes or machines.
+pub const MAX_RUNS: usize = 1_000_000;
+
 /// One setting: a JSON path in the scenario (or `gen.NAME`) and the values it takes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Setting {
@@ -404,7 +408,35 @@ impl Sweep {
         if self.seeds.as_ref().is_some_and(Vec::is_empty) {
             return Err(SweepError::Usage("--seeds: no seeds".into()));
         }
+        let product = self
+            .sizes()
+            .iter()
+            .try_fold(1usize, |a, &b| a.checked_mul(b))
+            .ok_or_else(|| {
+                SweepError::Usage("the product of the settings has too many runs to count".into())
+            })?;
+        let runs = self.range().len();
+        if runs > MAX_RUNS {
+            return Err(SweepError::Usage(format!(
+                "the sweep has {product} runs{}; one procsim runs at most {MAX_RUNS}: split it with --shard I/N (N ≥ {})",
+                if runs == product {
+                    String::new()
+                } else {
+                    format!(" ({runs} in this shard)")
+                },
+                product.div_ceil(MAX_RUNS)
+            )));
+        }
         Ok(())
+    }
+
+    /// How many values each dimension of the product has: each setting's, then the seeds'.
+    fn sizes(&self) -> Vec<usize> {
+        let mut sizes: Vec<usize> = self.settings.iter().map(|s| s.values.len()).collect();
+        if let Some(seeds) = &self.seeds {
+            sizes.push(seeds.len());
+        }
+        sizes
     }
 
     /// How many runs the whole product has.
@@ -444,10 +476,7 @@ impl Sweep {
 
     /// The values of run `index`: each setting's, then the seed.
     pub fn point(&self, index: usize) -> Vec<Json> {
-        let mut sizes: Vec<usize> = self.settings.iter().map(|s| s.values.len()).collect();
-        if let Some(seeds) = &self.seeds {
-            sizes.push(seeds.len());
-        }
+        let sizes = self.sizes();
         let mut digits = vec![0usize; sizes.len()];
         let mut rest = index;
         for (d, size) in digits.iter_mut().zip(&sizes).rev() {
@@ -541,14 +570,35 @@ impl Sweep {
     /// Builds every scenario of this process's slice without running it, so that a bad setting
     /// is reported before hours of runs rather than after. The first bad run in product order
     /// is the one reported, however the threads went.
+    ///
+    /// Each value of each setting is tried first, with every other setting at its first value
+    /// (as many scenarios as there are values, not their product), so a bad value is named
+    /// before the product is built; then the runs of the slice, stopping at the first bad one
+    /// (a combination of good values can still be bad: `max_processes` above `pid_max`).
     pub fn validate(&self) -> Result<(), SweepError> {
         self.check()?;
-        let bad: Vec<SweepError> = self
+        let sizes = self.sizes();
+        // Run i's digits are its values' positions; the last dimension varies fastest.
+        let mut strides = vec![1usize; sizes.len()];
+        for k in (0..sizes.len().saturating_sub(1)).rev() {
+            strides[k] = strides[k + 1] * sizes[k + 1];
+        }
+        // The j-th value of every setting before the (j+1)-th of any: a bad value is found
+        // early even behind a long list of good ones.
+        self.plan(0)?;
+        let longest = sizes.iter().copied().max().unwrap_or(0);
+        for j in 1..longest {
+            for (size, stride) in sizes.iter().zip(&strides) {
+                if j < *size {
+                    self.plan(j * stride)?;
+                }
+            }
+        }
+        match self
             .range()
             .into_par_iter()
-            .filter_map(|i| self.plan(i).err())
-            .collect();
-        match bad.into_iter().next() {
+            .find_map_first(|i| self.plan(i).err())
+        {
             Some(e) => Err(e),
             None => Ok(()),
         }
