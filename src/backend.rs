@@ -35,6 +35,15 @@ pub enum BackendError {
     /// The supervisor said something that is not the protocol, or ended without finishing.
     #[error("the supervisor broke the protocol: {0}")]
     Protocol(String),
+    /// The supervisor died (it was killed) while the run lasted: the run's processes died
+    /// with it, and what it relayed until then is a partial report.
+    #[error("the supervisor died ({status}) before the run ended")]
+    SupervisorDied {
+        /// How it ended (`signal: 9 (SIGKILL)`).
+        status: String,
+        /// The partial report: processes that had not ended have `exitcode` null.
+        report: Box<Report>,
+    },
 }
 
 /// Runs a compiled scenario and reports what happened.

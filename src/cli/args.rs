@@ -12,7 +12,7 @@ use procsim::fork::{ForkBackend, ForkOptions};
     name = "procsim",
     version,
     about = "A process state-machine simulator: round-robin scheduling, fork/join, signals.",
-    long_about = "A process state-machine simulator. With no command it runs a built-in demo.\n\nExit codes: 0 success; 1 an expectation failed; 2 bad scenario or usage; 3 a limit or --timeout stopped the run; 128+N a real run interrupted by signal N."
+    long_about = "A process state-machine simulator. With no command it runs a built-in demo.\n\nExit codes: 0 success; 1 an expectation failed; 2 bad scenario or usage; 3 a limit, a fence or --timeout stopped the run; 4 the fork backend's supervisor died (a partial report is printed); 128+N a real run interrupted by signal N."
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]
@@ -216,7 +216,8 @@ pub(crate) enum CompareFormat {
 /// Settings of the fork backend.
 #[derive(clap::Args, Clone)]
 pub(crate) struct RealArgs {
-    /// Fork backend: stop the run after this many seconds (SIGTERM, then SIGKILL).
+    /// Fork backend: stop the run after this many seconds (SIGTERM, then SIGKILL); default
+    /// the scenario's kernel.real_timeout_s, else 60.
     #[arg(long, value_name = "SECONDS")]
     pub(crate) timeout: Option<f64>,
     /// Fork backend: microseconds a tick stands for, instead of the scenario's kernel.tick_us.
@@ -230,6 +231,18 @@ pub(crate) struct RealArgs {
     /// Fork backend: do not use a PID namespace (use the subreaper fallback).
     #[arg(long, hide = true)]
     pub(crate) no_namespace: bool,
+    /// Fork backend: real processes alive at once, at most, knowingly past the default fence
+    /// (half the host's free pids); never more than the scenario's kernel.max_processes.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_real_processes: Option<u32>,
+    /// Fork backend: the address-space limit (RLIMIT_AS) of each process, in MiB (default
+    /// 1024; at least 32).
+    #[arg(long, value_name = "MIB")]
+    pub(crate) memory: Option<u64>,
+    /// Fork backend: the memory limit of the whole run's cgroup, in MiB (default half the
+    /// memory available when the run starts).
+    #[arg(long, value_name = "MIB")]
+    pub(crate) run_memory: Option<u64>,
 }
 
 /// The longest `--timeout`: a year is past any run anyone waits for, and far from where
@@ -256,6 +269,26 @@ impl RealArgs {
         options.realtime = self.realtime;
         options.no_namespace = self.no_namespace;
         options.forward_interrupts = true;
+        if self.max_real_processes == Some(0) {
+            anyhow::bail!("--max-real-processes must be at least 1");
+        }
+        options.max_processes = self.max_real_processes;
+        let mib = |flag: &str, v: Option<u64>, min: u64| -> anyhow::Result<Option<u64>> {
+            match v {
+                Some(m) if m >= min && m <= 1 << 30 => Ok(Some(m << 20)),
+                Some(m) => {
+                    anyhow::bail!("{flag} must be from {min} to {} MiB, not {m}", 1u64 << 30)
+                }
+                None => Ok(None),
+            }
+        };
+        options.memory_per_process = mib(
+            "--memory",
+            self.memory,
+            procsim::fork::fence::MIN_MEMORY_PER_PROCESS >> 20,
+        )?;
+        options.run_memory = mib("--run-memory", self.run_memory, 1)?;
+        options.notices = Some(super::out::fork_notices());
         Ok(ForkBackend { options })
     }
 }

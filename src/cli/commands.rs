@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use procsim::backend::{Backend, SimBackend};
+use procsim::backend::SimBackend;
 use procsim::report::{
     SvgOptions, render_perfetto, render_summary, render_svg, render_table_styled,
 };
@@ -69,9 +69,9 @@ pub(crate) fn run(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let report = match backend {
-        BackendName::Sim => simulate(plan, true),
-        BackendName::Fork => real.backend()?.run(plan)?,
+    let (report, supervisor_died) = match backend {
+        BackendName::Sim => (simulate(plan, true), false),
+        BackendName::Fork => run_fork(real, plan)?,
     };
     warn_unprivileged(&report);
     let text = match format {
@@ -105,6 +105,14 @@ pub(crate) fn run(
         ),
     };
     emit(&text)?;
+    if supervisor_died {
+        say(format_args!(
+            "{}: {}",
+            file.display(),
+            report.error.as_deref().unwrap_or_default()
+        ));
+        return Ok(ExitCode::from(EXIT_SUPERVISOR_DIED));
+    }
     if let Some(e) = &report.error {
         say(format_args!("{}: {e}", file.display()));
         return Ok(stopped_or_interrupted());
@@ -123,7 +131,7 @@ pub(crate) fn compare(
 ) -> anyhow::Result<ExitCode> {
     let (_, plan) = load_scenario(file)?;
     let sim = simulate(Arc::clone(&plan), true);
-    let fork = real.backend()?.run(Arc::clone(&plan))?;
+    let (fork, supervisor_died) = run_fork(real, Arc::clone(&plan))?;
     warn_unprivileged(&fork);
     let c = procsim::study::compare::compare_plan(&plan, &sim, &fork);
     match format {
@@ -144,6 +152,14 @@ pub(crate) fn compare(
     }
     if let Some(code) = interrupted_code() {
         return Ok(code);
+    }
+    if supervisor_died {
+        say(format_args!(
+            "{}: {}",
+            file.display(),
+            fork.error.as_deref().unwrap_or_default()
+        ));
+        return Ok(ExitCode::from(EXIT_SUPERVISOR_DIED));
     }
     Ok(if c.agrees() {
         ExitCode::SUCCESS

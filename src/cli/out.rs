@@ -12,6 +12,61 @@ pub(crate) const EXIT_MISMATCH: u8 = 1;
 pub(crate) const EXIT_BAD_INPUT: u8 = 2;
 /// Exit code when a limit (max_ticks, max_steps, max_output, --timeout) stopped a run.
 pub(crate) const EXIT_STOPPED: u8 = 3;
+/// Exit code when the fork backend's supervisor died (was killed) during the run: the report
+/// printed is partial.
+pub(crate) const EXIT_SUPERVISOR_DIED: u8 = 4;
+
+/// What the CLI does with a fork run's notices: a fence that acts is said at once on stderr,
+/// whatever the format (the report says it too); progress is shown, once a second, on one
+/// line of stderr when stderr is a terminal (and the line is cleared when the run ends).
+pub(crate) fn fork_notices() -> procsim::fork::NoticeSink {
+    use procsim::fork::Notice;
+    use std::io::IsTerminal;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let terminal = io::stderr().is_terminal();
+    let shown = Arc::new(AtomicBool::new(false));
+    procsim::fork::NoticeSink(Arc::new(move |n| {
+        let clear = |shown: &AtomicBool| {
+            if shown.swap(false, Ordering::Relaxed) {
+                eprint!("\r\x1b[K");
+            }
+        };
+        match n {
+            Notice::Fence(text) => {
+                clear(&shown);
+                say(format_args!("fence: {text}"));
+            }
+            Notice::Progress {
+                elapsed_us,
+                live,
+                created,
+                ended,
+            } if terminal => {
+                eprint!(
+                    "\r\x1b[Kprocsim: running on real processes: {:.0} s, {live} alive, {created} created, {ended} ended",
+                    *elapsed_us as f64 / 1e6
+                );
+                shown.store(true, Ordering::Relaxed);
+            }
+            Notice::Progress { .. } => {}
+            Notice::Finished => clear(&shown),
+        }
+    }))
+}
+
+/// A fork run's report, and whether its supervisor died (the report is then partial).
+pub(crate) fn run_fork(
+    real: &super::args::RealArgs,
+    plan: std::sync::Arc<procsim::Plan>,
+) -> anyhow::Result<(Report, bool)> {
+    use procsim::backend::{Backend, BackendError};
+    match real.backend()?.run(plan) {
+        Ok(r) => Ok((r, false)),
+        Err(BackendError::SupervisorDied { report, .. }) => Ok((*report, true)),
+        Err(e) => Err(e.into()),
+    }
+}
 
 /// Prints `procsim: MESSAGE` on standard error, control characters escaped: a message may
 /// quote a scenario's names, prints and values.

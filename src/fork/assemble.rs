@@ -67,6 +67,8 @@ pub struct Assembler {
     dropped: u64,
     done: bool,
     last_t: u64,
+    /// Moments a process was seen executing besides its transitions (see [`super::fit`]).
+    proofs: Vec<(u32, u64)>,
 }
 
 impl Assembler {
@@ -83,6 +85,7 @@ impl Assembler {
             dropped: 0,
             done: false,
             last_t: 0,
+            proofs: Vec::new(),
         }
     }
 
@@ -91,8 +94,45 @@ impl Assembler {
         self.done
     }
 
+    /// Processes created so far, and how many of them have ended.
+    pub fn counts(&self) -> (usize, usize) {
+        let ended = self
+            .procs
+            .iter()
+            .filter(|p| p.state == State::Terminated)
+            .count();
+        (self.procs.len(), ended)
+    }
+
+    /// Whether the supervisor had said how the run is set up (its first event).
+    pub fn started(&self) -> bool {
+        self.real.is_some()
+    }
+
+    /// The report of a run whose supervisor died before it said it was done: every process
+    /// that had not ended is reported as not ended, and `why` is the report's error.
+    pub fn finish_cut_short(mut self, why: String) -> Report {
+        for p in &mut self.procs {
+            if p.state != State::Terminated {
+                p.exitcode = None;
+                p.signal = None;
+                p.ended_at = None;
+            }
+        }
+        self.error = Some(why);
+        self.finish()
+    }
+
     fn get(&self, key: &str) -> Option<usize> {
         self.index.get(key).copied()
+    }
+
+    /// A fence's act for people: the process's name in front when it acted on one.
+    pub fn fence_text(&self, key: Option<&str>, message: &str) -> String {
+        match key.and_then(|k| self.get(k)) {
+            Some(i) => format!("{}: {message}", self.procs[i].name),
+            None => message.to_owned(),
+        }
     }
 
     /// Applies one event.
@@ -105,6 +145,7 @@ impl Assembler {
                 rr_quantum_us,
                 tick_us,
                 policy,
+                fences,
             } => {
                 self.real = Some(RealRun {
                     isolation,
@@ -113,7 +154,16 @@ impl Assembler {
                     pinned_cpus: pinned,
                     rr_quantum_us,
                     policy,
+                    fences: *fences,
                 });
+            }
+            // For people watching a long run; nothing of it goes into the report.
+            Event::Progress { .. } => {}
+            Event::Fence { key, message } => {
+                let text = self.fence_text(key.as_deref(), &message);
+                if let Some(real) = &mut self.real {
+                    real.fences.acted.push(text);
+                }
             }
             Event::Refused { key, message } => {
                 let name = self.get(&key).map_or(key, |i| self.procs[i].name.clone());
@@ -224,6 +274,19 @@ impl Assembler {
             Event::Signalled { key, t } => {
                 if let Some(i) = self.get(&key) {
                     self.procs[i].signalled_at = Some(t);
+                    // A process signals only its own children (SPEC §4), and the sender was
+                    // executing when it saw the death; a signal from outside the scenario
+                    // (`events`, sent by the supervisor) proves nothing about the parent.
+                    let outside = self
+                        .plan
+                        .events
+                        .iter()
+                        .any(|e| *e.to == *self.procs[i].name);
+                    if let Some(c) = self.procs[i].creator
+                        && !outside
+                    {
+                        self.proofs.push((c as u32, t));
+                    }
                 }
             }
             Event::End { key, t, code } => {
@@ -357,6 +420,14 @@ impl Assembler {
     /// The report.
     pub fn finish(mut self) -> Report {
         self.trace.sort_by_key(|e| e.t);
+        let cpus = match &self.real {
+            Some(r) if !r.pinned_cpus.is_empty() => r.pinned_cpus.len() as u32,
+            _ => std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+        };
+        // Never more processes running than CPUs: see `fit`.
+        self.proofs.sort_by_key(|p| p.1);
+        let trace = std::mem::take(&mut self.trace);
+        self.trace = super::fit::fit_to_cpus(trace, &self.proofs, self.procs.len(), cpus).0;
         if self.dropped > 0 {
             self.faults.push(format!(
                 "{} observed transitions were not edges of the state graph and were left out",
@@ -367,10 +438,6 @@ impl Assembler {
             (e, true) => e,
             (Some(e), false) => Some(format!("{e}; {}", self.faults.join("; "))),
             (None, false) => Some(self.faults.join("; ")),
-        };
-        let cpus = match &self.real {
-            Some(r) if !r.pinned_cpus.is_empty() => r.pinned_cpus.len() as u32,
-            _ => std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
         };
         let spans = self.spans();
         let processes: Vec<ProcessReport> = (0..self.procs.len())

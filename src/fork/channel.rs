@@ -110,9 +110,15 @@ impl Sender {
 }
 
 /// An event too large for one datagram, with its text cut (only output and error lines and
-/// globals can be that long).
+/// globals can be that long), and a `fence` event that says so: a cut is never silent.
 fn shrink(event: &Event) -> Vec<u8> {
     const KEEP: usize = MAX_EVENT / 2;
+    let said = |key: &str, what: &str, len: usize| Event::Fence {
+        key: Some(key.to_owned()),
+        message: format!(
+            "event-size fence: {what} of {len} bytes was cut to its first {KEEP} bytes (a real process sends each event in one datagram of at most {MAX_EVENT} bytes)"
+        ),
+    };
     let cut = |s: &str| {
         let mut end = KEEP.min(s.len());
         while !s.is_char_boundary(end) {
@@ -121,14 +127,26 @@ fn shrink(event: &Event) -> Vec<u8> {
         format!("{}… (cut to fit procsim's event size)", &s[..end])
     };
     let small = match event {
-        Event::Output { key, line } => Event::Output {
-            key: key.clone(),
-            line: cut(line),
-        },
-        Event::Error { key, message } => Event::Error {
-            key: key.clone(),
-            message: cut(message),
-        },
+        Event::Output { key, line } => {
+            let events = [
+                Event::Output {
+                    key: key.clone(),
+                    line: cut(line),
+                },
+                said(key, "an output line", line.len()),
+            ];
+            return serde_json::to_vec(&events).unwrap_or_default();
+        }
+        Event::Error { key, message } => {
+            let events = [
+                Event::Error {
+                    key: key.clone(),
+                    message: cut(message),
+                },
+                said(key, "an error message", message.len()),
+            ];
+            return serde_json::to_vec(&events).unwrap_or_default();
+        }
         Event::Global { key, index, .. } => Event::Fault {
             key: Some(key.clone()),
             message: format!("global #{index} grew too large to report"),
@@ -174,5 +192,37 @@ impl Receiver {
     /// The descriptor to poll.
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_cut_to_fit_an_event_is_said() {
+        let long = "x".repeat(MAX_EVENT + 10);
+        let bytes = shrink(&Event::Output {
+            key: "0".into(),
+            line: long.clone(),
+        });
+        assert!(bytes.len() <= MAX_EVENT);
+        let events: Vec<Event> = serde_json::from_slice(&bytes).unwrap();
+        match &events[..] {
+            [Event::Output { line, .. }, Event::Fence { key, message }] => {
+                assert!(
+                    line.len() < long.len() && line.ends_with("(cut to fit procsim's event size)")
+                );
+                assert_eq!(key.as_deref(), Some("0"));
+                assert!(
+                    message.starts_with(&format!(
+                        "event-size fence: an output line of {} bytes was cut",
+                        long.len()
+                    )),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -30,6 +30,13 @@ pub mod protocol;
 pub mod slots;
 pub mod supervisor;
 
+// The fences around the host, the observed trace kept to the CPUs, and the supervisor's
+// entry and first steps.
+pub mod fence;
+pub mod fit;
+mod isolate;
+mod start;
+
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
@@ -64,6 +71,46 @@ pub struct ForkOptions {
     /// Turn SIGINT and SIGTERM to this process into a graceful stop of the run while it
     /// lasts (for the CLI; the handlers are removed afterwards).
     pub forward_interrupts: bool,
+    /// The process fence set knowingly (`--max-real-processes`), past half the host's free
+    /// pids; see [`fence`].
+    pub max_processes: Option<u32>,
+    /// `RLIMIT_AS` of each process of the run, in bytes (default 1 GiB).
+    pub memory_per_process: Option<u64>,
+    /// The whole run's memory cgroup limit, in bytes (default half the memory available).
+    pub run_memory: Option<u64>,
+    /// Told of what happens while the run lasts (a fence acting, progress).
+    pub notices: Option<NoticeSink>,
+}
+
+/// What the backend tells while a run lasts, before the report exists.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    /// A fence around the host acted (the same text goes into the report).
+    Fence(String),
+    /// The run goes on (once a second): how long it has run, how many of its processes
+    /// are alive, and how many have existed and ended so far.
+    Progress {
+        /// Microseconds since the run started.
+        elapsed_us: u64,
+        /// Processes alive now.
+        live: u32,
+        /// Processes created so far.
+        created: usize,
+        /// Processes ended so far.
+        ended: usize,
+    },
+    /// The run is over (the report follows): time to clear a progress line.
+    Finished,
+}
+
+/// Where [`Notice`]s go.
+#[derive(Clone)]
+pub struct NoticeSink(pub Arc<dyn Fn(&Notice) + Send + Sync>);
+
+impl std::fmt::Debug for NoticeSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NoticeSink")
+    }
 }
 
 impl ForkOptions {
@@ -77,6 +124,10 @@ impl ForkOptions {
             realtime: false,
             no_namespace: false,
             forward_interrupts: false,
+            max_processes: None,
+            memory_per_process: None,
+            run_memory: None,
+            notices: None,
         }
     }
 }
@@ -101,13 +152,27 @@ impl Backend for ForkBackend {
             });
         }
         let o = &self.options;
+        // The wall-clock fence: the flag, else the scenario, else the default.
+        let (timeout_ms, timeout_by) = match (o.timeout, plan.kernel.real_timeout_s) {
+            (Some(d), _) => (d.as_millis() as u64, "--timeout"),
+            (None, Some(s)) => ((s * 1000.0).round() as u64, "kernel.real_timeout_s"),
+            (None, None) => (fence::DEFAULT_TIMEOUT_MS, "default"),
+        };
         let setup = Setup {
             plan: (*plan).clone(),
             tick_us: o.tick_us.unwrap_or(plan.kernel.tick_us).max(1),
-            timeout_ms: o.timeout.map(|d| d.as_millis() as u64),
+            timeout_ms: Some(timeout_ms.max(1)),
             grace_ms: o.grace.as_millis() as u64,
             realtime: o.realtime,
             no_namespace: o.no_namespace,
+            fence: fence::Request {
+                max_processes: o.max_processes,
+                memory_per_process: o.memory_per_process,
+                run_memory: o.run_memory,
+                timeout_ms: timeout_ms.max(1),
+                timeout_by: timeout_by.into(),
+            },
+            host: None,
         };
         let exe = o.supervisor.display().to_string();
         let io_err = |source| BackendError::Supervisor {
@@ -159,11 +224,31 @@ impl Backend for ForkBackend {
                     setup_fault.get_or_insert(message.clone());
                     assembler.apply(Event::Fault { key: None, message });
                 }
-                Ok(e) => assembler.apply(e),
+                Ok(e) => {
+                    match (&e, &o.notices) {
+                        (Event::Fence { key, message }, Some(sink)) => (sink.0)(&Notice::Fence(
+                            assembler.fence_text(key.as_deref(), message),
+                        )),
+                        (Event::Progress { t, live }, Some(sink)) => {
+                            let (created, ended) = assembler.counts();
+                            (sink.0)(&Notice::Progress {
+                                elapsed_us: *t,
+                                live: *live,
+                                created,
+                                ended,
+                            })
+                        }
+                        _ => {}
+                    }
+                    assembler.apply(e)
+                }
                 Err(e) => return Err(BackendError::Protocol(format!("{e}: {line}"))),
             }
         }
         drop(away);
+        if let Some(sink) = &o.notices {
+            (sink.0)(&Notice::Finished);
+        }
         // Disarm before the descriptor the handler writes to is closed.
         drop(guard);
         drop(stdin);
@@ -171,6 +256,17 @@ impl Backend for ForkBackend {
         if !assembler.is_done() {
             return Err(match setup_fault {
                 Some(m) => BackendError::Setup(m),
+                // It had started the run: what it relayed is a partial report.
+                None if assembler.started() => {
+                    let status = status.to_string();
+                    let report = assembler.finish_cut_short(format!(
+                        "the supervisor died ({status}) before the run ended; the run's processes died with it and this report is partial"
+                    ));
+                    BackendError::SupervisorDied {
+                        status,
+                        report: Box::new(report),
+                    }
+                }
                 None => BackendError::Protocol(format!(
                     "the supervisor ended ({status}) before the run did"
                 )),

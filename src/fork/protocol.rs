@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Cause, State, Value};
 use crate::program::Plan;
-use crate::report::RealPolicy;
+use crate::report::{RealFences, RealPolicy};
 
 /// A process's name in the protocol (see the module documentation).
 pub type Key = String;
@@ -32,6 +32,12 @@ pub struct Setup {
     pub realtime: bool,
     /// Do not try a PID namespace (to exercise the subreaper fallback).
     pub no_namespace: bool,
+    /// The fences the user set (see [`super::fence`]).
+    #[serde(default)]
+    pub fence: super::fence::Request,
+    /// What the host has, read by the supervisor before the run's namespace exists.
+    #[serde(skip)]
+    pub host: Option<super::fence::Host>,
 }
 
 /// How a reaped process ended, from its wait status.
@@ -77,6 +83,16 @@ pub enum Event {
         tick_us: u64,
         /// The real policy that stands for the scenario's.
         policy: RealPolicy,
+        /// The fences around the host the run is inside.
+        #[serde(default)]
+        fences: Box<RealFences>,
+    },
+    /// A fence around the host acted (see [`super::fence`]).
+    Fence {
+        /// The process it acted on, when it was one.
+        key: Option<Key>,
+        /// What it did.
+        message: String,
     },
     /// A process exists, in `new` (a top-level process, or a `spawn`).
     Spawn {
@@ -221,6 +237,13 @@ pub enum Event {
         /// What failed.
         message: String,
     },
+    /// The run goes on: sent by the supervisor once a second, so a long run can show progress.
+    Progress {
+        /// Microseconds since the start.
+        t: u64,
+        /// Processes of the run alive now (created and not yet reaped).
+        live: u32,
+    },
     /// The supervisor is done: every process of the run is gone (last event).
     Done {
         /// Why the run stopped early.
@@ -247,8 +270,10 @@ impl Event {
             | Event::End { key, .. }
             | Event::Refused { key, .. }
             | Event::Limit { key, .. } => Some(key),
-            Event::Reaped { key, .. } | Event::Fault { key, .. } => key.as_deref(),
-            Event::Hello { .. } | Event::Done { .. } => None,
+            Event::Reaped { key, .. } | Event::Fault { key, .. } | Event::Fence { key, .. } => {
+                key.as_deref()
+            }
+            Event::Hello { .. } | Event::Progress { .. } | Event::Done { .. } => None,
         }
     }
 }

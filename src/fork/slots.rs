@@ -43,13 +43,34 @@ impl Slots {
         unsafe { self.count.as_ref() }
     }
 
-    /// Takes a slot unless `max` are taken.
+    /// The count of refused takes, the next word of the same page.
+    fn refusals(&self) -> &AtomicU32 {
+        // SAFETY: as `counter`; the page holds 1,024 aligned words and this is the second.
+        unsafe { self.count.add(1).as_ref() }
+    }
+
+    /// Takes a slot unless `max` are taken (a refusal is counted).
     pub fn take(&self) -> bool {
-        self.counter()
+        let ok = self
+            .counter()
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
                 (n < self.max).then_some(n + 1)
             })
-            .is_ok()
+            .is_ok();
+        if !ok {
+            self.refusals().fetch_add(1, Ordering::AcqRel);
+        }
+        ok
+    }
+
+    /// Takes refused so far (the supervisor reports them when the cap is the host's fence).
+    pub fn refused(&self) -> u32 {
+        self.refusals().load(Ordering::Acquire)
+    }
+
+    /// The limit.
+    pub fn max(&self) -> u32 {
+        self.max
     }
 
     /// Gives `n` slots back.
@@ -76,6 +97,7 @@ mod tests {
         let s = Slots::new(2).unwrap();
         assert!(s.take() && s.take());
         assert!(!s.take());
+        assert_eq!(s.refused(), 1);
         s.give_back(1);
         assert_eq!(s.taken(), 1);
         assert!(s.take());

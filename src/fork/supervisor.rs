@@ -26,180 +26,29 @@ use std::os::fd::{AsFd, AsRawFd};
 use std::sync::Arc;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sched::{CloneFlags, CpuSet, sched_getaffinity, sched_setaffinity, unshare};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal as NixSignal, kill, sigprocmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid, waitpid};
+use nix::sys::wait::{Id, WaitPidFlag, waitid};
 use nix::unistd::{ForkResult, Pid, fork, getpid, pipe2, setpgid};
 
 mod outside;
 
 use super::channel::{self, Receiver};
+use super::fence::{self, RunCgroup};
 use super::interp::{Proc, Shared, TopLevelStart};
+use super::isolate::{Input, Isolation};
 use super::observe;
 use super::policy;
 use super::protocol::{Event, Key, Setup, Status};
 use super::slots::Slots;
+use super::start::{ChildFds, child_setup, pick_cpus, rr_quantum_us};
 use crate::model::Value;
 use crate::program::{CExpr, Plan, top_level_name};
 use crate::sim::rng::SeededRng;
-
-/// The shim's exit code when the namespace could not be completed (mounting `/proc`
-/// failed): it then runs the subreaper fallback itself.
-const NAMESPACE_FAILED: i32 = 97;
-
-/// Entry point of `procsim __supervise`. Returns the process's exit code.
+/// Entry point of `procsim __supervise` (see [`super::isolate`]). Returns the process's
+/// exit code.
 pub fn main() -> i32 {
-    let mut input = Input::new();
-    let setup: Setup = match input.setup() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("procsim __supervise: {e}");
-            return 2;
-        }
-    };
-    set_comm("procsim-super");
-    if setup.no_namespace {
-        return supervise(
-            setup,
-            input,
-            Isolation::Subreaper(Some("not tried (--no-namespace)".into())),
-        );
-    }
-    match unshare(CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS) {
-        Err(e) => {
-            let note = format!("unshare(CLONE_NEWPID) refused: {e}");
-            supervise(setup, input, Isolation::Subreaper(Some(note)))
-        }
-        // SAFETY: this process is single-threaded (it is `procsim __supervise`).
-        Ok(()) => match unsafe { fork() } {
-            Ok(ForkResult::Child) => {
-                // If the shim dies, so does the namespace's init, and with it the run.
-                let _ = nix::sys::prctl::set_pdeathsig(NixSignal::SIGKILL);
-                if let Err(e) = mount_proc() {
-                    eprintln!("procsim __supervise: cannot mount /proc in the namespace: {e}");
-                    return NAMESPACE_FAILED;
-                }
-                supervise(setup, input, Isolation::Namespace)
-            }
-            Ok(ForkResult::Parent { child }) => {
-                set_comm("procsim-shim");
-                // The shim only waits: a stop request or the CLI's death reaches the
-                // namespace's init through the stdin they share, and the init ends the run.
-                let mut mask = SigSet::empty();
-                mask.add(NixSignal::SIGTERM);
-                mask.add(NixSignal::SIGINT);
-                mask.add(NixSignal::SIGHUP);
-                let _ = sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None);
-                let code = wait_shim_child(child);
-                if code == NAMESPACE_FAILED {
-                    let note = "a new /proc could not be mounted in the PID namespace".to_owned();
-                    return supervise(setup, input, Isolation::Subreaper(Some(note)));
-                }
-                code
-            }
-            Err(e) => {
-                eprintln!("procsim __supervise: fork: {e}");
-                2
-            }
-        },
-    }
-}
-
-fn wait_shim_child(child: Pid) -> i32 {
-    loop {
-        match waitpid(child, None) {
-            Ok(WaitStatus::Exited(_, code)) => return code,
-            Ok(WaitStatus::Signaled(_, sig, _)) => return 128 + sig as i32,
-            Ok(_) => continue,
-            Err(nix::Error::EINTR) => continue,
-            Err(_) => return 2,
-        }
-    }
-}
-
-/// A private `/proc` for the namespace, so `/proc/<pid>` means the namespace's pid.
-fn mount_proc() -> nix::Result<()> {
-    use nix::mount::{MsFlags, mount};
-    // Private first, so the new /proc does not propagate to the host's mount table.
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-        None::<&str>,
-    )?;
-    mount(
-        Some("proc"),
-        "/proc",
-        Some("proc"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        None::<&str>,
-    )
-}
-
-/// Which isolation the run got.
-enum Isolation {
-    Namespace,
-    Subreaper(Option<String>),
-}
-
-/// stdin: the setup line, then commands and the lifeline.
-struct Input {
-    pending: Vec<u8>,
-    closed: bool,
-}
-
-impl Input {
-    fn new() -> Input {
-        Input {
-            pending: Vec::new(),
-            closed: false,
-        }
-    }
-
-    fn setup(&mut self) -> Result<Setup, String> {
-        loop {
-            if let Some(nl) = self.pending.iter().position(|b| *b == b'\n') {
-                let line: Vec<u8> = self.pending.drain(..=nl).collect();
-                return serde_json::from_slice(&line).map_err(|e| format!("bad setup: {e}"));
-            }
-            if !self.fill() {
-                return Err("stdin closed before the setup line".into());
-            }
-        }
-    }
-
-    /// Reads what is there; false at end of file.
-    fn fill(&mut self) -> bool {
-        let mut buf = [0u8; 65536];
-        loop {
-            match nix::unistd::read(io::stdin().as_fd(), &mut buf) {
-                Ok(0) => {
-                    self.closed = true;
-                    return false;
-                }
-                Ok(n) => {
-                    self.pending.extend_from_slice(&buf[..n]);
-                    return true;
-                }
-                Err(nix::Error::EINTR) => continue,
-                Err(_) => {
-                    self.closed = true;
-                    return false;
-                }
-            }
-        }
-    }
-
-    /// After stdin polled readable: whether a `stop` line came.
-    fn take_stop(&mut self) -> bool {
-        let got_stop = |p: &[u8]| p.split(|b| *b == b'\n').any(|l| l == b"stop");
-        self.fill();
-        let stop = got_stop(&self.pending);
-        self.pending.clear();
-        stop
-    }
+    super::isolate::main()
 }
 
 /// What the supervisor knows about each process of the run.
@@ -235,9 +84,17 @@ struct Supervisor {
     cli_gone: bool,
     /// The next of the plan's outside signals to send (see `outside.rs`).
     next_outside: usize,
+    /// The fences in force (see [`fence`]).
+    fences: crate::report::RealFences,
+    /// Starts refused by the process fence, as last reported.
+    refusals_reported: u32,
+    /// The run's memory cgroup, when one could be made.
+    cgroup: Option<RunCgroup>,
+    /// OOM kills in the cgroup, as last reported.
+    oom_reported: u64,
 }
 
-fn supervise(setup: Setup, mut input: Input, isolation: Isolation) -> i32 {
+pub(super) fn supervise(setup: Setup, mut input: Input, isolation: Isolation) -> i32 {
     match run(setup, &mut input, isolation) {
         Ok(()) => 0,
         Err(e) => {
@@ -281,7 +138,19 @@ fn run(setup: Setup, input: &mut Input, isolation: Isolation) -> io::Result<()> 
     let sfd = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
         .map_err(observe::io_err)?;
     let (rx, tx) = channel::pair()?;
-    let slots = Slots::new(plan.kernel.max_processes)?;
+    let host = setup.host.clone().unwrap_or_else(fence::Host::read);
+    let mut fences = fence::decide(plan.kernel.max_processes, &setup.fence, &host);
+    let cgroup = match RunCgroup::create(&host, setup.fence.run_memory) {
+        Ok(c) => {
+            fences.cgroup = c.describe();
+            Some(c)
+        }
+        Err(why) => {
+            fences.cgroup = format!("no cgroup for the run: {why}");
+            None
+        }
+    };
+    let slots = Slots::new(fences.max_processes)?;
     let (lifeline_r, lifeline_w, init_pid) = match &isolation {
         Isolation::Namespace => (None, None, None),
         Isolation::Subreaper(_) => {
@@ -290,15 +159,32 @@ fn run(setup: Setup, input: &mut Input, isolation: Isolation) -> io::Result<()> 
             (Some(r), Some(w), Some(getpid().as_raw() as u32))
         }
     };
-    let pinned = pick_cpus(plan.kernel.cpus);
-    // The real counterpart of the scenario's policy; a real-time one needs privilege, and
-    // without it the run goes on under the normal scheduler and the report says why.
-    let (sched, policy) = policy::decide(
+    let (pinned, rest) = pick_cpus(plan.kernel.cpus);
+    // The CPU fence: a real-time policy never gets every CPU the run may use.
+    let cpu_fence = fence::cpu_fence(pinned.len(), pinned.len() + rest.len()).err();
+    // The real counterpart of the scenario's policy; a real-time one needs privilege (and
+    // the CPU fence's consent), and without it the run goes on under the normal scheduler
+    // and the report says why.
+    let (sched, mut policy) = policy::decide(
         &plan.kernel.policy,
         &policy::priorities(&plan),
         setup.realtime,
-        policy::may_use_realtime,
+        |top| match &cpu_fence {
+            Some(why) => Err(why.clone()),
+            None => policy::may_use_realtime(top),
+        },
     );
+    let mut early_acts = Vec::new();
+    if let Some(why) = cpu_fence
+        && policy.fallback.as_ref() == Some(&why)
+    {
+        // Not a missing privilege: a fence.
+        policy.unprivileged = false;
+        early_acts.push(format!("CPU fence: {why}"));
+    }
+    if sched.class != policy::Class::Other {
+        fences.host_cpus = rest.iter().map(|c| *c as u32).collect();
+    }
     let sched = Arc::new(sched);
     let rr_quantum_us = (sched.class == policy::Class::Rr)
         .then(rr_quantum_us)
@@ -322,6 +208,10 @@ fn run(setup: Setup, input: &mut Input, isolation: Isolation) -> io::Result<()> 
         pgid: None,
         cli_gone: false,
         next_outside: 0,
+        fences,
+        refusals_reported: 0,
+        cgroup,
+        oom_reported: 0,
     };
     let note = match &sup.isolation {
         Isolation::Namespace => None,
@@ -337,7 +227,13 @@ fn run(setup: Setup, input: &mut Input, isolation: Isolation) -> io::Result<()> 
         rr_quantum_us,
         tick_us: setup.tick_us,
         policy,
+        fences: Box::new(sup.fences.clone()),
     });
+    for message in early_acts {
+        sup.emit(&Event::Fence { key: None, message });
+    }
+    let cgroup_procs = sup.cgroup.as_ref().map(RunCgroup::procs_file);
+    let memory_per_process = sup.fences.memory_per_process;
     let child_fds = ChildFds {
         rx: sup.rx.fd().as_raw_fd(),
         sfd: sfd.as_fd().as_raw_fd(),
@@ -362,7 +258,18 @@ fn run(setup: Setup, input: &mut Input, isolation: Isolation) -> io::Result<()> 
             let key: Key = index.to_string();
             index += 1;
             let name = top_level_name(&top.name, top.numbered, copy);
-            sup.slots.take();
+            if !sup.slots.take() {
+                let message = format!(
+                    "process fence: the scenario's top-level processes do not fit in {} live processes ({}); the run was not started past them",
+                    sup.fences.max_processes, sup.fences.max_processes_by
+                );
+                sup.emit(&Event::Fence {
+                    key: None,
+                    message: message.clone(),
+                });
+                sup.stop(message);
+                break;
+            }
             sup.note(&Event::Spawn {
                 key: key.clone(),
                 creator: None,
@@ -392,8 +299,9 @@ fn run(setup: Setup, input: &mut Input, isolation: Isolation) -> io::Result<()> 
                 Ok(ForkResult::Child) => {
                     let priority = top.attrs.priority.unwrap_or(0);
                     let nice = top.attrs.nice.unwrap_or(0);
-                    let (held, refused) =
+                    let (held, mut refused) =
                         child_setup(&child_fds, sup.pgid, &pinned, &sched, priority, nice);
+                    refused.extend(fence::enter(cgroup_procs.as_deref(), memory_per_process));
                     Proc::run_top_level(
                         shared,
                         TopLevelStart {
@@ -438,6 +346,9 @@ fn run(setup: Setup, input: &mut Input, isolation: Isolation) -> io::Result<()> 
     drop(lifeline_r);
     sup.flush();
     sup.main_loop(input, &sfd);
+    sup.report_refusals(true);
+    // Every process of the run is reaped: the cgroup is empty and can go.
+    drop(sup.cgroup.take());
     // Nothing is left: say so, and hang up the lifeline (nobody holds it any more).
     drop(lifeline_w);
     let done = Event::Done {
@@ -447,104 +358,6 @@ fn run(setup: Setup, input: &mut Input, isolation: Isolation) -> io::Result<()> 
     sup.emit(&done);
     sup.flush();
     Ok(())
-}
-
-/// Raw descriptors a top-level child closes right after the fork.
-struct ChildFds {
-    rx: i32,
-    sfd: i32,
-    lifeline_w: Option<i32>,
-}
-
-/// In a top-level child, right after the fork: drop what belongs to the supervisor, restore
-/// signals, join the run's process group, take the scheduling policy and nice value for its
-/// attributes, and pin. Returns what it holds and what the kernel refused (the process reports
-/// that once it runs as a process of the scenario).
-fn child_setup(
-    fds: &ChildFds,
-    pgid: Option<Pid>,
-    pinned: &[usize],
-    sched: &policy::RealSched,
-    priority: i64,
-    nice: i64,
-) -> (policy::Held, Vec<String>) {
-    // SAFETY: these descriptors belong to the supervisor; the child never uses them.
-    unsafe {
-        libc::close(fds.rx);
-        libc::close(fds.sfd);
-        if let Some(w) = fds.lifeline_w {
-            libc::close(w);
-        }
-    }
-    // stdin and stdout are the CLI's pipes: the run's processes must not hold them, or the
-    // CLI could wait on them after the supervisor is gone.
-    if let Ok(null) = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/null")
-    {
-        let _ = nix::unistd::dup2_stdin(&null);
-        let _ = nix::unistd::dup2_stdout(&null);
-    }
-    let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
-    if pgid.is_some() || getpid().as_raw() != 1 {
-        let _ = setpgid(Pid::from_raw(0), pgid.unwrap_or(Pid::from_raw(0)));
-    }
-    // A safety net: if the supervisor dies, its top-level processes die with it.
-    let _ = nix::sys::prctl::set_pdeathsig(NixSignal::SIGKILL);
-    // The policy first, while still on the supervisor's CPU: a normal process moved onto a
-    // CPU where a real-time one runs would wait there until that one blocks.
-    let mut held = policy::Held::default();
-    let refused = sched.apply(&mut held, priority, nice);
-    if !pinned.is_empty() {
-        let mut set = CpuSet::new();
-        for c in pinned {
-            let _ = set.set(*c);
-        }
-        let _ = sched_setaffinity(Pid::from_raw(0), &set);
-    }
-    (held, refused)
-}
-
-/// The CPUs for the run: the last `cpus` of those this process may use (all of them if it
-/// may use fewer; the last, because CPU 0 usually takes more interrupts). The supervisor
-/// moves to the others when there are any, so relaying events does not compete with the
-/// run's processes for their CPUs.
-fn pick_cpus(cpus: u32) -> Vec<usize> {
-    let Ok(set) = sched_getaffinity(Pid::from_raw(0)) else {
-        return Vec::new();
-    };
-    let allowed: Vec<usize> = (0..CpuSet::count())
-        .filter(|c| set.is_set(*c).unwrap_or(false))
-        .collect();
-    let take = (cpus as usize).min(allowed.len());
-    let (rest, run) = allowed.split_at(allowed.len() - take);
-    if !rest.is_empty() {
-        let mut mine = CpuSet::new();
-        for c in rest {
-            let _ = mine.set(*c);
-        }
-        let _ = sched_setaffinity(Pid::from_raw(0), &mine);
-    }
-    let mut run = run.to_vec();
-    run.sort_unstable();
-    run
-}
-
-/// The kernel's `SCHED_RR` time slice.
-fn rr_quantum_us() -> Option<u64> {
-    let ms: u64 = std::fs::read_to_string("/proc/sys/kernel/sched_rr_timeslice_ms")
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(ms * 1000)
-}
-
-fn set_comm(name: &str) {
-    if let Ok(c) = std::ffi::CString::new(name) {
-        let _ = nix::sys::prctl::set_name(&c);
-    }
 }
 
 impl Supervisor {
@@ -627,12 +440,59 @@ impl Supervisor {
         self.emit(e);
         if let Event::Reaped {
             key: Some(key),
-            status: Status::Signaled(_),
+            status: Status::Signaled(sig),
             t,
             ..
         } = e
         {
+            self.memory_fence(key, *sig);
             self.discard_unstarted_of(key, *t);
+        }
+    }
+
+    /// Says when the memory fences ended a process: SIGABRT is how a process of the run ends
+    /// when an allocation fails under its `RLIMIT_AS` (no scenario instruction sends it), and
+    /// a SIGKILL the run's cgroup counts as an OOM kill is the cgroup's.
+    fn memory_fence(&mut self, key: &str, sig: i32) {
+        let limit = crate::report::human_bytes(self.fences.memory_per_process);
+        let message = if sig == libc::SIGABRT {
+            format!(
+                "memory fence: ended by SIGABRT, as a process of the run is when an allocation fails under its RLIMIT_AS of {limit}"
+            )
+        } else if sig == libc::SIGKILL
+            && let Some(cg) = &self.cgroup
+            && cg.oom_kills() > self.oom_reported
+        {
+            self.oom_reported = cg.oom_kills();
+            format!(
+                "memory fence: killed by the OOM killer in the run's cgroup ({})",
+                cg.describe()
+            )
+        } else {
+            return;
+        };
+        self.emit(&Event::Fence {
+            key: Some(key.to_owned()),
+            message,
+        });
+    }
+
+    /// Says when the process fence refused starts the scenario's own limit would have allowed.
+    fn report_refusals(&mut self, at_the_end: bool) {
+        let refused = self.slots.refused();
+        if refused == self.refusals_reported
+            || self.fences.max_processes >= self.plan.kernel.max_processes
+        {
+            return;
+        }
+        let message = format!(
+            "process fence: {refused} start(s) refused so far (BlockingIOError in the scenario): at most {} live processes ({}), below kernel.max_processes {}",
+            self.fences.max_processes, self.fences.max_processes_by, self.plan.kernel.max_processes
+        );
+        // Once when it first acts, and once more at the end with the count.
+        if self.refusals_reported == 0 || at_the_end {
+            self.refusals_reported = refused;
+            self.emit(&Event::Fence { key: None, message });
         }
     }
 
@@ -772,9 +632,17 @@ impl Supervisor {
             .kernel
             .max_ticks
             .saturating_mul(self.setup_tick_us);
+        let mut next_progress_us = 1_000_000u64;
         loop {
             let busy = self.drain() > 0;
             self.reap_all();
+            self.report_refusals(false);
+            if self.now_us() >= next_progress_us {
+                let t = self.now_us();
+                let live = self.slots.taken();
+                self.emit(&Event::Progress { t, live });
+                next_progress_us = t + 1_000_000;
+            }
             self.flush();
             if !self.any_left() {
                 self.drain();
@@ -784,6 +652,14 @@ impl Supervisor {
             if let Some(d) = deadline
                 && now >= d
             {
+                if self.kill_at.is_none() && !self.cli_gone && self.error.is_none() {
+                    let message = format!(
+                        "wall-clock fence: the run reached its limit of {} s ({}; --timeout or kernel.real_timeout_s set another)",
+                        d as f64 / 1e6,
+                        self.fences.timeout_by
+                    );
+                    self.emit(&Event::Fence { key: None, message });
+                }
                 self.stop(format!(
                     "timed out after {} s; the processes still running were terminated",
                     d as f64 / 1e6
@@ -810,6 +686,7 @@ impl Supervisor {
                 self.kill_at,
                 Some(max_ticks_us),
                 self.next_outside_us(),
+                Some(next_progress_us),
             ]
             .into_iter()
             .flatten()

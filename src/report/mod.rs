@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use html::render_html;
 pub use perfetto::render_perfetto;
-pub use real::{RealPolicy, RtLevel};
+pub use real::{RealFences, RealPolicy, RtLevel, human_bytes};
 pub use snapshot::{Activity, ProcView, Replay, Snapshot, SnapshotError, run_end, snapshot_at};
 pub use spans::{CpuSpan, CpuWork, Phase, ProcSpan, Spans};
 pub use svg::{SvgOptions, render_svg};
@@ -86,6 +86,9 @@ pub struct RealRun {
     /// The scenario's policy, its real counterpart and what the run got (SPEC section 3a).
     #[serde(default)]
     pub policy: RealPolicy,
+    /// The fences around the host the run ran inside, and each that acted.
+    #[serde(default)]
+    pub fences: RealFences,
 }
 
 /// One process's identity, outcome and times.

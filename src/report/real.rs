@@ -3,6 +3,37 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::RealRun;
+
+impl RealRun {
+    /// The header lines of a real run for people: the isolation it got, the real policy
+    /// (and why not the counterpart), the fences in force and each fence that acted.
+    pub fn describe(&self) -> Vec<String> {
+        let isolation = match (self.isolation.as_str(), &self.isolation_note) {
+            ("pid-namespace", _) => {
+                "isolation: a PID namespace (the supervisor is pid 1; pids count from 2 as in the model)".to_owned()
+            }
+            ("subreaper", Some(why)) => format!(
+                "isolation: a subreaper, not a PID namespace ({why}); real pids, and {{ppid}} 1 stands for the supervisor"
+            ),
+            (other, Some(why)) => format!("isolation: {other} ({why})"),
+            (other, None) => format!("isolation: {other}"),
+        };
+        let mut lines = vec![isolation];
+        lines.extend(self.policy.describe(self.rr_quantum_us));
+        if self.fences.max_processes > 0 {
+            lines.push(self.fences.describe());
+        }
+        lines.extend(
+            self.fences
+                .acted
+                .iter()
+                .map(|a| format!("  fence acted: {a}")),
+        );
+        lines
+    }
+}
+
 /// The real counterpart of the scenario's policy, and what the run actually got.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RealPolicy {
@@ -35,6 +66,66 @@ pub struct RealPolicy {
     /// process whose own setting the kernel refused (`MainProcess: nice -5 refused …`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+/// The fences a real run ran inside (docs/fork-backend.md, "Fences"), so that a scenario
+/// nobody checked cannot hurt the host, and each fence that acted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RealFences {
+    /// Real processes of the run alive at once (created and not yet reaped), at most.
+    pub max_processes: u32,
+    /// What set `max_processes`: the scenario's `kernel.max_processes`, half the host's free
+    /// pids, the room `RLIMIT_NPROC` leaves, or `--max-real-processes`.
+    pub max_processes_by: String,
+    /// The run's wall-clock limit in milliseconds.
+    pub timeout_ms: u64,
+    /// What set it: `default`, `--timeout` or `kernel.real_timeout_s`.
+    pub timeout_by: String,
+    /// `RLIMIT_AS` of each process of the run, in bytes.
+    pub memory_per_process: u64,
+    /// The run's memory cgroup and its limit (`memory.max 11.2 GiB in /sys/fs/cgroup/…`), or
+    /// why there is none.
+    pub cgroup: String,
+    /// The `oom_score_adj` of every process of the run (the OOM killer's first choice); the
+    /// CLI and the supervisor keep their own.
+    pub oom_score_adj: i32,
+    /// With a real-time policy: the CPUs left to the host and the supervisor.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host_cpus: Vec<u32>,
+    /// Each time a fence acted, what it did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acted: Vec<String>,
+}
+
+impl RealFences {
+    /// One header line for people: the fences in force.
+    pub fn describe(&self) -> String {
+        let mut s = format!(
+            "fences: {} live processes ({}), {} s wall clock ({}), {} per process (RLIMIT_AS), {}, oom_score_adj {}",
+            self.max_processes,
+            self.max_processes_by,
+            self.timeout_ms as f64 / 1000.0,
+            self.timeout_by,
+            human_bytes(self.memory_per_process),
+            self.cgroup,
+            self.oom_score_adj
+        );
+        if !self.host_cpus.is_empty() {
+            let cpus: Vec<String> = self.host_cpus.iter().map(u32::to_string).collect();
+            s.push_str(&format!(", CPU {} left to the host", cpus.join(",")));
+        }
+        s
+    }
+}
+
+/// Bytes in MiB or GiB, for people.
+pub fn human_bytes(n: u64) -> String {
+    const MIB: u64 = 1 << 20;
+    if n >= 1 << 30 {
+        format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64)
+    } else {
+        format!("{} MiB", n / MIB)
+    }
 }
 
 /// One `priority` value and the real-time priority that stood for it.

@@ -35,8 +35,9 @@ pub fn render_table_styled(report: &Report, width: usize, color: bool) -> String
     // A real run says which real policy stood for the scenario's, and why not when it could
     // not be used (--realtime without the privilege never passes silently).
     if let Some(real) = &report.real {
-        for line in real.policy.describe(real.rr_quantum_us) {
-            out.push_str(&line);
+        for line in real.describe() {
+            // Fence acts name processes, whose names come from the scenario.
+            out.push_str(&escape(&line));
             out.push('\n');
         }
     }

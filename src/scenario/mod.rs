@@ -288,6 +288,11 @@ pub struct KernelConfig {
     pub max_values: u64,
     /// Real microseconds of CPU time a tick stands for on the fork backend.
     pub tick_us: u64,
+    /// The fork backend's wall-clock limit for a run, in seconds (default 60; `--timeout`
+    /// overrides it). The simulated kernel ignores it.
+    #[schemars(range(min = 0.001, max = 31536000.0))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub real_timeout_s: Option<f64>,
     /// The order in which same-tick groups join the ready queue: each of `wake`, `admit` and
     /// `preempt` once. Not given: the policy's own (SPEC §3a), which is `wake, admit,
     /// preempt` but for `mlfq`, whose `mlfq.py` conventions are `preempt, admit, wake`.
@@ -318,6 +323,7 @@ impl Default for KernelConfig {
             max_events: 1_000_000_000,
             max_values: 16 << 20,
             tick_us: 1000,
+            real_timeout_s: None,
             tick_order: None,
             wake_to: WakeTo::Tail,
             slice_after_block: SliceAfterBlock::Fresh,
@@ -478,6 +484,14 @@ impl Scenario {
         }
         if k.max_ticks == 0 {
             return bad("kernel.max_ticks", "max_ticks must be at least 1".into());
+        }
+        if let Some(t) = k.real_timeout_s
+            && !(0.001..=31_536_000.0).contains(&t)
+        {
+            return bad(
+                "kernel.real_timeout_s",
+                format!("real_timeout_s must be from 0.001 to 31536000 seconds (a year), not {t}"),
+            );
         }
         if let Err((field, message)) = k.policy.check() {
             return bad(&format!("kernel.policy.{field}"), message);

@@ -663,6 +663,7 @@ mod tests {
                 ran_under: "SCHED_OTHER".into(),
                 ..Default::default()
             },
+            fences: Default::default(),
         };
         b.real = Some(real.clone());
         let c = compare(&a, &b);
