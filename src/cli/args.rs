@@ -34,6 +34,11 @@ pub(crate) enum Command {
         /// Also check the scenario's `expect` block (exit 1 if it fails).
         #[arg(long)]
         check: bool,
+        /// Instead of the table, every decision of the simulated kernel in time order, with the
+        /// rule that made it (who became ready and where it joined the queue, which CPU took
+        /// whom and why, slice ends, preemptions, context switches, blocks, wake-ups, reaping).
+        #[arg(long)]
+        explain: bool,
         /// Columns of the timeline in the table view (1 to 10,000).
         #[arg(long, default_value_t = 100, value_parser = parse_width)]
         width: usize,

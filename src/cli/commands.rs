@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use procsim::backend::SimBackend;
 use procsim::report::{
-    SvgOptions, render_perfetto, render_summary, render_svg, render_table_styled,
+    SvgOptions, render_explain, render_perfetto, render_summary, render_svg, render_table_styled,
 };
 use procsim::{Report, Scenario, Sim, SimOptions};
 
@@ -30,16 +30,36 @@ pub(crate) fn simulate(plan: Arc<procsim::Plan>, trace: bool) -> Report {
     .simulate(plan)
 }
 
+/// What `run` does besides printing the report: check the `expect` block, or explain.
+pub(crate) struct RunChecks {
+    pub(crate) check: bool,
+    pub(crate) explain: bool,
+}
+
 pub(crate) fn run(
     file: &Path,
     backend: BackendName,
     format: Format,
-    check: bool,
+    RunChecks { check, explain }: RunChecks,
     width: usize,
     color: bool,
     real: &RealArgs,
 ) -> anyhow::Result<ExitCode> {
+    if explain && (backend != BackendName::Sim || format != Format::Table || check) {
+        anyhow::bail!(
+            "--explain tells the simulated kernel's decisions: it takes neither --backend fork, --format nor --check"
+        );
+    }
     let (scenario, plan) = load_scenario(file)?;
+    if explain {
+        let (report, explanation) = Sim::new(plan, SimOptions { trace: true }).run_explained();
+        emit(&render_explain(&report, &explanation))?;
+        if let Some(e) = &report.error {
+            eprintln!("procsim: {}: {e}", file.display());
+            return Ok(ExitCode::from(EXIT_STOPPED));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     if format == Format::Summary && !check && backend == BackendName::Sim {
         // Neither a trace nor per-process reports are built: a million processes cost only
         // their control blocks.

@@ -1,6 +1,7 @@
 //! The report of a run (SPEC section 6), the same type for every backend, and its renderers.
 
 pub mod draw;
+pub mod explain;
 pub mod fold;
 pub mod graphviz;
 mod html;
@@ -19,6 +20,7 @@ mod tree;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+pub use explain::render_explain;
 pub use html::render_html;
 pub use perfetto::render_perfetto;
 pub use real::{RealFences, RealPolicy, RtLevel, human_bytes};

@@ -62,10 +62,16 @@ impl<P: Policy> Kernel<P> {
             let Some(i) = self.policy.preempt(&running, t) else {
                 return;
             };
-            let Runner { cpu, p, .. } = running[i];
+            let Runner { cpu, p, ran } = running[i];
+            if self.log.is_some() {
+                self.explain_preempts(cpu, p, ran);
+            }
             self.take_back(cpu as usize, p, t);
             let burst = self.burst_for(p);
             self.policy.enqueue(p, Ready::Preempted, burst, t);
+            if self.log.is_some() {
+                self.explain_joined(&[p], Ready::Preempted);
+            }
             self.dispatch_free_cpus(t, started);
             self.resolve_preemptions();
         }
@@ -111,6 +117,9 @@ impl<P: Policy> Kernel<P> {
     /// first makes every running process ready as a slice end does: one that the policy
     /// picks again at once keeps its CPU, with no preemption counted.
     pub(super) fn policy_event(&mut self, t: u64) {
+        if self.log.is_some() {
+            self.explain_event();
+        }
         if self.policy.event_requeues_running() {
             self.enqueue_preempted();
             for c in 0..self.cpus.len() {
@@ -122,6 +131,9 @@ impl<P: Policy> Kernel<P> {
                 self.pending_preempts += 1;
                 let burst = self.burst_for(p);
                 self.policy.enqueue(p, Ready::Preempted, burst, t);
+                if self.log.is_some() {
+                    self.explain_joined(&[p], Ready::Preempted);
+                }
             }
         }
         self.policy.on_event(t);

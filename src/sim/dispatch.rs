@@ -99,13 +99,20 @@ impl<P: Policy> Kernel<P> {
             match group {
                 ReadyGroup::Wake => {
                     if !self.woken.is_empty() {
+                        let woken = self.log.is_some().then(|| self.woken_in_order());
                         self.enqueue_woken();
+                        if let Some(woken) = woken {
+                            self.explain_joined(&woken, Ready::Wake);
+                        }
                     }
                 }
                 ReadyGroup::Admit => {
                     if !self.admitted.is_empty() {
                         let admitted = std::mem::take(&mut self.admitted);
                         self.enqueue_group(&admitted, Ready::Admit);
+                        if self.log.is_some() {
+                            self.explain_joined(&admitted, Ready::Admit);
+                        }
                         self.admitted = admitted;
                         self.admitted.clear();
                     }
@@ -120,6 +127,9 @@ impl<P: Policy> Kernel<P> {
         if !self.preempted.is_empty() {
             let preempted = std::mem::take(&mut self.preempted);
             self.enqueue_group(&preempted, Ready::SliceEnd);
+            if self.log.is_some() {
+                self.explain_joined(&preempted, Ready::SliceEnd);
+            }
             self.preempted = preempted;
             self.preempted.clear();
         }
@@ -133,6 +143,11 @@ impl<P: Policy> Kernel<P> {
                 continue;
             }
             loop {
+                let candidates = if self.log.is_some() {
+                    self.explain_candidates()
+                } else {
+                    Vec::new()
+                };
                 let Some(p) = self.policy.pick(t, &mut self.rng) else {
                     return;
                 };
@@ -145,6 +160,9 @@ impl<P: Policy> Kernel<P> {
                         && self.cpus[own].run == Run::Idle
                     {
                         self.resume(own, p, t);
+                        if self.log.is_some() {
+                            self.explain_running(own, p, true);
+                        }
                         if own == c {
                             break;
                         }
@@ -152,7 +170,13 @@ impl<P: Policy> Kernel<P> {
                     }
                     self.resolve_preemption(p);
                 }
+                if self.log.is_some() {
+                    self.explain_picked(c, p, candidates);
+                }
                 if self.take(c, p, t) {
+                    if self.log.is_some() {
+                        self.explain_running(c, p, false);
+                    }
                     started.push(c as u32);
                 }
                 break;
@@ -239,6 +263,9 @@ impl<P: Policy> Kernel<P> {
         };
         self.switch_ticks = self.switch_ticks.saturating_add(until - from);
         self.start_running(c, p);
+        if self.log.is_some() {
+            self.explain_running(c, p, false);
+        }
         self.run_instant(c);
     }
 
@@ -307,7 +334,11 @@ impl<P: Policy> Kernel<P> {
         if !self.fast_paths {
             let ran = self.now - self.cpus[c].since;
             let usage = Usage { ran, slice_left: 0 };
+            let before = self.log.as_ref().and_then(|_| self.explain_standing(p));
             self.policy.charge(p, Leave::SliceEnd, usage, self.now);
+            if self.log.is_some() {
+                self.explain_slice_end(c, p, ran, before);
+            }
         }
         self.hot[p as usize].preempt_pending = true;
         self.pending_preempts += 1;

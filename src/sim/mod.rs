@@ -36,6 +36,7 @@ mod burst;
 mod decide;
 mod dispatch;
 mod exec;
+mod explain;
 mod fast;
 mod finish;
 mod host;
@@ -214,6 +215,9 @@ pub struct Kernel<P: Policy> {
     switch_ticks: u64,
     context_switches: u64,
     trace: Recorder,
+    /// The decision log of `--explain` (`None`, and never looked at on the fast paths,
+    /// unless [`Kernel::explain`] asked for it).
+    log: Option<Vec<crate::report::explain::Logged>>,
     /// Why the run stopped early.
     error: Option<String>,
     finished: bool,
@@ -277,6 +281,7 @@ impl<P: Policy> Kernel<P> {
             } else {
                 Recorder::Off
             },
+            log: None,
             error: None,
             finished: false,
             next_outside: 0,

@@ -78,6 +78,10 @@ impl Sim {
     pub fn report(self) -> Report {
         either!(self, k => k.report())
     }
+    /// See [`Kernel::run_explained`].
+    pub fn run_explained(self) -> (Report, crate::report::explain::Explanation) {
+        either!(self, k => k.run_explained())
+    }
     /// See [`Kernel::run_to_json`].
     pub fn run_to_json<W: std::io::Write + 'static>(
         self,

@@ -200,6 +200,19 @@ impl Policy for Cfs {
         Some(p)
     }
 
+    fn rule(&self) -> &'static str {
+        "CFS takes the least vruntime (ticks run × 1024 / weight; ties: the one ready first)"
+    }
+
+    fn standing(&self, p: u32, now: u64) -> Option<String> {
+        let e = self.ents.get(p as usize)?;
+        Some(format!(
+            "vruntime {}, weight {}",
+            super::fixed(i128::from(e.vruntime_at(now)), 1 << FRAC_BITS),
+            e.weight
+        ))
+    }
+
     fn remove(&mut self, p: u32) -> bool {
         if !self.ready.contains(p) {
             return false;

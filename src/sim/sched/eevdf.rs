@@ -238,6 +238,27 @@ impl Policy for Eevdf {
         Some(p)
     }
 
+    fn rule(&self) -> &'static str {
+        "EEVDF takes the eligible process (vruntime ≤ the average V, lag ≥ 0) with the earliest virtual deadline"
+    }
+
+    fn standing(&self, p: u32, now: u64) -> Option<String> {
+        let e = self.ents.get(p as usize)?;
+        let unit = i128::from(SCALE);
+        let avg = self.avg_vruntime(now);
+        let eligible = if i128::from(e.vruntime) * self.sum_w <= self.weighted_sum(now) {
+            "eligible"
+        } else {
+            "not eligible"
+        };
+        Some(format!(
+            "deadline {}, vruntime {} (V {}: {eligible})",
+            super::fixed(i128::from(e.deadline), unit),
+            super::fixed(i128::from(e.vruntime), unit),
+            super::fixed(i128::from(avg), unit)
+        ))
+    }
+
     fn remove(&mut self, p: u32) -> bool {
         if !self.ready.contains(p) {
             return false;

@@ -41,6 +41,18 @@ impl Policy for Fcfs {
     fn slice(&mut self, _p: u32, _now: u64) -> u64 {
         UNLIMITED
     }
+
+    fn rule(&self) -> &'static str {
+        "FCFS takes the one that became ready first (the head of the FIFO queue)"
+    }
+
+    fn standing(&self, p: u32, _now: u64) -> Option<String> {
+        super::queue_position(self.queue.iter(), self.queue.len(), p)
+    }
+
+    fn placement(&self, _why: Ready) -> String {
+        "at the tail of the queue".to_owned()
+    }
 }
 
 #[cfg(test)]

@@ -291,6 +291,27 @@ impl Policy for Hrrn {
     fn needs_bursts(&self) -> bool {
         true
     }
+
+    fn rule(&self) -> &'static str {
+        "HRRN takes the highest response ratio (waiting + burst) / burst (ties: the one ready first)"
+    }
+
+    fn standing(&self, p: u32, now: u64) -> Option<String> {
+        let slot = *self.slot_of.get(p as usize)?;
+        let e = self.entries.get(slot as usize)?;
+        if slot == NONE || e.p != p {
+            return None;
+        }
+        let waited = now.saturating_sub(e.ready);
+        if e.burst == 0 {
+            return Some(format!("waited {waited}, burst 0: ratio infinite"));
+        }
+        let ratio = (waited + e.burst) as f64 / e.burst as f64;
+        Some(format!(
+            "ratio ({waited} + {}) / {} = {ratio:.2}",
+            e.burst, e.burst
+        ))
+    }
 }
 
 #[cfg(test)]

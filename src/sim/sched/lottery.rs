@@ -263,6 +263,19 @@ impl Policy for Lottery {
         self.quantum
     }
 
+    fn rule(&self) -> &'static str {
+        "lottery draws a winning ticket from the scenario's seeded generator among the ready processes' tickets"
+    }
+
+    fn standing(&self, p: u32, _now: u64) -> Option<String> {
+        let tickets = *self.tickets.get(p as usize)?;
+        if self.ready.get(p as usize).copied().unwrap_or(false) {
+            Some(format!("{tickets} of {} tickets", self.total))
+        } else {
+            Some(format!("{tickets} tickets"))
+        }
+    }
+
     fn on_exit(&mut self, p: u32) {
         self.take(p);
     }

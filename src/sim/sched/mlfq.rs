@@ -394,6 +394,66 @@ impl Policy for Mlfq {
         }
         self.procs[p as usize].status = Status::Gone;
     }
+
+    fn rule(&self) -> &'static str {
+        "MLFQ takes the front of the highest non-empty queue (numbered as mlfq.py numbers them: the top is the highest)"
+    }
+
+    /// Queues numbered as `mlfq.py` numbers them: the top is the highest number.
+    fn standing(&self, p: u32, _now: u64) -> Option<String> {
+        let s = self.procs.get(p as usize)?;
+        let s = if s.epoch == self.epoch {
+            *s
+        } else {
+            self.fresh(s.status)
+        };
+        let top = self.quantum.len() - 1;
+        let l = s.level as usize;
+        let kept = if s.ticks_left < self.quantum[l] {
+            format!(
+                ", {} of its {}-tick slice kept",
+                s.ticks_left, self.quantum[l]
+            )
+        } else {
+            String::new()
+        };
+        Some(format!(
+            "queue {}, allotment {} of {} left{kept}",
+            top - l,
+            s.allot_left,
+            self.allotment[l],
+        ))
+    }
+
+    fn placement(&self, why: Ready) -> String {
+        match why {
+            Ready::Admit => "at the tail of the top queue, with a full slice and allotment".into(),
+            Ready::Wake if self.io_bump => {
+                "at the front of its queue (io_bump), ahead of a running process of its queue too"
+                    .into()
+            }
+            Ready::Wake if self.io_reset => {
+                "at the tail of its queue, its slice and allotment refilled at the block (io_reset)"
+                    .into()
+            }
+            Ready::Wake => "at the tail of its queue, with what was left of its slice".into(),
+            Ready::SliceEnd => {
+                "at the tail of its queue: a slice used is one allotment; with none left, a queue down (not below the bottom) with a fresh allotment"
+                    .into()
+            }
+            Ready::Preempted => {
+                "at the front of its queue, behind those put there this tick, with what was left of its slice"
+                    .into()
+            }
+        }
+    }
+
+    fn event_words(&self) -> String {
+        format!(
+            "boost (every {} ticks): every process back to the top queue with a fresh slice and allotment",
+            self.boost
+        )
+    }
 }
 
 #[cfg(test)]

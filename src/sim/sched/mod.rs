@@ -239,6 +239,30 @@ pub trait Policy {
     fn fast_paths_exact(&self) -> bool {
         false
     }
+
+    /// The rule [`Policy::pick`] chooses by, in words a student can check against the book
+    /// (for `--explain`).
+    fn rule(&self) -> &'static str {
+        "the policy's choice"
+    }
+
+    /// Where process `p` stands by that rule (`"remaining burst 3"`, `"queue 1, …"`), for
+    /// `--explain`; `None` when the policy has nothing to tell of it.
+    fn standing(&self, p: u32, now: u64) -> Option<String> {
+        let _ = (p, now);
+        None
+    }
+
+    /// Where a process that becomes ready for `why` is put, in words (for `--explain`).
+    fn placement(&self, why: Ready) -> String {
+        let _ = why;
+        "in the ready structure, ranked by the rule".to_owned()
+    }
+
+    /// What the policy's own event ([`Policy::on_event`]) does, in words (for `--explain`).
+    fn event_words(&self) -> String {
+        "the policy's own timed event".to_owned()
+    }
 }
 
 /// The policy a scenario names: round robin as itself (the kernel is then built for it alone,
@@ -334,4 +358,38 @@ impl<T: Policy + ?Sized> Policy for Box<T> {
     fn fast_paths_exact(&self) -> bool {
         (**self).fast_paths_exact()
     }
+    fn rule(&self) -> &'static str {
+        (**self).rule()
+    }
+    fn standing(&self, p: u32, now: u64) -> Option<String> {
+        (**self).standing(p, now)
+    }
+    fn placement(&self, why: Ready) -> String {
+        (**self).placement(why)
+    }
+    fn event_words(&self) -> String {
+        (**self).event_words()
+    }
+}
+
+/// `7`, or `6.50` for a figure kept in units of `1 / scale` (fixed-point vruntimes, passes,
+/// predictions), for `--explain`.
+pub(crate) fn fixed(value: i128, scale: i128) -> String {
+    if scale <= 1 || value % scale == 0 {
+        return (value / scale.max(1)).to_string();
+    }
+    format!("{:.2}", value as f64 / scale as f64)
+}
+
+/// `2nd of 3 in the queue`, or `None` if `p` is not in `queue` (for `--explain`).
+pub(crate) fn queue_position(
+    queue: impl Iterator<Item = u32>,
+    len: usize,
+    p: u32,
+) -> Option<String> {
+    let at = queue.enumerate().find(|&(_, q)| q == p)?.0;
+    Some(format!(
+        "{} of {len} in the queue",
+        crate::report::explain::ordinal(at + 1)
+    ))
 }

@@ -162,6 +162,42 @@ impl Policy for Priority {
     fn on_exit(&mut self, p: u32) {
         self.remove(p);
     }
+
+    fn rule(&self) -> &'static str {
+        if self.preemptive {
+            "priority takes the smallest priority number, and a smaller newcomer preempts (ties: the one ready first)"
+        } else {
+            "priority takes the smallest priority number (ties: the one ready first)"
+        }
+    }
+
+    fn standing(&self, p: u32, _now: u64) -> Option<String> {
+        let number = match self.ready.key(p) {
+            Some((number, _)) => number,
+            None => self
+                .picked_at
+                .get(p as usize)
+                .copied()
+                .flatten()
+                .unwrap_or_else(|| self.base_of(p)),
+        };
+        let base = self.base_of(p);
+        Some(if number == base {
+            format!("priority {number}")
+        } else {
+            format!("priority {number}, aged from {base}")
+        })
+    }
+
+    fn event_words(&self) -> String {
+        match self.aging {
+            Some(a) => format!(
+                "aging: each process ready for another {} ticks has its priority number lowered by {} (not below 0)",
+                a.every, a.step
+            ),
+            None => "none".to_owned(),
+        }
+    }
 }
 
 #[cfg(test)]

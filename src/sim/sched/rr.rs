@@ -111,6 +111,22 @@ impl Policy for RoundRobin {
     fn charges_blocks(&self) -> bool {
         self.keep
     }
+
+    fn rule(&self) -> &'static str {
+        "round robin takes the head of the FIFO ready queue"
+    }
+
+    fn standing(&self, p: u32, _now: u64) -> Option<String> {
+        super::queue_position(self.queue.iter(), self.queue.len, p)
+    }
+
+    fn placement(&self, why: Ready) -> String {
+        match (why, self.wake_to) {
+            (Ready::Wake, WakeTo::Head) => "at the head of the queue (wake_to: head)".to_owned(),
+            (Ready::Wake, WakeTo::Tail) => "at the tail of the queue (wake_to: tail)".to_owned(),
+            _ => "at the tail of the queue".to_owned(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -201,6 +201,40 @@ impl Policy for Sjf {
             pr.ran = 0;
         }
     }
+
+    fn rule(&self) -> &'static str {
+        match (self.preemptive, self.estimate.is_some()) {
+            (false, false) => "SJF takes the shortest next CPU burst (ties: the one ready first)",
+            (true, false) => {
+                "SRTF takes the shortest remaining burst, and a shorter newcomer preempts (ties: the one ready first)"
+            }
+            (false, true) => {
+                "SJF takes the shortest predicted burst, τ by exponential averaging (ties: the one ready first)"
+            }
+            (true, true) => {
+                "SRTF takes the shortest predicted remaining burst, τ less what it ran (ties: the one ready first)"
+            }
+        }
+    }
+
+    fn standing(&self, p: u32, _now: u64) -> Option<String> {
+        let scale = if self.estimate.is_some() { SCALE } else { 1 };
+        let left = super::fixed(self.remaining(p, 0) as i128, scale as i128);
+        let what = match (self.preemptive, self.estimate.is_some()) {
+            (false, false) => "next burst",
+            (true, false) => "remaining burst",
+            (false, true) => "predicted burst",
+            (true, true) => "predicted remaining burst",
+        };
+        let when = if self.ready.contains(p) {
+            ""
+        } else {
+            " when dispatched"
+        };
+        self.procs
+            .get(p as usize)
+            .map(|_| format!("{what} {left}{when}"))
+    }
 }
 
 #[cfg(test)]

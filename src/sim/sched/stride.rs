@@ -124,6 +124,19 @@ impl Policy for Stride {
         Some(p)
     }
 
+    fn rule(&self) -> &'static str {
+        "stride takes the least pass (ties: the lowest pid); a slice adds big / tickets to the pass"
+    }
+
+    fn standing(&self, p: u32, _now: u64) -> Option<String> {
+        let pass = *self.pass.get(p as usize)?;
+        let stride = self.stride.get(p as usize)?;
+        Some(format!(
+            "pass {}, stride {stride}",
+            super::fixed(pass as i128, i128::from(self.quantum))
+        ))
+    }
+
     fn remove(&mut self, p: u32) -> bool {
         self.ready.remove(p).is_some()
     }

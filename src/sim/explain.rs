@@ -1,0 +1,202 @@
+//! The kernel's side of `--explain`: a log of its decisions, filled only when asked
+//! ([`Kernel::explain`]). Asking turns the fast paths off, so that every decision goes
+//! through the general rounds, which call the hooks below (`tests/policies.rs` holds the
+//! reports of both ways equal); when nobody asked, each hook is one untaken branch on a
+//! field of the general rounds, never of the fast paths.
+//!
+//! The words for a choice are the policy's ([`Policy::rule`], [`Policy::standing`],
+//! [`Policy::placement`], [`Policy::event_words`]); the renderer is
+//! [`crate::report::render_explain`].
+
+use super::sched::Ready;
+use super::{Kernel, Policy, Recorder, Run};
+use crate::model::State;
+use crate::report::Report;
+use crate::report::explain::{Decision, Explanation, Joining, Logged, Ranked};
+
+impl<P: Policy> Kernel<P> {
+    /// Keeps a log of every decision from now on, for [`Kernel::run_explained`]; turns the
+    /// fast paths off.
+    pub fn explain(&mut self) {
+        self.disable_fast_paths();
+        self.log = Some(Vec::new());
+    }
+
+    /// Runs to the end with the decision log on; returns the report and the log.
+    pub fn run_explained(mut self) -> (Report, Explanation) {
+        if self.log.is_none() {
+            self.explain();
+        }
+        while self.advance() {}
+        let explanation = Explanation {
+            policy: self.policy.name().to_owned(),
+            rule: self.policy.rule().to_owned(),
+            tick_order: self.order,
+            log: self.log.take().unwrap_or_default(),
+        };
+        (self.report(), explanation)
+    }
+
+    /// Adds a decision made now to the log.
+    #[cold]
+    fn log(&mut self, decision: Decision) {
+        let before = match &self.trace {
+            Recorder::Keep(events) => events.len(),
+            Recorder::Off | Recorder::Stream(_) => 0,
+        };
+        let t = self.now;
+        if let Some(log) = &mut self.log {
+            log.push(Logged {
+                t,
+                before,
+                decision,
+            });
+        }
+    }
+
+    fn ranked(&self, p: u32) -> Ranked {
+        (p, self.policy.standing(p, self.now))
+    }
+
+    /// The processes in the ready structure (those in a context switch towards a CPU are
+    /// not), by process index.
+    fn ready_ranked(&self, but: Option<u32>) -> Vec<Ranked> {
+        let switching: Vec<u32> = self
+            .cpus
+            .iter()
+            .filter_map(|c| match c.run {
+                Run::Switching { p, .. } => Some(p),
+                Run::Idle | Run::Running { .. } => None,
+            })
+            .collect();
+        (0..self.hot.len() as u32)
+            .filter(|&p| Some(p) != but)
+            .filter(|&p| {
+                let h = &self.hot[p as usize];
+                (h.state == State::Ready && !switching.contains(&p)) || h.preempt_pending
+            })
+            .map(|p| self.ranked(p))
+            .collect()
+    }
+
+    /// `ps` joined the ready structure for `why` (hook: after the policy enqueued them).
+    #[cold]
+    pub(super) fn explain_joined(&mut self, ps: &[u32], why: Ready) {
+        let joining = match why {
+            Ready::Admit => Joining::Admit,
+            Ready::Wake => Joining::Wake,
+            Ready::SliceEnd => Joining::SliceEnd,
+            Ready::Preempted => Joining::Preempted,
+        };
+        let procs = ps.iter().map(|&p| self.ranked(p)).collect();
+        let placement = self.policy.placement(why);
+        self.log(Decision::Joined {
+            why: joining,
+            procs,
+            placement,
+        });
+    }
+
+    /// The ready processes with their standings, just before a free CPU picks (hook).
+    #[cold]
+    pub(super) fn explain_candidates(&self) -> Vec<Ranked> {
+        self.ready_ranked(None)
+    }
+
+    /// Free CPU `c` took `p`, chosen among `candidates` (hook: before it takes it).
+    #[cold]
+    pub(super) fn explain_picked(&mut self, c: usize, p: u32, candidates: Vec<Ranked>) {
+        let mut chosen = (p, None);
+        let mut others = Vec::with_capacity(candidates.len());
+        for r in candidates {
+            if r.0 == p {
+                chosen = r;
+            } else {
+                others.push(r);
+            }
+        }
+        let rule = self.policy.rule().to_owned();
+        self.log(Decision::Picked {
+            cpu: c as u32,
+            chosen,
+            rule,
+            others,
+        });
+        let from = self.cpus[c].last;
+        if from != p {
+            let ticks = self.plan.kernel.context_switch;
+            self.log(Decision::Switch {
+                cpu: c as u32,
+                p,
+                from: (from != super::pcb::NO_PROC).then_some(from),
+                ticks,
+            });
+        }
+    }
+
+    /// The processes woken this tick, in the order they join (by the tick they blocked,
+    /// then pid), before they do (hook).
+    #[cold]
+    pub(super) fn woken_in_order(&self) -> Vec<u32> {
+        let mut woken = self.woken.clone();
+        woken.sort_unstable();
+        woken.into_iter().map(|w| w.2).collect()
+    }
+
+    /// `p` runs on CPU `c` from now, dispatched or `kept` after its slice ran out (hook:
+    /// after the kernel gave it its slice).
+    #[cold]
+    pub(super) fn explain_running(&mut self, c: usize, p: u32, kept: bool) {
+        let cpu = c as u32;
+        let slice = match self.cpus[c].run {
+            Run::Running { slice_end, .. } if slice_end != u64::MAX => slice_end - self.now,
+            _ => u64::MAX,
+        };
+        self.log(if kept {
+            Decision::Kept { cpu, p, slice }
+        } else {
+            Decision::Slice { cpu, p, slice }
+        });
+    }
+
+    /// `p`'s standing, before the policy is told of a slice end (hook).
+    #[cold]
+    pub(super) fn explain_standing(&self, p: u32) -> Option<String> {
+        self.policy.standing(p, self.now)
+    }
+
+    /// `p`'s slice on CPU `c` ran out after `ran` ticks (hook: after the policy was told).
+    #[cold]
+    pub(super) fn explain_slice_end(&mut self, c: usize, p: u32, ran: u64, before: Option<String>) {
+        let after = self.policy.standing(p, self.now);
+        self.log(Decision::SliceEnd {
+            cpu: c as u32,
+            p,
+            ran,
+            before,
+            after,
+        });
+    }
+
+    /// `p` on CPU `c` is to be preempted by a more urgent ready process (hook: before).
+    #[cold]
+    pub(super) fn explain_preempts(&mut self, c: u32, p: u32, ran: u64) {
+        let victim = self.ranked(p);
+        let ready = self.ready_ranked(Some(p));
+        let rule = self.policy.rule().to_owned();
+        self.log(Decision::Preempts {
+            cpu: c,
+            victim,
+            ran,
+            rule,
+            ready,
+        });
+    }
+
+    /// The policy's own event happens now (hook: before it does).
+    #[cold]
+    pub(super) fn explain_event(&mut self) {
+        let what = self.policy.event_words();
+        self.log(Decision::Event { what });
+    }
+}

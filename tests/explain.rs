@@ -1,0 +1,338 @@
+//! `procsim run FILE --explain`: the decision log changes nothing of the run, every transition
+//! of the trace has its line and its reason, and on published examples the lines a student
+//! would check say what the book says (derived by hand from the books' schedules, quoted in
+//! each scenario's description).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::{Value as Json, json};
+
+use procsim::model::{Cause, State};
+use procsim::report::explain::{Decision, Explanation, Joining};
+use procsim::report::{Report, render_explain};
+use procsim::{Sim, SimOptions};
+
+fn scenario_files() -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("scenarios/ exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// One policy of each kind of SPEC §3a, with the options that change its decisions.
+fn policies() -> Vec<Json> {
+    vec![
+        json!("rr"),
+        json!("fcfs"),
+        json!("sjf"),
+        json!({"name": "srtf", "estimate": {"alpha": 0.5, "initial": 5}}),
+        json!("srtf"),
+        json!({"name": "priority", "preemptive": true, "aging": {"every": 3, "step": 1}}),
+        json!("hrrn"),
+        json!({"name": "mlfq", "queues": 3, "quantum": [2, 4, 8], "allotment": [1, 2, 2],
+               "boost": 20, "io_reset": true, "io_bump": true}),
+        json!("lottery"),
+        json!("stride"),
+        json!("cfs"),
+        json!("eevdf"),
+    ]
+}
+
+fn under(file: &PathBuf, policy: &Json) -> String {
+    let mut doc: Json = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    doc.as_object_mut().unwrap().remove("expect");
+    if doc.get("kernel").is_none() {
+        doc["kernel"] = json!({});
+    }
+    doc["kernel"]["policy"] = policy.clone();
+    doc.to_string()
+}
+
+fn explained(text: &str) -> (Report, Explanation) {
+    let plan = procsim::load_str(text).unwrap_or_else(|e| panic!("{e}"));
+    Sim::new(plan, SimOptions::default()).run_explained()
+}
+
+fn plain(text: &str) -> Report {
+    let plan = procsim::load_str(text).unwrap_or_else(|e| panic!("{e}"));
+    Sim::new(plan, SimOptions::default()).run()
+}
+
+/// Runs small enough to explain in a test (the log costs a scan of the processes a pick).
+fn small(report: &Report) -> bool {
+    report.processes.len() <= 200 && report.trace.len() <= 20_000
+}
+
+/// The reason of every transition, from the structured log: a dispatch follows a CPU's pick
+/// (or a switch that a pick began) of that process; a preemption follows its slice end or a
+/// more urgent process; an admission or a wake-up is followed by its joining the ready
+/// structure in the same tick.
+struct Reasons {
+    /// Per process: picked and not yet dispatched.
+    picked: Vec<bool>,
+    /// Per process: told to leave its CPU by rule and not yet ready.
+    leaving: Vec<bool>,
+    /// Processes that became ready, with the tick, and have not joined yet.
+    must_join: Vec<(u64, u32)>,
+}
+
+impl Reasons {
+    fn apply(&mut self, name: &str, report: &Report, d: &Decision, t: u64) {
+        match d {
+            Decision::Picked { chosen, .. } => self.picked[chosen.0 as usize] = true,
+            Decision::SliceEnd { p, .. } => self.leaving[*p as usize] = true,
+            Decision::Preempts { victim, .. } => self.leaving[victim.0 as usize] = true,
+            Decision::Joined { procs, why, .. } => {
+                for (p, _) in procs {
+                    // The policy's event (MLFQ's boost) takes running processes back.
+                    if *why == Joining::Preempted {
+                        self.leaving[*p as usize] = true;
+                    }
+                    let before = self.must_join.len();
+                    self.must_join.retain(|&(jt, jp)| !(jt == t && jp == *p));
+                    assert!(
+                        before > self.must_join.len()
+                            || matches!(why, Joining::SliceEnd | Joining::Preempted),
+                        "{name}: {} joined at {t} without becoming ready",
+                        report.processes[*p as usize].name
+                    );
+                }
+            }
+            Decision::Kept { .. }
+            | Decision::Slice { .. }
+            | Decision::Switch { .. }
+            | Decision::Event { .. } => {}
+        }
+    }
+}
+
+/// The reason of every transition, from the structured log: a dispatch follows a CPU's pick
+/// of that process; a preemption follows its slice end or a more urgent process; an
+/// admission or a wake-up is followed by its joining the ready structure in the same tick.
+fn check_reasons(name: &str, report: &Report, ex: &Explanation) {
+    let n = report.processes.len();
+    let mut r = Reasons {
+        picked: vec![false; n],
+        leaving: vec![false; n],
+        must_join: Vec::new(),
+    };
+    let mut log = ex.log.iter().peekable();
+    for (i, e) in report.trace.iter().enumerate() {
+        while let Some(l) = log.next_if(|l| l.before <= i) {
+            r.apply(name, report, &l.decision, l.t);
+        }
+        let who = &report.processes[e.proc as usize].name;
+        let p = e.proc as usize;
+        // Every process that became ready before this tick has joined.
+        if let Some(&(t, q)) = r.must_join.iter().find(|&&(t, _)| t < e.t) {
+            panic!(
+                "{name}: {} became ready at {t} and never joined the ready structure",
+                report.processes[q as usize].name
+            );
+        }
+        match (e.from, e.to, e.cause) {
+            (State::Ready, State::Running, Cause::Dispatch) => {
+                assert!(r.picked[p], "{name}: {who} dispatched at {} unpicked", e.t);
+                r.picked[p] = false;
+            }
+            (State::Running, State::Ready, Cause::Preempt) => {
+                assert!(
+                    r.leaving[p],
+                    "{name}: {who} preempted at {} with no reason",
+                    e.t
+                );
+                r.leaving[p] = false;
+            }
+            (_, State::Ready, _) => r.must_join.push((e.t, e.proc)),
+            _ => {}
+        }
+        // A process that ends, or is killed, while picked or leaving drops those.
+        if e.to == State::Terminated {
+            r.picked[p] = false;
+            r.leaving[p] = false;
+        }
+    }
+    for l in log {
+        r.apply(name, report, &l.decision, l.t);
+    }
+    assert!(
+        r.must_join.is_empty(),
+        "{name}: {:?} became ready and never joined",
+        r.must_join
+    );
+}
+
+#[test]
+fn explaining_changes_nothing_and_every_transition_has_its_line_and_its_reason() {
+    let mut explained_runs = 0;
+    for file in scenario_files() {
+        for policy in policies() {
+            let text = under(&file, &policy);
+            let reference = plain(&text);
+            if !small(&reference) {
+                continue;
+            }
+            let name = format!("{} under {policy}", file.display());
+            let (report, ex) = explained(&text);
+            assert_eq!(report, reference, "{name}: the log changed the run");
+            check_reasons(&name, &report, &ex);
+            // The transitions' lines, in the order of the trace.
+            let text = render_explain(&report, &ex);
+            let lines: Vec<&str> = text
+                .lines()
+                .filter(|l| l.contains(" → ") && l.contains(": "))
+                .filter(|l| {
+                    report
+                        .processes
+                        .iter()
+                        .any(|p| l[8..].starts_with(&format!("{}: ", p.name)))
+                })
+                .collect();
+            let expected: Vec<String> = report
+                .trace
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{:>6}  {}: {} → {}, ",
+                        e.t, report.processes[e.proc as usize].name, e.from, e.to
+                    )
+                })
+                .collect();
+            assert_eq!(lines.len(), expected.len(), "{name}:\n{text}");
+            for (l, x) in lines.iter().zip(&expected) {
+                assert!(l.starts_with(x.as_str()), "{name}: `{l}` is not `{x}…`");
+            }
+            // Every zombie that was reaped is told so.
+            for p in report.processes.iter().filter(|p| p.reaped_at.is_some()) {
+                assert!(
+                    text.contains(&format!("  {} is reaped by ", p.name)),
+                    "{name}: {} reaped silently",
+                    p.name
+                );
+            }
+            explained_runs += 1;
+        }
+    }
+    assert!(explained_runs > 500, "only {explained_runs} runs explained");
+}
+
+fn explain_file(file: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(file);
+    let (scenario, plan) = procsim::load(&path).unwrap();
+    let _ = scenario;
+    let (report, ex) = Sim::new(plan, SimOptions::default()).run_explained();
+    render_explain(&report, &ex)
+}
+
+fn has(text: &str, line: &str) {
+    assert!(
+        text.lines().any(|l| l == line),
+        "missing line\n{line}\nin\n{text}"
+    );
+}
+
+/// Silberschatz's round robin (P1 24, P2 3, P3 3, q = 4): P1 runs 0-4 and joins the tail
+/// behind P2 and P3; P2 4-7, P3 7-10; then P1 alone keeps the CPU at each slice end.
+#[test]
+fn silberschatz_round_robin() {
+    let text = explain_file("scenarios/sched-silberschatz-rr.json");
+    has(
+        &text,
+        "     4  P1's slice on CPU 0 ran out after 4 ticks with work left",
+    );
+    has(
+        &text,
+        "     4  P1 (3rd of 3 in the queue) joins the ready structure (slice ran out); in the preempt group (lowest CPU first): at the tail of the queue",
+    );
+    has(
+        &text,
+        "     4  CPU 0 takes P2 (1st of 3 in the queue) by the rule, ahead of P1 (3rd of 3 in the queue), P3 (2nd of 3 in the queue)",
+    );
+    has(
+        &text,
+        "     7  CPU 0 takes P3 (1st of 2 in the queue) by the rule, ahead of P1 (2nd of 2 in the queue)",
+    );
+    for t in [14, 18, 22, 26] {
+        has(
+            &text,
+            &format!(
+                "{t:>6}  P1 keeps CPU 0, with a new slice for at most 4 ticks: no other process was ready ahead of it (no preemption, dispatch or switch counted)"
+            ),
+        );
+    }
+    has(
+        &text,
+        "    30  P1: running → terminated, ends on CPU 0, exit code 0",
+    );
+}
+
+/// Stallings' SRT: A 0-3, B 3-4, C arrives at 4 with 4 < B's 6 − 1 = 5 and preempts it, E
+/// (2) runs at 8 ahead of B and D (5 each), and B, ready since 4, wins the tie with D at 10.
+#[test]
+fn stallings_shortest_remaining_time() {
+    let text = explain_file("scenarios/sched-stallings-srt.json");
+    has(
+        &text,
+        "     4  B (remaining burst 6 when dispatched) on CPU 0, 1 tick into its stretch, is preempted: by the rule a ready process is more urgent; ready: C (remaining burst 4)",
+    );
+    has(&text, "     4  B: running → ready, preempted on CPU 0");
+    has(
+        &text,
+        "     4  CPU 0 takes C (remaining burst 4) by the rule, ahead of B (remaining burst 5)",
+    );
+    has(
+        &text,
+        "     8  CPU 0 takes E (remaining burst 2) by the rule, ahead of B (remaining burst 5), D (remaining burst 5)",
+    );
+    has(
+        &text,
+        "    10  CPU 0 takes B (remaining burst 5) by the rule, ahead of D (remaining burst 5)",
+    );
+    assert!(text.contains("(ties: the one ready first)"), "{text}");
+}
+
+/// `mlfq.py -n 3 -q 4 -a 1 -B 16 -S`: J0 uses its one allotment at the top by 4 and goes a
+/// queue down; the boost at 16 brings it back to the top, where it runs 19-23.
+#[test]
+fn mlfq_allotment_and_boost() {
+    let text = explain_file("scenarios/sched-mlfq-boost.json");
+    has(
+        &text,
+        "     4  J0's slice on CPU 0 ran out after 4 ticks with work left; queue 2, allotment 1 of 1 left → queue 1, allotment 1 of 1 left",
+    );
+    for t in [16, 32, 48] {
+        has(
+            &text,
+            &format!(
+                "{t:>6}  policy event: boost (every 16 ticks): every process back to the top queue with a fresh slice and allotment"
+            ),
+        );
+    }
+    has(
+        &text,
+        "    19  CPU 0 takes J0 (queue 2, allotment 1 of 1 left) by the rule, ahead of J2 (queue 2, allotment 1 of 1 left)",
+    );
+}
+
+#[test]
+fn explain_is_refused_with_the_real_backend() {
+    let o = Command::new(env!("CARGO_BIN_EXE_procsim"))
+        .args([
+            "run",
+            "scenarios/sched-silberschatz-rr.json",
+            "--explain",
+            "--backend",
+            "fork",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--explain"));
+    assert!(o.stdout.is_empty());
+}
