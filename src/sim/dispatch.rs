@@ -99,10 +99,10 @@ impl<P: Policy> Kernel<P> {
             match group {
                 ReadyGroup::Wake => {
                     if !self.woken.is_empty() {
-                        let woken = self.log.is_some().then(|| self.woken_in_order());
-                        self.enqueue_woken();
-                        if let Some(woken) = woken {
-                            self.explain_joined(&woken, Ready::Wake);
+                        if self.log.is_some() {
+                            self.enqueue_woken_explained();
+                        } else {
+                            self.enqueue_woken();
                         }
                     }
                 }
@@ -123,12 +123,13 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// The processes whose slice ran out this tick join the ready structure.
+    #[inline(always)]
     pub(super) fn enqueue_preempted(&mut self) {
         if !self.preempted.is_empty() {
             let preempted = std::mem::take(&mut self.preempted);
             self.enqueue_group(&preempted, Ready::SliceEnd);
             if self.log.is_some() {
-                self.explain_joined(&preempted, Ready::SliceEnd);
+                self.explain_joined_slice_ends(&preempted);
             }
             self.preempted = preempted;
             self.preempted.clear();
@@ -138,12 +139,29 @@ impl<P: Policy> Kernel<P> {
     /// Free CPUs, lowest first, take processes from the head of the queue. Adds to `started`
     /// the CPUs whose process starts running now (and must run its zero-cost instructions).
     pub(super) fn dispatch_free_cpus(&mut self, t: u64, started: &mut Vec<u32>) {
+        if self.log.is_some() {
+            self.dispatch_free_cpus_explained(t, started);
+        } else {
+            self.dispatch_free_cpus_as::<false>(t, started);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn dispatch_free_cpus_explained(&mut self, t: u64, started: &mut Vec<u32>) {
+        self.dispatch_free_cpus_as::<true>(t, started);
+    }
+
+    /// [`Kernel::dispatch_free_cpus`], with the decision log's hooks compiled in only when
+    /// `EXPLAIN` (a run nobody asked to explain pays one branch a call, not one a pick).
+    #[inline(always)]
+    fn dispatch_free_cpus_as<const EXPLAIN: bool>(&mut self, t: u64, started: &mut Vec<u32>) {
         for c in 0..self.cpus.len() {
             if self.cpus[c].run != Run::Idle {
                 continue;
             }
             loop {
-                let candidates = if self.log.is_some() {
+                let candidates = if EXPLAIN {
                     self.explain_candidates()
                 } else {
                     Vec::new()
@@ -160,7 +178,7 @@ impl<P: Policy> Kernel<P> {
                         && self.cpus[own].run == Run::Idle
                     {
                         self.resume(own, p, t);
-                        if self.log.is_some() {
+                        if EXPLAIN {
                             self.explain_running(own, p, true);
                         }
                         if own == c {
@@ -170,11 +188,11 @@ impl<P: Policy> Kernel<P> {
                     }
                     self.resolve_preemption(p);
                 }
-                if self.log.is_some() {
+                if EXPLAIN {
                     self.explain_picked(c, p, candidates);
                 }
                 if self.take(c, p, t) {
-                    if self.log.is_some() {
+                    if EXPLAIN {
                         self.explain_running(c, p, false);
                     }
                     started.push(c as u32);
@@ -334,10 +352,10 @@ impl<P: Policy> Kernel<P> {
         if !self.fast_paths {
             let ran = self.now - self.cpus[c].since;
             let usage = Usage { ran, slice_left: 0 };
-            let before = self.log.as_ref().and_then(|_| self.explain_standing(p));
-            self.policy.charge(p, Leave::SliceEnd, usage, self.now);
             if self.log.is_some() {
-                self.explain_slice_end(c, p, ran, before);
+                self.charge_slice_end_explained(c, p, usage);
+            } else {
+                self.policy.charge(p, Leave::SliceEnd, usage, self.now);
             }
         }
         self.hot[p as usize].preempt_pending = true;

@@ -8,7 +8,7 @@
 //! [`Policy::placement`], [`Policy::event_words`]); the renderer is
 //! [`crate::report::render_explain`].
 
-use super::sched::Ready;
+use super::sched::{Leave, Ready, Usage};
 use super::{Kernel, Policy, Recorder, Run};
 use crate::model::State;
 use crate::report::Report;
@@ -97,6 +97,13 @@ impl<P: Policy> Kernel<P> {
         });
     }
 
+    /// `ps`, whose slices ran out, joined the ready structure (hook).
+    #[cold]
+    #[inline(never)]
+    pub(super) fn explain_joined_slice_ends(&mut self, ps: &[u32]) {
+        self.explain_joined(ps, Ready::SliceEnd);
+    }
+
     /// The ready processes with their standings, just before a free CPU picks (hook).
     #[cold]
     pub(super) fn explain_candidates(&self) -> Vec<Ranked> {
@@ -134,13 +141,15 @@ impl<P: Policy> Kernel<P> {
         }
     }
 
-    /// The processes woken this tick, in the order they join (by the tick they blocked,
-    /// then pid), before they do (hook).
+    /// The processes woken this tick join the ready structure, and the log says so in the
+    /// order they join (by the tick they blocked, then pid).
     #[cold]
-    pub(super) fn woken_in_order(&self) -> Vec<u32> {
+    pub(super) fn enqueue_woken_explained(&mut self) {
         let mut woken = self.woken.clone();
         woken.sort_unstable();
-        woken.into_iter().map(|w| w.2).collect()
+        let woken: Vec<u32> = woken.into_iter().map(|w| w.2).collect();
+        self.enqueue_woken();
+        self.explain_joined(&woken, Ready::Wake);
     }
 
     /// `p` runs on CPU `c` from now, dispatched or `kept` after its slice ran out (hook:
@@ -159,20 +168,17 @@ impl<P: Policy> Kernel<P> {
         });
     }
 
-    /// `p`'s standing, before the policy is told of a slice end (hook).
+    /// `p`'s slice on CPU `c` ran out: the policy is charged with `usage`, and the log
+    /// tells its standing before and after.
     #[cold]
-    pub(super) fn explain_standing(&self, p: u32) -> Option<String> {
-        self.policy.standing(p, self.now)
-    }
-
-    /// `p`'s slice on CPU `c` ran out after `ran` ticks (hook: after the policy was told).
-    #[cold]
-    pub(super) fn explain_slice_end(&mut self, c: usize, p: u32, ran: u64, before: Option<String>) {
+    pub(super) fn charge_slice_end_explained(&mut self, c: usize, p: u32, usage: Usage) {
+        let before = self.policy.standing(p, self.now);
+        self.policy.charge(p, Leave::SliceEnd, usage, self.now);
         let after = self.policy.standing(p, self.now);
         self.log(Decision::SliceEnd {
             cpu: c as u32,
             p,
-            ran,
+            ran: usage.ran,
             before,
             after,
         });
