@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use procsim::backend::SimBackend;
 use procsim::report::{
-    SvgOptions, render_explain, render_perfetto, render_summary, render_svg, render_table_styled,
+    SvgOptions, render_explain, render_perfetto, render_summary, render_svg, render_table_switching,
 };
 use procsim::{Report, Scenario, Sim, SimOptions};
 
@@ -95,7 +95,14 @@ pub(crate) fn run(
     };
     warn_unprivileged(&report);
     let text = match format {
-        Format::Table => render_table_styled(&report, width, color),
+        Format::Table => {
+            // A real run's switches are the real kernel's, not the scenario's.
+            let switch = match backend {
+                BackendName::Sim => scenario.kernel.context_switch,
+                BackendName::Fork => 0,
+            };
+            render_table_switching(&report, width, color, switch)
+        }
         Format::Json => {
             let mut bytes = Vec::new();
             procsim::report::json::write(&report, &mut bytes)?;

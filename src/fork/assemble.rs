@@ -28,7 +28,9 @@ use std::sync::Arc;
 use super::protocol::{Event, Figures, Key, Status};
 use crate::model::{Cause, State, Value, is_legal_transition};
 use crate::program::Plan;
-use crate::report::{ProcessReport, RealRun, Report, Summary, TimeUnit, Totals, TraceEvent};
+use crate::report::{
+    LineAt, ProcessReport, RealRun, Report, Summary, TimeUnit, Totals, TraceEvent,
+};
 
 /// One process as the events describe it.
 struct P {
@@ -50,7 +52,9 @@ struct P {
     signal: Option<String>,
     signalled_at: Option<u64>,
     output: Vec<String>,
+    output_at: Vec<LineAt>,
     errors: Vec<String>,
+    errors_at: Vec<LineAt>,
     globals: Vec<Value>,
     figures: Option<Figures>,
 }
@@ -69,6 +73,8 @@ pub struct Assembler {
     last_t: u64,
     /// Moments a process was seen executing besides its transitions (see [`super::fit`]).
     proofs: Vec<(u32, u64)>,
+    /// Output and error lines relayed so far.
+    lines: u64,
 }
 
 impl Assembler {
@@ -86,6 +92,7 @@ impl Assembler {
             done: false,
             last_t: 0,
             proofs: Vec::new(),
+            lines: 0,
         }
     }
 
@@ -121,6 +128,17 @@ impl Assembler {
         }
         self.error = Some(why);
         self.finish()
+    }
+
+    /// The time and number of a line relayed now: the latest event time seen, as a line
+    /// carries no clock.
+    fn line_at(&mut self) -> LineAt {
+        let at = LineAt {
+            t: self.last_t,
+            seq: self.lines,
+        };
+        self.lines += 1;
+        at
     }
 
     fn get(&self, key: &str) -> Option<usize> {
@@ -203,7 +221,9 @@ impl Assembler {
                     signal: None,
                     signalled_at: None,
                     output: Vec::new(),
+                    output_at: Vec::new(),
                     errors: Vec::new(),
+                    errors_at: Vec::new(),
                     globals,
                     figures: None,
                 });
@@ -246,12 +266,16 @@ impl Assembler {
             }
             Event::Output { key, line } => {
                 if let Some(i) = self.get(&key) {
+                    let at = self.line_at();
                     self.procs[i].output.push(line);
+                    self.procs[i].output_at.push(at);
                 }
             }
             Event::Error { key, message } => {
                 if let Some(i) = self.get(&key) {
+                    let at = self.line_at();
                     self.procs[i].errors.push(message);
+                    self.procs[i].errors_at.push(at);
                 }
             }
             Event::Global { key, index, value } => {
@@ -546,7 +570,9 @@ impl Assembler {
             dispatches,
             preemptions,
             output: p.output.clone(),
+            output_at: p.output_at.clone(),
             errors: p.errors.clone(),
+            errors_at: p.errors_at.clone(),
             globals: self
                 .plan
                 .globals

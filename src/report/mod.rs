@@ -27,8 +27,12 @@ pub use real::{RealFences, RealPolicy, RtLevel, human_bytes};
 pub use snapshot::{Activity, ProcView, Replay, Snapshot, SnapshotError, run_end, snapshot_at};
 pub use spans::{CpuSpan, CpuWork, Phase, ProcSpan, Spans};
 pub use svg::{SvgOptions, render_svg};
-pub use table::{render_summary, render_table, render_table_styled, summary_lines};
-pub use timeline::{Timeline, render_timeline, render_timeline_styled};
+pub use table::{
+    render_summary, render_table, render_table_styled, render_table_switching, summary_lines,
+};
+pub use timeline::{
+    LEGEND, Timeline, render_timeline, render_timeline_styled, render_timeline_switching,
+};
 pub use topview::{render_top, timeline_line, unit_name};
 pub use tree::tree_dot;
 
@@ -138,10 +142,28 @@ pub struct ProcessReport {
     pub preemptions: u64,
     /// Its output lines.
     pub output: Vec<String>,
+    /// When each line of `output` was written, in the same order (absent from reports made
+    /// before procsim kept it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub output_at: Vec<LineAt>,
     /// Its error messages.
     pub errors: Vec<String>,
+    /// When each line of `errors` was written, in the same order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors_at: Vec<LineAt>,
     /// Its own copy of the globals at its end.
     pub globals: IndexMap<String, Value>,
+}
+
+/// When a line of output (or an error) was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LineAt {
+    /// The tick (on the fork backend, the µs of the last event the supervisor relayed before
+    /// the line: a line carries no clock of its own).
+    pub t: u64,
+    /// Its number among all the run's output and error lines, from 0: the order they were
+    /// written in, which orders the lines of one tick.
+    pub seq: u64,
 }
 
 /// One transition.
@@ -270,7 +292,9 @@ pub const PROCESS_FIELDS: &[&str] = &[
     "dispatches",
     "preemptions",
     "output",
+    "output_at",
     "errors",
+    "errors_at",
     "globals",
 ];
 
@@ -343,6 +367,30 @@ mod tests {
             cause,
             cpu: None,
         }
+    }
+
+    /// Each line's tick and number are in the JSON, and a report written before procsim kept
+    /// them still reads (without them).
+    #[test]
+    fn output_times_in_json_and_older_reports_still_read() {
+        let plan = crate::load_str(
+            r#"{"programs": {"m": {"body": [{"print": "a"}, {"cpu": 3}, {"print": "b"}, {"fail": "x"}]}},
+                "processes": [{"program": "m"}]}"#,
+        )
+        .unwrap();
+        let report = crate::Sim::new(plan, Default::default()).run();
+        let p = serde_json::to_value(&report.processes[0]).unwrap();
+        assert_eq!(
+            p["output_at"],
+            serde_json::json!([{"t": 0, "seq": 0}, {"t": 3, "seq": 1}])
+        );
+        assert_eq!(p["errors_at"], serde_json::json!([{"t": 3, "seq": 2}]));
+        let mut old = p.clone();
+        old.as_object_mut().unwrap().remove("output_at");
+        old.as_object_mut().unwrap().remove("errors_at");
+        let back: ProcessReport = serde_json::from_value(old).unwrap();
+        assert_eq!(back.output, ["a", "b"]);
+        assert!(back.output_at.is_empty() && back.errors_at.is_empty());
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The human view of a report: the process table, the timeline, outputs and the summary.
 
-use super::Report;
 use super::text::{Align, NAME_COLUMN, clip, escape, pad};
-use super::timeline::render_timeline_styled;
+use super::timeline::render_timeline_switching;
+use super::{LineAt, Report};
 
 fn cell(v: Option<u64>) -> String {
     v.map_or_else(|| "-".to_owned(), |x| x.to_string())
@@ -20,6 +20,17 @@ pub fn render_table(report: &Report, width: usize) -> String {
 
 /// [`render_table`] with the timeline in colour when `color` is true (for a terminal).
 pub fn render_table_styled(report: &Report, width: usize, color: bool) -> String {
+    render_table_switching(report, width, color, 0)
+}
+
+/// [`render_table_styled`] with the scenario's `kernel.context_switch`, whose ticks the
+/// timeline shows as `s` rather than `r`.
+pub fn render_table_switching(
+    report: &Report,
+    width: usize,
+    color: bool,
+    context_switch: u64,
+) -> String {
     let mut out = String::new();
     let title = if report.scenario.is_empty() {
         "(unnamed scenario)".into()
@@ -109,33 +120,15 @@ pub fn render_table_styled(report: &Report, width: usize, color: bool) -> String
         ));
     }
     out.push('\n');
-    out.push_str(&render_timeline_styled(report, width, MAX_ROWS, color));
+    out.push_str(&render_timeline_switching(
+        report,
+        width,
+        MAX_ROWS,
+        color,
+        context_switch,
+    ));
 
-    let mut said = false;
-    for p in report.processes.iter().take(MAX_ROWS) {
-        for l in &p.output {
-            if !said {
-                out.push_str("\nOutput\n");
-                said = true;
-            }
-            out.push_str(&format!(
-                "  [{}] {}\n",
-                clip(&p.name, NAME_COLUMN),
-                escape(l)
-            ));
-        }
-        for e in &p.errors {
-            if !said {
-                out.push_str("\nOutput\n");
-                said = true;
-            }
-            out.push_str(&format!(
-                "  [{}] error: {}\n",
-                clip(&p.name, NAME_COLUMN),
-                escape(e)
-            ));
-        }
-    }
+    out.push_str(&output_section(report, MAX_ROWS));
 
     let s = &report.summary;
     out.push_str(&format!(
@@ -162,6 +155,52 @@ pub fn render_table_styled(report: &Report, width: usize, color: bool) -> String
     ));
     if let Some(e) = &report.error {
         out.push_str(&format!("\nThe run stopped early: {}\n", escape(e)));
+    }
+    out
+}
+
+/// The Output section: the lines of output and the errors of the first `max_procs`
+/// processes in the order they were written, each with its tick and process
+/// (`  12  [Process-1] work1 step 0`), so that a parent's line written after its child's
+/// reads after it. A report that does not say when its lines were written (one made before
+/// procsim kept it) lists them process by process, without ticks.
+fn output_section(report: &Report, max_procs: usize) -> String {
+    // (when, process, text, is an error)
+    let mut lines: Vec<(Option<LineAt>, &str, &str, bool)> = Vec::new();
+    for p in report.processes.iter().take(max_procs) {
+        let timed = p.output_at.len() == p.output.len() && p.errors_at.len() == p.errors.len();
+        for (k, l) in p.output.iter().enumerate() {
+            lines.push((timed.then(|| p.output_at[k]), &p.name, l, false));
+        }
+        for (k, e) in p.errors.iter().enumerate() {
+            lines.push((timed.then(|| p.errors_at[k]), &p.name, e, true));
+        }
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    let timed = lines.iter().all(|l| l.0.is_some());
+    let mut out = String::from("\nOutput\n");
+    if timed {
+        lines.sort_by_key(|l| l.0);
+    }
+    let width = lines
+        .iter()
+        .filter_map(|l| l.0)
+        .map(|at| at.t.to_string().len())
+        .max()
+        .unwrap_or(0);
+    for (at, name, text, error) in lines {
+        let error = if error { "error: " } else { "" };
+        // Names and lines come from the scenario: clipped and escaped for the terminal.
+        let (name, text) = (clip(name, NAME_COLUMN), escape(text));
+        match at.filter(|_| timed) {
+            Some(at) => {
+                let t = pad(&at.t.to_string(), width, Align::Right);
+                out.push_str(&format!("  {t}  [{name}] {error}{text}\n"));
+            }
+            None => out.push_str(&format!("  [{name}] {error}{text}\n")),
+        }
     }
     out
 }
@@ -201,4 +240,46 @@ pub fn summary_lines(s: &super::Summary) -> String {
         s.avg_turnaround.map_or("-".into(), |x| format!("{x:.6}")),
         s.avg_waiting.map_or("-".into(), |x| format!("{x:.6}")),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The parent writes, starts the child and joins it; the child writes twice a tick apart
+    /// and ends at 2, when the parent wakes and writes again: in the order written, not
+    /// parent first.
+    #[test]
+    fn output_is_in_the_order_written_with_ticks() {
+        let plan = crate::load_str(
+            r#"{"programs": {"main": {"body": [{"print": "start"}, {"fork": {"as": "c", "program": "w"}},
+                                               {"join": "c"}, {"print": "joined"}]},
+                             "w": {"body": [{"cpu": 1}, {"print": "step 0"}, {"cpu": 1}, {"print": "step 1"}]}},
+                "processes": [{"program": "main"}]}"#,
+        )
+        .unwrap();
+        let report = crate::Sim::new(plan, Default::default()).run();
+        let text = render_table(&report, 100);
+        let output = &text[text.find("\nOutput\n").unwrap()..];
+        let lines: Vec<&str> = output.lines().skip(2).take(4).collect();
+        assert_eq!(
+            lines,
+            [
+                "  0  [MainProcess] start",
+                "  1  [Process-1] step 0",
+                "  2  [Process-1] step 1",
+                "  2  [MainProcess] joined",
+            ]
+        );
+        // A report without the times (written before procsim kept them) lists by process.
+        let mut old = report.clone();
+        for p in &mut old.processes {
+            p.output_at.clear();
+        }
+        let text = render_table(&old, 100);
+        assert!(
+            text.contains("  [MainProcess] start\n  [MainProcess] joined\n  [Process-1] step 0\n"),
+            "{text}"
+        );
+    }
 }

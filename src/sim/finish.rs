@@ -3,7 +3,7 @@
 use super::pcb::{NONE, Pcb};
 use super::{Kernel, Policy};
 use crate::model::State;
-use crate::report::{ProcessReport, Report, Summary, TimeUnit, Totals};
+use crate::report::{LineAt, ProcessReport, Report, Summary, TimeUnit, Totals};
 
 fn opt(t: u64) -> Option<u64> {
     (t != NONE).then_some(t)
@@ -121,6 +121,32 @@ impl<P: Policy> Kernel<P> {
         })
     }
 
+    /// The tick and number of the line written now.
+    fn line_at(&mut self) -> LineAt {
+        let at = LineAt {
+            t: self.now,
+            seq: self.lines,
+        };
+        self.lines += 1;
+        at
+    }
+
+    /// Process `p` writes a line of output now.
+    pub(super) fn push_output(&mut self, p: u32, line: String) {
+        let at = self.line_at();
+        let cold = self.procs[p as usize].cold();
+        cold.output.push(line);
+        cold.output_at.push(at);
+    }
+
+    /// Process `p` writes an error message now.
+    pub(super) fn push_error(&mut self, p: u32, message: String) {
+        let at = self.line_at();
+        let cold = self.procs[p as usize].cold();
+        cold.errors.push(message);
+        cold.errors_at.push(at);
+    }
+
     pub(super) fn process_report(&self, p: u32) -> ProcessReport {
         let pcb: &Pcb = &self.procs[p as usize];
         let hot = &self.hot[p as usize];
@@ -149,7 +175,9 @@ impl<P: Policy> Kernel<P> {
             dispatches: u64::from(hot.dispatches),
             preemptions: u64::from(hot.preemptions),
             output: cold.map(|c| c.output.clone()).unwrap_or_default(),
+            output_at: cold.map(|c| c.output_at.clone()).unwrap_or_default(),
             errors: cold.map(|c| c.errors.clone()).unwrap_or_default(),
+            errors_at: cold.map(|c| c.errors_at.clone()).unwrap_or_default(),
             globals: self
                 .plan
                 .globals

@@ -89,8 +89,7 @@ impl<P: Policy> Host for SimProc<'_, P> {
     }
 
     fn error(&mut self, line: String) {
-        let p = self.pi();
-        self.k.procs[p].cold().errors.push(line);
+        self.k.push_error(self.p, line);
     }
 
     fn objects(&mut self) -> &mut Vec<Object> {

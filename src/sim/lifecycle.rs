@@ -22,7 +22,7 @@ impl<P: Policy> Kernel<P> {
             self.stop(format!("stopped at tick {}: {why}", self.now));
             return;
         }
-        self.procs[p as usize].cold().output.push(line);
+        self.push_output(p, line);
     }
 
     /// Process `p`'s own globals, to change. Until it changes them it shares them with the

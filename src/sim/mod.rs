@@ -212,6 +212,8 @@ pub struct Kernel<P: Policy> {
     rng: SeededRng,
     steps: u64,
     output_lines: u64,
+    /// Output and error lines written so far: the next one's number.
+    lines: u64,
     switch_ticks: u64,
     context_switches: u64,
     trace: Recorder,
@@ -274,6 +276,7 @@ impl<P: Policy> Kernel<P> {
             order: k.tick_order(),
             steps: 0,
             output_lines: 0,
+            lines: 0,
             switch_ticks: 0,
             context_switches: 0,
             trace: if opts.trace {

@@ -142,7 +142,9 @@ pub(crate) struct Cold {
     /// Bound parameters.
     pub params: Vec<Value>,
     pub output: Vec<String>,
+    pub output_at: Vec<crate::report::LineAt>,
     pub errors: Vec<String>,
+    pub errors_at: Vec<crate::report::LineAt>,
     /// Handles: name → process index. Copied to a child at `start`, as a fork copies them.
     pub handles: Vec<(NameId, u32)>,
     /// Objects held, in creation order, with their finalizer text.

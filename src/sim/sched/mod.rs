@@ -256,7 +256,7 @@ pub trait Policy {
     /// Where a process that becomes ready for `why` is put, in words (for `--explain`).
     fn placement(&self, why: Ready) -> String {
         let _ = why;
-        "in the ready structure, ranked by the rule".to_owned()
+        "ranked by the rule".to_owned()
     }
 
     /// What the policy's own event ([`Policy::on_event`]) does, in words (for `--explain`).
