@@ -313,3 +313,65 @@ fn control_characters_in_names_are_shown_not_sent() {
     assert!(text.contains("a\\x1b[2Jb"), "{text}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A terminal that goes away (its window closed, its ssh session dropped) ends the view: the
+/// pseudo-terminal's other end is closed with no SIGHUP sent, and `top` must notice by itself
+/// (crossterm alone read end-of-file in a loop, at 45 % CPU, deaf to SIGTERM).
+#[test]
+#[cfg(target_os = "linux")]
+fn a_terminal_that_hangs_up_ends_the_view() {
+    let mut master = -1;
+    let mut slave = -1;
+    let size = libc::winsize {
+        ws_row: 24,
+        ws_col: 100,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: openpty writes two descriptors into the locals it is given; the size is read only.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &size,
+        )
+    };
+    assert_eq!(rc, 0, "openpty");
+    // openpty's descriptors are inherited by default: the child would hold the master open
+    // itself, and the terminal would never hang up.
+    for fd in [master, slave] {
+        // SAFETY: fcntl on a descriptor openpty just returned.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
+    // SAFETY: both descriptors were just opened by openpty and are owned here alone.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_procsim"))
+        .args(["top", "scenarios/demo.json"])
+        .stdin(Stdio::from(slave.try_clone().unwrap()))
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(slave);
+    // Drain the first frames so the view is past its set-up, then hang up.
+    let mut reader = std::fs::File::from(master);
+    let mut buf = [0u8; 65536];
+    let _ = reader.read(&mut buf);
+    std::thread::sleep(Duration::from_millis(500));
+    drop(reader);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            child.kill().ok();
+            child.wait().ok();
+            panic!("procsim top kept running after its terminal hung up");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(128 + libc::SIGHUP));
+}

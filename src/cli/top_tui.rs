@@ -139,7 +139,12 @@ pub(crate) fn run(report: &Report, spans: &Spans) -> anyhow::Result<Option<i32>>
             sig => return Ok(Some(sig)),
         }
         draw(report, spans, &player)?;
-        if event::poll(Duration::from_millis(100))? {
+        // Our own wait comes first: on a terminal that has hung up, crossterm's poll reads
+        // end-of-file in a loop and never returns (seen: 45 % CPU for hours, deaf to SIGTERM).
+        let Some(ready) = wait_for_input(100) else {
+            return Ok(Some(libc::SIGHUP));
+        };
+        if ready && event::poll(Duration::ZERO)? {
             match event::read()? {
                 Event::Key(key) if key.kind != KeyEventKind::Release => match key.code {
                     KeyCode::Char('q') | KeyCode::Esc => return Ok(None),
@@ -178,6 +183,26 @@ pub(crate) fn run(report: &Report, spans: &Spans) -> anyhow::Result<Option<i32>>
         }
         last = now;
     }
+}
+
+/// Waits up to `ms` milliseconds for input on standard input: `Some(true)` when there is some,
+/// `Some(false)` when none came, `None` when the terminal is gone (hung up, or an error).
+fn wait_for_input(ms: libc::c_int) -> Option<bool> {
+    let mut fd = libc::pollfd {
+        fd: libc::STDIN_FILENO,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: `fd` is one valid, initialised pollfd that lives across the call.
+    let n = unsafe { libc::poll(&mut fd, 1, ms) };
+    if n < 0 {
+        // A signal interrupted the wait: the loop looks at STOP next.
+        return (io::Error::last_os_error().kind() == io::ErrorKind::Interrupted).then_some(false);
+    }
+    if fd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+        return None;
+    }
+    Some(fd.revents & libc::POLLIN != 0)
 }
 
 fn draw(report: &Report, spans: &Spans, player: &Player) -> io::Result<()> {
