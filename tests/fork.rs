@@ -178,6 +178,15 @@ fn available() -> bool {
     })
 }
 
+/// Tests that measure real time, or run real-time (SCHED_FIFO/SCHED_RR) processes, take turns:
+/// another test's real-time processes on the same CPU would stop a measured one for as long as
+/// they run (seen: priority's order and the shape test's `blocked` upset under a parallel
+/// `compare --realtime` of every scenario).
+fn timing_sensitive() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Whether SCHED_RR is permitted (root): compare needs it for a parent to keep its CPU after
 /// `fork` as in the model (under CFS the child may run first and end before `join`, which
 /// changes the parent's state sequence: a real difference, not a bug).
@@ -220,6 +229,7 @@ fn every_shipped_scenario_is_either_compared_or_left_out_with_a_reason() {
 
 #[test]
 fn compare_agrees_on_every_scenario_that_makes_sense_on_real_processes() {
+    let _turn = timing_sensitive();
     if !available() || !realtime_permitted() {
         return;
     }
@@ -303,6 +313,7 @@ fn cpu_share(r: &Report, name: &str) -> f64 {
 
 #[test]
 fn cfs_nice_values_give_the_real_cpu_shares_of_their_weights() {
+    let _turn = timing_sensitive();
     if !available() {
         return;
     }
@@ -336,6 +347,7 @@ fn cfs_nice_values_give_the_real_cpu_shares_of_their_weights() {
 
 #[test]
 fn priority_under_realtime_runs_the_more_urgent_process_first() {
+    let _turn = timing_sensitive();
     if !available() || !realtime_permitted() {
         return;
     }
@@ -463,6 +475,7 @@ fn temp(name: &str, body: &str) -> PathBuf {
 
 #[test]
 fn the_real_report_has_the_simulated_shape_with_real_figures() {
+    let _turn = timing_sensitive();
     if !available() {
         return;
     }
@@ -1082,6 +1095,7 @@ fn a_memory_hog_is_the_oom_killers_choice_in_the_runs_cgroup() {
 
 #[test]
 fn realtime_never_takes_every_cpu() {
+    let _turn = timing_sensitive();
     if !available() || !realtime_permitted() {
         return;
     }
