@@ -149,14 +149,10 @@ fn a_real_run_is_replayed() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// `procsim top` on a pseudo-terminal of `cols` × `rows`: types `keys` (after the first frame)
-/// and returns the exit status and everything it drew.
-fn on_a_terminal(
-    cols: u16,
-    rows: u16,
-    keys: &[&[u8]],
-    signal: Option<i32>,
-) -> (Option<i32>, String, String) {
+/// A pseudo-terminal of `cols` × `rows`: (master, slave). Neither end is inherited by children
+/// (openpty's are by default): a child holding the master open would keep the terminal from
+/// ever hanging up.
+fn pty(cols: u16, rows: u16) -> (OwnedFd, OwnedFd) {
     let mut master = -1;
     let mut slave = -1;
     let size = libc::winsize {
@@ -176,8 +172,23 @@ fn on_a_terminal(
         )
     };
     assert_eq!(rc, 0, "openpty");
+    for fd in [master, slave] {
+        // SAFETY: fcntl on a descriptor openpty just returned.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
     // SAFETY: both descriptors were just opened by openpty and are owned here alone.
-    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) }
+}
+
+/// `procsim top` on a pseudo-terminal of `cols` × `rows`: types `keys` (after the first frame)
+/// and returns the exit status and everything it drew.
+fn on_a_terminal(
+    cols: u16,
+    rows: u16,
+    keys: &[&[u8]],
+    signal: Option<i32>,
+) -> (Option<i32>, String, String) {
+    let (master, slave) = pty(cols, rows);
     let mut child = Command::new(env!("CARGO_BIN_EXE_procsim"))
         .args(["top", "scenarios/demo.json"])
         .stdin(Stdio::from(slave.try_clone().unwrap()))
@@ -320,33 +331,7 @@ fn control_characters_in_names_are_shown_not_sent() {
 #[test]
 #[cfg(target_os = "linux")]
 fn a_terminal_that_hangs_up_ends_the_view() {
-    let mut master = -1;
-    let mut slave = -1;
-    let size = libc::winsize {
-        ws_row: 24,
-        ws_col: 100,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    // SAFETY: openpty writes two descriptors into the locals it is given; the size is read only.
-    let rc = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            &size,
-        )
-    };
-    assert_eq!(rc, 0, "openpty");
-    // openpty's descriptors are inherited by default: the child would hold the master open
-    // itself, and the terminal would never hang up.
-    for fd in [master, slave] {
-        // SAFETY: fcntl on a descriptor openpty just returned.
-        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
-    }
-    // SAFETY: both descriptors were just opened by openpty and are owned here alone.
-    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let (master, slave) = pty(100, 24);
     let mut child = Command::new(env!("CARGO_BIN_EXE_procsim"))
         .args(["top", "scenarios/demo.json"])
         .stdin(Stdio::from(slave.try_clone().unwrap()))
