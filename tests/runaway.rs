@@ -328,3 +328,64 @@ fn globals_copied_into_many_processes_are_limited() {
         .count();
     assert_eq!(changed, 5);
 }
+
+#[test]
+fn a_lone_process_on_two_cpus_costs_events_not_ticks() {
+    // One process bursts for 10^12 ticks at quantum 1 on two CPUs; the other CPU stays idle.
+    // Each of its slice ends changes nothing (it keeps its CPU), so the kernel moves past them
+    // in one go: the run takes a handful of general rounds (each counting 2 events, one a
+    // CPU), not 10^12. `max_events` counts them: 20 events are ten rounds.
+    let text = r#"{"kernel": {"quantum": 1, "cpus": 2, "max_ticks": 2000000000000, "max_events": 20},
+        "programs": {"spin": {"body": [{"cpu": 1000000000000}]}},
+        "processes": [{"program": "spin"}]}"#;
+    let r = run(text);
+    assert_eq!(r.error, None);
+    assert_eq!(r.summary.makespan, 1_000_000_000_000);
+    assert_eq!(r.summary.cpu_busy, 1_000_000_000_000);
+    assert_eq!(r.processes[0].ended_at, Some(1_000_000_000_000));
+    // The general rounds alone handle every slice end: the same file stops at the limit.
+    let mut sim = Sim::new(procsim::load_str(text).unwrap(), SimOptions::default());
+    sim.disable_fast_paths();
+    let r = sim.run();
+    let e = r.error.expect("stopped");
+    assert!(e.contains("kernel.max_events (20 events"), "{e}");
+}
+
+/// The report of `text` with the fast paths on and off, as JSON.
+fn both_ways(text: &str) -> (String, String) {
+    let fast = run(text);
+    let mut sim = Sim::new(procsim::load_str(text).unwrap(), SimOptions::default());
+    sim.disable_fast_paths();
+    let general = sim.run();
+    (
+        serde_json::to_string(&fast).unwrap(),
+        serde_json::to_string(&general).unwrap(),
+    )
+}
+
+#[test]
+fn slice_ends_moved_past_land_where_the_general_rounds_put_them() {
+    // Lone processes on two and three CPUs, their slice ends moved past, against everything
+    // that can fall on or between slice boundaries: a sleeper waking (a timer), an arrival,
+    // a burst end on another CPU, a context switch, a kept remainder after a block, and the
+    // tick limit. Each run must be the same with the moving on and off.
+    let programs = r#""programs": {
+          "spin": {"body": [{"cpu": 1003}]},
+          "nap": {"body": [{"repeat": {"times": 5, "body": [{"sleep": 97}, {"cpu": 6}, {"io": 11}]}}]},
+          "short": {"body": [{"cpu": 23}, {"sleep": 40}, {"cpu": 9}]}}"#;
+    for kernel in [
+        r#""quantum": 7, "cpus": 2"#,
+        r#""quantum": 7, "cpus": 3, "context_switch": 2"#,
+        r#""quantum": 5, "cpus": 2, "slice_after_block": "keep""#,
+        r#""quantum": 4, "cpus": 2, "tick_order": ["preempt", "admit", "wake"]"#,
+        r#""quantum": 3, "cpus": 2, "max_ticks": 500"#,
+    ] {
+        let text = format!(
+            r#"{{"kernel": {{{kernel}}}, {programs},
+            "processes": [{{"program": "spin"}}, {{"program": "nap", "arrival": 3}},
+                          {{"program": "short", "arrival": 250}}, {{"program": "spin", "name": "late", "arrival": 700}}]}}"#
+        );
+        let (fast, general) = both_ways(&text);
+        assert_eq!(fast, general, "{kernel}");
+    }
+}

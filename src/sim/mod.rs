@@ -390,6 +390,7 @@ impl<P: Policy> Kernel<P> {
         {
             return more;
         }
+        self.skip_lone_slice_ends();
         self.step_general()
     }
 
@@ -404,6 +405,7 @@ impl<P: Policy> Kernel<P> {
         {
             return more;
         }
+        self.skip_lone_slice_ends();
         self.step_general()
     }
 
