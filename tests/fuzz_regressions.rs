@@ -87,3 +87,33 @@ fn context_switch_overflow() {
     let error = report.error.as_deref().unwrap_or_default();
     assert!(error.contains("kernel.max_ticks"), "{error}");
 }
+
+/// `cargo build`, `cargo test`, `cargo clippy` and `.ci/run` at the repository root must work
+/// offline: they never resolve `fuzz/`'s dependencies (`arbitrary`, `libfuzzer-sys`), which
+/// are fetched only to fuzz (`fuzz/README.md`). Cargo resolves the root workspace offline here
+/// and must find neither the fuzz crate nor its dependencies in it.
+#[test]
+fn the_main_workspace_never_needs_the_fuzz_crate() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--offline", "--format-version", "1"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(names.contains(&"procsim"), "{names:?}");
+    for name in ["procsim-fuzz", "arbitrary", "libfuzzer-sys"] {
+        assert!(!names.contains(&name), "{name} in {names:?}");
+    }
+}
