@@ -107,6 +107,7 @@ const COMPARED: &[&str] = &[
     "sched-ties-admit-first",
     "sched-ties-preempt-first",
     "sched-two-cpus",
+    "sched-two-cpus-alone",
     "sched-ostep-fifo",
     "sched-ostep-sjf",
     "sched-ostep-sjf-late",
