@@ -112,6 +112,14 @@ const CASES: &[(&str, &str)] = &[
         ": programs.main.body[0]._exit: `_exit` takes an integer exit code (os._exit), not the str 'bye'",
     ),
     (
+        "join-negative-timeout",
+        ": programs.main.body[1].join.timeout: a number of ticks cannot be negative (-1)",
+    ),
+    (
+        "join-unknown-field",
+        ":1:110: programs.main.body[1].join.patience: unknown field `patience`, expected `handle` or `timeout`",
+    ),
+    (
         "event-negative-tick",
         ":1:105: events[0].at: expected a whole number from 0 to 18446744073709551615, found the number -1",
     ),

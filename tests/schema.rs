@@ -44,6 +44,7 @@ fn malformed_scenarios_are_refused_by_the_schema() {
         "fractional-number",
         "instruction-two-keys",
         "instruction-zero-keys",
+        "join-unknown-field",
         "negative-number",
         "pid-max-too-large",
         "pid-max-too-small",

@@ -145,8 +145,8 @@ impl Host for Proc {
         Proc::start(self, k)
     }
 
-    fn join(&mut self, k: usize) -> ControlFlow<Infallible> {
-        Proc::join(self, k);
+    fn join(&mut self, k: usize, timeout: Option<u64>) -> ControlFlow<Infallible> {
+        Proc::join(self, k, timeout);
         Continue(())
     }
 

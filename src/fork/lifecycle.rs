@@ -163,8 +163,10 @@ impl Proc {
         }
     }
 
-    /// `Process.join()`: no block if the child has already ended.
-    pub(super) fn join(&mut self, k: usize) {
+    /// `Process.join(timeout)`: no block if the child has already ended; with a timeout of
+    /// `n` ticks, waits at most that long (0: not at all) and leaves a child that has not
+    /// ended as it is.
+    pub(super) fn join(&mut self, k: usize, timeout: Option<u64>) {
         if self.kids[k].reaped {
             return;
         }
@@ -172,14 +174,50 @@ impl Proc {
             .pidfd
             .as_ref()
             .is_none_or(|fd| pidfd::has_ended(fd.as_fd()));
-        if !ended {
-            let before = self.block(Cause::Join);
-            self.wait_for(&[k]);
+        if ended {
             self.reap(k);
-            self.wake(Cause::ChildExit, before);
             return;
         }
-        self.reap(k);
+        let deadline = match timeout {
+            None => None,
+            Some(0) => return,
+            Some(n) => Some(observe::mono_ns().saturating_add(n.saturating_mul(self.sh.tick_ns))),
+        };
+        let before = self.block(Cause::Join);
+        if self.wait_until(k, deadline) {
+            self.reap(k);
+            self.wake(Cause::ChildExit, before);
+        } else {
+            self.wake(Cause::Timeout, before);
+        }
+    }
+
+    /// Blocks until child `k` has ended (then `true`) or the monotonic clock reaches
+    /// `deadline` (then `false`; `None`: no deadline).
+    fn wait_until(&self, k: usize, deadline: Option<u64>) -> bool {
+        let Some(deadline) = deadline else {
+            self.wait_for(&[k]);
+            return true;
+        };
+        let Some(fd) = self.kids[k].pidfd.as_ref().map(|f| f.as_fd()) else {
+            // A child without a pidfd cannot be watched; take it as ended (reap will wait).
+            return true;
+        };
+        let lifeline = self.sh.lifeline.as_ref();
+        loop {
+            let left_ns = deadline.saturating_sub(observe::mono_ns());
+            if left_ns == 0 {
+                return pidfd::has_ended(fd);
+            }
+            // poll(2) counts milliseconds: round up, so the wait is never shorter than asked.
+            let ms = left_ns.div_ceil(1_000_000).min(u64::from(u16::MAX)) as u16;
+            if pidfd::wait_any(&[fd], lifeline.map(|l| l.as_fd()), Some(ms)).is_some() {
+                return true;
+            }
+            if lifeline.is_some_and(observe::signalled) {
+                self.abandon();
+            }
+        }
     }
 
     /// `wait`: the first child to have ended (in creation order when several have), or block

@@ -91,6 +91,8 @@ pub enum Cause {
     Wake,
     /// `blocked → ready`: the child being waited for terminated.
     ChildExit,
+    /// `blocked → ready`: a `join` with a timeout waited that long; the child lives on.
+    Timeout,
     /// `running → terminated`: end of program, `exit`, or an error.
     Exit,
     /// `* → terminated`: SIGKILL or SIGTERM.
@@ -99,7 +101,7 @@ pub enum Cause {
 
 impl Cause {
     /// Every cause, in the order of SPEC section 2.
-    pub const ALL: [Cause; 12] = [
+    pub const ALL: [Cause; 13] = [
         Cause::Admit,
         Cause::Dispatch,
         Cause::Preempt,
@@ -110,6 +112,7 @@ impl Cause {
         Cause::IoDone,
         Cause::Wake,
         Cause::ChildExit,
+        Cause::Timeout,
         Cause::Exit,
         Cause::Signal,
     ];
@@ -127,6 +130,7 @@ impl Cause {
             Cause::IoDone => "io-done",
             Cause::Wake => "wake",
             Cause::ChildExit => "child-exit",
+            Cause::Timeout => "timeout",
             Cause::Exit => "exit",
             Cause::Signal => "signal",
         }
@@ -168,6 +172,7 @@ const EDGES: &[(State, State, Cause)] = {
         (Blocked, Ready, IoDone),
         (Blocked, Ready, Wake),
         (Blocked, Ready, ChildExit),
+        (Blocked, Ready, Timeout),
         (Running, Terminated, Exit),
         (New, Terminated, Signal),
         (Ready, Terminated, Signal),

@@ -43,7 +43,7 @@ pub fn end_by_itself<H: Host>(h: &mut H, code: i32) -> H::Yield {
 /// A backend that had to give the CPU up during a join resumes here.
 pub fn join_children_then_end<H: Host>(h: &mut H, code: i32) -> H::Yield {
     for k in h.live_children() {
-        if let std::ops::ControlFlow::Break(y) = h.join(k) {
+        if let std::ops::ControlFlow::Break(y) = h.join(k, None) {
             return y;
         }
     }

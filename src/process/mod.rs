@@ -112,8 +112,12 @@ pub trait Host {
     ) -> Result<Self::Child, PyError>;
     /// `start()` after its checks passed: the child gets its copy of everything and runs.
     fn start(&mut self, k: Self::Child) -> Result<(), PyError>;
-    /// `join()` after its checks passed: reaps `k`, waiting for it to end if it has not.
-    fn join(&mut self, k: Self::Child) -> ControlFlow<Self::Yield>;
+    /// `join(timeout)` after its checks passed: reaps `k` if it has ended; else waits for it
+    /// to end and reaps it, or, with a timeout of `n` ticks, waits at most `n` (0: not at
+    /// all; the wait ends with cause `timeout`) and leaves `k` alive and unreaped, as
+    /// `Process.join(timeout)` returns `None` with `exitcode` still `None`. A timeout and
+    /// the child's end at the same instant: the timeout comes first.
+    fn join(&mut self, k: Self::Child, timeout: Option<u64>) -> ControlFlow<Self::Yield>;
     /// `os.wait()` with children alive or unreaped: reaps the first child that has ended, in
     /// creation order, waiting for one if none has.
     fn wait_any(&mut self) -> ControlFlow<Self::Yield, Self::Child>;
@@ -204,6 +208,16 @@ pub(crate) fn finalize<H: Host>(h: &mut H, fin: Option<&Template>) {
     }
 }
 
+/// `join(timeout)`'s timeout in ticks: `None` waits as long as it takes; a negative one
+/// waits not at all, as `multiprocessing.connection.wait` polls when its deadline has passed.
+fn join_timeout(v: Value) -> Result<Option<u64>, PyError> {
+    match v {
+        Value::None => Ok(None),
+        Value::Int(i) if i < 0 => Ok(Some(0)),
+        other => ticks(other, "join timeout").map(Some),
+    }
+}
+
 /// `os._exit(E)`'s exit code: an int (a bool is one), low 8 bits.
 fn exit_now_code(v: Value) -> Result<i32, PyError> {
     match v {
@@ -289,9 +303,14 @@ pub fn step<H: Host>(h: &mut H, op: &Op) -> Result<ControlFlow<H::Yield>, PyErro
             h.advance();
             Ok(Continue(()))
         }
-        Op::Join(r) => {
+        Op::Join(r, timeout) => {
+            // Python evaluates the argument before `join` runs its checks.
+            let timeout = match timeout {
+                Some(e) => join_timeout(h.eval(e)?)?,
+                None => None,
+            };
             if let Target::Other(k) = resolve(h, *r, HandleUse::Join)?
-                && let Break(y) = h.join(k)
+                && let Break(y) = h.join(k, timeout)
             {
                 return Ok(Break(y));
             }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::Value;
 use crate::report::{PROCESS_FIELDS, SUMMARY_FIELDS};
 use crate::scenario::{
-    ErrorKind, Expr, Instr, KernelConfig, Scenario, ScenarioError, SchedAttrs, Spawn,
+    ErrorKind, Expr, Instr, Join, KernelConfig, Scenario, ScenarioError, SchedAttrs, Spawn,
 };
 
 /// Index of a program in [`Plan::programs`].
@@ -152,8 +152,9 @@ pub enum Op {
     },
     /// Admit a child.
     Start(HandleRef),
-    /// Wait for one child and reap it.
-    Join(HandleRef),
+    /// Wait for one child and reap it; with a timeout (ticks, `None` at run time: none),
+    /// wait at most that long.
+    Join(HandleRef, Option<CExpr>),
     /// Wait for any child and reap it, optionally binding a handle to it.
     Wait(Option<NameId>),
     /// Send a signal to a child.
@@ -712,7 +713,16 @@ impl Compiler {
                     start: true,
                 },
                 Instr::Start(h) => Op::Start(self.handle(h, &at)?),
-                Instr::Join(h) => Op::Join(self.handle(h, &at)?),
+                Instr::Join(Join::Handle(h)) => Op::Join(self.handle(h, &at)?, None),
+                Instr::Join(Join::Timed(j)) => {
+                    let handle = self.handle(&j.handle, &format!("{at}.handle"))?;
+                    let timeout = match &j.timeout {
+                        // `timeout=None` waits as long as it takes, as no timeout does.
+                        None | Some(Expr::Lit(Value::None)) => None,
+                        Some(e) => Some(self.ticks(e, &format!("{at}.timeout"), scope)?),
+                    };
+                    Op::Join(handle, timeout)
+                }
                 Instr::Wait(w) => Op::Wait(match &w.handle {
                     Some(h) if h == "self" => {
                         return Err(invalid(

@@ -405,6 +405,7 @@ fn transition_text<'a>(
         Cause::IoDone => "wakes: its io is done".to_owned(),
         Cause::Wake => "wakes: its sleep is over".to_owned(),
         Cause::ChildExit => "wakes: the child it waited for ended".to_owned(),
+        Cause::Timeout => "wakes: its join timed out, the child lives on".to_owned(),
         Cause::Exit => {
             let code = p
                 .and_then(|p| p.exitcode)

@@ -188,6 +188,51 @@ pub struct Wait {
     pub handle: Option<String>,
 }
 
+/// `{"join": H}`, or `{"join": {"handle": H, "timeout": E}}` (`p.join(timeout)`).
+#[derive(Debug, Clone, PartialEq, Eq, JsonSchema)]
+#[serde(untagged)]
+pub enum Join {
+    /// Wait until the child has ended, as long as it takes.
+    Handle(String),
+    /// Wait at most `timeout` ticks.
+    Timed(TimedJoin),
+}
+
+/// The object form of `join`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimedJoin {
+    /// The child to wait for.
+    pub handle: String,
+    /// The most ticks to wait (cause `timeout` when they pass); `null` or absent: no limit.
+    #[serde(default)]
+    pub timeout: Option<Expr>,
+}
+
+impl<'de> Deserialize<'de> for Join {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(JoinVisitor)
+    }
+}
+
+struct JoinVisitor;
+
+impl<'de> Visitor<'de> for JoinVisitor {
+    type Value = Join;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(r#"a handle, or {"handle": H, "timeout": E}"#)
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Join, E> {
+        Ok(Join::Handle(s.to_owned()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Join, A::Error> {
+        TimedJoin::deserialize(de::value::MapAccessDeserializer::new(map)).map(Join::Timed)
+    }
+}
+
 /// `{"new": {"as": O, "finalizer": "text"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -217,8 +262,8 @@ pub enum Instr {
     Start(String),
     /// `spawn` then `start`.
     Fork(Spawn),
-    /// Block until the child has terminated, then reap it.
-    Join(String),
+    /// Block until the child has terminated, then reap it (at most a timeout, if given).
+    Join(Join),
     /// Block until any child has terminated, then reap it.
     Wait(Wait),
     /// SIGKILL to a child.

@@ -24,7 +24,9 @@ pub use error::{ErrorKind, ScenarioError};
 pub use expect::{Expect, ExpectProcess, ExpectSim};
 pub use input::MAX_SCENARIO_BYTES;
 pub(crate) use instr::visit_spawns;
-pub use instr::{Assign, Expr, INSTRUCTIONS, Instr, NewObject, Repeat, Spawn, Wait};
+pub use instr::{
+    Assign, Expr, INSTRUCTIONS, Instr, Join, NewObject, Repeat, Spawn, TimedJoin, Wait,
+};
 pub use limits::{MAX_LINE_BYTES, OutputMeter};
 pub use policy::{Attributes, PerLevel, PolicyConfig};
 

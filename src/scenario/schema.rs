@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value as Json, json};
 
-use super::{Assign, Expr, Instr, NewObject, Repeat, Scenario, Spawn, UniqueMap, Wait};
+use super::{Assign, Expr, Instr, Join, NewObject, Repeat, Scenario, Spawn, UniqueMap, Wait};
 use crate::model::Value;
 use crate::report::{PROCESS_FIELDS, SUMMARY_FIELDS};
 
@@ -127,8 +127,8 @@ impl JsonSchema for Instr {
             ("fork", spawn, "spawn, then start."),
             (
                 "join",
-                handle.clone(),
-                "Block until the child has terminated, then reap it.",
+                generator.subschema_for::<Join>().to_value(),
+                "Block until the child has terminated, then reap it; with a timeout, block at most that many ticks (cause `timeout`) and leave the child alive.",
             ),
             (
                 "wait",

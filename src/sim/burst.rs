@@ -108,7 +108,7 @@ impl<P: Policy> Kernel<P> {
                         pc += 1;
                     }
                 }
-                Op::Join(_) | Op::Wait(_) | Op::Exit(_) | Op::ExitNow(_) | Op::Fail(_) => break,
+                Op::Join(..) | Op::Wait(_) | Op::Exit(_) | Op::ExitNow(_) | Op::Fail(_) => break,
                 Op::Spawn { .. }
                 | Op::Start(_)
                 | Op::Signal(..)

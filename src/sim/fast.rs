@@ -372,7 +372,10 @@ impl<P: Policy> Kernel<P> {
         else {
             return None;
         };
-        let limit = self.next_arrival_at.min(self.max_ticks.saturating_add(1));
+        let limit = self
+            .next_arrival_at
+            .min(self.max_ticks.saturating_add(1))
+            .min(self.next_outside_at());
         if t > slice_end
             || t >= limit
             || self.timers.next_at().is_some_and(|at| at < t)
@@ -394,10 +397,14 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// The first tick at which something other than a slice end might be due: an arrival, a
-    /// timer, or the tick limit (and u64::MAX, where tick arithmetic saturates).
+    /// timer, an outside signal (`events`), or the tick limit (and u64::MAX, where tick
+    /// arithmetic saturates).
     #[inline(always)]
     pub(super) fn horizon(&self) -> u64 {
-        let mut horizon = self.next_arrival_at.min(self.max_ticks.saturating_add(1));
+        let mut horizon = self
+            .next_arrival_at
+            .min(self.max_ticks.saturating_add(1))
+            .min(self.next_outside_at());
         if let Some(at) = self.timers.next_at() {
             horizon = horizon.min(at);
         }

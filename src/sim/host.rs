@@ -154,7 +154,14 @@ impl<P: Policy> Host for SimProc<'_, P> {
         self.k.start_child(self.p, q)
     }
 
-    fn join(&mut self, q: u32) -> ControlFlow<Flow> {
+    fn join(&mut self, q: u32, timeout: Option<u64>) -> ControlFlow<Flow> {
+        let p = self.pi();
+        if self.k.procs[p].wait_on == WaitOn::TimedOut {
+            // Woken by its timeout, it runs this instruction again: the join returns, and
+            // the child, even one that ended since, is left as it is (not reaped).
+            self.k.procs[p].wait_on = WaitOn::Nothing;
+            return Continue(());
+        }
         if self.k.hot[q as usize].state == State::Terminated {
             if self.k.procs[q as usize].reaped_at == super::pcb::NONE {
                 self.k.reap(q);
@@ -162,9 +169,14 @@ impl<P: Policy> Host for SimProc<'_, P> {
             return Continue(());
         }
         // Woken when `q` ends, the process runs this instruction again and reaps it.
-        let p = self.pi();
-        self.k.procs[p].wait_on = WaitOn::Child(q);
-        self.k.block(self.p, self.c, Cause::Join, 0);
+        match timeout {
+            None => {
+                self.k.procs[p].wait_on = WaitOn::Child(q);
+                self.k.block(self.p, self.c, Cause::Join, 0);
+            }
+            Some(0) => return Continue(()),
+            Some(n) => self.k.join_until(self.p, self.c, q, n),
+        }
         Break(Flow::Left)
     }
 

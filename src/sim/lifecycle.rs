@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::identity::Identity;
 use super::pcb::{Hot, NO_PID, NO_PROC, NONE, Pcb, WaitOn};
 use super::sched::{Leave, Usage};
+use super::timers::{Timer, TimerKind};
 use super::{Kernel, Policy, Run};
 use crate::model::{Cause, State, Value};
 use crate::process::{PyError, bind};
@@ -203,6 +204,16 @@ impl<P: Policy> Kernel<P> {
         Ok(())
     }
 
+    /// The tick of the next outside signal ([`NONE`] when none is left): the fast paths stop
+    /// there, as they stop at an arrival, so that the general rounds deliver it.
+    #[inline(always)]
+    pub(super) fn next_outside_at(&self) -> u64 {
+        self.plan
+            .events
+            .get(self.next_outside)
+            .map_or(NONE, |e| e.at)
+    }
+
     /// Sends the outside signals due at tick `t` (SPEC §4 `events`), each to the first
     /// started process of its name that has not ended; one to a process not alive does
     /// nothing.
@@ -341,11 +352,60 @@ impl<P: Policy> Kernel<P> {
             self.reap(p);
             return;
         }
-        let pp = &self.procs[parent as usize];
         let waiting = self.hot[parent as usize].state == State::Blocked
-            && (pp.wait_on == WaitOn::AnyChild || pp.wait_on == WaitOn::Child(p));
+            && self.procs[parent as usize].wait_on.awaits(p);
         if waiting {
             self.wake(parent, Cause::ChildExit);
+        }
+    }
+
+    /// `join` with a timeout of `n` (> 0) ticks: `p`, on CPU `c`, blocks until child `q`
+    /// ends or the timer set here fires, whichever comes first.
+    pub(super) fn join_until(&mut self, p: u32, c: u32, q: u32, n: u64) {
+        let t = self.now;
+        let at = t.saturating_add(n);
+        self.procs[p as usize].wait_on = WaitOn::ChildUntil(q, at);
+        self.timers.push(Timer {
+            at,
+            since: t,
+            pid: self.hot[p as usize].pid,
+            p,
+            kind: TimerKind::JoinTimeout,
+        });
+        self.block(p, c, Cause::Join, 0);
+    }
+
+    /// A join's timer fired with its process blocked: the join times out if it is the one the
+    /// timer was set for (the same deadline). If the child ended first, the process woke then
+    /// and the timer is stale; were the process blocked again in another timed join with the
+    /// same deadline, that join times out now, which is what its own timer would do.
+    pub(super) fn join_timed_out(&mut self, timer: Timer) {
+        let p = timer.p as usize;
+        if matches!(self.procs[p].wait_on, WaitOn::ChildUntil(_, at) if at == timer.at) {
+            self.procs[p].wait_on = WaitOn::TimedOut;
+            self.wake(timer.p, Cause::Timeout);
+        }
+    }
+
+    /// Drops the earliest timers while they can wake nobody: those of processes killed while
+    /// they waited, and join timeouts overtaken by the child's end. Left in place, they would
+    /// be events: time would run on to them after the last process ended, and a long
+    /// timeout would stop the run at `kernel.max_ticks`.
+    pub(super) fn drop_stale_timers(&mut self) {
+        while let Some(&timer) = self.timers.peek() {
+            let p = timer.p as usize;
+            let live = self.hot[p].state == State::Blocked
+                && match timer.kind {
+                    TimerKind::Io | TimerKind::Sleep => true,
+                    TimerKind::JoinTimeout => matches!(
+                        self.procs[p].wait_on,
+                        WaitOn::ChildUntil(_, at) if at == timer.at
+                    ),
+                };
+            if live {
+                return;
+            }
+            self.timers.pop_due(timer.at);
         }
     }
 

@@ -63,7 +63,7 @@ use rng::SeededRng;
 use sched::{Attrs, Leave, Usage};
 pub use sched::{Policy, RoundRobin};
 pub use select::Sim;
-use timers::{Timer, Timers};
+use timers::{Timer, TimerKind, Timers};
 
 /// What the simulated kernel records besides the figures it always keeps.
 #[derive(Debug, Clone, Copy)]
@@ -292,10 +292,6 @@ impl<P: Policy> Kernel<P> {
             plan,
         };
         kernel.create_top_level();
-        if !kernel.plan.events.is_empty() {
-            // The shortcuts skip ticks; an outside signal's tick must be seen.
-            kernel.disable_fast_paths();
-        }
         kernel
     }
 
@@ -418,6 +414,7 @@ impl<P: Policy> Kernel<P> {
             self.finished = true;
             return false;
         }
+        self.drop_stale_timers();
         let Some(t) = self.next_event() else {
             if self.hot.iter().any(|h| h.state != State::Terminated) {
                 self.error = Some(format!(
@@ -547,9 +544,14 @@ impl<P: Policy> Kernel<P> {
     #[inline(always)]
     fn fire_timers(&mut self, t: u64) {
         while let Some(timer) = self.timers.pop_due(t) {
-            // A process leaves a timed wait only by its timer or by ending, so a timer whose
-            // process is not blocked belongs to one that was killed.
+            // A process leaves an `io` or `sleep` only by its timer or by ending, so such a
+            // timer whose process is not blocked belongs to one that was killed. A join's
+            // timeout may have been overtaken by the child's end (`join_timed_out`).
             if self.hot[timer.p as usize].state == State::Blocked {
+                if timer.kind == TimerKind::JoinTimeout {
+                    self.join_timed_out(timer);
+                    continue;
+                }
                 debug_assert_eq!(self.procs[timer.p as usize].wait_on, WaitOn::Nothing);
                 self.wake(timer.p, timer.cause());
             }
@@ -611,7 +613,11 @@ impl<P: Policy> Kernel<P> {
                     since: t,
                     pid: self.hot[p as usize].pid,
                     p,
-                    sleep: cause == Cause::Sleep,
+                    kind: if cause == Cause::Sleep {
+                        TimerKind::Sleep
+                    } else {
+                        TimerKind::Io
+                    },
                 });
             }
             // The caller has set `wait_on` to the child (or children) awaited.

@@ -26,8 +26,24 @@ pub(crate) enum WaitOn {
     Nothing,
     /// One child (`join`, or the exit policy joining children).
     Child(u32),
+    /// One child, until a tick (`join` with a timeout: its timer fires then).
+    ChildUntil(u32, u64),
     /// Any child (`wait`).
     AnyChild,
+    /// Not blocked: its `join` with a timeout timed out, and the `join` it runs again on
+    /// waking returns with the child alive.
+    TimedOut,
+}
+
+impl WaitOn {
+    /// Whether the end of child `q` wakes a process waiting on this.
+    pub(crate) fn awaits(self, q: u32) -> bool {
+        match self {
+            WaitOn::Child(c) | WaitOn::ChildUntil(c, _) => c == q,
+            WaitOn::AnyChild => true,
+            WaitOn::Nothing | WaitOn::TimedOut => false,
+        }
+    }
 }
 
 /// What a dispatch touches, kept apart from the rest of the record so that a dispatch

@@ -21,17 +21,28 @@ pub(crate) struct Timer {
     pub pid: u32,
     /// The process's index.
     pub p: u32,
-    /// Whether it ends a `sleep` (else an `io`).
-    pub sleep: bool,
+    /// What it ends.
+    pub kind: TimerKind,
+}
+
+/// What a timer ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum TimerKind {
+    /// An `io`.
+    Io,
+    /// A `sleep`.
+    Sleep,
+    /// A `join` with a timeout, unless the child ended first (then the timer is stale).
+    JoinTimeout,
 }
 
 impl Timer {
     /// The cause of the wake-up it makes.
     pub(crate) fn cause(&self) -> Cause {
-        if self.sleep {
-            Cause::Wake
-        } else {
-            Cause::IoDone
+        match self.kind {
+            TimerKind::Io => Cause::IoDone,
+            TimerKind::Sleep => Cause::Wake,
+            TimerKind::JoinTimeout => Cause::Timeout,
         }
     }
 }
@@ -60,8 +71,9 @@ impl Timers {
         self.peek().map(|t| t.at)
     }
 
+    /// The earliest timer.
     #[inline(always)]
-    fn peek(&self) -> Option<&Timer> {
+    pub(crate) fn peek(&self) -> Option<&Timer> {
         match (self.fifo.front(), self.heap.peek()) {
             (Some(a), Some(Reverse(b))) => Some(a.min(b)),
             (a, b) => a.or(b.map(|r| &r.0)),
@@ -96,7 +108,7 @@ mod tests {
             since,
             pid,
             p: pid,
-            sleep: false,
+            kind: TimerKind::Io,
         }
     }
 
