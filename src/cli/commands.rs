@@ -89,6 +89,29 @@ pub(crate) fn run(
         }
         return Ok(ExitCode::SUCCESS);
     }
+    if format == Format::Table && !check && backend == BackendName::Sim {
+        // From the transitions as they happen: the trace is never held.
+        let (text, stopped) =
+            procsim::report::stream_table(plan, width, color, scenario.kernel.context_switch);
+        emit(&text)?;
+        if let Some(e) = stopped {
+            say(format_args!("{}: {e}", file.display()));
+            return Ok(ExitCode::from(EXIT_STOPPED));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if format == Format::Perfetto && !check && backend == BackendName::Sim {
+        // Written as it runs, in bounded memory, whatever the run's size.
+        let sim = Sim::new(plan, SimOptions { trace: true });
+        let mut out = io::BufWriter::new(stdout()?);
+        let stopped =
+            procsim::report::stream_perfetto(sim, scenario.kernel.context_switch, &mut out)?;
+        if let Some(e) = stopped {
+            say(format_args!("{}: {e}", file.display()));
+            return Ok(ExitCode::from(EXIT_STOPPED));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let (report, supervisor_died) = match backend {
         BackendName::Sim => (simulate(plan, true), false),
         BackendName::Fork => run_fork(real, plan)?,

@@ -10,6 +10,7 @@ mod perfetto;
 mod real;
 pub mod snapshot;
 mod spans;
+mod spill;
 mod svg;
 mod table;
 pub mod text;
@@ -22,16 +23,18 @@ use serde::{Deserialize, Serialize};
 
 pub use explain::render_explain;
 pub use html::render_html;
-pub use perfetto::render_perfetto;
+pub use perfetto::{PerfettoStream, RunInfo, render_perfetto, stream_perfetto, write_perfetto};
 pub use real::{RealFences, RealPolicy, RtLevel, human_bytes};
 pub use snapshot::{Activity, ProcView, Replay, Snapshot, SnapshotError, run_end, snapshot_at};
-pub use spans::{CpuSpan, CpuWork, Phase, ProcSpan, Spans};
+pub use spans::{CpuSpan, CpuWork, Phase, Piece, ProcSpan, SpanBuilder, Spans};
 pub use svg::{SvgOptions, render_svg};
 pub use table::{
-    render_summary, render_table, render_table_styled, render_table_switching, summary_lines,
+    render_summary, render_table, render_table_styled, render_table_switching, stream_table,
+    summary_lines,
 };
 pub use timeline::{
-    LEGEND, Timeline, render_timeline, render_timeline_styled, render_timeline_switching,
+    LEGEND, Timeline, TimelineBuilder, render_timeline, render_timeline_styled,
+    render_timeline_switching, timeline_text,
 };
 pub use topview::{render_top, timeline_line, unit_name};
 pub use tree::tree_dot;

@@ -8,16 +8,25 @@
 //! after a wrap, so tracks are numbered by the process's index in the report and the real pid
 //! is in the track name and in each slice's args.
 //!
+//! The file is written as the run goes ([`PerfettoStream`]): the slices, which the file lists
+//! track by track, are put in that order by an external sort (memory up to a budget, then
+//! temporary files), the counters and instants are appended to spools, and only the process
+//! names are held to the end, so a run of any length is drawn in bounded memory.
+//!
 //! Timestamps are the report's own times: a tick is written as 1 µs (the format's unit), so
 //! the viewer's "µs" reads as "ticks". No wall clock is involved, which is why this is written
 //! with serde rather than with a tracing-to-chrome layer (those stamp real time).
 
+use std::borrow::Cow;
+use std::io::{self, Write};
+
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 
-use super::spans::{CpuWork, Phase, Spans};
-use super::{Report, TimeUnit};
-use crate::model::State;
+use super::spans::{CpuSpan, CpuWork, Phase, Piece, ProcSpan, SpanBuilder};
+use super::spill::{Record, Sorter, Spool};
+use super::{ProcessReport, Report, Summary, TimeUnit, TraceEvent};
+use crate::model::{Cause, State};
 
 /// Trace pid of the `CPUs` group.
 const CPUS_PID: u32 = 1;
@@ -78,12 +87,6 @@ impl Event {
     }
 }
 
-/// The whole file: the JSON object form, so that metadata can ride along.
-struct TraceFile {
-    trace_events: Vec<Event>,
-    other_data: Json,
-}
-
 /// The track of process `proc` in the `Processes` group.
 fn proc_tid(proc: usize) -> u32 {
     proc as u32 + 1
@@ -115,8 +118,8 @@ fn phase_colour(phase: Phase) -> &'static str {
 }
 
 /// Renders `report` as Trace Event Format JSON. `context_switch` is the scenario's
-/// `kernel.context_switch` (see [`Spans::new`] for why it is needed). The same report gives the
-/// same bytes.
+/// `kernel.context_switch` (see [`super::Spans::new`] for why it is needed). The same report
+/// gives the same bytes.
 ///
 /// ```
 /// let plan = procsim::load_str(r#"{"programs": {"m": {"body": [{"cpu": 3}]}},
@@ -128,195 +131,476 @@ fn phase_colour(phase: Phase) -> &'static str {
 /// assert_eq!((running["ts"].as_u64(), running["dur"].as_u64()), (Some(0), Some(3)));
 /// ```
 pub fn render_perfetto(report: &Report, context_switch: u64) -> String {
-    let spans = Spans::new(report, context_switch);
-    let mut ev: Vec<Event> = Vec::new();
-    let unit = match report.time_unit {
-        TimeUnit::Tick => "tick",
-        TimeUnit::Us => "µs",
-    };
+    let mut out = Vec::new();
+    // Writing to memory fails only if a temporary file cannot be made; the text then ends
+    // where it failed, which no parser takes for a whole trace.
+    let _ = write_perfetto(report, context_switch, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
 
-    // Names and order of the groups and tracks.
-    let title = if report.scenario.is_empty() {
-        "procsim".to_owned()
-    } else {
-        format!("procsim: {}", report.scenario)
-    };
-    ev.push(Event::meta(
-        "process_name",
-        CPUS_PID,
-        0,
-        json!({"name": "CPUs"}),
-    ));
-    ev.push(Event::meta(
-        "process_labels",
-        CPUS_PID,
-        0,
-        json!({"labels": title}),
-    ));
-    ev.push(Event::meta(
-        "process_sort_index",
-        CPUS_PID,
-        0,
-        json!({"sort_index": 0}),
-    ));
-    ev.push(Event::meta(
-        "process_name",
-        PROCS_PID,
-        0,
-        json!({"name": "Processes"}),
-    ));
-    ev.push(Event::meta(
-        "process_sort_index",
-        PROCS_PID,
-        0,
-        json!({"sort_index": 1}),
-    ));
-    for c in 0..spans.cpus.len() {
-        let tid = cpu_tid(c);
-        ev.push(Event::meta(
-            "thread_name",
-            CPUS_PID,
-            tid,
-            json!({"name": format!("CPU {c}")}),
-        ));
-        ev.push(Event::meta(
-            "thread_sort_index",
-            CPUS_PID,
-            tid,
-            json!({"sort_index": c}),
-        ));
+/// [`render_perfetto`] written to `out`.
+pub fn write_perfetto(
+    report: &Report,
+    context_switch: u64,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    write_through(
+        PerfettoStream::new(report.cpus, context_switch),
+        report,
+        out,
+    )
+}
+
+fn write_through(
+    mut stream: PerfettoStream,
+    report: &Report,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let n = report.processes.len();
+    // A transition of a process the report does not list (a damaged report) is left out.
+    for e in report.trace.iter().filter(|e| (e.proc as usize) < n) {
+        stream.event(e);
     }
-    for (i, p) in report.processes.iter().enumerate() {
-        let tid = proc_tid(i);
-        let name = format!("{} (pid {})", p.name, p.pid);
-        ev.push(Event::meta(
-            "thread_name",
-            PROCS_PID,
-            tid,
-            json!({"name": name}),
-        ));
-        ev.push(Event::meta(
-            "thread_sort_index",
-            PROCS_PID,
-            tid,
-            json!({"sort_index": i}),
-        ));
+    let info = RunInfo {
+        scenario: &report.scenario,
+        backend: &report.backend,
+        time_unit: report.time_unit,
+        cpus: report.cpus,
+        error: report.error.as_deref(),
+        summary: &report.summary,
+    };
+    stream.finish(&info, n, |i| Cow::Borrowed(&report.processes[i]), out)
+}
+
+/// What the file says of the run besides its events.
+#[derive(Debug, Clone, Copy)]
+pub struct RunInfo<'a> {
+    /// The scenario's name.
+    pub scenario: &'a str,
+    /// `"sim"` or `"fork"`.
+    pub backend: &'a str,
+    /// The unit of its times.
+    pub time_unit: TimeUnit,
+    /// Its CPUs.
+    pub cpus: u32,
+    /// Why it stopped early.
+    pub error: Option<&'a str>,
+    /// Its figures.
+    pub summary: &'a Summary,
+}
+
+/// Records held in memory before a sorted batch goes to a temporary file (40 bytes each).
+const SORT_BUDGET: usize = 1 << 18;
+/// Bytes of counters or instants held in memory before they go to a temporary file.
+const SPOOL_BUDGET: usize = 8 << 20;
+
+/// A slice of a track, kept until the file is written in track order.
+#[derive(Debug, Clone, Copy)]
+struct Slice {
+    /// Lane kind (0 a CPU, 1 a process) in bits 96…, the lane, then the order it came in.
+    key: u128,
+    start: u64,
+    end: u64,
+    /// The process (of a CPU slice), or the CPU or the cause's number (of a process slice).
+    who: u32,
+    /// What: [`CpuWork`] or [`Phase`] by number.
+    tag: u8,
+}
+
+impl Record for Slice {
+    const SIZE: usize = 37;
+    fn key(&self) -> u128 {
+        self.key
+    }
+    fn encode(&self, out: &mut [u8]) {
+        out[..16].copy_from_slice(&self.key.to_le_bytes());
+        out[16..24].copy_from_slice(&self.start.to_le_bytes());
+        out[24..32].copy_from_slice(&self.end.to_le_bytes());
+        out[32..36].copy_from_slice(&self.who.to_le_bytes());
+        out[36] = self.tag;
+    }
+    fn decode(b: &[u8]) -> Self {
+        let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
+        Slice {
+            key: u128::from_le_bytes(b[..16].try_into().unwrap_or_default()),
+            start: u64_at(16),
+            end: u64_at(24),
+            who: u32::from_le_bytes(b[32..36].try_into().unwrap_or_default()),
+            tag: b[36],
+        }
+    }
+}
+
+const CPU_LANE: u128 = 0;
+const PROC_LANE: u128 = 1;
+
+fn slice_key(kind: u128, lane: u32, seq: u64) -> u128 {
+    (kind << 96) | (u128::from(lane) << 64) | u128::from(seq)
+}
+
+fn phase_slice(key: u128, span: ProcSpan) -> Slice {
+    let (tag, who) = match span.phase {
+        Phase::New => (0, 0),
+        Phase::Ready => (1, 0),
+        Phase::Running { cpu } => (2, cpu),
+        Phase::Blocked { cause } => (
+            3,
+            Cause::ALL.iter().position(|&c| c == cause).unwrap_or(0) as u32,
+        ),
+        Phase::Zombie => (4, 0),
+    };
+    Slice {
+        key,
+        start: span.start,
+        end: span.end,
+        who,
+        tag,
+    }
+}
+
+fn slice_phase(s: &Slice) -> Phase {
+    match s.tag {
+        0 => Phase::New,
+        1 => Phase::Ready,
+        2 => Phase::Running { cpu: s.who },
+        3 => Phase::Blocked {
+            cause: Cause::ALL.get(s.who as usize).copied().unwrap_or(Cause::Io),
+        },
+        _ => Phase::Zombie,
+    }
+}
+
+/// Every process's name and pid, packed, for the slices written at the end.
+#[derive(Debug, Default)]
+struct Names {
+    text: String,
+    ends: Vec<usize>,
+    pids: Vec<u32>,
+}
+
+impl Names {
+    fn push(&mut self, name: &str, pid: u32) {
+        self.text.push_str(name);
+        self.ends.push(self.text.len());
+        self.pids.push(pid);
     }
 
-    // CPU tracks: who ran, and the switches.
-    for (c, lane) in spans.cpus.iter().enumerate() {
-        for s in lane {
-            let p = &report.processes[s.proc as usize];
-            let (name, cname) = match s.work {
-                CpuWork::Run => (p.name.clone(), None),
-                CpuWork::Switch => ("switch".to_owned(), Some("black")),
-            };
-            ev.push(Event {
-                cat: Some("cpu"),
-                dur: Some(s.end - s.start),
-                cname,
-                args: Some(json!({"process": p.name, "pid": p.pid})),
-                ..Event::new(name, "X", s.start, CPUS_PID, cpu_tid(c))
-            });
+    fn get(&self, i: usize) -> (&str, u32) {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        (&self.text[start..self.ends[i]], self.pids[i])
+    }
+}
+
+/// A Trace Event Format file made while the run goes: [`PerfettoStream::event`] for each
+/// transition, then [`PerfettoStream::finish`] with the processes. Its memory is the
+/// builder's slot for each process, the process names, and the budgets of its sort and spools.
+#[derive(Debug)]
+pub struct PerfettoStream {
+    builder: SpanBuilder,
+    slices: Sorter<Slice>,
+    counters: Spool,
+    next: u64,
+    /// Per process, its first transition (when it stopped being `new`), `u64::MAX` before.
+    first: Vec<u64>,
+    /// The tick being counted, and how many processes are ready, running and blocked.
+    tick: Option<u64>,
+    counts: [i64; 3],
+    error: Option<io::Error>,
+}
+
+impl PerfettoStream {
+    /// A file for a run on `cpus` CPUs with `context_switch` ticks a switch.
+    pub fn new(cpus: u32, context_switch: u64) -> PerfettoStream {
+        PerfettoStream::with_budgets(cpus, context_switch, SORT_BUDGET, SPOOL_BUDGET)
+    }
+
+    /// [`PerfettoStream::new`] holding at most `slices` slices and `bytes` bytes of counters
+    /// in memory (the tests make them tiny, to write through temporary files).
+    #[doc(hidden)]
+    pub fn with_budgets(
+        cpus: u32,
+        context_switch: u64,
+        slices: usize,
+        bytes: usize,
+    ) -> PerfettoStream {
+        PerfettoStream {
+            builder: SpanBuilder::new(cpus, context_switch, usize::MAX),
+            slices: Sorter::new(slices),
+            counters: Spool::new(bytes),
+            next: 1,
+            first: Vec::new(),
+            tick: None,
+            counts: [0; 3],
+            error: None,
         }
     }
 
-    // Process tracks: the state slices.
-    for (i, lane) in spans.processes.iter().enumerate() {
-        let p = &report.processes[i];
-        for s in lane {
-            let mut args = json!({"pid": p.pid});
-            match s.phase {
-                Phase::Running { cpu } => args["cpu"] = json!(cpu),
-                Phase::Blocked { cause } => args["cause"] = json!(cause.name()),
-                _ => {}
-            }
-            ev.push(Event {
-                cat: Some("state"),
-                dur: Some(s.end - s.start),
-                cname: Some(phase_colour(s.phase)),
-                args: Some(args),
-                ..Event::new(phase_name(s.phase), "X", s.start, PROCS_PID, proc_tid(i))
-            });
+    /// Takes in one transition, in trace order. (A failure to spill is kept and returned by
+    /// [`PerfettoStream::finish`].)
+    pub fn event(&mut self, e: &TraceEvent) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Err(err) = self.take(e) {
+            self.error = Some(err);
         }
     }
 
-    // Instants: creation (on the creator's track, with an arrow to the child), signals, exits.
-    let instant = |name: String, ts: u64, proc: usize, args: Json| Event {
-        cat: Some("event"),
-        s: Some("t"),
-        args: Some(args),
-        ..Event::new(name, "i", ts, PROCS_PID, proc_tid(proc))
-    };
-    for (i, p) in report.processes.iter().enumerate() {
-        if let Some(c) = p
-            .creator
-            .map(|c| c as usize)
-            .filter(|&c| c < report.processes.len())
+    fn take(&mut self, e: &TraceEvent) -> io::Result<()> {
+        // A counter of how many processes are ready, running and blocked, once a tick.
+        if let Some(t) = self.tick
+            && t != e.t
         {
-            let args = json!({"child": p.name, "child_pid": p.pid});
-            ev.push(instant(format!("fork {}", p.name), p.created_at, c, args));
-            // Flow arrows bind to the slices around these instants: the creator is running,
-            // the child has just been created.
-            let flow = |ph, proc| Event {
-                cat: Some("fork"),
-                id: Some(i as u64 + 1),
-                bp: Some("e"),
-                ..Event::new("fork", ph, p.created_at, PROCS_PID, proc_tid(proc))
-            };
-            ev.push(flow("s", c));
-            ev.push(flow("f", i));
+            self.write_counter(t)?;
         }
-        if let Some(t) = p.ended_at {
-            let (name, args) = match (&p.signal, p.exitcode) {
-                (Some(sig), code) => (sig.clone(), json!({"signal": sig, "exitcode": code})),
-                (None, code) => (
-                    format!("exit {}", code.map_or("?".into(), |c| c.to_string())),
-                    json!({"exitcode": code}),
-                ),
-            };
-            ev.push(instant(name, t, i, args));
+        self.tick = Some(e.t);
+        let slot = |s: State| match s {
+            State::Ready => Some(0),
+            State::Running => Some(1),
+            State::Blocked => Some(2),
+            State::New | State::Terminated => None,
+        };
+        if let Some(j) = slot(e.from) {
+            self.counts[j] -= 1;
         }
-    }
-
-    // A counter of how many processes are ready, running and blocked.
-    let mut deltas: Vec<(u64, State, i64)> = Vec::new();
-    for e in &report.trace {
-        deltas.push((e.t, e.from, -1));
-        deltas.push((e.t, e.to, 1));
-    }
-    let mut counts = [0i64; 3];
-    let slot = |s: State| match s {
-        State::Ready => Some(0),
-        State::Running => Some(1),
-        State::Blocked => Some(2),
-        State::New | State::Terminated => None,
-    };
-    let mut k = 0;
-    while k < deltas.len() {
-        let t = deltas[k].0;
-        while k < deltas.len() && deltas[k].0 == t {
-            if let Some(j) = slot(deltas[k].1) {
-                counts[j] += deltas[k].2;
+        if let Some(j) = slot(e.to) {
+            self.counts[j] += 1;
+        }
+        let PerfettoStream {
+            builder,
+            slices,
+            next,
+            first,
+            ..
+        } = self;
+        let mut result = Ok(());
+        builder.event(e, &mut |piece| {
+            if result.is_ok() {
+                result = put_piece(slices, next, first, piece);
             }
-            k += 1;
-        }
-        ev.push(Event {
-            args: Some(json!({"ready": counts[0], "running": counts[1], "blocked": counts[2]})),
-            ..Event::new("processes", "C", t, CPUS_PID, 0)
         });
+        result
     }
 
-    let s = &report.summary;
-    let file = TraceFile {
-        trace_events: ev,
-        other_data: json!({
-            "scenario": report.scenario,
-            "backend": report.backend,
+    fn write_counter(&mut self, t: u64) -> io::Result<()> {
+        let [ready, running, blocked] = self.counts;
+        let e = Event {
+            args: Some(json!({"ready": ready, "running": running, "blocked": blocked})),
+            ..Event::new("processes", "C", t, CPUS_PID, 0)
+        };
+        self.counters.write(b",\n")?;
+        self.counters.write(&to_json(&e))
+    }
+
+    /// Writes the file to `out`: the run's `count` processes are `process(0)`, … in order,
+    /// each asked for twice.
+    pub fn finish<'a>(
+        mut self,
+        info: &RunInfo<'_>,
+        count: usize,
+        process: impl Fn(usize) -> Cow<'a, ProcessReport>,
+        out: &mut impl Write,
+    ) -> io::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        if let Some(t) = self.tick {
+            self.write_counter(t)?;
+        }
+        // Where the picture ends: the makespan, or a later reaping of a zombie.
+        let mut end = info.summary.makespan;
+        for i in 0..count {
+            let p = process(i);
+            if let (Some(r), Some(_)) = (p.reaped_at, p.ended_at) {
+                end = end.max(r);
+            }
+        }
+        let unit = match info.time_unit {
+            TimeUnit::Tick => "tick",
+            TimeUnit::Us => "µs",
+        };
+
+        // Names and order of the groups and tracks.
+        let title = if info.scenario.is_empty() {
+            "procsim".to_owned()
+        } else {
+            format!("procsim: {}", info.scenario)
+        };
+        out.write_all(b"{\"traceEvents\":[\n")?;
+        let mut head = vec![
+            Event::meta("process_name", CPUS_PID, 0, json!({"name": "CPUs"})),
+            Event::meta("process_labels", CPUS_PID, 0, json!({"labels": title})),
+            Event::meta("process_sort_index", CPUS_PID, 0, json!({"sort_index": 0})),
+            Event::meta("process_name", PROCS_PID, 0, json!({"name": "Processes"})),
+            Event::meta("process_sort_index", PROCS_PID, 0, json!({"sort_index": 1})),
+        ];
+        for c in 0..info.cpus as usize {
+            let tid = cpu_tid(c);
+            head.push(Event::meta(
+                "thread_name",
+                CPUS_PID,
+                tid,
+                json!({"name": format!("CPU {c}")}),
+            ));
+            head.push(Event::meta(
+                "thread_sort_index",
+                CPUS_PID,
+                tid,
+                json!({"sort_index": c}),
+            ));
+        }
+        for (k, e) in head.iter().enumerate() {
+            if k > 0 {
+                out.write_all(b",\n")?;
+            }
+            out.write_all(&to_json(e))?;
+        }
+
+        // Each process: its track's name, the slices that close at the end, its instants
+        // (creation on the creator's track, with an arrow to the child; the end).
+        let mut names = Names::default();
+        let mut instants = Spool::new(SPOOL_BUDGET);
+        let instant = |name: String, ts: u64, proc: usize, args: Json| Event {
+            cat: Some("event"),
+            s: Some("t"),
+            args: Some(args),
+            ..Event::new(name, "i", ts, PROCS_PID, proc_tid(proc))
+        };
+        let PerfettoStream {
+            builder,
+            mut slices,
+            mut next,
+            mut first,
+            ..
+        } = self;
+        for i in 0..count {
+            let p = process(i);
+            let tid = proc_tid(i);
+            let name = format!("{} (pid {})", p.name, p.pid);
+            for e in [
+                Event::meta("thread_name", PROCS_PID, tid, json!({"name": name})),
+                Event::meta(
+                    "thread_sort_index",
+                    PROCS_PID,
+                    tid,
+                    json!({"sort_index": i}),
+                ),
+            ] {
+                out.write_all(b",\n")?;
+                out.write_all(&to_json(&e))?;
+            }
+            names.push(&p.name, p.pid);
+            let mut result = Ok(());
+            builder.close_process(i as u32, end, p.reaped_at, &mut |piece| {
+                if result.is_ok() {
+                    result = put_piece(&mut slices, &mut next, &mut first, piece);
+                }
+            });
+            result?;
+            // Its `new` slice, now that its creation time is known.
+            if let Some(&until) = first.get(i)
+                && until != u64::MAX
+                && until > p.created_at
+            {
+                let span = ProcSpan {
+                    start: p.created_at,
+                    end: until,
+                    phase: Phase::New,
+                };
+                slices.push(phase_slice(slice_key(PROC_LANE, i as u32, 0), span))?;
+            }
+            if let Some(c) = p.creator.map(|c| c as usize).filter(|&c| c < count) {
+                let args = json!({"child": p.name, "child_pid": p.pid});
+                let mut events = vec![instant(format!("fork {}", p.name), p.created_at, c, args)];
+                // Flow arrows bind to the slices around these instants: the creator is
+                // running, the child has just been created.
+                let flow = |ph, proc| Event {
+                    cat: Some("fork"),
+                    id: Some(i as u64 + 1),
+                    bp: Some("e"),
+                    ..Event::new("fork", ph, p.created_at, PROCS_PID, proc_tid(proc))
+                };
+                events.push(flow("s", c));
+                events.push(flow("f", i));
+                for e in events {
+                    instants.write(b",\n")?;
+                    instants.write(&to_json(&e))?;
+                }
+            }
+            if let Some(t) = p.ended_at {
+                let (name, args) = match (&p.signal, p.exitcode) {
+                    (Some(sig), code) => (sig.clone(), json!({"signal": sig, "exitcode": code})),
+                    (None, code) => (
+                        format!("exit {}", code.map_or("?".into(), |c| c.to_string())),
+                        json!({"exitcode": code}),
+                    ),
+                };
+                instants.write(b",\n")?;
+                instants.write(&to_json(&instant(name, t, i, args)))?;
+            }
+        }
+        let mut result = Ok(());
+        builder.close_cpus(end, &mut |piece| {
+            if result.is_ok() {
+                result = put_piece(&mut slices, &mut next, &mut first, piece);
+            }
+        });
+        result?;
+
+        // The slices, track by track: CPUs (who ran, and the switches), then processes.
+        slices.drain(&mut |s: Slice| {
+            let lane = ((s.key >> 64) & u128::from(u32::MAX)) as u32;
+            let e = if s.key >> 96 == CPU_LANE {
+                let (name, pid) = names.get(s.who as usize);
+                let (title, cname) = if s.tag == 1 {
+                    ("switch".to_owned(), Some("black"))
+                } else {
+                    (name.to_owned(), None)
+                };
+                Event {
+                    cat: Some("cpu"),
+                    dur: Some(s.end - s.start),
+                    cname,
+                    args: Some(json!({"process": name, "pid": pid})),
+                    ..Event::new(title, "X", s.start, CPUS_PID, cpu_tid(lane as usize))
+                }
+            } else {
+                let phase = slice_phase(&s);
+                let (_, pid) = names.get(lane as usize);
+                let mut args = json!({"pid": pid});
+                match phase {
+                    Phase::Running { cpu } => args["cpu"] = json!(cpu),
+                    Phase::Blocked { cause } => args["cause"] = json!(cause.name()),
+                    _ => {}
+                }
+                Event {
+                    cat: Some("state"),
+                    dur: Some(s.end - s.start),
+                    cname: Some(phase_colour(phase)),
+                    args: Some(args),
+                    ..Event::new(
+                        phase_name(phase),
+                        "X",
+                        s.start,
+                        PROCS_PID,
+                        proc_tid(lane as usize),
+                    )
+                }
+            };
+            out.write_all(b",\n")?;
+            out.write_all(&to_json(&e))
+        })?;
+        instants.copy_to(out)?;
+        self.counters.copy_to(out)?;
+
+        let s = info.summary;
+        let other = json!({
+            "scenario": info.scenario,
+            "backend": info.backend,
             "time_unit": format!("1 {unit} is shown as 1 µs"),
-            "cpus": report.cpus,
-            "processes": report.processes.len(),
-            "error": report.error,
+            "cpus": info.cpus,
+            "processes": count,
+            "error": info.error,
             "makespan": s.makespan,
             "cpu_busy": s.cpu_busy,
             "idle": s.idle,
@@ -328,23 +612,130 @@ pub fn render_perfetto(report: &Report, context_switch: u64) -> String {
             "avg_response": s.avg_response,
             "avg_turnaround": s.avg_turnaround,
             "avg_waiting": s.avg_waiting,
-        }),
-    };
-    write_file(&file)
+        });
+        out.write_all(b"\n],\n\"otherData\":")?;
+        out.write_all(&to_json(&other))?;
+        out.write_all(b"}\n")?;
+        out.flush()
+    }
 }
 
-/// The file with one event a line, so that a large trace can be read and diffed as text.
-fn write_file(file: &TraceFile) -> String {
-    // Serializing plain structs and `json!` maps cannot fail, so the fallbacks never show.
-    let mut out = String::from("{\"traceEvents\":[\n");
-    for (i, e) in file.trace_events.iter().enumerate() {
-        if i > 0 {
-            out.push_str(",\n");
+/// Files a piece of the intervals: a slice under its track, or the end of a `new` phase.
+fn put_piece(
+    slices: &mut Sorter<Slice>,
+    next: &mut u64,
+    first: &mut Vec<u64>,
+    piece: Piece,
+) -> io::Result<()> {
+    let mut key = |kind, lane| {
+        let k = slice_key(kind, lane, *next);
+        *next += 1;
+        k
+    };
+    match piece {
+        Piece::New { proc, until } => {
+            let i = proc as usize;
+            if first.len() <= i {
+                first.resize(i + 1, u64::MAX);
+            }
+            first[i] = until;
+            Ok(())
         }
-        out.push_str(&serde_json::to_string(e).unwrap_or_default());
+        Piece::Proc(proc, span) => slices.push(phase_slice(key(PROC_LANE, proc), span)),
+        Piece::Cpu(cpu, span) => {
+            let CpuSpan {
+                start,
+                end,
+                proc,
+                work,
+            } = span;
+            slices.push(Slice {
+                key: key(CPU_LANE, cpu),
+                start,
+                end,
+                who: proc,
+                tag: match work {
+                    CpuWork::Run => 0,
+                    CpuWork::Switch => 1,
+                },
+            })
+        }
     }
-    out.push_str("\n],\n\"otherData\":");
-    out.push_str(&serde_json::to_string(&file.other_data).unwrap_or_default());
-    out.push_str("}\n");
-    out
+}
+
+/// One event as JSON. Serializing plain structs and `json!` maps cannot fail, so the
+/// fallback never shows.
+fn to_json<T: Serialize>(e: &T) -> Vec<u8> {
+    serde_json::to_vec(e).unwrap_or_default()
+}
+
+/// Runs `sim` to the end writing its Trace Event Format file to `out` as it goes (the same
+/// bytes as [`render_perfetto`] of its report, without holding the trace or the report).
+/// Returns why the run stopped early, if a limit stopped it.
+pub fn stream_perfetto(
+    mut sim: crate::Sim,
+    context_switch: u64,
+    out: &mut impl Write,
+) -> io::Result<Option<String>> {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let stream = Rc::new(RefCell::new(PerfettoStream::new(
+        sim.cpu_count(),
+        context_switch,
+    )));
+    let sink = Rc::clone(&stream);
+    sim.run_streaming(Box::new(move |e| sink.borrow_mut().event(e)));
+    // The kernel dropped its sink when the run ended: `stream` is the only owner left.
+    let stream = Rc::try_unwrap(stream)
+        .map_err(|_| io::Error::other("the trace is still shared"))?
+        .into_inner();
+    let summary = sim.summary();
+    let info = RunInfo {
+        scenario: sim.scenario_name(),
+        backend: "sim",
+        time_unit: TimeUnit::Tick,
+        cpus: sim.cpu_count(),
+        error: sim.error(),
+        summary: &summary,
+    };
+    stream.finish(
+        &info,
+        sim.process_count(),
+        |i| Cow::Owned(sim.finished_process(i as u32)),
+        out,
+    )?;
+    Ok(sim.error().map(str::to_owned))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(json: &str) -> (Report, crate::Sim) {
+        let plan = crate::load_str(json).unwrap();
+        let report = crate::Sim::new(plan.clone(), Default::default()).run();
+        (report, crate::Sim::new(plan, Default::default()))
+    }
+
+    /// Written from the run as it goes, or through temporary files at every step, the file
+    /// is the bytes of the report's.
+    #[test]
+    fn streamed_and_spilled_give_the_same_bytes() {
+        let text = crate::study::workload::generate(&{
+            let mut p = crate::study::workload::GenParams::new(3, 30);
+            p.cpus = Some(2);
+            p.context_switch = Some(1);
+            p
+        })
+        .unwrap();
+        let (r, sim) = report(&text);
+        let whole = render_perfetto(&r, 1);
+        assert!(whole.matches("\"ph\":\"X\"").count() > 100);
+        let mut streamed = Vec::new();
+        assert_eq!(stream_perfetto(sim, 1, &mut streamed).unwrap(), None);
+        assert_eq!(String::from_utf8(streamed).unwrap(), whole);
+        let mut spilled = Vec::new();
+        write_through(PerfettoStream::with_budgets(2, 1, 3, 10), &r, &mut spilled).unwrap();
+        assert_eq!(String::from_utf8(spilled).unwrap(), whole);
+    }
 }

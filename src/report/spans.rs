@@ -4,7 +4,7 @@
 
 use crate::model::{Cause, State};
 
-use super::Report;
+use super::{Report, TraceEvent};
 
 /// What a process was doing during a [`ProcSpan`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,88 +110,33 @@ impl Spans {
     /// ```
     pub fn new(report: &Report, context_switch: u64) -> Spans {
         let n = report.processes.len();
-        let ncpu = report.cpus as usize;
         let mut processes: Vec<Vec<ProcSpan>> = vec![Vec::new(); n];
-        let mut current: Vec<(u64, Phase)> = report
-            .processes
-            .iter()
-            .map(|p| (p.created_at, Phase::New))
-            .collect();
-        let mut cpus: Vec<Vec<CpuSpan>> = vec![Vec::new(); ncpu];
-        // Per CPU: the process it ran last, and the run in progress `(since, proc)`.
-        let mut last: Vec<Option<u32>> = vec![None; ncpu];
-        let mut running: Vec<Option<(u64, u32)>> = vec![None; ncpu];
-        let push_proc = |spans: &mut Vec<ProcSpan>, start: u64, end: u64, phase: Phase| {
-            if end > start {
-                spans.push(ProcSpan { start, end, phase });
-            }
-        };
-        let push_cpu = |spans: &mut Vec<CpuSpan>, start: u64, end: u64, proc: u32, work| {
-            if end > start {
-                spans.push(CpuSpan {
-                    start,
-                    end,
-                    proc,
-                    work,
-                });
-            }
-        };
-        for e in &report.trace {
-            let i = e.proc as usize;
-            if i >= n {
-                continue;
-            }
-            let (since, phase) = current[i];
-            push_proc(&mut processes[i], since, e.t, phase);
-            // Leaving a CPU: close the run there.
-            if let Phase::Running { cpu } = phase
-                && let Some(slot) = running.get_mut(cpu as usize)
-                && let Some((from, p)) = *slot
-                && p == e.proc
-            {
-                push_cpu(&mut cpus[cpu as usize], from, e.t, p, CpuWork::Run);
-                *slot = None;
-            }
-            let next = match e.to {
-                State::New => Phase::New,
-                State::Ready => Phase::Ready,
-                State::Blocked => Phase::Blocked { cause: e.cause },
-                State::Terminated => Phase::Zombie,
-                State::Running => {
-                    let cpu = e.cpu.unwrap_or(0);
-                    let c = cpu as usize;
-                    if c < ncpu {
-                        if last[c] != Some(e.proc) {
-                            let start = e.t.saturating_sub(context_switch);
-                            push_cpu(&mut cpus[c], start, e.t, e.proc, CpuWork::Switch);
-                        }
-                        last[c] = Some(e.proc);
-                        running[c] = Some((e.t, e.proc));
-                    }
-                    Phase::Running { cpu }
+        let mut cpus: Vec<Vec<CpuSpan>> = vec![Vec::new(); report.cpus as usize];
+        let mut builder = SpanBuilder::new(report.cpus, context_switch, n);
+        let mut put = |piece: Piece| match piece {
+            Piece::New { proc, until } => {
+                let i = proc as usize;
+                let start = report.processes[i].created_at;
+                if until > start {
+                    processes[i].push(ProcSpan {
+                        start,
+                        end: until,
+                        phase: Phase::New,
+                    });
                 }
-            };
-            current[i] = (e.t, next);
-        }
-        // Open intervals run to the end of the run; a zombie to its reaping.
-        let mut end = report.summary.makespan;
-        for p in &report.processes {
-            if let (Some(r), Some(_)) = (p.reaped_at, p.ended_at) {
-                end = end.max(r);
             }
+            Piece::Proc(proc, span) => processes[proc as usize].push(span),
+            Piece::Cpu(cpu, span) => cpus[cpu as usize].push(span),
+        };
+        // A transition of a process the report does not list (a damaged report) is left out.
+        for e in report.trace.iter().filter(|e| (e.proc as usize) < n) {
+            builder.event(e, &mut put);
         }
-        for (i, (since, phase)) in current.into_iter().enumerate() {
-            let until = match phase {
-                Phase::Zombie => report.processes[i].reaped_at.unwrap_or(end),
-                _ => end,
-            };
-            push_proc(&mut processes[i], since, until, phase);
+        let end = report_end(report);
+        for (i, p) in report.processes.iter().enumerate() {
+            builder.close_process(i as u32, end, p.reaped_at, &mut put);
         }
-        for (c, slot) in running.into_iter().enumerate() {
-            if let Some((from, p)) = slot {
-                push_cpu(&mut cpus[c], from, end, p, CpuWork::Run);
-            }
-        }
+        builder.close_cpus(end, &mut put);
         Spans {
             processes,
             cpus,
@@ -206,5 +151,205 @@ impl Spans {
             .filter(|s| s.phase.state() == state)
             .map(|s| s.end - s.start)
             .sum()
+    }
+}
+
+/// Where the pictures of `report` end: the makespan, or later if a zombie outlived the last
+/// exit (its parent reaped it after).
+pub fn report_end(report: &Report) -> u64 {
+    let mut end = report.summary.makespan;
+    for p in &report.processes {
+        if let (Some(r), Some(_)) = (p.reaped_at, p.ended_at) {
+            end = end.max(r);
+        }
+    }
+    end
+}
+
+/// A piece of the intervals, as [`SpanBuilder`] finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece {
+    /// Process `proc` was `new` from its creation until `until` (its first transition, or the
+    /// end of the picture): the builder sees no creation time, the caller knows it.
+    New {
+        /// The process.
+        proc: u32,
+        /// Its first transition.
+        until: u64,
+    },
+    /// A closed interval of process `proc` (never `new`, never empty).
+    Proc(u32, ProcSpan),
+    /// A closed interval of CPU `cpu` (never empty).
+    Cpu(u32, CpuSpan),
+}
+
+/// Where a process stands while the trace is read.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// No transition yet: `new`.
+    Unseen,
+    /// In `phase` since the tick.
+    At(u64, Phase),
+}
+
+/// The intervals of a trace read one transition at a time, so that a run too large to hold
+/// can be drawn as it goes: what [`Spans::new`] does, piece by piece. It keeps a slot for
+/// each of the first `followed` processes (the others' transitions only move the CPUs).
+#[derive(Debug, Clone)]
+pub struct SpanBuilder {
+    context_switch: u64,
+    followed: usize,
+    current: Vec<Slot>,
+    /// Per CPU: the process it ran last, and the run in progress `(since, proc)`.
+    last: Vec<Option<u32>>,
+    running: Vec<Option<(u64, u32)>>,
+}
+
+impl SpanBuilder {
+    /// A builder for a run on `cpus` CPUs that follows the phases of the processes of index
+    /// below `followed` (see [`Spans::new`] for `context_switch`).
+    pub fn new(cpus: u32, context_switch: u64, followed: usize) -> SpanBuilder {
+        SpanBuilder {
+            context_switch,
+            followed,
+            current: Vec::new(),
+            last: vec![None; cpus as usize],
+            running: vec![None; cpus as usize],
+        }
+    }
+
+    /// Takes in one transition (in trace order), handing `put` the intervals it closes.
+    pub fn event(&mut self, e: &TraceEvent, put: &mut impl FnMut(Piece)) {
+        let ncpu = self.last.len();
+        let i = e.proc as usize;
+        let followed = i < self.followed;
+        let mut phase = None;
+        if followed {
+            if self.current.len() <= i {
+                self.current.resize(i + 1, Slot::Unseen);
+            }
+            match self.current[i] {
+                Slot::Unseen => put(Piece::New {
+                    proc: e.proc,
+                    until: e.t,
+                }),
+                Slot::At(since, p) => {
+                    if e.t > since {
+                        put(Piece::Proc(
+                            e.proc,
+                            ProcSpan {
+                                start: since,
+                                end: e.t,
+                                phase: p,
+                            },
+                        ));
+                    }
+                    phase = Some(p);
+                }
+            }
+        }
+        // Leaving a CPU: close the run there. (A process not followed leaves from `running`.)
+        let leaving = match phase {
+            Some(Phase::Running { cpu }) => Some(cpu),
+            Some(_) => None,
+            None if !followed && e.from == State::Running => e.cpu,
+            None => None,
+        };
+        if let Some(cpu) = leaving
+            && let Some(slot) = self.running.get_mut(cpu as usize)
+            && let Some((from, p)) = *slot
+            && p == e.proc
+        {
+            if e.t > from {
+                put(Piece::Cpu(cpu, run_span(from, e.t, p, CpuWork::Run)));
+            }
+            *slot = None;
+        }
+        let next = match e.to {
+            State::New => Phase::New,
+            State::Ready => Phase::Ready,
+            State::Blocked => Phase::Blocked { cause: e.cause },
+            State::Terminated => Phase::Zombie,
+            State::Running => {
+                let cpu = e.cpu.unwrap_or(0);
+                let c = cpu as usize;
+                if c < ncpu {
+                    if self.last[c] != Some(e.proc) {
+                        let start = e.t.saturating_sub(self.context_switch);
+                        if e.t > start {
+                            put(Piece::Cpu(
+                                cpu,
+                                run_span(start, e.t, e.proc, CpuWork::Switch),
+                            ));
+                        }
+                    }
+                    self.last[c] = Some(e.proc);
+                    self.running[c] = Some((e.t, e.proc));
+                }
+                Phase::Running { cpu }
+            }
+        };
+        if followed {
+            self.current[i] = Slot::At(e.t, next);
+        }
+    }
+
+    /// Closes process `proc`'s open interval at `end` (a zombie at its reaping, `reaped_at`,
+    /// if it was reaped); a process never seen was `new` until `end`.
+    pub fn close_process(
+        &self,
+        proc: u32,
+        end: u64,
+        reaped_at: Option<u64>,
+        put: &mut impl FnMut(Piece),
+    ) {
+        if proc as usize >= self.followed {
+            return;
+        }
+        match self
+            .current
+            .get(proc as usize)
+            .copied()
+            .unwrap_or(Slot::Unseen)
+        {
+            Slot::Unseen => put(Piece::New { proc, until: end }),
+            Slot::At(since, phase) => {
+                let until = match phase {
+                    Phase::Zombie => reaped_at.unwrap_or(end),
+                    _ => end,
+                };
+                if until > since {
+                    put(Piece::Proc(
+                        proc,
+                        ProcSpan {
+                            start: since,
+                            end: until,
+                            phase,
+                        },
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Closes the runs in progress at `end` (after [`SpanBuilder::close_process`] for each
+    /// process).
+    pub fn close_cpus(self, end: u64, put: &mut impl FnMut(Piece)) {
+        for (c, slot) in self.running.into_iter().enumerate() {
+            if let Some((from, p)) = slot
+                && end > from
+            {
+                put(Piece::Cpu(c as u32, run_span(from, end, p, CpuWork::Run)));
+            }
+        }
+    }
+}
+
+fn run_span(start: u64, end: u64, proc: u32, work: CpuWork) -> CpuSpan {
+    CpuSpan {
+        start,
+        end,
+        proc,
+        work,
     }
 }

@@ -1,8 +1,8 @@
 //! The human view of a report: the process table, the timeline, outputs and the summary.
 
 use super::text::{Align, NAME_COLUMN, clip, escape, pad};
-use super::timeline::render_timeline_switching;
-use super::{LineAt, Report};
+use super::timeline::{Timeline, TimelineBuilder, timeline_text};
+use super::{LineAt, ProcessReport, Report};
 
 fn cell(v: Option<u64>) -> String {
     v.map_or_else(|| "-".to_owned(), |x| x.to_string())
@@ -31,21 +31,58 @@ pub fn render_table_switching(
     color: bool,
     context_switch: u64,
 ) -> String {
+    let shown = &report.processes[..report.processes.len().min(MAX_ROWS)];
+    let timeline = Timeline::with_switch(report, width, MAX_ROWS, context_switch);
+    compose(
+        &TableRun {
+            scenario: &report.scenario,
+            backend: &report.backend,
+            cpus: report.cpus,
+            real: report.real.as_ref(),
+            time_unit: report.time_unit,
+            count: report.processes.len(),
+            summary: &report.summary,
+            error: report.error.as_deref(),
+        },
+        shown,
+        &timeline_text(&timeline, report.time_unit, color),
+    )
+}
+
+/// Processes listed in the table and drawn in the timeline (the others are counted).
+const MAX_ROWS: usize = 40;
+
+/// What the table says of a run besides its first processes.
+struct TableRun<'a> {
+    scenario: &'a str,
+    backend: &'a str,
+    cpus: u32,
+    real: Option<&'a super::RealRun>,
+    time_unit: super::TimeUnit,
+    /// How many processes the run made.
+    count: usize,
+    summary: &'a super::Summary,
+    error: Option<&'a str>,
+}
+
+/// The table view of a run from its first processes (`shown`, at most [`MAX_ROWS`]) and its
+/// timeline as text.
+fn compose(run: &TableRun<'_>, shown: &[ProcessReport], timeline: &str) -> String {
     let mut out = String::new();
-    let title = if report.scenario.is_empty() {
+    let title = if run.scenario.is_empty() {
         "(unnamed scenario)".into()
     } else {
-        escape(&report.scenario)
+        escape(run.scenario)
     };
     out.push_str(&format!(
         "{title}  [{} backend, {} CPU{}]\n",
-        report.backend,
-        report.cpus,
-        if report.cpus == 1 { "" } else { "s" }
+        run.backend,
+        run.cpus,
+        if run.cpus == 1 { "" } else { "s" }
     ));
     // A real run says which real policy stood for the scenario's, and why not when it could
     // not be used (--realtime without the privilege never passes silently).
-    if let Some(real) = &report.real {
+    if let Some(real) = run.real {
         for line in real.describe() {
             // Fence acts name processes, whose names come from the scenario.
             out.push_str(&escape(&line));
@@ -57,8 +94,7 @@ pub fn render_table_switching(
         "PID", "PPID", "NAME", "EXIT", "ARRIVE", "FIRST", "END", "CPU", "WAIT", "BLOCK", "RESP",
         "TURN", "DISP", "PREEMPT",
     ];
-    let rows: Vec<Vec<String>> = report
-        .processes
+    let rows: Vec<Vec<String>> = shown
         .iter()
         .map(|p| {
             let exit = match (&p.signal, p.exitcode) {
@@ -84,12 +120,9 @@ pub fn render_table_switching(
             ]
         })
         .collect();
-    const MAX_ROWS: usize = 40;
-    let shown = &rows[..rows.len().min(MAX_ROWS)];
     let widths: Vec<usize> = (0..header.len())
         .map(|c| {
-            shown
-                .iter()
+            rows.iter()
                 .map(|r| r[c].chars().count())
                 .chain([header[c].len()])
                 .max()
@@ -110,27 +143,21 @@ pub fn render_table_switching(
         s.trim_end().to_owned() + "\n"
     };
     out.push_str(&line(&header));
-    for r in shown {
+    for r in &rows {
         out.push_str(&line(&r.iter().map(String::as_str).collect::<Vec<_>>()));
     }
-    if rows.len() > shown.len() {
+    if run.count > rows.len() {
         out.push_str(&format!(
             "… and {} more processes\n",
-            rows.len() - shown.len()
+            run.count - rows.len()
         ));
     }
     out.push('\n');
-    out.push_str(&render_timeline_switching(
-        report,
-        width,
-        MAX_ROWS,
-        color,
-        context_switch,
-    ));
+    out.push_str(timeline);
 
-    out.push_str(&output_section(report, MAX_ROWS));
+    out.push_str(&output_section(shown));
 
-    let s = &report.summary;
+    let s = run.summary;
     out.push_str(&format!(
         "\nSummary: makespan {}, CPU busy {} ({:.1}%), idle {}, switching {}, dispatches {}, context switches {}\n",
         s.makespan,
@@ -147,27 +174,90 @@ pub fn render_table_switching(
         avg(s.avg_turnaround),
         avg(s.avg_waiting),
         s.throughput,
-        if report.time_unit == super::TimeUnit::Us {
+        if run.time_unit == super::TimeUnit::Us {
             "µs"
         } else {
             "tick"
         }
     ));
-    if let Some(e) = &report.error {
+    if let Some(e) = run.error {
         out.push_str(&format!("\nThe run stopped early: {}\n", escape(e)));
     }
     out
 }
 
-/// The Output section: the lines of output and the errors of the first `max_procs`
+/// Runs `plan` on the simulated kernel and renders its table view ([`render_table_switching`],
+/// the same bytes) from the transitions as they happen: the run is made twice (it is
+/// deterministic), first for the makespan, which sizes the timeline's columns, then drawn,
+/// holding only the first processes' rows. Returns the text and why the run stopped early.
+pub fn stream_table(
+    plan: std::sync::Arc<crate::Plan>,
+    width: usize,
+    color: bool,
+    context_switch: u64,
+) -> (String, Option<String>) {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let options = crate::SimOptions { trace: true };
+    let mut first = crate::Sim::new(std::sync::Arc::clone(&plan), options);
+    first.run_streaming(Box::new(|_| {}));
+    let makespan = first.summary().makespan;
+    let shown = first.process_count().min(MAX_ROWS);
+    let created = (0..shown as u32)
+        .map(|i| first.finished_process(i).created_at)
+        .collect();
+    let cpus = first.cpu_count();
+    drop(first);
+
+    let mut sim = crate::Sim::new(plan, options);
+    let builder = Rc::new(RefCell::new(TimelineBuilder::new(
+        makespan,
+        width,
+        cpus,
+        context_switch,
+        created,
+    )));
+    let sink = Rc::clone(&builder);
+    sim.run_streaming(Box::new(move |e| sink.borrow_mut().event(e)));
+    let summary = sim.summary();
+    debug_assert_eq!(summary.makespan, makespan, "the second run differs");
+    let count = sim.process_count();
+    let shown: Vec<ProcessReport> = (0..count.min(MAX_ROWS) as u32)
+        .map(|i| sim.finished_process(i))
+        .collect();
+    // The kernel dropped its sink when the run ended, so the builder is not copied.
+    let timeline = match Rc::try_unwrap(builder) {
+        Ok(b) => b.into_inner(),
+        Err(shared) => shared.borrow().clone(),
+    }
+    .finish(&shown, count);
+    let error = sim.error().map(str::to_owned);
+    let text = compose(
+        &TableRun {
+            scenario: sim.scenario_name(),
+            backend: "sim",
+            cpus,
+            real: None,
+            time_unit: super::TimeUnit::Tick,
+            count,
+            summary: &summary,
+            error: error.as_deref(),
+        },
+        &shown,
+        &timeline_text(&timeline, super::TimeUnit::Tick, color),
+    );
+    (text, error)
+}
+
+/// The Output section: the lines of output and the errors of the `shown`
 /// processes in the order they were written, each with its tick and process
 /// (`  12  [Process-1] work1 step 0`), so that a parent's line written after its child's
 /// reads after it. A report that does not say when its lines were written (one made before
 /// procsim kept it) lists them process by process, without ticks.
-fn output_section(report: &Report, max_procs: usize) -> String {
+fn output_section(shown: &[ProcessReport]) -> String {
     // (when, process, text, is an error)
     let mut lines: Vec<(Option<LineAt>, &str, &str, bool)> = Vec::new();
-    for p in report.processes.iter().take(max_procs) {
+    for p in shown {
         let timed = p.output_at.len() == p.output.len() && p.errors_at.len() == p.errors.len();
         for (k, l) in p.output.iter().enumerate() {
             lines.push((timed.then(|| p.output_at[k]), &p.name, l, false));

@@ -5,9 +5,9 @@
 
 use crate::model::State;
 
-use super::Report;
-use super::spans::{CpuWork, Phase, Spans};
+use super::spans::{CpuWork, Phase, Piece, SpanBuilder};
 use super::text::{Align, clip, escape, pad};
+use super::{ProcessReport, Report, TraceEvent};
 
 /// A timeline ready to print.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,133 +42,250 @@ impl Timeline {
 
     /// Builds the timeline of `report` in at most `width` columns and `max_rows` rows;
     /// `context_switch` is the scenario's `kernel.context_switch`, whose ticks before a
-    /// dispatch show as `s` ([`Spans::new`] places them). Each compressed column shows the
-    /// state the process spent most of that bucket in (ties in the order of [`LETTERS`]).
+    /// dispatch show as `s` ([`super::Spans::new`] places them). Each compressed column shows
+    /// the state the process spent most of that bucket in (ties in the order of [`LETTERS`]).
     pub fn with_switch(
         report: &Report,
         width: usize,
         max_rows: usize,
         context_switch: u64,
     ) -> Timeline {
-        let makespan = report.summary.makespan.max(1);
-        let width = width.max(1) as u64;
-        let k = makespan.div_ceil(width);
-        let columns = makespan.div_ceil(k) as usize;
         let n = report.processes.len();
         let shown = n.min(max_rows);
-        let all = Spans::new(report, context_switch);
-        // Per process shown: intervals with their letter, the switches towards it cut out of
-        // its ready time.
-        let mut switches: Vec<Vec<(u64, u64)>> = vec![Vec::new(); shown];
-        for cpu in &all.cpus {
-            for s in cpu {
-                if s.work == CpuWork::Switch && (s.proc as usize) < shown {
-                    switches[s.proc as usize].push((s.start, s.end));
-                }
-            }
-        }
-        let spans: Vec<Vec<(u64, u64, usize)>> = (0..shown)
-            .map(|i| {
-                let mut sw = switches[i].clone();
-                sw.sort_unstable();
-                let mut out = Vec::new();
-                for span in &all.processes[i] {
-                    let letter = match span.phase {
-                        Phase::Running { .. } => 0,
-                        Phase::Blocked { .. } => 1,
-                        Phase::Ready => 3,
-                        Phase::Zombie => 4,
-                        Phase::New => 5,
-                    };
-                    if letter != 3 {
-                        out.push((span.start, span.end, letter));
-                        continue;
-                    }
-                    let mut at = span.start;
-                    for &(a, b) in sw.iter().filter(|&&(a, b)| b > span.start && a < span.end) {
-                        let (a, b) = (a.max(span.start), b.min(span.end));
-                        if a > at {
-                            out.push((at, a, 3));
-                        }
-                        out.push((a, b, 2));
-                        at = b;
-                    }
-                    if span.end > at {
-                        out.push((at, span.end, 3));
-                    }
-                }
-                out
-            })
-            .collect();
-        let rows = spans
+        let created = report.processes[..shown]
             .iter()
-            .enumerate()
-            .map(|(i, spans)| {
-                let mut line = String::with_capacity(columns);
-                let mut s = 0;
-                for col in 0..columns as u64 {
-                    // Saturating: a run can end at the last tick, 2^64 − 1.
-                    let lo = col.saturating_mul(k);
-                    let hi = (col + 1).saturating_mul(k).min(makespan);
-                    let mut time = [0u64; LETTERS.len()];
-                    while s < spans.len() && spans[s].1 <= lo {
-                        s += 1;
-                    }
-                    let mut j = s;
-                    while j < spans.len() && spans[j].0 < hi {
-                        let (a, b, letter) = spans[j];
-                        time[letter] += b.min(hi).saturating_sub(a.max(lo));
-                        j += 1;
-                    }
-                    let gone = LETTERS.len() - 1;
-                    let best = if time.iter().sum::<u64>() == 0 {
-                        gone
-                    } else {
-                        (0..LETTERS.len())
-                            .max_by_key(|&x| (time[x], gone - x))
-                            .unwrap_or(gone)
-                    };
-                    line.push(LETTERS[best]);
-                }
-                (report.processes[i].name.clone(), line)
-            })
+            .map(|p| p.created_at)
             .collect();
-        Timeline {
-            ticks_per_column: k,
-            rows,
-            hidden: n - shown,
-            zero: zero_length(report, shown),
+        let mut b = TimelineBuilder::new(
+            report.summary.makespan,
+            width,
+            report.cpus,
+            context_switch,
+            created,
+        );
+        // A transition of a process the report does not list (a damaged report) is left out.
+        for e in report.trace.iter().filter(|e| (e.proc as usize) < n) {
+            b.event(e);
         }
+        b.finish(&report.processes[..shown], n)
     }
 }
 
-/// The states that processes held for no time at all (a dispatch whose process blocks or
-/// ends at once; a block that ends at once), which no column can show: per state, how many
-/// and the first few `(process, tick)`.
-fn zero_length(report: &Report, shown: usize) -> Vec<ZeroLength> {
-    let mut last: Vec<Option<(u64, State)>> = vec![None; shown];
-    let mut out: Vec<ZeroLength> = [State::Running, State::Blocked]
-        .into_iter()
-        .map(|s| (s, 0, Vec::new()))
-        .collect();
-    for e in &report.trace {
-        let i = e.proc as usize;
-        if i >= shown {
-            continue;
+/// A timeline made while the run goes, one transition at a time: each row is its letters
+/// so far and the column being filled, so it holds no more than the picture it draws. It
+/// needs the makespan (the columns' width) and the creation times of the rows' processes
+/// before the first transition: a streamed run learns them from a first run of the same,
+/// deterministic, scenario.
+#[derive(Debug, Clone)]
+pub struct TimelineBuilder {
+    spans: SpanBuilder,
+    makespan: u64,
+    /// Ticks a column.
+    k: u64,
+    columns: u64,
+    rows: Vec<Row>,
+    /// Per row: when it was created.
+    created: Vec<u64>,
+    /// Per row: its last transition `(tick, state)`, to find the states held for no time.
+    last: Vec<Option<(u64, State)>>,
+    zero: Vec<ZeroLength>,
+}
+
+/// A row being drawn.
+#[derive(Debug, Clone, Default)]
+struct Row {
+    letters: String,
+    /// Time in each state (by [`LETTERS`]) within the column being filled.
+    time: [u64; LETTERS.len()],
+    /// A ready interval waiting for the switch that may end it (which comes after it).
+    ready: Option<(u64, u64)>,
+}
+
+/// The letter (an index in [`LETTERS`]) of a phase; ready time is `r` unless a switch cuts it.
+fn letter(phase: Phase) -> usize {
+    match phase {
+        Phase::Running { .. } => 0,
+        Phase::Blocked { .. } => 1,
+        Phase::Ready => READY,
+        Phase::Zombie => 4,
+        Phase::New => GONE,
+    }
+}
+
+const SWITCH: usize = 2;
+const READY: usize = 3;
+const GONE: usize = LETTERS.len() - 1;
+
+impl TimelineBuilder {
+    /// A timeline of a run whose makespan is `makespan`, in at most `width` columns, with a
+    /// row for each process created at `created[i]` (the first processes of the run).
+    pub fn new(
+        makespan: u64,
+        width: usize,
+        cpus: u32,
+        context_switch: u64,
+        created: Vec<u64>,
+    ) -> TimelineBuilder {
+        let makespan = makespan.max(1);
+        let width = width.max(1) as u64;
+        let k = makespan.div_ceil(width);
+        let shown = created.len();
+        TimelineBuilder {
+            spans: SpanBuilder::new(cpus, context_switch, shown),
+            makespan,
+            k,
+            columns: makespan.div_ceil(k),
+            rows: vec![Row::default(); shown],
+            created,
+            last: vec![None; shown],
+            zero: [State::Running, State::Blocked]
+                .into_iter()
+                .map(|s| (s, 0, Vec::new()))
+                .collect(),
         }
-        if let Some((t, state)) = last[i]
-            && t == e.t
-            && let Some(entry) = out.iter_mut().find(|x| x.0 == state)
-        {
-            entry.1 += 1;
-            if entry.2.len() < 3 {
-                entry.2.push((i, t));
+    }
+
+    /// Takes in one transition, in trace order.
+    pub fn event(&mut self, e: &TraceEvent) {
+        let i = e.proc as usize;
+        if i < self.last.len() {
+            if let Some((t, state)) = self.last[i]
+                && t == e.t
+                && let Some(entry) = self.zero.iter_mut().find(|x| x.0 == state)
+            {
+                entry.1 += 1;
+                if entry.2.len() < 3 {
+                    entry.2.push((i, t));
+                }
+            }
+            self.last[i] = Some((e.t, e.to));
+        }
+        // At most three pieces a transition: a process's interval, a CPU's run, a switch.
+        let mut pieces = [None; 3];
+        let mut n = 0;
+        self.spans.event(e, &mut |piece| {
+            if n < pieces.len() {
+                pieces[n] = Some(piece);
+                n += 1;
+            }
+        });
+        for piece in pieces.into_iter().flatten() {
+            self.take(piece);
+        }
+    }
+
+    fn take(&mut self, piece: Piece) {
+        match piece {
+            Piece::New { proc, until } => {
+                let i = proc as usize;
+                if let Some(&start) = self.created.get(i) {
+                    self.add(i, start, until, GONE);
+                }
+            }
+            Piece::Proc(proc, span) => {
+                let i = proc as usize;
+                self.flush_ready(i);
+                let letter = letter(span.phase);
+                if letter == READY {
+                    self.rows[i].ready = Some((span.start, span.end));
+                } else {
+                    self.add(i, span.start, span.end, letter);
+                }
+            }
+            Piece::Cpu(_, span) if span.work == CpuWork::Switch => {
+                let i = span.proc as usize;
+                // The switch towards a process is cut out of the ready time before it.
+                if let Some((a, b)) = self.rows.get(i).and_then(|r| r.ready) {
+                    let (sa, sb) = (span.start.max(a), span.end.min(b));
+                    if sb > sa {
+                        self.rows[i].ready = None;
+                        self.add(i, a, sa, READY);
+                        self.add(i, sa, sb, SWITCH);
+                        if b > sb {
+                            self.rows[i].ready = Some((sb, b));
+                        }
+                    }
+                }
+            }
+            Piece::Cpu(..) => {}
+        }
+    }
+
+    fn flush_ready(&mut self, i: usize) {
+        if let Some((a, b)) = self.rows[i].ready.take() {
+            self.add(i, a, b, READY);
+        }
+    }
+
+    /// Adds `[a, b)` in state `letter` to row `i`, closing the columns it passes.
+    fn add(&mut self, i: usize, a: u64, b: u64, letter: usize) {
+        let b = b.min(self.makespan);
+        let mut a = a;
+        while a < b {
+            let col = self.rows[i].letters.len() as u64;
+            if col >= self.columns {
+                return;
+            }
+            // Saturating: a run can end at the last tick, 2^64 − 1.
+            let lo = col.saturating_mul(self.k);
+            let hi = (col + 1).saturating_mul(self.k).min(self.makespan);
+            if a >= hi {
+                self.close_column(i);
+                continue;
+            }
+            let until = b.min(hi);
+            self.rows[i].time[letter] += until - a.max(lo);
+            a = until;
+            if a == hi {
+                self.close_column(i);
             }
         }
-        last[i] = Some((e.t, e.to));
     }
-    out.retain(|x| x.1 > 0);
-    out
+
+    fn close_column(&mut self, i: usize) {
+        let row = &mut self.rows[i];
+        let time = std::mem::take(&mut row.time);
+        let best = if time.iter().sum::<u64>() == 0 {
+            GONE
+        } else {
+            (0..LETTERS.len())
+                .max_by_key(|&x| (time[x], GONE - x))
+                .unwrap_or(GONE)
+        };
+        row.letters.push(LETTERS[best]);
+    }
+
+    /// The timeline, given the reports of the rows' processes (in order) and how many
+    /// processes the run made.
+    pub fn finish(mut self, shown: &[ProcessReport], count: usize) -> Timeline {
+        let end = self.makespan;
+        let mut pieces = Vec::new();
+        for (i, p) in shown.iter().enumerate() {
+            self.spans
+                .close_process(i as u32, end, p.reaped_at, &mut |piece| pieces.push(piece));
+        }
+        for piece in pieces {
+            self.take(piece);
+        }
+        for i in 0..self.rows.len() {
+            self.flush_ready(i);
+            while (self.rows[i].letters.len() as u64) < self.columns {
+                self.close_column(i);
+            }
+        }
+        let mut zero = self.zero;
+        zero.retain(|x| x.1 > 0);
+        Timeline {
+            ticks_per_column: self.k,
+            rows: shown
+                .iter()
+                .zip(self.rows)
+                .map(|(p, r)| (p.name.clone(), r.letters))
+                .collect(),
+            hidden: count.saturating_sub(shown.len()),
+            zero,
+        }
+    }
 }
 
 /// The timeline as text: a ruler, then a row per process.
@@ -231,6 +348,11 @@ pub fn render_timeline_switching(
     context_switch: u64,
 ) -> String {
     let tl = Timeline::with_switch(report, width, max_rows, context_switch);
+    timeline_text(&tl, report.time_unit, color)
+}
+
+/// A timeline as text (what [`render_timeline_switching`] prints), its times in `unit`.
+pub fn timeline_text(tl: &Timeline, unit: super::TimeUnit, color: bool) -> String {
     let label = tl
         .rows
         .iter()
@@ -240,7 +362,7 @@ pub fn render_timeline_switching(
         .clamp(4, 24);
     let columns = tl.rows.first().map(|(_, l)| l.len()).unwrap_or(0);
     let mut out = String::new();
-    let (unit, units) = if report.time_unit == super::TimeUnit::Us {
+    let (unit, units) = if unit == super::TimeUnit::Us {
         ("µs", "µs")
     } else {
         ("tick", "ticks")
@@ -296,7 +418,7 @@ pub fn render_timeline_switching(
             .map(|(state, count, first)| {
                 let at: Vec<String> = first
                     .iter()
-                    .map(|&(i, t)| format!("{} at {t}", clip(&report.processes[i].name, 24)))
+                    .map(|&(i, t)| format!("{} at {t}", clip(&tl.rows[i].0, 24)))
                     .collect();
                 let more = if *count > first.len() { ", …" } else { "" };
                 format!("{state} ×{count} ({}{more})", at.join(", "))

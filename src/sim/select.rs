@@ -89,4 +89,20 @@ impl Sim {
     ) -> std::io::Result<Option<String>> {
         either!(self, k => k.run_to_json(out))
     }
+    /// See [`Kernel::run_streaming`].
+    pub fn run_streaming(&mut self, sink: Box<dyn FnMut(&crate::report::TraceEvent)>) {
+        either!(self, k => k.run_streaming(sink))
+    }
+    /// See [`Kernel::finished_process`].
+    pub fn finished_process(&self, p: u32) -> crate::report::ProcessReport {
+        either!(self, k => k.finished_process(p))
+    }
+    /// See [`Kernel::scenario_name`].
+    pub fn scenario_name(&self) -> &str {
+        either!(self, k => k.scenario_name())
+    }
+    /// See [`Kernel::cpu_count`].
+    pub fn cpu_count(&self) -> u32 {
+        either!(self, k => k.cpu_count())
+    }
 }

@@ -6,8 +6,8 @@ use std::io::{self, Write};
 use std::rc::Rc;
 
 use super::{Kernel, Policy, Recorder};
-use crate::report::TimeUnit;
 use crate::report::json::{self, Items};
+use crate::report::{ProcessReport, TimeUnit, TraceEvent};
 
 /// The writer and the state of the trace array, shared with the kernel's trace sink.
 struct Out<W> {
@@ -66,5 +66,36 @@ impl<P: Policy> Kernel<P> {
         json::write_tail(&mut w, &summary, self.error.as_deref(), None)?;
         w.flush()?;
         Ok(self.error.take())
+    }
+}
+
+impl<P: Policy> Kernel<P> {
+    /// Runs to the end handing each transition to `sink` as it happens, none kept (when the
+    /// kernel records a trace at all), then brings every figure up to the end: what follows
+    /// reads [`Kernel::finished_process`], [`Kernel::summary`] and [`Kernel::error`]. The
+    /// streamed renderers (Perfetto, the table) are built on this.
+    pub fn run_streaming(&mut self, sink: Box<dyn FnMut(&TraceEvent)>) {
+        if !matches!(self.trace, Recorder::Off) {
+            self.trace = Recorder::Stream(sink);
+        }
+        while self.advance() {}
+        self.trace = Recorder::Off;
+        self.account_to_now();
+    }
+
+    /// The report of process `p` (an index below [`Kernel::process_count`]) once the run is
+    /// over ([`Kernel::run_streaming`]).
+    pub fn finished_process(&self, p: u32) -> ProcessReport {
+        self.process_report(p)
+    }
+
+    /// The scenario's name.
+    pub fn scenario_name(&self) -> &str {
+        &self.plan.name
+    }
+
+    /// How many CPUs the run has.
+    pub fn cpu_count(&self) -> u32 {
+        self.plan.kernel.cpus
     }
 }

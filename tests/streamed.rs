@@ -1,0 +1,76 @@
+//! The formats made while the run goes (`--format perfetto`, the table) are the bytes of the
+//! same formats rendered from the whole report, for every shipped scenario and for generated
+//! workloads with several CPUs and switch costs.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use procsim::report::{render_perfetto, render_table_switching, stream_perfetto, stream_table};
+use procsim::study::workload::{GenParams, generate};
+use procsim::{Plan, Sim, SimOptions};
+
+/// Every shipped scenario, and generated workloads: (name, plan, context switch).
+fn cases() -> Vec<(String, Arc<Plan>, u64)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let (scenario, plan) = procsim::load(&f).unwrap_or_else(|e| panic!("{e}"));
+        out.push((
+            f.display().to_string(),
+            plan,
+            scenario.kernel.context_switch,
+        ));
+    }
+    for seed in 1..=8 {
+        // 60 processes: more than the table lists, so the hidden ones are counted.
+        let mut p = GenParams::new(seed, if seed % 2 == 0 { 60 } else { 25 });
+        p.cpus = Some(1 + (seed % 3) as u32);
+        p.context_switch = Some(seed % 3);
+        p.quantum = Some(1 + seed % 5);
+        let plan = procsim::load_str(&generate(&p).unwrap()).unwrap();
+        out.push((format!("generated seed {seed}"), plan, seed % 3));
+    }
+    out
+}
+
+fn report(plan: &Arc<Plan>) -> procsim::Report {
+    Sim::new(Arc::clone(plan), SimOptions::default()).run()
+}
+
+#[test]
+fn streamed_perfetto_is_the_rendered_one() {
+    for (name, plan, cs) in cases() {
+        let whole = render_perfetto(&report(&plan), cs);
+        let mut streamed = Vec::new();
+        let stopped = stream_perfetto(
+            Sim::new(Arc::clone(&plan), SimOptions::default()),
+            cs,
+            &mut streamed,
+        )
+        .unwrap();
+        assert_eq!(stopped, report(&plan).error, "{name}");
+        assert!(
+            String::from_utf8(streamed).unwrap() == whole,
+            "{name}: the streamed file differs"
+        );
+    }
+}
+
+#[test]
+fn streamed_table_is_the_rendered_one() {
+    for (name, plan, cs) in cases() {
+        let r = report(&plan);
+        for (width, color) in [(100, false), (37, true), (7, false)] {
+            let whole = render_table_switching(&r, width, color, cs);
+            let (streamed, stopped) = stream_table(Arc::clone(&plan), width, color, cs);
+            assert_eq!(stopped, r.error, "{name}");
+            assert_eq!(streamed, whole, "{name} at width {width}");
+        }
+    }
+}
