@@ -88,7 +88,7 @@ impl Reasons {
             Decision::SliceEnd { p, .. } => self.leaving[*p as usize] = true,
             Decision::Preempts { victim, .. } => self.leaving[victim.0 as usize] = true,
             Decision::Joined { procs, why, .. } => {
-                for (p, _) in procs {
+                for (p, _, _) in procs {
                     // The policy's event (MLFQ's boost) takes running processes back.
                     if *why == Joining::Preempted {
                         self.leaving[*p as usize] = true;
@@ -106,7 +106,8 @@ impl Reasons {
             Decision::Kept { .. }
             | Decision::Slice { .. }
             | Decision::Switch { .. }
-            | Decision::Event { .. } => {}
+            | Decision::Event { .. }
+            | Decision::Moved { .. } => {}
         }
     }
 }
@@ -278,20 +279,20 @@ fn stallings_shortest_remaining_time() {
     let text = explain_file("scenarios/sched-stallings-srt.json");
     has(
         &text,
-        "     4  B (remaining burst 6 when dispatched) on CPU 0, 1 tick into its stretch, is preempted: by the rule a ready process is more urgent; ready: C (remaining burst 4)",
+        "     4  B (remaining burst 6 when dispatched) on CPU 0, 1 tick into its stretch, is preempted: C's remaining burst 4 < its 5 (shortest first); ready: C (remaining burst 4)",
     );
     has(&text, "     4  B: running → ready, preempted on CPU 0");
     has(
         &text,
-        "     4  CPU 0 takes C (remaining burst 4) by the rule, ahead of B (remaining burst 5)",
+        "     4  CPU 0 takes C (remaining burst 4): shortest remaining burst 4 < 5 (B), ahead of B (remaining burst 5)",
     );
     has(
         &text,
-        "     8  CPU 0 takes E (remaining burst 2) by the rule, ahead of B (remaining burst 5), D (remaining burst 5)",
+        "     8  CPU 0 takes E (remaining burst 2): shortest remaining burst 2 < 5 (B), ahead of B (remaining burst 5), D (remaining burst 5)",
     );
     has(
         &text,
-        "    10  CPU 0 takes B (remaining burst 5) by the rule, ahead of D (remaining burst 5)",
+        "    10  CPU 0 takes B (remaining burst 5): remaining burst 5, as D's: a tie, which goes to the one ready first, ahead of D (remaining burst 5)",
     );
     assert!(text.contains("(ties: the one ready first)"), "{text}");
 }
@@ -303,7 +304,14 @@ fn mlfq_allotment_and_boost() {
     let text = explain_file("scenarios/sched-mlfq-boost.json");
     has(
         &text,
-        "     4  J0's slice on CPU 0 ran out after 4 ticks with work left; queue 2, allotment 1 of 1 left → queue 1, allotment 1 of 1 left",
+        "     4  J0's slice on CPU 0 ran out after 4 ticks with work left; queue 2 → 1: allotment used up (queue 2, allotment 1 of 1 left → queue 1, allotment 1 of 1 left)",
+    );
+    // J0 has waited in queue 1 since 4 (J1 and J2 stay in queue 2: -S); the boost lifts it.
+    has(&text, "    16  boost: J0 queue 1 → 2");
+    // At 4 J1 and J2 are both in queue 2; J1 arrived first and is at the front.
+    has(
+        &text,
+        "     4  CPU 0 takes J1 (queue 2, allotment 1 of 1 left): queue 2, as J2's: a tie, which goes to the front of that queue, ahead of J0 (queue 1, allotment 1 of 1 left), J2 (queue 2, allotment 1 of 1 left)",
     );
     for t in [16, 32, 48] {
         has(
@@ -315,7 +323,90 @@ fn mlfq_allotment_and_boost() {
     }
     has(
         &text,
-        "    19  CPU 0 takes J0 (queue 2, allotment 1 of 1 left) by the rule, ahead of J2 (queue 2, allotment 1 of 1 left)",
+        "    19  CPU 0 takes J0 (queue 2, allotment 1 of 1 left): queue 2, as J2's: a tie, which goes to the front of that queue, ahead of J2 (queue 2, allotment 1 of 1 left)",
+    );
+}
+
+/// OSTEP's CFS example in small (A nice 0, weight 1024; B nice 3, weight 335): A runs its 18
+/// ticks first (a tie at vruntime 0 goes to the one ready first), then B's 0 is the least.
+#[test]
+fn cfs_least_vruntime() {
+    let text = explain_file("scenarios/sched-cfs-nice.json");
+    has(
+        &text,
+        "    18  CPU 0 takes B (vruntime 0, weight 335): least vruntime 0 < 18 (A), ahead of A (vruntime 18, weight 1024)",
+    );
+}
+
+/// Stallings' HRRN: at 9, C has waited 5 for a burst of 4 (ratio 9/4 = 2.25), D 3 for 5
+/// (1.60), E 1 for 2 (1.50); at 13, E (5 + 2) / 2 = 3.50 beats D (7 + 5) / 5 = 2.40.
+#[test]
+fn hrrn_highest_ratio() {
+    let text = explain_file("scenarios/sched-stallings-hrrn.json");
+    has(
+        &text,
+        "     9  CPU 0 takes C (ratio (5 + 4) / 4 = 2.25): highest response ratio 2.25 > 1.60 (D), ahead of D (ratio (3 + 5) / 5 = 1.60), E (ratio (1 + 2) / 2 = 1.50)",
+    );
+    has(
+        &text,
+        "    13  CPU 0 takes E (ratio (5 + 2) / 2 = 3.50): highest response ratio 3.50 > 2.40 (D), ahead of D (ratio (7 + 5) / 5 = 2.40)",
+    );
+}
+
+/// Every lottery pick says which ticket was drawn, out of how many, and who held it: the
+/// tickets of the ready processes laid out by process index (A 100, B 200, C 700 in
+/// `sched-lottery-shares`), the winner the holder of the drawn ticket.
+#[test]
+fn lottery_shows_the_drawn_ticket() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/sched-lottery-shares.json");
+    let (_, plan) = procsim::load(&path).unwrap();
+    let (report, ex) = Sim::new(plan, SimOptions::default()).run_explained();
+    let tickets = |p: u32| match report.processes[p as usize].name.as_str() {
+        "A" => 100u128,
+        "B" => 200,
+        "C" => 700,
+        other => panic!("{other}"),
+    };
+    let mut draws = 0;
+    for l in &ex.log {
+        let (winner, ready, draw) = match &l.decision {
+            Decision::Picked {
+                chosen,
+                others,
+                draw,
+                ..
+            } => {
+                let mut ready: Vec<u32> = others.iter().map(|r| r.0).collect();
+                ready.push(chosen.0);
+                (chosen.0, ready, draw)
+            }
+            _ => continue,
+        };
+        let d = draw.expect("every lottery pick draws");
+        draws += 1;
+        assert_eq!(d.holder, winner);
+        assert_eq!(d.total, ready.iter().map(|&p| tickets(p)).sum::<u128>());
+        let first: u128 = ready
+            .iter()
+            .filter(|&&p| p < winner)
+            .map(|&p| tickets(p))
+            .sum();
+        assert_eq!(d.first, first);
+        assert_eq!(u128::from(d.tickets), tickets(winner));
+        assert!(
+            d.first <= d.ticket && d.ticket < d.first + tickets(winner),
+            "{d:?}"
+        );
+    }
+    assert!(draws > 10, "{draws}");
+    let text = render_explain(&report, &ex);
+    assert!(
+        text.lines().any(
+            |l| l.contains("CPU 0 takes C (700 of 1000 tickets): ticket ")
+                && l.contains(" of 0–999 drawn; C holds 300–999 (its 700 tickets)")
+        ),
+        "{text}"
     );
 }
 

@@ -44,8 +44,62 @@ impl Joining {
 }
 
 /// A process (an index in [`Report::processes`]) with where it stands by the policy's rule
-/// (`None`: the policy says nothing of it).
-pub type Ranked = (u32, Option<String>);
+/// (`None`: the policy says nothing of it) and the figure the rule compares (`None`: none).
+pub type Ranked = (u32, Option<String>, Option<Key>);
+
+/// The figure a policy's rule compares between processes (SRTF's remaining burst, MLFQ's
+/// queue, CFS's vruntime), so that `--explain` can say why one came before another:
+/// `shortest remaining burst 3 < 5 (P2)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    /// What it is: `remaining burst`, `queue`.
+    pub what: &'static str,
+    /// The word for the end the rule takes first: `shortest`, `highest`.
+    pub best: &'static str,
+    /// Its value, in units of `1 / scale` ([`i128::MAX`]: infinite).
+    pub value: i128,
+    /// See `value`.
+    pub scale: i128,
+    /// Whether the higher value goes first.
+    pub higher_first: bool,
+    /// Who goes first when the values are equal: `the one ready first`.
+    pub tie: &'static str,
+}
+
+impl Key {
+    /// The value as the policy shows it: `7`, `6.50`, `∞`.
+    pub fn shown(&self) -> String {
+        if self.value == i128::MAX {
+            return "∞".to_owned();
+        }
+        crate::sim::sched::fixed(self.value, self.scale)
+    }
+
+    /// Whether `self` goes before `other` by the rule (strictly).
+    pub fn before(&self, other: &Key) -> bool {
+        if self.higher_first {
+            self.value > other.value
+        } else {
+            self.value < other.value
+        }
+    }
+}
+
+/// A lottery's draw: which ticket won, out of how many, and who held it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Draw {
+    /// The winning ticket, counted from 0.
+    pub ticket: u128,
+    /// The ready processes' tickets in all.
+    pub total: u128,
+    /// The process holding it.
+    pub holder: u32,
+    /// The first ticket the holder holds (its tickets are `first … first + tickets − 1`,
+    /// laid out by process index).
+    pub first: u128,
+    /// How many it holds.
+    pub tickets: u64,
+}
 
 /// One decision of the simulated kernel that a transition alone does not show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,8 +123,11 @@ pub enum Decision {
         rule: String,
         /// The other ready processes, with their standings.
         others: Vec<Ranked>,
+        /// The draw that chose it, under lottery.
+        draw: Option<Draw>,
     },
-    /// A process whose slice ran out kept its CPU: nothing else was ready ahead of it.
+    /// A process whose slice ran out kept its CPU: nothing else was ready ahead of it (or,
+    /// under lottery, it won the draw again).
     Kept {
         /// The CPU.
         cpu: u32,
@@ -78,6 +135,8 @@ pub enum Decision {
         p: u32,
         /// Its new slice ([`u64::MAX`]: no limit).
         slice: u64,
+        /// The draw it won again, under lottery.
+        draw: Option<Draw>,
     },
     /// A process got the CPU for at most `slice` ticks.
     Slice {
@@ -100,6 +159,9 @@ pub enum Decision {
         before: Option<String>,
         /// See `before`.
         after: Option<String>,
+        /// The figure the rule compares, before and after, with the policy's reason when it
+        /// changed (`allotment used up`).
+        keys: Option<(Key, Key, Option<&'static str>)>,
     },
     /// A ready process was more urgent than a running one, which loses its CPU.
     Preempts {
@@ -129,6 +191,13 @@ pub enum Decision {
     Event {
         /// What it does, in words.
         what: String,
+    },
+    /// What the policy's event changed: each process whose figure it moved, before and after.
+    Moved {
+        /// The event's name (`boost`, `aging`).
+        by: &'static str,
+        /// The processes, with their figures before and after.
+        moved: Vec<(u32, Key, Key)>,
     },
 }
 
@@ -302,22 +371,42 @@ fn decision_text<'a>(
             chosen,
             rule: _,
             others,
+            draw,
         } => {
+            let why = match draw {
+                Some(d) => draw_words(d, name),
+                None if others.is_empty() => String::new(),
+                None => ahead_words(chosen, others, name),
+            };
             if others.is_empty() {
-                format!("CPU {cpu} takes {}, the only one ready", ranked(chosen))
+                format!(
+                    "CPU {cpu} takes {}, the only one ready{why}",
+                    ranked(chosen)
+                )
             } else {
                 format!(
-                    "CPU {cpu} takes {} by the rule, ahead of {}",
+                    "CPU {cpu} takes {}{why}, ahead of {}",
                     ranked(chosen),
                     list(others)
                 )
             }
         }
-        Decision::Kept { cpu, p, slice } => format!(
-            "{} keeps CPU {cpu}, with a new slice {}: no other process was ready ahead of it (no preemption, dispatch or switch counted)",
-            name(*p),
-            slice_words(*slice)
-        ),
+        Decision::Kept {
+            cpu,
+            p,
+            slice,
+            draw,
+        } => {
+            let why = match draw {
+                Some(d) => format!("it won the draw again{}", draw_words(d, name)),
+                None => "no other process was ready ahead of it".to_owned(),
+            };
+            format!(
+                "{} keeps CPU {cpu}, with a new slice {}: {why} (no preemption, dispatch or switch counted)",
+                name(*p),
+                slice_words(*slice)
+            )
+        }
         Decision::Slice { cpu, p, slice } => {
             format!("CPU {cpu} runs {} {}", name(*p), slice_words(*slice))
         }
@@ -327,10 +416,18 @@ fn decision_text<'a>(
             ran,
             before,
             after,
+            keys,
         } => {
-            let change = match (before, after) {
-                (Some(b), Some(a)) if a != b => format!("; {b} → {a}"),
+            let moved = match keys {
+                Some((b, a, reason)) if a.value != b.value => {
+                    let reason = reason.map_or_else(String::new, |r| format!(": {r}"));
+                    format!("; {} {} → {}{reason}", b.what, b.shown(), a.shown())
+                }
                 _ => String::new(),
+            };
+            let change = match (before, after) {
+                (Some(b), Some(a)) if a != b => format!("{moved} ({b} → {a})"),
+                _ => moved,
             };
             format!(
                 "{}'s slice on CPU {cpu} ran out after {ran} tick{} with work left{change}",
@@ -345,9 +442,10 @@ fn decision_text<'a>(
             rule: _,
             ready,
         } => format!(
-            "{} on CPU {cpu}, {ran} tick{} into its stretch, is preempted: by the rule a ready process is more urgent; ready: {}",
+            "{} on CPU {cpu}, {ran} tick{} into its stretch, is preempted: {}; ready: {}",
             ranked(victim),
             if *ran == 1 { "" } else { "s" },
+            urgent_words(victim, ready, name),
             list(ready)
         ),
         Decision::Switch {
@@ -374,7 +472,93 @@ fn decision_text<'a>(
             }
         }
         Decision::Event { what } => format!("policy event: {what}"),
+        Decision::Moved { by, moved } => {
+            let each: Vec<String> = moved
+                .iter()
+                .map(|(p, b, a)| format!("{} {} {} → {}", name(*p), b.what, b.shown(), a.shown()))
+                .collect();
+            format!("{by}: {}", each.join(", "))
+        }
     }
+}
+
+/// The ready process the rule puts first among `others` (with a key), and its key.
+fn best_of(others: &[Ranked]) -> Option<(u32, Key)> {
+    let mut best: Option<(u32, Key)> = None;
+    for (p, _, key) in others {
+        if let Some(k) = key
+            && best.is_none_or(|(_, b)| k.before(&b))
+        {
+            best = Some((*p, *k));
+        }
+    }
+    best
+}
+
+/// `: shortest remaining burst 3 < 5 (P2)`: why `chosen` came before the best of `others`,
+/// by the figure the rule compares; ` by the rule` when it compares none.
+fn ahead_words<'a>(chosen: &Ranked, others: &[Ranked], name: &dyn Fn(u32) -> &'a str) -> String {
+    let Some(k) = chosen.2 else {
+        return " by the rule".to_owned();
+    };
+    let Some((q, o)) = best_of(others) else {
+        return format!(
+            ": {} {} {}, the only one with a {} now",
+            k.best,
+            k.what,
+            k.shown(),
+            k.what
+        );
+    };
+    if k.before(&o) {
+        let sign = if k.higher_first { ">" } else { "<" };
+        format!(
+            ": {} {} {} {sign} {} ({})",
+            k.best,
+            k.what,
+            k.shown(),
+            o.shown(),
+            name(q)
+        )
+    } else {
+        format!(
+            ": {} {}, as {}'s: a tie, which goes to {}",
+            k.what,
+            k.shown(),
+            name(q),
+            k.tie
+        )
+    }
+}
+
+/// Why a running process is preempted: the best ready one's figure against its own.
+fn urgent_words<'a>(victim: &Ranked, ready: &[Ranked], name: &dyn Fn(u32) -> &'a str) -> String {
+    match (victim.2, best_of(ready)) {
+        (Some(v), Some((q, o))) => format!(
+            "{}'s {} {} {} its {} ({} first)",
+            name(q),
+            o.what,
+            o.shown(),
+            if o.higher_first { ">" } else { "<" },
+            v.shown(),
+            o.best
+        ),
+        _ => "by the rule a ready process is more urgent".to_owned(),
+    }
+}
+
+/// `: ticket 37 of 0–99 drawn; P2 holds 30–59 (its 30 tickets)`.
+fn draw_words<'a>(d: &Draw, name: &dyn Fn(u32) -> &'a str) -> String {
+    let last = d.first + u128::from(d.tickets) - 1;
+    format!(
+        ": ticket {} of 0–{} drawn; {} holds {}–{last} (its {} ticket{})",
+        d.ticket,
+        d.total - 1,
+        name(d.holder),
+        d.first,
+        d.tickets,
+        if d.tickets == 1 { "" } else { "s" }
+    )
 }
 
 fn transition_text<'a>(

@@ -117,9 +117,11 @@ impl<P: Policy> Kernel<P> {
     /// first makes every running process ready as a slice end does: one that the policy
     /// picks again at once keeps its CPU, with no preemption counted.
     pub(super) fn policy_event(&mut self, t: u64) {
-        if self.log.is_some() {
-            self.explain_event();
-        }
+        let before = if self.log.is_some() {
+            self.explain_event()
+        } else {
+            Vec::new()
+        };
         if self.policy.event_requeues_running() {
             self.enqueue_preempted();
             for c in 0..self.cpus.len() {
@@ -137,6 +139,9 @@ impl<P: Policy> Kernel<P> {
             }
         }
         self.policy.on_event(t);
+        if self.log.is_some() {
+            self.explain_event_done(before);
+        }
     }
 
     /// `p`'s next CPU burst if the policy reads bursts, else 0.

@@ -12,7 +12,7 @@ use super::sched::{Leave, Ready, Usage};
 use super::{Kernel, Policy, Recorder, Run};
 use crate::model::State;
 use crate::report::Report;
-use crate::report::explain::{Decision, Explanation, Joining, Logged, Ranked};
+use crate::report::explain::{Decision, Explanation, Joining, Key, Logged, Ranked};
 
 impl<P: Policy> Kernel<P> {
     /// Keeps a log of every decision from now on, for [`Kernel::run_explained`]; turns the
@@ -55,7 +55,16 @@ impl<P: Policy> Kernel<P> {
     }
 
     fn ranked(&self, p: u32) -> Ranked {
-        (p, self.policy.standing(p, self.now))
+        self.ranked_after(p, 0)
+    }
+
+    /// `p`, `ran` ticks into its stretch on a CPU.
+    fn ranked_after(&self, p: u32, ran: u64) -> Ranked {
+        (
+            p,
+            self.policy.standing(p, self.now),
+            self.policy.key(p, ran, self.now),
+        )
     }
 
     /// The processes in the ready structure (those in a context switch towards a CPU are
@@ -113,7 +122,9 @@ impl<P: Policy> Kernel<P> {
     /// Free CPU `c` took `p`, chosen among `candidates` (hook: before it takes it).
     #[cold]
     pub(super) fn explain_picked(&mut self, c: usize, p: u32, candidates: Vec<Ranked>) {
-        let mut chosen = (p, None);
+        // Asked first: nothing may change the policy between its pick and this.
+        let draw = self.policy.last_draw();
+        let mut chosen = (p, None, None);
         let mut others = Vec::with_capacity(candidates.len());
         for r in candidates {
             if r.0 == p {
@@ -128,6 +139,7 @@ impl<P: Policy> Kernel<P> {
             chosen,
             rule,
             others,
+            draw,
         });
         let from = self.cpus[c].last;
         if from != p {
@@ -162,7 +174,15 @@ impl<P: Policy> Kernel<P> {
             _ => u64::MAX,
         };
         self.log(if kept {
-            Decision::Kept { cpu, p, slice }
+            // Its pick was the last one (the kernel gave it its slice since, which draws
+            // nothing).
+            let draw = self.policy.last_draw();
+            Decision::Kept {
+                cpu,
+                p,
+                slice,
+                draw,
+            }
         } else {
             Decision::Slice { cpu, p, slice }
         });
@@ -173,21 +193,27 @@ impl<P: Policy> Kernel<P> {
     #[cold]
     pub(super) fn charge_slice_end_explained(&mut self, c: usize, p: u32, usage: Usage) {
         let before = self.policy.standing(p, self.now);
+        let key_before = self.policy.key(p, 0, self.now);
         self.policy.charge(p, Leave::SliceEnd, usage, self.now);
         let after = self.policy.standing(p, self.now);
+        let key_after = self.policy.key(p, 0, self.now);
+        let keys = key_before
+            .zip(key_after)
+            .map(|(b, a)| (b, a, self.policy.slice_end_reason()));
         self.log(Decision::SliceEnd {
             cpu: c as u32,
             p,
             ran: usage.ran,
             before,
             after,
+            keys,
         });
     }
 
     /// `p` on CPU `c` is to be preempted by a more urgent ready process (hook: before).
     #[cold]
     pub(super) fn explain_preempts(&mut self, c: u32, p: u32, ran: u64) {
-        let victim = self.ranked(p);
+        let victim = self.ranked_after(p, ran);
         let ready = self.ready_ranked(Some(p));
         let rule = self.policy.rule().to_owned();
         self.log(Decision::Preempts {
@@ -199,10 +225,38 @@ impl<P: Policy> Kernel<P> {
         });
     }
 
-    /// The policy's own event happens now (hook: before it does).
+    /// The policy's own event happens now (hook: before it does); returns every live
+    /// process's key before it, for [`Kernel::explain_event_done`].
     #[cold]
-    pub(super) fn explain_event(&mut self) {
+    pub(super) fn explain_event(&mut self) -> Vec<(u32, Key)> {
         let what = self.policy.event_words();
         self.log(Decision::Event { what });
+        self.live_keys()
+    }
+
+    /// The policy's event is over: the log tells whose key it moved (hook: after it).
+    #[cold]
+    pub(super) fn explain_event_done(&mut self, before: Vec<(u32, Key)>) {
+        let after = self.live_keys();
+        let moved: Vec<(u32, Key, Key)> = before
+            .into_iter()
+            .filter_map(|(p, b)| {
+                // Both lists are by process index.
+                let a = after[after.binary_search_by_key(&p, |x| x.0).ok()?].1;
+                (a.value != b.value).then_some((p, b, a))
+            })
+            .collect();
+        if !moved.is_empty() {
+            let by = self.policy.event_name();
+            self.log(Decision::Moved { by, moved });
+        }
+    }
+
+    /// The key of every process that has not ended, by process index.
+    fn live_keys(&self) -> Vec<(u32, Key)> {
+        (0..self.hot.len() as u32)
+            .filter(|&p| self.hot[p as usize].state != State::Terminated)
+            .filter_map(|p| Some((p, self.policy.key(p, 0, self.now)?)))
+            .collect()
     }
 }

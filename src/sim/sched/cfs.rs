@@ -27,7 +27,7 @@
 
 use super::keyed::KeyedHeap;
 use super::weight::{FRAC_BITS, vdelta, weight};
-use super::{Attrs, Leave, Policy, Ready, SeededRng, Usage};
+use super::{Attrs, Key, Leave, Policy, Ready, SeededRng, Usage};
 use crate::scenario::policy::CfsParams;
 
 /// `since` of a process that is not accruing vruntime (not on a CPU).
@@ -211,6 +211,22 @@ impl Policy for Cfs {
             super::fixed(i128::from(e.vruntime_at(now)), 1 << FRAC_BITS),
             e.weight
         ))
+    }
+
+    fn key(&self, p: u32, _ran: u64, now: u64) -> Option<Key> {
+        let e = self.ents.get(p as usize)?;
+        Some(Key {
+            what: "vruntime",
+            best: "least",
+            value: i128::from(e.vruntime_at(now)),
+            scale: 1 << FRAC_BITS,
+            higher_first: false,
+            tie: "the one ready first",
+        })
+    }
+
+    fn slice_end_reason(&self) -> Option<&'static str> {
+        Some("ticks run × 1024 / weight added")
     }
 
     fn remove(&mut self, p: u32) -> bool {

@@ -35,7 +35,7 @@
 
 use super::dltree::DeadlineTree;
 use super::weight::{SCALE, vdelta, weight};
-use super::{Attrs, Leave, Policy, Ready, SeededRng, Usage};
+use super::{Attrs, Key, Leave, Policy, Ready, SeededRng, Usage};
 use crate::scenario::policy::EevdfParams;
 
 /// `since` of a process that is not accruing vruntime (not on a CPU).
@@ -118,6 +118,12 @@ impl Eevdf {
 
     fn tick(&mut self, now: u64) {
         self.clock = self.clock.max(now);
+    }
+
+    /// Whether a process at `vruntime` is eligible at `now`: its lag is not negative
+    /// (vruntime ≤ V, compared as Σ w·v against vruntime × Σ w, without a division).
+    fn eligible_at(&self, vruntime: i64, now: u64) -> bool {
+        i128::from(vruntime) * self.sum_w <= self.weighted_sum(now)
     }
 
     /// Σ w·v at `now`, running processes counted with what they have run since they started.
@@ -246,7 +252,7 @@ impl Policy for Eevdf {
         let e = self.ents.get(p as usize)?;
         let unit = i128::from(SCALE);
         let avg = self.avg_vruntime(now);
-        let eligible = if i128::from(e.vruntime) * self.sum_w <= self.weighted_sum(now) {
+        let eligible = if self.eligible_at(e.vruntime, now) {
             "eligible"
         } else {
             "not eligible"
@@ -257,6 +263,19 @@ impl Policy for Eevdf {
             super::fixed(i128::from(e.vruntime), unit),
             super::fixed(i128::from(avg), unit)
         ))
+    }
+
+    /// Only an eligible process has a key: the deadline is compared among those alone.
+    fn key(&self, p: u32, _ran: u64, now: u64) -> Option<Key> {
+        let e = self.ents.get(p as usize)?;
+        self.eligible_at(e.vruntime, now).then_some(Key {
+            what: "virtual deadline of the eligible",
+            best: "earliest",
+            value: i128::from(e.deadline),
+            scale: i128::from(SCALE),
+            higher_first: false,
+            tie: "the one ready first",
+        })
     }
 
     fn remove(&mut self, p: u32) -> bool {

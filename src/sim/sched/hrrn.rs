@@ -28,7 +28,7 @@
 //! per operation** (α the inverse Ackermann function, at most 4 for any input that fits in
 //! memory). The kernel's loop keeps no recursion: the descent uses an explicit list.
 
-use super::{Policy, Ready, SeededRng, UNLIMITED};
+use super::{Key, Policy, Ready, SeededRng, UNLIMITED};
 
 /// "No slot", "no process".
 const NONE: u32 = u32::MAX;
@@ -86,6 +86,13 @@ impl Default for Hrrn {
 }
 
 impl Hrrn {
+    /// `p`'s entry, if it is ready.
+    fn ready_entry(&self, p: u32) -> Option<&Entry> {
+        let slot = *self.slot_of.get(p as usize)?;
+        let e = self.entries.get(slot as usize)?;
+        (slot != NONE && e.p == p).then_some(e)
+    }
+
     /// An empty ready structure.
     pub fn new() -> Self {
         Hrrn {
@@ -297,11 +304,7 @@ impl Policy for Hrrn {
     }
 
     fn standing(&self, p: u32, now: u64) -> Option<String> {
-        let slot = *self.slot_of.get(p as usize)?;
-        let e = self.entries.get(slot as usize)?;
-        if slot == NONE || e.p != p {
-            return None;
-        }
+        let e = self.ready_entry(p)?;
         let waited = now.saturating_sub(e.ready);
         if e.burst == 0 {
             return Some(format!("waited {waited}, burst 0: ratio infinite"));
@@ -311,6 +314,26 @@ impl Policy for Hrrn {
             "ratio ({waited} + {}) / {} = {ratio:.2}",
             e.burst, e.burst
         ))
+    }
+
+    fn key(&self, p: u32, _ran: u64, now: u64) -> Option<Key> {
+        const SCALE: u128 = 1_000_000_000_000;
+        let e = self.ready_entry(p)?;
+        let waited = u128::from(now.saturating_sub(e.ready));
+        let value = if e.burst == 0 {
+            i128::MAX
+        } else {
+            let burst = u128::from(e.burst);
+            i128::try_from((waited + burst) * SCALE / burst).unwrap_or(i128::MAX)
+        };
+        Some(Key {
+            what: "response ratio",
+            best: "highest",
+            value,
+            scale: SCALE as i128,
+            higher_first: true,
+            tie: "the one ready first",
+        })
     }
 }
 

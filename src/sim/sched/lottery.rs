@@ -11,7 +11,7 @@
 //! pick with something ready draws exactly once, so the generator's stream does not depend on
 //! how many were ready); a pick with nothing ready draws nothing.
 
-use super::{Attrs, Policy, Ready, SeededRng};
+use super::{Attrs, Draw, Policy, Ready, SeededRng};
 
 /// The sums a Fenwick tree holds: 64 bits while they cannot overflow, else 128.
 trait Sum: Copy + Ord + Default + std::ops::AddAssign + std::ops::SubAssign {
@@ -106,6 +106,9 @@ pub struct Lottery {
     /// 2^64, no sum in the tree can overflow 64 bits.
     given: u128,
     count: usize,
+    /// The last draw: the winning ticket, the total it was drawn below and its holder (for
+    /// `--explain`).
+    drawn: (u128, u128, u32),
 }
 
 impl Lottery {
@@ -119,6 +122,7 @@ impl Lottery {
             total: 0,
             given: 0,
             count: 0,
+            drawn: (0, 0, 0),
         }
     }
 
@@ -194,6 +198,17 @@ impl Lottery {
     }
 }
 
+/// The sum of the tickets at indices below `p` (the ticket `p`'s first one is).
+fn below<T: Sum + Into<u128>>(tree: &[T], p: u32) -> u128 {
+    let mut sum = 0u128;
+    let mut i = (p as usize).min(tree.len() - 1);
+    while i > 0 {
+        sum += tree[i].into();
+        i &= i - 1;
+    }
+    sum
+}
+
 /// A uniform draw from `0..total` (`total > 0`) with `rng.uniform(0, total − 1)`; totals
 /// beyond its signed 64-bit range are drawn by the same offset from `i64::MIN`, or (beyond
 /// 2^64, which takes billions of processes with huge ticket counts) from two 64-bit draws with
@@ -247,6 +262,7 @@ impl Policy for Lottery {
         }
         let w = draw_below(rng, self.total);
         let p = self.holder(w);
+        self.drawn = (w, self.total, p);
         self.take(p);
         Some(p)
     }
@@ -278,6 +294,26 @@ impl Policy for Lottery {
 
     fn on_exit(&mut self, p: u32) {
         self.take(p);
+    }
+
+    /// The holder's tickets are found again from the tree, which its pick changed only at
+    /// its own index: the sum below that index is the one the draw descended through.
+    fn last_draw(&self) -> Option<Draw> {
+        let (ticket, total, holder) = self.drawn;
+        if total == 0 {
+            return None;
+        }
+        let first = match &self.tree {
+            Tree::Narrow(t) => below(t, holder),
+            Tree::Wide(t) => below(t, holder),
+        };
+        Some(Draw {
+            ticket,
+            total,
+            holder,
+            first,
+            tickets: self.tickets[holder as usize],
+        })
     }
 }
 

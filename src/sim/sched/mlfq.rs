@@ -37,7 +37,7 @@
 //! with a fresh slice and allotment the next time it is looked at.
 
 use super::levels::Levels;
-use super::{Leave, Policy, Ready, Runner, SeededRng, Usage};
+use super::{Key, Leave, Policy, Ready, Runner, SeededRng, Usage};
 use crate::scenario::policy::Mlfq as Config;
 
 /// Where a process is, as far as the policy knows.
@@ -142,6 +142,16 @@ impl Mlfq {
             status,
             bumped: false,
         }
+    }
+
+    /// `p`'s record as it stands, boosts counted, without changing it (for `--explain`).
+    fn current(&self, p: u32) -> Option<Proc> {
+        let s = self.procs.get(p as usize)?;
+        Some(if s.epoch == self.epoch {
+            *s
+        } else {
+            self.fresh(s.status)
+        })
     }
 
     /// `p`'s record, brought up to date with the boosts since it was last looked at.
@@ -401,12 +411,7 @@ impl Policy for Mlfq {
 
     /// Queues numbered as `mlfq.py` numbers them: the top is the highest number.
     fn standing(&self, p: u32, _now: u64) -> Option<String> {
-        let s = self.procs.get(p as usize)?;
-        let s = if s.epoch == self.epoch {
-            *s
-        } else {
-            self.fresh(s.status)
-        };
+        let s = self.current(p)?;
         let top = self.quantum.len() - 1;
         let l = s.level as usize;
         let kept = if s.ticks_left < self.quantum[l] {
@@ -425,15 +430,35 @@ impl Policy for Mlfq {
         ))
     }
 
+    fn key(&self, p: u32, _ran: u64, _now: u64) -> Option<Key> {
+        let s = self.current(p)?;
+        Some(Key {
+            what: "queue",
+            best: "highest",
+            value: (self.quantum.len() - 1 - s.level as usize) as i128,
+            scale: 1,
+            higher_first: true,
+            tie: "the front of that queue",
+        })
+    }
+
+    fn slice_end_reason(&self) -> Option<&'static str> {
+        Some("allotment used up")
+    }
+
+    fn event_name(&self) -> &'static str {
+        "boost"
+    }
+
     fn placement(&self, why: Ready) -> String {
         match why {
             Ready::Admit => "at the tail of the top queue, with a full slice and allotment".into(),
             Ready::Wake if self.io_bump => {
-                "at the front of its queue (io_bump), ahead of a running process of its queue too"
+                "at the front of its queue (io_bump, mlfq.py -I), ahead of a running process of its queue too"
                     .into()
             }
             Ready::Wake if self.io_reset => {
-                "at the tail of its queue, its slice and allotment refilled at the block (io_reset)"
+                "at the tail of its queue, which it stayed in: its slice and allotment were refilled when it blocked (io_reset, mlfq.py -S)"
                     .into()
             }
             Ready::Wake => "at the tail of its queue, with what was left of its slice".into(),

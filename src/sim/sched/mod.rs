@@ -41,6 +41,7 @@ mod weight;
 pub use rr::RoundRobin;
 
 use super::rng::SeededRng;
+pub use crate::report::explain::{Draw, Key};
 use crate::scenario::{KernelConfig, PolicyConfig};
 
 /// "No limit" for a slice.
@@ -263,6 +264,32 @@ pub trait Policy {
     fn event_words(&self) -> String {
         "the policy's own timed event".to_owned()
     }
+
+    /// The event's name (`boost`, `aging`), for `--explain`'s lines of what it moved.
+    fn event_name(&self) -> &'static str {
+        "the policy's event"
+    }
+
+    /// The figure the rule compares for `p`, `ran` ticks into its stretch if it is running
+    /// (0 if ready), for `--explain` to say why one process came before another (`shortest
+    /// remaining burst 3 < 5`); `None` when the rule compares no figure (a FIFO's order, a
+    /// draw) or `p` has none now (an EEVDF process that is not eligible).
+    fn key(&self, p: u32, ran: u64, now: u64) -> Option<Key> {
+        let _ = (p, ran, now);
+        None
+    }
+
+    /// Why a slice end moves a process's [`Policy::key`] (`allotment used up`), for
+    /// `--explain`; `None`: the key says it.
+    fn slice_end_reason(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The draw of the last [`Policy::pick`], for a policy that draws (lottery), for
+    /// `--explain`: asked right after the pick, before anything else changes the policy.
+    fn last_draw(&self) -> Option<Draw> {
+        None
+    }
 }
 
 /// The policy a scenario names: round robin as itself (the kernel is then built for it alone,
@@ -369,6 +396,18 @@ impl<T: Policy + ?Sized> Policy for Box<T> {
     }
     fn event_words(&self) -> String {
         (**self).event_words()
+    }
+    fn event_name(&self) -> &'static str {
+        (**self).event_name()
+    }
+    fn key(&self, p: u32, ran: u64, now: u64) -> Option<Key> {
+        (**self).key(p, ran, now)
+    }
+    fn slice_end_reason(&self) -> Option<&'static str> {
+        (**self).slice_end_reason()
+    }
+    fn last_draw(&self) -> Option<Draw> {
+        (**self).last_draw()
     }
 }
 

@@ -26,7 +26,7 @@
 //! kernel asks [`Policy::preempt`] after the event, so an aged process can preempt.
 
 use super::keyed::KeyedHeap;
-use super::{Attrs, Policy, Ready, Runner, SeededRng, UNLIMITED};
+use super::{Attrs, Key, Policy, Ready, Runner, SeededRng, UNLIMITED};
 use crate::scenario::policy::{Aging, PriorityParams};
 
 /// Priority scheduling, optionally preemptive, optionally with aging.
@@ -59,6 +59,19 @@ impl Priority {
 
     fn base_of(&self, p: u32) -> i64 {
         self.base.get(p as usize).copied().unwrap_or(0)
+    }
+
+    /// `p`'s priority number now: in the ready structure (aged), as picked, or its own.
+    fn number(&self, p: u32) -> i64 {
+        match self.ready.key(p) {
+            Some((number, _)) => number,
+            None => self
+                .picked_at
+                .get(p as usize)
+                .copied()
+                .flatten()
+                .unwrap_or_else(|| self.base_of(p)),
+        }
     }
 
     /// Schedules `p`'s next aging step after `from`, if its number can still go down.
@@ -172,21 +185,29 @@ impl Policy for Priority {
     }
 
     fn standing(&self, p: u32, _now: u64) -> Option<String> {
-        let number = match self.ready.key(p) {
-            Some((number, _)) => number,
-            None => self
-                .picked_at
-                .get(p as usize)
-                .copied()
-                .flatten()
-                .unwrap_or_else(|| self.base_of(p)),
-        };
+        let number = self.number(p);
         let base = self.base_of(p);
         Some(if number == base {
             format!("priority {number}")
         } else {
             format!("priority {number}, aged from {base}")
         })
+    }
+
+    fn key(&self, p: u32, _ran: u64, _now: u64) -> Option<Key> {
+        let number = self.number(p);
+        Some(Key {
+            what: "priority number",
+            best: "smallest",
+            value: i128::from(number),
+            scale: 1,
+            higher_first: false,
+            tie: "the one ready first",
+        })
+    }
+
+    fn event_name(&self) -> &'static str {
+        "aging"
     }
 
     fn event_words(&self) -> String {

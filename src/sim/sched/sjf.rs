@@ -11,7 +11,7 @@
 //! [`Policy::preempt`], which looks once at each running process: O(CPUs + log n).
 
 use super::keyed::KeyedHeap;
-use super::{Leave, Policy, Ready, Runner, SeededRng, UNLIMITED, Usage};
+use super::{Key, Leave, Policy, Ready, Runner, SeededRng, UNLIMITED, Usage};
 use crate::scenario::policy::Estimate;
 
 /// The fixed-point unit of predictions: 10⁻⁹ tick.
@@ -234,6 +234,25 @@ impl Policy for Sjf {
         self.procs
             .get(p as usize)
             .map(|_| format!("{what} {left}{when}"))
+    }
+
+    fn key(&self, p: u32, ran: u64, _now: u64) -> Option<Key> {
+        self.procs.get(p as usize)?;
+        let what = match (self.preemptive, self.estimate.is_some()) {
+            (false, false) => "next burst",
+            (true, false) => "remaining burst",
+            (false, true) => "predicted burst",
+            (true, true) => "predicted remaining burst",
+        };
+        let scale = if self.estimate.is_some() { SCALE } else { 1 };
+        Some(Key {
+            what,
+            best: "shortest",
+            value: i128::try_from(self.remaining(p, ran)).unwrap_or(i128::MAX),
+            scale: scale as i128,
+            higher_first: false,
+            tie: "the one ready first",
+        })
     }
 }
 

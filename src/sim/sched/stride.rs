@@ -137,6 +137,22 @@ impl Policy for Stride {
         ))
     }
 
+    fn key(&self, p: u32, _ran: u64, _now: u64) -> Option<super::Key> {
+        let pass = *self.pass.get(p as usize)?;
+        Some(super::Key {
+            what: "pass",
+            best: "least",
+            value: pass as i128,
+            scale: i128::from(self.quantum),
+            higher_first: false,
+            tie: "the lowest pid",
+        })
+    }
+
+    fn slice_end_reason(&self) -> Option<&'static str> {
+        Some("its stride added for the slice")
+    }
+
     fn remove(&mut self, p: u32) -> bool {
         self.ready.remove(p).is_some()
     }
