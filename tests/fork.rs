@@ -68,6 +68,7 @@ const COMPARED: &[&str] = &[
     "proc-pid-at-start",
     "proc-exit-values",
     "proc-join-timeout",
+    "proc-signal-ended",
     "sched-arrivals",
     "sched-context-switch",
     "sched-fcfs-short-first",
@@ -1314,4 +1315,28 @@ fn a_long_run_shows_progress_on_a_terminal_and_only_there() {
     // Not a terminal: no progress.
     let (o, _) = run_fork_json(&f, &[]);
     assert!(text(&o.stderr).is_empty(), "{}", text(&o.stderr));
+}
+
+#[test]
+fn a_signal_that_finds_no_live_process_is_noted_on_real_processes_as_in_the_model() {
+    let _turn = timing_sensitive();
+    if !available() || !realtime_permitted() {
+        return;
+    }
+    let file = root().join("scenarios/proc-signal-ended.json");
+    let texts = |backend: &str| -> Vec<String> {
+        let mut cmd = Command::new(bin());
+        cmd.args(["run", "--backend", backend, "--format", "json"])
+            .arg(&file);
+        if backend == "fork" {
+            cmd.args(["--tick-us", "20000", "--realtime", "--timeout", "60"]);
+        }
+        let o = cmd.output().expect("procsim runs");
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let report: procsim::Report = serde_json::from_slice(&o.stdout).unwrap();
+        report.notes.into_iter().map(|n| n.text).collect()
+    };
+    let sim = texts("sim");
+    assert_eq!(sim.len(), 5, "{sim:?}");
+    assert_eq!(texts("fork"), sim);
 }

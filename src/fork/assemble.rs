@@ -29,7 +29,7 @@ use super::protocol::{Event, Figures, Key, Status};
 use crate::model::{Cause, State, Value, is_legal_transition};
 use crate::program::Plan;
 use crate::report::{
-    LineAt, ProcessReport, RealRun, Report, Summary, TimeUnit, Totals, TraceEvent,
+    LineAt, Note, ProcessReport, RealRun, Report, Summary, TimeUnit, Totals, TraceEvent,
 };
 
 /// One process as the events describe it.
@@ -68,6 +68,8 @@ pub struct Assembler {
     real: Option<RealRun>,
     error: Option<String>,
     faults: Vec<String>,
+    /// What the run did that changed nothing (a signal to a process not alive).
+    notes: Vec<Note>,
     dropped: u64,
     done: bool,
     last_t: u64,
@@ -88,6 +90,7 @@ impl Assembler {
             real: None,
             error: None,
             faults: Vec::new(),
+            notes: Vec::new(),
             dropped: 0,
             done: false,
             last_t: 0,
@@ -332,6 +335,7 @@ impl Assembler {
             Event::Limit { message, .. } => {
                 self.error.get_or_insert(message);
             }
+            Event::Note { t, text } => self.notes.push(Note { t, text }),
             Event::Fault { key, message } => {
                 let who = key
                     .and_then(|k| self.get(&k))
@@ -444,6 +448,8 @@ impl Assembler {
     /// The report.
     pub fn finish(mut self) -> Report {
         self.trace.sort_by_key(|e| e.t);
+        // Processes and the supervisor send their notes each in its own stream.
+        self.notes.sort_by_key(|n| n.t);
         let cpus = match &self.real {
             Some(r) if !r.pinned_cpus.is_empty() => r.pinned_cpus.len() as u32,
             _ => std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
@@ -487,6 +493,7 @@ impl Assembler {
             trace: self.trace,
             summary,
             real: self.real,
+            notes: self.notes,
         }
     }
 

@@ -158,8 +158,23 @@ impl Host for Proc {
         Proc::bind_handle(self, name, k);
     }
 
-    fn send_signal(&mut self, k: usize, sig: Signal) {
-        self.signal(k, sig);
+    fn send_signal(&mut self, k: usize, sig: Signal) -> bool {
+        self.signal(k, sig)
+    }
+
+    fn own_name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn child_name(&self, k: usize) -> String {
+        self.kids[k].name.clone()
+    }
+
+    fn note(&mut self, text: String) {
+        self.send(Event::Note {
+            t: self.sh.now_us(),
+            text,
+        });
     }
 
     fn live_children(&self) -> Vec<usize> {

@@ -288,17 +288,18 @@ impl Proc {
 
     /// Sends SIGKILL or SIGTERM to child `k` and waits until it has ended, as the simulated
     /// kernel ends a signalled process at once. A child that has already ended is left
-    /// alone (a signal to a zombie does nothing).
-    pub(super) fn signal(&mut self, k: usize, sig: Signal) {
+    /// alone (a signal to a zombie does nothing): then `false`.
+    pub(super) fn signal(&mut self, k: usize, sig: Signal) -> bool {
         let kid = &self.kids[k];
         let Some(fd) = kid.pidfd.as_ref().filter(|_| !kid.reaped) else {
-            return;
+            return false;
         };
         if pidfd::has_ended(fd.as_fd()) {
-            return;
+            return false;
         }
         if pidfd::send_signal(fd.as_fd(), sig.number()).is_err() {
-            return;
+            // ESRCH: it ended between the poll and the send.
+            return false;
         }
         let lifeline = self.sh.lifeline.as_ref().map(|l| l.as_fd());
         // SIGKILL and SIGTERM (no process of a run handles it) end a process within
@@ -309,5 +310,6 @@ impl Proc {
                 t: self.sh.now_us(),
             });
         }
+        true
     }
 }

@@ -230,6 +230,14 @@ pub enum Event {
         /// What was refused, and what the process runs with instead.
         message: String,
     },
+    /// Something done that changed nothing, for the report's notes (a signal to a process
+    /// that was not alive).
+    Note {
+        /// When, µs after the epoch.
+        t: u64,
+        /// What, in words.
+        text: String,
+    },
     /// A system call failed where the model has no error for it.
     Fault {
         /// Whose, when known.
@@ -273,7 +281,10 @@ impl Event {
             Event::Reaped { key, .. } | Event::Fault { key, .. } | Event::Fence { key, .. } => {
                 key.as_deref()
             }
-            Event::Hello { .. } | Event::Progress { .. } | Event::Done { .. } => None,
+            Event::Hello { .. }
+            | Event::Progress { .. }
+            | Event::Note { .. }
+            | Event::Done { .. } => None,
         }
     }
 }

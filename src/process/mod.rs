@@ -14,6 +14,7 @@ mod checks;
 mod convert;
 mod error;
 mod exit;
+mod notes;
 mod view;
 
 use std::ops::ControlFlow;
@@ -25,6 +26,7 @@ pub use checks::{HandleFacts, HandleUse, check_handle_use};
 pub use convert::{exit_status, ticks};
 pub use error::{Limit, PyError};
 pub use exit::{end_by_itself, fail, join_children_then_end};
+pub use notes::{MAX_NOTES, NotAlive, notes_left_out, outside_not_delivered, signal_to_ended};
 pub use view::{HandleView, render_field};
 
 use crate::model::{Cause, Value};
@@ -123,8 +125,14 @@ pub trait Host {
     fn wait_any(&mut self) -> ControlFlow<Self::Yield, Self::Child>;
     /// Binds handle `name` to `k` (`wait`'s `as`).
     fn bind_handle(&mut self, name: NameId, k: Self::Child);
-    /// Sends `sig` to `k`; a process that has ended is left alone.
-    fn send_signal(&mut self, k: Self::Child, sig: Signal);
+    /// Sends `sig` to `k`; a process that has ended is left alone (then `false`).
+    fn send_signal(&mut self, k: Self::Child, sig: Signal) -> bool;
+    /// This process's name.
+    fn own_name(&self) -> String;
+    /// The name of the process `k`.
+    fn child_name(&self, k: Self::Child) -> String;
+    /// A note for the report: something done that changed nothing.
+    fn note(&mut self, text: String);
     /// Its children started and not yet reaped, in creation order.
     fn live_children(&self) -> Vec<Self::Child>;
     /// Whether child `k` is a daemon.
@@ -332,9 +340,14 @@ pub fn step<H: Host>(h: &mut H, op: &Op) -> Result<ControlFlow<H::Yield>, PyErro
             Ok(Continue(()))
         }
         Op::Signal(r, sig) => {
-            // A process may signal a child, never itself: it runs on.
-            if let Target::Other(k) = resolve(h, *r, HandleUse::Signal(*sig))? {
-                h.send_signal(k, *sig);
+            // A process may signal a child, never itself: it runs on. A child that has ended
+            // gets nothing, as CPython's `terminate()` of an ended process does nothing; the
+            // report says so (SPEC §4).
+            if let Target::Other(k) = resolve(h, *r, HandleUse::Signal(*sig))?
+                && !h.send_signal(k, *sig)
+            {
+                let text = signal_to_ended(&h.own_name(), *sig, &h.child_name(k));
+                h.note(text);
             }
             h.advance();
             Ok(Continue(()))

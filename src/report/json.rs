@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{RealRun, Report, Summary, TimeUnit};
+use super::{Note, RealRun, Report, Summary, TimeUnit};
 
 /// Writes `{"scenario":…,"backend":…,"time_unit":…,"cpus":…,` and opens the trace.
 pub fn write_head<W: Write>(
@@ -58,6 +58,7 @@ pub fn write_tail<W: Write>(
     summary: &Summary,
     error: Option<&str>,
     real: Option<&RealRun>,
+    notes: &[Note],
 ) -> io::Result<()> {
     write!(w, ",\n\"summary\":")?;
     serde_json::to_writer(&mut *w, summary)?;
@@ -66,6 +67,10 @@ pub fn write_tail<W: Write>(
     if let Some(real) = real {
         write!(w, ",\n\"real\":")?;
         serde_json::to_writer(&mut *w, real)?;
+    }
+    if !notes.is_empty() {
+        write!(w, ",\n\"notes\":")?;
+        serde_json::to_writer(&mut *w, notes)?;
     }
     writeln!(w, "}}")
 }
@@ -95,5 +100,6 @@ pub fn write<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
         &report.summary,
         report.error.as_deref(),
         report.real.as_ref(),
+        &report.notes,
     )
 }

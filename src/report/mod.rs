@@ -73,6 +73,19 @@ pub struct Report {
     /// How a run on real processes was set up (absent for the simulated backend).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub real: Option<RealRun>,
+    /// What the run did that changed nothing and would otherwise pass unseen: a signal sent
+    /// to a process that was not alive (SPEC §4), in time order (absent when there is none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Note>,
+}
+
+/// Something the run did that changed nothing, said so the user sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// When.
+    pub t: u64,
+    /// What, in words.
+    pub text: String,
 }
 
 /// How the fork backend ran: the isolation it got and the settings the kernel gave it.
@@ -432,6 +445,7 @@ mod tests {
                 avg_waiting: None,
             },
             real: None,
+            notes: Vec::new(),
         };
         assert_eq!(
             r.folded_states(0),

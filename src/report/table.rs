@@ -43,6 +43,7 @@ pub fn render_table_switching(
             count: report.processes.len(),
             summary: &report.summary,
             error: report.error.as_deref(),
+            notes: &report.notes,
         },
         shown,
         &timeline_text(&timeline, report.time_unit, color),
@@ -63,6 +64,8 @@ struct TableRun<'a> {
     count: usize,
     summary: &'a super::Summary,
     error: Option<&'a str>,
+    /// What the run did that changed nothing (SPEC §4: a signal to a process not alive).
+    notes: &'a [super::Note],
 }
 
 /// The table view of a run from its first processes (`shown`, at most [`MAX_ROWS`]) and its
@@ -156,6 +159,7 @@ fn compose(run: &TableRun<'_>, shown: &[ProcessReport], timeline: &str) -> Strin
     out.push_str(timeline);
 
     out.push_str(&output_section(shown));
+    out.push_str(&notes_section(run.notes));
 
     let s = run.summary;
     out.push_str(&format!(
@@ -232,6 +236,7 @@ pub fn stream_table(
     }
     .finish(&shown, count);
     let error = sim.error().map(str::to_owned);
+    let notes = sim.notes();
     let text = compose(
         &TableRun {
             scenario: sim.scenario_name(),
@@ -242,6 +247,7 @@ pub fn stream_table(
             count,
             summary: &summary,
             error: error.as_deref(),
+            notes: &notes,
         },
         &shown,
         &timeline_text(&timeline, super::TimeUnit::Tick, color),
@@ -291,6 +297,26 @@ fn output_section(shown: &[ProcessReport]) -> String {
             }
             None => out.push_str(&format!("  [{name}] {error}{text}\n")),
         }
+    }
+    out
+}
+
+/// The Notes section: what the run did that changed nothing (a signal to a process that was
+/// not alive), each with its time, in the Output section's layout.
+fn notes_section(notes: &[super::Note]) -> String {
+    if notes.is_empty() {
+        return String::new();
+    }
+    let width = notes
+        .iter()
+        .map(|n| n.t.to_string().len())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::from("\nNotes\n");
+    for n in notes {
+        let t = pad(&n.t.to_string(), width, Align::Right);
+        // The text names processes, whose names come from the scenario.
+        out.push_str(&format!("  {t}  {}\n", escape(&n.text)));
     }
     out
 }

@@ -31,6 +31,7 @@ impl<P: Policy> Kernel<P> {
             },
             summary,
             real: None,
+            notes: self.notes(),
         }
     }
 

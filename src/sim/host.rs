@@ -207,10 +207,24 @@ impl<P: Policy> Host for SimProc<'_, P> {
         self.k.procs[p].bind_handle(name, q);
     }
 
-    fn send_signal(&mut self, q: u32, sig: Signal) {
-        if self.k.hot[q as usize].state != State::Terminated {
+    fn send_signal(&mut self, q: u32, sig: Signal) -> bool {
+        let alive = self.k.hot[q as usize].state != State::Terminated;
+        if alive {
             self.k.signal(q, sig);
         }
+        alive
+    }
+
+    fn own_name(&self) -> String {
+        self.k.name_of(self.p)
+    }
+
+    fn child_name(&self, q: u32) -> String {
+        self.k.name_of(q)
+    }
+
+    fn note(&mut self, text: String) {
+        self.k.note(text);
     }
 
     fn live_children(&self) -> Vec<u32> {

@@ -9,8 +9,9 @@ use super::sched::{Leave, Usage};
 use super::timers::{Timer, TimerKind};
 use super::{Kernel, Policy, Run};
 use crate::model::{Cause, State, Value};
-use crate::process::{PyError, bind};
+use crate::process::{MAX_NOTES, NotAlive, PyError, bind, notes_left_out, outside_not_delivered};
 use crate::program::{CExpr, Code, Signal, SpawnOp};
+use crate::report::Note;
 
 impl<P: Policy> Kernel<P> {
     pub(super) fn output(&mut self, p: u32, line: String) {
@@ -215,8 +216,10 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// Sends the outside signals due at tick `t` (SPEC §4 `events`), each to the first
-    /// started process of its name that has not ended; one to a process not alive does
-    /// nothing.
+    /// process of its name that is alive: started (a top-level process has arrived, a child
+    /// has been started) and not ended. One to a process not alive does nothing, and the
+    /// report's notes say so. (Signals come first in a tick: a top-level process that
+    /// arrives at the signal's tick has not arrived yet.)
     pub(super) fn deliver_outside(&mut self, t: u64) {
         while let Some(e) = self.plan.events.get(self.next_outside) {
             if e.at != t {
@@ -224,15 +227,52 @@ impl<P: Policy> Kernel<P> {
             }
             self.next_outside += 1;
             let (to, sig) = (e.to.clone(), e.signal);
+            let mut ended = false;
             let target = (0..self.procs.len() as u32).find(|&q| {
-                self.procs[q as usize].started
-                    && self.hot[q as usize].state != State::Terminated
-                    && self.name_of(q) == to
+                let state = self.hot[q as usize].state;
+                if !self.procs[q as usize].started || state == State::New {
+                    return false;
+                }
+                let named = self.name_of(q) == to;
+                ended |= named && state == State::Terminated;
+                named && state != State::Terminated
             });
-            if let Some(q) = target {
-                self.signal(q, sig);
+            match target {
+                Some(q) => self.signal(q, sig),
+                None => {
+                    let why = if ended {
+                        NotAlive::Ended
+                    } else {
+                        NotAlive::NotStarted
+                    };
+                    self.note(outside_not_delivered(sig, &to, why));
+                }
             }
         }
+    }
+
+    /// A note for the report, at this tick (the ones past
+    /// [`crate::process::MAX_NOTES`] only counted).
+    pub(super) fn note(&mut self, text: String) {
+        if self.notes.len() < MAX_NOTES {
+            let t = self.now;
+            self.notes.push(Note { t, text });
+        } else {
+            self.notes_left_out = self.notes_left_out.saturating_add(1);
+        }
+    }
+
+    /// The report's notes: what the run did that changed nothing (a signal to a process that
+    /// was not alive), in time order.
+    pub fn notes(&self) -> Vec<Note> {
+        let mut notes = self.notes.clone();
+        if self.notes_left_out > 0 {
+            notes.push(Note {
+                t: self.now,
+                text: notes_left_out(self.notes_left_out),
+            });
+        }
+        notes
     }
 
     /// Delivers SIGKILL or SIGTERM: the process ends at once, runs no finalizer, and its

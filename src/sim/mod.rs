@@ -225,6 +225,9 @@ pub struct Kernel<P: Policy> {
     finished: bool,
     /// The next of the plan's outside signals to send (`plan.events`).
     next_outside: usize,
+    /// The report's notes (at most [`crate::process::MAX_NOTES`]), and how many more were made.
+    notes: Vec<crate::report::Note>,
+    notes_left_out: u64,
 }
 
 impl<P: Policy> Kernel<P> {
@@ -288,6 +291,8 @@ impl<P: Policy> Kernel<P> {
             error: None,
             finished: false,
             next_outside: 0,
+            notes: Vec::new(),
+            notes_left_out: 0,
             decoded: exec::decode_programs(&plan.programs),
             plan,
         };

@@ -105,4 +105,8 @@ impl Sim {
     pub fn cpu_count(&self) -> u32 {
         either!(self, k => k.cpu_count())
     }
+    /// See [`Kernel::notes`].
+    pub fn notes(&self) -> Vec<crate::report::Note> {
+        either!(self, k => k.notes())
+    }
 }

@@ -63,7 +63,8 @@ impl<P: Policy> Kernel<P> {
         }
         procs.close(&mut w)?;
         let summary = self.summary();
-        json::write_tail(&mut w, &summary, self.error.as_deref(), None)?;
+        let notes = self.notes();
+        json::write_tail(&mut w, &summary, self.error.as_deref(), None, &notes)?;
         w.flush()?;
         Ok(self.error.take())
     }

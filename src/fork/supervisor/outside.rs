@@ -8,7 +8,8 @@ use nix::sys::signal::{Signal as NixSignal, kill};
 use nix::unistd::Pid;
 
 use super::Supervisor;
-use crate::fork::protocol::Event;
+use crate::fork::protocol::{Event, Key};
+use crate::process::{NotAlive, outside_not_delivered};
 use crate::program::Signal;
 
 impl Supervisor {
@@ -27,15 +28,29 @@ impl Supervisor {
         {
             let e = self.plan.events[self.next_outside].clone();
             self.next_outside += 1;
-            let target = self.known.order.iter().find(|k| {
-                self.known.names.get(*k) == Some(&e.to)
-                    && self
-                        .known
-                        .procs
-                        .get(*k)
-                        .is_some_and(|(_, started, ended)| *started && !*ended)
+            let named = |k: &&Key| self.known.names.get(*k) == Some(&e.to);
+            let target = self.known.order.iter().filter(named).find(|k| {
+                self.known
+                    .procs
+                    .get(*k)
+                    .is_some_and(|(_, started, ended)| *started && !*ended)
             });
             let Some(key) = target.cloned() else {
+                // SPEC §4: it does nothing, and the report says so.
+                let ended = self.known.order.iter().filter(named).any(|k| {
+                    self.known
+                        .procs
+                        .get(k)
+                        .is_some_and(|(_, started, ended)| *started && *ended)
+                });
+                let why = if ended {
+                    NotAlive::Ended
+                } else {
+                    NotAlive::NotStarted
+                };
+                let text = outside_not_delivered(e.signal, &e.to, why);
+                let t = self.now_us();
+                self.note(&Event::Note { t, text });
                 continue;
             };
             let Some(pid) = self
