@@ -1221,6 +1221,27 @@ fn a_killed_supervisor_gives_its_own_exit_code_and_the_partial_report() {
             "left after the supervisor died:\n{}",
             left.join("\n")
         );
+        // Its memory cgroup, where the machine allows one, outlived it (a killed process
+        // cannot remove it); the next run removes it, now that it is empty.
+        let cgroup = r
+            .real
+            .as_ref()
+            .map(|x| x.fences.cgroup.clone())
+            .unwrap_or_default();
+        if let Some(dir) = cgroup
+            .rsplit_once(" (")
+            .and_then(|(_, d)| d.strip_suffix(')'))
+            .map(PathBuf::from)
+            .filter(|d| d.is_absolute())
+        {
+            let next = Command::new(bin())
+                .args(["run", "--backend", "fork", "scenarios/demo.json"])
+                .current_dir(root())
+                .output()
+                .unwrap();
+            assert!(next.status.success(), "{}", text(&next.stderr));
+            assert!(!dir.exists(), "{} left behind", dir.display());
+        }
     }
 }
 

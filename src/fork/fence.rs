@@ -87,14 +87,19 @@ impl Host {
                     .and_then(|f| f.split('/').nth(1).and_then(|n| n.parse().ok()))
             })
             .unwrap_or(pid_max / 2);
+        let memcg = memory_cgroup();
+        if let Some((parent, _)) = &memcg {
+            // Here, before the run's PID namespace, the pids in the names are the host's.
+            remove_stale_cgroups(parent);
+        }
         Host {
             pid_max,
             pids_in_use,
             nproc: nproc_binding(),
             mem_available: meminfo("MemAvailable:"),
-            memcg: memory_cgroup(),
+            memcg,
             run_name: format!(
-                "procsim-run-{}-{}",
+                "{RUN_PREFIX}{}-{}",
                 std::process::id(),
                 super::observe::mono_ns()
             ),
@@ -152,6 +157,44 @@ pub fn cpu_fence(pinned: usize, allowed: usize) -> Result<(), String> {
     Err(format!(
         "--realtime never takes every CPU: the run would hold all {allowed} CPU(s) it may use, leaving none to the host and the supervisor; it ran under the normal scheduler (give the scenario fewer kernel.cpus, or run it where there are more CPUs)"
     ))
+}
+
+/// How every run's cgroup is named: then the host's pid of the shim that made it (the
+/// supervisor, or the process that set up its PID namespace), a dash and the time.
+const RUN_PREFIX: &str = "procsim-run-";
+
+/// Removes the cgroups under `parent` that runs left behind when their supervisor was killed
+/// (a killed process cannot remove its own): those named after a shim that no longer exists,
+/// once empty (the kernel refuses to remove a cgroup that still holds a process, so one whose
+/// processes are still dying is left for the next run). Must be called in the host's PID
+/// namespace, where the pids in the names are looked up; a pid reused since by another
+/// process keeps its cgroup until that process is gone too. Returns what it removed.
+pub fn remove_stale_cgroups(parent: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    let own = std::process::id();
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(RUN_PREFIX))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<i32>().ok())
+            .filter(|&pid| pid > 0 && pid as u32 != own)
+        else {
+            continue;
+        };
+        let gone = matches!(
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+            Err(nix::errno::Errno::ESRCH)
+        );
+        if gone && std::fs::remove_dir(entry.path()).is_ok() {
+            removed.push(entry.path());
+        }
+    }
+    removed
 }
 
 /// The run's memory cgroup: made by the supervisor, joined by each top-level process right
@@ -358,6 +401,38 @@ fn memory_cgroup() -> Option<(PathBuf, CgroupVersion)> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn stale_cgroups_of_dead_shims_are_removed_once_empty() {
+        let parent = std::env::temp_dir().join(format!("procsim-stale-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&parent);
+        std::fs::create_dir(&parent).unwrap();
+        // A pid that is gone: a child that ran and was reaped.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let alive = std::process::id();
+        let parent_pid = std::os::unix::process::parent_id();
+        let dir = |name: String| {
+            let d = parent.join(name);
+            std::fs::create_dir(&d).unwrap();
+            d
+        };
+        let stale = dir(format!("{RUN_PREFIX}{dead}-1"));
+        let busy = dir(format!("{RUN_PREFIX}{dead}-2"));
+        // A cgroup that still holds something cannot be removed: a file stands for it here.
+        std::fs::write(busy.join("cgroup.procs"), "1").unwrap();
+        let own = dir(format!("{RUN_PREFIX}{alive}-3"));
+        let live = dir(format!("{RUN_PREFIX}{parent_pid}-4"));
+        let other = dir(format!("other-{dead}-5"));
+        let odd = dir(format!("{RUN_PREFIX}x-6"));
+        assert_eq!(remove_stale_cgroups(&parent), vec![stale.clone()]);
+        assert!(!stale.exists());
+        for kept in [&busy, &own, &live, &other, &odd] {
+            assert!(kept.exists(), "{}", kept.display());
+        }
+        std::fs::remove_dir_all(&parent).unwrap();
+    }
     use super::*;
 
     fn host(pid_max: u64, in_use: u64, nproc: Option<(u64, u64)>) -> Host {
