@@ -132,8 +132,8 @@ const POLICIES: [(&str, &str); 11] = [
 fn policies(c: &mut Criterion) {
     // Building the group runs each policy once; skip that when a filter excludes the group.
     if let Some(filter) = std::env::args().skip(1).find(|a| !a.starts_with('-'))
-        && !"policy_rr_io_v1".contains(&filter)
-        && !filter.contains("policy_rr_io_v1")
+        && (filter.starts_with("side_by_side")
+            || !"policy_rr_io_v1".contains(&filter) && !filter.contains("policy_rr_io_v1"))
     {
         return;
     }
@@ -155,6 +155,7 @@ fn policies_side_by_side(_c: &mut Criterion) {
     const NAME: &str = "side_by_side/policy_rr_io_v1/100000";
     if let Some(filter) = std::env::args().skip(1).find(|a| !a.starts_with('-'))
         && !NAME.contains(&filter)
+        && !filter.starts_with(NAME)
     {
         return;
     }
@@ -165,7 +166,15 @@ fn policies_side_by_side(_c: &mut Criterion) {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
+    // `-- side_by_side/policy_rr_io_v1/100000/lottery` runs that policy alone.
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     for (name, policy) in &POLICIES[1..] {
+        if let Some(f) = &filter
+            && !NAME.contains(f.as_str())
+            && !format!("{NAME}/{name}").contains(f.as_str())
+        {
+            continue;
+        }
         let plan = rr_io_v1_under(N, 1, 0, policy);
         let (mut ours, mut base, mut ours_run, mut base_run) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());

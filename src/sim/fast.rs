@@ -190,8 +190,13 @@ impl<P: Policy> Kernel<P> {
         else {
             return None;
         };
+        // The slice-end check first: under a policy without slices (FCFS) the burst always
+        // ends first, and the horizon is not worth computing (+8 % instructions for FCFS).
+        if t >= burst_end {
+            return None;
+        }
         let mut horizon = self.horizon_any();
-        if t >= burst_end || t >= horizon {
+        if t >= horizon {
             return None;
         }
         loop {

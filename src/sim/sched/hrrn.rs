@@ -4,241 +4,140 @@
 //! that became ready first; a burst of 0 counts as an infinite ratio (such processes run first,
 //! in the order they became ready).
 //!
-//! (w + s) / s = 1 + w / s, so the process to run at tick t has the greatest (t − r) / s, r
-//! the tick it became ready: each ready process is a line in t of slope 1/s, and the policy
-//! asks for the upper envelope at a time that only grows. A heap cannot hold a key that moves
-//! with time; this keeps a *kinetic tournament tree* (Basch, Guibas and Hershberger, "Data
-//! structures for mobile data", 1997; the "kinetic segment tree" of competitive programming):
-//! a complete binary tree over slots, each inner node holding the winner of its two children
-//! at the current tick and the first tick at which that can change (the earliest *melt* of
-//! its subtree). Advancing to tick t recomputes just the nodes whose melt is ≤ t, children
-//! before parents; inserting or removing a process recomputes its leaf's path. Ratios are
-//! compared exactly by cross-multiplying in `u128`, and a melt is the exact first integer tick
-//! at which the loser overtakes (or, tying, beats by readiness order) the winner.
+//! The ratio moves with time, so a heap cannot hold it: a kinetic tournament tree
+//! ([`Kinetic`]) keeps the winner. Its leaves are not processes but *burst classes*: the
+//! ready processes with the same next burst s, in the order they became ready. Within a class
+//! the first to become ready always wins: it has waited at least as long for the same s, so
+//! its ratio is at least the others' at every tick, and an equal ratio goes to the one ready
+//! first. So the winner overall is the best of the classes' heads, and the tree holds one
+//! leaf a class: a process that joins a class already held changes no leaf (O(log k), k the
+//! classes held, for finding its class, O(1) else); a pick replaces its class's head at one
+//! leaf. With every burst different that is the tree over processes it was before (its
+//! bounds are in `kinetic.rs`: amortized O(α(n)·log² n) an operation); with few distinct
+//! bursts, as in most workloads, the tree is small and the queues are walked in order, which
+//! at 100,000 processes took the random reads of a leaf-to-root path of a large tree off
+//! every pick (BENCHMARKS.md).
 //!
-//! Complexity, honestly: an insert or a removal costs O(log C), C the number of slots (twice
-//! at most the most processes ever ready at once: slots are reused, and the tree doubles when
-//! full, an O(C) rebuild amortized to O(1) per insert; it never shrinks). Advancing costs
-//! O(log C) per *event*, a change of winner at a node found by its melt. Between changes of
-//! its set, a node's winner follows the upper envelope of the lines in its subtree; with
-//! insertions and deletions those are segments of lines, two of which change order at most
-//! once, so a node that sees k processes over the run changes winner O(k·α(k)) times
-//! (Davenport–Schinzel sequences of order 3). Each process is seen by the O(log C) nodes
-//! above its slot, so m enqueues cost O(m·α(m)·log² C) in all: **amortized O(α(n)·log² n)
-//! per operation** (α the inverse Ackermann function, at most 4 for any input that fits in
-//! memory). The kernel's loop keeps no recursion: the descent uses an explicit list.
+//! A process removed from the middle of its class (a signal ended it while ready) leaves a
+//! stale entry, recognized by its sequence number and dropped when it reaches the head (or
+//! when stale entries outnumber live ones, to bound the memory).
 
+use std::collections::{BTreeMap, VecDeque};
+
+use super::kinetic::{Entry, Kinetic, NONE};
 use super::{Key, Policy, Ready, SeededRng, UNLIMITED};
 
-/// "No slot", "no process".
-const NONE: u32 = u32::MAX;
-/// "No change ever" as a melt tick.
-const NEVER: u64 = u64::MAX;
+/// Stale entries allowed in a class beyond its live ones before it is compacted.
+const SLACK: usize = 32;
 
-/// A ready process in its slot.
+/// A ready process in its class's queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Entry {
-    /// The process, or [`NONE`] for a free slot.
+struct Waiting {
     p: u32,
     /// The tick it became ready.
     ready: u64,
-    /// Its next CPU burst (0: infinite ratio).
-    burst: u64,
-    /// The order it became ready in: the tie-breaker.
+    /// The order it became ready in; the entry is live while the process's own `seq` is this.
     seq: u64,
 }
 
-const EMPTY: Entry = Entry {
-    p: NONE,
-    ready: 0,
-    burst: 0,
-    seq: u64::MAX,
-};
+/// The ready processes with one next burst, in the order they became ready.
+#[derive(Debug, Clone, Default)]
+struct Class {
+    burst: u64,
+    queue: VecDeque<Waiting>,
+    /// Live entries in `queue` (the others are stale).
+    live: usize,
+}
+
+/// What the policy knows of a process.
+#[derive(Debug, Clone, Copy, Default)]
+struct Info {
+    /// The sequence number of its ready entry; 0 while it is not ready.
+    seq: u64,
+    ready: u64,
+    burst: u64,
+}
 
 /// Highest response ratio next.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Hrrn {
-    /// The number of leaves (slots), a power of two. Node 1 is the root, node i has children
-    /// 2i and 2i + 1, and slot s is the leaf `cap + s`.
-    cap: usize,
-    /// By slot.
-    entries: Vec<Entry>,
-    /// By node: the winning slot of its subtree at tick `now`, or [`NONE`].
-    win: Vec<u32>,
-    /// By node: the first tick after `now` at which a winner in its subtree may change.
-    melt: Vec<u64>,
-    /// By process: its slot, or [`NONE`].
-    slot_of: Vec<u32>,
-    /// Free slots, the lowest on top.
-    free: Vec<u32>,
+    /// The classes' heads.
+    tree: Kinetic,
+    /// By tree slot: the class whose head sits there.
+    classes: Vec<Class>,
+    /// The slot of each class held, by burst.
+    slot_of: BTreeMap<u64, u32>,
+    /// By process.
+    info: Vec<Info>,
     len: usize,
-    /// The tick the winners hold for.
-    now: u64,
     seq: u64,
-    /// The nodes to recompute, reused across advances.
-    scratch: Vec<u32>,
-}
-
-impl Default for Hrrn {
-    fn default() -> Self {
-        Hrrn::new()
-    }
 }
 
 impl Hrrn {
-    /// `p`'s entry, if it is ready.
-    fn ready_entry(&self, p: u32) -> Option<&Entry> {
-        let slot = *self.slot_of.get(p as usize)?;
-        let e = self.entries.get(slot as usize)?;
-        (slot != NONE && e.p == p).then_some(e)
-    }
-
     /// An empty ready structure.
     pub fn new() -> Self {
-        Hrrn {
-            cap: 1,
-            entries: vec![EMPTY],
-            win: vec![NONE; 2],
-            melt: vec![NEVER; 2],
-            slot_of: Vec::new(),
-            free: vec![0],
-            len: 0,
-            now: 0,
-            seq: 0,
-            scratch: Vec::new(),
-        }
+        Hrrn::default()
     }
 
-    /// Whether slot `a` beats slot `b` at tick `t`: a higher ratio, or an equal one and
-    /// ready first. An empty slot beats nothing.
-    fn beats(&self, a: u32, b: u32, t: u64) -> bool {
-        if a == NONE {
-            return false;
-        }
-        if b == NONE {
-            return true;
-        }
-        let (x, y) = (&self.entries[a as usize], &self.entries[b as usize]);
-        match (x.burst, y.burst) {
-            (0, 0) => x.seq < y.seq,
-            (0, _) => true,
-            (_, 0) => false,
-            _ => {
-                // (t − rx) / sx against (t − ry) / sy.
-                let l = u128::from(t.saturating_sub(x.ready)) * u128::from(y.burst);
-                let r = u128::from(t.saturating_sub(y.ready)) * u128::from(x.burst);
-                l > r || (l == r && x.seq < y.seq)
-            }
-        }
+    /// What the policy knows of `p`, if it is ready.
+    fn ready_info(&self, p: u32) -> Option<&Info> {
+        self.info.get(p as usize).filter(|i| i.seq != 0)
     }
 
-    /// The first tick after `t` at which slot `l` beats slot `w`, given that `w` beats `l` at
-    /// `t`; [`NEVER`] if it never will.
-    fn overtakes(&self, w: u32, l: u32, t: u64) -> u64 {
-        if w == NONE || l == NONE {
-            return NEVER;
-        }
-        let (w, l) = (&self.entries[w as usize], &self.entries[l as usize]);
-        // Only a steeper line (a shorter burst) can catch up; an infinite ratio never loses.
-        if w.burst == 0 || l.burst == 0 || l.burst >= w.burst {
-            return NEVER;
-        }
-        // At t + x: l ≥ w ⇔ (a + x)·sw ≥ (b + x)·sl ⇔ x·(sw − sl) ≥ b·sl − a·sw =: need,
-        // with a, b their waits at t; need ≥ 0 as w beats l at t.
-        let d = u128::from(w.burst - l.burst);
-        let a = u128::from(t.saturating_sub(l.ready));
-        let b = u128::from(t.saturating_sub(w.ready));
-        let need = (b * u128::from(l.burst)).saturating_sub(a * u128::from(w.burst));
-        let x = if need % d == 0 && l.seq < w.seq {
-            need / d
-        } else {
-            need / d + 1
-        };
-        u64::try_from(u128::from(t) + x.max(1)).unwrap_or(NEVER)
-    }
-
-    /// Recomputes inner node `i` from its children at tick `t`.
-    fn pull(&mut self, i: usize, t: u64) {
-        let (a, b) = (self.win[2 * i], self.win[2 * i + 1]);
-        let (w, l) = if self.beats(b, a, t) { (b, a) } else { (a, b) };
-        self.win[i] = w;
-        self.melt[i] = self.melt[2 * i]
-            .min(self.melt[2 * i + 1])
-            .min(self.overtakes(w, l, t));
-    }
-
-    /// Brings every winner up to tick `t`: the nodes whose melt has come, children first.
+    /// Brings the tree up to tick `t`.
     fn advance(&mut self, t: u64) {
-        let t = t.max(self.now);
-        self.now = t;
-        if self.cap < 2 || self.melt[1] > t {
+        self.tree.advance(t);
+    }
+
+    /// Whether a queued entry is live.
+    fn live(info: &[Info], w: &Waiting) -> bool {
+        info[w.p as usize].seq == w.seq
+    }
+
+    /// After the head of the class in `slot` left: drops stale entries from its front, then
+    /// puts the new head in the tree, or frees the class if it has no live entry left.
+    fn new_head(&mut self, slot: u32) {
+        let class = &mut self.classes[slot as usize];
+        if class.live == 0 {
+            class.queue.clear();
+            self.slot_of.remove(&class.burst);
+            self.tree.release(slot);
             return;
         }
-        let mut order = std::mem::take(&mut self.scratch);
-        order.clear();
-        order.push(1);
-        let mut k = 0;
-        while k < order.len() {
-            let i = order[k] as usize;
-            k += 1;
-            for c in [2 * i, 2 * i + 1] {
-                if c < self.cap && self.melt[c] <= t {
-                    order.push(c as u32);
-                }
-            }
-        }
-        // Breadth-first order has parents before children: recompute it backwards.
-        for &i in order.iter().rev() {
-            self.pull(i as usize, t);
-        }
-        self.scratch = order;
-    }
-
-    /// Puts `entry` in `slot` and recomputes the path above it at the current tick.
-    fn set(&mut self, slot: u32, entry: Entry) {
-        self.entries[slot as usize] = entry;
-        let mut i = self.cap + slot as usize;
-        self.win[i] = if entry.p == NONE { NONE } else { slot };
-        let t = self.now;
-        i /= 2;
-        while i >= 1 {
-            let before = (self.win[i], self.melt[i]);
-            self.pull(i, t);
-            // A node whose winner and melt stay as they were leaves every node above it as
-            // it was: each is computed from its children's alone (and its certificate, the
-            // melt, still lies ahead: `advance` has brought the tree up to `t`).
-            if (self.win[i], self.melt[i]) == before {
+        while let Some(w) = class.queue.front() {
+            if Self::live(&self.info, w) {
                 break;
             }
-            i /= 2;
+            class.queue.pop_front();
         }
+        let w = *class.queue.front().expect("a live entry");
+        let burst = class.burst;
+        self.tree.set(
+            slot,
+            Entry {
+                p: w.p,
+                ready: w.ready,
+                burst,
+                seq: w.seq,
+            },
+        );
     }
 
-    /// Doubles the slots and rebuilds the tree at the current tick.
-    fn grow(&mut self) {
-        let (old, cap) = (self.cap, self.cap * 2);
-        self.entries.resize(cap, EMPTY);
-        self.win = vec![NONE; 2 * cap];
-        self.melt = vec![NEVER; 2 * cap];
-        self.cap = cap;
-        for (s, e) in self.entries.iter().enumerate() {
-            if e.p != NONE {
-                self.win[cap + s] = s as u32;
-            }
-        }
-        let t = self.now;
-        for i in (1..cap).rev() {
-            self.pull(i, t);
-        }
-        self.free.extend((old as u32..cap as u32).rev());
-    }
-
-    /// Empties `slot`, which holds process `p`.
-    fn take(&mut self, slot: u32, p: u32) {
-        self.set(slot, EMPTY);
-        self.slot_of[p as usize] = NONE;
-        self.free.push(slot);
+    /// Takes `p` (ready) out of its class.
+    fn take(&mut self, p: u32) {
+        let info = self.info[p as usize];
+        let slot = self.slot_of[&info.burst];
+        self.info[p as usize].seq = 0;
         self.len -= 1;
+        let class = &mut self.classes[slot as usize];
+        class.live -= 1;
+        if class.queue.front().is_some_and(|w| w.p == p) {
+            class.queue.pop_front();
+            self.new_head(slot);
+        } else if class.queue.len() > 2 * class.live + SLACK {
+            let info = &self.info;
+            class.queue.retain(|w| Self::live(info, w));
+        }
     }
 }
 
@@ -251,40 +150,62 @@ impl Policy for Hrrn {
         self.advance(now);
         self.remove(p);
         self.seq += 1;
-        if self.free.is_empty() {
-            self.grow();
-        }
-        let slot = self.free.pop().expect("a free slot after growing");
-        *super::slot(&mut self.slot_of, p, NONE) = slot;
-        self.len += 1;
-        let entry = Entry {
-            p,
-            ready: self.now,
+        let ready = self.tree.now();
+        *super::slot(&mut self.info, p, Info::default()) = Info {
+            seq: self.seq,
+            ready,
             burst,
+        };
+        self.len += 1;
+        let w = Waiting {
+            p,
+            ready,
             seq: self.seq,
         };
-        self.set(slot, entry);
+        if let Some(&slot) = self.slot_of.get(&burst) {
+            // Behind a head that stays.
+            let class = &mut self.classes[slot as usize];
+            class.queue.push_back(w);
+            class.live += 1;
+            return;
+        }
+        let slot = self.tree.alloc();
+        if self.classes.len() <= slot as usize {
+            self.classes.resize_with(slot as usize + 1, Class::default);
+        }
+        let class = &mut self.classes[slot as usize];
+        class.burst = burst;
+        class.queue.push_back(w);
+        class.live = 1;
+        self.slot_of.insert(burst, slot);
+        self.tree.set(
+            slot,
+            Entry {
+                p,
+                ready,
+                burst,
+                seq: self.seq,
+            },
+        );
     }
 
     fn pick(&mut self, now: u64, _rng: &mut SeededRng) -> Option<u32> {
         self.advance(now);
-        let slot = self.win[1];
+        let slot = self.tree.winner();
         if slot == NONE {
             return None;
         }
-        let p = self.entries[slot as usize].p;
-        self.take(slot, p);
+        let p = self.tree.entry(slot).p;
+        self.take(p);
         Some(p)
     }
 
     fn remove(&mut self, p: u32) -> bool {
-        match self.slot_of.get(p as usize) {
-            Some(&slot) if slot != NONE => {
-                self.take(slot, p);
-                true
-            }
-            _ => false,
+        if self.info.get(p as usize).is_none_or(|i| i.seq == 0) {
+            return false;
         }
+        self.take(p);
+        true
     }
 
     fn len(&self) -> usize {
@@ -304,7 +225,7 @@ impl Policy for Hrrn {
     }
 
     fn standing(&self, p: u32, now: u64) -> Option<String> {
-        let e = self.ready_entry(p)?;
+        let e = self.ready_info(p)?;
         let waited = now.saturating_sub(e.ready);
         if e.burst == 0 {
             return Some(format!("waited {waited}, burst 0: ratio infinite"));
@@ -318,7 +239,7 @@ impl Policy for Hrrn {
 
     fn key(&self, p: u32, _ran: u64, now: u64) -> Option<Key> {
         const SCALE: u128 = 1_000_000_000_000;
-        let e = self.ready_entry(p)?;
+        let e = self.ready_info(p)?;
         let waited = u128::from(now.saturating_sub(e.ready));
         let value = if e.burst == 0 {
             i128::MAX
@@ -412,6 +333,33 @@ mod tests {
         // At 4: 2 waited 4 for 100 (0.04), 0 waited 1 for 10 (0.1).
         h.advance(3);
         assert_eq!(pick(&mut h, 4), Some(0));
+    }
+
+    /// One class: first ready, first out, whatever is removed from its middle (enough to
+    /// compact it) or its head; a class emptied and filled again.
+    #[test]
+    fn a_class_keeps_its_order_through_removals() {
+        let mut h = Hrrn::new();
+        for p in 0..200 {
+            h.enqueue(p, Ready::Admit, 7, u64::from(p));
+        }
+        // The middle: after 20, all but every tenth (past the slack: compacted).
+        for p in (21..200).filter(|p| p % 10 != 0) {
+            assert!(h.remove(p));
+        }
+        assert!(h.remove(0));
+        let want: Vec<u32> = (1..200).filter(|p| p <= &20 || p % 10 == 0).collect();
+        assert!(h.classes[h.slot_of[&7] as usize].queue.len() <= 2 * want.len() + SLACK);
+        let got: Vec<u32> = (0..want.len())
+            .map(|_| pick(&mut h, 500).unwrap())
+            .collect();
+        assert_eq!(got, want);
+        assert!(h.is_empty() && h.slot_of.is_empty());
+        h.enqueue(5, Ready::Wake, 7, 600);
+        h.enqueue(6, Ready::Wake, 3, 600);
+        // At 603: 5 has 3/7, 6 has 3/3.
+        assert_eq!(pick(&mut h, 603), Some(6));
+        assert_eq!(pick(&mut h, 603), Some(5));
     }
 
     #[test]

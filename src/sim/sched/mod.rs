@@ -28,6 +28,7 @@ mod fcfs;
 mod hrrn;
 #[allow(dead_code)]
 mod keyed;
+mod kinetic;
 mod levels;
 mod lottery;
 mod mlfq;
