@@ -201,6 +201,7 @@ impl<P: Policy> Kernel<P> {
         }
         loop {
             self.now = t;
+            self.prefetch_upcoming();
             // `expire_slice`, then `settle_slice_end_any`.
             let ran = t - self.cpus[0].since;
             let usage = Usage { ran, slice_left: 0 };

@@ -62,6 +62,15 @@ const EMPTY: Node = Node {
 /// Stale lane entries allowed beyond the live ones before the lane is compacted.
 const SLACK: usize = 32;
 
+/// A process in the lane, with what a query reads of it: the lane is walked in order, and
+/// its processes' nodes lie at random places of the table.
+#[derive(Debug, Clone, Copy)]
+struct Lane {
+    key: (i64, u64),
+    p: u32,
+    v: i64,
+}
+
 /// Ready processes by (deadline, sequence), with each subtree's least vruntime.
 #[derive(Debug, Clone)]
 pub(crate) struct DeadlineTree {
@@ -69,9 +78,9 @@ pub(crate) struct DeadlineTree {
     root: u32,
     /// Processes held, in the tree and in the lane.
     len: usize,
-    /// (deadline, sequence, process) in increasing order; an entry is live while its process
-    /// is held in the lane with that sequence number.
-    lane: VecDeque<(i64, u64, u32)>,
+    /// In increasing (deadline, sequence); an entry is live while its process is held in the
+    /// lane with that sequence number. Its front is always live.
+    lane: VecDeque<Lane>,
     lane_live: usize,
 }
 
@@ -112,7 +121,7 @@ impl DeadlineTree {
         debug_assert!(!self.contains(p));
         super::slot(&mut self.nodes, p, EMPTY);
         let key = (deadline, seq);
-        let in_lane = self.lane.back().is_none_or(|&(d, s, _)| (d, s) < key);
+        let in_lane = self.lane.back().is_none_or(|e| e.key < key);
         self.nodes[p as usize] = Node {
             prio: mix(seq),
             key,
@@ -124,7 +133,7 @@ impl DeadlineTree {
         };
         self.len += 1;
         if in_lane {
-            self.lane.push_back((deadline, seq, p));
+            self.lane.push_back(Lane { key, p, v });
             self.lane_live += 1;
         } else {
             self.link(p);
@@ -132,13 +141,19 @@ impl DeadlineTree {
     }
 
     /// Whether a lane entry is live.
-    fn live(&self, (_, seq, p): (i64, u64, u32)) -> bool {
-        let n = &self.nodes[p as usize];
-        n.in_lane && n.key.1 == seq
+    fn live(&self, e: Lane) -> bool {
+        let n = &self.nodes[e.p as usize];
+        n.in_lane && n.key.1 == e.key.1
     }
 
     /// Drops stale entries from the lane's front.
     fn trim_lane(&mut self) {
+        // With no stale entry (the common case: a process leaves the lane from its front)
+        // there is nothing to look up, and the next front's node, at a random place of the
+        // table, is not read.
+        if self.lane.len() == self.lane_live {
+            return;
+        }
         while let Some(&e) = self.lane.front() {
             if self.live(e) {
                 break;
@@ -149,7 +164,7 @@ impl DeadlineTree {
 
     /// Moves the lane's front process (live) into the tree.
     fn lane_front_to_tree(&mut self) {
-        let (_, _, p) = self.lane.pop_front().expect("a live front");
+        let Lane { p, .. } = self.lane.pop_front().expect("a live front");
         self.lane_live -= 1;
         self.nodes[p as usize].in_lane = false;
         self.link(p);
@@ -198,13 +213,20 @@ impl DeadlineTree {
 
     /// Removes `p`; false if it was not held.
     pub(crate) fn remove(&mut self, p: u32) -> bool {
-        if !self.contains(p) {
+        // The commonest removal, the pick of the lane's front: the front is live, so `p` is
+        // held there, and its node (at a random place of the table) need not be read.
+        let front = self.lane.front().is_some_and(|e| e.p == p);
+        if !front && !self.contains(p) {
             return false;
         }
-        if self.nodes[p as usize].in_lane {
+        if front || self.nodes[p as usize].in_lane {
             self.nodes[p as usize] = EMPTY;
             self.len -= 1;
             self.lane_live -= 1;
+            // Off the lane at once from its front, which stays free of stale entries.
+            if front {
+                self.lane.pop_front();
+            }
             self.trim_lane();
             if self.lane.len() > 2 * self.lane_live + SLACK {
                 let mut lane = std::mem::take(&mut self.lane);
@@ -258,20 +280,21 @@ impl DeadlineTree {
     /// satisfies `ok`, which must be a threshold (true for every vruntime below one that
     /// satisfies it), as eligibility `v ≤ V` is.
     pub(crate) fn first_with(&mut self, ok: impl Fn(i64) -> bool) -> Option<u32> {
-        while let Some(&(_, _, p)) = self.lane.front() {
-            if ok(self.nodes[p as usize].v) {
+        // The front is live, and its entry holds its vruntime.
+        while let Some(e) = self.lane.front() {
+            if ok(e.v) {
                 break;
             }
             self.lane_front_to_tree();
         }
         let in_tree = self.tree_first_with(&ok);
         match (self.lane.front(), in_tree) {
-            (Some(&(d, s, p)), Some(q)) => Some(if (d, s) < self.nodes[q as usize].key {
-                p
+            (Some(e), Some(q)) => Some(if e.key < self.nodes[q as usize].key {
+                e.p
             } else {
                 q
             }),
-            (Some(&(_, _, p)), None) => Some(p),
+            (Some(e), None) => Some(e.p),
             (None, q) => q,
         }
     }
@@ -293,6 +316,19 @@ impl DeadlineTree {
                 n = node.right;
                 debug_assert_ne!(n, NIL);
             }
+        }
+    }
+
+    /// The process `k` places behind the lane's front (perhaps one no longer held): the
+    /// likeliest to be picked `k` picks from now, a hint for prefetching.
+    pub(crate) fn lane_at(&self, k: usize) -> Option<u32> {
+        self.lane.get(k).map(|e| e.p)
+    }
+
+    /// Asks the memory system for `p`'s node, if there is one.
+    pub(crate) fn prefetch(&self, p: u32) {
+        if let Some(n) = self.nodes.get(p as usize) {
+            crate::sim::fast::prefetch(n);
         }
     }
 
