@@ -5,7 +5,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use procsim::report::{render_perfetto, render_table_switching, stream_perfetto, stream_table};
+use procsim::report::{
+    SvgOptions, render_perfetto, render_svg, render_table_switching, stream_perfetto, stream_svg,
+    stream_table,
+};
 use procsim::study::workload::{GenParams, generate};
 use procsim::{Plan, Sim, SimOptions};
 
@@ -28,9 +31,11 @@ fn cases() -> Vec<(String, Arc<Plan>, u64)> {
         ));
     }
     for seed in 1..=8 {
-        // 60 processes: more than the table lists, so the hidden ones are counted.
-        let mut p = GenParams::new(seed, if seed % 2 == 0 { 60 } else { 25 });
-        p.cpus = Some(1 + (seed % 3) as u32);
+        // 60 processes: more than the table lists, so the hidden ones are counted; 700: more
+        // than the chart has rows, so they are grouped; 20 CPUs share one lane.
+        let n = [25, 60, 700][seed as usize % 3];
+        let mut p = GenParams::new(seed, n);
+        p.cpus = Some(if seed == 8 { 20 } else { 1 + (seed % 3) as u32 });
         p.context_switch = Some(seed % 3);
         p.quantum = Some(1 + seed % 5);
         let plan = procsim::load_str(&generate(&p).unwrap()).unwrap();
@@ -71,6 +76,22 @@ fn streamed_table_is_the_rendered_one() {
             let (streamed, stopped) = stream_table(Arc::clone(&plan), width, color, cs);
             assert_eq!(stopped, r.error, "{name}");
             assert_eq!(streamed, whole, "{name} at width {width}");
+        }
+    }
+}
+
+#[test]
+fn streamed_svg_is_the_rendered_one() {
+    for (name, plan, cs) in cases() {
+        let r = report(&plan);
+        for width in [1000.0, 450.0] {
+            let opts = SvgOptions {
+                context_switch: cs,
+                width,
+            };
+            let (streamed, stopped) = stream_svg(Arc::clone(&plan), &opts);
+            assert_eq!(stopped, r.error, "{name}");
+            assert!(streamed == render_svg(&r, &opts), "{name} at width {width}");
         }
     }
 }

@@ -100,6 +100,20 @@ pub(crate) fn run(
         }
         return Ok(ExitCode::SUCCESS);
     }
+    if format == Format::Svg && !check && backend == BackendName::Sim {
+        // Drawn from the transitions as they happen: the trace is never held.
+        let opts = SvgOptions {
+            context_switch: scenario.kernel.context_switch,
+            ..SvgOptions::default()
+        };
+        let (svg, stopped) = procsim::report::stream_svg(plan, &opts);
+        emit(&svg)?;
+        if let Some(e) = stopped {
+            say(format_args!("{}: {e}", file.display()));
+            return Ok(ExitCode::from(EXIT_STOPPED));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     if format == Format::Perfetto && !check && backend == BackendName::Sim {
         // Written as it runs, in bounded memory, whatever the run's size.
         let sim = Sim::new(plan, SimOptions { trace: true });

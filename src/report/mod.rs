@@ -27,7 +27,7 @@ pub use perfetto::{PerfettoStream, RunInfo, render_perfetto, stream_perfetto, wr
 pub use real::{RealFences, RealPolicy, RtLevel, human_bytes};
 pub use snapshot::{Activity, ProcView, Replay, Snapshot, SnapshotError, run_end, snapshot_at};
 pub use spans::{CpuSpan, CpuWork, Phase, Piece, ProcSpan, SpanBuilder, Spans};
-pub use svg::{SvgOptions, render_svg};
+pub use svg::{SvgOptions, render_svg, stream_svg};
 pub use table::{
     render_summary, render_table, render_table_styled, render_table_switching, stream_table,
     summary_lines,

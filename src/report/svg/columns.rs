@@ -3,7 +3,7 @@
 //! every part of the chart.
 
 use super::super::draw::{BLOCKED, NEW, READY, RUNNING, ZOMBIE};
-use super::super::spans::{Phase, ProcSpan};
+use super::super::spans::Phase;
 
 /// The five colours of a process row, in the order that breaks ties in a compressed column
 /// (running first: a process that ran at all in a column should show it).
@@ -66,17 +66,6 @@ pub(super) fn accumulate<const N: usize>(
     }
 }
 
-/// [`accumulate`] for a process's spans, by [`Class`].
-pub(super) fn add_overlaps(acc: &mut [[u64; 5]], k: u64, spans: &[ProcSpan]) {
-    accumulate(
-        acc,
-        k,
-        spans
-            .iter()
-            .map(|s| (s.start, s.end, Class::of(s.phase) as usize)),
-    );
-}
-
 /// The class that filled most of each column (`None` where the row had nothing), as runs of
 /// equal columns: `(first column, past the last, class)`.
 pub(super) fn column_runs(acc: &[[u64; 5]]) -> Vec<(usize, usize, Class)> {
@@ -101,6 +90,7 @@ pub(super) fn column_runs(acc: &[[u64; 5]]) -> Vec<(usize, usize, Class)> {
 }
 
 /// Geometry shared by every part of the chart.
+#[derive(Debug, Clone)]
 pub(super) struct Frame {
     pub(super) x0: f64,
     pub(super) w: f64,

@@ -4,23 +4,18 @@
 use std::fmt::Write;
 
 use super::super::draw::{self, GRID, MUTED, Svg, num};
-use super::super::spans::Spans;
-use super::columns::{Class, Frame, add_overlaps};
+use super::columns::{Class, Frame};
 
 /// The stacked step chart of how many processes were running, ready and blocked (averaged over
 /// each column when columns are compressed).
 pub(super) fn draw_counts(
     svg: &mut Svg,
     frame: &Frame,
-    spans: &Spans,
+    acc: &[[u64; 5]],
     y: f64,
     h: f64,
     margin: f64,
 ) {
-    let mut acc = vec![[0u64; 5]; frame.columns];
-    for lane in &spans.processes {
-        add_overlaps(&mut acc, frame.k, lane);
-    }
     let len = |col: usize| ((col as u64 + 1) * frame.k).min(frame.end) - col as u64 * frame.k;
     // Average count per column, per series: running, ready, blocked (bottom to top).
     let series = [Class::Running, Class::Ready, Class::Blocked];

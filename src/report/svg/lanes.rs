@@ -1,11 +1,14 @@
 //! The CPU lanes: who ran on each CPU and when, the context switches, and idle time; one
 //! shaded lane instead when there are too many CPUs for a lane each.
 
-use super::super::Report;
+use std::borrow::Cow;
+
+use super::super::ProcessReport;
 use super::super::draw::{self, IDLE, IDLE_EDGE, RUNNING, RectPath, SWITCH, Svg, num};
-use super::super::spans::{CpuWork, Spans};
+use super::super::spans::CpuWork;
 use super::Layout;
-use super::columns::{Frame, accumulate};
+use super::collect::{Collected, LaneData};
+use super::columns::Frame;
 
 /// A lane's background: idle time, white with a grey edge (not the grey of `new`).
 fn idle_lane(svg: &mut Svg, x: f64, y: f64, w: f64, h: f64) {
@@ -19,10 +22,10 @@ fn idle_lane(svg: &mut Svg, x: f64, y: f64, w: f64, h: f64) {
 }
 
 /// Draws the lanes at `layout.lanes_y`.
-pub(super) fn draw_lanes(
+pub(super) fn draw_lanes<'p>(
     svg: &mut Svg,
-    report: &Report,
-    spans: &Spans,
+    process: &dyn Fn(usize) -> Cow<'p, ProcessReport>,
+    collected: &Collected,
     frame: &Frame,
     layout: &Layout,
 ) {
@@ -37,10 +40,14 @@ pub(super) fn draw_lanes(
         ..
     } = *layout;
     let (k, end) = (frame.k, frame.end);
-    let ncpu = spans.cpus.len();
+    let ncpu = if lanes_each {
+        collected.lanes.len()
+    } else {
+        layout.cpus
+    };
     svg.raw("<g class=\"cpus\">\n");
     if lanes_each {
-        for (c, lane) in spans.cpus.iter().enumerate() {
+        for (c, lane) in collected.lanes.iter().enumerate() {
             let y = lanes_y + c as f64 * lane_h;
             let bh = lane_h - 4.0;
             svg.text(
@@ -50,9 +57,9 @@ pub(super) fn draw_lanes(
                 &format!("CPU {c}"),
             );
             idle_lane(svg, x0, y, plot_w, bh);
-            if k == 1 {
+            if let LaneData::Exact(lane) = lane {
                 for s in lane {
-                    let p = &report.processes[s.proc as usize];
+                    let p = process(s.proc as usize);
                     let (xa, xb) = (frame.x(s.start), frame.x(s.end));
                     let (fill, tip) = match s.work {
                         CpuWork::Run => (
@@ -85,18 +92,8 @@ pub(super) fn draw_lanes(
                         }
                     }
                 }
-            } else {
+            } else if let LaneData::Columns(acc) = lane {
                 // Per column: running, switching or idle, whichever took longest.
-                let mut acc = vec![[0u64; 2]; frame.columns];
-                let slot = |w: CpuWork| match w {
-                    CpuWork::Run => 0,
-                    CpuWork::Switch => 1,
-                };
-                accumulate(
-                    &mut acc,
-                    k,
-                    lane.iter().map(|s| (s.start, s.end, slot(s.work))),
-                );
                 let (mut run, mut sw) = (RectPath::default(), RectPath::default());
                 for (col, cell) in acc.iter().enumerate() {
                     let lo = col as u64 * k;
@@ -125,11 +122,7 @@ pub(super) fn draw_lanes(
             &format!("{ncpu} CPUs"),
         );
         idle_lane(svg, x0, y, plot_w, bh);
-        let mut busy = vec![[0u64; 1]; frame.columns];
-        for lane in &spans.cpus {
-            let runs = lane.iter().filter(|s| s.work == CpuWork::Run);
-            accumulate(&mut busy, k, runs.map(|s| (s.start, s.end, 0)));
-        }
+        let busy = &collected.busy;
         let mut levels: Vec<RectPath> = (0..10).map(|_| RectPath::default()).collect();
         for (col, [b]) in busy.iter().enumerate() {
             let lo = col as u64 * k;

@@ -5,10 +5,13 @@ use std::fmt::Write;
 use std::ops::Range;
 
 use super::super::draw::{self, ALERT, MUTED, RectPath, Svg, num};
-use super::super::spans::{Phase, Spans};
-use super::super::{ProcessReport, Report};
+use std::borrow::Cow;
+
+use super::super::ProcessReport;
+use super::super::spans::Phase;
 use super::Layout;
-use super::columns::{CLASSES, Class, Frame, add_overlaps, column_runs};
+use super::collect::{Collected, RowData};
+use super::columns::{CLASSES, Class, Frame, column_runs};
 
 fn status(p: &ProcessReport) -> (String, bool) {
     match (&p.signal, p.exitcode) {
@@ -30,11 +33,12 @@ fn phase_words(phase: Phase) -> String {
     }
 }
 
-/// Draws the rows from `layout.rows_y`, one per range of processes.
-pub(super) fn draw_rows(
+/// Draws the rows from `layout.rows_y`, one per range of the run's `n` processes.
+pub(super) fn draw_rows<'p>(
     svg: &mut Svg,
-    report: &Report,
-    spans: &Spans,
+    process: &dyn Fn(usize) -> Cow<'p, ProcessReport>,
+    n: usize,
+    collected: &Collected,
     frame: &Frame,
     layout: &Layout,
     rows: &[Range<usize>],
@@ -53,12 +57,11 @@ pub(super) fn draw_rows(
         unit,
         ..
     } = *layout;
-    let k = frame.k;
-    let n = report.processes.len();
     for (r, range) in rows.iter().enumerate() {
         let y = rows_y + r as f64 * row_h;
         let by = y + (row_h - bar_h) / 2.0;
-        let first = &report.processes[range.start];
+        let first = process(range.start);
+        let first = first.as_ref();
         if group == 1 {
             let _ = writeln!(
                 svg.out,
@@ -96,9 +99,9 @@ pub(super) fn draw_rows(
                 );
             }
         }
-        if exact {
+        let data = collected.rows.get(r);
+        if let (true, Some(RowData::Exact(lane))) = (exact, data) {
             let p = first;
-            let lane = &spans.processes[range.start];
             let tips = detailed && lane.len() <= 400;
             let mut paths: Vec<RectPath> = (0..5).map(|_| RectPath::default()).collect();
             for s in lane {
@@ -122,13 +125,9 @@ pub(super) fn draw_rows(
             for c in CLASSES {
                 paths[c as usize].write(svg, c.fill());
             }
-        } else {
-            let mut acc = vec![[0u64; 5]; frame.columns];
-            for i in range.clone() {
-                add_overlaps(&mut acc, k, &spans.processes[i]);
-            }
+        } else if let Some(RowData::Columns(acc)) = data {
             let mut paths: Vec<RectPath> = (0..5).map(|_| RectPath::default()).collect();
-            for (a, b, class) in column_runs(&acc) {
+            for (a, b, class) in column_runs(acc) {
                 let (xa, xb) = (frame.col_x(a), frame.col_x(b));
                 paths[class as usize].add(xa, by, xb - xa, bar_h);
             }
@@ -163,7 +162,8 @@ pub(super) fn draw_rows(
     // Fork connectors: from the creator's row down (or up) to the child's, at creation time.
     if detailed {
         svg.raw("<g class=\"forks\">\n");
-        for (i, p) in report.processes.iter().enumerate() {
+        for i in 0..n {
+            let p = process(i);
             let Some(c) = p.creator.map(|c| c as usize).filter(|&c| c < n) else {
                 continue;
             };
