@@ -128,24 +128,26 @@ fn a_real_run_is_replayed() {
     let rows = table(&text);
     let procs = report["processes"].as_array().unwrap();
     assert_eq!(rows.len(), procs.len(), "{text}");
-    let mut running = vec![0u64; procs.len()];
-    let mut since = vec![None; procs.len()];
-    for e in report["trace"].as_array().unwrap() {
-        let i = e["proc"].as_u64().unwrap() as usize;
-        let t = e["t"].as_u64().unwrap();
-        if let Some(s) = since[i].take() {
-            running[i] += t - s;
-        }
-        if e["to"] == "running" {
-            since[i] = Some(t);
-        }
-    }
-    for (i, (row, p)) in rows.iter().zip(procs).enumerate() {
+    // At the end every process has ended: CPU TIME is the kernel's own count, the report's
+    // `cpu` (schedstat, read by its reaper), not the running time the trace observed.
+    for (row, p) in rows.iter().zip(procs) {
         assert_eq!(row[2], p["name"].as_str().unwrap());
         assert!(row[3].starts_with("exited"), "{text}");
-        assert_eq!(row[4], running[i].to_string(), "{text}");
+        assert_eq!(row[4], p["cpu"].as_u64().unwrap().to_string(), "{text}");
     }
-    assert!(text.contains("time observed in `running`"), "{text}");
+    assert!(text.contains("the kernel's own count"), "{text}");
+    // Halfway, no process shows more than its count, and one that has ended shows all of it.
+    let half = end / 2;
+    let o = procsim(&["top", file.to_str().unwrap(), "--at", &half.to_string()]);
+    let text = stdout(&o);
+    for (row, p) in table(&text).iter().zip(procs) {
+        let shown: u64 = row[4].parse().unwrap();
+        let cpu = p["cpu"].as_u64().unwrap();
+        assert!(shown <= cpu, "{text}");
+        if p["ended_at"].as_u64().is_some_and(|e| e <= half) {
+            assert_eq!(shown, cpu, "{text}");
+        }
+    }
     std::fs::remove_dir_all(&dir).ok();
 }
 

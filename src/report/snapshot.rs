@@ -10,7 +10,7 @@ use thiserror::Error;
 
 use crate::model::{Cause, State};
 
-use super::Report;
+use super::{Report, TimeUnit};
 
 /// What a process is doing, in the words a task manager would use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,6 +152,9 @@ pub struct Replay<'a> {
     report: &'a Report,
     live: Vec<Live>,
     applied: usize,
+    /// On a real run, each process's running time over the whole trace, by which the
+    /// kernel's own count is spread (see [`Replay::view`]); empty on a simulated one.
+    observed: Vec<u64>,
 }
 
 /// The last moment of a run: its makespan, or later if a zombie was reaped after it.
@@ -179,6 +182,10 @@ impl<'a> Replay<'a> {
                 })
                 .collect(),
             applied: 0,
+            observed: match report.time_unit {
+                TimeUnit::Us => observed_running(report),
+                TimeUnit::Tick => Vec::new(),
+            },
         }
     }
 
@@ -249,6 +256,9 @@ impl<'a> Replay<'a> {
                 if let Activity::Running { .. } = activity {
                     cpu_time = cpu_time.saturating_add(t.saturating_sub(live.since));
                 }
+                if let Some(&total) = self.observed.get(i) {
+                    cpu_time = kernel_cpu_time(p.cpu, cpu_time, total, activity);
+                }
                 if activity == Activity::Zombie && p.reaped_at.is_some_and(|r| r <= t) {
                     activity = Activity::Exited;
                 }
@@ -274,6 +284,40 @@ impl<'a> Replay<'a> {
             rows,
         }
     }
+}
+
+/// Each process's time in `running` over the whole trace.
+fn observed_running(report: &Report) -> Vec<u64> {
+    let mut total = vec![0u64; report.processes.len()];
+    let mut since: Vec<Option<u64>> = vec![None; report.processes.len()];
+    for e in &report.trace {
+        let i = e.proc as usize;
+        if i >= total.len() {
+            continue;
+        }
+        if let Some(s) = since[i].take() {
+            total[i] = total[i].saturating_add(e.t.saturating_sub(s));
+        }
+        if e.to == State::Running {
+            since[i] = Some(e.t);
+        }
+    }
+    total
+}
+
+/// A real process's CPU time at a moment, by the kernel's own count (`cpu`: schedstat's time
+/// on a CPU, read by its reaper while the process was a zombie): all of it once the
+/// process has ended; before, that count spread over the running time the trace observed, in
+/// proportion (`observed` of `total` so far), since the kernel's count is read only at the
+/// end. A process the trace never saw running shows none until it ends.
+fn kernel_cpu_time(cpu: u64, observed: u64, total: u64, activity: Activity) -> u64 {
+    if matches!(activity, Activity::Zombie | Activity::Exited) || observed >= total {
+        return cpu;
+    }
+    if total == 0 {
+        return 0;
+    }
+    (u128::from(cpu) * u128::from(observed) / u128::from(total)) as u64
 }
 
 /// The parent of process `i` at `t`. A report keeps only the final ppid; a process whose final
@@ -355,6 +399,42 @@ mod tests {
                 assert_eq!(r.ppid, p.ppid, "{file} {}", p.name);
                 assert_eq!(r.exitcode, p.exitcode, "{file} {}", p.name);
             }
+        }
+    }
+
+    /// A real run's CPU time is the kernel's count (the report's `cpu`), spread over the
+    /// running the trace observed. Here a simulated report stands for a real one: its unit
+    /// made µs and each process's count doubled, as if the kernel had counted twice what the
+    /// trace saw. The demo's P1 runs 0–4, 7–11 and 15–17 (10 ticks, counted 20): by tick 4
+    /// it has 4 of its 10 observed, so 8; at 8, 5 of 10, so 10; at the end every process
+    /// shows its whole count.
+    #[test]
+    fn a_real_run_spreads_the_kernels_count_over_the_observed_running() {
+        let mut report = run(crate::demo::DEMO);
+        report.time_unit = TimeUnit::Us;
+        for p in &mut report.processes {
+            p.cpu *= 2;
+        }
+        let end = snapshot_at(&report, run_end(&report)).unwrap();
+        for r in &end.rows {
+            assert_eq!(r.cpu_time, report.processes[r.index].cpu);
+        }
+        let p1 = report
+            .processes
+            .iter()
+            .position(|p| p.name == "P1")
+            .unwrap();
+        let at = |t: u64| snapshot_at(&report, t).unwrap().rows[p1].cpu_time;
+        let cpu = report.processes[p1].cpu;
+        assert_eq!(cpu, 20);
+        assert_eq!(at(0), 0);
+        assert_eq!(at(4), 8);
+        assert_eq!(at(6), 8);
+        assert_eq!(at(8), 10);
+        let mut last = 0;
+        for t in 0..=run_end(&report) {
+            assert!(at(t) >= last && at(t) <= cpu);
+            last = at(t);
         }
     }
 

@@ -178,8 +178,9 @@ pub fn render_top(report: &Report, spans: &Spans, snap: &Snapshot, width: usize)
     };
     if report.time_unit == TimeUnit::Us {
         out.push_str(
-            "(a real run: CPU TIME is the time observed in `running` between the traced \
-             transitions; the report's `cpu` is the kernel's own count)\n",
+            "(a real run: CPU TIME is the kernel's own count, schedstat's time on a CPU read \
+             when the process ended: all of it once ended, and before that, spread over the \
+             running time the trace observed)\n",
         );
     }
     out
