@@ -560,6 +560,43 @@ fn a_limit_stops_the_run_with_a_partial_report() {
     );
 }
 
+/// `kernel.max_values` holds on real processes too, counted as the simulated kernel counts
+/// it (`tests/runaway.rs` has the same case there): each child changes `n`, so it copies the
+/// globals it shares with its parent, 1,000 characters of `big` and 1 for `n`; four copies
+/// make 4,004, the fifth 5,005 > 5,000, and the run stops with exit 3.
+#[test]
+fn globals_copied_into_many_real_processes_are_limited() {
+    if !available() {
+        return;
+    }
+    let f = temp(
+        "values.json",
+        &format!(
+            r#"{{"kernel": {{"max_values": 5000}}, "globals": {{"big": "{}", "n": 0}},
+            "programs": {{
+              "main": {{"body": [{{"repeat": {{"times": 10, "body": [{{"fork": {{"as": "c", "program": "child"}}}}]}}}}, {{"sleep": 2000}}]}},
+              "child": {{"body": [{{"set": {{"name": "n", "value": 1}}}}, {{"sleep": 2000}}]}}}},
+            "processes": [{{"program": "main"}}]}}"#,
+            "x".repeat(1000)
+        ),
+    );
+    let (o, report) = run_fork_json(&f, &["--timeout", "30"]);
+    let stderr = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    let r = report.expect("a partial report");
+    let e = r.error.unwrap_or_default();
+    assert!(
+        e.contains("kernel.max_values (5000 items and characters"),
+        "{e}"
+    );
+    let changed = r
+        .processes
+        .iter()
+        .filter(|p| p.globals.get("n") == Some(&procsim::Value::Int(1)))
+        .count();
+    assert!((5..=10).contains(&changed), "{changed}");
+}
+
 // ---- nothing survives a run --------------------------------------------------------------
 
 /// A scenario whose processes live long: a sleeper with a child, a CPU burner, a daemon (which

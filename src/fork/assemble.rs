@@ -55,7 +55,9 @@ struct P {
     output_at: Vec<LineAt>,
     errors: Vec<String>,
     errors_at: Vec<LineAt>,
-    globals: Vec<Value>,
+    /// Shared with the processes it shares them with, until one of them changes one (as the
+    /// simulated kernel keeps them: a fork of thousands of children costs no copy here).
+    globals: Arc<Vec<Value>>,
     figures: Option<Figures>,
 }
 
@@ -77,11 +79,14 @@ pub struct Assembler {
     proofs: Vec<(u32, u64)>,
     /// Output and error lines relayed so far.
     lines: u64,
+    /// The plan's globals, which the top-level processes start with.
+    initial_globals: Arc<Vec<Value>>,
 }
 
 impl Assembler {
     /// An assembler for a run of `plan`.
     pub fn new(plan: Arc<Plan>) -> Assembler {
+        let initial_globals = Arc::new(plan.globals.iter().map(|(_, v)| v.clone()).collect());
         Assembler {
             plan,
             procs: Vec::new(),
@@ -96,6 +101,7 @@ impl Assembler {
             last_t: 0,
             proofs: Vec::new(),
             lines: 0,
+            initial_globals,
         }
     }
 
@@ -202,8 +208,8 @@ impl Assembler {
             } => {
                 let creator = creator.and_then(|c| self.get(&c));
                 let globals = match creator {
-                    Some(c) => self.procs[c].globals.clone(),
-                    None => self.plan.globals.iter().map(|(_, v)| v.clone()).collect(),
+                    Some(c) => Arc::clone(&self.procs[c].globals),
+                    None => Arc::clone(&self.initial_globals),
                 };
                 self.index.insert(key, self.procs.len());
                 self.procs.push(P {
@@ -283,7 +289,8 @@ impl Assembler {
             }
             Event::Global { key, index, value } => {
                 if let Some(i) = self.get(&key)
-                    && let Some(slot) = self.procs[i].globals.get_mut(index as usize)
+                    && let Some(slot) =
+                        Arc::make_mut(&mut self.procs[i].globals).get_mut(index as usize)
                 {
                     *slot = value;
                 }
@@ -367,7 +374,7 @@ impl Assembler {
             // The fork copies the creator's globals as they are now: no event of the creator
             // can come between its fork and its report of it.
             if let Some(c) = self.procs[i].creator {
-                self.procs[i].globals = self.procs[c].globals.clone();
+                self.procs[i].globals = Arc::clone(&self.procs[c].globals);
             }
             self.transition(i, State::Ready, Cause::Admit, t);
             let p = &mut self.procs[i];
@@ -584,7 +591,7 @@ impl Assembler {
                 .plan
                 .globals
                 .iter()
-                .zip(&p.globals)
+                .zip(p.globals.iter())
                 .map(|((n, _), v)| (n.to_string(), v.clone()))
                 .collect(),
         }

@@ -29,6 +29,7 @@ pub mod policy;
 pub mod protocol;
 pub mod slots;
 pub mod supervisor;
+mod values;
 
 // The fences around the host, the observed trace kept to the CPUs, and the supervisor's
 // entry and first steps.

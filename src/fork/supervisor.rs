@@ -79,6 +79,8 @@ struct Supervisor {
     kill_at: Option<u64>,
     /// Bytes of output, for `kernel.max_output_bytes`.
     output_bytes: crate::scenario::OutputMeter,
+    /// Globals copied into processes, for `kernel.max_values`.
+    values: super::values::ValuesMeter,
     killed: Vec<Key>,
     pgid: Option<Pid>,
     cli_gone: bool,
@@ -204,6 +206,7 @@ fn run(setup: Setup, input: &mut Input, isolation: Isolation) -> io::Result<()> 
         error: None,
         kill_at: None,
         output_bytes: Default::default(),
+        values: super::values::ValuesMeter::new(&plan),
         killed: Vec::new(),
         pgid: None,
         cli_gone: false,
@@ -397,6 +400,11 @@ impl Supervisor {
 
     /// Records what an event tells about the run, applies the limits, and relays it.
     fn note(&mut self, e: &Event) {
+        // The change that passes the limit is relayed: it was made, as on the simulated
+        // kernel, and the run stops.
+        if let Err(why) = self.values.note(e, self.plan.kernel.max_values) {
+            self.stop(format!("stopped: {why}"));
+        }
         match e {
             Event::Spawn {
                 key, creator, name, ..
