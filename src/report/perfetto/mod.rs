@@ -23,10 +23,13 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 
-use super::spans::{CpuSpan, CpuWork, Phase, Piece, ProcSpan, SpanBuilder};
-use super::spill::{Record, Sorter, Spool};
+mod slices;
+
+use super::spans::{Phase, ProcSpan, SpanBuilder};
+use super::spill::{Sorter, Spool};
 use super::{ProcessReport, Report, Summary, TimeUnit, TraceEvent};
-use crate::model::{Cause, State};
+use crate::model::State;
+use slices::{CPU_LANE, Names, PROC_LANE, Slice, phase_slice, put_piece, slice_key, slice_phase};
 
 /// Trace pid of the `CPUs` group.
 const CPUS_PID: u32 = 1;
@@ -193,103 +196,6 @@ pub struct RunInfo<'a> {
 const SORT_BUDGET: usize = 1 << 18;
 /// Bytes of counters or instants held in memory before they go to a temporary file.
 const SPOOL_BUDGET: usize = 8 << 20;
-
-/// A slice of a track, kept until the file is written in track order.
-#[derive(Debug, Clone, Copy)]
-struct Slice {
-    /// Lane kind (0 a CPU, 1 a process) in bits 96…, the lane, then the order it came in.
-    key: u128,
-    start: u64,
-    end: u64,
-    /// The process (of a CPU slice), or the CPU or the cause's number (of a process slice).
-    who: u32,
-    /// What: [`CpuWork`] or [`Phase`] by number.
-    tag: u8,
-}
-
-impl Record for Slice {
-    const SIZE: usize = 37;
-    fn key(&self) -> u128 {
-        self.key
-    }
-    fn encode(&self, out: &mut [u8]) {
-        out[..16].copy_from_slice(&self.key.to_le_bytes());
-        out[16..24].copy_from_slice(&self.start.to_le_bytes());
-        out[24..32].copy_from_slice(&self.end.to_le_bytes());
-        out[32..36].copy_from_slice(&self.who.to_le_bytes());
-        out[36] = self.tag;
-    }
-    fn decode(b: &[u8]) -> Self {
-        let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
-        Slice {
-            key: u128::from_le_bytes(b[..16].try_into().unwrap_or_default()),
-            start: u64_at(16),
-            end: u64_at(24),
-            who: u32::from_le_bytes(b[32..36].try_into().unwrap_or_default()),
-            tag: b[36],
-        }
-    }
-}
-
-const CPU_LANE: u128 = 0;
-const PROC_LANE: u128 = 1;
-
-fn slice_key(kind: u128, lane: u32, seq: u64) -> u128 {
-    (kind << 96) | (u128::from(lane) << 64) | u128::from(seq)
-}
-
-fn phase_slice(key: u128, span: ProcSpan) -> Slice {
-    let (tag, who) = match span.phase {
-        Phase::New => (0, 0),
-        Phase::Ready => (1, 0),
-        Phase::Running { cpu } => (2, cpu),
-        Phase::Blocked { cause } => (
-            3,
-            Cause::ALL.iter().position(|&c| c == cause).unwrap_or(0) as u32,
-        ),
-        Phase::Zombie => (4, 0),
-    };
-    Slice {
-        key,
-        start: span.start,
-        end: span.end,
-        who,
-        tag,
-    }
-}
-
-fn slice_phase(s: &Slice) -> Phase {
-    match s.tag {
-        0 => Phase::New,
-        1 => Phase::Ready,
-        2 => Phase::Running { cpu: s.who },
-        3 => Phase::Blocked {
-            cause: Cause::ALL.get(s.who as usize).copied().unwrap_or(Cause::Io),
-        },
-        _ => Phase::Zombie,
-    }
-}
-
-/// Every process's name and pid, packed, for the slices written at the end.
-#[derive(Debug, Default)]
-struct Names {
-    text: String,
-    ends: Vec<usize>,
-    pids: Vec<u32>,
-}
-
-impl Names {
-    fn push(&mut self, name: &str, pid: u32) {
-        self.text.push_str(name);
-        self.ends.push(self.text.len());
-        self.pids.push(pid);
-    }
-
-    fn get(&self, i: usize) -> (&str, u32) {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        (&self.text[start..self.ends[i]], self.pids[i])
-    }
-}
 
 /// A Trace Event Format file made while the run goes: [`PerfettoStream::event`] for each
 /// transition, then [`PerfettoStream::finish`] with the processes. Its memory is the
@@ -617,49 +523,6 @@ impl PerfettoStream {
         out.write_all(&to_json(&other))?;
         out.write_all(b"}\n")?;
         out.flush()
-    }
-}
-
-/// Files a piece of the intervals: a slice under its track, or the end of a `new` phase.
-fn put_piece(
-    slices: &mut Sorter<Slice>,
-    next: &mut u64,
-    first: &mut Vec<u64>,
-    piece: Piece,
-) -> io::Result<()> {
-    let mut key = |kind, lane| {
-        let k = slice_key(kind, lane, *next);
-        *next += 1;
-        k
-    };
-    match piece {
-        Piece::New { proc, until } => {
-            let i = proc as usize;
-            if first.len() <= i {
-                first.resize(i + 1, u64::MAX);
-            }
-            first[i] = until;
-            Ok(())
-        }
-        Piece::Proc(proc, span) => slices.push(phase_slice(key(PROC_LANE, proc), span)),
-        Piece::Cpu(cpu, span) => {
-            let CpuSpan {
-                start,
-                end,
-                proc,
-                work,
-            } = span;
-            slices.push(Slice {
-                key: key(CPU_LANE, cpu),
-                start,
-                end,
-                who: proc,
-                tag: match work {
-                    CpuWork::Run => 0,
-                    CpuWork::Switch => 1,
-                },
-            })
-        }
     }
 }
 
