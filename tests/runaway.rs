@@ -373,19 +373,32 @@ fn slice_ends_moved_past_land_where_the_general_rounds_put_them() {
           "spin": {"body": [{"cpu": 1003}]},
           "nap": {"body": [{"repeat": {"times": 5, "body": [{"sleep": 97}, {"cpu": 6}, {"io": 11}]}}]},
           "short": {"body": [{"cpu": 23}, {"sleep": 40}, {"cpu": 9}]}}"#;
-    for kernel in [
-        r#""quantum": 7, "cpus": 2"#,
-        r#""quantum": 7, "cpus": 3, "context_switch": 2"#,
-        r#""quantum": 5, "cpus": 2, "slice_after_block": "keep""#,
-        r#""quantum": 4, "cpus": 2, "tick_order": ["preempt", "admit", "wake"]"#,
-        r#""quantum": 3, "cpus": 2, "max_ticks": 500"#,
+    // An outside signal, too: SIGTERM to the lone spinner at tick 333, between its slice
+    // boundaries (7 × 47 = 329 and 336).
+    let signal = r#""events": [{"at": 333, "signal": "SIGTERM", "to": "spin"}],"#;
+    for (kernel, events) in [
+        (r#""quantum": 7, "cpus": 2"#, ""),
+        (r#""quantum": 7, "cpus": 3, "context_switch": 2"#, ""),
+        (
+            r#""quantum": 5, "cpus": 2, "slice_after_block": "keep""#,
+            "",
+        ),
+        (
+            r#""quantum": 4, "cpus": 2, "tick_order": ["preempt", "admit", "wake"]"#,
+            "",
+        ),
+        (r#""quantum": 3, "cpus": 2, "max_ticks": 500"#, ""),
+        (r#""quantum": 7, "cpus": 2"#, signal),
     ] {
         let text = format!(
-            r#"{{"kernel": {{{kernel}}}, {programs},
+            r#"{{"kernel": {{{kernel}}}, {events} {programs},
             "processes": [{{"program": "spin"}}, {{"program": "nap", "arrival": 3}},
                           {{"program": "short", "arrival": 250}}, {{"program": "spin", "name": "late", "arrival": 700}}]}}"#
         );
         let (fast, general) = both_ways(&text);
-        assert_eq!(fast, general, "{kernel}");
+        assert_eq!(fast, general, "{kernel} {events}");
+        if !events.is_empty() {
+            assert!(fast.contains("SIGTERM"), "{fast}");
+        }
     }
 }

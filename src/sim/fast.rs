@@ -538,7 +538,8 @@ impl<P: Policy> Kernel<P> {
 
 impl<P: Policy> Kernel<P> {
     /// Round robin with nothing ready, on any number of CPUs: every slice that ends before
-    /// anything else is due (an arrival, a timer, the tick limit, or a burst end on any CPU)
+    /// anything else is due (an arrival, a timer, an outside signal, the tick limit, or a
+    /// burst end on any CPU)
     /// ends with its process keeping its own CPU, so those slice ends are moved past in one
     /// go instead of a general round each. Boundaries stay a whole number of slices apart, as
     /// [`Kernel::step_lone_slice_end`] keeps them on one CPU, so a slice end that falls on
@@ -548,8 +549,9 @@ impl<P: Policy> Kernel<P> {
     /// rounds: `expire_slice`, then `dispatch_free_cpus` giving a process whose slice ran out
     /// its own free CPU back through `resume`): the fast paths are on, so the policy is round
     /// robin, which charges nothing at a slice end, draws nothing, has no event of its own and
-    /// gives a fresh slice of the same length at every resume; no outside signal is planned
-    /// (those turn the fast paths off); the ready queue is empty, so the first free CPU picks
+    /// gives a fresh slice of the same length at every resume; the next outside signal is
+    /// part of [`Kernel::horizon`], like an arrival; the ready queue is empty, so the first
+    /// free CPU picks
     /// the process again and it keeps its own CPU, with no preemption, dispatch or switch
     /// counted; no CPU is switching (a switch's end is a dispatch) and no slice end is still
     /// undecided. The tests run every scenario with the fast paths on and off and compare the
