@@ -64,6 +64,8 @@ pub(crate) fn run(
         // Neither a trace nor per-process reports are built: a million processes cost only
         // their control blocks.
         let mut sim = Sim::new(plan, SimOptions { trace: false });
+        // Only live processes and what handles still see are kept (recycle.rs).
+        sim.recycle_reaped();
         while sim.advance() {}
         let summary = sim.summary();
         emit(&render_summary(

@@ -26,8 +26,14 @@ impl<P: Policy> Kernel<P> {
             tickets: given.tickets.unwrap_or(base.tickets),
             pid: self.hot[p as usize].pid,
         };
-        debug_assert_eq!(self.attrs.len(), p as usize);
-        self.attrs.push(attrs);
+        match self.attrs.get_mut(p as usize) {
+            // A slot given back and reused (recycle.rs).
+            Some(slot) => *slot = attrs,
+            None => {
+                debug_assert_eq!(self.attrs.len(), p as usize);
+                self.attrs.push(attrs);
+            }
+        }
         self.policy.on_create(p, attrs);
     }
 

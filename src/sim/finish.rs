@@ -1,9 +1,59 @@
 //! Turning the kernel's process table into a [`Report`].
 
-use super::pcb::{NONE, Pcb};
+use super::pcb::{Hot, NONE, Pcb};
 use super::{Kernel, Policy};
 use crate::model::State;
 use crate::report::{LineAt, ProcessReport, Report, Summary, TimeUnit, Totals};
+
+/// What the summary adds up over the processes: one process's share is added by
+/// [`Tally::add`], whether at the end of the run or when its record is given back.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Tally {
+    last_end: u64,
+    busy: u64,
+    dispatches: u64,
+    ended: u64,
+    resp: u128,
+    resp_n: u64,
+    turn: u128,
+    turn_n: u64,
+    wait: u128,
+    wait_n: u64,
+}
+
+impl Tally {
+    /// Adds process `p`'s figures as they stand at `now`.
+    pub(super) fn add(&mut self, p: &Pcb, h: &Hot, now: u64) {
+        // Time since the process's last transition, not yet added to its figures (zero
+        // once `account_to_now` ran, and for a run that ended by itself).
+        let pending = now.saturating_sub(h.since);
+        let (cpu, waiting) = match h.state {
+            State::Running => (h.cpu.saturating_add(pending), h.waiting),
+            State::Ready => (h.cpu, h.waiting.saturating_add(pending)),
+            _ => (h.cpu, h.waiting),
+        };
+        // With several CPUs the sums can pass 2^64 where one process cannot; they saturate.
+        self.busy = self.busy.saturating_add(cpu);
+        self.dispatches = self.dispatches.saturating_add(u64::from(h.dispatches));
+        if p.ended_at != NONE {
+            self.last_end = self.last_end.max(p.ended_at);
+        }
+        if p.admitted_at == NONE {
+            return;
+        }
+        self.wait += u128::from(waiting);
+        self.wait_n += 1;
+        if p.first_run != NONE {
+            self.resp += u128::from(p.first_run - p.admitted_at);
+            self.resp_n += 1;
+        }
+        if p.ended_at != NONE {
+            self.ended += 1;
+            self.turn += u128::from(p.ended_at - p.admitted_at);
+            self.turn_n += 1;
+        }
+    }
+}
 
 fn opt(t: u64) -> Option<u64> {
     (t != NONE).then_some(t)
@@ -16,6 +66,7 @@ impl<P: Policy> Kernel<P> {
         self.account_to_now();
         let summary = self.summary();
         let processes = (0..self.procs.len() as u32)
+            .filter(|&p| !self.procs[p as usize].vacant)
             .map(|p| self.process_report(p))
             .collect();
         Report {
@@ -65,60 +116,30 @@ impl<P: Policy> Kernel<P> {
     /// so every format and every sweep row say the same.
     pub fn summary(&self) -> Summary {
         let now = self.now;
-        let mut last_end = 0u64;
-        let mut busy = 0u64;
-        let mut dispatches = 0u64;
-        let mut ended = 0u64;
-        let (mut resp, mut resp_n) = (0u128, 0u64);
-        let (mut turn, mut turn_n) = (0u128, 0u64);
-        let (mut wait, mut wait_n) = (0u128, 0u64);
+        // The records given back (recycle.rs) were tallied as they went.
+        let mut tally = self.recycler.gone;
         for (p, h) in self.procs.iter().zip(&self.hot) {
-            // Time since the process's last transition, not yet added to its figures (zero
-            // once `account_to_now` ran, and for a run that ended by itself).
-            let pending = now.saturating_sub(h.since);
-            let (cpu, waiting) = match h.state {
-                State::Running => (h.cpu.saturating_add(pending), h.waiting),
-                State::Ready => (h.cpu, h.waiting.saturating_add(pending)),
-                _ => (h.cpu, h.waiting),
-            };
-            // With several CPUs the sums can pass 2^64 where one process cannot; they saturate.
-            busy = busy.saturating_add(cpu);
-            dispatches = dispatches.saturating_add(u64::from(h.dispatches));
-            if p.ended_at != NONE {
-                last_end = last_end.max(p.ended_at);
-            }
-            if p.admitted_at == NONE {
-                continue;
-            }
-            wait += u128::from(waiting);
-            wait_n += 1;
-            if p.first_run != NONE {
-                resp += u128::from(p.first_run - p.admitted_at);
-                resp_n += 1;
-            }
-            if p.ended_at != NONE {
-                ended += 1;
-                turn += u128::from(p.ended_at - p.admitted_at);
-                turn_n += 1;
+            if !p.vacant {
+                tally.add(p, h, now);
             }
         }
         let makespan = if self.error.is_some() {
             self.now
         } else {
-            last_end
+            tally.last_end
         };
         let avg = |sum: u128, n: u64| (n > 0).then(|| sum as f64 / n as f64);
         Summary::from_totals(Totals {
             makespan,
             cpus: self.plan.kernel.cpus,
-            cpu_busy: busy,
+            cpu_busy: tally.busy,
             switch_ticks: self.switch_ticks.saturating_add(self.switching_now()),
-            ended,
-            dispatches,
+            ended: tally.ended,
+            dispatches: tally.dispatches,
             context_switches: self.context_switches,
-            avg_response: avg(resp, resp_n),
-            avg_turnaround: avg(turn, turn_n),
-            avg_waiting: avg(wait, wait_n),
+            avg_response: avg(tally.resp, tally.resp_n),
+            avg_turnaround: avg(tally.turn, tally.turn_n),
+            avg_waiting: avg(tally.wait, tally.wait_n),
         })
     }
 

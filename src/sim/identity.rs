@@ -5,10 +5,11 @@
 //! and so O(depth²) for a chain of processes that each fork one child and end: a scenario of a
 //! few hundred bytes exhausted memory long before `max_steps` stopped it (found by fuzzing:
 //! `tests/fuzz/fork-chain-named.json`). A node costs the same at any depth. A default name
-//! still spells out the whole path, as in Python, but it is built from the nearest ancestor's
-//! default name rather than by walking the chain to the top, and it is the same string as the
-//! process's name, so an unnamed chain costs no more than its names.
+//! spells out the whole path, as in Python, so it too is O(depth): it is made when it is shown
+//! ([`Identity::default_name`]), never kept, so that a 30,000-deep chain of default names costs
+//! its nodes (a few MB), not the 900 MB its names would (issue #13).
 
+use std::fmt::Write;
 use std::sync::Arc;
 
 /// One link of a process's identity.
@@ -17,62 +18,39 @@ pub(crate) struct Identity {
     parent: Option<Arc<Identity>>,
     /// This process's spawn counter in its parent (1 for the first child).
     n: u32,
-    /// The process's name when it is the default one, `Process-` and this node's path.
-    default_name: Option<Arc<str>>,
 }
 
 const PREFIX: &str = "Process-";
 
 impl Identity {
-    /// The identity and the name of the `n`-th child spawned by a process whose identity is
-    /// `parent` (`None` for a top-level process): `explicit` when given, else the default.
-    pub(crate) fn child(
-        parent: Option<&Arc<Identity>>,
-        n: u32,
-        explicit: Option<&Arc<str>>,
-    ) -> (Arc<Identity>, Arc<str>) {
-        let (name, default_name): (Arc<str>, Option<Arc<str>>) = match explicit {
-            Some(name) => (Arc::clone(name), None),
-            None => {
-                let name: Arc<str> = default_name(parent, n).into();
-                (Arc::clone(&name), Some(name))
-            }
-        };
-        let id = Identity {
+    /// The identity of the `n`-th child spawned by a process whose identity is `parent`
+    /// (`None` for a top-level process).
+    pub(crate) fn child(parent: Option<&Arc<Identity>>, n: u32) -> Arc<Identity> {
+        Arc::new(Identity {
             parent: parent.cloned(),
             n,
-            default_name,
-        };
-        (Arc::new(id), name)
+        })
     }
-}
 
-/// `Process-1:2:1` for the `n`-th child of `parent`.
-fn default_name(parent: Option<&Arc<Identity>>, n: u32) -> String {
-    // Counters up to the nearest ancestor with a default name, which spells out its own path.
-    let mut counters = vec![n];
-    let mut base = None;
-    let mut node = parent.map(|p| &**p);
-    while let Some(id) = node {
-        if let Some(name) = &id.default_name {
-            base = Some(name);
-            break;
+    /// The default name, `Process-1:2:1`: the counters from the top down.
+    pub(crate) fn default_name(&self) -> String {
+        let mut counters = vec![self.n];
+        let mut node = self.parent.as_deref();
+        while let Some(id) = node {
+            counters.push(id.n);
+            node = id.parent.as_deref();
         }
-        counters.push(id.n);
-        node = id.parent.as_deref();
-    }
-    let mut out =
-        String::with_capacity(base.map_or(PREFIX.len(), |b| b.len()) + 11 * counters.len());
-    out.push_str(base.map_or(PREFIX, |b| b));
-    let mut colon = base.is_some();
-    for &c in counters.iter().rev() {
-        if colon {
-            out.push(':');
+        let mut out = String::with_capacity(PREFIX.len() + 11 * counters.len());
+        out.push_str(PREFIX);
+        for (i, c) in counters.iter().rev().enumerate() {
+            if i > 0 {
+                out.push(':');
+            }
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{c}");
         }
-        colon = true;
-        out.push_str(&c.to_string());
+        out
     }
-    out
 }
 
 impl Drop for Identity {
@@ -95,28 +73,25 @@ mod tests {
 
     #[test]
     fn default_names_spell_the_path() {
-        let named: Arc<str> = Arc::from("worker");
-        let (a, name) = Identity::child(None, 1, None);
-        assert_eq!(&*name, "Process-1");
-        let (b, name) = Identity::child(Some(&a), 2, Some(&named));
-        assert_eq!(&*name, "worker");
-        let (c, name) = Identity::child(Some(&b), 3, Some(&named));
-        assert_eq!(&*name, "worker");
-        let (d, name) = Identity::child(Some(&c), 4_294_967_295, None);
-        assert_eq!(&*name, "Process-1:2:3:4294967295");
+        let a = Identity::child(None, 1);
+        assert_eq!(a.default_name(), "Process-1");
+        // An explicit name changes no identity: its children count on from its path.
+        let b = Identity::child(Some(&a), 2);
+        let c = Identity::child(Some(&b), 3);
+        let d = Identity::child(Some(&c), 4_294_967_295);
+        assert_eq!(d.default_name(), "Process-1:2:3:4294967295");
         assert_eq!(
-            &*Identity::child(Some(&d), 1, None).1,
+            Identity::child(Some(&d), 1).default_name(),
             "Process-1:2:3:4294967295:1"
         );
-        assert_eq!(&*Identity::child(Some(&b), 7, None).1, "Process-1:2:7");
+        assert_eq!(Identity::child(Some(&b), 7).default_name(), "Process-1:2:7");
     }
 
     #[test]
     fn a_deep_chain_is_cheap_and_drops() {
-        let named: Arc<str> = Arc::from("n");
-        let (mut deep, _) = Identity::child(None, 1, None);
+        let mut deep = Identity::child(None, 1);
         for _ in 0..1_000_000 {
-            deep = Identity::child(Some(&deep), 1, Some(&named)).0;
+            deep = Identity::child(Some(&deep), 1);
         }
         drop(deep);
     }

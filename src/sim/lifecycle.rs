@@ -90,11 +90,14 @@ impl<P: Policy> Kernel<P> {
             }
             return top.name.clone();
         }
-        pcb.cold
-            .as_ref()
-            .and_then(|c| c.name.as_deref())
-            .unwrap_or("?")
-            .to_owned()
+        let Some(cold) = pcb.cold.as_ref() else {
+            return "?".to_owned();
+        };
+        match (&cold.name, &cold.identity) {
+            (Some(name), _) => name.to_string(),
+            (None, Some(identity)) => identity.default_name(),
+            (None, None) => "?".to_owned(),
+        }
     }
 
     pub(super) fn ppid_of(&self, p: u32) -> u32 {
@@ -141,26 +144,25 @@ impl<P: Policy> Kernel<P> {
         kwargs: Vec<(Arc<str>, Value)>,
     ) -> Result<u32, PyError> {
         let t = self.now;
-        let child = self.procs.len() as u32;
         let parent = &mut self.procs[p as usize];
         let daemon = spec.daemon.unwrap_or(parent.daemon);
         let globals = Arc::clone(&parent.globals);
         let pcold = parent.cold();
         pcold.spawned += 1;
-        let (identity, name) =
-            Identity::child(pcold.identity.as_ref(), pcold.spawned, spec.name.as_ref());
-        pcold.children.push(child);
-        parent.bind_handle(spec.handle, child);
+        let identity = Identity::child(pcold.identity.as_ref(), pcold.spawned);
         let mut pcb = Pcb::new(p, globals, t);
         pcb.daemon = daemon;
         let cold = pcb.cold();
-        cold.name = Some(name);
+        // A default name is made when it is shown (identity.rs).
+        cold.name = spec.name.clone();
         cold.identity = Some(identity);
         cold.args = args;
         cold.kwargs = kwargs;
-        self.procs.push(pcb);
         // No pid yet: a `Process` object gets one at `start()`, the fork.
-        self.hot.push(Hot::new(spec.program, NO_PID, t));
+        let child = self.new_slot(pcb, Hot::new(spec.program, NO_PID, t));
+        let parent = &mut self.procs[p as usize];
+        parent.cold().children.push(child);
+        parent.bind_handle(spec.handle, child);
         self.created(child, spec.attrs, Some(p));
         Ok(child)
     }
@@ -405,7 +407,7 @@ impl<P: Policy> Kernel<P> {
         let t = self.now;
         let at = t.saturating_add(n);
         self.procs[p as usize].wait_on = WaitOn::ChildUntil(q, at);
-        self.timers.push(Timer {
+        self.set_timer(Timer {
             at,
             since: t,
             pid: self.hot[p as usize].pid,
@@ -480,5 +482,6 @@ impl<P: Policy> Kernel<P> {
         {
             c.children.retain(|x| *x != q);
         }
+        self.recycle_later(q);
     }
 }

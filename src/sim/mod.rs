@@ -44,6 +44,7 @@ mod identity;
 mod lifecycle;
 mod pcb;
 mod pids;
+mod recycle;
 pub mod rng;
 pub mod sched;
 mod select;
@@ -228,6 +229,8 @@ pub struct Kernel<P: Policy> {
     /// The report's notes (at most [`crate::process::MAX_NOTES`]), and how many more were made.
     notes: Vec<crate::report::Note>,
     notes_left_out: u64,
+    /// Free slots and the figures of the processes whose records were given back.
+    recycler: recycle::Recycler,
 }
 
 impl<P: Policy> Kernel<P> {
@@ -293,6 +296,7 @@ impl<P: Policy> Kernel<P> {
             next_outside: 0,
             notes: Vec::new(),
             notes_left_out: 0,
+            recycler: Default::default(),
             decoded: exec::decode_programs(&plan.programs),
             plan,
         };
@@ -330,7 +334,6 @@ impl<P: Policy> Kernel<P> {
                     self.error = Some("no free pid for a top-level process".into());
                     return;
                 };
-                let idx = self.procs.len() as u32;
                 let mut pcb = Pcb::new(NO_PROC, Arc::clone(&globals), 0);
                 pcb.entry = entry as u32;
                 pcb.copy = copy as u32;
@@ -340,8 +343,7 @@ impl<P: Policy> Kernel<P> {
                     cold.args = args.clone();
                     cold.kwargs = kwargs.clone();
                 }
-                self.procs.push(pcb);
-                self.hot.push(Hot::new(top.program, pid, 0));
+                let idx = self.new_slot(pcb, Hot::new(top.program, pid, 0));
                 self.created(idx, top.attrs, None);
                 if copy == 1 {
                     self.arrivals.push((top.arrival, idx, top.count as u32));
@@ -373,7 +375,7 @@ impl<P: Policy> Kernel<P> {
 
     /// How many processes the run has created so far.
     pub fn process_count(&self) -> usize {
-        self.procs.len()
+        self.recycler.created as usize
     }
 
     /// Whether the run is over (every process ended, or a limit stopped it).
@@ -552,6 +554,7 @@ impl<P: Policy> Kernel<P> {
             // A process leaves an `io` or `sleep` only by its timer or by ending, so such a
             // timer whose process is not blocked belongs to one that was killed. A join's
             // timeout may have been overtaken by the child's end (`join_timed_out`).
+            self.count_timer(timer.p, false);
             if self.hot[timer.p as usize].state == State::Blocked {
                 if timer.kind == TimerKind::JoinTimeout {
                     self.join_timed_out(timer);
@@ -613,7 +616,7 @@ impl<P: Policy> Kernel<P> {
                 // Waking adds to `blocked`, which is the only part of this record a timed
                 // wait touches: ask for it now rather than stall on it then.
                 prefetch(&self.procs[p as usize].blocked);
-                self.timers.push(Timer {
+                self.set_timer(Timer {
                     at: t.saturating_add(ticks),
                     since: t,
                     pid: self.hot[p as usize].pid,

@@ -122,6 +122,11 @@ pub(crate) struct Pcb {
     pub exit_code: i32,
     /// Time `blocked` (kept here: it changes only when a process wakes).
     pub blocked: u64,
+    /// Timers naming this slot still in the queue, counted only when records are recycled
+    /// (recycle.rs): a killed process's timer outlives it.
+    pub timers: u32,
+    /// A free slot (recycle.rs): no process.
+    pub vacant: bool,
     pub wait_on: WaitOn,
     /// Index of the parent, or [`NO_PROC`] for init.
     pub parent: u32,
@@ -146,7 +151,8 @@ pub(crate) struct Pcb {
 /// The parts of a process that only some processes need.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Cold {
-    /// The name of a child (top-level names come from the plan).
+    /// The explicit name of a child (`None`: the default, made from [`Cold::identity`] when
+    /// shown; top-level names come from the plan).
     pub name: Option<Arc<str>>,
     /// multiprocessing's `_identity`, shared with the ancestors (`None` for a top-level process).
     pub identity: Option<Arc<Identity>>,
@@ -181,6 +187,8 @@ impl Pcb {
             daemon: false,
             exit_code: 0,
             blocked: 0,
+            timers: 0,
+            vacant: false,
             wait_on: WaitOn::Nothing,
             parent,
             creator: parent,

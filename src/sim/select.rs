@@ -37,6 +37,15 @@ impl Sim {
             sched::Built::Other(p) => Sim::Other(Kernel::with_policy(plan, opts, p)),
         }
     }
+    /// See [`Kernel::recycle_reaped`].
+    pub fn recycle_reaped(&mut self) -> bool {
+        either!(self, k => k.recycle_reaped())
+    }
+    /// See [`Kernel::recycle_in_batches_of`].
+    #[doc(hidden)]
+    pub fn recycle_in_batches_of(&mut self, batch: usize) -> bool {
+        either!(self, k => k.recycle_in_batches_of(batch))
+    }
     /// See [`Kernel::run`].
     pub fn run(self) -> Report {
         either!(self, k => k.run())

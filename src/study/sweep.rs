@@ -617,6 +617,8 @@ impl Sweep {
                 let plan = self.plan(index)?;
                 // Only the summary is needed: no trace, no per-process reports.
                 let mut sim = Sim::new(plan, SimOptions { trace: false });
+                // Only live processes and what handles still see are kept (recycle.rs).
+                sim.recycle_reaped();
                 while sim.advance() {}
                 let result = RunResult {
                     index,

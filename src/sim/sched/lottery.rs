@@ -304,6 +304,12 @@ impl Policy for Lottery {
         "lottery"
     }
 
+    /// The ticket line is the ready processes in slot order: a reused slot would move a
+    /// process in it, and the same draw would pick another winner.
+    fn orders_by_slot(&self) -> bool {
+        true
+    }
+
     fn on_create(&mut self, p: u32, attrs: Attrs) {
         self.grow_for(p);
         self.set_tickets(p, attrs.tickets.max(1));

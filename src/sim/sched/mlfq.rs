@@ -230,7 +230,9 @@ impl Policy for Mlfq {
     }
 
     fn on_create(&mut self, p: u32, _attrs: super::Attrs) {
-        let _ = self.proc(p);
+        // A fresh record, also for a slot reused after its process ended (recycle.rs).
+        let fresh = self.fresh(Status::New);
+        *self.proc(p) = fresh;
     }
 
     fn enqueue(&mut self, p: u32, why: Ready, _burst: u64, now: u64) {

@@ -134,7 +134,9 @@ pub trait Policy {
     /// The name scenario files use (`"rr"`, `"mlfq"`, …).
     fn name(&self) -> &'static str;
 
-    /// Process `p` was created with these attributes (before it is first made ready).
+    /// Process `p` was created with these attributes (before it is first made ready). When
+    /// the kernel recycles records (`recycle.rs`), `p` may be the slot of a process that ended
+    /// and was given back: forget all that was known of it.
     fn on_create(&mut self, p: u32, attrs: Attrs) {
         let _ = (p, attrs);
     }
@@ -239,6 +241,13 @@ pub trait Policy {
     /// to the tail, a slice of the same length every time but after a block, no preemption,
     /// no event of the policy's own, and nothing charged at a slice end: round robin.
     fn fast_paths_exact(&self) -> bool {
+        false
+    }
+
+    /// Whether the policy's decisions depend on the order of the processes' slots (the
+    /// kernel's indices), not only on pids and the order of events: then the kernel must
+    /// not reuse the slots of ended processes (`recycle.rs`), which would reorder them.
+    fn orders_by_slot(&self) -> bool {
         false
     }
 
@@ -385,6 +394,9 @@ impl<T: Policy + ?Sized> Policy for Box<T> {
     }
     fn fast_paths_exact(&self) -> bool {
         (**self).fast_paths_exact()
+    }
+    fn orders_by_slot(&self) -> bool {
+        (**self).orders_by_slot()
     }
     fn rule(&self) -> &'static str {
         (**self).rule()

@@ -1,0 +1,200 @@
+//! Giving back the records of processes that nobody can see any more, so that a run whose
+//! report lists no process (`--format summary`, sweeps) holds memory for the processes that
+//! are alive, as a real kernel reuses its task structs (issue #13: `repeat 1,000,000 { fork c;
+//! join c }` kept every process that ever lived, 638 MB).
+//!
+//! A reaped process is gone for the kernel, but its record may still be seen through a handle:
+//! `{c.exitcode}`, `join c` or `c.is_alive()` after the join, in the parent or in any process
+//! that copied the parent's handles at a fork. Handles can form cycles (a child copies a handle
+//! to itself at `start` and hands it to its own children), so reference counts would leak; the
+//! records are traced instead, as a garbage collector does. Every record that is not reaped is
+//! a root; a reaped record that no root reaches through handles, directly or through other
+//! reaped records, is given back: its figures go into the summary's running [`Tally`], its
+//! slot goes on a free list for the next process created. A collection looks at the whole
+//! table, so it runs only once the reaped records waiting for one are a quarter of the table
+//! (and at least [`MIN_BATCH`]): each reap costs O(1) amortized, and the table stays within a
+//! small factor of the records that must be kept.
+//!
+//! What else names a process by its slot is made safe for reuse here: a CPU's `last` process
+//! (a reused slot is another process, so dispatching it is a context switch), a reaped child's
+//! `parent` (it can no longer be anyone's child: init's, as if adopted, which no scenario can
+//! see once it is reaped), and timers (a killed process's
+//! timer stays in the queue until its tick, so its slot waits for it: `Pcb::timers`).
+//! Nothing observable depends on which slot a process has: ties are broken by pid or by the
+//! order of events, never by slot (a test runs every scenario both ways, for every policy).
+
+use std::sync::Arc;
+
+use super::finish::Tally;
+use super::pcb::{Hot, NO_PROC, NONE, Pcb};
+use super::{Kernel, Policy, Recorder};
+use crate::model::{State, Value};
+
+/// The fewest reaped records worth a collection.
+const MIN_BATCH: usize = 1024;
+
+/// The free slots and the figures of the processes given back.
+#[derive(Debug, Default)]
+pub(super) struct Recycler {
+    /// Whether records are given back at all (only when nothing will list the processes).
+    pub on: bool,
+    /// Slots free for the next process, most recently freed last.
+    free: Vec<u32>,
+    /// Reaped records not given back yet.
+    reaped: Vec<u32>,
+    /// `reaped.len()` at which the next collection runs.
+    next_collection: usize,
+    /// The fewest reaped records a collection waits for ([`MIN_BATCH`]; 1 in tests).
+    batch: usize,
+    /// The summary's figures of the processes given back.
+    pub gone: Tally,
+    /// Processes created in all (slots are reused, so the table's length is not it).
+    pub created: u64,
+    /// The globals of a free slot: none.
+    no_globals: Arc<Vec<Value>>,
+    /// Scratch: the marks of one collection, and its work list.
+    marks: Vec<bool>,
+    work: Vec<u32>,
+}
+
+impl<P: Policy> Kernel<P> {
+    /// Gives back the records of reaped processes that nothing can see any more, from now on,
+    /// so that memory follows the live processes. Only for a run whose per-process report is
+    /// never asked for (a summary): [`Kernel::report`] would list only the records kept.
+    /// Does nothing, and returns false, when transitions are kept or explained (they name
+    /// processes by slot), or when the policy's decisions depend on slots (lottery).
+    pub fn recycle_reaped(&mut self) -> bool {
+        self.recycle_in_batches_of(MIN_BATCH)
+    }
+
+    /// [`Kernel::recycle_reaped`] with a collection as soon as `batch` records are reaped
+    /// (tests: 1 gives back each record at the first moment it can be).
+    #[doc(hidden)]
+    pub fn recycle_in_batches_of(&mut self, batch: usize) -> bool {
+        if !matches!(self.trace, Recorder::Off)
+            || self.log.is_some()
+            || self.policy.orders_by_slot()
+        {
+            return false;
+        }
+        self.recycler.on = true;
+        self.recycler.batch = batch.max(1);
+        self.recycler.next_collection = self.recycler.batch;
+        true
+    }
+
+    /// The slot for a new process: a free one, or a new one at the end of the table.
+    pub(super) fn new_slot(&mut self, pcb: Pcb, hot: Hot) -> u32 {
+        self.recycler.created += 1;
+        if let Some(q) = self.recycler.free.pop() {
+            self.procs[q as usize] = pcb;
+            self.hot[q as usize] = hot;
+            return q;
+        }
+        self.procs.push(pcb);
+        self.hot.push(hot);
+        (self.procs.len() - 1) as u32
+    }
+
+    /// Process `q` was reaped: its record is given back once nothing sees it.
+    pub(super) fn recycle_later(&mut self, q: u32) {
+        if !self.recycler.on {
+            return;
+        }
+        self.recycler.reaped.push(q);
+        if self.recycler.reaped.len() >= self.recycler.next_collection {
+            self.collect();
+        }
+    }
+
+    /// Sets a timer: every timer goes through here, so that its slot is known to be named.
+    #[inline(always)]
+    pub(super) fn set_timer(&mut self, timer: super::timers::Timer) {
+        self.count_timer(timer.p, true);
+        self.timers.push(timer);
+    }
+
+    /// A timer naming `p` was set (`up`) or fired: a slot is not reused while a timer that
+    /// names it waits in the queue (a killed process's, or a join's overtaken by the child).
+    #[inline(always)]
+    pub(super) fn count_timer(&mut self, p: u32, up: bool) {
+        if self.recycler.on {
+            let timers = &mut self.procs[p as usize].timers;
+            *timers = if up { *timers + 1 } else { *timers - 1 };
+        }
+    }
+
+    /// Marks what the processes not reaped can see; gives back the reaped records they cannot.
+    fn collect(&mut self) {
+        let n = self.procs.len();
+        let mut marks = std::mem::take(&mut self.recycler.marks);
+        let mut work = std::mem::take(&mut self.recycler.work);
+        marks.clear();
+        marks.resize(n, false);
+        work.clear();
+        for (q, pcb) in self.procs.iter().enumerate() {
+            if !pcb.vacant && pcb.reaped_at == NONE {
+                marks[q] = true;
+                work.push(q as u32);
+            }
+        }
+        // What a handle reaches is kept, and so is what its handles reach (a loop, not a
+        // recursion: the depth of a chain of handles is the scenario's).
+        while let Some(q) = work.pop() {
+            let Some(cold) = self.procs[q as usize].cold.as_deref() else {
+                continue;
+            };
+            for &(_, r) in &cold.handles {
+                if !marks[r as usize] {
+                    marks[r as usize] = true;
+                    work.push(r);
+                }
+            }
+        }
+        let mut reaped = std::mem::take(&mut self.recycler.reaped);
+        let before = reaped.len();
+        reaped.retain(|&q| {
+            let keep = marks[q as usize] || self.procs[q as usize].timers > 0;
+            if !keep {
+                self.give_back(q);
+            }
+            keep
+        });
+        if reaped.len() < before {
+            // The reaped children of a record given back are nobody's children any more.
+            for q in 0..n {
+                let parent = self.procs[q].parent;
+                if parent != NO_PROC && self.procs[parent as usize].vacant {
+                    self.procs[q].parent = NO_PROC;
+                }
+            }
+        }
+        // A quarter of the table keeps a collection's cost O(1) a reap, amortized; a batch of
+        // 1 (tests) collects at every reap.
+        let step = match self.recycler.batch {
+            1 => 1,
+            batch => batch.max(n / 4),
+        };
+        self.recycler.next_collection = reaped.len() + step;
+        self.recycler.reaped = reaped;
+        self.recycler.marks = marks;
+        self.recycler.work = work;
+    }
+
+    /// Tallies `q`'s figures and frees its slot.
+    fn give_back(&mut self, q: u32) {
+        let (pcb, hot) = (&self.procs[q as usize], &self.hot[q as usize]);
+        debug_assert_eq!(hot.state, State::Terminated);
+        self.recycler.gone.add(pcb, hot, self.now);
+        let mut empty = Pcb::new(NO_PROC, Arc::clone(&self.recycler.no_globals), self.now);
+        empty.vacant = true;
+        empty.reaped_at = self.now;
+        self.procs[q as usize] = empty;
+        for cpu in &mut self.cpus {
+            if cpu.last == q {
+                cpu.last = NO_PROC;
+            }
+        }
+        self.recycler.free.push(q);
+    }
+}

@@ -1,0 +1,92 @@
+//! Memory that follows the live processes (issue #13), measured as the peak of the heap bytes
+//! this test binary holds, counted by its own allocator: a figure that does not depend on the
+//! machine's load or speed. One test function, so that no other test allocates meanwhile.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+use procsim::{Sim, SimOptions};
+
+/// The system allocator, counting the bytes held now and the most held since the last reset.
+struct Counting;
+
+static HELD: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call goes to the system allocator with the caller's arguments unchanged; the
+// counters only observe the sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract for `alloc` is passed on as it is.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let now = HELD.fetch_add(layout.size(), Relaxed) + layout.size();
+            PEAK.fetch_max(now, Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        HELD.fetch_sub(layout.size(), Relaxed);
+        // SAFETY: `ptr` came from `alloc` above with this layout, as the caller guarantees.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The most heap bytes held while `f` ran, beyond what was held before it.
+fn peak_of(f: impl FnOnce()) -> usize {
+    let base = HELD.load(Relaxed);
+    PEAK.store(base, Relaxed);
+    f();
+    PEAK.load(Relaxed) - base
+}
+
+/// Runs `text` to the end for its summary alone, as `--format summary` and sweeps do,
+/// recycling the records of reaped processes or not.
+fn summary_run(text: &str, recycle: bool) -> (procsim::report::Summary, usize) {
+    let plan = procsim::load_str(text).unwrap();
+    let mut sim = Sim::new(plan, SimOptions { trace: false });
+    if recycle {
+        assert!(sim.recycle_reaped());
+    }
+    while sim.advance() {}
+    assert_eq!(sim.error(), None);
+    (sim.summary(), sim.process_count())
+}
+
+const MB: usize = 1 << 20;
+
+#[test]
+fn memory_follows_the_live_processes() {
+    // One child alive at a time, 100,000 in all: a few records, not 100,000.
+    let forks = r#"{"programs": {
+        "main": {"body": [{"repeat": {"times": 100000, "body": [
+            {"fork": {"as": "c", "program": "c"}}, {"join": "c"}]}}]},
+        "c": {"body": [{"cpu": 1}]}},
+      "processes": [{"program": "main"}]}"#;
+    let mut kept = None;
+    let all = peak_of(|| kept = Some(summary_run(forks, false)));
+    let mut recycled = None;
+    let live = peak_of(|| recycled = Some(summary_run(forks, true)));
+    assert_eq!(kept, recycled, "the same summary and process count");
+    assert_eq!(kept.unwrap().1, 100_001);
+    // Every record kept: some 200 bytes a process (20 MB); given back: the table stays at
+    // the batch a collection waits for.
+    assert!(all > 15 * MB, "all kept: {all} bytes");
+    assert!(live < 2 * MB, "recycled: {live} bytes");
+
+    // A 30,000-deep chain of default names (`Process-1:1:…:1`): the names, made when shown,
+    // are not kept; they would be 900 MB (each is as long as the depth).
+    let chain = r#"{"kernel": {"max_processes": 30000},
+      "programs": {"node": {"body": [
+        {"cpu": 1}, {"fork": {"as": "c", "program": "node"}}, {"join": "c"}]}},
+      "processes": [{"program": "node"}]}"#;
+    let mut out = None;
+    let peak = peak_of(|| out = Some(summary_run(chain, true)));
+    // The deepest fork fails (max_processes): its Process object was made, never started.
+    assert_eq!(out.unwrap().1, 30_001);
+    eprintln!("heap peaks: {all} B all kept, {live} B recycled, {peak} B for the chain");
+    assert!(peak < 40 * MB, "30,000-deep chain: {peak} bytes");
+}
