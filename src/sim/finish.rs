@@ -178,7 +178,7 @@ impl<P: Policy> Kernel<P> {
         ProcessReport {
             pid: hot.pid,
             ppid: self.ppid_of(p),
-            creator: (pcb.creator != super::pcb::NO_PROC).then_some(pcb.creator),
+            creator: cold.and_then(|c| c.creator),
             name: self.name_of(p),
             program: program.name.to_string(),
             daemon: pcb.daemon,

@@ -153,6 +153,7 @@ impl<P: Policy> Kernel<P> {
         let mut pcb = Pcb::new(p, globals, t);
         pcb.daemon = daemon;
         let cold = pcb.cold();
+        cold.creator = Some(p);
         // A default name is made when it is shown (identity.rs).
         cold.name = spec.name.clone();
         cold.identity = Some(identity);

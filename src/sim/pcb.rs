@@ -130,8 +130,6 @@ pub(crate) struct Pcb {
     pub wait_on: WaitOn,
     /// Index of the parent, or [`NO_PROC`] for init.
     pub parent: u32,
-    /// Index of the process that created it ([`NO_PROC`] for top-level processes).
-    pub creator: u32,
     /// Top-level entry index and copy number (from 1); `entry` is [`NO_PROC`] for children.
     pub entry: u32,
     pub copy: u32,
@@ -156,6 +154,9 @@ pub(crate) struct Cold {
     pub name: Option<Arc<str>>,
     /// multiprocessing's `_identity`, shared with the ancestors (`None` for a top-level process).
     pub identity: Option<Arc<Identity>>,
+    /// The slot of the process that created it (`None` for a top-level process): kept here,
+    /// where only children have it, since the report is its only reader.
+    pub creator: Option<u32>,
     /// Spawns made so far (multiprocessing's `_process_counter`).
     pub spawned: u32,
     /// Arguments, until they are bound at the first run.
@@ -191,7 +192,6 @@ impl Pcb {
             vacant: false,
             wait_on: WaitOn::Nothing,
             parent,
-            creator: parent,
             entry: NO_PROC,
             copy: 0,
             created_at: t,
