@@ -69,6 +69,7 @@ const COMPARED: &[&str] = &[
     "proc-exit-values",
     "proc-join-timeout",
     "proc-signal-ended",
+    "proc-reap-on-poll",
     "sched-arrivals",
     "sched-context-switch",
     "sched-fcfs-short-first",

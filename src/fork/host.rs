@@ -14,7 +14,9 @@ use super::interp::{Proc, exitcode_of};
 use super::pidfd;
 use super::protocol::Event;
 use crate::model::{Cause, Value};
-use crate::process::{HandleFacts, HandleView, Host, Object, PyError, Target, render_field};
+use crate::process::{
+    HandleFacts, HandleView, Host, Object, PyError, Target, field_reaps, render_field,
+};
 use crate::program::{
     CExpr, GlobalId, HandleField, HandleRef, NameId, RenderContext, Signal, SpawnOp, Template,
 };
@@ -181,6 +183,19 @@ impl Host for Proc {
         self.live_kids()
     }
 
+    fn reap_if_ended(&mut self, k: usize) -> bool {
+        let kid = &self.kids[k];
+        let ended = !kid.reaped
+            && kid
+                .pidfd
+                .as_ref()
+                .is_some_and(|fd| pidfd::has_ended(fd.as_fd()));
+        if ended {
+            self.reap(k);
+        }
+        ended
+    }
+
     fn child_is_daemon(&self, k: usize) -> bool {
         self.kids[k].daemon
     }
@@ -242,6 +257,13 @@ impl RenderContext for Ctx<'_> {
         self.0.sh.now_us()
     }
     fn handle_field(&mut self, h: HandleRef, field: HandleField) -> Result<String, PyError> {
+        // `exitcode` and `is_alive()` of one's own child poll it, which reaps it if it ended.
+        if let Target::Other(k) = self.0.lookup(h)?
+            && field_reaps(field)
+            && k >= self.0.first_own
+        {
+            self.0.reap_if_ended(k);
+        }
         let p = &*self.0;
         let view = match p.lookup(h)? {
             Target::Me => HandleView {

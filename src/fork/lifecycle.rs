@@ -259,7 +259,7 @@ impl Proc {
     }
 
     /// Reaps child `k`, which has ended, after reading what the kernel counted for it.
-    fn reap(&mut self, k: usize) {
+    pub(super) fn reap(&mut self, k: usize) {
         let kid = &mut self.kids[k];
         // Never 0: wait4(0) would mean any child of the group.
         let Some(pid) = kid.pid.filter(|p| *p > 0) else {

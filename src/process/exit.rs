@@ -22,6 +22,11 @@ pub fn end_by_itself<H: Host>(h: &mut H, code: i32) -> H::Yield {
     if let Some(y) = h.halted() {
         return y;
     }
+    // multiprocessing's exit handler asks `active_children()`, which reaps those that have
+    // ended, before it terminates the daemons (procsim's posix policy leaves them to init).
+    if h.exit_policy() == ExitPolicy::Multiprocessing {
+        super::reap_ended_children(h);
+    }
     for k in h.live_children() {
         if h.child_is_daemon(k) {
             h.send_signal(k, Signal::Term);

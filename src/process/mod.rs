@@ -27,7 +27,7 @@ pub use convert::{exit_status, ticks};
 pub use error::{Limit, PyError};
 pub use exit::{end_by_itself, fail, join_children_then_end};
 pub use notes::{MAX_NOTES, NotAlive, notes_left_out, outside_not_delivered, signal_to_ended};
-pub use view::{HandleView, render_field};
+pub use view::{HandleView, field_reaps, render_field};
 
 use crate::model::{Cause, Value};
 use crate::program::{CExpr, GlobalId, HandleRef, NameId, Op, Signal, SpawnOp, Template};
@@ -135,6 +135,8 @@ pub trait Host {
     fn note(&mut self, text: String);
     /// Its children started and not yet reaped, in creation order.
     fn live_children(&self) -> Vec<Self::Child>;
+    /// Reaps child `k` if it has ended (a poll: `waitpid(pid, WNOHANG)`); whether it did.
+    fn reap_if_ended(&mut self, k: Self::Child) -> bool;
     /// Whether child `k` is a daemon.
     fn child_is_daemon(&self, k: Self::Child) -> bool;
 
@@ -195,7 +197,18 @@ fn start_child<H: Host>(h: &mut H, k: H::Child) -> Result<(), PyError> {
         ..h.facts(k)
     };
     check_handle_use(HandleUse::Start, facts)?;
+    reap_ended_children(h);
     h.start(k)
+}
+
+/// multiprocessing's `_cleanup()`: every child that has ended is reaped (polled). `start()`
+/// runs it after its checks, before the fork, and the exit handler's `active_children()`
+/// runs it before it terminates the daemons: so a zombie does not outlive its parent's next
+/// `start()`, and a freed pid can be given to the child started then.
+pub fn reap_ended_children<H: Host>(h: &mut H) {
+    for k in h.live_children() {
+        h.reap_if_ended(k);
+    }
 }
 
 /// Drops the process's reference to its `i`-th object: its finalizer prints here.
@@ -306,6 +319,7 @@ pub fn step<H: Host>(h: &mut H, op: &Op) -> Result<ControlFlow<H::Yield>, PyErro
         Op::Start(r) => {
             // The checks never let a process start itself.
             if let Target::Other(k) = resolve(h, *r, HandleUse::Start)? {
+                reap_ended_children(h);
                 h.start(k)?;
             }
             h.advance();

@@ -18,6 +18,16 @@ pub struct HandleView {
     pub daemon: bool,
 }
 
+/// Whether reading `field` of one's own child reaps it if it has ended: multiprocessing's
+/// `exitcode` and `is_alive()` poll the child (`waitpid(pid, WNOHANG)`), and a poll that
+/// finds it ended reaps it; `pid`, `name` and `daemon` are attributes and touch nothing.
+pub fn field_reaps(field: HandleField) -> bool {
+    match field {
+        HandleField::Exitcode | HandleField::Alive => true,
+        HandleField::Pid | HandleField::Name | HandleField::Daemon => false,
+    }
+}
+
 /// The text of one field, as Python's `str()` prints the attribute.
 ///
 /// ```

@@ -79,6 +79,23 @@ pub struct Report {
     pub notes: Vec<Note>,
 }
 
+/// A pid in the JSON: a number, or `null` for none (0 in the structures: no process of a
+/// run has pid 0).
+mod pid_or_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(pid: &u32, s: S) -> Result<S::Ok, S::Error> {
+        match *pid {
+            0 => s.serialize_none(),
+            p => s.serialize_u32(p),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        Ok(Option::<u32>::deserialize(d)?.unwrap_or(0))
+    }
+}
+
 /// Something the run did that changed nothing, said so the user sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Note {
@@ -116,7 +133,9 @@ pub struct RealRun {
 /// One process's identity, outcome and times.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProcessReport {
-    /// Process id.
+    /// Process id; 0 for a child never started, which never had one (`null` in the JSON, as
+    /// Python's `Process.pid` is `None` before `start()`).
+    #[serde(with = "pid_or_null")]
     pub pid: u32,
     /// Parent's pid at the end of the run (1 for init).
     pub ppid: u32,
@@ -189,7 +208,8 @@ pub struct TraceEvent {
     pub t: u64,
     /// Index of the process in [`Report::processes`] (pids can be reused, indices cannot).
     pub proc: u32,
-    /// Its pid.
+    /// Its pid (0, `null` in the JSON, for a child never started).
+    #[serde(with = "pid_or_null")]
     pub pid: u32,
     /// State before.
     pub from: State,

@@ -106,7 +106,12 @@ fn compose(run: &TableRun<'_>, shown: &[ProcessReport], timeline: &str) -> Strin
                 (_, None) => "-".into(),
             };
             vec![
-                p.pid.to_string(),
+                // A child never started has no pid (Python's `None`).
+                if p.pid == 0 {
+                    "-".to_owned()
+                } else {
+                    p.pid.to_string()
+                },
                 p.ppid.to_string(),
                 clip(&p.name, NAME_COLUMN).into_owned(),
                 exit,

@@ -8,7 +8,9 @@ use super::exec::Flow;
 use super::pcb::WaitOn;
 use super::{Kernel, Policy};
 use crate::model::{Cause, State, Value};
-use crate::process::{HandleFacts, HandleView, Host, Object, PyError, Target, render_field};
+use crate::process::{
+    HandleFacts, HandleView, Host, Object, PyError, Target, field_reaps, render_field,
+};
 use crate::program::{
     CExpr, GlobalId, HandleField, HandleRef, NameId, RenderContext, Signal, SpawnOp, Template,
 };
@@ -231,6 +233,15 @@ impl<P: Policy> Host for SimProc<'_, P> {
         self.k.live_children(self.p)
     }
 
+    fn reap_if_ended(&mut self, q: u32) -> bool {
+        let ended = self.k.hot[q as usize].state == State::Terminated
+            && self.k.procs[q as usize].reaped_at == super::pcb::NONE;
+        if ended {
+            self.k.reap(q);
+        }
+        ended
+    }
+
     fn child_is_daemon(&self, q: u32) -> bool {
         self.k.procs[q as usize].daemon
     }
@@ -276,11 +287,14 @@ impl<P: Policy> RenderContext for SimProc<'_, P> {
         self.k.now
     }
     fn handle_field(&mut self, h: HandleRef, field: HandleField) -> Result<String, PyError> {
-        let k = &*self.k;
         let (q, me) = match self.lookup(h)? {
             Target::Me => (self.p, true),
             Target::Other(q) => (q, false),
         };
+        if !me && field_reaps(field) && self.k.procs[q as usize].parent == self.p {
+            self.reap_if_ended(q);
+        }
+        let k = &*self.k;
         let exitcode = match (k.hot[q as usize].state, k.procs[q as usize].exitcode) {
             (State::Terminated, Some(code)) if !me => Some(i64::from(code)),
             _ => None,
