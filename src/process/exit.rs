@@ -16,7 +16,7 @@ pub fn fail<H: Host>(h: &mut H, e: PyError) -> H::Yield {
 /// SIGTERM, then the exit policy: `multiprocessing` joins the other children in creation
 /// order before ending, `posix` ends at once and leaves them to init.
 pub fn end_by_itself<H: Host>(h: &mut H, code: i32) -> H::Yield {
-    for (_, fin) in std::mem::take(h.objects()).into_iter().rev() {
+    for (_, fin) in h.take_objects().into_iter().rev() {
         super::finalize(h, fin.as_deref());
     }
     if let Some(y) = h.halted() {

@@ -86,6 +86,12 @@ pub trait Host {
     fn error(&mut self, line: String);
     /// The objects it holds, oldest first.
     fn objects(&mut self) -> &mut Vec<Object>;
+    /// Takes the objects it holds, oldest first, as a process that ends lets them go. A
+    /// backend whose [`Host::objects`] makes room for objects on first use overrides it, so
+    /// that a process that never held one costs nothing at its end.
+    fn take_objects(&mut self) -> Vec<Object> {
+        std::mem::take(self.objects())
+    }
     /// Whether the whole run has been stopped (a limit): nothing more may run.
     fn halted(&mut self) -> Option<Self::Yield>;
 
