@@ -38,6 +38,15 @@ pub(crate) fn weight(nice: i8) -> u64 {
 
 /// The vruntime that `ran` ticks at weight `w` add: `⌊ran × SCALE / w⌋`, saturating.
 pub(crate) fn vdelta(ran: u64, w: u64) -> u64 {
+    // The commonest cases without a 128-bit division (a library call, on the path of every
+    // charge), each the same quotient: nice 0, where SCALE / 1024 is 2^16 exactly, and a
+    // product that fits in 64 bits.
+    if w == NICE_0_WEIGHT && ran < 1 << (64 - FRAC_BITS) {
+        return ran << FRAC_BITS;
+    }
+    if let Some(x) = ran.checked_mul(SCALE) {
+        return x / w.max(1);
+    }
     let d = u128::from(ran) * u128::from(SCALE) / u128::from(w.max(1));
     u64::try_from(d).unwrap_or(u64::MAX)
 }
@@ -69,5 +78,25 @@ mod tests {
         // 5 × 2^26 / 335 = 1001624.8…, rounded down.
         assert_eq!(vdelta(5, 335), 1_001_624);
         assert_eq!(vdelta(u64::MAX, 15), u64::MAX);
+        // Each shortcut against the 128-bit quotient, at and around its edges.
+        let wide = |ran: u64, w: u64| {
+            let d = u128::from(ran) * u128::from(SCALE) / u128::from(w.max(1));
+            u64::try_from(d).unwrap_or(u64::MAX)
+        };
+        for ran in [
+            0,
+            1,
+            3,
+            1 << 37,
+            (1 << 38) - 1,
+            1 << 38,
+            (1 << 48) - 1,
+            1 << 48,
+            u64::MAX,
+        ] {
+            for w in [0, 1, 15, 335, 1023, 1024, 1025, 88761] {
+                assert_eq!(vdelta(ran, w), wide(ran, w), "{ran} at weight {w}");
+            }
+        }
     }
 }
