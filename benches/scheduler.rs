@@ -77,7 +77,11 @@ fn side_by_side(_c: &mut Criterion) {
     const N: u64 = 1_000_000;
     const ROUNDS: usize = 7;
     let plan = rr_io_v1(N, 1, 0);
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    // With RR_RING set to a build of the C reference loop (/work/shared/perf/rr_ring.c:
+    // `cc -O2 -o rr_ring rr_ring.c`), it runs in the same rounds too, its figure the loop's
+    // own timing of one run (`--reps 1`, its `median_s`).
+    let c_loop = std::env::var_os("RR_RING");
+    let (mut ours, mut theirs, mut c) = (Vec::new(), Vec::new(), Vec::new());
     let mut dispatches = 0;
     for _ in 0..ROUNDS {
         let start = Instant::now();
@@ -86,6 +90,24 @@ fn side_by_side(_c: &mut Criterion) {
         let start = Instant::now();
         black_box(reference::rr_io_v1(black_box(N as u32)));
         theirs.push(start.elapsed());
+        if let Some(exe) = &c_loop {
+            let out = std::process::Command::new(exe)
+                .args([N.to_string().as_str(), "--reps", "1"])
+                .output()
+                .expect("RR_RING runs");
+            let out = String::from_utf8_lossy(&out.stdout).into_owned();
+            let at = out.find("\"median_s\": ").expect("rr_ring prints median_s") + 12;
+            let secs: f64 = out[at..]
+                .split([',', '}'])
+                .next()
+                .and_then(|x| x.trim().parse().ok())
+                .expect("a number");
+            assert!(
+                out.contains(&format!("\"dispatches\": {dispatches}")),
+                "{out}"
+            );
+            c.push(Duration::from_secs_f64(secs));
+        }
     }
     let median = |v: &mut Vec<Duration>| {
         v.sort();
@@ -102,6 +124,16 @@ fn side_by_side(_c: &mut Criterion) {
         theirs.as_secs_f64() * 1e9 / dispatches as f64,
         ours.as_secs_f64() / theirs.as_secs_f64(),
     );
+    if !c.is_empty() {
+        let c = median(&mut c);
+        println!(
+            "{NAME}: procsim {:.1} ns a dispatch, the C reference loop (rr_ring.c) {:.2} ns, \
+             ratio 1/{:.2} (medians of {ROUNDS} alternating runs)",
+            ours.as_secs_f64() * 1e9 / dispatches as f64,
+            c.as_secs_f64() * 1e9 / dispatches as f64,
+            ours.as_secs_f64() / c.as_secs_f64(),
+        );
+    }
 }
 
 /// The policies of SPEC §3a on RR-IO-v1 at N = 100,000, one CPU: a criterion group each,

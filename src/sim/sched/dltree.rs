@@ -123,6 +123,7 @@ impl DeadlineTree {
         let key = (deadline, seq);
         let in_lane = self.lane.back().is_none_or(|e| e.key < key);
         self.nodes[p as usize] = Node {
+            prio: mix(seq),
             key,
             v,
             minv: v,
@@ -173,8 +174,6 @@ impl DeadlineTree {
     /// Links held node `p` (fields set, not yet in the tree) into the tree.
     fn link(&mut self, p: u32) {
         let Node { key, v, .. } = self.nodes[p as usize];
-        // The priority only the tree needs, from the insertion's sequence number.
-        self.nodes[p as usize].prio = mix(key.1);
         if self.root == NIL {
             self.root = p;
             return;
