@@ -70,6 +70,8 @@ const COMPARED: &[&str] = &[
     "proc-join-timeout",
     "proc-signal-ended",
     "proc-reap-on-poll",
+    "proc-terminate-orphans",
+    "proc-daemon-exit-code",
     "sched-arrivals",
     "sched-context-switch",
     "sched-fcfs-short-first",
