@@ -135,21 +135,19 @@ impl<P: Policy> Kernel<P> {
         for (q, pcb) in self.procs.iter().enumerate() {
             if !pcb.vacant && pcb.reaped_at == NONE {
                 marks[q] = true;
-                work.push(q as u32);
             }
         }
-        // What a handle reaches is kept, and so is what its handles reach (a loop, not a
-        // recursion: the depth of a chain of handles is the scenario's).
-        while let Some(q) = work.pop() {
-            let Some(cold) = self.procs[q as usize].cold.as_deref() else {
-                continue;
-            };
-            for &(_, r) in &cold.handles {
-                if !marks[r as usize] {
-                    marks[r as usize] = true;
-                    work.push(r);
-                }
+        // What a root's handle reaches is kept, and so is what its handles reach (a loop, not
+        // a recursion: the depth of a chain of handles is the scenario's). Only reaped records
+        // go through the work list: the roots are looked at where they lie, so that a table
+        // of a million live processes needs no list of them.
+        for pcb in &self.procs {
+            if !pcb.vacant && pcb.reaped_at == NONE {
+                mark_handles(pcb, &mut marks, &mut work);
             }
+        }
+        while let Some(q) = work.pop() {
+            mark_handles(&self.procs[q as usize], &mut marks, &mut work);
         }
         let mut reaped = std::mem::take(&mut self.recycler.reaped);
         let before = reaped.len();
@@ -196,5 +194,18 @@ impl<P: Policy> Kernel<P> {
             }
         }
         self.recycler.free.push(q);
+    }
+}
+
+/// Marks what `pcb`'s handles reach, and lists what was not marked before.
+fn mark_handles(pcb: &Pcb, marks: &mut [bool], work: &mut Vec<u32>) {
+    let Some(cold) = pcb.cold.as_deref() else {
+        return;
+    };
+    for &(_, r) in &cold.handles {
+        if !marks[r as usize] {
+            marks[r as usize] = true;
+            work.push(r);
+        }
     }
 }
