@@ -259,6 +259,9 @@ fn shards_concatenate_into_the_whole_sweep() {
 #[test]
 fn a_sweep_plot_is_an_svg_with_a_line_per_series() {
     let plot = temp_dir().join("plot.svg");
+    // The directory is named by this test binary's pid, which an earlier run may have had:
+    // `--plot` rightly refuses to replace a file that exists.
+    let _ = std::fs::remove_file(&plot);
     let o = procsim(&[
         "sweep",
         "scenarios/demo.json",
