@@ -44,7 +44,11 @@ fn hostile_scenario() -> PathBuf {
             {"program": "m", "name": "q\\\"x\u{1b}[H"}
         ]
     });
-    temp_file("hostile.json", &doc.to_string())
+    // A file of its own for each caller: tests run in parallel, and one rewriting a shared
+    // file could let another read it empty.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    temp_file(&format!("hostile-{n}.json"), &doc.to_string())
 }
 
 fn assert_no_control(text: &str) {
