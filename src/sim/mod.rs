@@ -58,7 +58,7 @@ use crate::program::Plan;
 use crate::report::{Report, TraceEvent};
 use crate::scenario::ReadyGroup;
 use fast::prefetch;
-use pcb::{Hot, NO_PROC, NONE, Pcb, WaitOn};
+use pcb::{Hot, NO_PROC, NONE, Pcb, WaitOn, advise_huge_pages};
 use pids::Pids;
 use rng::SeededRng;
 use sched::{Attrs, Leave, Usage};
@@ -85,31 +85,6 @@ enum Recorder {
     Off,
     Keep(Vec<TraceEvent>),
     Stream(Box<dyn FnMut(&TraceEvent)>),
-}
-
-/// Asks the kernel to back a large table with huge pages, where it can (a hint, like
-/// [`prefetch`]): a million processes' records are some 180 MiB, and in 4 KiB pages faulting
-/// them in and missing the TLB cost RR-IO-v1 at a million processes a sixth of its time.
-fn advise_huge_pages<T>(table: &Vec<T>) {
-    #[cfg(target_os = "linux")]
-    {
-        const PAGE: usize = 4096;
-        const HUGE: usize = 2 << 20;
-        let bytes = table.capacity() * std::mem::size_of::<T>();
-        if bytes < 2 * HUGE {
-            return;
-        }
-        let start = (table.as_ptr() as usize).next_multiple_of(PAGE);
-        let end = (table.as_ptr() as usize + bytes) / PAGE * PAGE;
-        // SAFETY: madvise with MADV_HUGEPAGE changes how the pages of a range we own are
-        // backed, never their contents; the range lies inside the table's allocation and is
-        // page-aligned as madvise requires. A failure only means no huge pages.
-        unsafe {
-            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = table;
 }
 
 /// What the policy needs of the kernel, asked once when the kernel is made: each is a call on

@@ -230,6 +230,31 @@ impl Pcb {
     }
 }
 
+/// Asks the kernel to back a large table with huge pages, where it can (a hint, like
+/// `prefetch` (fast.rs)): a million processes' records are some 180 MiB, and in 4 KiB pages faulting
+/// them in and missing the TLB cost RR-IO-v1 at a million processes a sixth of its time.
+pub(crate) fn advise_huge_pages<T>(table: &Vec<T>) {
+    #[cfg(target_os = "linux")]
+    {
+        const PAGE: usize = 4096;
+        const HUGE: usize = 2 << 20;
+        let bytes = table.capacity() * std::mem::size_of::<T>();
+        if bytes < 2 * HUGE {
+            return;
+        }
+        let start = (table.as_ptr() as usize).next_multiple_of(PAGE);
+        let end = (table.as_ptr() as usize + bytes) / PAGE * PAGE;
+        // SAFETY: madvise with MADV_HUGEPAGE changes how the pages of a range we own are
+        // backed, never their contents; the range lies inside the table's allocation and is
+        // page-aligned as madvise requires. A failure only means no huge pages.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = table;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
