@@ -254,14 +254,24 @@ fn compare_agrees_on_every_scenario_that_makes_sense_on_real_processes() {
         } else {
             "1000"
         };
-        let o = Command::new(bin())
-            .arg("compare")
-            .arg(root().join(format!("scenarios/{name}.json")))
-            .args(["--tick-us", tick_us])
-            .args(rt)
-            .args(["--timeout", "60"])
-            .output()
-            .expect("procsim runs");
+        let compare = || {
+            Command::new(bin())
+                .arg("compare")
+                .arg(root().join(format!("scenarios/{name}.json")))
+                .args(["--tick-us", tick_us])
+                .args(rt)
+                .args(["--timeout", "60"])
+                .output()
+                .expect("procsim runs")
+        };
+        let mut o = compare();
+        if o.status.code() != Some(0) {
+            // Real processes share the host with the other tests of this file that run real
+            // processes (only the timing-sensitive ones take turns): a burst of theirs can
+            // upset one run's order. A difference the model really has shows on the second
+            // run too.
+            o = compare();
+        }
         if o.status.code() != Some(0) {
             failures.push(format!(
                 "{name}: exit {:?}\n{}{}",
