@@ -471,6 +471,61 @@ fn compare_says_when_a_policy_has_no_real_counterpart() {
     assert!(out.contains("CPU share"), "{out}");
 }
 
+/// A run stopped by the wall-clock timeout is a stopped run for `compare` as for `run`: exit 3
+/// (README's exit codes), not 1 for "they differ", and stderr names what stopped it. The
+/// simulated side ends (a sleep of 100,000 ticks), the real one (100 s of sleep) is stopped by
+/// a 0.5 s timeout.
+#[test]
+fn compare_of_a_run_stopped_by_the_timeout_exits_3() {
+    if !available() {
+        return;
+    }
+    let f = temp(
+        "compare-timeout.json",
+        r#"{"programs": {"main": {"body": [{"sleep": 100000}, {"print": "woke"}]}},
+            "processes": [{"program": "main"}]}"#,
+    );
+    let o = Command::new(bin())
+        .args(["compare", "--timeout", "0.5"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{}{err}", text(&o.stdout));
+    assert!(err.contains("fork backend:"), "{err}");
+    assert!(
+        err.contains("timeout") || err.contains("wall-clock"),
+        "{err}"
+    );
+}
+
+/// The simulated side stopped by a limit (max_steps; the real side too, by the same count) is
+/// a stopped run: exit 3.
+#[test]
+fn compare_of_a_run_stopped_by_a_limit_exits_3() {
+    if !available() {
+        return;
+    }
+    let f = temp(
+        "compare-steps.json",
+        r#"{"kernel": {"max_steps": 100},
+            "globals": {"x": 0},
+            "programs": {"main": {"body": [{"repeat": {"times": 1000, "body": [{"set": {"name": "x", "value": 1}}]}}]}},
+            "processes": [{"program": "main"}]}"#,
+    );
+    let o = Command::new(bin())
+        .args(["compare", "--timeout", "30"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{}{err}", text(&o.stdout));
+    assert!(
+        err.contains("sim backend:") && err.contains("max_steps"),
+        "{err}"
+    );
+}
+
 fn run_fork_json(file: &Path, extra: &[&str]) -> (Output, Option<Report>) {
     let o = Command::new(bin())
         .args(["run", "--backend", "fork", "--format", "json"])

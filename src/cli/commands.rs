@@ -227,6 +227,17 @@ pub(crate) fn compare(
         ));
         return Ok(ExitCode::from(EXIT_SUPERVISOR_DIED));
     }
+    // A run a limit, a fence or the timeout stopped is a stopped run (exit 3), as for `run`,
+    // whether or not the partial reports agree.
+    let stops = [("sim", &sim.error), ("fork", &fork.error)];
+    if stops.iter().any(|(_, e)| e.is_some()) {
+        for (backend, e) in stops {
+            if let Some(e) = e {
+                say(format_args!("{}: {backend} backend: {e}", file.display()));
+            }
+        }
+        return Ok(ExitCode::from(EXIT_STOPPED));
+    }
     Ok(if c.agrees() {
         ExitCode::SUCCESS
     } else {
