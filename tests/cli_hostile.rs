@@ -149,6 +149,99 @@ fn sweep_refuses_one_file_for_both_csv_and_plot() {
     assert!(stderr(&o).contains("same file"), "{}", stderr(&o));
 }
 
+/// Outputs are compared by the file they are, not by name: a symbolic link, a hard link, a link
+/// to a file not made yet, and the file standard output goes to are each refused before
+/// anything is written, and the user's file keeps its bytes.
+#[test]
+fn sweep_refuses_two_names_of_one_file() {
+    let dir = temp_file("placeholder", "").with_file_name("links");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("X.csv");
+    std::fs::write(&csv, "the user's rows\n").unwrap();
+    std::os::unix::fs::symlink(&csv, dir.join("sym.csv")).unwrap();
+    std::fs::hard_link(&csv, dir.join("hard.csv")).unwrap();
+    std::os::unix::fs::symlink(dir.join("later.svg"), dir.join("dangling.svg")).unwrap();
+    let sweep = |o: &str, plot: &str| {
+        let (o, plot) = (dir.join(o), dir.join(plot));
+        procsim(&[
+            "sweep",
+            "scenarios/demo.json",
+            "--set",
+            "kernel.quantum=1,2",
+            "-o",
+            o.to_str().unwrap(),
+            "--plot",
+            plot.to_str().unwrap(),
+            "--force",
+        ])
+    };
+    for (o, plot) in [
+        ("sym.csv", "X.csv"),
+        ("X.csv", "sym.csv"),
+        ("hard.csv", "X.csv"),
+        ("later.svg", "dangling.svg"),
+    ] {
+        let out = sweep(o, plot);
+        assert_eq!(out.status.code(), Some(2), "{o} {plot}: {}", stderr(&out));
+        assert!(stderr(&out).contains("same file"), "{}", stderr(&out));
+        assert_eq!(
+            std::fs::read_to_string(&csv).unwrap(),
+            "the user's rows\n",
+            "{o} {plot}"
+        );
+    }
+    // The file the refused run would have made through the dangling link is not left behind.
+    assert!(!dir.join("later.svg").exists());
+    // Rows to standard output, and the plot into the file standard output goes to.
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{} sweep scenarios/demo.json --set kernel.quantum=1,2 --plot {} --force >> {}",
+            env!("CARGO_BIN_EXE_procsim"),
+            dir.join("sym.csv").display(),
+            csv.display()
+        ))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("standard output"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), "the user's rows\n");
+    // Two different files are still written.
+    let out = sweep("rows.csv", "plot.svg");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        std::fs::read_to_string(dir.join("plot.svg"))
+            .unwrap()
+            .contains("<svg")
+    );
+    assert!(
+        std::fs::read_to_string(dir.join("rows.csv"))
+            .unwrap()
+            .starts_with("run,")
+    );
+}
+
+/// `quiz -o FILE` writes the exercise to FILE and the question to standard output: the two
+/// must be different files.
+#[test]
+fn quiz_refuses_to_write_its_exercise_where_stdout_goes() {
+    let f = temp_file("quiz-stdout.json", "the user's file\n");
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{} quiz --seed 1 -o {f} --force >> {f}",
+            env!("CARGO_BIN_EXE_procsim"),
+            f = f.display()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("standard output"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "the user's file\n");
+}
+
 #[test]
 fn a_closed_stdout_is_an_error_a_closed_pipe_is_not() {
     // `>&-`: the child starts with fd 1 closed.

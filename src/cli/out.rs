@@ -78,10 +78,106 @@ pub(crate) fn say(message: std::fmt::Arguments<'_>) {
 /// Opens `path` for writing. A file that exists is the user's: it is replaced only with
 /// `--force`.
 pub(crate) fn create_output(path: &Path, force: bool) -> anyhow::Result<std::fs::File> {
+    let mut files = create_outputs(&[("the output", path)], false, force)?;
+    Ok(files.remove(0))
+}
+
+/// One output file a command writes, opened and not yet emptied.
+struct Opened {
+    name: String,
+    file: std::fs::File,
+    /// Whether this run made the file (it is removed again when the outputs are refused).
+    created: bool,
+}
+
+/// Opens every file a command writes (`what` names each one's flag), and refuses, before
+/// anything is written, two outputs that are one file: two names of it, a symbolic or a hard
+/// link to it, or the file standard output goes to when the command also writes there
+/// (`with_stdout`). Files are compared by what the open files are (device and inode), after
+/// opening, so a link, even one to a file not made yet, cannot hide a clash; names are compared
+/// first only to say so clearly when two flags give one path. A file that exists is replaced
+/// only with `--force`, and is emptied only once no clash was found.
+pub(crate) fn create_outputs(
+    outputs: &[(&str, &Path)],
+    with_stdout: bool,
+    force: bool,
+) -> anyhow::Result<Vec<std::fs::File>> {
+    use std::os::unix::fs::MetadataExt;
+    for (i, (a_flag, a)) in outputs.iter().enumerate() {
+        for (b_flag, b) in &outputs[i + 1..] {
+            anyhow::ensure!(
+                same_name(a, b) != Some(true),
+                "{a_flag} and {b_flag} name the same file ({}): one would overwrite the other",
+                a.display()
+            );
+        }
+    }
+    let mut opened: Vec<Opened> = Vec::new();
+    let refuse = |opened: &[Opened], e: anyhow::Error| {
+        for o in opened.iter().filter(|o| o.created) {
+            let _ = std::fs::remove_file(&o.name);
+        }
+        Err(e)
+    };
+    let mut seen: Vec<((u64, u64), String)> = Vec::new();
+    if with_stdout && let Some(id) = stdout_file() {
+        seen.push((id, "standard output".to_owned()));
+    }
+    // Before any is opened: a link to a file not made yet makes it when opened.
+    let existed: Vec<bool> = outputs
+        .iter()
+        .map(|(_, p)| std::fs::symlink_metadata(p).is_ok())
+        .collect();
+    for ((flag, path), existed) in outputs.iter().zip(existed) {
+        let file = match open_output(path, force) {
+            Ok(f) => f,
+            Err(e) => return refuse(&opened, e),
+        };
+        let meta = match file.metadata() {
+            Ok(m) => m,
+            Err(e) => {
+                return refuse(
+                    &opened,
+                    anyhow::anyhow!("cannot write {}: {e}", path.display()),
+                );
+            }
+        };
+        opened.push(Opened {
+            name: path.display().to_string(),
+            file,
+            created: !existed,
+        });
+        // Only a regular file is overwritten: two outputs to one terminal or /dev/null are not.
+        if meta.is_file() {
+            let id = (meta.dev(), meta.ino());
+            if let Some((_, other)) = seen.iter().find(|(i, _)| *i == id) {
+                let e = anyhow::anyhow!(
+                    "{flag} ({}) and {other} are the same file (a link to it, or the file itself): one would overwrite the other",
+                    path.display()
+                );
+                return refuse(&opened, e);
+            }
+            seen.push((id, format!("{flag} ({})", path.display())));
+        }
+    }
+    let mut files = Vec::with_capacity(opened.len());
+    for o in opened {
+        if force && !o.created {
+            o.file
+                .set_len(0)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", o.name))?;
+        }
+        files.push(o.file);
+    }
+    Ok(files)
+}
+
+/// Opens `path` for writing without emptying it: created, or, with `force`, an existing file.
+fn open_output(path: &Path, force: bool) -> anyhow::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true);
     if force {
-        options.create(true).truncate(true);
+        options.create(true);
     } else {
         options.create_new(true);
     }
@@ -92,6 +188,26 @@ pub(crate) fn create_output(path: &Path, force: bool) -> anyhow::Result<std::fs:
             anyhow::anyhow!("cannot write {}: {e}", path.display())
         }
     })
+}
+
+/// Whether two paths are one name: the same file name in the same (canonical) directory.
+/// `None` when a directory cannot be resolved (the open then says why).
+fn same_name(a: &Path, b: &Path) -> Option<bool> {
+    let dir = |p: &Path| {
+        let d = p.parent().filter(|d| !d.as_os_str().is_empty());
+        std::fs::canonicalize(d.unwrap_or(Path::new("."))).ok()
+    };
+    Some(dir(a)? == dir(b)? && a.file_name() == b.file_name())
+}
+
+/// The device and inode of the regular file standard output writes to, if it is one.
+fn stdout_file() -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let fd = std::os::fd::AsFd::as_fd(&io::stdout())
+        .try_clone_to_owned()
+        .ok()?;
+    let meta = std::fs::File::from(fd).metadata().ok()?;
+    meta.is_file().then(|| (meta.dev(), meta.ino()))
 }
 
 /// Standard output, unless it was closed when procsim started (`procsim run F >&-`). Rust's

@@ -23,13 +23,6 @@ pub(crate) fn run_sweep(
     jobs: Option<usize>,
     force: bool,
 ) -> anyhow::Result<ExitCode> {
-    if let (Some(out), Some((plot, _))) = (output, &plot) {
-        anyhow::ensure!(
-            !same_file(out, plot),
-            "--output and --plot name the same file ({}): one would overwrite the other",
-            out.display()
-        );
-    }
     if let Some(n) = jobs {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)
@@ -55,13 +48,25 @@ pub(crate) fn run_sweep(
     }
     sweep.validate()?;
     let range = sweep.range();
-    // Both files are claimed before the runs, so a long sweep cannot end by refusing to write.
-    let mut plot_file = match &plot {
-        Some((path, _)) => Some((path.clone(), create_output(path, force)?)),
-        None => None,
-    };
-    let mut sink: Box<dyn Write> = match output {
-        Some(path) => Box::new(io::BufWriter::new(create_output(path, force)?)),
+    // Both outputs are claimed before the runs, so a long sweep cannot end by refusing to
+    // write, and checked to be two files (standard output counts when the rows go there).
+    let mut claimed = create_outputs(
+        &[
+            plot.as_ref().map(|(p, _)| ("--plot", p.as_path())),
+            output.map(|p| ("--output", p)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>(),
+        output.is_none(),
+        force,
+    )?
+    .into_iter();
+    let mut plot_file = plot
+        .as_ref()
+        .and_then(|(path, _)| Some((path.clone(), claimed.next()?)));
+    let mut sink: Box<dyn Write> = match claimed.next() {
+        Some(file) => Box::new(io::BufWriter::new(file)),
         None => Box::new(stdout()?.lock()),
     };
     let first_shard = sweep.shard.is_none_or(|(i, _)| i == 1);
@@ -115,28 +120,6 @@ pub(crate) fn run_sweep(
         return Ok(ExitCode::from(EXIT_STOPPED));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Whether two paths name one file: the same path, or (when both exist) the same inode.
-fn same_file(a: &Path, b: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    if a == b {
-        return true;
-    }
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
-        // Not both there yet: the same name in the same directory.
-        _ => {
-            let dir = |p: &Path| {
-                let d = p.parent().filter(|d| !d.as_os_str().is_empty());
-                std::fs::canonicalize(d.unwrap_or(Path::new(".")))
-            };
-            match (dir(a), dir(b)) {
-                (Ok(da), Ok(db)) => da == db && a.file_name() == b.file_name(),
-                _ => false,
-            }
-        }
-    }
 }
 
 /// `procsim sweep`: builds the sweep and the plot request from the arguments, then runs it.

@@ -165,7 +165,9 @@ pub(crate) fn quiz(args: QuizArgs) -> anyhow::Result<ExitCode> {
     };
     let text = quiz::exercise(&params)?;
     if let Some(path) = &args.output {
-        create_output(path, args.force)?
+        // The question or the answer goes to standard output: it must not be the same file.
+        create_outputs(&[("-o", path)], true, args.force)?
+            .remove(0)
             .write_all(text.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
