@@ -427,3 +427,99 @@ fn explain_is_refused_with_the_real_backend() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("--explain"));
     assert!(o.stdout.is_empty());
 }
+
+/// `sched-eevdf-wake` (base_slice 3, A B C nice 0, so a tick is one unit of vruntime; C runs
+/// 1, sleeps 5, runs 4), its figures derived by hand in ticks (the scenario's description
+/// has the schedule):
+/// - 0: A, B, C all start at V = 0 with v 0 and deadline 0 + 3 = 3; lag V − v = 0. The
+///   deadlines tie and A was ready first.
+/// - 3: A ran 0-3: v 0 → 3, new request d = 3 + 3 = 6. V = (3 + 0 + 0) / 3 = 1, so A's lag
+///   is 1 − 3 = −2 (not eligible) and B's and C's 1 − 0 = 1; B and C tie at deadline 3, B
+///   ready first.
+/// - 6: B ran 3-6: v 3, d 6. V = (3 + 3 + 0) / 3 = 2: lags A −1, B −1, C 2; only C is
+///   eligible.
+/// - 13: C slept 7-12 keeping lag 4/3 and woke at 12 with V = (6 + 3 + 2) / 2 = 5.5 (B 2
+///   ticks into its request), its lag inflated by (W + w) / W = 3/2 to 2: vC = 3.5 (3.500015
+///   in 2^-16 units: 229377 / 65536, as the description says), dC = 6.5. B ran 10-13: v 6,
+///   d 9; A v 6, d 9 since 10. V = (6 + 6 + 3.5) / 3 = 5.1667 (5.17); lags A and B 5.1667 −
+///   6 = −0.83, C 5.1667 − 3.5 = 1.67. Only C is eligible.
+///
+/// Before the fix these figures were shown 1024 times too small (divided by 1024 × 2^16).
+#[test]
+fn eevdf_figures_in_ticks() {
+    let text = explain_file("scenarios/sched-eevdf-wake.json");
+    has(
+        &text,
+        "     0  CPU 0 takes A (deadline 3, vruntime 0, lag 0 (V 0: eligible)): virtual deadline of the eligible 3, as B's: a tie, which goes to the one ready first, ahead of B (deadline 3, vruntime 0, lag 0 (V 0: eligible)), C (deadline 3, vruntime 0, lag 0 (V 0: eligible))",
+    );
+    has(
+        &text,
+        "     3  A's slice on CPU 0 ran out after 3 ticks with work left (deadline 3, vruntime 0, lag 1 (V 1: eligible) → deadline 6, vruntime 3, lag -2 (V 1: not eligible))",
+    );
+    has(
+        &text,
+        "     3  CPU 0 takes B (deadline 3, vruntime 0, lag 1 (V 1: eligible)): virtual deadline of the eligible 3, as C's: a tie, which goes to the one ready first, ahead of A (deadline 6, vruntime 3, lag -2 (V 1: not eligible)), C (deadline 3, vruntime 0, lag 1 (V 1: eligible))",
+    );
+    has(
+        &text,
+        "     6  CPU 0 takes C (deadline 3, vruntime 0, lag 2 (V 2: eligible)): earliest virtual deadline of the eligible 3, the only one with a virtual deadline of the eligible now, ahead of A (deadline 6, vruntime 3, lag -1 (V 2: not eligible)), B (deadline 6, vruntime 3, lag -1 (V 2: not eligible))",
+    );
+    has(
+        &text,
+        "    13  CPU 0 takes C (deadline 6.50, vruntime 3.50, lag 1.67 (V 5.17: eligible)): earliest virtual deadline of the eligible 6.50, the only one with a virtual deadline of the eligible now, ahead of A (deadline 9, vruntime 6, lag -0.83 (V 5.17: not eligible)), B (deadline 9, vruntime 6, lag -0.83 (V 5.17: not eligible))",
+    );
+}
+
+/// OSTEP's stride table (`sched-stride-ostep`, big 10000: strides A 100, B 50 → 200, C 40;
+/// quantum 1): passes (0,0,0) A, (100,0,0) B, (100,200,0) C … At 2 B has ended and C's pass
+/// 0 is least against A's 100; C runs 2-5, its pass 0 → 40 → 80 → 120, and at 5 A's 100 is
+/// the least.
+#[test]
+fn stride_least_pass() {
+    let text = explain_file("scenarios/sched-stride-ostep.json");
+    has(
+        &text,
+        "     2  CPU 0 takes C (pass 0, stride 40): least pass 0 < 100 (A), ahead of A (pass 100, stride 100)",
+    );
+    has(
+        &text,
+        "     5  C's slice on CPU 0 ran out after 1 tick with work left; pass 80 → 120: its stride added for the slice (pass 80, stride 40 → pass 120, stride 40)",
+    );
+    has(
+        &text,
+        "     5  CPU 0 takes A (pass 100, stride 100): least pass 100 < 120 (C), ahead of C (pass 120, stride 40)",
+    );
+}
+
+/// Silberschatz's priority example: at 0 all five are ready and P2's number 1 is the
+/// smallest, P5's 2 the next.
+#[test]
+fn priority_smallest_number() {
+    let text = explain_file("scenarios/sched-priority-silberschatz.json");
+    has(
+        &text,
+        "     0  CPU 0 takes P2 (priority 1): smallest priority number 1 < 2 (P5), ahead of P1 (priority 3), P3 (priority 4), P4 (priority 5), P5 (priority 2)",
+    );
+}
+
+/// Silberschatz's SJF example (P1 6, P2 8, P3 7, P4 3): at 0 P4's burst 3 is the shortest,
+/// P1's 6 the next.
+#[test]
+fn sjf_shortest_next_burst() {
+    let text = explain_file("scenarios/sched-sjf-silberschatz.json");
+    has(
+        &text,
+        "     0  CPU 0 takes P4 (next burst 3): shortest next burst 3 < 6 (P1), ahead of P1 (next burst 6), P2 (next burst 8), P3 (next burst 7)",
+    );
+}
+
+/// Stallings' FCFS (A 0/3, B 2/6, C 4/4, D 6/5, E 8/2): B runs 3-9; at 9 C, D and E wait
+/// in arrival order, and the head, C, runs.
+#[test]
+fn fcfs_head_of_the_queue() {
+    let text = explain_file("scenarios/sched-stallings-fcfs.json");
+    has(
+        &text,
+        "     9  CPU 0 takes C (1st of 3 in the queue) by the rule, ahead of D (2nd of 3 in the queue), E (3rd of 3 in the queue)",
+    );
+}

@@ -291,10 +291,43 @@ fn ctrl_c_and_signals_give_the_terminal_back() {
 #[test]
 #[cfg(target_os = "linux")]
 fn a_terminal_too_small_says_so() {
+    // Wide enough for the whole sentence on one row, too few rows for the view.
+    let (code, drawn, err) = on_a_terminal(100, 6, &[b"q"], None);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        drawn.contains(
+            "Terminal too small: 100x6; procsim top needs 60x10. Enlarge it, or press q."
+        ),
+        "{drawn}"
+    );
+    assert!(!drawn.contains("PID"), "{drawn}");
+    restored(&drawn);
+    // Narrower: the short wording, on one row (never a word a row).
     let (code, drawn, err) = on_a_terminal(40, 6, &[b"q"], None);
     assert_eq!(code, Some(0), "{err}");
-    assert!(drawn.contains("Terminal too small: 40x6"), "{drawn}");
+    assert!(
+        drawn.contains("Too small: 40x6, needs 60x10; q quits"),
+        "{drawn}"
+    );
+    assert!(!drawn.contains("Terminal too small"), "{drawn}");
     assert!(!drawn.contains("PID"), "{drawn}");
+    restored(&drawn);
+}
+
+/// A terminal too small to hold even the shortest "too small" line (1×1 once wrote the
+/// sentence a character a row): the view gives the terminal back and says why on standard
+/// error, exit 2, without a key pressed.
+#[test]
+#[cfg(target_os = "linux")]
+fn a_terminal_of_one_cell_gets_a_message_on_standard_error() {
+    let (code, drawn, err) = on_a_terminal(1, 1, &[], None);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("the terminal is 1x1, too small") && err.contains("--at T"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!drawn.contains("Terminal too small"), "{drawn:?}");
     restored(&drawn);
 }
 

@@ -138,6 +138,14 @@ pub(crate) fn run(report: &Report, spans: &Spans) -> anyhow::Result<Option<i32>>
             0 => {}
             sig => return Ok(Some(sig)),
         }
+        let (cols, rows) = terminal::size()?;
+        if too_small_line(cols, rows).is_none() {
+            // `bail!` drops the guard first: the message goes to a terminal given back.
+            bail!(
+                "the terminal is {cols}x{rows}, too small to show even that it is too small; \
+                 procsim top needs {MIN_COLS}x{MIN_ROWS} (--at T prints the view at T as text)"
+            );
+        }
         draw(report, spans, &player)?;
         // Our own wait comes first: on a terminal that has hung up, crossterm's poll reads
         // end-of-file in a loop and never returns (seen: 45 % CPU for hours, deaf to SIGTERM).
@@ -205,6 +213,21 @@ fn wait_for_input(ms: libc::c_int) -> Option<bool> {
     Some(fd.revents & libc::POLLIN != 0)
 }
 
+/// The line that says a `cols` × `rows` terminal is too small for the view: the longest of
+/// the wordings that fits on one row; `None` when not even the shortest does (then the view
+/// gives up and says so on standard error, once the terminal is back).
+fn too_small_line(cols: u16, rows: u16) -> Option<String> {
+    [
+        format!(
+            "Terminal too small: {cols}x{rows}; procsim top needs {MIN_COLS}x{MIN_ROWS}. Enlarge it, or press q."
+        ),
+        format!("Too small: {cols}x{rows}, needs {MIN_COLS}x{MIN_ROWS}; q quits"),
+        "Too small; q quits".to_owned(),
+    ]
+    .into_iter()
+    .find(|m| m.chars().count() <= usize::from(cols))
+}
+
 fn draw(report: &Report, spans: &Spans, player: &Player) -> io::Result<()> {
     let (cols, rows) = terminal::size()?;
     let mut out = io::stdout().lock();
@@ -214,14 +237,11 @@ fn draw(report: &Report, spans: &Spans, player: &Player) -> io::Result<()> {
         cursor::MoveTo(0, 0)
     )?;
     if cols < MIN_COLS || rows < MIN_ROWS {
-        let msg = format!(
-            "Terminal too small: {cols}x{rows}; procsim top needs {MIN_COLS}x{MIN_ROWS}. \
-             Enlarge it, or press q."
-        );
-        for (i, chunk) in msg.as_bytes().chunks(usize::from(cols.max(1))).enumerate() {
-            queue!(out, cursor::MoveTo(0, i as u16))?;
-            out.write_all(chunk)?;
-        }
+        // One line, never wrapped: the longest wording that fits (`too_small` is the caller's
+        // check that one does).
+        let msg = too_small_line(cols, rows).unwrap_or_default();
+        queue!(out, cursor::MoveTo(0, 0))?;
+        out.write_all(msg.as_bytes())?;
         return out.flush();
     }
     let snap = player.replay.view(player.t);

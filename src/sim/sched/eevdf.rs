@@ -34,12 +34,16 @@
 //! as are enqueue and remove.
 
 use super::dltree::DeadlineTree;
-use super::weight::{SCALE, vdelta, weight};
+use super::weight::{FRAC_BITS, SCALE, vdelta, weight};
 use super::{Attrs, Key, Leave, Policy, Ready, SeededRng, Usage};
 use crate::scenario::policy::EevdfParams;
 
 /// `since` of a process that is not accruing vruntime (not on a CPU).
 const IDLE: u64 = u64::MAX;
+
+/// One tick of a nice-0 process in vruntime units: what `--explain` divides by to show
+/// vruntimes, lags and deadlines in ticks.
+const TICK: i128 = 1 << FRAC_BITS;
 
 /// How many picks ahead a pick prefetches the records of.
 const AHEAD: usize = 8;
@@ -264,20 +268,23 @@ impl Policy for Eevdf {
         "EEVDF takes the eligible process (vruntime ≤ the average V, lag ≥ 0) with the earliest virtual deadline"
     }
 
+    /// In ticks of a nice-0 process: a vruntime's unit is 2^-16 of one ([`TICK`]), not
+    /// [`SCALE`], which is `1024 ×` that (the weight's factor in a charge).
     fn standing(&self, p: u32, now: u64) -> Option<String> {
         let e = self.ents.get(p as usize)?;
-        let unit = i128::from(SCALE);
         let avg = self.avg_vruntime(now);
         let eligible = if self.eligible_at(e.vruntime, now) {
             "eligible"
         } else {
             "not eligible"
         };
+        let lag = i128::from(avg) - i128::from(e.vruntime);
         Some(format!(
-            "deadline {}, vruntime {} (V {}: {eligible})",
-            super::fixed(i128::from(e.deadline), unit),
-            super::fixed(i128::from(e.vruntime), unit),
-            super::fixed(i128::from(avg), unit)
+            "deadline {}, vruntime {}, lag {} (V {}: {eligible})",
+            super::fixed(i128::from(e.deadline), TICK),
+            super::fixed(i128::from(e.vruntime), TICK),
+            super::fixed(lag, TICK),
+            super::fixed(i128::from(avg), TICK)
         ))
     }
 
@@ -288,7 +295,7 @@ impl Policy for Eevdf {
             what: "virtual deadline of the eligible",
             best: "earliest",
             value: i128::from(e.deadline),
-            scale: i128::from(SCALE),
+            scale: TICK,
             higher_first: false,
             tie: "the one ready first",
         })
