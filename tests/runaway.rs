@@ -402,3 +402,38 @@ fn slice_ends_moved_past_land_where_the_general_rounds_put_them() {
         }
     }
 }
+
+#[test]
+fn one_process_more_than_cpus_costs_what_its_schedule_needs() {
+    // 1,025 processes of B ticks on 1,024 CPUs at quantum 1 (SPEC §3). Tick 0: CPUs 0 … 1023
+    // take p0 … p1023 (1,024 dispatches), p1024 waits. At each tick 1 … B−1 every slice ends
+    // with one process waiting ahead of the 1,024 preempted: CPU 0 takes it, CPU c takes the
+    // process CPU c−1 held (its own CPU is taken), and the last one waits: 1,024 dispatches
+    // and 1,024 preemptions a tick, a rotation in which each process waits once in the first
+    // 1,025 ticks. At tick B the 1,025 − B that never waited end; the B − 1 pending ones and
+    // the waiting one go round once more (B dispatches, B − 1 preemptions) and end at B + 1.
+    // Dispatches 1,024·B + B = 1,025·B, each a context switch; preemptions 1,025·(B − 1);
+    // waiting B in all. Every tick 0 … B + 1 is one general round counting 1,024 events:
+    // 1,024·(B + 2) events, so the run needs that many and no more (before, each of those
+    // events looked through every CPU, and a tick cost 1,024² steps).
+    const B: u64 = 200;
+    let text = |max_events: u64| {
+        format!(
+            r#"{{"kernel": {{"quantum": 1, "cpus": 1024, "max_events": {max_events}}},
+            "programs": {{"spin": {{"body": [{{"cpu": {B}}}]}}}},
+            "processes": [{{"program": "spin", "count": 1025}}]}}"#
+        )
+    };
+    let needed = 1024 * (B + 2);
+    let r = run(&text(needed));
+    assert_eq!(r.error, None);
+    assert_eq!(r.summary.makespan, B + 1);
+    assert_eq!(r.summary.dispatches, 1025 * B);
+    assert_eq!(r.summary.context_switches, 1025 * B);
+    let preemptions: u64 = r.processes.iter().map(|p| p.preemptions).sum();
+    assert_eq!(preemptions, 1025 * (B - 1));
+    let waiting: u64 = r.processes.iter().map(|p| p.waiting).sum();
+    assert_eq!(waiting, B);
+    let e = run(&text(needed - 1)).error.expect("stopped");
+    assert!(e.contains("kernel.max_events"), "{e}");
+}

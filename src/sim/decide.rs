@@ -135,8 +135,7 @@ impl<P: Policy> Kernel<P> {
                     continue;
                 };
                 self.lift_off(c, t);
-                self.hot[p as usize].preempt_pending = true;
-                self.pending_preempts += 1;
+                self.mark_preempt_pending(c, p);
                 let burst = self.burst_for(p);
                 self.policy.enqueue(p, Ready::Preempted, burst, t);
                 if self.log.is_some() {

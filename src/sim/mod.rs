@@ -182,6 +182,8 @@ pub struct Kernel<P: Policy> {
     bursts: Vec<u64>,
     /// Processes whose slice ran out this tick and whose fate is not yet decided.
     pending_preempts: u32,
+    /// By process: the CPU its pending preemption is on ([`Kernel::mark_preempt_pending`]).
+    pending_on: Vec<u32>,
     /// `kernel.tick_order`, copied out of the plan for the hot loop.
     order: [ReadyGroup; 3],
     pids: Pids,
@@ -248,6 +250,7 @@ impl<P: Policy> Kernel<P> {
             preempted: Vec::new(),
             started: Vec::new(),
             pending_preempts: 0,
+            pending_on: Vec::new(),
             fast_paths,
             fast_wakes: true,
             needs,
