@@ -14,6 +14,11 @@ use procsim::{ScenarioError, StateGraph};
 
 mod cli;
 
+/// The system allocator, but a process of a fork run whose allocation fails under its memory
+/// fence says so in one line before it aborts (`procsim::fork::oom`).
+#[global_allocator]
+static ALLOCATOR: procsim::fork::oom::FencedAlloc = procsim::fork::oom::FencedAlloc;
+
 use cli::args::{Cli, ColorChoice, Command, GraphWhat};
 use cli::commands::*;
 use cli::out::*;

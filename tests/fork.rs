@@ -1167,6 +1167,42 @@ fn a_memory_hog_ends_under_a_tiny_rlimit_as_and_the_run_says_so() {
         stderr.contains("procsim: fence: Process-1: memory fence"),
         "{stderr}"
     );
+    // The hog's own last word is one line naming the fence, not Rust's allocation-failure
+    // message (nor, under RUST_BACKTRACE, a backtrace).
+    for backtrace in ["0", "1"] {
+        let o = Command::new(bin())
+            .args([
+                "run",
+                "--backend",
+                "fork",
+                "--format",
+                "json",
+                "--memory",
+                "32",
+            ])
+            .arg(memory_hog())
+            .env("RUST_BACKTRACE", backtrace)
+            .output()
+            .unwrap();
+        let stderr = text(&o.stderr);
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                lines[0],
+                "procsim: fence: Process-1: memory fence: ended by SIGABRT, as a process of the run is when an allocation fails under its RLIMIT_AS of 32 MiB"
+            ],
+            "{stderr}"
+        );
+        assert!(
+            lines[0]
+                .starts_with("procsim: a process of the run ran out of memory: an allocation of ")
+                && lines[0].ends_with(
+                    " bytes failed under its memory fence (RLIMIT_AS of 32 MiB; --memory sets it)"
+                ),
+            "{stderr}"
+        );
+    }
 }
 
 #[test]

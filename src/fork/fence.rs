@@ -306,6 +306,8 @@ pub fn enter(cgroup_procs: Option<&Path>, memory_per_process: u64) -> Vec<String
             "cannot set RLIMIT_AS: {}",
             std::io::Error::last_os_error()
         ));
+    } else {
+        super::oom::fenced(memory_per_process);
     }
     failed
 }

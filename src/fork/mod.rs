@@ -24,6 +24,7 @@ mod host;
 pub mod interp;
 mod lifecycle;
 pub mod observe;
+pub mod oom;
 pub mod pidfd;
 pub mod policy;
 pub mod protocol;
