@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use procsim::backend::SimBackend;
 use procsim::report::{
-    SvgOptions, render_explain, render_perfetto, render_summary, render_svg, render_table_switching,
+    SvgOptions, render_perfetto, render_summary, render_svg, render_table_switching,
 };
 use procsim::{Report, Scenario, Sim, SimOptions};
 
@@ -52,10 +52,11 @@ pub(crate) fn run(
     }
     let (scenario, plan) = load_scenario(file)?;
     if explain {
-        let (report, explanation) = Sim::new(plan, SimOptions { trace: true }).run_explained();
-        emit(&render_explain(&report, &explanation))?;
-        if let Some(e) = &report.error {
-            eprintln!("procsim: {}: {e}", file.display());
+        // Written as the run goes: memory stays the kernel's, whatever the run's length.
+        let out = Box::new(io::BufWriter::new(stdout()?));
+        let stopped = Sim::new(plan, SimOptions { trace: true }).run_explained_to(out)?;
+        if let Some(e) = stopped {
+            say(format_args!("{}: {e}", file.display()));
             return Ok(ExitCode::from(EXIT_STOPPED));
         }
         return Ok(ExitCode::SUCCESS);

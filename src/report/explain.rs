@@ -8,15 +8,17 @@
 //! switches and the policy's own events. This module merges the two into one list, a line a
 //! step, and adds what the report alone tells: how long a process blocks, and when a zombie
 //! is reaped and by whom.
+//!
+//! This module holds what the log is made of; the words are [`super::explain_text`]'s.
+//! Every list of processes in a decision is bounded ([`LISTED`] named, the rest counted): a
+//! line's length does not grow with the number of processes, so the output grows with the
+//! run's events alone.
 
-use std::borrow::Cow;
-use std::fmt::Write as _;
-
-use crate::model::{Cause, State};
 use crate::scenario::ReadyGroup;
 
-use super::text::escape;
-use super::{Report, TraceEvent};
+/// How many processes a decision names in a list (the ready ones, those that joined
+/// together, those an event moved); the rest are counted (`… and 42 more`).
+pub const LISTED: usize = 8;
 
 /// Why processes joined the ready structure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,8 +110,10 @@ pub enum Decision {
     Joined {
         /// Why.
         why: Joining,
-        /// Each, with its standing once in.
+        /// The first [`LISTED`] of them, with their standings once in.
         procs: Vec<Ranked>,
+        /// How many more joined with them.
+        more: usize,
         /// Where the policy put them, in words.
         placement: String,
     },
@@ -121,8 +125,14 @@ pub enum Decision {
         chosen: Ranked,
         /// The policy's rule.
         rule: String,
-        /// The other ready processes, with their standings.
+        /// The other ready processes (the first [`LISTED`] by process index), with their
+        /// standings.
         others: Vec<Ranked>,
+        /// How many other ready processes there were besides `others`.
+        more: usize,
+        /// The one the rule puts first among all the others (by its figure; the first by
+        /// process index among equals), with that figure.
+        best_other: Option<(u32, Key)>,
         /// The draw that chose it, under lottery.
         draw: Option<Draw>,
     },
@@ -173,8 +183,13 @@ pub enum Decision {
         ran: u64,
         /// The policy's rule.
         rule: String,
-        /// The ready processes, with their standings.
+        /// The ready processes (the first [`LISTED`] by process index), with their
+        /// standings.
         ready: Vec<Ranked>,
+        /// How many ready processes there were besides `ready`.
+        more: usize,
+        /// The one the rule puts first among all the ready ones, with its figure.
+        best_ready: Option<(u32, Key)>,
     },
     /// A CPU took a process other than the one it ran last: a context switch.
     Switch {
@@ -196,8 +211,19 @@ pub enum Decision {
     Moved {
         /// The event's name (`boost`, `aging`).
         by: &'static str,
-        /// The processes, with their figures before and after.
+        /// The first [`LISTED`] processes it moved, with their figures before and after.
         moved: Vec<(u32, Key, Key)>,
+        /// How many more it moved.
+        more: usize,
+    },
+    /// A zombie was reaped: its exit status collected, its pid free again.
+    Reaped {
+        /// The process.
+        p: u32,
+        /// Who reaped it: its parent, or `None` for init.
+        by: Option<u32>,
+        /// The tick it ended (a zombie since).
+        ended_at: u64,
     },
 }
 
@@ -226,6 +252,19 @@ pub struct Explanation {
     pub log: Vec<Logged>,
 }
 
+/// What the words of a decision or a transition need to know of a process beyond the
+/// decision itself: the simulated kernel's records while it runs, or a finished report.
+pub trait Facts {
+    /// Its name, as the scenario gives it (the renderer escapes it).
+    fn name(&self, p: u32) -> String;
+    /// The process that created it by `start`, if one did.
+    fn creator(&self, p: u32) -> Option<u32>;
+    /// Its exit code, once it has ended.
+    fn exitcode(&self, p: u32) -> Option<i64>;
+    /// The signal that killed it, if one did.
+    fn signal(&self, p: u32) -> Option<String>;
+}
+
 /// `1st`, `2nd`, `3rd`, `4th`.
 pub(crate) fn ordinal(n: usize) -> String {
     let suffix = match (n % 10, n % 100) {
@@ -236,383 +275,6 @@ pub(crate) fn ordinal(n: usize) -> String {
         _ => "th",
     };
     format!("{n}{suffix}")
-}
-
-/// The run explained, a line a step: `TICK  what happened, and why`.
-pub fn render_explain(report: &Report, ex: &Explanation) -> String {
-    // Names come from the scenario: escaped, as every terminal renderer does.
-    let names: Vec<Cow<str>> = report.processes.iter().map(|p| escape(&p.name)).collect();
-    let name = |p: u32| names.get(p as usize).map_or("?", |n| n.as_ref());
-    let ranked = |r: &Ranked| match &r.1 {
-        Some(s) => format!("{} ({s})", name(r.0)),
-        None => name(r.0).to_owned(),
-    };
-    let order: Vec<&str> = ex.tick_order.iter().map(|g| g.name()).collect();
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Explaining `{}`: policy {}, tick_order [{}]; a line a step, its tick first",
-        escape(&report.scenario),
-        ex.policy,
-        order.join(", ")
-    );
-    let _ = writeln!(out, "The rule: {}.\n", ex.rule);
-    // When each transition's process next changes state: how long it blocks.
-    let mut next_of = vec![None; report.trace.len()];
-    let mut last: Vec<Option<usize>> = vec![None; report.processes.len()];
-    for (i, e) in report.trace.iter().enumerate() {
-        if let Some(Some(j)) = last.get(e.proc as usize) {
-            next_of[*j] = Some(i);
-        }
-        if let Some(slot) = last.get_mut(e.proc as usize) {
-            *slot = Some(i);
-        }
-    }
-    // Reaping is not a transition: it is told after the last step of its tick.
-    let mut reaps: Vec<(u64, usize)> = report
-        .processes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| p.reaped_at.map(|t| (t, i)))
-        .collect();
-    reaps.sort();
-    let mut reaps = reaps.into_iter().peekable();
-    let line = |out: &mut String, t: u64, text: String| {
-        let _ = writeln!(out, "{t:>6}  {text}");
-    };
-    let mut log = ex.log.iter().peekable();
-    let mut now = 0;
-    let mut i = 0;
-    loop {
-        // The next step: a decision made before trace[i], else trace[i].
-        let decision = log.next_if(|l| l.before <= i);
-        let t = match (&decision, report.trace.get(i)) {
-            (Some(l), _) => l.t,
-            (None, Some(e)) => e.t,
-            (None, None) => u64::MAX,
-        };
-        while let Some((_, p)) = reaps.next_if(|&(rt, _)| rt < t) {
-            let r = &report.processes[p];
-            let by = report.parent_name(p);
-            let by = escape(&by);
-            line(
-                &mut out,
-                r.reaped_at.unwrap_or(now),
-                format!(
-                    "{} is reaped by {by}: its exit status is collected and the zombie (terminated since tick {}) is gone",
-                    name(p as u32),
-                    r.ended_at.map_or_else(|| "?".to_owned(), |e| e.to_string())
-                ),
-            );
-        }
-        if t == u64::MAX {
-            break;
-        }
-        now = t;
-        if let Some(l) = decision {
-            line(&mut out, l.t, decision_text(&l.decision, &name, &ranked));
-            continue;
-        }
-        let e = &report.trace[i];
-        let next = next_of[i].map(|j| report.trace[j].t);
-        line(&mut out, e.t, transition_text(report, e, next, &name));
-        i += 1;
-    }
-    out
-}
-
-fn slice_words(slice: u64) -> String {
-    if slice == u64::MAX {
-        "until it blocks or ends (no slice)".to_owned()
-    } else {
-        format!(
-            "for at most {slice} tick{}",
-            if slice == 1 { "" } else { "s" }
-        )
-    }
-}
-
-fn decision_text<'a>(
-    d: &Decision,
-    name: &dyn Fn(u32) -> &'a str,
-    ranked: &dyn Fn(&Ranked) -> String,
-) -> String {
-    let list = |v: &[Ranked]| v.iter().map(ranked).collect::<Vec<_>>().join(", ");
-    match d {
-        Decision::Joined {
-            why,
-            procs,
-            placement,
-        } => {
-            let who = list(procs);
-            let reason = match why {
-                Joining::Admit => "admitted",
-                Joining::Wake => "woken",
-                Joining::SliceEnd => "slice ran out",
-                Joining::Preempted => "preempted",
-            };
-            let group = match why.group() {
-                Some(ReadyGroup::Wake) => {
-                    "; in the wake group (by the tick they blocked, then pid)"
-                }
-                Some(ReadyGroup::Admit) => {
-                    "; in the admit group (arrivals in file order, then starts in the order they ran)"
-                }
-                Some(ReadyGroup::Preempt) => "; in the preempt group (lowest CPU first)",
-                None => "",
-            };
-            format!(
-                "{who} join{} the ready structure ({reason}){group}: {placement}",
-                if procs.len() == 1 { "s" } else { "" }
-            )
-        }
-        Decision::Picked {
-            cpu,
-            chosen,
-            rule: _,
-            others,
-            draw,
-        } => {
-            let why = match draw {
-                Some(d) => draw_words(d, name),
-                None if others.is_empty() => String::new(),
-                None => ahead_words(chosen, others, name),
-            };
-            if others.is_empty() {
-                format!(
-                    "CPU {cpu} takes {}, the only one ready{why}",
-                    ranked(chosen)
-                )
-            } else {
-                format!(
-                    "CPU {cpu} takes {}{why}, ahead of {}",
-                    ranked(chosen),
-                    list(others)
-                )
-            }
-        }
-        Decision::Kept {
-            cpu,
-            p,
-            slice,
-            draw,
-        } => {
-            let why = match draw {
-                Some(d) => format!("it won the draw again{}", draw_words(d, name)),
-                None => "no other process was ready ahead of it".to_owned(),
-            };
-            format!(
-                "{} keeps CPU {cpu}, with a new slice {}: {why} (no preemption, dispatch or switch counted)",
-                name(*p),
-                slice_words(*slice)
-            )
-        }
-        Decision::Slice { cpu, p, slice } => {
-            format!("CPU {cpu} runs {} {}", name(*p), slice_words(*slice))
-        }
-        Decision::SliceEnd {
-            cpu,
-            p,
-            ran,
-            before,
-            after,
-            keys,
-        } => {
-            let moved = match keys {
-                Some((b, a, reason)) if a.value != b.value => {
-                    let reason = reason.map_or_else(String::new, |r| format!(": {r}"));
-                    format!("; {} {} → {}{reason}", b.what, b.shown(), a.shown())
-                }
-                _ => String::new(),
-            };
-            let change = match (before, after) {
-                (Some(b), Some(a)) if a != b => format!("{moved} ({b} → {a})"),
-                _ => moved,
-            };
-            format!(
-                "{}'s slice on CPU {cpu} ran out after {ran} tick{} with work left{change}",
-                name(*p),
-                if *ran == 1 { "" } else { "s" }
-            )
-        }
-        Decision::Preempts {
-            cpu,
-            victim,
-            ran,
-            rule: _,
-            ready,
-        } => format!(
-            "{} on CPU {cpu}, {ran} tick{} into its stretch, is preempted: {}; ready: {}",
-            ranked(victim),
-            if *ran == 1 { "" } else { "s" },
-            urgent_words(victim, ready, name),
-            list(ready)
-        ),
-        Decision::Switch {
-            cpu,
-            p,
-            from,
-            ticks,
-        } => {
-            let from = from.map_or_else(
-                || "nothing run yet".to_owned(),
-                |q| format!("{} before", name(q)),
-            );
-            if *ticks == 0 {
-                format!(
-                    "context switch on CPU {cpu} to {} ({from}); free, context_switch is 0",
-                    name(*p)
-                )
-            } else {
-                format!(
-                    "context switch on CPU {cpu} to {} ({from}): context_switch {ticks} tick{}, during which it stays ready",
-                    name(*p),
-                    if *ticks == 1 { "" } else { "s" }
-                )
-            }
-        }
-        Decision::Event { what } => format!("policy event: {what}"),
-        Decision::Moved { by, moved } => {
-            let each: Vec<String> = moved
-                .iter()
-                .map(|(p, b, a)| format!("{} {} {} → {}", name(*p), b.what, b.shown(), a.shown()))
-                .collect();
-            format!("{by}: {}", each.join(", "))
-        }
-    }
-}
-
-/// The ready process the rule puts first among `others` (with a key), and its key.
-fn best_of(others: &[Ranked]) -> Option<(u32, Key)> {
-    let mut best: Option<(u32, Key)> = None;
-    for (p, _, key) in others {
-        if let Some(k) = key
-            && best.is_none_or(|(_, b)| k.before(&b))
-        {
-            best = Some((*p, *k));
-        }
-    }
-    best
-}
-
-/// `: shortest remaining burst 3 < 5 (P2)`: why `chosen` came before the best of `others`,
-/// by the figure the rule compares; ` by the rule` when it compares none.
-fn ahead_words<'a>(chosen: &Ranked, others: &[Ranked], name: &dyn Fn(u32) -> &'a str) -> String {
-    let Some(k) = chosen.2 else {
-        return " by the rule".to_owned();
-    };
-    let Some((q, o)) = best_of(others) else {
-        return format!(
-            ": {} {} {}, the only one with a {} now",
-            k.best,
-            k.what,
-            k.shown(),
-            k.what
-        );
-    };
-    if k.before(&o) {
-        let sign = if k.higher_first { ">" } else { "<" };
-        format!(
-            ": {} {} {} {sign} {} ({})",
-            k.best,
-            k.what,
-            k.shown(),
-            o.shown(),
-            name(q)
-        )
-    } else {
-        format!(
-            ": {} {}, as {}'s: a tie, which goes to {}",
-            k.what,
-            k.shown(),
-            name(q),
-            k.tie
-        )
-    }
-}
-
-/// Why a running process is preempted: the best ready one's figure against its own.
-fn urgent_words<'a>(victim: &Ranked, ready: &[Ranked], name: &dyn Fn(u32) -> &'a str) -> String {
-    match (victim.2, best_of(ready)) {
-        (Some(v), Some((q, o))) => format!(
-            "{}'s {} {} {} its {} ({} first)",
-            name(q),
-            o.what,
-            o.shown(),
-            if o.higher_first { ">" } else { "<" },
-            v.shown(),
-            o.best
-        ),
-        _ => "by the rule a ready process is more urgent".to_owned(),
-    }
-}
-
-/// `: ticket 37 of 0–99 drawn; P2 holds 30–59 (its 30 tickets)`.
-fn draw_words<'a>(d: &Draw, name: &dyn Fn(u32) -> &'a str) -> String {
-    let last = d.first + u128::from(d.tickets) - 1;
-    format!(
-        ": ticket {} of 0–{} drawn; {} holds {}–{last} (its {} ticket{})",
-        d.ticket,
-        d.total - 1,
-        name(d.holder),
-        d.first,
-        d.tickets,
-        if d.tickets == 1 { "" } else { "s" }
-    )
-}
-
-fn transition_text<'a>(
-    report: &Report,
-    e: &TraceEvent,
-    next: Option<u64>,
-    name: &dyn Fn(u32) -> &'a str,
-) -> String {
-    let who = name(e.proc);
-    let arrow = format!("{} → {}", e.from, e.to);
-    let cpu = e.cpu.map_or_else(String::new, |c| format!(" on CPU {c}"));
-    let until = |what: &str| match next {
-        Some(n) => format!("{what} until tick {n} ({} ticks)", n - e.t),
-        None => format!("{what}, to the end of the run"),
-    };
-    let p = report.processes.get(e.proc as usize);
-    let why = match e.cause {
-        Cause::Admit => match p.and_then(|p| p.creator) {
-            Some(c) => format!("admitted: its parent {} ran start", name(c)),
-            None => "admitted: its arrival tick".to_owned(),
-        },
-        Cause::Dispatch => format!("dispatched{cpu}"),
-        Cause::Preempt => format!("preempted{cpu}"),
-        Cause::Io => until("blocks on io"),
-        Cause::Sleep => until("blocks on sleep"),
-        Cause::Join => until("blocks in join, waiting for a child to end"),
-        Cause::Wait => until("blocks in wait, waiting for any child to end"),
-        Cause::IoDone => "wakes: its io is done".to_owned(),
-        Cause::Wake => "wakes: its sleep is over".to_owned(),
-        Cause::ChildExit => "wakes: the child it waited for ended".to_owned(),
-        Cause::Timeout => "wakes: its join timed out, the child lives on".to_owned(),
-        Cause::Exit => {
-            let code = p
-                .and_then(|p| p.exitcode)
-                .map_or_else(String::new, |c| format!(", exit code {c}"));
-            let zombie = if p.is_some_and(|p| p.reaped_at.is_some_and(|r| r > e.t)) {
-                "; a zombie (Z) until it is reaped"
-            } else {
-                ""
-            };
-            format!("ends{cpu}{code}{zombie}")
-        }
-        Cause::Signal => {
-            let sig = p
-                .and_then(|p| p.signal.clone())
-                .unwrap_or_else(|| "a signal".into());
-            format!("killed by {sig}")
-        }
-    };
-    let zero = match (e.to, next) {
-        (State::Running, Some(n)) if n == e.t => " [0 ticks running]",
-        _ => "",
-    };
-    format!("{who}: {arrow}, {why}{zero}")
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 pub mod draw;
 pub mod explain;
+pub mod explain_text;
 pub mod fold;
 pub mod graphviz;
 mod html;
@@ -21,7 +22,7 @@ mod tree;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-pub use explain::render_explain;
+pub use explain_text::{ExplainWriter, render_explain};
 pub use html::render_html;
 pub use perfetto::{PerfettoStream, RunInfo, render_perfetto, stream_perfetto, write_perfetto};
 pub use real::{RealFences, RealPolicy, RtLevel, human_bytes};

@@ -164,7 +164,7 @@ impl<P: Policy> Kernel<P> {
                 let candidates = if EXPLAIN {
                     self.explain_candidates()
                 } else {
-                    Vec::new()
+                    Default::default()
                 };
                 let Some(p) = self.policy.pick(t, &mut self.rng) else {
                     return;

@@ -1,5 +1,6 @@
-//! The kernel's side of `--explain`: a log of its decisions, filled only when asked
-//! ([`Kernel::explain`]). Asking turns the fast paths off, so that every decision goes
+//! The kernel's side of `--explain`: a log of its decisions, kept ([`Kernel::explain`]) or
+//! written with the transitions as the run goes ([`Kernel::run_explained_to`]), only when
+//! asked. Asking turns the fast paths off, so that every decision goes
 //! through the general rounds, which call the hooks below (`tests/policies.rs` holds the
 //! reports of both ways equal); when nobody asked, each hook is one untaken branch on a
 //! field of the general rounds, never of the fast paths.
@@ -8,50 +9,159 @@
 //! [`Policy::placement`], [`Policy::event_words`]); the renderer is
 //! [`crate::report::render_explain`].
 
+use std::io::{self, Write};
+
+use super::pcb::NO_PROC;
 use super::sched::{Leave, Ready, Usage};
 use super::{Kernel, Policy, Recorder, Run};
 use crate::model::State;
-use crate::report::Report;
-use crate::report::explain::{Decision, Explanation, Joining, Key, Logged, Ranked};
+use crate::report::explain::{Decision, Explanation, Facts, Joining, Key, LISTED, Logged, Ranked};
+use crate::report::{ExplainWriter, Report, TraceEvent};
+
+/// Where the decision log goes.
+pub(super) enum Log {
+    /// Kept whole, for [`Kernel::run_explained`] (tests and small runs).
+    Keep(Vec<Logged>),
+    /// Written as the run goes, the transitions and reapings with it, a line a step.
+    Write(Box<ExplainWriter<Box<dyn Write>>>),
+}
+
+/// The kernel's records, as the words of a step read them while the run goes.
+struct Records<'a, P: Policy>(&'a Kernel<P>);
+
+impl<P: Policy> Facts for Records<'_, P> {
+    fn name(&self, p: u32) -> String {
+        self.0.name_of(p)
+    }
+    fn creator(&self, p: u32) -> Option<u32> {
+        self.0.procs.get(p as usize)?.cold.as_ref()?.creator
+    }
+    fn exitcode(&self, p: u32) -> Option<i64> {
+        self.0.procs.get(p as usize)?.exitcode.map(i64::from)
+    }
+    fn signal(&self, p: u32) -> Option<String> {
+        Some(self.0.procs.get(p as usize)?.signal?.name().to_owned())
+    }
+}
+
+/// The ready processes as a free CPU is about to pick: the first [`LISTED`] + 1 by process
+/// index with their standings (one more than a line names: the one picked leaves the list),
+/// how many more, and the two that the rule puts first by their figures, with the standings
+/// of those the policy is likely to pick if they are not listed (its best figure, its
+/// upcoming one): a standing read after the pick may have changed with it (a queue position).
+#[derive(Default)]
+pub(super) struct Candidates {
+    listed: Vec<Ranked>,
+    more: usize,
+    best: Option<(u32, Key)>,
+    second: Option<(u32, Key)>,
+    likely: Vec<Ranked>,
+}
 
 impl<P: Policy> Kernel<P> {
     /// Keeps a log of every decision from now on, for [`Kernel::run_explained`]; turns the
     /// fast paths off.
     pub fn explain(&mut self) {
         self.disable_fast_paths();
-        self.log = Some(Vec::new());
+        self.log = Some(Log::Keep(Vec::new()));
     }
 
-    /// Runs to the end with the decision log on; returns the report and the log.
+    /// Runs to the end with the decision log on; returns the report and the log (both held
+    /// whole: for small runs; [`Kernel::run_explained_to`] writes a run of any size).
     pub fn run_explained(mut self) -> (Report, Explanation) {
-        if self.log.is_none() {
+        if !matches!(self.log, Some(Log::Keep(_))) {
             self.explain();
         }
         while self.advance() {}
+        let log = match self.log.take() {
+            Some(Log::Keep(log)) => log,
+            Some(Log::Write(_)) | None => Vec::new(),
+        };
         let explanation = Explanation {
             policy: self.policy.name().to_owned(),
             rule: self.policy.rule().to_owned(),
             tick_order: self.order,
-            log: self.log.take().unwrap_or_default(),
+            log,
         };
         (self.report(), explanation)
     }
 
-    /// Adds a decision made now to the log.
+    /// Runs to the end writing the explanation to `out` as it goes, a line a step, the same
+    /// lines as [`crate::report::render_explain`] makes of [`Kernel::run_explained`]: nothing
+    /// is kept but the kernel's own records (no trace), so memory does not grow with the
+    /// output. Returns why the run stopped early, if a limit stopped it (the last line says
+    /// so too); a write error ends the run and is returned.
+    pub fn run_explained_to(mut self, out: Box<dyn Write>) -> io::Result<Option<String>> {
+        self.disable_fast_paths();
+        let mut w = ExplainWriter::new(out);
+        w.head(
+            &self.plan.name,
+            self.policy.name(),
+            self.policy.rule(),
+            &self.order,
+        );
+        self.log = Some(Log::Write(Box::new(w)));
+        // Transitions go through `record_event` (counted against `max_trace`), kept nowhere.
+        self.trace = Recorder::Stream(Box::new(|_| {}));
+        while self.advance() {
+            if let Some(Log::Write(w)) = &self.log
+                && w.failed()
+            {
+                break;
+            }
+        }
+        self.trace = Recorder::Off;
+        let Some(Log::Write(mut w)) = self.log.take() else {
+            return Err(io::Error::other("the explanation's writer went missing"));
+        };
+        if let Some(e) = &self.error {
+            w.stopped(e);
+        }
+        w.finish()?;
+        Ok(self.error.take())
+    }
+
+    /// Adds a decision made now to the log, or writes it.
     #[cold]
     fn log(&mut self, decision: Decision) {
-        let before = match &self.trace {
-            Recorder::Keep(events) => events.len(),
-            Recorder::Off | Recorder::Stream(_) => 0,
-        };
         let t = self.now;
-        if let Some(log) = &mut self.log {
-            log.push(Logged {
-                t,
-                before,
-                decision,
-            });
+        match self.log.take() {
+            None => {}
+            Some(Log::Keep(mut log)) => {
+                let before = match &self.trace {
+                    Recorder::Keep(events) => events.len(),
+                    Recorder::Off | Recorder::Stream(_) => 0,
+                };
+                log.push(Logged {
+                    t,
+                    before,
+                    decision,
+                });
+                self.log = Some(Log::Keep(log));
+            }
+            Some(Log::Write(mut w)) => {
+                w.decision(t, &decision, &Records(self));
+                self.log = Some(Log::Write(w));
+            }
         }
+    }
+
+    /// A transition, written as it happens (hook: when the log is written, not kept).
+    #[cold]
+    pub(super) fn explain_transition(&mut self, e: &TraceEvent) {
+        if let Some(Log::Write(mut w)) = self.log.take() {
+            w.transition(e, &Records(self));
+            self.log = Some(Log::Write(w));
+        }
+    }
+
+    /// The zombie `q` was reaped just now (hook).
+    #[cold]
+    pub(super) fn explain_reaped(&mut self, q: u32) {
+        let pcb = &self.procs[q as usize];
+        let by = (pcb.parent != NO_PROC).then_some(pcb.parent);
+        let ended_at = pcb.ended_at;
+        self.log(Decision::Reaped { p: q, by, ended_at });
     }
 
     fn ranked(&self, p: u32) -> Ranked {
@@ -68,8 +178,9 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// The processes in the ready structure (those in a context switch towards a CPU are
-    /// not), by process index.
-    fn ready_ranked(&self, but: Option<u32>) -> Vec<Ranked> {
+    /// not) but `but`, by process index: the first `listed` with their standings, the rest
+    /// counted, and the two first by the rule's figure (the first by index among equals).
+    fn ready_set(&self, but: Option<u32>, listed: usize) -> Candidates {
         let switching: Vec<u32> = self
             .cpus
             .iter()
@@ -78,14 +189,34 @@ impl<P: Policy> Kernel<P> {
                 Run::Idle | Run::Running { .. } => None,
             })
             .collect();
-        (0..self.hot.len() as u32)
-            .filter(|&p| Some(p) != but)
-            .filter(|&p| {
-                let h = &self.hot[p as usize];
-                (h.state == State::Ready && !switching.contains(&p)) || h.preempt_pending
-            })
-            .map(|p| self.ranked(p))
-            .collect()
+        let mut set = Candidates::default();
+        for p in 0..self.hot.len() as u32 {
+            let h = &self.hot[p as usize];
+            let ready = (h.state == State::Ready && !switching.contains(&p)) || h.preempt_pending;
+            if !ready || Some(p) == but {
+                continue;
+            }
+            let key = self.policy.key(p, 0, self.now);
+            if let Some(k) = key {
+                match set.best {
+                    Some((_, b)) if !k.before(&b) => {
+                        if set.second.is_none_or(|(_, s)| k.before(&s)) {
+                            set.second = Some((p, k));
+                        }
+                    }
+                    _ => {
+                        set.second = set.best;
+                        set.best = Some((p, k));
+                    }
+                }
+            }
+            if set.listed.len() < listed {
+                set.listed.push((p, self.policy.standing(p, self.now), key));
+            } else {
+                set.more += 1;
+            }
+        }
+        set
     }
 
     /// `ps` joined the ready structure for `why` (hook: after the policy enqueued them).
@@ -97,11 +228,13 @@ impl<P: Policy> Kernel<P> {
             Ready::SliceEnd => Joining::SliceEnd,
             Ready::Preempted => Joining::Preempted,
         };
-        let procs = ps.iter().map(|&p| self.ranked(p)).collect();
+        let procs = ps.iter().take(LISTED).map(|&p| self.ranked(p)).collect();
+        let more = ps.len().saturating_sub(LISTED);
         let placement = self.policy.placement(why);
         self.log(Decision::Joined {
             why: joining,
             procs,
+            more,
             placement,
         });
     }
@@ -115,30 +248,55 @@ impl<P: Policy> Kernel<P> {
 
     /// The ready processes with their standings, just before a free CPU picks (hook).
     #[cold]
-    pub(super) fn explain_candidates(&self) -> Vec<Ranked> {
-        self.ready_ranked(None)
+    pub(super) fn explain_candidates(&self) -> Candidates {
+        let mut set = self.ready_set(None, LISTED + 1);
+        let likely = [set.best.map(|b| b.0), self.policy.upcoming(0)];
+        for q in likely.into_iter().flatten() {
+            if !set.listed.iter().chain(&set.likely).any(|r| r.0 == q) {
+                set.likely.push(self.ranked(q));
+            }
+        }
+        set
     }
 
     /// Free CPU `c` took `p`, chosen among `candidates` (hook: before it takes it).
     #[cold]
-    pub(super) fn explain_picked(&mut self, c: usize, p: u32, candidates: Vec<Ranked>) {
+    pub(super) fn explain_picked(&mut self, c: usize, p: u32, candidates: Candidates) {
         // Asked first: nothing may change the policy between its pick and this.
         let draw = self.policy.last_draw();
-        let mut chosen = (p, None, None);
-        let mut others = Vec::with_capacity(candidates.len());
-        for r in candidates {
-            if r.0 == p {
-                chosen = r;
-            } else {
-                others.push(r);
+        let Candidates {
+            listed: mut others,
+            mut more,
+            best,
+            second,
+            likely,
+        } = candidates;
+        let chosen = match others.iter().position(|r| r.0 == p) {
+            Some(i) => others.remove(i),
+            None => {
+                more = more.saturating_sub(1);
+                likely
+                    .into_iter()
+                    .find(|r| r.0 == p)
+                    .unwrap_or_else(|| self.ranked(p))
             }
+        };
+        if others.len() > LISTED {
+            others.truncate(LISTED);
+            more += 1;
         }
+        let best_other = match best {
+            Some((q, _)) if q == p => second,
+            _ => best,
+        };
         let rule = self.policy.rule().to_owned();
         self.log(Decision::Picked {
             cpu: c as u32,
             chosen,
             rule,
             others,
+            more,
+            best_other,
             draw,
         });
         let from = self.cpus[c].last;
@@ -147,7 +305,7 @@ impl<P: Policy> Kernel<P> {
             self.log(Decision::Switch {
                 cpu: c as u32,
                 p,
-                from: (from != super::pcb::NO_PROC).then_some(from),
+                from: (from != NO_PROC).then_some(from),
                 ticks,
             });
         }
@@ -214,14 +372,16 @@ impl<P: Policy> Kernel<P> {
     #[cold]
     pub(super) fn explain_preempts(&mut self, c: u32, p: u32, ran: u64) {
         let victim = self.ranked_after(p, ran);
-        let ready = self.ready_ranked(Some(p));
+        let set = self.ready_set(Some(p), LISTED);
         let rule = self.policy.rule().to_owned();
         self.log(Decision::Preempts {
             cpu: c,
             victim,
             ran,
             rule,
-            ready,
+            ready: set.listed,
+            more: set.more,
+            best_ready: set.best,
         });
     }
 
@@ -238,17 +398,25 @@ impl<P: Policy> Kernel<P> {
     #[cold]
     pub(super) fn explain_event_done(&mut self, before: Vec<(u32, Key)>) {
         let after = self.live_keys();
-        let moved: Vec<(u32, Key, Key)> = before
-            .into_iter()
-            .filter_map(|(p, b)| {
-                // Both lists are by process index.
-                let a = after[after.binary_search_by_key(&p, |x| x.0).ok()?].1;
-                (a.value != b.value).then_some((p, b, a))
-            })
-            .collect();
+        let mut moved: Vec<(u32, Key, Key)> = Vec::new();
+        let mut more = 0;
+        // Both lists are by process index.
+        for (p, b) in before {
+            let Ok(i) = after.binary_search_by_key(&p, |x| x.0) else {
+                continue;
+            };
+            let a = after[i].1;
+            if a.value != b.value {
+                if moved.len() < LISTED {
+                    moved.push((p, b, a));
+                } else {
+                    more += 1;
+                }
+            }
+        }
         if !moved.is_empty() {
             let by = self.policy.event_name();
-            self.log(Decision::Moved { by, moved });
+            self.log(Decision::Moved { by, moved, more });
         }
     }
 

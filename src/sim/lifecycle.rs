@@ -383,14 +383,15 @@ impl<P: Policy> Kernel<P> {
             self.ended(q);
             self.reap(q);
         }
-        self.transition(p, State::Terminated, cause, cpu);
-        self.ended(p);
+        // Its end is recorded before the transition, which `--explain` tells as it happens.
         let pcb = &mut self.procs[p as usize];
         pcb.ended_at = t;
         pcb.exitcode = Some(code);
         pcb.signal = sig;
+        self.transition(p, State::Terminated, cause, cpu);
+        self.ended(p);
 
-        let parent = pcb.parent;
+        let parent = self.procs[p as usize].parent;
         if parent == NO_PROC {
             self.reap(p);
             return;
@@ -474,6 +475,10 @@ impl<P: Policy> Kernel<P> {
         let pcb = &mut self.procs[q as usize];
         debug_assert_eq!(pcb.reaped_at, NONE);
         pcb.reaped_at = t;
+        if self.log.is_some() {
+            self.explain_reaped(q);
+        }
+        let pcb = &self.procs[q as usize];
         let (pid, parent) = (self.hot[q as usize].pid, pcb.parent);
         if pid != NO_PID {
             self.pids.free(pid);

@@ -197,7 +197,7 @@ pub struct Kernel<P: Policy> {
     trace: Recorder,
     /// The decision log of `--explain` (`None`, and never looked at on the fast paths,
     /// unless [`Kernel::explain`] asked for it).
-    log: Option<Vec<crate::report::explain::Logged>>,
+    log: Option<explain::Log>,
     /// Why the run stopped early.
     error: Option<String>,
     finished: bool,
@@ -657,6 +657,9 @@ impl<P: Policy> Kernel<P> {
                 ));
             }
             return;
+        }
+        if matches!(self.log, Some(explain::Log::Write(_))) {
+            self.explain_transition(&event);
         }
         match &mut self.trace {
             Recorder::Off => {}

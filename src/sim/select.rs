@@ -91,6 +91,10 @@ impl Sim {
     pub fn run_explained(self) -> (Report, crate::report::explain::Explanation) {
         either!(self, k => k.run_explained())
     }
+    /// See [`Kernel::run_explained_to`].
+    pub fn run_explained_to(self, out: Box<dyn std::io::Write>) -> std::io::Result<Option<String>> {
+        either!(self, k => k.run_explained_to(out))
+    }
     /// See [`Kernel::run_to_json`].
     pub fn run_to_json<W: std::io::Write + 'static>(
         self,
