@@ -57,7 +57,10 @@ pub(crate) fn report_of(
             )
         });
     }
-    let (_, plan) = load_scenario(file)?;
+    let (scenario, plan) = load_scenario(file)?;
+    if backend == BackendName::Fork {
+        scenario.fork_support().map_err(|e| e.in_file(file))?;
+    }
     let report = match backend {
         BackendName::Sim => simulate(plan, true),
         BackendName::Fork => real.backend()?.run(plan)?,

@@ -404,6 +404,7 @@ impl Assembler {
             to,
             cause,
             cpu: None,
+            tid: None,
         });
     }
 
@@ -594,6 +595,7 @@ impl Assembler {
                 .zip(p.globals.iter())
                 .map(|((n, _), v)| (n.to_string(), v.clone()))
                 .collect(),
+            threads: Vec::new(),
         }
     }
 }

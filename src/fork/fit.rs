@@ -51,6 +51,7 @@ pub fn fit_to_cpus(
                     to: State::Running,
                     cause: Cause::Dispatch,
                     cpu: None,
+                    tid: None,
                 });
                 state[p as usize] = State::Running;
                 running.push((p, t));
@@ -159,6 +160,7 @@ fn make_room(
             to: State::Ready,
             cause: Cause::Preempt,
             cpu: None,
+            tid: None,
         });
         state[victim as usize] = State::Ready;
         running.retain(|(p, _)| *p != victim);
@@ -180,6 +182,7 @@ mod tests {
             to,
             cause,
             cpu: None,
+            tid: None,
         }
     }
 

@@ -131,6 +131,8 @@ impl Host for Proc {
             is_child: k >= self.first_own,
             started: self.kids[k].started,
             caller_daemon: false,
+            // The fork backend refuses scenarios with threads (SPEC §4a: not yet there).
+            is_thread: false,
         }
     }
 

@@ -153,6 +153,13 @@ impl Backend for ForkBackend {
                 reason: "it needs Linux (pidfds, /proc/<pid>/schedstat, PID namespaces)".into(),
             });
         }
+        if plan.uses_threads() {
+            // `Scenario::fork_support` names the place for the command line.
+            return Err(BackendError::Unavailable {
+                backend: "fork",
+                reason: "threads are not supported on the fork backend yet (SPEC §4a)".into(),
+            });
+        }
         let o = &self.options;
         // The wall-clock fence: the flag, else the scenario, else the default.
         let (timeout_ms, timeout_by) = match (o.timeout, plan.kernel.real_timeout_s) {

@@ -25,17 +25,25 @@ pub struct HandleFacts {
     pub started: bool,
     /// The caller is a daemon.
     pub caller_daemon: bool,
+    /// The handle names a thread (`threading.Thread`), not a process; `is_self` then means
+    /// the calling thread itself.
+    pub is_thread: bool,
 }
 
 /// Checks a handle use the way multiprocessing's `BaseProcess` methods do, in their order.
 ///
 /// ```
 /// use procsim::process::{check_handle_use, HandleFacts, HandleUse, PyError};
-/// let facts = HandleFacts { is_self: false, is_child: true, started: true, caller_daemon: false };
+/// let facts = HandleFacts {
+///     is_self: false, is_child: true, started: true, caller_daemon: false, is_thread: false,
+/// };
 /// assert_eq!(check_handle_use(HandleUse::Start, facts), Err(PyError::StartTwice));
 /// assert!(check_handle_use(HandleUse::Join, facts).is_ok());
 /// ```
 pub fn check_handle_use(purpose: HandleUse, f: HandleFacts) -> Result<(), PyError> {
+    if f.is_thread {
+        return check_thread_use(purpose, f);
+    }
     match purpose {
         HandleUse::Start => {
             // The order of multiprocessing's assertions in `BaseProcess.start`.
@@ -71,6 +79,17 @@ pub fn check_handle_use(purpose: HandleUse, f: HandleFacts) -> Result<(), PyErro
     Ok(())
 }
 
+/// The checks of `threading.Thread`'s methods: a thread is started by the `thread` that made
+/// it, so `start` finds it started; it may not join itself; it has no `kill` or `terminate`.
+fn check_thread_use(purpose: HandleUse, f: HandleFacts) -> Result<(), PyError> {
+    match purpose {
+        HandleUse::Start => Err(PyError::ThreadStartTwice),
+        HandleUse::Join if f.is_self => Err(PyError::JoinCurrentThread),
+        HandleUse::Join => Ok(()),
+        HandleUse::Signal(sig) => Err(PyError::NoAttribute("Thread", sig.method())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +102,7 @@ mod tests {
             is_child: true,
             started: false,
             caller_daemon: true,
+            is_thread: false,
         };
         assert_eq!(
             check_handle_use(HandleUse::Start, fresh),
@@ -93,6 +113,7 @@ mod tests {
             is_child: false,
             started: true,
             caller_daemon: false,
+            is_thread: false,
         };
         assert_eq!(
             check_handle_use(HandleUse::Signal(Signal::Kill), me),
@@ -101,6 +122,34 @@ mod tests {
         assert_eq!(
             check_handle_use(HandleUse::Join, me),
             Err(PyError::JoinNotChild)
+        );
+    }
+
+    #[test]
+    fn a_thread_handle_has_threads_rules() {
+        let other = HandleFacts {
+            is_self: false,
+            is_child: false,
+            started: true,
+            caller_daemon: true,
+            is_thread: true,
+        };
+        assert!(check_handle_use(HandleUse::Join, other).is_ok());
+        let me = HandleFacts {
+            is_self: true,
+            ..other
+        };
+        assert_eq!(
+            check_handle_use(HandleUse::Join, me),
+            Err(PyError::JoinCurrentThread)
+        );
+        assert_eq!(
+            check_handle_use(HandleUse::Signal(Signal::Term), other).map_err(|e| e.to_string()),
+            Err("AttributeError: 'Thread' object has no attribute 'terminate'".into())
+        );
+        assert_eq!(
+            check_handle_use(HandleUse::Start, other),
+            Err(PyError::ThreadStartTwice)
         );
     }
 }

@@ -119,6 +119,16 @@ pub enum PyError {
         crate::scenario::MAX_LINE_BYTES
     )]
     LineTooLong,
+    /// `Thread.start()` when no thread can be made (`kernel.max_processes` or `pid_max`: a
+    /// thread takes a task and an id, as on Linux).
+    #[error("RuntimeError: can't start new thread")]
+    ThreadStart,
+    /// `start` of a thread handle: a `thread` has started it already.
+    #[error("RuntimeError: threads can only be started once")]
+    ThreadStartTwice,
+    /// `join()` of the thread that is running it.
+    #[error("RuntimeError: cannot join current thread")]
+    JoinCurrentThread,
     /// `fail`: the scenario's own message, as the last line of a traceback.
     #[error("{0}")]
     Raised(Arc<str>),
@@ -174,6 +184,10 @@ mod tests {
         assert_eq!(
             PyError::NoPopen("kill").to_string(),
             "AttributeError: 'NoneType' object has no attribute 'kill'"
+        );
+        assert_eq!(
+            PyError::NoAttribute("Thread", "kill").to_string(),
+            "AttributeError: 'Thread' object has no attribute 'kill'"
         );
     }
 }

@@ -6,6 +6,9 @@ use crate::program::Signal;
 use crate::scenario::ExitPolicy;
 
 /// Ends as an uncaught exception does: the message on the error output, then exit code 1.
+/// In a thread other than the main one, the message goes to its process's errors (as
+/// threading's excepthook prints it to stderr) and only that thread ends: the process goes
+/// on and its exit code is not changed.
 pub fn fail<H: Host>(h: &mut H, e: PyError) -> H::Yield {
     h.error(e.to_string());
     end_by_itself(h, 1)
@@ -15,7 +18,17 @@ pub fn fail<H: Host>(h: &mut H, e: PyError) -> H::Yield {
 /// (newest object first, each printing in this process), its live daemon children get
 /// SIGTERM, then the exit policy: `multiprocessing` joins the other children in creation
 /// order before ending, `posix` ends at once and leaves them to init.
+///
+/// With threads (SPEC §4a): a thread other than the main one ends alone; the main thread
+/// first waits for the process's non-daemon threads, as `threading._shutdown` does, and a
+/// backend resumes here when they have ended.
 pub fn end_by_itself<H: Host>(h: &mut H, code: i32) -> H::Yield {
+    if !h.is_main_thread() {
+        return h.end_thread();
+    }
+    if let std::ops::ControlFlow::Break(y) = h.await_threads(code) {
+        return y;
+    }
     for (_, fin) in h.take_objects().into_iter().rev() {
         super::finalize(h, fin.as_deref());
     }

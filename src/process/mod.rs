@@ -95,6 +95,34 @@ pub trait Host {
     /// Whether the whole run has been stopped (a limit): nothing more may run.
     fn halted(&mut self) -> Option<Self::Yield>;
 
+    // ---- threads (SPEC §4a; a backend without threads keeps the defaults) ----
+
+    /// Whether the caller is its process's main thread.
+    fn is_main_thread(&self) -> bool {
+        true
+    }
+    /// `threading.Thread(target=..., args=..., kwargs=...).start()`: a new thread of this
+    /// process, bound to handle `spec.handle`.
+    fn start_thread(
+        &mut self,
+        _spec: &SpawnOp,
+        _args: Vec<Value>,
+        _kwargs: Vec<(Arc<str>, Value)>,
+    ) -> Result<(), PyError> {
+        Err(PyError::ThreadStart)
+    }
+    /// The main thread has ended with `code`: wait until the process's non-daemon threads
+    /// have ended (`threading._shutdown`). `Break` while it waits; the backend resumes
+    /// [`end_by_itself`] when they have.
+    fn await_threads(&mut self, _code: i32) -> ControlFlow<Self::Yield> {
+        ControlFlow::Continue(())
+    }
+    /// A thread other than the main one ends (its program's end, `exit`, or an error): only
+    /// it, with no finalizer (the objects are its process's).
+    fn end_thread(&mut self) -> Self::Yield {
+        self.terminate(0)
+    }
+
     // ---- time ----
 
     /// Computes for `n` (> 0) ticks, then goes on after this instruction.
@@ -184,9 +212,11 @@ pub fn resolve<H: Host>(
             is_child: false,
             started: true,
             caller_daemon: h.is_daemon(),
+            is_thread: false,
         },
+        // `facts` says whether a thread handle names the calling thread (a process handle
+        // never names the caller here: that is `Me`).
         Target::Other(k) => HandleFacts {
-            is_self: false,
             caller_daemon: h.is_daemon(),
             ..h.facts(k)
         },
@@ -322,6 +352,21 @@ pub fn step<H: Host>(h: &mut H, op: &Op) -> Result<ControlFlow<H::Yield>, PyErro
             h.advance();
             Ok(Continue(()))
         }
+        Op::Thread(spec) => {
+            let args = spec
+                .args
+                .iter()
+                .map(|a| h.eval(a))
+                .collect::<Result<Vec<_>, _>>()?;
+            let kwargs = spec
+                .kwargs
+                .iter()
+                .map(|(k, v)| Ok((Arc::clone(k), h.eval(v)?)))
+                .collect::<Result<Vec<_>, PyError>>()?;
+            h.start_thread(spec, args, kwargs)?;
+            h.advance();
+            Ok(Continue(()))
+        }
         Op::Start(r) => {
             // The checks never let a process start itself.
             if let Target::Other(k) = resolve(h, *r, HandleUse::Start)? {
@@ -411,6 +456,11 @@ pub fn step<H: Host>(h: &mut H, op: &Op) -> Result<ControlFlow<H::Yield>, PyErro
         }
         Op::Exit(e) => {
             let (code, message) = exit_status(h.eval(e)?);
+            if !h.is_main_thread() {
+                // `SystemExit` in a thread ends that thread only, and threading's excepthook
+                // prints nothing for it, message or not.
+                return Ok(Break(h.end_thread()));
+            }
             if let Some(message) = message {
                 h.error(message);
             }

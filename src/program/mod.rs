@@ -150,6 +150,8 @@ pub enum Op {
         /// `fork` rather than `spawn`.
         start: bool,
     },
+    /// Start a new thread of this process (SPEC §4a): `threading.Thread(...).start()`.
+    Thread(Box<SpawnOp>),
     /// Admit a child.
     Start(HandleRef),
     /// Wait for one child and reap it; with a timeout (ticks, `None` at run time: none),
@@ -240,6 +242,14 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Whether any program starts a thread (SPEC §4a): the kernel keeps its thread tables,
+    /// and turns its process-only shortcuts off, only then.
+    pub fn uses_threads(&self) -> bool {
+        self.programs
+            .iter()
+            .any(|c| c.ops.iter().any(|op| matches!(op, Op::Thread(_))))
+    }
+
     /// The id of a program by name.
     pub fn program(&self, name: &str) -> Option<ProgramId> {
         self.programs
@@ -475,7 +485,7 @@ impl Compiler {
     fn collect_definitions(&mut self, body: &[Instr]) {
         for instr in body {
             match instr {
-                Instr::Spawn(sp) | Instr::Fork(sp) => {
+                Instr::Spawn(sp) | Instr::Fork(sp) | Instr::Thread(sp) => {
                     self.defined_handles.insert(sp.handle.clone());
                 }
                 Instr::Wait(w) => self.defined_handles.extend(w.handle.clone()),
@@ -524,7 +534,7 @@ impl Compiler {
             return Err(invalid(
                 path.to_owned(),
                 format!(
-                    "unknown handle `{name}`: no spawn, fork or wait in the scenario makes it (\"as\": \"{name}\")"
+                    "unknown handle `{name}`: no spawn, fork, thread or wait in the scenario makes it (\"as\": \"{name}\")"
                 ),
             ));
         }
@@ -712,6 +722,7 @@ impl Compiler {
                     spec: Box::new(self.spawn(sp, &at, scope)?),
                     start: true,
                 },
+                Instr::Thread(sp) => Op::Thread(Box::new(self.spawn(sp, &at, scope)?)),
                 Instr::Start(h) => Op::Start(self.handle(h, &at)?),
                 Instr::Join(Join::Handle(h)) => Op::Join(self.handle(h, &at)?, None),
                 Instr::Join(Join::Timed(j)) => {
@@ -845,7 +856,7 @@ impl Compiler {
                             return Err(invalid(
                                 path.to_owned(),
                                 format!(
-                                    "`{{{name}}}`: `{h}` is {what}, not a process handle (a handle is made by spawn, fork or wait)"
+                                    "`{{{name}}}`: `{h}` is {what}, not a process handle (a handle is made by spawn, fork, thread or wait)"
                                 ),
                             ));
                         }
@@ -858,11 +869,12 @@ impl Compiler {
                             "pid" => Piece::Pid,
                             "ppid" => Piece::Ppid,
                             "tick" => Piece::Tick,
+                            "thread" => Piece::Thread,
                             _ => {
                                 return Err(invalid(
                                     path.to_owned(),
                                     format!(
-                                        "`{{{name}}}` names nothing: not a parameter of `{}`, a global, or one of name, pid, ppid, tick",
+                                        "`{{{name}}}` names nothing: not a parameter of `{}`, a global, or one of name, pid, ppid, tick, thread",
                                         scope.program
                                     ),
                                 ));

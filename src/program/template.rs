@@ -27,6 +27,8 @@ pub enum Piece {
     Ppid,
     /// The current tick (microseconds since the start on the fork backend).
     Tick,
+    /// The current thread's name (`threading.current_thread().name`, SPEC §4a).
+    Thread,
     /// A field of the process a handle names: `{w.pid}`, `{w.name}`, `{w.exitcode}`,
     /// `{w.alive}`, `{w.daemon}`.
     Handle(HandleRef, HandleField),
@@ -60,6 +62,10 @@ pub trait RenderContext {
     fn ppid(&self) -> u32;
     /// `{tick}`: the current tick, or microseconds since the start on the fork backend.
     fn tick(&self) -> u64;
+    /// `{thread}`: the current thread's name (`MainThread` in a process of one thread).
+    fn thread(&self) -> String {
+        "MainThread".to_owned()
+    }
     /// `{handle.field}`.
     fn handle_field(&mut self, h: HandleRef, field: HandleField) -> Result<String, PyError>;
 }
@@ -94,6 +100,7 @@ impl Template {
                 Piece::Pid => line.push_str(&ctx.pid().to_string()),
                 Piece::Ppid => line.push_str(&ctx.ppid().to_string()),
                 Piece::Tick => line.push_str(&ctx.tick().to_string()),
+                Piece::Thread => line.push_str(&ctx.thread()),
                 Piece::Handle(h, field) => line.push_str(&ctx.handle_field(*h, *field)?),
             }
             // Checked piece by piece: a few large values must not build a huge line first.

@@ -189,6 +189,44 @@ pub struct ProcessReport {
     pub errors_at: Vec<LineAt>,
     /// Its own copy of the globals at its end.
     pub globals: IndexMap<String, Value>,
+    /// Its threads (SPEC §4a), the main thread first, when it had more than one (absent
+    /// otherwise: a process of one thread is its main thread).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub threads: Vec<ThreadReport>,
+}
+
+/// One thread of a process (SPEC §4a): its identity and the figures of a process.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadReport {
+    /// Thread id: the main thread's is the process's pid; the others' come from the same
+    /// number space as pids, as Linux gives them.
+    pub tid: u32,
+    /// `MainThread`, `Thread-N (program)`, or the name it was given.
+    pub name: String,
+    /// Its daemon flag.
+    pub daemon: bool,
+    /// When it was created.
+    pub created_at: u64,
+    /// When it became ready the first time.
+    pub admitted_at: Option<u64>,
+    /// When it first ran.
+    pub first_run: Option<u64>,
+    /// When it ended.
+    pub ended_at: Option<u64>,
+    /// Time `running`.
+    pub cpu: u64,
+    /// Time `ready`.
+    pub waiting: u64,
+    /// Time `blocked`.
+    pub blocked: u64,
+    /// `first_run − admitted_at`.
+    pub response: Option<u64>,
+    /// `ended_at − admitted_at`.
+    pub turnaround: Option<u64>,
+    /// `ready → running` transitions.
+    pub dispatches: u64,
+    /// `running → ready` transitions.
+    pub preemptions: u64,
 }
 
 /// When a line of output (or an error) was written.
@@ -221,6 +259,18 @@ pub struct TraceEvent {
     /// The CPU, for transitions into or out of `running`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu: Option<u32>,
+    /// The thread, once its process has more than one (SPEC §4a): the main thread's tid is
+    /// the pid, so an event of another thread has a `tid` other than its `pid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tid: Option<u32>,
+}
+
+impl TraceEvent {
+    /// Whether this is a transition of a thread other than its process's main thread: the
+    /// process's own row (the main thread's) leaves it out.
+    pub fn is_other_thread(&self) -> bool {
+        self.tid.is_some_and(|tid| tid != self.pid)
+    }
 }
 
 /// Totals and averages of a run.
@@ -333,6 +383,7 @@ pub const PROCESS_FIELDS: &[&str] = &[
     "errors",
     "errors_at",
     "globals",
+    "threads",
 ];
 
 /// The field names of [`Summary`], for validating `expect.sim.summary`.
@@ -373,7 +424,11 @@ impl Report {
     /// ready/running alternation folded into one `ready` … `running` pair.
     pub fn folded_states(&self, proc: u32) -> Vec<State> {
         let mut out = vec![State::New];
-        for e in self.trace.iter().filter(|e| e.proc == proc) {
+        for e in self
+            .trace
+            .iter()
+            .filter(|e| e.proc == proc && !e.is_other_thread())
+        {
             let n = out.len();
             // ready → running → ready → running … is folded to ready → running.
             if n >= 2 && e.to == out[n - 2] && matches!(e.to, State::Ready | State::Running) {
@@ -403,6 +458,7 @@ mod tests {
             to,
             cause,
             cpu: None,
+            tid: None,
         }
     }
 

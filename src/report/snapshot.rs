@@ -208,6 +208,10 @@ impl<'a> Replay<'a> {
             return false;
         };
         self.applied += 1;
+        // A process's state is its main thread's.
+        if e.is_other_thread() {
+            return true;
+        }
         let Some(live) = self.live.get_mut(e.proc as usize) else {
             return true;
         };
@@ -292,7 +296,7 @@ fn observed_running(report: &Report) -> Vec<u64> {
     let mut since: Vec<Option<u64>> = vec![None; report.processes.len()];
     for e in &report.trace {
         let i = e.proc as usize;
-        if i >= total.len() {
+        if i >= total.len() || e.is_other_thread() {
             continue;
         }
         if let Some(s) = since[i].take() {

@@ -99,34 +99,7 @@ fn compose(run: &TableRun<'_>, shown: &[ProcessReport], timeline: &str) -> Strin
     ];
     let rows: Vec<Vec<String>> = shown
         .iter()
-        .map(|p| {
-            let exit = match (&p.signal, p.exitcode) {
-                (Some(sig), Some(code)) => format!("{code} {sig}"),
-                (_, Some(code)) => code.to_string(),
-                (_, None) => "-".into(),
-            };
-            vec![
-                // A child never started has no pid (Python's `None`).
-                if p.pid == 0 {
-                    "-".to_owned()
-                } else {
-                    p.pid.to_string()
-                },
-                p.ppid.to_string(),
-                clip(&p.name, NAME_COLUMN).into_owned(),
-                exit,
-                cell(p.admitted_at),
-                cell(p.first_run),
-                cell(p.ended_at),
-                p.cpu.to_string(),
-                p.waiting.to_string(),
-                p.blocked.to_string(),
-                cell(p.response),
-                cell(p.turnaround),
-                p.dispatches.to_string(),
-                p.preemptions.to_string(),
-            ]
-        })
+        .flat_map(|p| std::iter::once(process_row(p)).chain(p.threads.iter().map(thread_row)))
         .collect();
     let widths: Vec<usize> = (0..header.len())
         .map(|c| {
@@ -137,6 +110,70 @@ fn compose(run: &TableRun<'_>, shown: &[ProcessReport], timeline: &str) -> Strin
                 .unwrap_or(0)
         })
         .collect();
+    compose_rest(run, shown, timeline, &header, &rows, &widths, out)
+}
+
+/// A process's row of the table.
+fn process_row(p: &ProcessReport) -> Vec<String> {
+    let exit = match (&p.signal, p.exitcode) {
+        (Some(sig), Some(code)) => format!("{code} {sig}"),
+        (_, Some(code)) => code.to_string(),
+        (_, None) => "-".into(),
+    };
+    vec![
+        // A child never started has no pid (Python's `None`).
+        if p.pid == 0 {
+            "-".to_owned()
+        } else {
+            p.pid.to_string()
+        },
+        p.ppid.to_string(),
+        clip(&p.name, NAME_COLUMN).into_owned(),
+        exit,
+        cell(p.admitted_at),
+        cell(p.first_run),
+        cell(p.ended_at),
+        p.cpu.to_string(),
+        p.waiting.to_string(),
+        p.blocked.to_string(),
+        cell(p.response),
+        cell(p.turnaround),
+        p.dispatches.to_string(),
+        p.preemptions.to_string(),
+    ]
+}
+
+/// A thread's row, under its process's (SPEC §4a): its tid, its name indented, its figures.
+fn thread_row(t: &super::ThreadReport) -> Vec<String> {
+    let name = format!("  {}", t.name);
+    vec![
+        t.tid.to_string(),
+        String::new(),
+        clip(&name, NAME_COLUMN).into_owned(),
+        if t.daemon { "daemon" } else { "" }.to_owned(),
+        cell(t.admitted_at),
+        cell(t.first_run),
+        cell(t.ended_at),
+        t.cpu.to_string(),
+        t.waiting.to_string(),
+        t.blocked.to_string(),
+        cell(t.response),
+        cell(t.turnaround),
+        t.dispatches.to_string(),
+        t.preemptions.to_string(),
+    ]
+}
+
+/// The table's rows and what follows them.
+fn compose_rest(
+    run: &TableRun<'_>,
+    shown: &[ProcessReport],
+    timeline: &str,
+    header: &[&str],
+    rows: &[Vec<String>],
+    widths: &[usize],
+    mut out: String,
+) -> String {
     let line = |cells: &[&str]| {
         let mut s = String::new();
         for (c, text) in cells.iter().enumerate() {
@@ -150,14 +187,14 @@ fn compose(run: &TableRun<'_>, shown: &[ProcessReport], timeline: &str) -> Strin
         }
         s.trim_end().to_owned() + "\n"
     };
-    out.push_str(&line(&header));
-    for r in &rows {
+    out.push_str(&line(header));
+    for r in rows {
         out.push_str(&line(&r.iter().map(String::as_str).collect::<Vec<_>>()));
     }
-    if run.count > rows.len() {
+    if run.count > shown.len() {
         out.push_str(&format!(
             "… and {} more processes\n",
-            run.count - rows.len()
+            run.count - shown.len()
         ));
     }
     out.push('\n');

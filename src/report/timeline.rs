@@ -147,6 +147,10 @@ impl TimelineBuilder {
 
     /// Takes in one transition, in trace order.
     pub fn event(&mut self, e: &TraceEvent) {
+        // A process's row is its main thread's; its other threads are in the table only.
+        if e.is_other_thread() {
+            return;
+        }
         let i = e.proc as usize;
         if i < self.last.len() {
             if let Some((t, state)) = self.last[i]

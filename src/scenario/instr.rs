@@ -262,6 +262,8 @@ pub enum Instr {
     Start(String),
     /// `spawn` then `start`.
     Fork(Spawn),
+    /// `threading.Thread(target=..., ...).start()`: a new thread of this process (SPEC §4a).
+    Thread(Spawn),
     /// Block until the child has terminated, then reap it (at most a timeout, if given).
     Join(Join),
     /// Block until any child has terminated, then reap it.
@@ -299,6 +301,7 @@ pub const INSTRUCTIONS: &[&str] = &[
     "spawn",
     "start",
     "fork",
+    "thread",
     "join",
     "wait",
     "kill",
@@ -325,6 +328,7 @@ impl Instr {
             Instr::Spawn(_) => "spawn",
             Instr::Start(_) => "start",
             Instr::Fork(_) => "fork",
+            Instr::Thread(_) => "thread",
             Instr::Join(_) => "join",
             Instr::Wait(_) => "wait",
             Instr::Kill(_) => "kill",
@@ -371,6 +375,7 @@ impl<'de> Visitor<'de> for InstrVisitor {
             "spawn" => Instr::Spawn(map.next_value()?),
             "start" => Instr::Start(map.next_value()?),
             "fork" => Instr::Fork(map.next_value()?),
+            "thread" => Instr::Thread(map.next_value()?),
             "join" => Instr::Join(map.next_value()?),
             "wait" => Instr::Wait(map.next_value()?),
             "kill" => Instr::Kill(map.next_value()?),
@@ -406,6 +411,22 @@ impl<'de> Visitor<'de> for InstrVisitor {
         }
         Ok(instr)
     }
+}
+
+/// The JSON path of the first `thread` in `body` (loops included), if any: the fork backend
+/// has no threads yet and refuses a scenario that starts one, naming the place.
+pub(crate) fn first_thread(body: &[Instr], path: &str) -> Option<String> {
+    let mut stack: Vec<(&[Instr], String)> = vec![(body, path.to_owned())];
+    while let Some((body, path)) = stack.pop() {
+        for (i, instr) in body.iter().enumerate() {
+            match instr {
+                Instr::Thread(_) => return Some(format!("{path}[{i}].thread")),
+                Instr::Repeat(r) => stack.push((&r.body, format!("{path}[{i}].repeat.body"))),
+                _ => {}
+            }
+        }
+    }
+    None
 }
 
 /// Calls `f` with the JSON path and the spec of every `spawn` and `fork` in `body`, loops

@@ -258,6 +258,12 @@ pub struct KernelConfig {
     pub quantum: u64,
     /// Ticks a CPU spends switching to a process other than the one it ran last.
     pub context_switch: u64,
+    /// Ticks a CPU spends switching between two threads of one process (SPEC §4a), instead
+    /// of `context_switch`.
+    pub thread_switch: u64,
+    /// CPython's global interpreter lock (SPEC §4a): at most one thread of a process runs
+    /// at a time.
+    pub gil: bool,
     /// Number of CPUs sharing the ready queue.
     #[schemars(range(min = 1, max = 1024))]
     pub cpus: u32,
@@ -313,6 +319,8 @@ impl Default for KernelConfig {
             policy: PolicyConfig::default(),
             quantum: 4,
             context_switch: 0,
+            thread_switch: 0,
+            gil: true,
             cpus: 1,
             exit_policy: ExitPolicy::Multiprocessing,
             pid_max: 32768,
@@ -353,6 +361,32 @@ pub const PID_MAX_LIMIT: u32 = 4_194_304;
 pub const CPUS_LIMIT: u32 = 1024;
 
 impl Scenario {
+    /// Whether the fork backend can run this scenario: not yet one that starts a thread
+    /// (SPEC §4a). The error names the first `thread` instruction.
+    ///
+    /// ```
+    /// let s = procsim::Scenario::from_str(r#"{
+    ///     "programs": {"main": {"body": [{"thread": {"as": "t", "program": "w"}}]},
+    ///                  "w": {"body": []}},
+    ///     "processes": [{"program": "main"}]
+    /// }"#).unwrap();
+    /// let e = s.fork_support().unwrap_err();
+    /// assert_eq!(e.path(), "programs.main.body[0].thread");
+    /// ```
+    pub fn fork_support(&self) -> Result<(), ScenarioError> {
+        for (name, program) in self.programs.iter() {
+            if let Some(path) = instr::first_thread(&program.body, &format!("programs.{name}.body"))
+            {
+                return Err(ScenarioError::new(
+                    ErrorKind::Invalid,
+                    path,
+                    "threads are not supported on the fork backend yet (SPEC §4a); run the scenario on the simulated backend",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Parses a scenario from JSON text and checks its ranges; errors name `<input>`.
     ///
     /// ```

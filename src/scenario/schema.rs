@@ -97,11 +97,11 @@ impl JsonSchema for Instr {
 
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
         let expr = generator.subschema_for::<Expr>().to_value();
-        let handle = json!({"type": "string", "description": "A handle made by spawn, fork or wait (or \"self\")."});
+        let handle = json!({"type": "string", "description": "A handle made by spawn, fork, thread or wait (or \"self\")."});
         let text = json!({"type": "string"});
         let spawn = generator.subschema_for::<Spawn>().to_value();
         let assign = generator.subschema_for::<Assign>().to_value();
-        let payloads: [(&str, Json, &str); 20] = [
+        let payloads: [(&str, Json, &str); 21] = [
             ("cpu", expr.clone(), "Compute for E ticks."),
             (
                 "io",
@@ -124,7 +124,12 @@ impl JsonSchema for Instr {
                 handle.clone(),
                 "Admit a child made by spawn (new → ready).",
             ),
-            ("fork", spawn, "spawn, then start."),
+            ("fork", spawn.clone(), "spawn, then start."),
+            (
+                "thread",
+                spawn,
+                "threading.Thread(target=program, ...).start(): a new thread of this process, sharing its globals, objects and handles.",
+            ),
             (
                 "join",
                 generator.subschema_for::<Join>().to_value(),
@@ -154,7 +159,7 @@ impl JsonSchema for Instr {
             ),
             (
                 "print",
-                json!({"type": "string", "description": "A line of output; {name}, {pid}, {ppid}, {tick}, parameters, globals, repeat counts and {h.pid}, {h.name}, {h.exitcode}, {h.alive}, {h.daemon} of a handle h are replaced."}),
+                json!({"type": "string", "description": "A line of output; {name}, {pid}, {ppid}, {tick}, parameters, globals, repeat counts and {thread} (the current thread's name), {h.pid}, {h.name}, {h.exitcode}, {h.alive}, {h.daemon} of a handle h are replaced."}),
                 "Print a line.",
             ),
             (

@@ -49,11 +49,13 @@ impl<P: Policy> Kernel<P> {
                 None => pcb.cold.as_ref()?.params.get(i as usize).cloned(),
             }
         };
+        let globals = &self.procs[self.leader(p) as usize].globals;
         let value = |e: &CExpr| -> Option<u64> {
             let v = match e {
                 CExpr::Lit(v) => v.clone(),
                 CExpr::Param(i) => param(*i)?,
-                CExpr::Global(g) => pcb.globals.get(*g as usize)?.clone(),
+                // A thread reads its process's globals.
+                CExpr::Global(g) => globals.get(*g as usize)?.clone(),
                 // A `repeat` count is not read ahead: the burst ends there.
                 CExpr::Counter(_) => return None,
                 CExpr::Uniform(lo, hi) => {
@@ -110,6 +112,7 @@ impl<P: Policy> Kernel<P> {
                 }
                 Op::Join(..) | Op::Wait(_) | Op::Exit(_) | Op::ExitNow(_) | Op::Fail(_) => break,
                 Op::Spawn { .. }
+                | Op::Thread(_)
                 | Op::Start(_)
                 | Op::Signal(..)
                 | Op::Assign(..)

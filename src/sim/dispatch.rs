@@ -169,6 +169,12 @@ impl<P: Policy> Kernel<P> {
                 let Some(p) = self.policy.pick(t, &mut self.rng) else {
                     return;
                 };
+                if self.threads_on && self.gil_bars(p) {
+                    // Another thread of its process holds the GIL: it stays ready, set aside
+                    // until that one leaves its CPU (threads.rs), and the CPU picks again.
+                    self.parked.push(p);
+                    continue;
+                }
                 if self.hot[p as usize].preempt_pending {
                     // Its slice ran out this tick. If its own CPU is still free, nothing else
                     // was ahead of it: it keeps that CPU with a fresh slice, and no preemption,
@@ -203,6 +209,9 @@ impl<P: Policy> Kernel<P> {
     /// `p`, whose slice ran out on CPU `c`, keeps it with a fresh slice.
     #[inline(always)]
     pub(super) fn resume(&mut self, c: usize, p: u32, t: u64) {
+        if self.threads_on {
+            self.gil_take(p);
+        }
         let slice = self.policy.slice(p, t);
         let hot = &mut self.hot[p as usize];
         hot.preempt_pending = false;
@@ -220,10 +229,14 @@ impl<P: Policy> Kernel<P> {
     #[inline(always)]
     pub(super) fn take(&mut self, c: usize, p: u32, t: u64) -> bool {
         self.resolve_pending_on(c);
+        if self.threads_on {
+            self.gil_take(p);
+        }
         if self.cpus[c].last != p {
             self.context_switches += 1;
+            let last = self.cpus[c].last;
             self.cpus[c].last = p;
-            let cs = self.plan.kernel.context_switch;
+            let cs = self.switch_cost(last, p);
             if cs > 0 {
                 self.cpus[c].run = Run::Switching {
                     p,
@@ -359,6 +372,21 @@ impl<P: Policy> Kernel<P> {
         self.mark_preempt_pending(c, p);
         self.cpus[c].run = Run::Idle;
         self.preempted.push(p);
+        if self.threads_on {
+            // CPython's switch interval: the holder drops the GIL for a waiting thread.
+            self.gil_release(p);
+        }
+    }
+
+    /// The cost of a CPU's switch from task `last` to task `p`: `kernel.thread_switch`
+    /// between two threads of one process, `kernel.context_switch` otherwise (SPEC §4a).
+    #[inline(always)]
+    fn switch_cost(&self, last: u32, p: u32) -> u64 {
+        let k = &self.plan.kernel;
+        if self.threads_on && last != NO_PROC && self.leader(last) == self.leader(p) {
+            return k.thread_switch;
+        }
+        k.context_switch
     }
 
     /// `p` left CPU `c` at a slice end (or a policy event took the CPU back): whether it keeps

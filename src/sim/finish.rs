@@ -35,6 +35,11 @@ impl Tally {
         // With several CPUs the sums can pass 2^64 where one process cannot; they saturate.
         self.busy = self.busy.saturating_add(cpu);
         self.dispatches = self.dispatches.saturating_add(u64::from(h.dispatches));
+        // A thread's CPU time and dispatches are the CPUs'; the averages and the count of
+        // ended processes are over processes.
+        if p.is_thread() {
+            return;
+        }
         if p.ended_at != NONE {
             self.last_end = self.last_end.max(p.ended_at);
         }
@@ -66,7 +71,7 @@ impl<P: Policy> Kernel<P> {
         self.account_to_now();
         let summary = self.summary();
         let processes = (0..self.procs.len() as u32)
-            .filter(|&p| !self.procs[p as usize].vacant)
+            .filter(|&p| !self.procs[p as usize].vacant && !self.is_thread(p))
             .map(|p| self.process_report(p))
             .collect();
         Report {
@@ -153,16 +158,18 @@ impl<P: Policy> Kernel<P> {
         at
     }
 
-    /// Process `p` writes a line of output now.
+    /// Process `p` (or a thread of it) writes a line of output now.
     pub(super) fn push_output(&mut self, p: u32, line: String) {
+        let p = self.leader(p);
         let at = self.line_at();
         let cold = self.procs[p as usize].cold();
         cold.output.push(line);
         cold.output_at.push(at);
     }
 
-    /// Process `p` writes an error message now.
+    /// Process `p` (or a thread of it) writes an error message now.
     pub(super) fn push_error(&mut self, p: u32, message: String) {
+        let p = self.leader(p);
         let at = self.line_at();
         let cold = self.procs[p as usize].cold();
         cold.errors.push(message);
@@ -178,7 +185,13 @@ impl<P: Policy> Kernel<P> {
         ProcessReport {
             pid: hot.pid,
             ppid: self.ppid_of(p),
-            creator: cold.and_then(|c| c.creator),
+            creator: cold.and_then(|c| c.creator).map(|c| {
+                if self.threads_on {
+                    self.proc_index[c as usize]
+                } else {
+                    c
+                }
+            }),
             name: self.name_of(p),
             program: program.name.to_string(),
             daemon: pcb.daemon,
@@ -207,6 +220,7 @@ impl<P: Policy> Kernel<P> {
                 .zip(pcb.globals.iter())
                 .map(|((name, _), v)| (name.to_string(), v.clone()))
                 .collect(),
+            threads: self.thread_reports(p),
         }
     }
 }

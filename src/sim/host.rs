@@ -95,14 +95,15 @@ impl<P: Policy> Host for SimProc<'_, P> {
     }
 
     fn objects(&mut self) -> &mut Vec<Object> {
-        let p = self.pi();
+        // Objects are the process's, whichever thread holds them (SPEC §4a).
+        let p = self.k.leader(self.p) as usize;
         &mut self.k.procs[p].cold().objects
     }
 
     fn take_objects(&mut self) -> Vec<Object> {
         // Not `cold()`: a process without a cold part holds no object, and allocating one at
         // every end cost RR-IO-v1 82 bytes a process.
-        let p = self.pi();
+        let p = self.k.leader(self.p) as usize;
         self.k.procs[p]
             .cold
             .as_mut()
@@ -127,17 +128,42 @@ impl<P: Policy> Host for SimProc<'_, P> {
     }
 
     fn is_daemon(&self) -> bool {
-        self.k.procs[self.pi()].daemon
+        // The process's flag (multiprocessing's), not the thread's.
+        self.k.procs[self.k.leader(self.p) as usize].daemon
+    }
+
+    fn is_main_thread(&self) -> bool {
+        !self.k.is_thread(self.p)
+    }
+
+    fn start_thread(
+        &mut self,
+        spec: &SpawnOp,
+        args: Vec<Value>,
+        kwargs: Vec<(Arc<str>, Value)>,
+    ) -> Result<(), PyError> {
+        self.k.spawn_thread(self.p, spec, args, kwargs)
+    }
+
+    fn await_threads(&mut self, code: i32) -> ControlFlow<Flow> {
+        self.k.await_threads(self.p, self.c, code)
+    }
+
+    fn end_thread(&mut self) -> Flow {
+        self.k.end_thread(self.p, self.c)
     }
 
     fn lookup(&self, h: HandleRef) -> Result<Target<u32>, PyError> {
+        // Handles are the process's, shared by its threads; a thread handle is never `Me`
+        // (`facts` says whether it names the calling thread).
+        let me = self.k.leader(self.p);
         let q = match h {
             HandleRef::Current => return Ok(Target::Me),
-            HandleRef::Named(name) => self.k.procs[self.pi()]
+            HandleRef::Named(name) => self.k.procs[me as usize]
                 .handle(name)
                 .ok_or_else(|| self.not_defined(name))?,
         };
-        Ok(if q == self.p {
+        Ok(if q == me && !self.k.is_thread(q) {
             Target::Me
         } else {
             Target::Other(q)
@@ -146,11 +172,13 @@ impl<P: Policy> Host for SimProc<'_, P> {
 
     fn facts(&self, q: u32) -> HandleFacts {
         let target = &self.k.procs[q as usize];
+        let thread = self.k.is_thread(q);
         HandleFacts {
-            is_self: false,
-            is_child: target.parent == self.p,
+            is_self: thread && q == self.p,
+            is_child: !thread && target.parent == self.k.leader(self.p),
             started: target.started,
             caller_daemon: false,
+            is_thread: thread,
         }
     }
 
@@ -173,6 +201,11 @@ impl<P: Policy> Host for SimProc<'_, P> {
             // Woken by its timeout, it runs this instruction again: the join returns, and
             // the child, even one that ended since, is left as it is (not reaped).
             self.k.procs[p].wait_on = WaitOn::Nothing;
+            return Continue(());
+        }
+        if self.k.is_thread(q) && self.k.leader(q) != self.k.leader(self.p) {
+            // A thread of the process this one was forked from: the fork copied its
+            // `Thread` object, stopped (CPython's `_after_fork`), so the join returns.
             return Continue(());
         }
         if self.k.hot[q as usize].state == State::Terminated {
@@ -216,7 +249,7 @@ impl<P: Policy> Host for SimProc<'_, P> {
     }
 
     fn bind_handle(&mut self, name: NameId, q: u32) {
-        let p = self.pi();
+        let p = self.k.leader(self.p) as usize;
         self.k.procs[p].bind_handle(name, q);
     }
 
@@ -262,6 +295,7 @@ impl<P: Policy> Host for SimProc<'_, P> {
     }
 
     fn begin_joins(&mut self, code: i32) {
+        // Only a main thread gets here (`end_by_itself`).
         let p = self.pi();
         self.k.procs[p].exit_code = code;
         self.k.hot[p].ending = true;
@@ -274,6 +308,10 @@ impl<P: Policy> Host for SimProc<'_, P> {
     }
 
     fn terminate(&mut self, code: i32) -> Flow {
+        if self.k.is_thread(self.p) {
+            // `_exit` in a thread: the whole process ends.
+            return self.k.exit_group(self.p, self.c, code);
+        }
         self.k
             .terminate(self.p, Some(self.c), Cause::Exit, code, None);
         Flow::Left
@@ -289,7 +327,10 @@ impl<P: Policy> RenderContext for SimProc<'_, P> {
         self.k.name_of(self.p)
     }
     fn pid(&self) -> u32 {
-        self.k.hot[self.pi()].pid
+        self.k.hot[self.k.leader(self.p) as usize].pid
+    }
+    fn thread(&self) -> String {
+        self.k.thread_name(self.p)
     }
     fn ppid(&self) -> u32 {
         self.k.ppid_of(self.p)
@@ -302,7 +343,10 @@ impl<P: Policy> RenderContext for SimProc<'_, P> {
             Target::Me => (self.p, true),
             Target::Other(q) => (q, false),
         };
-        if !me && field_reaps(field) && self.k.procs[q as usize].parent == self.p {
+        if self.k.is_thread(q) {
+            return self.thread_field(q, field);
+        }
+        if !me && field_reaps(field) && self.k.procs[q as usize].parent == self.k.leader(self.p) {
             self.reap_if_ended(q);
         }
         let k = &*self.k;
@@ -319,5 +363,23 @@ impl<P: Policy> RenderContext for SimProc<'_, P> {
             daemon: target.daemon,
         };
         Ok(render_field(&view, field))
+    }
+}
+
+impl<P: Policy> SimProc<'_, P> {
+    /// `{h.field}` of a thread handle: a `threading.Thread`'s attributes.
+    fn thread_field(&self, q: u32, field: HandleField) -> Result<String, PyError> {
+        let k = &*self.k;
+        let py_bool = |b: bool| Value::Bool(b).to_string();
+        Ok(match field {
+            HandleField::Name => k.thread_name(q),
+            // A thread of the process this one was forked from is stopped in this copy.
+            HandleField::Alive => py_bool(
+                k.hot[q as usize].state != State::Terminated && k.leader(q) == k.leader(self.p),
+            ),
+            HandleField::Daemon => py_bool(k.procs[q as usize].daemon),
+            HandleField::Pid => return Err(PyError::NoAttribute("Thread", "pid")),
+            HandleField::Exitcode => return Err(PyError::NoAttribute("Thread", "exitcode")),
+        })
     }
 }

@@ -33,6 +33,8 @@ impl<P: Policy> Kernel<P> {
     /// otherwise exhaust memory. The copy past the limit is still made (it is one process's)
     /// and the run stops.
     pub(super) fn own_globals(&mut self, p: u32) -> &mut Vec<Value> {
+        // A thread's globals are its process's (SPEC §4a: shared, no copy).
+        let p = self.leader(p);
         let globals = &self.procs[p as usize].globals;
         if Arc::strong_count(globals) > 1 {
             let weight = globals
@@ -70,7 +72,7 @@ impl<P: Policy> Kernel<P> {
                 .and_then(|c| c.params.get(*i as usize))
                 .cloned()
                 .unwrap_or(Value::None),
-            CExpr::Global(g) => self.procs[p as usize].globals[*g as usize].clone(),
+            CExpr::Global(g) => self.procs[self.leader(p) as usize].globals[*g as usize].clone(),
             CExpr::Uniform(lo, hi) => Value::Int(self.rng.uniform(*lo, *hi)),
             CExpr::Counter(k) => self.procs[p as usize]
                 .cold
@@ -82,6 +84,7 @@ impl<P: Policy> Kernel<P> {
 
     /// The process's name: from the plan for a top-level process, its own for a child.
     pub(super) fn name_of(&self, p: u32) -> String {
+        let p = self.leader(p);
         let pcb = &self.procs[p as usize];
         if pcb.entry != NO_PROC {
             let top = &self.plan.processes[pcb.entry as usize];
@@ -101,7 +104,7 @@ impl<P: Policy> Kernel<P> {
     }
 
     pub(super) fn ppid_of(&self, p: u32) -> u32 {
-        match self.procs[p as usize].parent {
+        match self.procs[self.leader(p) as usize].parent {
             NO_PROC => 1,
             q => self.hot[q as usize].pid,
         }
@@ -120,7 +123,7 @@ impl<P: Policy> Kernel<P> {
 
     /// Started children not yet reaped, in creation order.
     pub(super) fn live_children(&self, p: u32) -> Vec<u32> {
-        self.procs[p as usize]
+        self.procs[self.leader(p) as usize]
             .cold
             .as_ref()
             .map(|c| {
@@ -144,6 +147,9 @@ impl<P: Policy> Kernel<P> {
         kwargs: Vec<(Arc<str>, Value)>,
     ) -> Result<u32, PyError> {
         let t = self.now;
+        // The child is its process's, whichever thread made it.
+        let task = p;
+        let p = self.leader(p);
         let parent = &mut self.procs[p as usize];
         let daemon = spec.daemon.unwrap_or(parent.daemon);
         let globals = Arc::clone(&parent.globals);
@@ -164,13 +170,16 @@ impl<P: Policy> Kernel<P> {
         let parent = &mut self.procs[p as usize];
         parent.cold().children.push(child);
         parent.bind_handle(spec.handle, child);
-        self.created(child, spec.attrs, Some(p));
+        self.created(child, spec.attrs, Some(task));
         Ok(child)
     }
 
     /// `Process.start()`: the child gets a copy of the parent's globals, objects and handles
     /// (what a fork copies) and is admitted.
     pub(super) fn start_child(&mut self, p: u32, child: u32) -> Result<(), PyError> {
+        // The fork copies the process, and of its threads the caller alone (SPEC §4a).
+        let task = p;
+        let p = self.leader(p);
         if self.pids.in_use() >= self.plan.kernel.max_processes {
             // Python's own words for a failed fork(); the README names kernel.max_processes
             // and kernel.pid_max as the limits behind them.
@@ -204,6 +213,9 @@ impl<P: Policy> Kernel<P> {
             cold.objects = objects;
             cold.handles = handles;
         }
+        if self.threads_on {
+            self.inherit_thread(task, child);
+        }
         self.admit(child);
         Ok(())
     }
@@ -233,7 +245,7 @@ impl<P: Policy> Kernel<P> {
             let mut ended = false;
             let target = (0..self.procs.len() as u32).find(|&q| {
                 let state = self.hot[q as usize].state;
-                if !self.procs[q as usize].started || state == State::New {
+                if !self.procs[q as usize].started || state == State::New || self.is_thread(q) {
                     return false;
                 }
                 let named = self.name_of(q) == to;
@@ -289,7 +301,7 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// Takes `q` off whatever CPU, queue or tick group holds it; returns the CPU it ran on.
-    fn leave_cpu(&mut self, q: u32) -> Option<u32> {
+    pub(super) fn leave_cpu(&mut self, q: u32) -> Option<u32> {
         let t = self.now;
         let pcb = &mut self.procs[q as usize];
         let hot = &mut self.hot[q as usize];
@@ -313,6 +325,8 @@ impl<P: Policy> Kernel<P> {
             }
             State::Ready => {
                 if !self.policy.remove(q) {
+                    // Set aside for the GIL (threads.rs), if not in a group.
+                    self.parked.retain(|x| *x != q);
                     self.woken.retain(|x| x.2 != q);
                     self.admitted.retain(|x| *x != q);
                     for cpu in self.cpus.iter_mut() {
@@ -364,6 +378,11 @@ impl<P: Policy> Kernel<P> {
         {
             self.leave_running(c as usize, p);
         }
+        // Its threads still alive (daemons, or all of them for a signal or `_exit`) end
+        // with it.
+        if self.threads_on {
+            self.end_threads_of(p, None);
+        }
         // Children never started vanish with their creator, as an unstarted Process object
         // does; they leave the table as terminated with no exit code.
         let unstarted: Vec<u32> = self.procs[p as usize]
@@ -394,6 +413,11 @@ impl<P: Policy> Kernel<P> {
         let parent = self.procs[p as usize].parent;
         if parent == NO_PROC {
             self.reap(p);
+            return;
+        }
+        if self.threads_on {
+            // Any thread of the parent may be the one joining it.
+            self.wake_joiners(parent, p);
             return;
         }
         let waiting = self.hot[parent as usize].state == State::Blocked

@@ -49,6 +49,7 @@ pub mod rng;
 pub mod sched;
 mod select;
 mod stream;
+mod threads;
 mod timers;
 
 use std::sync::Arc;
@@ -208,13 +209,30 @@ pub struct Kernel<P: Policy> {
     notes_left_out: u64,
     /// Free slots and the figures of the processes whose records were given back.
     recycler: recycle::Recycler,
+    /// The plan starts threads: the thread machinery is on (threads.rs), the fast paths and
+    /// recycling are off.
+    threads_on: bool,
+    /// The thread groups (threads.rs), and the tasks set aside while their process's GIL is
+    /// held by another of its tasks.
+    groups: Vec<threads::ThreadGroup>,
+    parked: Vec<u32>,
+    /// With threads on: each record's index in the report's processes ([`NO_PROC`] for a
+    /// thread), and the records of the report's processes in order.
+    proc_index: Vec<u32>,
+    proc_slots: Vec<u32>,
+    /// The globals of a thread's own record: none (it reads its process's).
+    no_globals: Arc<Vec<crate::model::Value>>,
 }
 
 impl<P: Policy> Kernel<P> {
     /// A kernel for `plan` with a policy of the caller's choosing.
     pub fn with_policy(plan: Arc<Plan>, opts: SimOptions, policy: P) -> Self {
         let k = &plan.kernel;
-        let fast_paths = policy.fast_paths_exact();
+        // The fast paths assume one task a process (a thread's GIL and its process's other
+        // tasks are the general rounds' business): off for a plan with threads, whose
+        // results are then the general rounds', which the fast paths are tested against.
+        let threads_on = plan.uses_threads();
+        let fast_paths = policy.fast_paths_exact() && !threads_on;
         let needs = Needs {
             attributes: !policy.fast_paths_exact(),
             bursts: policy.needs_bursts(),
@@ -252,7 +270,7 @@ impl<P: Policy> Kernel<P> {
             pending_preempts: 0,
             pending_on: Vec::new(),
             fast_paths,
-            fast_wakes: true,
+            fast_wakes: !threads_on,
             needs,
             attrs: Vec::new(),
             group: Vec::new(),
@@ -275,6 +293,12 @@ impl<P: Policy> Kernel<P> {
             notes: Vec::new(),
             notes_left_out: 0,
             recycler: Default::default(),
+            threads_on,
+            groups: Vec::new(),
+            parked: Vec::new(),
+            proc_index: Vec::new(),
+            proc_slots: Vec::new(),
+            no_globals: Arc::new(Vec::new()),
             decoded: exec::decode_programs(&plan.programs),
             plan,
         };
@@ -351,8 +375,11 @@ impl<P: Policy> Kernel<P> {
         self.error.as_deref()
     }
 
-    /// How many processes the run has created so far.
+    /// How many processes the run has created so far (threads are not processes).
     pub fn process_count(&self) -> usize {
+        if self.threads_on {
+            return self.proc_slots.len();
+        }
         self.recycler.created as usize
     }
 
@@ -627,6 +654,9 @@ impl<P: Policy> Kernel<P> {
         if blocked > 0 {
             self.procs[p as usize].blocked += blocked;
         }
+        if self.threads_on && from == State::Running {
+            self.gil_release(p);
+        }
         self.record(t, p, from, to, cause, cpu);
     }
 
@@ -634,14 +664,21 @@ impl<P: Policy> Kernel<P> {
     #[inline(always)]
     fn record(&mut self, t: u64, p: u32, from: State, to: State, cause: Cause, cpu: Option<u32>) {
         if !matches!(self.trace, Recorder::Off) {
+            // A thread's transitions are its process's, with its tid (threads.rs).
+            let (proc, pid, tid) = if self.threads_on {
+                self.event_ids(p)
+            } else {
+                (p, self.hot[p as usize].pid, None)
+            };
             self.record_event(TraceEvent {
                 t,
-                proc: p,
-                pid: self.hot[p as usize].pid,
+                proc,
+                pid,
                 from,
                 to,
                 cause,
                 cpu,
+                tid,
             });
         }
     }

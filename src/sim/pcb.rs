@@ -18,6 +18,9 @@ pub(crate) const NONE: u64 = u64::MAX;
 pub(crate) const NO_PID: u32 = 0;
 /// "No process" (the parent of a top-level process is init, which has no index).
 pub(crate) const NO_PROC: u32 = u32::MAX;
+/// [`Pcb::copy`] of a thread task (SPEC §4a): a record of the table that is a thread of a
+/// process, not a process (`copy` numbers only top-level copies; a bool would grow the record).
+pub(crate) const THREAD: u32 = u32::MAX;
 
 /// What a blocked process waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +36,8 @@ pub(crate) enum WaitOn {
     /// Not blocked: its `join` with a timeout timed out, and the `join` it runs again on
     /// waking returns with the child alive.
     TimedOut,
+    /// A main thread that has ended waits for its process's non-daemon threads (threads.rs).
+    Threads,
 }
 
 impl WaitOn {
@@ -41,7 +46,7 @@ impl WaitOn {
         match self {
             WaitOn::Child(c) | WaitOn::ChildUntil(c, _) => c == q,
             WaitOn::AnyChild => true,
-            WaitOn::Nothing | WaitOn::TimedOut => false,
+            WaitOn::Nothing | WaitOn::TimedOut | WaitOn::Threads => false,
         }
     }
 }
@@ -130,7 +135,8 @@ pub(crate) struct Pcb {
     pub wait_on: WaitOn,
     /// Index of the parent, or [`NO_PROC`] for init.
     pub parent: u32,
-    /// Top-level entry index and copy number (from 1); `entry` is [`NO_PROC`] for children.
+    /// Top-level entry index and copy number (from 1); `entry` is [`NO_PROC`] for children,
+    /// and `copy` is [`THREAD`] for a thread task.
     pub entry: u32,
     pub copy: u32,
     pub created_at: u64,
@@ -159,6 +165,10 @@ pub(crate) struct Cold {
     pub creator: Option<u32>,
     /// Spawns made so far (multiprocessing's `_process_counter`).
     pub spawned: u32,
+    /// The thread group (threads.rs) of a process that has one and of its threads, as an
+    /// index from 1 into the kernel's table (4 bytes, in what was padding: the record of a
+    /// process without threads does not grow).
+    pub group: Option<std::num::NonZeroU32>,
     /// Arguments, until they are bound at the first run.
     pub args: Vec<Value>,
     pub kwargs: Vec<(Arc<str>, Value)>,
@@ -204,6 +214,12 @@ impl Pcb {
             globals,
             cold: None,
         }
+    }
+
+    /// Whether this record is a thread task rather than a process.
+    #[inline(always)]
+    pub(crate) fn is_thread(&self) -> bool {
+        self.copy == THREAD && self.entry == NO_PROC
     }
 
     /// The cold part, allocated on first use.
@@ -267,6 +283,12 @@ mod tests {
             std::mem::size_of::<Pcb>() <= 112,
             "{}",
             std::mem::size_of::<Pcb>()
+        );
+        // The thread-group link took padding: the cold part of a process is no larger.
+        assert!(
+            std::mem::size_of::<Cold>() <= 352,
+            "{}",
+            std::mem::size_of::<Cold>()
         );
     }
 }

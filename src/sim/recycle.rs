@@ -71,9 +71,12 @@ impl<P: Policy> Kernel<P> {
     /// (tests: 1 gives back each record at the first moment it can be).
     #[doc(hidden)]
     pub fn recycle_in_batches_of(&mut self, batch: usize) -> bool {
+        // A thread group names its tasks by slot (threads.rs): a run with threads keeps its
+        // records.
         if !matches!(self.trace, Recorder::Off)
             || self.log.is_some()
             || self.policy.orders_by_slot()
+            || self.threads_on
         {
             return false;
         }
@@ -86,6 +89,12 @@ impl<P: Policy> Kernel<P> {
     /// The slot for a new process: a free one, or a new one at the end of the table.
     pub(super) fn new_slot(&mut self, pcb: Pcb, hot: Hot) -> u32 {
         self.recycler.created += 1;
+        if self.threads_on {
+            // No record is reused with threads on (`recycle_in_batches_of`): the slot is the
+            // table's next. A thread's entry is corrected by its maker.
+            self.proc_index.push(self.proc_slots.len() as u32);
+            self.proc_slots.push(self.procs.len() as u32);
+        }
         if let Some(q) = self.recycler.free.pop() {
             self.procs[q as usize] = pcb;
             self.hot[q as usize] = hot;

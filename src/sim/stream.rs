@@ -87,6 +87,9 @@ impl<P: Policy> Kernel<P> {
     /// The report of process `p` (an index below [`Kernel::process_count`]) once the run is
     /// over ([`Kernel::run_streaming`]).
     pub fn finished_process(&self, p: u32) -> ProcessReport {
+        if self.threads_on {
+            return self.process_report(self.proc_slots[p as usize]);
+        }
         self.process_report(p)
     }
 

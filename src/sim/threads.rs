@@ -1,0 +1,415 @@
+//! Threads (SPEC §4a), as Linux has them: a thread is a task, a schedulable record of the
+//! kernel's table like a process's, linked to its process (the thread-group leader).
+//!
+//! What belongs to the process lives with the process's own record, the leader's: pid, ppid,
+//! name, globals, objects, handles, children, output and errors, exit code. What belongs to
+//! one flow of control lives with each task: program counter, loops, burst, bound parameters,
+//! state and figures, and, in the cold part, the thread's name and daemon flag. The leader's
+//! record is also its main thread's, so a process's row and figures are its main thread's.
+//! Policies schedule tasks and know nothing of threads.
+//!
+//! A process that never starts a thread has no [`ThreadGroup`]; a process gets one when it
+//! starts its first thread, or when it is forked from a thread (or from a process whose thread
+//! counter has moved: `threading._counter` is copied by the fork). Records point to their
+//! group through `Cold::group`, which took what was padding: nothing grows for thread-less
+//! runs. The whole machinery is off (`Kernel::threads_on` false) unless the plan has a
+//! `thread` instruction; then the fast paths and record recycling are off too, for the run
+//! (fast.rs and recycle.rs assume one task a process; the general rounds are the reference
+//! they are tested against, so turning them off changes no result).
+//!
+//! - **Ids**: a thread's tid comes from the pid space, as on Linux, and is freed when it ends
+//!   (a thread is not a zombie: nothing reaps it); the main thread's tid is the pid.
+//! - **Names**: `MainThread`; `Thread-N (program)` with N from the process's counter, which an
+//!   explicit name does not move (CPython 3.11's `threading._newname`); a child forked from a
+//!   thread has one thread, named as the caller was.
+//! - **The GIL** (`kernel.gil`, default on): a thread whose process's GIL another of its tasks
+//!   holds (running, or being switched to) is not dispatchable: a CPU that picks it sets it
+//!   aside, still `ready`, and picks again; when the holder leaves its CPU (it blocks, ends, is
+//!   preempted, or its slice runs out) the ones set aside rejoin the ready structure with the
+//!   tick's woken tasks. The GIL is also released at a slice end, as CPython's switch interval
+//!   makes the holder drop it. On one CPU this never sets a thread aside.
+//! - **The end**: a thread that ends by itself ends alone, silently for `exit`, with its error
+//!   in its process's errors for an error. A main thread that ends waits (blocked, cause `join`)
+//!   for the non-daemon threads, then the process's end runs as before (finalizers, exit
+//!   policy); the threads still alive then (daemons) are ended with it (cause `signal`: Linux's
+//!   `exit_group` kills them). `_exit` in any thread and signals end the whole process.
+//!   A join of a thread that ends wakes with cause `child-exit`, the cause of every join's end.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use super::exec::Flow;
+use super::pcb::{Hot, NO_PROC, NONE, Pcb, THREAD, WaitOn};
+use super::{Kernel, Policy};
+use crate::model::{Cause, State, Value};
+use crate::process::PyError;
+use crate::program::SpawnOp;
+use crate::report::ThreadReport;
+use std::ops::ControlFlow;
+
+/// The threads of one process.
+#[derive(Debug, Clone)]
+pub(super) struct ThreadGroup {
+    /// The process's record (its main thread's).
+    pub leader: u32,
+    /// Its other threads' records, in creation order.
+    pub threads: Vec<u32>,
+    /// `threading._counter`: default names made so far.
+    pub counter: u32,
+    /// The main thread's name (`None`: `MainThread`).
+    pub main_name: Option<Arc<str>>,
+    /// The main thread's daemon flag (a child forked from a daemon thread keeps it).
+    pub main_daemon: bool,
+    /// The task holding the GIL ([`NO_PROC`]: none).
+    pub gil: u32,
+    /// The main thread has ended and waits for the non-daemon threads.
+    pub shutdown: bool,
+}
+
+impl<P: Policy> Kernel<P> {
+    /// The group of task `p`, if its process has one.
+    #[inline]
+    pub(super) fn group_of(&self, p: u32) -> Option<usize> {
+        if !self.threads_on {
+            return None;
+        }
+        let g = self.procs[p as usize].cold.as_ref()?.group?;
+        Some(g.get() as usize - 1)
+    }
+
+    /// The process a task belongs to: itself for a process's own record.
+    #[inline]
+    pub(super) fn leader(&self, p: u32) -> u32 {
+        match self.group_of(p) {
+            Some(g) => self.groups[g].leader,
+            None => p,
+        }
+    }
+
+    /// Whether task `p` is a thread other than a main thread.
+    #[inline]
+    pub(super) fn is_thread(&self, p: u32) -> bool {
+        self.threads_on && self.procs[p as usize].is_thread()
+    }
+
+    /// The group of process `p`, made now if it has none.
+    fn ensure_group(&mut self, p: u32) -> usize {
+        if let Some(g) = self.group_of(p) {
+            return g;
+        }
+        self.groups.push(ThreadGroup {
+            leader: p,
+            threads: Vec::new(),
+            counter: 0,
+            main_name: None,
+            main_daemon: false,
+            gil: NO_PROC,
+            shutdown: false,
+        });
+        let g = self.groups.len();
+        // A group index fits: there are fewer groups than records, whose indices are u32.
+        self.procs[p as usize].cold().group = NonZeroU32::new(g as u32);
+        g - 1
+    }
+
+    /// `threading.current_thread().name` in task `p`.
+    pub(super) fn thread_name(&self, p: u32) -> String {
+        if self.is_thread(p) {
+            return self.procs[p as usize]
+                .cold
+                .as_ref()
+                .and_then(|c| c.name.as_deref())
+                .unwrap_or("?")
+                .to_owned();
+        }
+        self.group_of(p)
+            .and_then(|g| self.groups[g].main_name.as_deref())
+            .unwrap_or("MainThread")
+            .to_owned()
+    }
+
+    /// `threading.current_thread().daemon` in task `p`.
+    fn thread_daemon(&self, p: u32) -> bool {
+        if self.is_thread(p) {
+            return self.procs[p as usize].daemon;
+        }
+        self.group_of(p).is_some_and(|g| self.groups[g].main_daemon)
+    }
+
+    /// `(report index, tid)` of task `p` for a trace event: the tid once its process has
+    /// more than one thread.
+    #[inline]
+    pub(super) fn event_ids(&self, p: u32) -> (u32, u32, Option<u32>) {
+        let leader = self.leader(p);
+        let tid = self
+            .group_of(p)
+            .filter(|&g| !self.groups[g].threads.is_empty())
+            .map(|_| self.hot[p as usize].pid);
+        (
+            self.proc_index[leader as usize],
+            self.hot[leader as usize].pid,
+            tid,
+        )
+    }
+
+    /// `Thread(target=..., ...).start()` in task `p`.
+    pub(super) fn spawn_thread(
+        &mut self,
+        p: u32,
+        spec: &SpawnOp,
+        args: Vec<Value>,
+        kwargs: Vec<(Arc<str>, Value)>,
+    ) -> Result<(), PyError> {
+        let t = self.now;
+        let leader = self.leader(p);
+        let daemon = spec.daemon.unwrap_or_else(|| self.thread_daemon(p));
+        let g = self.ensure_group(leader);
+        // `Thread.__init__` names it (an explicit name takes no number) before `start()`.
+        let name: Arc<str> = match &spec.name {
+            Some(name) => Arc::clone(name),
+            None => {
+                let group = &mut self.groups[g];
+                group.counter = group.counter.saturating_add(1);
+                let program = &self.plan.programs[spec.program as usize].name;
+                format!("Thread-{} ({program})", group.counter).into()
+            }
+        };
+        if self.pids.in_use() >= self.plan.kernel.max_processes {
+            return Err(PyError::ThreadStart);
+        }
+        let Some(tid) = self.pids.alloc() else {
+            return Err(PyError::ThreadStart);
+        };
+        // Its globals are its process's, read through the leader: it holds none of its own
+        // (sharing the leader's `Arc` would make the leader's next write a copy).
+        let mut pcb = Pcb::new(NO_PROC, Arc::clone(&self.no_globals), t);
+        pcb.started = true;
+        pcb.daemon = daemon;
+        pcb.copy = THREAD;
+        let cold = pcb.cold();
+        cold.name = Some(name);
+        cold.group = NonZeroU32::new(g as u32 + 1);
+        cold.args = args;
+        cold.kwargs = kwargs;
+        let slot = self.new_slot(pcb, Hot::new(spec.program, tid, t));
+        // A thread is no process: it has no row of its own in the report.
+        self.proc_index[slot as usize] = NO_PROC;
+        self.proc_slots.pop();
+        self.groups[g].threads.push(slot);
+        self.created(slot, spec.attrs, Some(p));
+        self.procs[leader as usize].bind_handle(spec.handle, slot);
+        self.admit(slot);
+        Ok(())
+    }
+
+    /// Whether process group `g` has a thread alive that is not a daemon.
+    fn live_non_daemon(&self, g: usize) -> bool {
+        self.groups[g].threads.iter().any(|&q| {
+            self.hot[q as usize].state != State::Terminated && !self.procs[q as usize].daemon
+        })
+    }
+
+    /// The main thread `p`, on CPU `c`, has ended with `code`: it waits for the non-daemon
+    /// threads (blocked, cause `join`) and the process's end resumes when they have ended.
+    pub(super) fn await_threads(&mut self, p: u32, c: u32, code: i32) -> ControlFlow<Flow> {
+        let Some(g) = self.group_of(p) else {
+            return ControlFlow::Continue(());
+        };
+        if !self.live_non_daemon(g) {
+            self.groups[g].shutdown = false;
+            return ControlFlow::Continue(());
+        }
+        self.groups[g].shutdown = true;
+        self.procs[p as usize].exit_code = code;
+        self.hot[p as usize].ending = true;
+        self.procs[p as usize].wait_on = WaitOn::Threads;
+        self.block(p, c, Cause::Join, 0);
+        ControlFlow::Break(Flow::Left)
+    }
+
+    /// Whether main thread `p` is waiting for its threads (its end resumes in
+    /// [`crate::process::end_by_itself`]).
+    pub(super) fn in_shutdown(&self, p: u32) -> bool {
+        self.group_of(p).is_some_and(|g| self.groups[g].shutdown)
+    }
+
+    /// Thread `p` on CPU `c` ends by itself: only it ends.
+    pub(super) fn end_thread(&mut self, p: u32, c: u32) -> Flow {
+        self.thread_gone(p, Some(c), Cause::Exit);
+        let leader = self.leader(p);
+        self.wake_joiners(leader, p);
+        if let Some(g) = self.group_of(p)
+            && self.groups[g].shutdown
+            && self.procs[leader as usize].wait_on == WaitOn::Threads
+            && !self.live_non_daemon(g)
+        {
+            self.procs[leader as usize].wait_on = WaitOn::Nothing;
+            self.wake(leader, Cause::ChildExit);
+        }
+        Flow::Left
+    }
+
+    /// Task `p` is terminated: it leaves its CPU (`cpu` if it runs there) or the queue, and
+    /// its tid is free at once (a thread is not a zombie).
+    fn thread_gone(&mut self, p: u32, cpu: Option<u32>, cause: Cause) {
+        let t = self.now;
+        let cpu = match cpu {
+            Some(c) => {
+                self.leave_cpu(p);
+                Some(c)
+            }
+            None => self.leave_cpu(p),
+        };
+        self.transition(p, State::Terminated, cause, cpu);
+        self.ended(p);
+        let pcb = &mut self.procs[p as usize];
+        pcb.ended_at = t;
+        pcb.reaped_at = t;
+        let tid = self.hot[p as usize].pid;
+        self.pids.free(tid);
+    }
+
+    /// The tasks of process `leader` (and its threads) blocked on `ended` wake.
+    pub(super) fn wake_joiners(&mut self, leader: u32, ended: u32) {
+        let mut tasks = vec![leader];
+        if let Some(g) = self.group_of(leader) {
+            tasks.extend_from_slice(&self.groups[g].threads);
+        }
+        for q in tasks {
+            if self.hot[q as usize].state == State::Blocked
+                && self.procs[q as usize].wait_on.awaits(ended)
+            {
+                self.wake(q, Cause::ChildExit);
+            }
+        }
+    }
+
+    /// Process `leader` ends: its threads still alive but `except` end with it (cause
+    /// `signal`, as `exit_group` kills them).
+    pub(super) fn end_threads_of(&mut self, leader: u32, except: Option<u32>) {
+        let Some(g) = self.group_of(leader) else {
+            return;
+        };
+        self.groups[g].shutdown = false;
+        for q in self.groups[g].threads.clone() {
+            if Some(q) != except && self.hot[q as usize].state != State::Terminated {
+                self.thread_gone(q, None, Cause::Signal);
+            }
+        }
+    }
+
+    /// `_exit` in thread `p` on CPU `c`: the whole process ends with `code`.
+    pub(super) fn exit_group(&mut self, p: u32, c: u32, code: i32) -> Flow {
+        let leader = self.leader(p);
+        self.end_threads_of(leader, Some(p));
+        self.thread_gone(p, Some(c), Cause::Exit);
+        let cpu = self.leave_cpu(leader);
+        self.terminate(leader, cpu, Cause::Signal, code, None);
+        Flow::Left
+    }
+
+    /// Whether ready task `p` may not run now: another task of its process holds the GIL.
+    #[inline]
+    pub(super) fn gil_bars(&self, p: u32) -> bool {
+        if !self.plan.kernel.gil {
+            return false;
+        }
+        self.group_of(p).is_some_and(|g| {
+            let holder = self.groups[g].gil;
+            holder != NO_PROC && holder != p
+        })
+    }
+
+    /// Task `p` takes a CPU: it holds its process's GIL.
+    #[inline]
+    pub(super) fn gil_take(&mut self, p: u32) {
+        if self.plan.kernel.gil
+            && let Some(g) = self.group_of(p)
+        {
+            self.groups[g].gil = p;
+        }
+    }
+
+    /// Task `p` leaves its CPU: if it held its process's GIL it lets it go, and the tasks
+    /// set aside for it rejoin the ready structure with the tick's woken ones.
+    pub(super) fn gil_release(&mut self, p: u32) {
+        let Some(g) = self.group_of(p) else {
+            return;
+        };
+        if self.groups[g].gil != p {
+            return;
+        }
+        self.groups[g].gil = NO_PROC;
+        if self.parked.is_empty() {
+            return;
+        }
+        let parked = std::mem::take(&mut self.parked);
+        for q in parked {
+            if self.group_of(q) == Some(g) {
+                let hot = &self.hot[q as usize];
+                self.woken.push((hot.since, hot.pid, q));
+            } else {
+                self.parked.push(q);
+            }
+        }
+    }
+
+    /// The report's `threads` of process `p`: the main thread first, when it has others.
+    pub(super) fn thread_reports(&self, p: u32) -> Vec<ThreadReport> {
+        let Some(g) = self.group_of(p) else {
+            return Vec::new();
+        };
+        let group = &self.groups[g];
+        if group.threads.is_empty() {
+            return Vec::new();
+        }
+        std::iter::once(p)
+            .chain(group.threads.iter().copied())
+            .map(|q| self.thread_report(q))
+            .collect()
+    }
+
+    fn thread_report(&self, q: u32) -> ThreadReport {
+        let (pcb, hot) = (&self.procs[q as usize], &self.hot[q as usize]);
+        let opt = |t: u64| (t != NONE).then_some(t);
+        let admitted = opt(pcb.admitted_at);
+        // A main thread's end is its process's, which comes after its own when the process
+        // waited for its children; the task's state says when the thread stopped running.
+        ThreadReport {
+            tid: hot.pid,
+            name: self.thread_name(q),
+            daemon: self.thread_daemon(q),
+            created_at: pcb.created_at,
+            admitted_at: admitted,
+            first_run: opt(pcb.first_run),
+            ended_at: opt(pcb.ended_at),
+            cpu: hot.cpu,
+            waiting: hot.waiting,
+            blocked: pcb.blocked,
+            response: admitted.and_then(|a| opt(pcb.first_run).map(|f| f - a)),
+            turnaround: admitted.and_then(|a| opt(pcb.ended_at).map(|e| e - a)),
+            dispatches: u64::from(hot.dispatches),
+            preemptions: u64::from(hot.preemptions),
+        }
+    }
+
+    /// A child started by task `p` gets one thread, a copy of the caller: its name, its
+    /// daemon flag, and the thread counter as the fork found it.
+    pub(super) fn inherit_thread(&mut self, p: u32, child: u32) {
+        let counter = self.group_of(p).map_or(0, |g| self.groups[g].counter);
+        let name = if self.is_thread(p) {
+            Some(Arc::from(self.thread_name(p)))
+        } else {
+            self.group_of(p).and_then(|g| self.groups[g].main_name.clone())
+        };
+        let daemon = self.thread_daemon(p);
+        if counter == 0 && name.is_none() && !daemon {
+            return;
+        }
+        let g = self.ensure_group(child);
+        let group = &mut self.groups[g];
+        group.counter = counter;
+        group.main_name = name;
+        group.main_daemon = daemon;
+    }
+}
