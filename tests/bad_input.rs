@@ -84,6 +84,18 @@ const CASES: &[(&str, &str)] = &[
         ": programs.main.body[0].fork.program: unknown program `worker`",
     ),
     (
+        "thread-unknown-program",
+        ": programs.main.body[0].thread.program: unknown program `wrk`",
+    ),
+    (
+        "thread-unknown-field",
+        ":1:82: programs.main.body[0].thread.deamon: unknown field `deamon`",
+    ),
+    (
+        "thread-switch-negative",
+        ":1:113: kernel.thread_switch: expected a whole number from 0 to 18446744073709551615, found the number -1",
+    ),
+    (
         "unknown-parameter",
         ": programs.main.body[0].cpu: `m` is neither a parameter of `main` nor a global",
     ),

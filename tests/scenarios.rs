@@ -66,11 +66,32 @@ fn every_transition_in_every_trace_is_an_edge_of_the_state_graph() {
                 file.display()
             );
         }
-        // Each process's transitions also chain: every `from` is the state it was in.
+        // Each process's transitions also chain: every `from` is the state it was in; so do
+        // each thread's (SPEC §4a: a thread's events carry its tid, other than the pid).
         let mut state = vec![State::New; report.processes.len()];
+        let mut threads: std::collections::HashMap<(u32, u32), State> = Default::default();
         for e in &report.trace {
-            assert_eq!(state[e.proc as usize], e.from, "{}: {e:?}", file.display());
-            state[e.proc as usize] = e.to;
+            let now = match e.tid {
+                Some(tid) if e.is_other_thread() => {
+                    threads.entry((e.proc, tid)).or_insert(State::New)
+                }
+                _ => &mut state[e.proc as usize],
+            };
+            assert_eq!(*now, e.from, "{}: {e:?}", file.display());
+            *now = e.to;
+        }
+        // Every thread a report lists has ended with its process (none is left running).
+        for (i, p) in report.processes.iter().enumerate() {
+            for t in p.threads.iter().filter(|t| t.tid != p.pid) {
+                assert_eq!(
+                    threads.get(&(i as u32, t.tid)),
+                    Some(&State::Terminated),
+                    "{}: {} of {}",
+                    file.display(),
+                    t.name,
+                    p.name
+                );
+            }
         }
     }
 }
@@ -80,6 +101,19 @@ fn turnaround_is_cpu_plus_waiting_plus_blocked_for_processes_that_end_by_themsel
     for file in scenario_files() {
         let (_, report) = run(&file);
         for p in &report.processes {
+            // A thread's time, too, is spent ready, running or blocked (SPEC §4a).
+            for t in &p.threads {
+                if let Some(turnaround) = t.turnaround {
+                    assert_eq!(
+                        turnaround,
+                        t.cpu + t.waiting + t.blocked,
+                        "{}: {} of {}",
+                        file.display(),
+                        t.name,
+                        p.name
+                    );
+                }
+            }
             if p.signal.is_none()
                 && let Some(turnaround) = p.turnaround
             {

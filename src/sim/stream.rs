@@ -59,6 +59,10 @@ impl<P: Policy> Kernel<P> {
         json::write_processes_start(&mut w)?;
         let mut procs = Items::default();
         for p in 0..self.procs.len() as u32 {
+            // A thread is no process: its figures are in its process's `threads`.
+            if self.is_thread(p) {
+                continue;
+            }
             procs.write(&mut w, &self.process_report(p))?;
         }
         procs.close(&mut w)?;

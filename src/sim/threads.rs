@@ -400,7 +400,8 @@ impl<P: Policy> Kernel<P> {
         let name = if self.is_thread(p) {
             Some(Arc::from(self.thread_name(p)))
         } else {
-            self.group_of(p).and_then(|g| self.groups[g].main_name.clone())
+            self.group_of(p)
+                .and_then(|g| self.groups[g].main_name.clone())
         };
         let daemon = self.thread_daemon(p);
         if counter == 0 && name.is_none() && !daemon {
