@@ -22,6 +22,12 @@ fn scenario_files() -> Vec<PathBuf> {
         .expect("scenarios/ exists")
         .map(|e| e.expect("readable entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        // `--explain` does not follow threads yet (SPEC §4a, docs/threads.md): the command
+        // refuses a scenario with threads, and these are left out until it does.
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("thread-"))
+        })
         .collect();
     files.sort();
     files

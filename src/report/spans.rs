@@ -220,13 +220,11 @@ impl SpanBuilder {
 
     /// Takes in one transition (in trace order), handing `put` the intervals it closes.
     pub fn event(&mut self, e: &TraceEvent, put: &mut impl FnMut(Piece)) {
-        // A process's spans are its main thread's; its other threads have no row here yet.
-        if e.is_other_thread() {
-            return;
-        }
         let ncpu = self.last.len();
         let i = e.proc as usize;
-        let followed = i < self.followed;
+        // A process's spans are its main thread's; its other threads have no row here yet
+        // (SPEC §4a), but their runs are the CPUs', drawn under their process's name.
+        let followed = i < self.followed && !e.is_other_thread();
         let mut phase = None;
         if followed {
             if self.current.len() <= i {

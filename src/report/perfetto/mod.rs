@@ -244,10 +244,6 @@ impl PerfettoStream {
     /// Takes in one transition, in trace order. (A failure to spill is kept and returned by
     /// [`PerfettoStream::finish`].)
     pub fn event(&mut self, e: &TraceEvent) {
-        // A process's track is its main thread's: no track per thread yet (SPEC §4a).
-        if e.is_other_thread() {
-            return;
-        }
         if self.error.is_some() {
             return;
         }

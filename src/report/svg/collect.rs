@@ -118,10 +118,6 @@ impl Collector {
 
     /// Takes in one transition, in trace order.
     pub(super) fn event(&mut self, e: &TraceEvent) {
-        // A process's lane is its main thread's: no lane per thread yet (SPEC §4a).
-        if e.is_other_thread() {
-            return;
-        }
         let Collector { spans, .. } = self;
         let mut pieces = [None; 3];
         let mut n = 0;
