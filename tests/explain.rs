@@ -681,3 +681,28 @@ fn a_large_generated_run_explains_in_linear_size() {
         "{per_line} bytes a line for 2,000 processes, {small_per_line} for 200"
     );
 }
+
+/// Silberschatz's exponential average (`sched-sjf-estimate`: α 1/2, τ0 10; P's bursts 6 4 6
+/// 4 13 13 13, Q's all 10): P's predictions go 10, 8, 6, 6, 5, 9, 11, Q's stay 10. P runs
+/// 0-6 and sleeps 11 ticks, so it wakes at 17, where its 8 beats Q's 10; at 112 its 11
+/// loses to Q's 10.
+#[test]
+fn sjf_predicted_bursts_and_how_long_a_process_blocked() {
+    let text = explain_file("scenarios/sched-sjf-estimate.json");
+    has(
+        &text,
+        "    17  P: blocked → ready, wakes: its sleep is over, after 11 ticks blocked (since tick 6)",
+    );
+    has(
+        &text,
+        "    17  CPU 0 takes P (predicted burst 8): shortest predicted burst 8 < 10 (Q), ahead of Q (predicted burst 10)",
+    );
+    has(
+        &text,
+        "    88  CPU 0 takes P (predicted burst 9): shortest predicted burst 9 < 10 (Q), ahead of Q (predicted burst 10)",
+    );
+    has(
+        &text,
+        "   112  CPU 0 takes Q (predicted burst 10): shortest predicted burst 10 < 11 (P), ahead of P (predicted burst 11)",
+    );
+}
