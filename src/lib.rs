@@ -88,6 +88,19 @@ pub fn load(path: &Path) -> Result<(Scenario, Arc<Plan>), ScenarioError> {
     Ok((scenario, Arc::new(plan)))
 }
 
+/// Reads, parses and checks a scenario file as [`load`] does, without keeping a compiled plan
+/// (what `procsim validate` needs: the scenario, for its warnings).
+pub fn validate(path: &Path) -> Result<Scenario, ScenarioError> {
+    let scenario = Scenario::from_path(path)?;
+    let name = if path == Path::new("-") {
+        Path::new("<stdin>")
+    } else {
+        path
+    };
+    program::check(&scenario).map_err(|e| e.in_file(name))?;
+    Ok(scenario)
+}
+
 /// Parses, validates and compiles scenario text (errors name `<input>`).
 pub fn load_str(text: &str) -> Result<Arc<Plan>, ScenarioError> {
     let scenario = Scenario::from_str(text)?;

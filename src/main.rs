@@ -83,7 +83,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Check { files }) => check_files(&files),
         Some(Command::Validate { files }) => {
             for f in &files {
-                load_scenario(f)?;
+                validate_scenario(f)?;
                 emit(&format!("{}: ok\n", f.display()))?;
             }
             Ok(ExitCode::SUCCESS)

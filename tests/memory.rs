@@ -89,4 +89,30 @@ fn memory_follows_the_live_processes() {
     assert_eq!(out.unwrap().1, 30_001);
     eprintln!("heap peaks: {all} B all kept, {live} B recycled, {peak} B for the chain");
     assert!(peak < 40 * MB, "30,000-deep chain: {peak} bytes");
+
+    validating_holds_the_scenario_not_more();
+}
+
+/// `procsim validate` of a generated workload (`gen --processes N`: N programs of about seven
+/// instructions, N processes) holds the file's bytes and the parsed scenario, and no plan:
+/// 1,102 bytes a process at N = 20,000 (about 160 of them the file's). It was about 3,700 (at
+/// N = 100,000: 376 MB against 93 MB now): instructions of 232 bytes each, bodies with room
+/// for twice their length, and the plan kept beside the scenario (BENCHMARKS.md, #16).
+fn validating_holds_the_scenario_not_more() {
+    const N: u32 = 20_000;
+    let text = procsim::study::workload::generate(&procsim::study::workload::GenParams::new(1, N))
+        .unwrap();
+    let path = std::env::temp_dir().join(format!("procsim-memory-{}.json", std::process::id()));
+    std::fs::write(&path, &text).unwrap();
+    drop(text);
+    let peak = peak_of(|| {
+        procsim::validate(&path).unwrap();
+    });
+    std::fs::remove_file(&path).unwrap();
+    let per_process = peak / N as usize;
+    eprintln!("validate: {peak} B at peak, {per_process} B a process");
+    assert!(
+        per_process < 1_300,
+        "validate: {per_process} bytes a process"
+    );
 }

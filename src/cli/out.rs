@@ -246,13 +246,23 @@ pub(crate) fn load_scenario(
     file: &std::path::Path,
 ) -> Result<(procsim::Scenario, std::sync::Arc<procsim::Plan>), procsim::ScenarioError> {
     let (scenario, plan) = procsim::load(file)?;
+    warn(file, &scenario);
+    Ok((scenario, plan))
+}
+
+/// Checks a scenario as [`load_scenario`] does, and prints its warnings, keeping no plan.
+pub(crate) fn validate_scenario(file: &std::path::Path) -> Result<(), procsim::ScenarioError> {
+    warn(file, &procsim::validate(file)?);
+    Ok(())
+}
+
+fn warn(file: &std::path::Path, scenario: &procsim::Scenario) {
     for (path, message) in scenario.warnings() {
         say(format_args!(
             "warning: {}: {path}: {message}",
             file.display()
         ));
     }
-    Ok((scenario, plan))
 }
 
 pub(crate) fn stopped_code(report: &Report) -> ExitCode {

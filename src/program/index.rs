@@ -1,48 +1,75 @@
 //! Names looked up by hash while compiling: a scenario of 100,000 programs or globals is
 //! validated in time proportional to its size, not to its square.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::Hash;
 
-/// Names in the order they were first given, each with its index.
-#[derive(Debug, Default)]
-pub(super) struct NameIndex {
-    list: Vec<String>,
-    index: HashMap<String, u32>,
+/// Names in the order they were first given, each with its index: owned (`String`, the names a
+/// compile interns) or borrowed from the scenario (`&str`: a million program names are not
+/// copied twice more to be looked up).
+#[derive(Debug)]
+pub(super) struct NameIndex<S = String> {
+    list: Vec<S>,
+    index: HashMap<S, u32>,
 }
 
-impl NameIndex {
+impl<S> Default for NameIndex<S> {
+    fn default() -> Self {
+        NameIndex {
+            list: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+}
+
+impl<S: Borrow<str> + Hash + Eq + Clone> NameIndex<S> {
     /// The index of `name`, if it was given.
     pub(super) fn get(&self, name: &str) -> Option<u32> {
         self.index.get(name).copied()
     }
 
     /// The index of `name`, given now if it was not yet.
-    pub(super) fn intern(&mut self, name: &str) -> u32 {
-        if let Some(i) = self.get(name) {
+    fn insert(&mut self, name: S) -> u32 {
+        if let Some(i) = self.get(name.borrow()) {
             return i;
         }
         let i = self.list.len() as u32;
-        self.list.push(name.to_owned());
-        self.index.insert(name.to_owned(), i);
+        self.list.push(name.clone());
+        self.index.insert(name, i);
         i
     }
 
     /// The names, in the order given.
-    pub(super) fn names(&self) -> &[String] {
+    pub(super) fn names(&self) -> &[S] {
         &self.list
     }
 
     /// The names, in the order given, taken out.
-    pub(super) fn into_names(self) -> Vec<String> {
+    pub(super) fn into_names(self) -> Vec<S> {
         self.list
     }
 }
 
-impl<S: AsRef<str>> FromIterator<S> for NameIndex {
-    fn from_iter<T: IntoIterator<Item = S>>(iter: T) -> Self {
-        let mut out = NameIndex::default();
+impl NameIndex<String> {
+    /// The index of `name`, given now if it was not yet.
+    pub(super) fn intern(&mut self, name: &str) -> u32 {
+        match self.get(name) {
+            Some(i) => i,
+            None => self.insert(name.to_owned()),
+        }
+    }
+}
+
+impl<'a> FromIterator<&'a str> for NameIndex<&'a str> {
+    fn from_iter<T: IntoIterator<Item = &'a str>>(iter: T) -> Self {
+        let iter = iter.into_iter();
+        let mut out = NameIndex {
+            list: Vec::with_capacity(iter.size_hint().0),
+            index: HashMap::with_capacity(iter.size_hint().0),
+        };
         for name in iter {
-            out.intern(name.as_ref());
+            out.insert(name);
         }
         out
     }
@@ -54,7 +81,12 @@ mod tests {
 
     #[test]
     fn interns_in_order() {
-        let mut n: NameIndex = ["a", "b"].into_iter().collect();
+        let borrowed: NameIndex<&str> = ["a", "b", "a"].into_iter().collect();
+        assert_eq!(borrowed.names(), ["a", "b"]);
+        assert_eq!(borrowed.get("b"), Some(1));
+        let mut n = NameIndex::default();
+        n.intern("a");
+        n.intern("b");
         assert_eq!(n.get("b"), Some(1));
         assert_eq!(n.intern("c"), 2);
         assert_eq!(n.intern("a"), 0);

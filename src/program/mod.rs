@@ -271,9 +271,22 @@ impl Plan {
 /// assert!(e.message().contains("`n` is neither a parameter of `main` nor a global"));
 /// ```
 pub fn compile(s: &Scenario) -> Result<Plan, ScenarioError> {
+    compile_keeping(s, true)
+}
+
+/// Checks a parsed scenario as [`compile`] does, every reference included, without keeping
+/// what it compiles: `procsim validate` of a million programs holds the scenario, not the
+/// scenario and its plan.
+pub fn check(s: &Scenario) -> Result<(), ScenarioError> {
+    compile_keeping(s, false).map(|_| ())
+}
+
+/// [`compile`]; with `keep` false, each program's code is dropped once checked, and the
+/// top-level processes are kept only when outside signals need their names.
+fn compile_keeping(s: &Scenario, keep: bool) -> Result<Plan, ScenarioError> {
     let mut c = Compiler {
-        programs: s.programs.keys().collect(),
-        globals: s.globals.keys().collect(),
+        programs: s.programs.keys().map(String::as_str).collect(),
+        globals: s.globals.keys().map(String::as_str).collect(),
         names: index::NameIndex::default(),
         defined_handles: HashSet::new(),
         defined_objects: HashSet::new(),
@@ -318,6 +331,11 @@ pub fn compile(s: &Scenario) -> Result<Plan, ScenarioError> {
         };
         let mut ops = Vec::new();
         c.body(&prog.body, &format!("{path}.body"), &scope, &mut ops)?;
+        if !keep {
+            continue;
+        }
+        // Grown by doubling: a one-op program would keep room for four.
+        ops.shrink_to_fit();
         programs.push(Code {
             name: pname.as_str().into(),
             params: prog.params.iter().map(|p| p.as_str().into()).collect(),
@@ -330,7 +348,8 @@ pub fn compile(s: &Scenario) -> Result<Plan, ScenarioError> {
         params: &no_params,
         loops: Vec::new(),
     };
-    let mut processes = Vec::with_capacity(s.processes.len());
+    let keep_processes = keep || !s.events.is_empty();
+    let mut processes = Vec::with_capacity(if keep_processes { s.processes.len() } else { 0 });
     for (i, e) in s.processes.iter().enumerate() {
         let path = format!("processes[{i}]");
         let program = c.program_id(&e.program, &format!("{path}.program"))?;
@@ -341,6 +360,9 @@ pub fn compile(s: &Scenario) -> Result<Plan, ScenarioError> {
             .map(|(j, a)| c.expr(a, &format!("{path}.args[{j}]"), &global_scope))
             .collect::<Result<_, _>>()?;
         let kwargs = c.kwargs(&e.kwargs, &path, &global_scope)?;
+        if !keep_processes {
+            continue;
+        }
         let only = s.processes.len() == 1 && e.count == 1;
         processes.push(TopLevel {
             program,
@@ -380,12 +402,16 @@ pub fn compile(s: &Scenario) -> Result<Plan, ScenarioError> {
 /// The outside signals, checked: each must name a process the scenario can have (a top-level
 /// one, a child's explicit name, or `Process-N[:M…]` when something forks).
 fn outside_events(s: &Scenario, top: &[TopLevel]) -> Result<Vec<OutsideEvent>, ScenarioError> {
-    let mut names: Vec<String> = Vec::new();
+    if s.events.is_empty() {
+        // The names below would be a copy of every top-level name, for nothing to check.
+        return Ok(Vec::new());
+    }
+    let mut names: HashSet<String> = HashSet::new();
     for t in top {
         if t.numbered {
             names.extend((1..=t.count.min(100_000)).map(|k| format!("{}-{k}", t.name)));
         } else {
-            names.push(t.name.clone());
+            names.insert(t.name.clone());
         }
     }
     let mut forks = false;
@@ -403,7 +429,7 @@ fn outside_events(s: &Scenario, top: &[TopLevel]) -> Result<Vec<OutsideEvent>, S
     };
     let mut out = Vec::with_capacity(s.events.len());
     for (i, e) in s.events.iter().enumerate() {
-        let known = names.contains(&e.to) || (forks && child_default(&e.to));
+        let known = names.contains(e.to.as_str()) || (forks && child_default(&e.to));
         if !known {
             return Err(invalid(
                 format!("events[{i}].to"),
@@ -473,15 +499,15 @@ struct Scope<'a> {
     loops: Vec<String>,
 }
 
-struct Compiler {
-    programs: index::NameIndex,
-    globals: index::NameIndex,
+struct Compiler<'a> {
+    programs: index::NameIndex<&'a str>,
+    globals: index::NameIndex<&'a str>,
     names: index::NameIndex,
     defined_handles: HashSet<String>,
     defined_objects: HashSet<String>,
 }
 
-impl Compiler {
+impl Compiler<'_> {
     fn collect_definitions(&mut self, body: &[Instr]) {
         for instr in body {
             match instr {
@@ -724,16 +750,18 @@ impl Compiler {
                 },
                 Instr::Thread(sp) => Op::Thread(Box::new(self.spawn(sp, &at, scope)?)),
                 Instr::Start(h) => Op::Start(self.handle(h, &at)?),
-                Instr::Join(Join::Handle(h)) => Op::Join(self.handle(h, &at)?, None),
-                Instr::Join(Join::Timed(j)) => {
-                    let handle = self.handle(&j.handle, &format!("{at}.handle"))?;
-                    let timeout = match &j.timeout {
-                        // `timeout=None` waits as long as it takes, as no timeout does.
-                        None | Some(Expr::Lit(Value::None)) => None,
-                        Some(e) => Some(self.ticks(e, &format!("{at}.timeout"), scope)?),
-                    };
-                    Op::Join(handle, timeout)
-                }
+                Instr::Join(join) => match &**join {
+                    Join::Handle(h) => Op::Join(self.handle(h, &at)?, None),
+                    Join::Timed(j) => {
+                        let handle = self.handle(&j.handle, &format!("{at}.handle"))?;
+                        let timeout = match &j.timeout {
+                            // `timeout=None` waits as long as it takes, as no timeout does.
+                            None | Some(Expr::Lit(Value::None)) => None,
+                            Some(e) => Some(self.ticks(e, &format!("{at}.timeout"), scope)?),
+                        };
+                        Op::Join(handle, timeout)
+                    }
+                },
                 Instr::Wait(w) => Op::Wait(match &w.handle {
                     Some(h) if h == "self" => {
                         return Err(invalid(
@@ -902,11 +930,11 @@ fn as_found(v: &Value) -> String {
 
 /// The names an error message lists: sorted, and at most [`LISTED`] of them (a scenario may
 /// have 100,000).
-fn list(names: &[String]) -> String {
+fn list(names: &[impl AsRef<str>]) -> String {
     if names.is_empty() {
         return "none".into();
     }
-    let sorted: BTreeMap<&str, ()> = names.iter().map(|n| (n.as_str(), ())).collect();
+    let sorted: BTreeMap<&str, ()> = names.iter().map(|n| (n.as_ref(), ())).collect();
     let mut out = sorted
         .keys()
         .take(LISTED)

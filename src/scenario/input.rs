@@ -10,8 +10,13 @@ use super::{ErrorKind, ScenarioError};
 pub const MAX_SCENARIO_BYTES: u64 = 256 << 20;
 
 /// Reads at most [`MAX_SCENARIO_BYTES`] from `source`; more is an error naming the limit.
-pub(crate) fn read_limited(source: impl Read) -> Result<Vec<u8>, ScenarioError> {
+/// `size`, the length a file says it has, sizes the buffer: grown by doubling, a 168 MB file
+/// would take a 256 MiB buffer.
+pub(crate) fn read_limited(source: impl Read, size: Option<u64>) -> Result<Vec<u8>, ScenarioError> {
     let mut bytes = Vec::new();
+    if let Some(n) = size {
+        bytes.reserve_exact(n.min(MAX_SCENARIO_BYTES) as usize + 1);
+    }
     source
         .take(MAX_SCENARIO_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -41,9 +46,9 @@ mod tests {
 
     #[test]
     fn an_endless_source_stops_at_the_limit() {
-        let e = read_limited(std::io::repeat(0)).unwrap_err();
+        let e = read_limited(std::io::repeat(0), None).unwrap_err();
         assert!(e.message().contains("larger than 256 MiB"), "{e}");
-        assert_eq!(read_limited(&b"{}"[..]).unwrap(), b"{}");
+        assert_eq!(read_limited(&b"{}"[..], Some(2)).unwrap(), b"{}");
     }
 
     #[test]

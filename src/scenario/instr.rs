@@ -166,6 +166,7 @@ pub struct Repeat {
     #[serde(default, rename = "as")]
     pub counter: Option<String>,
     /// The instructions to repeat.
+    #[serde(deserialize_with = "shrunk")]
     pub body: Vec<Instr>,
 }
 
@@ -245,7 +246,9 @@ pub struct NewObject {
     pub finalizer: Option<String>,
 }
 
-/// One instruction of a program body (SPEC section 4).
+/// One instruction of a program body (SPEC section 4). The variants larger than an expression
+/// are boxed, so that an instruction takes 40 bytes, not 232: a generated workload of a million
+/// programs holds some seven million of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Instr {
     /// Compute for E ticks.
@@ -255,17 +258,17 @@ pub enum Instr {
     /// Sleep for E ticks.
     Sleep(Expr),
     /// Run a body E times.
-    Repeat(Repeat),
+    Repeat(Box<Repeat>),
     /// Create a child in `new`.
-    Spawn(Spawn),
+    Spawn(Box<Spawn>),
     /// Admit a child made by `spawn`.
     Start(String),
     /// `spawn` then `start`.
-    Fork(Spawn),
+    Fork(Box<Spawn>),
     /// `threading.Thread(target=..., ...).start()`: a new thread of this process (SPEC §4a).
-    Thread(Spawn),
+    Thread(Box<Spawn>),
     /// Block until the child has terminated, then reap it (at most a timeout, if given).
-    Join(Join),
+    Join(Box<Join>),
     /// Block until any child has terminated, then reap it.
     Wait(Wait),
     /// SIGKILL to a child.
@@ -273,15 +276,15 @@ pub enum Instr {
     /// SIGTERM to a child.
     Terminate(String),
     /// Set a global.
-    Set(Assign),
+    Set(Box<Assign>),
     /// Add to a global (integers add, strings concatenate).
-    Add(Assign),
+    Add(Box<Assign>),
     /// Append to a list global.
-    Append(Assign),
+    Append(Box<Assign>),
     /// A line of output, with `{placeholders}`.
     Print(String),
     /// Hold a new object with a finalizer.
-    New(NewObject),
+    New(Box<NewObject>),
     /// Release an object.
     Drop(String),
     /// End now with an exit code (`sys.exit`).
@@ -443,4 +446,12 @@ pub(crate) fn visit_spawns(body: &[Instr], path: &str, f: &mut dyn FnMut(String,
             }
         }
     }
+}
+
+/// A body as read, cut to its length at once: grown by doubling while it is read, a
+/// one-instruction body would keep room for four, and a million of them add up.
+pub(crate) fn shrunk<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Instr>, D::Error> {
+    let mut body = Vec::<Instr>::deserialize(d)?;
+    body.shrink_to_fit();
+    Ok(body)
 }

@@ -78,6 +78,7 @@ pub struct Program {
     #[serde(default)]
     pub params: Vec<String>,
     /// The instructions.
+    #[serde(deserialize_with = "instr::shrunk")]
     pub body: Vec<Instr>,
 }
 
@@ -424,11 +425,14 @@ impl Scenario {
         let stdin = path == Path::new("-");
         let name = if stdin { Path::new("<stdin>") } else { path };
         let bytes = if stdin {
-            input::read_limited(std::io::stdin().lock())
+            input::read_limited(std::io::stdin().lock(), None)
         } else {
             std::fs::File::open(path)
                 .map_err(|e| ScenarioError::new(ErrorKind::Io, "", format!("cannot read: {e}")))
-                .and_then(input::read_limited)
+                .and_then(|f| {
+                    let size = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+                    input::read_limited(f, size)
+                })
         }
         .map_err(|e| e.in_file(name))?;
         Self::from_slice(&bytes).map_err(|e| e.in_file(name))
