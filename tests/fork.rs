@@ -158,6 +158,9 @@ const NOT_COMPARED: &[&str] = &[
     "thread-names",
     "thread-os-exit",
     "thread-signal",
+    "thread-lock",
+    "thread-switch",
+    "thread-nogil-two-cpus",
 ];
 
 fn bin() -> &'static str {

@@ -172,3 +172,41 @@ fn a_thread_handle_has_no_pid_or_exitcode() {
     );
     assert_eq!(report.processes[0].exitcode, Some(1));
 }
+
+#[test]
+fn a_thread_acquiring_a_lock_it_holds_waits_forever_and_the_run_says_deadlock() {
+    // CPython's Lock is not reentrant: the second acquire never returns.
+    let plan = procsim::load_str(
+        r#"{"programs": {"main": {"body": [{"acquire": "L"}, {"acquire": "L"}, {"print": "never"}]}},
+            "processes": [{"program": "main"}]}"#,
+    )
+    .unwrap();
+    let report = Sim::new(plan, SimOptions::default()).run();
+    let error = report.error.expect("the run cannot end");
+    assert!(error.contains("deadlock at tick 0"), "{error}");
+    assert!(report.processes[0].output.is_empty());
+    let last = report.trace.last().unwrap();
+    assert_eq!(
+        (last.to, last.cause),
+        (State::Blocked, procsim::Cause::Lock)
+    );
+}
+
+#[test]
+fn a_lock_held_at_a_fork_is_held_in_the_child() {
+    // The child's copy of L is held (by a thread it does not have): its release frees it.
+    let plan = procsim::load_str(
+        r#"{"programs": {"main": {"body": [{"acquire": "L"}, {"fork": {"as": "c", "program": "child"}},
+                                           {"join": "c"}, {"release": "L"}]},
+                         "child": {"body": [{"release": "L"}, {"acquire": "L"}, {"print": "child: got L"},
+                                            {"release": "L"}, {"release": "L"}]}},
+            "processes": [{"program": "main"}]}"#,
+    )
+    .unwrap();
+    let report = Sim::new(plan, SimOptions::default()).run();
+    assert!(report.error.is_none(), "{:?}", report.error);
+    let child = &report.processes[1];
+    assert_eq!(child.output, ["child: got L"]);
+    assert_eq!(child.errors, ["RuntimeError: release unlocked lock"]);
+    assert_eq!(report.processes[0].errors, Vec::<String>::new());
+}

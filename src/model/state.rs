@@ -93,6 +93,10 @@ pub enum Cause {
     ChildExit,
     /// `blocked → ready`: a `join` with a timeout waited that long; the child lives on.
     Timeout,
+    /// `running → blocked` acquiring a lock another thread holds (SPEC §4a).
+    Lock,
+    /// `blocked → ready`: the lock it waited for was handed to it by a release.
+    LockAcquired,
     /// `running → terminated`: end of program, `exit`, or an error.
     Exit,
     /// `* → terminated`: SIGKILL or SIGTERM.
@@ -101,7 +105,7 @@ pub enum Cause {
 
 impl Cause {
     /// Every cause, in the order of SPEC section 2.
-    pub const ALL: [Cause; 13] = [
+    pub const ALL: [Cause; 15] = [
         Cause::Admit,
         Cause::Dispatch,
         Cause::Preempt,
@@ -113,6 +117,8 @@ impl Cause {
         Cause::Wake,
         Cause::ChildExit,
         Cause::Timeout,
+        Cause::Lock,
+        Cause::LockAcquired,
         Cause::Exit,
         Cause::Signal,
     ];
@@ -131,6 +137,8 @@ impl Cause {
             Cause::Wake => "wake",
             Cause::ChildExit => "child-exit",
             Cause::Timeout => "timeout",
+            Cause::Lock => "lock",
+            Cause::LockAcquired => "lock-acquired",
             Cause::Exit => "exit",
             Cause::Signal => "signal",
         }
@@ -169,10 +177,12 @@ const EDGES: &[(State, State, Cause)] = {
         (Running, Blocked, Sleep),
         (Running, Blocked, Join),
         (Running, Blocked, Wait),
+        (Running, Blocked, Lock),
         (Blocked, Ready, IoDone),
         (Blocked, Ready, Wake),
         (Blocked, Ready, ChildExit),
         (Blocked, Ready, Timeout),
+        (Blocked, Ready, LockAcquired),
         (Running, Terminated, Exit),
         (New, Terminated, Signal),
         (Ready, Terminated, Signal),

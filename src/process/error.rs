@@ -126,6 +126,9 @@ pub enum PyError {
     /// `start` of a thread handle: a `thread` has started it already.
     #[error("RuntimeError: threads can only be started once")]
     ThreadStartTwice,
+    /// `release()` of a lock that no thread holds.
+    #[error("RuntimeError: release unlocked lock")]
+    ReleaseUnlocked,
     /// `join()` of the thread that is running it.
     #[error("RuntimeError: cannot join current thread")]
     JoinCurrentThread,

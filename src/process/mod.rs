@@ -117,6 +117,16 @@ pub trait Host {
     fn await_threads(&mut self, _code: i32) -> ControlFlow<Self::Yield> {
         ControlFlow::Continue(())
     }
+    /// `L.acquire()` of the process's lock `lock` (the instruction is already passed): the
+    /// caller holds it when this returns `Continue`; while another thread holds it, `Break`,
+    /// and the caller resumes holding it, handed over by a release.
+    fn acquire(&mut self, _lock: NameId) -> ControlFlow<Self::Yield> {
+        ControlFlow::Continue(())
+    }
+    /// `L.release()`: to the first waiter if there is one, else the lock is free.
+    fn release(&mut self, _lock: NameId) -> Result<(), PyError> {
+        Ok(())
+    }
     /// A thread other than the main one ends (its program's end, `exit`, or an error): only
     /// it, with no finalizer (the objects are its process's).
     fn end_thread(&mut self) -> Self::Yield {
@@ -364,6 +374,15 @@ pub fn step<H: Host>(h: &mut H, op: &Op) -> Result<ControlFlow<H::Yield>, PyErro
                 .map(|(k, v)| Ok((Arc::clone(k), h.eval(v)?)))
                 .collect::<Result<Vec<_>, PyError>>()?;
             h.start_thread(spec, args, kwargs)?;
+            h.advance();
+            Ok(Continue(()))
+        }
+        Op::Acquire(lock) => {
+            h.advance();
+            Ok(h.acquire(*lock))
+        }
+        Op::Release(lock) => {
+            h.release(*lock)?;
             h.advance();
             Ok(Continue(()))
         }

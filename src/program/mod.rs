@@ -152,6 +152,10 @@ pub enum Op {
     },
     /// Start a new thread of this process (SPEC §4a): `threading.Thread(...).start()`.
     Thread(Box<SpawnOp>),
+    /// Acquire the process's lock of this name (SPEC §4a).
+    Acquire(NameId),
+    /// Release the process's lock of this name.
+    Release(NameId),
     /// Admit a child.
     Start(HandleRef),
     /// Wait for one child and reap it; with a timeout (ticks, `None` at run time: none),
@@ -242,12 +246,14 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Whether any program starts a thread (SPEC §4a): the kernel keeps its thread tables,
-    /// and turns its process-only shortcuts off, only then.
+    /// Whether any program starts a thread or uses a lock (SPEC §4a, Python's `threading`):
+    /// the kernel keeps its thread tables, and turns its process-only shortcuts off, only then.
     pub fn uses_threads(&self) -> bool {
-        self.programs
-            .iter()
-            .any(|c| c.ops.iter().any(|op| matches!(op, Op::Thread(_))))
+        self.programs.iter().any(|c| {
+            c.ops
+                .iter()
+                .any(|op| matches!(op, Op::Thread(_) | Op::Acquire(_) | Op::Release(_)))
+        })
     }
 
     /// The id of a program by name.
@@ -749,6 +755,16 @@ impl Compiler<'_> {
                     start: true,
                 },
                 Instr::Thread(sp) => Op::Thread(Box::new(self.spawn(sp, &at, scope)?)),
+                Instr::Acquire(lock) | Instr::Release(lock) => {
+                    if lock.is_empty() {
+                        return Err(invalid(at, "a lock needs a name".into()));
+                    }
+                    let id = self.intern(lock);
+                    match instr {
+                        Instr::Acquire(_) => Op::Acquire(id),
+                        _ => Op::Release(id),
+                    }
+                }
                 Instr::Start(h) => Op::Start(self.handle(h, &at)?),
                 Instr::Join(join) => match &**join {
                     Join::Handle(h) => Op::Join(self.handle(h, &at)?, None),

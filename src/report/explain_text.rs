@@ -440,6 +440,8 @@ fn transition_text(e: &TraceEvent, held: u64, facts: &dyn Facts) -> String {
         Cause::Wake => "wakes: its sleep is over".to_owned(),
         Cause::ChildExit => "wakes: the child it waited for ended".to_owned(),
         Cause::Timeout => "wakes: its join timed out, the child lives on".to_owned(),
+        Cause::Lock => "blocks acquiring a lock another thread holds".to_owned(),
+        Cause::LockAcquired => "wakes: a release handed it the lock".to_owned(),
         Cause::Exit => {
             let code = facts
                 .exitcode(e.proc)

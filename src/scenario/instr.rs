@@ -267,6 +267,10 @@ pub enum Instr {
     Fork(Box<Spawn>),
     /// `threading.Thread(target=..., ...).start()`: a new thread of this process (SPEC §4a).
     Thread(Box<Spawn>),
+    /// `L.acquire()` of the process's `threading.Lock` named L (SPEC §4a).
+    Acquire(String),
+    /// `L.release()`.
+    Release(String),
     /// Block until the child has terminated, then reap it (at most a timeout, if given).
     Join(Box<Join>),
     /// Block until any child has terminated, then reap it.
@@ -305,6 +309,8 @@ pub const INSTRUCTIONS: &[&str] = &[
     "start",
     "fork",
     "thread",
+    "acquire",
+    "release",
     "join",
     "wait",
     "kill",
@@ -332,6 +338,8 @@ impl Instr {
             Instr::Start(_) => "start",
             Instr::Fork(_) => "fork",
             Instr::Thread(_) => "thread",
+            Instr::Acquire(_) => "acquire",
+            Instr::Release(_) => "release",
             Instr::Join(_) => "join",
             Instr::Wait(_) => "wait",
             Instr::Kill(_) => "kill",
@@ -379,6 +387,8 @@ impl<'de> Visitor<'de> for InstrVisitor {
             "start" => Instr::Start(map.next_value()?),
             "fork" => Instr::Fork(map.next_value()?),
             "thread" => Instr::Thread(map.next_value()?),
+            "acquire" => Instr::Acquire(map.next_value()?),
+            "release" => Instr::Release(map.next_value()?),
             "join" => Instr::Join(map.next_value()?),
             "wait" => Instr::Wait(map.next_value()?),
             "kill" => Instr::Kill(map.next_value()?),
@@ -416,14 +426,17 @@ impl<'de> Visitor<'de> for InstrVisitor {
     }
 }
 
-/// The JSON path of the first `thread` in `body` (loops included), if any: the fork backend
-/// has no threads yet and refuses a scenario that starts one, naming the place.
+/// The JSON path of the first `thread`, `acquire` or `release` in `body` (loops included), if
+/// any: the fork backend has no threads yet and refuses a scenario that uses them, naming the
+/// place.
 pub(crate) fn first_thread(body: &[Instr], path: &str) -> Option<String> {
     let mut stack: Vec<(&[Instr], String)> = vec![(body, path.to_owned())];
     while let Some((body, path)) = stack.pop() {
         for (i, instr) in body.iter().enumerate() {
             match instr {
-                Instr::Thread(_) => return Some(format!("{path}[{i}].thread")),
+                Instr::Thread(_) | Instr::Acquire(_) | Instr::Release(_) => {
+                    return Some(format!("{path}[{i}].{}", instr.key()));
+                }
                 Instr::Repeat(r) => stack.push((&r.body, format!("{path}[{i}].repeat.body"))),
                 _ => {}
             }

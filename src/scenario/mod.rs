@@ -381,7 +381,7 @@ impl Scenario {
                 return Err(ScenarioError::new(
                     ErrorKind::Invalid,
                     path,
-                    "threads are not supported on the fork backend yet (SPEC §4a); run the scenario on the simulated backend",
+                    "threads are not supported on the fork backend yet (nor their locks; SPEC §4a); run the scenario on the simulated backend",
                 ));
             }
         }

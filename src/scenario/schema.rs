@@ -101,7 +101,7 @@ impl JsonSchema for Instr {
         let text = json!({"type": "string"});
         let spawn = generator.subschema_for::<Spawn>().to_value();
         let assign = generator.subschema_for::<Assign>().to_value();
-        let payloads: [(&str, Json, &str); 21] = [
+        let payloads: [(&str, Json, &str); 23] = [
             ("cpu", expr.clone(), "Compute for E ticks."),
             (
                 "io",
@@ -129,6 +129,16 @@ impl JsonSchema for Instr {
                 "thread",
                 spawn,
                 "threading.Thread(target=program, ...).start(): a new thread of this process, sharing its globals, objects and handles.",
+            ),
+            (
+                "acquire",
+                text.clone(),
+                "Acquire the process's threading.Lock of this name (it exists from its first use): block (cause `lock`) while another thread holds it.",
+            ),
+            (
+                "release",
+                text.clone(),
+                "Release the lock of this name, handing it to its first waiter (`lock-acquired`); releasing an unlocked lock is Python's RuntimeError.",
             ),
             (
                 "join",

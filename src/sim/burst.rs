@@ -110,9 +110,15 @@ impl<P: Policy> Kernel<P> {
                         pc += 1;
                     }
                 }
-                Op::Join(..) | Op::Wait(_) | Op::Exit(_) | Op::ExitNow(_) | Op::Fail(_) => break,
+                Op::Join(..)
+                | Op::Wait(_)
+                | Op::Acquire(_)
+                | Op::Exit(_)
+                | Op::ExitNow(_)
+                | Op::Fail(_) => break,
                 Op::Spawn { .. }
                 | Op::Thread(_)
+                | Op::Release(_)
                 | Op::Start(_)
                 | Op::Signal(..)
                 | Op::Assign(..)

@@ -149,6 +149,14 @@ impl<P: Policy> Host for SimProc<'_, P> {
         self.k.await_threads(self.p, self.c, code)
     }
 
+    fn acquire(&mut self, lock: NameId) -> ControlFlow<Flow> {
+        self.k.acquire(self.p, self.c, lock)
+    }
+
+    fn release(&mut self, lock: NameId) -> Result<(), PyError> {
+        self.k.release(self.p, lock)
+    }
+
     fn end_thread(&mut self) -> Flow {
         self.k.end_thread(self.p, self.c)
     }

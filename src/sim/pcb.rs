@@ -38,6 +38,8 @@ pub(crate) enum WaitOn {
     TimedOut,
     /// A main thread that has ended waits for its process's non-daemon threads (threads.rs).
     Threads,
+    /// A lock of its process (threads.rs).
+    Lock,
 }
 
 impl WaitOn {
@@ -46,7 +48,7 @@ impl WaitOn {
         match self {
             WaitOn::Child(c) | WaitOn::ChildUntil(c, _) => c == q,
             WaitOn::AnyChild => true,
-            WaitOn::Nothing | WaitOn::TimedOut | WaitOn::Threads => false,
+            WaitOn::Nothing | WaitOn::TimedOut | WaitOn::Threads | WaitOn::Lock => false,
         }
     }
 }

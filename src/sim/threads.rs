@@ -35,6 +35,7 @@
 //!   `exit_group` kills them). `_exit` in any thread and signals end the whole process.
 //!   A join of a thread that ends wakes with cause `child-exit`, the cause of every join's end.
 
+use std::collections::VecDeque;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
@@ -43,7 +44,7 @@ use super::pcb::{Hot, NO_PROC, NONE, Pcb, THREAD, WaitOn};
 use super::{Kernel, Policy};
 use crate::model::{Cause, State, Value};
 use crate::process::PyError;
-use crate::program::SpawnOp;
+use crate::program::{NameId, SpawnOp};
 use crate::report::ThreadReport;
 use std::ops::ControlFlow;
 
@@ -64,6 +65,17 @@ pub(super) struct ThreadGroup {
     pub gil: u32,
     /// The main thread has ended and waits for the non-daemon threads.
     pub shutdown: bool,
+    /// The process's locks (`threading.Lock`), each from its first use.
+    pub locks: Vec<Lock>,
+}
+
+/// A `threading.Lock` of a process: held or not (by no thread in particular: any thread may
+/// release it, as in CPython), and the tasks blocked acquiring it, first come first.
+#[derive(Debug, Clone)]
+pub(super) struct Lock {
+    name: NameId,
+    held: bool,
+    waiters: VecDeque<u32>,
 }
 
 impl<P: Policy> Kernel<P> {
@@ -105,6 +117,7 @@ impl<P: Policy> Kernel<P> {
             main_daemon: false,
             gil: NO_PROC,
             shutdown: false,
+            locks: Vec::new(),
         });
         let g = self.groups.len();
         // A group index fits: there are fewer groups than records, whose indices are u32.
@@ -308,6 +321,60 @@ impl<P: Policy> Kernel<P> {
         Flow::Left
     }
 
+    /// `L.acquire()` in task `p` on CPU `c` (its pc already past it): it takes the lock if
+    /// it is free, else blocks (cause `lock`) at the end of its waiters.
+    pub(super) fn acquire(&mut self, p: u32, c: u32, name: NameId) -> ControlFlow<Flow> {
+        let leader = self.leader(p);
+        let g = self.ensure_group(leader);
+        let locks = &mut self.groups[g].locks;
+        let i = match locks.iter().position(|l| l.name == name) {
+            Some(i) => i,
+            None => {
+                locks.push(Lock {
+                    name,
+                    held: false,
+                    waiters: VecDeque::new(),
+                });
+                locks.len() - 1
+            }
+        };
+        let lock = &mut locks[i];
+        if !lock.held {
+            lock.held = true;
+            return ControlFlow::Continue(());
+        }
+        lock.waiters.push_back(p);
+        self.procs[p as usize].wait_on = WaitOn::Lock;
+        self.block(p, c, Cause::Lock, 0);
+        ControlFlow::Break(Flow::Left)
+    }
+
+    /// `L.release()` in task `p`: the lock goes to its first waiter still waiting
+    /// (`lock-acquired`), or is free. Releasing a lock not held is Python's RuntimeError.
+    pub(super) fn release(&mut self, p: u32, name: NameId) -> Result<(), PyError> {
+        let leader = self.leader(p);
+        let Some(g) = self.group_of(leader) else {
+            return Err(PyError::ReleaseUnlocked);
+        };
+        let Some(i) = self.groups[g].locks.iter().position(|l| l.name == name) else {
+            return Err(PyError::ReleaseUnlocked);
+        };
+        if !self.groups[g].locks[i].held {
+            return Err(PyError::ReleaseUnlocked);
+        }
+        while let Some(w) = self.groups[g].locks[i].waiters.pop_front() {
+            if self.hot[w as usize].state == State::Blocked
+                && self.procs[w as usize].wait_on == WaitOn::Lock
+            {
+                self.procs[w as usize].wait_on = WaitOn::Nothing;
+                self.wake(w, Cause::LockAcquired);
+                return Ok(());
+            }
+        }
+        self.groups[g].locks[i].held = false;
+        Ok(())
+    }
+
     /// Whether ready task `p` may not run now: another task of its process holds the GIL.
     #[inline]
     pub(super) fn gil_bars(&self, p: u32) -> bool {
@@ -404,7 +471,23 @@ impl<P: Policy> Kernel<P> {
                 .and_then(|g| self.groups[g].main_name.clone())
         };
         let daemon = self.thread_daemon(p);
-        if counter == 0 && name.is_none() && !daemon {
+        // The fork copies the locks as they are: one held then stays held in the child, whose
+        // waiters are none (the parent's threads are not copied).
+        let locks: Vec<Lock> = self
+            .group_of(p)
+            .map(|g| {
+                self.groups[g]
+                    .locks
+                    .iter()
+                    .map(|l| Lock {
+                        name: l.name,
+                        held: l.held,
+                        waiters: VecDeque::new(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if counter == 0 && name.is_none() && !daemon && locks.is_empty() {
             return;
         }
         let g = self.ensure_group(child);
@@ -412,5 +495,6 @@ impl<P: Policy> Kernel<P> {
         group.counter = counter;
         group.main_name = name;
         group.main_daemon = daemon;
+        group.locks = locks;
     }
 }
