@@ -22,6 +22,12 @@ fn cases() -> Vec<(String, u64, Report)> {
     let mut out = Vec::new();
     for f in files {
         let (scenario, plan) = procsim::load(&f).unwrap_or_else(|e| panic!("{e}"));
+        // The pictures draw every switch as `context_switch` ticks long: a switch between
+        // threads of another length (`thread_switch`, SPEC §4a) is not drawn yet
+        // (docs/threads.md), and such a scenario is left out until it is.
+        if plan.uses_threads() && scenario.kernel.thread_switch != scenario.kernel.context_switch {
+            continue;
+        }
         let report = Sim::new(plan, SimOptions::default()).run();
         out.push((
             f.display().to_string(),
