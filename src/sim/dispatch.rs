@@ -175,6 +175,11 @@ impl<P: Policy> Kernel<P> {
                     self.parked.push(p);
                     continue;
                 }
+                // A policy that draws (lottery) knows the next pick only now. (Round robin's
+                // own loop prefetches farther ahead.)
+                if !self.fast_paths {
+                    self.prefetch_upcoming();
+                }
                 if self.hot[p as usize].preempt_pending {
                     // Its slice ran out this tick. If its own CPU is still free, nothing else
                     // was ahead of it: it keeps that CPU with a fresh slice, and no preemption,

@@ -28,15 +28,30 @@ use crate::model::{Cause, State};
 /// A hint to bring `value`'s cache line in; no effect on what the program computes.
 #[inline(always)]
 pub(super) fn prefetch<T>(value: &T) {
+    prefetch_at((value as *const T).cast::<i8>());
+}
+
+/// [`prefetch`] for a value that may straddle two cache lines (a record of 48 bytes in a
+/// table does every other time): the lines of its first and its last byte.
+#[inline(always)]
+pub(super) fn prefetch_whole<T>(value: &T) {
+    let first = (value as *const T).cast::<i8>();
+    prefetch_at(first);
+    prefetch_at(first.wrapping_add(size_of::<T>().saturating_sub(1)));
+}
+
+/// A hint to bring the cache line at `at` in.
+#[inline(always)]
+fn prefetch_at(at: *const i8) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch never faults and reads nothing into the program; the pointer comes
-    // from a live reference.
+    // SAFETY: a prefetch never faults and reads nothing into the program, whatever the
+    // address (callers pass addresses within or just past a live value).
     unsafe {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>());
+        _mm_prefetch::<_MM_HINT_T0>(at);
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
+    let _ = at;
 }
 
 /// How a dispatch on a single CPU left it (see [`Kernel::dispatch_on_lone_cpu`]).
@@ -201,7 +216,6 @@ impl<P: Policy> Kernel<P> {
         }
         loop {
             self.now = t;
-            self.prefetch_upcoming();
             // `expire_slice`, then `settle_slice_end_any`.
             let ran = t - self.cpus[0].since;
             let usage = Usage { ran, slice_left: 0 };
@@ -211,6 +225,8 @@ impl<P: Policy> Kernel<P> {
             self.policy.enqueue(p, Ready::SliceEnd, burst, t);
             // It was just enqueued, so the policy has something to pick.
             let q = self.policy.pick(t, &mut self.rng).unwrap_or(p);
+            // After the pick: a policy that draws (lottery) knows the next one only then.
+            self.prefetch_upcoming();
             let t_now = t;
             if q == p {
                 // `resume`: it keeps its CPU with a fresh slice.
@@ -417,13 +433,14 @@ impl<P: Policy> Kernel<P> {
         horizon
     }
 
-    /// Asks the memory system for the record of a process a few dispatches ahead. At a
-    /// million processes a dispatch otherwise waits on a cache miss for the record of the
-    /// process it takes, and that wait was the largest single cost of the loop.
+    /// Asks the memory system for the record of a process a few dispatches ahead (or the
+    /// next one, for a policy that cannot see farther). At a million processes a dispatch
+    /// otherwise waits on a cache miss for the record of the process it takes, and that wait
+    /// was the largest single cost of the loop.
     #[inline(always)]
     pub(super) fn prefetch_upcoming(&self) {
         const AHEAD: usize = 16;
-        if let Some(p) = self.policy.upcoming(AHEAD)
+        if let Some(p) = self.policy.likely(AHEAD)
             && let Some(hot) = self.hot.get(p as usize)
         {
             prefetch(hot);
@@ -525,11 +542,16 @@ impl<P: Policy> Kernel<P> {
         self.enqueue_woken();
         if self.cpus[0].run == Run::Idle
             && let Some(q) = self.policy.pick(t, &mut self.rng)
-            && let Dispatched::Starting = self.dispatch_on_lone_cpu(q, t)
         {
-            self.run_instant(0);
-            if self.error.is_some() {
-                return Some(false);
+            // (Round robin's own loop prefetches farther ahead.)
+            if !self.fast_paths {
+                self.prefetch_upcoming();
+            }
+            if let Dispatched::Starting = self.dispatch_on_lone_cpu(q, t) {
+                self.run_instant(0);
+                if self.error.is_some() {
+                    return Some(false);
+                }
             }
         }
         Some(self.more_to_settle())

@@ -13,6 +13,9 @@ use rand_chacha::rand_core::{Rng, SeedableRng};
 #[derive(Debug, Clone)]
 pub struct SeededRng {
     inner: ChaCha8Rng,
+    /// A word [`SeededRng::peek_word`] drew ahead: the next draw takes it before any other,
+    /// so peeking leaves the stream as it was.
+    ahead: Option<u64>,
 }
 
 impl SeededRng {
@@ -22,7 +25,24 @@ impl SeededRng {
         key[..8].copy_from_slice(&seed.to_le_bytes());
         SeededRng {
             inner: ChaCha8Rng::from_seed(key),
+            ahead: None,
         }
+    }
+
+    /// The next 64-bit word of the stream.
+    #[inline(always)]
+    fn next_word(&mut self) -> u64 {
+        match self.ahead.take() {
+            Some(x) => x,
+            None => self.inner.next_u64(),
+        }
+    }
+
+    /// The word the next draw will start from, without taking it: a draw of `uniform(0, n −
+    /// 1)` then gives it modulo `n` unless it is rejected (a chance of `n` in 2^64). For a
+    /// hint only, such as guessing which process a lottery draw will pick.
+    pub fn peek_word(&mut self) -> u64 {
+        *self.ahead.get_or_insert_with(|| self.inner.next_u64())
     }
 
     /// A uniform draw from `lo..=hi` (`lo <= hi`), without bias: draws that fall in the
@@ -31,14 +51,16 @@ impl SeededRng {
         debug_assert!(lo <= hi);
         let span = (hi as i128 - lo as i128 + 1) as u128;
         if span > u64::MAX as u128 {
-            return self.inner.next_u64() as i64;
+            return self.next_word() as i64;
         }
         let span = span as u64;
-        // 2^64 mod span: the count of low values that would make some results likelier.
-        let reject_below = span.wrapping_neg() % span;
         loop {
-            let x = self.inner.next_u64();
-            if x >= reject_below {
+            let x = self.next_word();
+            // Reject below 2^64 mod span, the count of low values that would make some
+            // results likelier. That count is below span, so a word at or above span is
+            // accepted without the division that computes it (all but a chance of span in
+            // 2^64).
+            if x >= span || x >= span.wrapping_neg() % span {
                 return (lo as i128 + (x % span) as i128) as i64;
             }
         }
@@ -64,6 +86,35 @@ mod tests {
     }
 
     const PINNED: [i64; 8] = [4, 4, 3, 1, 4, 1, 6, 3];
+
+    /// A peeked word is the next one drawn, so peeking changes no draw.
+    #[test]
+    fn peeking_leaves_the_stream_as_it_was() {
+        let mut plain = SeededRng::new(11);
+        let mut peeked = SeededRng::new(11);
+        for i in 0..200u64 {
+            let n = 1 + i * 7919;
+            if i % 3 == 0 {
+                let x = peeked.peek_word();
+                assert_eq!(peeked.peek_word(), x);
+                let want = plain.uniform(0, n as i64 - 1);
+                assert_eq!(want, (x % n) as i64);
+                assert_eq!(peeked.uniform(0, n as i64 - 1), want);
+            } else {
+                assert_eq!(peeked.uniform(-5, n as i64), plain.uniform(-5, n as i64));
+            }
+        }
+        // Rejection: a span just above 2^63 rejects nearly half the words.
+        let (mut a, mut b) = (SeededRng::new(5), SeededRng::new(5));
+        for _ in 0..100 {
+            a.peek_word();
+            assert_eq!(a.uniform(0, i64::MAX), b.uniform(0, i64::MAX));
+            assert_eq!(
+                a.uniform(i64::MIN, i64::MAX / 2),
+                b.uniform(i64::MIN, i64::MAX / 2)
+            );
+        }
+    }
 
     #[test]
     fn full_and_degenerate_ranges() {

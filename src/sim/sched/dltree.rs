@@ -328,7 +328,7 @@ impl DeadlineTree {
     /// Asks the memory system for `p`'s node, if there is one.
     pub(crate) fn prefetch(&self, p: u32) {
         if let Some(n) = self.nodes.get(p as usize) {
-            crate::sim::fast::prefetch(n);
+            crate::sim::fast::prefetch_whole(n);
         }
     }
 

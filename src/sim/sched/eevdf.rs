@@ -253,7 +253,7 @@ impl Policy for Eevdf {
         // effect on what is computed).
         if let Some(q) = self.ready.lane_at(AHEAD) {
             if let Some(e) = self.ents.get(q as usize) {
-                crate::sim::fast::prefetch(e);
+                crate::sim::fast::prefetch_whole(e);
             }
             self.ready.prefetch(q);
         }

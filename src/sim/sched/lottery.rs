@@ -4,13 +4,23 @@
 //!
 //! The tickets sit in an implicit 8-ary tree of sums over process indices: a leaf a process
 //! (its tickets, counted while it is ready), each node the sum of 8 below it, the 8 kept side
-//! by side in one 64-byte block. The draw's holder is found by one descent, a block a level
-//! (the first child whose running sum exceeds what is left of the ticket), and a process joins
-//! or leaves by adding to one entry a level: O(log n) both, in log₈ n levels (six at 100,000
-//! processes, against seventeen for a binary tree, each of them a cache line and, in the
-//! descent, a data-dependent branch a binary tree would mispredict half of the time; the scan
-//! of a block has no branch). The winning ticket `w` belongs to the lowest-indexed ready
-//! process whose running sum of tickets exceeds `w`.
+//! by side in one 64-byte block as running sums (entry j: the children 0 to j). The draw's
+//! holder is found by one descent, a block a level (the first child whose running sum exceeds
+//! what is left of the ticket: three comparisons, no branch), and a process joins or leaves by
+//! adding to the running sums from its entry on, a block a level: O(log n) both, in log₈ n
+//! levels (six at 100,000 processes, against seventeen for a binary tree, each of them a cache
+//! line and, in the descent, a data-dependent branch a binary tree would mispredict half of
+//! the time). The winning ticket `w` belongs to the lowest-indexed ready process whose running
+//! sum of tickets exceeds `w`.
+//!
+//! Two things spare most picks work and wait. A process a pick takes keeps its tickets in the
+//! sums while it runs (it is *lent*): most come back at their slice end, which then changes no
+//! sum; anything else first takes them out. And with the process still in the sums, the tree
+//! is what the next pick will descend if nothing else changes by then, and the generator's
+//! next word is known, so each pick also finds the next one's holder ahead, which the kernel
+//! prefetches the record of ([`Policy::likely`]): a draw lands on a random process, whose
+//! records are not in the cache. The next pick takes that holder when the sums, the total and
+//! the drawn ticket are all as guessed (so the same descent would find it), else it descends.
 //!
 //! Choices where the SPEC is silent: a pick with a single ready process still draws (every
 //! pick with something ready draws exactly once, so the generator's stream does not depend on
@@ -50,7 +60,7 @@ struct Block<T>([T; B]);
 
 /// The levels of sums above the leaves: `levels[0]` has an entry per block of leaves (the
 /// sum of its ready tickets), `levels[k]` one per block of `levels[k − 1]`; the last level is
-/// a single block.
+/// a single block. Each block holds its entries' running sums.
 type Levels<T> = Vec<Vec<Block<T>>>;
 
 /// The sums in 64 bits while the tickets of every process created so far add up to less than
@@ -95,11 +105,14 @@ fn build<T: Sum>(leaves: &[Block<u64>], ready: &[u8]) -> Levels<T> {
         for (i, &x) in entries.iter().enumerate() {
             level[i / B].0[i % B] = x;
         }
+        for b in &mut level {
+            for j in 1..B {
+                let before = b.0[j - 1];
+                b.0[j] += before;
+            }
+        }
         let top = level.len() == 1;
-        entries = level
-            .iter()
-            .map(|b| b.0.iter().fold(T::default(), |acc, &x| acc + x))
-            .collect();
+        entries = level.iter().map(|b| b.0[B - 1]).collect();
         levels.push(level);
         if top {
             return levels;
@@ -107,25 +120,41 @@ fn build<T: Sum>(leaves: &[Block<u64>], ready: &[u8]) -> Levels<T> {
     }
 }
 
-/// Adds `delta` (negative: removes) at leaf `p`'s entry of every level.
+/// Adds `delta` (negative: removes) at leaf `p`'s entry of every level: to the running sums
+/// of its block from that entry on.
 fn add<T: Sum>(levels: &mut Levels<T>, p: u32, delta: T, negative: bool) {
     let mut i = p as usize;
     for level in levels.iter_mut() {
         i >>= SHIFT;
-        let x = &mut level[i / B].0[i % B];
-        if negative {
-            *x -= delta;
-        } else {
-            *x += delta;
+        let (block, from) = (&mut level[i / B].0, i % B);
+        for (j, x) in block.iter_mut().enumerate() {
+            let d = if j >= from { delta } else { T::default() };
+            if negative {
+                *x -= d;
+            } else {
+                *x += d;
+            }
         }
     }
+}
+
+/// The first entry of a block of running sums that exceeds `w`, with the sum before it (the
+/// caller knows the last one exceeds `w`): a branchless binary search, the running sums only
+/// growing.
+#[inline(always)]
+fn find<T: Sum>(run: &[T; B], w: T) -> (usize, T) {
+    let mut j = if run[3] <= w { 4 } else { 0 };
+    j += if run[j + 1] <= w { 2 } else { 0 };
+    j += usize::from(run[j] <= w);
+    let below = if j == 0 { T::default() } else { run[j - 1] };
+    (j, below)
 }
 
 /// The ready process holding ticket `w` (`w` below the total).
 fn holder<T: Sum>(levels: &Levels<T>, leaves: &[Block<u64>], ready: &[u8], mut w: T) -> u32 {
     let mut i = 0;
     for level in levels.iter().rev() {
-        let (j, below) = scan(&level[i].0, w);
+        let (j, below) = find(&level[i].0, w);
         w -= below;
         i = i * B + j;
     }
@@ -155,10 +184,9 @@ fn below<T: Sum + Into<u128>>(
         .sum();
     let mut i = p / B;
     for level in levels {
-        sum += level[i / B].0[..i % B]
-            .iter()
-            .map(|&x| x.into())
-            .sum::<u128>();
+        if let Some(k) = (i % B).checked_sub(1) {
+            sum += level[i / B].0[k].into();
+        }
         i /= B;
     }
     sum
@@ -182,6 +210,22 @@ pub struct Lottery {
     /// The last draw: the winning ticket, the total it was drawn below and its holder (for
     /// `--explain`).
     drawn: (u128, u128, u32),
+    /// The process the last pick took, if its tickets are still in the sums (not ready).
+    lent: Option<u32>,
+    /// Counts the changes to the sums and leaves, so that a guess knows it still holds.
+    changes: u64,
+    /// The next pick's holder, found ahead.
+    guess: Option<Guess>,
+}
+
+/// The holder of a ticket drawn ahead, with what it was found under.
+#[derive(Debug, Clone, Copy)]
+struct Guess {
+    /// [`Lottery::changes`] then.
+    changes: u64,
+    total: u128,
+    ticket: u128,
+    holder: u32,
 }
 
 impl Lottery {
@@ -196,6 +240,9 @@ impl Lottery {
             given: 0,
             count: 0,
             drawn: (0, 0, 0),
+            lent: None,
+            changes: 0,
+            guess: None,
         };
         l.grow_for(0);
         l
@@ -213,8 +260,11 @@ impl Lottery {
             .is_some_and(|r| r >> (p as usize % B) & 1 == 1)
     }
 
-    /// Rebuilds the sums, in 128 bits if the tickets given need them.
+    /// Rebuilds the sums, in 128 bits if the tickets given need them (from the ready
+    /// processes alone: a lent process's tickets are left out).
     fn rebuild(&mut self) {
+        self.lent = None;
+        self.changes += 1;
         self.tree = if self.given <= u128::from(u64::MAX) {
             Tree::Narrow(build(&self.leaves, &self.ready))
         } else {
@@ -224,6 +274,10 @@ impl Lottery {
 
     /// Process `p` has `tickets` from now on (it is not ready).
     fn set_tickets(&mut self, p: u32, tickets: u64) {
+        if self.lent == Some(p) {
+            self.settle();
+        }
+        self.changes += 1;
         self.leaves[p as usize / B].0[p as usize % B] = tickets;
         self.given += u128::from(tickets);
         if self.given > u128::from(u64::MAX) && matches!(self.tree, Tree::Narrow(_)) {
@@ -244,12 +298,25 @@ impl Lottery {
         self.rebuild();
     }
 
-    /// Adds `delta` tickets (negative: removes) at process `p`.
-    fn add(&mut self, p: u32, delta: u128, negative: bool) {
+    /// Adds `delta` tickets (negative: removes) at process `p` in the sums.
+    fn add_sums(&mut self, p: u32, delta: u128, negative: bool) {
+        self.changes += 1;
         match &mut self.tree {
             Tree::Narrow(t) => add(t, p, u64::narrow(delta), negative),
             Tree::Wide(t) => add(t, p, delta, negative),
         }
+    }
+
+    /// Takes the lent process's tickets out of the sums.
+    fn settle(&mut self) {
+        if let Some(p) = self.lent.take() {
+            self.add_sums(p, u128::from(self.tickets(p)), true);
+        }
+    }
+
+    /// Adds `delta` tickets (negative: removes) at process `p`, in the sums and the total.
+    fn add(&mut self, p: u32, delta: u128, negative: bool) {
+        self.add_sums(p, delta, negative);
         if negative {
             self.total -= delta;
         } else {
@@ -320,6 +387,14 @@ impl Policy for Lottery {
         if self.is_ready(p) {
             return;
         }
+        if self.lent == Some(p) {
+            // Back from its CPU: its tickets never left the sums.
+            self.lent = None;
+            self.ready[p as usize / B] |= 1 << (p as usize % B);
+            self.count += 1;
+            self.total += u128::from(self.tickets(p));
+            return;
+        }
         if self.tickets(p) == 0 {
             // Never told its attributes: the SPEC's default.
             self.set_tickets(p, Attrs::default().tickets);
@@ -330,14 +405,45 @@ impl Policy for Lottery {
     }
 
     fn pick(&mut self, _now: u64, rng: &mut SeededRng) -> Option<u32> {
+        self.settle();
         if self.count == 0 {
             return None;
         }
-        let w = draw_below(rng, self.total);
-        let p = self.holder(w);
-        self.drawn = (w, self.total, p);
-        self.take(p);
+        let total = self.total;
+        let w = draw_below(rng, total);
+        let p = match self.guess {
+            Some(g) if g.changes == self.changes && g.total == total && g.ticket == w => g.holder,
+            _ => self.holder(w),
+        };
+        self.drawn = (w, total, p);
+        // Taken, its tickets lent: the sums hold what they held for this draw.
+        let (block, bit) = (p as usize / B, 1 << (p as usize % B));
+        self.ready[block] &= !bit;
+        self.count -= 1;
+        self.total -= u128::from(self.tickets(p));
+        self.lent = Some(p);
+        // The next pick, if `p` comes back first and nothing else changes: the same sums and
+        // total, and a draw from the generator's next word (a total beyond 2^63 is drawn
+        // otherwise: no guess). `p` counts as ready for the descent.
+        self.guess = (total <= 1 << 63).then(|| {
+            let ticket = u128::from(rng.peek_word() % total as u64);
+            self.ready[block] |= bit;
+            let holder = self.holder(ticket);
+            self.ready[block] &= !bit;
+            Guess {
+                changes: self.changes,
+                total,
+                ticket,
+                holder,
+            }
+        });
         Some(p)
+    }
+
+    /// The next pick's likeliest holder, however many picks ahead are asked for: the one
+    /// found ahead, if any.
+    fn likely(&self, _k: usize) -> Option<u32> {
+        self.guess.map(|g| g.holder)
     }
 
     fn remove(&mut self, p: u32) -> bool {
@@ -367,6 +473,9 @@ impl Policy for Lottery {
 
     fn on_exit(&mut self, p: u32) {
         self.take(p);
+        if self.lent == Some(p) {
+            self.settle();
+        }
     }
 
     /// The holder's tickets are found again from the tree, which its pick changed only at
@@ -504,6 +613,94 @@ mod tests {
             assert!((got - share).abs() < 0.015, "process {p}: {got}");
         }
         assert_eq!(l.pick(0, &mut g), None);
+    }
+
+    /// Picks against a plain list drawn with the same generator, through a long run in which
+    /// the picked process mostly comes back at once (its tickets lent, the next holder
+    /// guessed) and otherwise blocks, ends, or others wake, are removed or are created anew;
+    /// and each draw's account for `--explain`.
+    #[test]
+    fn lent_tickets_and_guesses_agree_with_a_list() {
+        let mut l = Lottery::new(1);
+        let (mut g, mut model_g) = (SeededRng::new(77), SeededRng::new(77));
+        // (tickets, ready) by process.
+        let mut model: Vec<(u64, bool)> = Vec::new();
+        let mut x: u64 = 5;
+        let mut running: Option<u32> = None;
+        let (mut guessed, mut picks) = (0, 0);
+        for step in 0..30_000u32 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let r = (x >> 33) % 100;
+            let q = ((x >> 40) % (model.len() as u64 + 1)) as u32;
+            if model.len() < 40 || r < 3 {
+                let p = model.len() as u32;
+                let t = 1 + (x >> 20) % if step % 2 == 0 { 9 } else { 1000 };
+                l.on_create(
+                    p,
+                    Attrs {
+                        tickets: t,
+                        ..Attrs::default()
+                    },
+                );
+                model.push((t, false));
+                l.enqueue(p, Ready::Admit, 0, 0);
+                model[p as usize].1 = true;
+            } else if r < 70 {
+                // The running process comes back (most often), blocks or ends.
+                if let Some(p) = running.take() {
+                    match r % 10 {
+                        0 => l.on_exit(p),
+                        1 => {}
+                        _ => {
+                            l.enqueue(p, Ready::SliceEnd, 0, 0);
+                            model[p as usize].1 = true;
+                        }
+                    }
+                }
+                let want = {
+                    let total: u128 = model.iter().filter(|m| m.1).map(|m| m.0 as u128).sum();
+                    (total > 0).then(|| {
+                        let w = draw_below(&mut model_g, total);
+                        let (mut sum, mut who) = (0u128, 0);
+                        for (i, m) in model.iter().enumerate().filter(|(_, m)| m.1) {
+                            if sum + m.0 as u128 > w {
+                                who = i as u32;
+                                break;
+                            }
+                            sum += m.0 as u128;
+                        }
+                        (w, total, who, sum)
+                    })
+                };
+                let guess = l.likely(1);
+                let got = l.pick(0, &mut g);
+                assert_eq!(got, want.map(|w| w.2), "step {step}");
+                if let (Some(p), Some((w, total, _, first))) = (got, want) {
+                    picks += 1;
+                    guessed += usize::from(guess == Some(p));
+                    model[p as usize].1 = false;
+                    running = Some(p);
+                    let d = l.last_draw().unwrap();
+                    assert_eq!((d.ticket, d.total, d.holder, d.first), (w, total, p, first));
+                    assert_eq!(d.tickets, model[p as usize].0);
+                }
+            } else if r < 85 {
+                if (q as usize) < model.len() && running != Some(q) {
+                    l.enqueue(q, Ready::Wake, 0, 0);
+                    model[q as usize].1 = true;
+                }
+            } else if (q as usize) < model.len() {
+                assert_eq!(l.remove(q), model[q as usize].1);
+                model[q as usize].1 = false;
+            }
+            assert_eq!(l.len(), model.iter().filter(|m| m.1).count());
+        }
+        assert!(
+            picks > 10_000 && guessed > picks / 4,
+            "{guessed} of {picks}"
+        );
     }
 
     #[test]

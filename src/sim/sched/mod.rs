@@ -236,6 +236,13 @@ pub trait Policy {
         None
     }
 
+    /// A process likely to be taken about `k` picks from now (or nearer, if the policy cannot
+    /// see that far), perhaps wrongly: what the kernel prefetches the record of. Only a hint,
+    /// unlike [`Policy::upcoming`], which `--explain` trusts.
+    fn likely(&self, k: usize) -> Option<u32> {
+        self.upcoming(k)
+    }
+
     /// Whether the kernel's fast paths (`sim/fast.rs`) give exactly what the general rounds
     /// give under this policy. They assume a FIFO ready structure in which a slice end goes
     /// to the tail, a slice of the same length every time but after a block, no preemption,
@@ -391,6 +398,9 @@ impl<T: Policy + ?Sized> Policy for Box<T> {
     }
     fn upcoming(&self, k: usize) -> Option<u32> {
         (**self).upcoming(k)
+    }
+    fn likely(&self, k: usize) -> Option<u32> {
+        (**self).likely(k)
     }
     fn fast_paths_exact(&self) -> bool {
         (**self).fast_paths_exact()
