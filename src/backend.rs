@@ -59,12 +59,19 @@ pub trait Backend {
 pub struct SimBackend {
     /// What to record.
     pub options: SimOptions,
+    /// The most transitions the report may hold, and who set it, when not
+    /// [`crate::sim::HELD_TRACE_CEILING`] ([`Sim::hold_at_most`]).
+    pub held_ceiling: Option<(u64, &'static str)>,
 }
 
 impl SimBackend {
     /// Runs the plan on the simulated kernel, which cannot fail to start.
     pub fn simulate(&self, plan: Arc<Plan>) -> Report {
-        Sim::new(plan, self.options).run()
+        let mut sim = Sim::new(plan, self.options);
+        if let Some((ceiling, by)) = self.held_ceiling {
+            sim.hold_at_most(ceiling, by);
+        }
+        sim.run()
     }
 }
 

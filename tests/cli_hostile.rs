@@ -242,6 +242,38 @@ fn quiz_refuses_to_write_its_exercise_where_stdout_goes() {
     assert_eq!(std::fs::read_to_string(&f).unwrap(), "the user's file\n");
 }
 
+/// `--format html` builds its page whole in memory: a scenario's `max_trace` of 10^12 does
+/// not take it past its ceiling; `--trace-ceiling` sets the ceiling (here low, so that the
+/// test is quick), and reaching it is a stopped run (exit 3) that names it.
+#[test]
+fn a_held_report_stops_at_its_ceiling_whatever_the_scenario_says() {
+    let f = temp_file(
+        "ceiling.json",
+        r#"{"kernel": {"quantum": 1, "max_trace": 1000000000000},
+            "programs": {"spin": {"body": [{"cpu": 100000}]}},
+            "processes": [{"program": "spin", "count": 2}]}"#,
+    );
+    let f = f.to_str().unwrap();
+    for format in ["html", "table"] {
+        let mut args = vec!["run", f, "--format", format, "--trace-ceiling", "500"];
+        if format == "table" {
+            args.push("--check");
+        }
+        let o = procsim(&args);
+        assert_eq!(o.status.code(), Some(3), "{format}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(
+                "the ceiling on transitions held in memory for this report (500, --trace-ceiling)"
+            ),
+            "{format}: {}",
+            stderr(&o)
+        );
+    }
+    // A format that passes the trace on as it runs holds none: the scenario's max_trace alone.
+    let o = procsim(&["run", f, "--format", "summary", "--trace-ceiling", "500"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
 #[test]
 fn a_closed_stdout_is_an_error_a_closed_pipe_is_not() {
     // `>&-`: the child starts with fd 1 closed.

@@ -437,3 +437,39 @@ fn one_process_more_than_cpus_costs_what_its_schedule_needs() {
     let e = run(&text(needed - 1)).error.expect("stopped");
     assert!(e.contains("kernel.max_events"), "{e}");
 }
+
+#[test]
+fn a_scenario_cannot_raise_the_held_trace_past_the_ceiling() {
+    // The scenario asks for 10^12 transitions; whoever runs it holds at most 1,000 (the
+    // default is procsim::sim::HELD_TRACE_CEILING). Two processes of 1,000 ticks at quantum 1
+    // on one CPU make two transitions a tick (a preemption and a dispatch), some 4,000 in all,
+    // far more than 1,000: the run stops with 1,000 held and says which ceiling.
+    let text = r#"{"kernel": {"quantum": 1, "max_trace": 1000000000000},
+        "programs": {"spin": {"body": [{"cpu": 1000}]}},
+        "processes": [{"program": "spin", "count": 2}]}"#;
+    let mut sim = Sim::new(procsim::load_str(text).unwrap(), SimOptions::default());
+    sim.hold_at_most(1000, "a test");
+    let r = sim.run();
+    let e = r.error.expect("stopped");
+    assert!(
+        e.contains("the ceiling on transitions held in memory for this report (1000, a test) reached, below kernel.max_trace (1000000000000)")
+            && e.contains("--trace-ceiling"),
+        "{e}"
+    );
+    assert_eq!(r.trace.len(), 1000);
+    // A trace not held (here: none at all) is bounded by max_trace alone: the run ends.
+    let mut sim = Sim::new(
+        procsim::load_str(text).unwrap(),
+        SimOptions { trace: false },
+    );
+    sim.hold_at_most(1000, "a test");
+    while sim.advance() {}
+    assert_eq!(sim.error(), None);
+    // Below the ceiling, the scenario's own max_trace stops it, as before.
+    let lower = text.replace("1000000000000", "500");
+    let mut sim = Sim::new(procsim::load_str(&lower).unwrap(), SimOptions::default());
+    sim.hold_at_most(1000, "a test");
+    let e = sim.run().error.expect("stopped");
+    assert!(e.contains("kernel.max_trace (500 trace events)"), "{e}");
+    assert_eq!(procsim::sim::HELD_TRACE_CEILING, 10_000_000);
+}

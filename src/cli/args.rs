@@ -42,6 +42,11 @@ pub(crate) enum Command {
         /// Columns of the timeline in the table view (1 to 10,000).
         #[arg(long, default_value_t = 100, value_parser = parse_width)]
         width: usize,
+        /// The most transitions a report held whole in memory may have (--check, --format
+        /// html): 10,000,000, and 250,000 for html, whatever the scenario's kernel.max_trace
+        /// says. A scenario cannot raise it; this flag can, knowingly.
+        #[arg(long, value_name = "N")]
+        trace_ceiling: Option<u64>,
         /// Colour in the table view: auto (when stdout is a terminal and NO_COLOR is not set),
         /// always or never.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]

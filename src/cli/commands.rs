@@ -24,23 +24,39 @@ pub(crate) fn graph_output(dot: String, format: GraphFormat) -> anyhow::Result<S
 }
 
 pub(crate) fn simulate(plan: Arc<procsim::Plan>, trace: bool) -> Report {
+    simulate_held(plan, trace, None)
+}
+
+/// [`simulate`], with the most transitions the report may hold when not the default.
+fn simulate_held(
+    plan: Arc<procsim::Plan>,
+    trace: bool,
+    held_ceiling: Option<(u64, &'static str)>,
+) -> Report {
     SimBackend {
         options: SimOptions { trace },
+        held_ceiling,
     }
     .simulate(plan)
 }
 
-/// What `run` does besides printing the report: check the `expect` block, or explain.
+/// What `run` does besides printing the report: check the `expect` block, or explain; and
+/// `--trace-ceiling`, the most transitions a report held whole may have.
 pub(crate) struct RunChecks {
     pub(crate) check: bool,
     pub(crate) explain: bool,
+    pub(crate) trace_ceiling: Option<u64>,
 }
 
 pub(crate) fn run(
     file: &Path,
     backend: BackendName,
     format: Format,
-    RunChecks { check, explain }: RunChecks,
+    RunChecks {
+        check,
+        explain,
+        trace_ceiling,
+    }: RunChecks,
     width: usize,
     color: bool,
     real: &RealArgs,
@@ -138,8 +154,18 @@ pub(crate) fn run(
         }
         return Ok(ExitCode::SUCCESS);
     }
+    // The report is held whole from here: a scenario's max_trace cannot take it past the
+    // ceiling (html's own, lower, as its page is built whole too), only the flag can.
+    let held = match (trace_ceiling, format) {
+        (Some(n), _) => Some((n, "--trace-ceiling")),
+        (None, Format::Html) => Some((
+            procsim::report::HTML_TRACE_CEILING,
+            "the ceiling of --format html",
+        )),
+        (None, _) => None,
+    };
     let (report, supervisor_died) = match backend {
-        BackendName::Sim => (simulate(plan, true), false),
+        BackendName::Sim => (simulate_held(plan, true, held), false),
         BackendName::Fork => run_fork(real, plan)?,
     };
     warn_unprivileged(&report);

@@ -9,6 +9,13 @@
 //! The slider starts at `?t=N` or `#t=N` of the page's address when given.
 
 use std::collections::BTreeSet;
+
+/// The most transitions `--format html` holds, whatever the scenario's `kernel.max_trace`
+/// says: the page is built whole in memory, up to about 1.9 KB a transition at its peak (two
+/// processes at quantum 1: 1,000,000 transitions peaked at 1.89 GB; five on four CPUs, 1.2
+/// million at 908 MB), so this keeps it near half a gigabyte. `run --trace-ceiling N` raises
+/// it, knowingly.
+pub const HTML_TRACE_CEILING: u64 = 250_000;
 use std::fmt::Write as _;
 
 use serde_json::json;

@@ -44,6 +44,7 @@ mod identity;
 mod lifecycle;
 mod pcb;
 mod pids;
+mod record;
 mod recycle;
 pub mod rng;
 pub mod sched;
@@ -56,11 +57,13 @@ use std::sync::Arc;
 
 use crate::model::{Cause, State, is_legal_transition};
 use crate::program::Plan;
-use crate::report::{Report, TraceEvent};
+use crate::report::Report;
 use crate::scenario::ReadyGroup;
 use fast::prefetch;
 use pcb::{Hot, NO_PROC, NONE, Pcb, WaitOn, advise_huge_pages};
 use pids::Pids;
+pub use record::HELD_TRACE_CEILING;
+use record::Recorder;
 use rng::SeededRng;
 use sched::{Attrs, Leave, Usage};
 pub use sched::{Policy, RoundRobin};
@@ -78,14 +81,6 @@ impl Default for SimOptions {
     fn default() -> Self {
         SimOptions { trace: true }
     }
-}
-
-/// Where transitions go: nowhere (only the figures are kept), into the report, or out to a
-/// writer as they happen (a report too large to hold).
-enum Recorder {
-    Off,
-    Keep(Vec<TraceEvent>),
-    Stream(Box<dyn FnMut(&TraceEvent)>),
 }
 
 /// What the policy needs of the kernel, asked once when the kernel is made: each is a call on
@@ -156,6 +151,9 @@ pub struct Kernel<P: Policy> {
     output_bytes: crate::scenario::OutputMeter,
     /// Trace events recorded, for `kernel.max_trace`.
     traced: u64,
+    /// The most transitions a trace held in memory may have, whatever `kernel.max_trace`
+    /// says ([`HELD_TRACE_CEILING`] unless the caller set another), and who set it.
+    held_ceiling: (u64, &'static str),
     /// Items and characters of globals copied on write, for `kernel.max_values`.
     values_copied: u64,
     /// Events handled by the general rounds, each tick counting once per CPU, for
@@ -261,6 +259,7 @@ impl<P: Policy> Kernel<P> {
             max_ticks: k.max_ticks,
             output_bytes: Default::default(),
             traced: 0,
+            held_ceiling: (HELD_TRACE_CEILING, "the default"),
             values_copied: 0,
             events: 0,
             woken: Vec::new(),
@@ -658,51 +657,6 @@ impl<P: Policy> Kernel<P> {
             self.gil_release(p);
         }
         self.record(t, p, from, to, cause, cpu);
-    }
-
-    /// Hands a transition to the recorder, if one is on.
-    #[inline(always)]
-    fn record(&mut self, t: u64, p: u32, from: State, to: State, cause: Cause, cpu: Option<u32>) {
-        if !matches!(self.trace, Recorder::Off) {
-            // A thread's transitions are its process's, with its tid (threads.rs).
-            let (proc, pid, tid) = if self.threads_on {
-                self.event_ids(p)
-            } else {
-                (p, self.hot[p as usize].pid, None)
-            };
-            self.record_event(TraceEvent {
-                t,
-                proc,
-                pid,
-                from,
-                to,
-                cause,
-                cpu,
-                tid,
-            });
-        }
-    }
-
-    fn record_event(&mut self, event: TraceEvent) {
-        self.traced += 1;
-        if self.traced > self.plan.kernel.max_trace {
-            if self.error.is_none() {
-                let max = self.plan.kernel.max_trace;
-                self.stop(format!(
-                    "stopped at tick {}: kernel.max_trace ({max} trace events) reached; raise it, or use --format summary, which keeps no trace",
-                    event.t
-                ));
-            }
-            return;
-        }
-        if matches!(self.log, Some(explain::Log::Write(_))) {
-            self.explain_transition(&event);
-        }
-        match &mut self.trace {
-            Recorder::Off => {}
-            Recorder::Keep(events) => events.push(event),
-            Recorder::Stream(sink) => sink(&event),
-        }
     }
 
     /// Counts the general rounds of the next tick (once per CPU they look at) against

@@ -46,6 +46,10 @@ impl Sim {
     pub fn recycle_in_batches_of(&mut self, batch: usize) -> bool {
         either!(self, k => k.recycle_in_batches_of(batch))
     }
+    /// See [`Kernel::hold_at_most`].
+    pub fn hold_at_most(&mut self, ceiling: u64, by: &'static str) {
+        either!(self, k => k.hold_at_most(ceiling, by))
+    }
     /// See [`Kernel::run`].
     pub fn run(self) -> Report {
         either!(self, k => k.run())

@@ -1,0 +1,94 @@
+//! Where the kernel's transitions go (the report, a stream, nowhere), and the limits on them:
+//! `kernel.max_trace`, and the ceiling a scenario cannot raise on a trace held in memory.
+
+use super::{Kernel, Policy, explain};
+use crate::model::{Cause, State};
+use crate::report::TraceEvent;
+
+/// The most transitions a run holds in memory for a report (`--check`, `compare`, `graph tree`,
+/// `--format html`), whatever the scenario's `kernel.max_trace` says: about 32 bytes each, so
+/// 320 MB. A scenario from someone else may set `max_trace` as high as it likes; only the
+/// person running it may raise this ([`Sim::hold_at_most`], the CLI's `--trace-ceiling`).
+/// A trace passed on as it is made (`json`, `perfetto`, `svg`, the table) holds none, and
+/// `max_trace` alone bounds it.
+pub const HELD_TRACE_CEILING: u64 = 10_000_000;
+
+/// Where transitions go: nowhere (only the figures are kept), into the report, or out to a
+/// writer as they happen (a report too large to hold).
+pub(super) enum Recorder {
+    Off,
+    Keep(Vec<TraceEvent>),
+    Stream(Box<dyn FnMut(&TraceEvent)>),
+}
+
+impl<P: Policy> Kernel<P> {
+    /// Sets the most transitions this run may hold in memory ([`HELD_TRACE_CEILING`] by
+    /// default), and who set it, for the message when it is reached.
+    pub fn hold_at_most(&mut self, ceiling: u64, by: &'static str) {
+        self.held_ceiling = (ceiling, by);
+    }
+
+    /// Hands a transition to the recorder, if one is on.
+    #[inline(always)]
+    pub(super) fn record(
+        &mut self,
+        t: u64,
+        p: u32,
+        from: State,
+        to: State,
+        cause: Cause,
+        cpu: Option<u32>,
+    ) {
+        if !matches!(self.trace, Recorder::Off) {
+            // A thread's transitions are its process's, with its tid (threads.rs).
+            let (proc, pid, tid) = if self.threads_on {
+                self.event_ids(p)
+            } else {
+                (p, self.hot[p as usize].pid, None)
+            };
+            self.record_event(TraceEvent {
+                t,
+                proc,
+                pid,
+                from,
+                to,
+                cause,
+                cpu,
+                tid,
+            });
+        }
+    }
+
+    pub(super) fn record_event(&mut self, event: TraceEvent) {
+        self.traced += 1;
+        let max = self.plan.kernel.max_trace;
+        let (ceiling, by) = self.held_ceiling;
+        let held = matches!(self.trace, Recorder::Keep(_));
+        if held && self.traced > ceiling && ceiling < max {
+            if self.error.is_none() {
+                self.stop(format!(
+                    "stopped at tick {}: the ceiling on transitions held in memory for this report ({ceiling}, {by}) reached, below kernel.max_trace ({max}), which a scenario cannot raise past it; pass --trace-ceiling N to hold more, knowingly, or use a format that passes the trace on as it runs (json, perfetto, svg, table) or --format summary",
+                    event.t
+                ));
+            }
+            return;
+        }
+        if self.traced > max {
+            if self.error.is_none() {
+                self.stop(format!(
+                    "stopped at tick {}: kernel.max_trace ({max} trace events) reached; raise it, or use --format summary, which keeps no trace",
+                    event.t
+                ));
+            }
+            return;
+        }
+        if matches!(self.log, Some(explain::Log::Write(_))) {
+            self.explain_transition(&event);
+        }
+        match &mut self.trace {
+            Recorder::Off => {}
+            Recorder::Keep(events) => events.push(event),
+            Recorder::Stream(sink) => sink(&event),
+        }
+    }
+}
