@@ -220,6 +220,10 @@ pub struct Kernel<P: Policy> {
     proc_slots: Vec<u32>,
     /// The globals of a thread's own record: none (it reads its process's).
     no_globals: Arc<Vec<crate::model::Value>>,
+    /// With threads on: the tasks blocked joining each task or child, and those blocked in
+    /// `wait` by process, so that an end wakes them without a scan of the process's threads.
+    joins: std::collections::BTreeMap<u32, Vec<u32>>,
+    waits: std::collections::BTreeMap<u32, Vec<u32>>,
 }
 
 impl<P: Policy> Kernel<P> {
@@ -298,6 +302,8 @@ impl<P: Policy> Kernel<P> {
             proc_index: Vec::new(),
             proc_slots: Vec::new(),
             no_globals: Arc::new(Vec::new()),
+            joins: Default::default(),
+            waits: Default::default(),
             decoded: exec::decode_programs(&plan.programs),
             plan,
         };
@@ -594,6 +600,9 @@ impl<P: Policy> Kernel<P> {
     /// child ends (`join`, `wait`).
     fn block(&mut self, p: u32, c: u32, cause: Cause, ticks: u64) {
         let t = self.now;
+        if self.threads_on {
+            self.note_join(p);
+        }
         let mut usage = Usage {
             ran: 0,
             slice_left: 0,

@@ -65,6 +65,8 @@ pub(super) struct ThreadGroup {
     pub gil: u32,
     /// The main thread has ended and waits for the non-daemon threads.
     pub shutdown: bool,
+    /// Threads alive that are not daemons.
+    pub live_non_daemon: u32,
     /// The process's locks (`threading.Lock`), each from its first use.
     pub locks: Vec<Lock>,
 }
@@ -117,6 +119,7 @@ impl<P: Policy> Kernel<P> {
             main_daemon: false,
             gil: NO_PROC,
             shutdown: false,
+            live_non_daemon: 0,
             locks: Vec::new(),
         });
         let g = self.groups.len();
@@ -209,6 +212,9 @@ impl<P: Policy> Kernel<P> {
         self.proc_index[slot as usize] = NO_PROC;
         self.proc_slots.pop();
         self.groups[g].threads.push(slot);
+        if !daemon {
+            self.groups[g].live_non_daemon += 1;
+        }
         self.created(slot, spec.attrs, Some(p));
         self.procs[leader as usize].bind_handle(spec.handle, slot);
         self.admit(slot);
@@ -217,9 +223,7 @@ impl<P: Policy> Kernel<P> {
 
     /// Whether process group `g` has a thread alive that is not a daemon.
     fn live_non_daemon(&self, g: usize) -> bool {
-        self.groups[g].threads.iter().any(|&q| {
-            self.hot[q as usize].state != State::Terminated && !self.procs[q as usize].daemon
-        })
+        self.groups[g].live_non_daemon > 0
     }
 
     /// The main thread `p`, on CPU `c`, has ended with `code`: it waits for the non-daemon
@@ -280,15 +284,36 @@ impl<P: Policy> Kernel<P> {
         pcb.reaped_at = t;
         let tid = self.hot[p as usize].pid;
         self.pids.free(tid);
+        if !self.procs[p as usize].daemon
+            && let Some(g) = self.group_of(p)
+        {
+            self.groups[g].live_non_daemon -= 1;
+        }
     }
 
-    /// The tasks of process `leader` (and its threads) blocked on `ended` wake.
-    pub(super) fn wake_joiners(&mut self, leader: u32, ended: u32) {
-        let mut tasks = vec![leader];
-        if let Some(g) = self.group_of(leader) {
-            tasks.extend_from_slice(&self.groups[g].threads);
+    /// Task `p` blocks with its `wait_on` set: a join or a `wait` is noted by what it waits
+    /// for (a process with 10^5 threads must not scan them all at each end).
+    pub(super) fn note_join(&mut self, p: u32) {
+        match self.procs[p as usize].wait_on {
+            WaitOn::Child(q) | WaitOn::ChildUntil(q, _) => self.joins.entry(q).or_default().push(p),
+            WaitOn::AnyChild => {
+                let leader = self.leader(p);
+                self.waits.entry(leader).or_default().push(p);
+            }
+            WaitOn::Nothing | WaitOn::TimedOut | WaitOn::Threads | WaitOn::Lock => {}
         }
-        for q in tasks {
+    }
+
+    /// `ended` (a thread, or a child of process `leader`) has ended: the tasks still blocked
+    /// joining it wake, and for a child those of `leader` blocked in `wait`.
+    pub(super) fn wake_joiners(&mut self, leader: u32, ended: u32) {
+        let mut woken = self.joins.remove(&ended).unwrap_or_default();
+        if !self.is_thread(ended)
+            && let Some(waiting) = self.waits.remove(&leader)
+        {
+            woken.extend(waiting);
+        }
+        for q in woken {
             if self.hot[q as usize].state == State::Blocked
                 && self.procs[q as usize].wait_on.awaits(ended)
             {
