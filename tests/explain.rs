@@ -631,6 +631,25 @@ fn a_run_stopped_by_a_limit_says_which() {
     assert!(transitions <= 20, "{out}");
 }
 
+/// The log kept whole (`Sim::run_explained`, for tests and small runs) is bounded as the trace
+/// is: at `kernel.max_trace` entries the run stops with an error saying so. At quantum 1 three
+/// processes make about five decisions (a slice end, a join, a pick, a switch, a slice) for
+/// every two transitions, so the log reaches 20 entries before the trace does.
+#[test]
+fn the_kept_log_is_bounded_by_max_trace() {
+    let (report, ex) = explained(
+        r#"{"name": "limited", "kernel": {"quantum": 1, "max_trace": 20},
+            "programs": {"m": {"body": [{"cpu": 50}]}},
+            "processes": [{"program": "m", "count": 3}]}"#,
+    );
+    let err = report.error.as_deref().unwrap_or("");
+    assert!(
+        err.contains("kernel.max_trace (20 decisions) reached by the explanation kept whole"),
+        "{err}"
+    );
+    assert_eq!(ex.log.len(), 20);
+}
+
 /// A generated run of thousands of processes, through the binary: the output grows with the
 /// run's steps, not with steps × processes (it once listed every ready process on every
 /// line: 442 MB for 2,000 processes). Bytes are counted, nothing is timed: each line stays

@@ -130,8 +130,9 @@ pub enum Decision {
         others: Vec<Ranked>,
         /// How many other ready processes there were besides `others`.
         more: usize,
-        /// The one the rule puts first among all the others (by its figure; the first by
-        /// process index among equals), with that figure.
+        /// The one the rule puts first among all the others, with its figure: the one
+        /// the policy would take next ([`crate::sim::sched::Policy::peek`]; among equal
+        /// figures, by the rule's own tie-break).
         best_other: Option<(u32, Key)>,
         /// The draw that chose it, under lottery.
         draw: Option<Draw>,
@@ -188,7 +189,8 @@ pub enum Decision {
         ready: Vec<Ranked>,
         /// How many ready processes there were besides `ready`.
         more: usize,
-        /// The one the rule puts first among all the ready ones, with its figure.
+        /// The one the rule puts first among all the ready ones, with its figure (the one
+        /// the policy would take next).
         best_ready: Option<(u32, Key)>,
     },
     /// A CPU took a process other than the one it ran last: a context switch.

@@ -169,6 +169,9 @@ impl<P: Policy> Kernel<P> {
                 let Some(p) = self.policy.pick(t, &mut self.rng) else {
                     return;
                 };
+                if EXPLAIN {
+                    self.explain_taken(p);
+                }
                 if self.threads_on && self.gil_bars(p) {
                     // Another thread of its process holds the GIL: it stays ready, set aside
                     // until that one leaves its CPU (threads.rs), and the CPU picks again.

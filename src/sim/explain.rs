@@ -9,6 +9,7 @@
 //! [`Policy::placement`], [`Policy::event_words`]); the renderer is
 //! [`crate::report::render_explain`].
 
+use std::collections::BTreeSet;
 use std::io::{self, Write};
 
 use super::pcb::NO_PROC;
@@ -44,17 +45,24 @@ impl<P: Policy> Facts for Records<'_, P> {
     }
 }
 
+/// The processes in the ready structure, by process index, kept for `--explain` from the
+/// decisions themselves (a group joins, a CPU takes one, one leaves when it ends) so that a
+/// decision lists the first [`LISTED`] without reading every process slot: each costs
+/// O(log n), and a decision's cost does not grow with the processes. Those in a context
+/// switch towards a CPU have been taken, and those whose slice ran out this tick are in
+/// (they wait to learn whether they keep their CPU).
+#[derive(Default)]
+pub(super) struct ReadyIds(BTreeSet<u32>);
+
 /// The ready processes as a free CPU is about to pick: the first [`LISTED`] + 1 by process
 /// index with their standings (one more than a line names: the one picked leaves the list),
-/// how many more, and the two that the rule puts first by their figures, with the standings
-/// of those the policy is likely to pick if they are not listed (its best figure, its
-/// upcoming one): a standing read after the pick may have changed with it (a queue position).
+/// how many more, with the standings of those the policy is likely to pick if they are not
+/// listed (its first by the rule, its upcoming one): a standing read after the pick may
+/// have changed with it (a queue position).
 #[derive(Default)]
 pub(super) struct Candidates {
     listed: Vec<Ranked>,
     more: usize,
-    best: Option<(u32, Key)>,
-    second: Option<(u32, Key)>,
     likely: Vec<Ranked>,
 }
 
@@ -67,7 +75,8 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// Runs to the end with the decision log on; returns the report and the log (both held
-    /// whole: for small runs; [`Kernel::run_explained_to`] writes a run of any size).
+    /// whole, for tests and small runs: the log, like the trace, stops the run with an error
+    /// at `kernel.max_trace` entries; [`Kernel::run_explained_to`] writes a run of any size).
     pub fn run_explained(mut self) -> (Report, Explanation) {
         if !matches!(self.log, Some(Log::Keep(_))) {
             self.explain();
@@ -128,6 +137,15 @@ impl<P: Policy> Kernel<P> {
         match self.log.take() {
             None => {}
             Some(Log::Keep(mut log)) => {
+                // Kept whole, the log is bounded as the trace is: by `kernel.max_trace`.
+                let max = self.plan.kernel.max_trace;
+                if log.len() as u64 >= max {
+                    self.log = Some(Log::Keep(log));
+                    self.stop(format!(
+                        "stopped at tick {t}: kernel.max_trace ({max} decisions) reached by the explanation kept whole; raise it, or write it as the run goes (run --explain)"
+                    ));
+                    return;
+                }
                 let before = match &self.trace {
                     Recorder::Keep(events) => events.len(),
                     Recorder::Off | Recorder::Stream(_) => 0,
@@ -177,51 +195,46 @@ impl<P: Policy> Kernel<P> {
         )
     }
 
-    /// The processes in the ready structure (those in a context switch towards a CPU are
-    /// not) but `but`, by process index: the first `listed` with their standings, the rest
-    /// counted, and the two first by the rule's figure (the first by index among equals).
-    fn ready_set(&self, but: Option<u32>, listed: usize) -> Candidates {
-        let switching: Vec<u32> = self
-            .cpus
+    /// The processes in the ready structure but `but`, by process index: the first `listed`
+    /// with their standings, the rest counted.
+    fn ready_set(&self, but: Option<u32>, listed: usize) -> (Vec<Ranked>, usize) {
+        let ids = &self.ready_ids.0;
+        let shown: Vec<Ranked> = ids
             .iter()
-            .filter_map(|c| match c.run {
-                Run::Switching { p, .. } => Some(p),
-                Run::Idle | Run::Running { .. } => None,
-            })
+            .filter(|&&p| Some(p) != but)
+            .take(listed)
+            .map(|&p| self.ranked(p))
             .collect();
-        let mut set = Candidates::default();
-        for p in 0..self.hot.len() as u32 {
-            let h = &self.hot[p as usize];
-            let ready = (h.state == State::Ready && !switching.contains(&p)) || h.preempt_pending;
-            if !ready || Some(p) == but {
-                continue;
-            }
-            let key = self.policy.key(p, 0, self.now);
-            if let Some(k) = key {
-                match set.best {
-                    Some((_, b)) if !k.before(&b) => {
-                        if set.second.is_none_or(|(_, s)| k.before(&s)) {
-                            set.second = Some((p, k));
-                        }
-                    }
-                    _ => {
-                        set.second = set.best;
-                        set.best = Some((p, k));
-                    }
-                }
-            }
-            if set.listed.len() < listed {
-                set.listed.push((p, self.policy.standing(p, self.now), key));
-            } else {
-                set.more += 1;
-            }
-        }
-        set
+        let but_in = but.is_some_and(|p| ids.contains(&p));
+        let more = ids.len() - usize::from(but_in) - shown.len();
+        (shown, more)
+    }
+
+    /// The ready process the rule puts first, with its figure, as the policy tells it
+    /// ([`Policy::peek`]: O(log n), never a pass over the ready ones); `None` when the rule
+    /// compares no figure, or the one first has none now (no EEVDF process is eligible).
+    fn first_by_rule(&mut self) -> Option<(u32, Key)> {
+        let q = self.policy.peek(self.now)?;
+        Some((q, self.policy.key(q, 0, self.now)?))
+    }
+
+    /// A free CPU took `p` out of the ready structure (hook: just after the pick).
+    #[cold]
+    pub(super) fn explain_taken(&mut self, p: u32) {
+        self.ready_ids.0.remove(&p);
+    }
+
+    /// `q` leaves wherever it was (hook: it ends).
+    #[cold]
+    pub(super) fn explain_left(&mut self, q: u32) {
+        self.ready_ids.0.remove(&q);
     }
 
     /// `ps` joined the ready structure for `why` (hook: after the policy enqueued them).
     #[cold]
     pub(super) fn explain_joined(&mut self, ps: &[u32], why: Ready) {
+        self.ready_ids.0.extend(ps.iter().copied());
+        self.policy.noted_joined(ps, why);
         let joining = match why {
             Ready::Admit => Joining::Admit,
             Ready::Wake => Joining::Wake,
@@ -248,9 +261,14 @@ impl<P: Policy> Kernel<P> {
 
     /// The ready processes with their standings, just before a free CPU picks (hook).
     #[cold]
-    pub(super) fn explain_candidates(&self) -> Candidates {
-        let mut set = self.ready_set(None, LISTED + 1);
-        let likely = [set.best.map(|b| b.0), self.policy.upcoming(0)];
+    pub(super) fn explain_candidates(&mut self) -> Candidates {
+        let (listed, more) = self.ready_set(None, LISTED + 1);
+        let mut set = Candidates {
+            listed,
+            more,
+            likely: Vec::new(),
+        };
+        let likely = [self.policy.peek(self.now), self.policy.upcoming(0)];
         for q in likely.into_iter().flatten() {
             if !set.listed.iter().chain(&set.likely).any(|r| r.0 == q) {
                 set.likely.push(self.ranked(q));
@@ -267,8 +285,6 @@ impl<P: Policy> Kernel<P> {
         let Candidates {
             listed: mut others,
             mut more,
-            best,
-            second,
             likely,
         } = candidates;
         let chosen = match others.iter().position(|r| r.0 == p) {
@@ -285,10 +301,8 @@ impl<P: Policy> Kernel<P> {
             others.truncate(LISTED);
             more += 1;
         }
-        let best_other = match best {
-            Some((q, _)) if q == p => second,
-            _ => best,
-        };
+        // `p` has left the ready structure: the policy's first now is the best of the others.
+        let best_other = self.first_by_rule();
         let rule = self.policy.rule().to_owned();
         self.log(Decision::Picked {
             cpu: c as u32,
@@ -372,16 +386,17 @@ impl<P: Policy> Kernel<P> {
     #[cold]
     pub(super) fn explain_preempts(&mut self, c: u32, p: u32, ran: u64) {
         let victim = self.ranked_after(p, ran);
-        let set = self.ready_set(Some(p), LISTED);
+        let (ready, more) = self.ready_set(Some(p), LISTED);
+        let best_ready = self.first_by_rule();
         let rule = self.policy.rule().to_owned();
         self.log(Decision::Preempts {
             cpu: c,
             victim,
             ran,
             rule,
-            ready: set.listed,
-            more: set.more,
-            best_ready: set.best,
+            ready,
+            more,
+            best_ready,
         });
     }
 

@@ -302,6 +302,9 @@ impl<P: Policy> Kernel<P> {
 
     /// Takes `q` off whatever CPU, queue or tick group holds it; returns the CPU it ran on.
     pub(super) fn leave_cpu(&mut self, q: u32) -> Option<u32> {
+        if self.log.is_some() {
+            self.explain_left(q);
+        }
         let t = self.now;
         let pcb = &mut self.procs[q as usize];
         let hot = &mut self.hot[q as usize];

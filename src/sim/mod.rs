@@ -197,6 +197,8 @@ pub struct Kernel<P: Policy> {
     /// The decision log of `--explain` (`None`, and never looked at on the fast paths,
     /// unless [`Kernel::explain`] asked for it).
     log: Option<explain::Log>,
+    /// The ready processes by index, kept only while the log is on (explain.rs).
+    ready_ids: explain::ReadyIds,
     /// Why the run stopped early.
     error: Option<String>,
     finished: bool,
@@ -290,6 +292,7 @@ impl<P: Policy> Kernel<P> {
                 Recorder::Off
             },
             log: None,
+            ready_ids: explain::ReadyIds::default(),
             error: None,
             finished: false,
             next_outside: 0,

@@ -204,6 +204,12 @@ impl Policy for Cfs {
         "CFS takes the least vruntime (ticks run × 1024 / weight; ties: the one ready first)"
     }
 
+    fn peek(&mut self, _now: u64) -> Option<u32> {
+        // A ready process's vruntime does not move while it waits: the heap's order is the
+        // order of the figures now.
+        self.ready.peek().map(|(_, p)| p)
+    }
+
     fn standing(&self, p: u32, now: u64) -> Option<String> {
         let e = self.ents.get(p as usize)?;
         Some(format!(

@@ -268,6 +268,11 @@ impl Policy for Eevdf {
         "EEVDF takes the eligible process (vruntime ≤ the average V, lag ≥ 0) with the earliest virtual deadline"
     }
 
+    fn peek(&mut self, now: u64) -> Option<u32> {
+        self.tick(now);
+        self.best(now)
+    }
+
     /// In ticks of a nice-0 process: a vruntime's unit is 2^-16 of one ([`TICK`]), not
     /// [`SCALE`], which is `1024 ×` that (the weight's factor in a charge).
     fn standing(&self, p: u32, now: u64) -> Option<String> {

@@ -1,13 +1,15 @@
 //! First come, first served: one FIFO queue and no slice. A process runs until it blocks or
 //! ends; whoever became ready first runs first (SPEC §3a).
 
-use super::ring::Ring;
+use super::ring::{Positions, Ring};
 use super::{Policy, Ready, SeededRng, UNLIMITED};
 
 /// First come, first served.
 #[derive(Debug, Clone, Default)]
 pub struct Fcfs {
     queue: Ring,
+    /// Where the queued processes sit, for `--explain` (noted on its path alone).
+    positions: Positions,
 }
 
 impl Fcfs {
@@ -47,7 +49,11 @@ impl Policy for Fcfs {
     }
 
     fn standing(&self, p: u32, _now: u64) -> Option<String> {
-        super::queue_position(self.queue.iter(), self.queue.len(), p)
+        self.positions.standing(&self.queue, p)
+    }
+
+    fn noted_joined(&mut self, ps: &[u32], _why: Ready) {
+        self.positions.note(&self.queue, ps.len());
     }
 
     fn placement(&self, _why: Ready) -> String {

@@ -224,6 +224,12 @@ impl Policy for Hrrn {
         "HRRN takes the highest response ratio (waiting + burst) / burst (ties: the one ready first)"
     }
 
+    fn peek(&mut self, now: u64) -> Option<u32> {
+        self.advance(now);
+        let slot = self.tree.winner();
+        (slot != NONE).then(|| self.tree.entry(slot).p)
+    }
+
     fn standing(&self, p: u32, now: u64) -> Option<String> {
         let e = self.ready_info(p)?;
         let waited = now.saturating_sub(e.ready);

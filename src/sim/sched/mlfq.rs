@@ -411,6 +411,10 @@ impl Policy for Mlfq {
         "MLFQ takes the front of the highest non-empty queue (numbered as mlfq.py numbers them: the top is the highest)"
     }
 
+    fn peek(&mut self, _now: u64) -> Option<u32> {
+        self.queues.front(self.queues.top()?)
+    }
+
     /// Queues numbered as `mlfq.py` numbers them: the top is the highest number.
     fn standing(&self, p: u32, _now: u64) -> Option<String> {
         let s = self.current(p)?;

@@ -307,6 +307,22 @@ pub trait Policy {
     fn last_draw(&self) -> Option<Draw> {
         None
     }
+
+    /// The ready process [`Policy::pick`] would take at `now`, for `--explain` to name the
+    /// first by the rule's figure without reading every ready process: `None` when the
+    /// policy draws (lottery) or compares no figure (a FIFO). It must change nothing a pick
+    /// or a figure depends on (bringing a structure up to `now`, as `pick` would, is fine).
+    fn peek(&mut self, now: u64) -> Option<u32> {
+        let _ = now;
+        None
+    }
+
+    /// `ps` just joined the ready structure for `why` (for `--explain` only: a policy
+    /// that tells a queue position notes where they are, so that [`Policy::standing`]
+    /// need not search its queue).
+    fn noted_joined(&mut self, ps: &[u32], why: Ready) {
+        let _ = (ps, why);
+    }
 }
 
 /// The policy a scenario names: round robin as itself (the kernel is then built for it alone,
@@ -432,6 +448,12 @@ impl<T: Policy + ?Sized> Policy for Box<T> {
     fn last_draw(&self) -> Option<Draw> {
         (**self).last_draw()
     }
+    fn peek(&mut self, now: u64) -> Option<u32> {
+        (**self).peek(now)
+    }
+    fn noted_joined(&mut self, ps: &[u32], why: Ready) {
+        (**self).noted_joined(ps, why)
+    }
 }
 
 /// `7`, or `6.50` for a figure kept in units of `1 / scale` (fixed-point vruntimes, passes,
@@ -441,17 +463,4 @@ pub(crate) fn fixed(value: i128, scale: i128) -> String {
         return (value / scale.max(1)).to_string();
     }
     format!("{:.2}", value as f64 / scale as f64)
-}
-
-/// `2nd of 3 in the queue`, or `None` if `p` is not in `queue` (for `--explain`).
-pub(crate) fn queue_position(
-    queue: impl Iterator<Item = u32>,
-    len: usize,
-    p: u32,
-) -> Option<String> {
-    let at = queue.enumerate().find(|&(_, q)| q == p)?.0;
-    Some(format!(
-        "{} of {len} in the queue",
-        crate::report::explain::ordinal(at + 1)
-    ))
 }

@@ -184,6 +184,10 @@ impl Policy for Priority {
         }
     }
 
+    fn peek(&mut self, _now: u64) -> Option<u32> {
+        self.ready.peek().map(|(_, p)| p)
+    }
+
     fn standing(&self, p: u32, _now: u64) -> Option<String> {
         let number = self.number(p);
         let base = self.base_of(p);

@@ -2,7 +2,7 @@
 //! conventions that place a woken process (`wake_to`) and size the slice after a block
 //! (`slice_after_block`).
 
-use super::ring::Ring;
+use super::ring::{Positions, Ring};
 use super::{Leave, Policy, Ready, SeededRng, Usage};
 use crate::scenario::{SliceAfterBlock, WakeTo};
 
@@ -16,6 +16,8 @@ pub struct RoundRobin {
     /// With `slice_after_block: keep`, what each process had left of its slice when it
     /// blocked (0: nothing kept), indexed by process.
     kept: Vec<u64>,
+    /// Where the queued processes sit, for `--explain` (noted on its path alone).
+    positions: Positions,
 }
 
 impl RoundRobin {
@@ -27,6 +29,7 @@ impl RoundRobin {
             wake_to,
             keep: slice_after_block == SliceAfterBlock::Keep,
             kept: Vec::new(),
+            positions: Positions::default(),
         }
     }
 }
@@ -117,7 +120,11 @@ impl Policy for RoundRobin {
     }
 
     fn standing(&self, p: u32, _now: u64) -> Option<String> {
-        super::queue_position(self.queue.iter(), self.queue.len, p)
+        self.positions.standing(&self.queue, p)
+    }
+
+    fn noted_joined(&mut self, ps: &[u32], _why: Ready) {
+        self.positions.note(&self.queue, ps.len());
     }
 
     fn placement(&self, why: Ready) -> String {

@@ -217,6 +217,10 @@ impl Policy for Sjf {
         }
     }
 
+    fn peek(&mut self, _now: u64) -> Option<u32> {
+        self.ready.peek().map(|(_, p)| p)
+    }
+
     fn standing(&self, p: u32, _now: u64) -> Option<String> {
         let scale = if self.estimate.is_some() { SCALE } else { 1 };
         let left = super::fixed(self.remaining(p, 0) as i128, scale as i128);

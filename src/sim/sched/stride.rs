@@ -128,6 +128,10 @@ impl Policy for Stride {
         "stride takes the least pass (ties: the lowest pid); a slice adds big / tickets to the pass"
     }
 
+    fn peek(&mut self, _now: u64) -> Option<u32> {
+        self.ready.peek().map(|(_, p)| p)
+    }
+
     fn standing(&self, p: u32, _now: u64) -> Option<String> {
         let pass = *self.pass.get(p as usize)?;
         let stride = self.stride.get(p as usize)?;
