@@ -236,6 +236,24 @@ pub fn resolve<H: Host>(
 }
 
 /// `start()`, for `start` and `fork` alike: Python's checks, then the mechanism.
+/// The `args` and `kwargs` of a `spawn`, `fork` or `thread`, evaluated in the caller, as
+/// Python evaluates a call's arguments before `Process(...)` or `Thread(...)` sees them.
+type CallArgs = (Vec<Value>, Vec<(Arc<str>, Value)>);
+
+fn eval_call_args<H: Host>(h: &mut H, spec: &SpawnOp) -> Result<CallArgs, PyError> {
+    let args = spec
+        .args
+        .iter()
+        .map(|a| h.eval(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let kwargs = spec
+        .kwargs
+        .iter()
+        .map(|(k, v)| Ok((Arc::clone(k), h.eval(v)?)))
+        .collect::<Result<Vec<_>, PyError>>()?;
+    Ok((args, kwargs))
+}
+
 fn start_child<H: Host>(h: &mut H, k: H::Child) -> Result<(), PyError> {
     let facts = HandleFacts {
         is_self: false,
@@ -345,16 +363,7 @@ pub fn step<H: Host>(h: &mut H, op: &Op) -> Result<ControlFlow<H::Yield>, PyErro
             Ok(Continue(()))
         }
         Op::Spawn { spec, start } => {
-            let args = spec
-                .args
-                .iter()
-                .map(|a| h.eval(a))
-                .collect::<Result<Vec<_>, _>>()?;
-            let kwargs = spec
-                .kwargs
-                .iter()
-                .map(|(k, v)| Ok((Arc::clone(k), h.eval(v)?)))
-                .collect::<Result<Vec<_>, PyError>>()?;
+            let (args, kwargs) = eval_call_args(h, spec)?;
             let child = h.spawn(spec, args, kwargs)?;
             if *start {
                 start_child(h, child)?;
@@ -363,16 +372,7 @@ pub fn step<H: Host>(h: &mut H, op: &Op) -> Result<ControlFlow<H::Yield>, PyErro
             Ok(Continue(()))
         }
         Op::Thread(spec) => {
-            let args = spec
-                .args
-                .iter()
-                .map(|a| h.eval(a))
-                .collect::<Result<Vec<_>, _>>()?;
-            let kwargs = spec
-                .kwargs
-                .iter()
-                .map(|(k, v)| Ok((Arc::clone(k), h.eval(v)?)))
-                .collect::<Result<Vec<_>, PyError>>()?;
+            let (args, kwargs) = eval_call_args(h, spec)?;
             h.start_thread(spec, args, kwargs)?;
             h.advance();
             Ok(Continue(()))
