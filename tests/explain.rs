@@ -4,6 +4,7 @@
 //! each scenario's description).
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
@@ -12,7 +13,7 @@ use std::rc::Rc;
 use serde_json::{Value as Json, json};
 
 use procsim::model::{Cause, State};
-use procsim::report::explain::{Decision, Explanation, Joining};
+use procsim::report::explain::{Decision, Explanation, Joining, Task};
 use procsim::report::{Report, render_explain};
 use procsim::{Sim, SimOptions};
 
@@ -22,12 +23,6 @@ fn scenario_files() -> Vec<PathBuf> {
         .expect("scenarios/ exists")
         .map(|e| e.expect("readable entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        // `--explain` does not follow threads yet (SPEC §4a, docs/threads.md): the command
-        // refuses a scenario with threads, and these are left out until it does.
-        .filter(|p| {
-            !p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("thread-"))
-        })
         .collect();
     files.sort();
     files
@@ -100,38 +95,65 @@ fn small(report: &Report) -> bool {
     report.processes.len() <= 200 && report.trace.len() <= 20_000
 }
 
+/// A task as the trace and the log both tell it: its process, and its tid when it is a
+/// thread other than the main thread (SPEC §4a).
+type TaskKey = (u32, Option<u32>);
+
+fn task_key(report: &Report, t: &Task) -> TaskKey {
+    let pid = report.processes[t.proc as usize].pid;
+    (
+        t.proc,
+        t.thread.as_ref().map(|th| th.0).filter(|&tid| tid != pid),
+    )
+}
+
+fn event_key(e: &procsim::report::TraceEvent) -> TaskKey {
+    (e.proc, e.tid.filter(|_| e.is_other_thread()))
+}
+
 /// The reason of every transition, from the structured log: a dispatch follows a CPU's pick
-/// (or a switch that a pick began) of that process; a preemption follows its slice end or a
-/// more urgent process; an admission or a wake-up is followed by its joining the ready
+/// (or a switch that a pick began) of that task; a preemption follows its slice end or a
+/// more urgent task; an admission or a wake-up is followed by its joining the ready
 /// structure in the same tick.
 struct Reasons {
-    /// Per process: picked and not yet dispatched.
-    picked: Vec<bool>,
-    /// Per process: told to leave its CPU by rule and not yet ready.
-    leaving: Vec<bool>,
-    /// Processes that became ready, with the tick, and have not joined yet.
-    must_join: Vec<(u64, u32)>,
+    /// Tasks picked and not yet dispatched.
+    picked: HashSet<TaskKey>,
+    /// Tasks told to leave their CPU by rule and not yet ready.
+    leaving: HashSet<TaskKey>,
+    /// Tasks that became ready, with the tick, and have not joined yet.
+    must_join: Vec<(u64, TaskKey)>,
 }
 
 impl Reasons {
     fn apply(&mut self, name: &str, report: &Report, d: &Decision, t: u64) {
+        let key = |task: &Task| task_key(report, task);
         match d {
-            Decision::Picked { chosen, .. } => self.picked[chosen.0 as usize] = true,
-            Decision::SliceEnd { p, .. } => self.leaving[*p as usize] = true,
-            Decision::Preempts { victim, .. } => self.leaving[victim.0 as usize] = true,
+            Decision::Picked { chosen, .. } => {
+                self.picked.insert(key(&chosen.0));
+            }
+            Decision::SliceEnd { p, .. } => {
+                self.leaving.insert(key(p));
+            }
+            Decision::Preempts { victim, .. } => {
+                self.leaving.insert(key(&victim.0));
+            }
             Decision::Joined { procs, why, .. } => {
                 for (p, _, _) in procs {
+                    let p = key(p);
                     // The policy's event (MLFQ's boost) takes running processes back.
                     if *why == Joining::Preempted {
-                        self.leaving[*p as usize] = true;
+                        self.leaving.insert(p);
                     }
                     let before = self.must_join.len();
-                    self.must_join.retain(|&(jt, jp)| !(jt == t && jp == *p));
+                    self.must_join.retain(|&(jt, jp)| !(jt == t && jp == p));
+                    // A thread set aside for the GIL was ready all along (GilFree).
                     assert!(
                         before > self.must_join.len()
-                            || matches!(why, Joining::SliceEnd | Joining::Preempted),
-                        "{name}: {} joined at {t} without becoming ready",
-                        report.processes[*p as usize].name
+                            || matches!(
+                                why,
+                                Joining::SliceEnd | Joining::Preempted | Joining::GilFree
+                            ),
+                        "{name}: {p:?} joined at {t} without becoming ready",
                     );
                 }
             }
@@ -140,7 +162,14 @@ impl Reasons {
             | Decision::Switch { .. }
             | Decision::Event { .. }
             | Decision::Moved { .. }
-            | Decision::Reaped { .. } => {}
+            | Decision::Reaped { .. }
+            | Decision::ThreadStarted { .. }
+            | Decision::SetAside { .. }
+            | Decision::GilLetGo { .. }
+            | Decision::LockWait { .. }
+            | Decision::LockHandOver { .. }
+            | Decision::AwaitThreads { .. }
+            | Decision::ThreadsEnd { .. } => {}
         }
     }
 }
@@ -149,10 +178,9 @@ impl Reasons {
 /// of that process; a preemption follows its slice end or a more urgent process; an
 /// admission or a wake-up is followed by its joining the ready structure in the same tick.
 fn check_reasons(name: &str, report: &Report, ex: &Explanation) {
-    let n = report.processes.len();
     let mut r = Reasons {
-        picked: vec![false; n],
-        leaving: vec![false; n],
+        picked: HashSet::new(),
+        leaving: HashSet::new(),
         must_join: Vec::new(),
     };
     let mut log = ex.log.iter().peekable();
@@ -161,34 +189,33 @@ fn check_reasons(name: &str, report: &Report, ex: &Explanation) {
             r.apply(name, report, &l.decision, l.t);
         }
         let who = &report.processes[e.proc as usize].name;
-        let p = e.proc as usize;
-        // Every process that became ready before this tick has joined.
+        let p = event_key(e);
+        // Every task that became ready before this tick has joined.
         if let Some(&(t, q)) = r.must_join.iter().find(|&&(t, _)| t < e.t) {
-            panic!(
-                "{name}: {} became ready at {t} and never joined the ready structure",
-                report.processes[q as usize].name
-            );
+            panic!("{name}: {q:?} became ready at {t} and never joined the ready structure");
         }
         match (e.from, e.to, e.cause) {
             (State::Ready, State::Running, Cause::Dispatch) => {
-                assert!(r.picked[p], "{name}: {who} dispatched at {} unpicked", e.t);
-                r.picked[p] = false;
+                assert!(
+                    r.picked.remove(&p),
+                    "{name}: {who} {p:?} dispatched at {} unpicked",
+                    e.t
+                );
             }
             (State::Running, State::Ready, Cause::Preempt) => {
                 assert!(
-                    r.leaving[p],
-                    "{name}: {who} preempted at {} with no reason",
+                    r.leaving.remove(&p),
+                    "{name}: {who} {p:?} preempted at {} with no reason",
                     e.t
                 );
-                r.leaving[p] = false;
             }
-            (_, State::Ready, _) => r.must_join.push((e.t, e.proc)),
+            (_, State::Ready, _) => r.must_join.push((e.t, p)),
             _ => {}
         }
-        // A process that ends, or is killed, while picked or leaving drops those.
+        // A task that ends, or is killed, while picked or leaving drops those.
         if e.to == State::Terminated {
-            r.picked[p] = false;
-            r.leaving[p] = false;
+            r.picked.remove(&p);
+            r.leaving.remove(&p);
         }
     }
     for l in log {
@@ -225,20 +252,33 @@ fn explaining_changes_nothing_and_every_transition_has_its_line_and_its_reason()
                 .lines()
                 .filter(|l| l.contains(" → ") && l.contains(": "))
                 .filter(|l| {
-                    report
-                        .processes
-                        .iter()
-                        .any(|p| l[8..].starts_with(&format!("{}: ", p.name)))
+                    report.processes.iter().any(|p| {
+                        l[8..].starts_with(&format!("{}: ", p.name))
+                            || p.threads
+                                .iter()
+                                .any(|th| l[8..].starts_with(&format!("{}/{}: ", p.name, th.name)))
+                    })
                 })
                 .collect();
             let expected: Vec<String> = report
                 .trace
                 .iter()
                 .map(|e| {
-                    format!(
-                        "{:>6}  {}: {} → {}, ",
-                        e.t, report.processes[e.proc as usize].name, e.from, e.to
-                    )
+                    let p = &report.processes[e.proc as usize];
+                    // A thread's line names it under its process: the last thread with its
+                    // tid made by then (a tid freed by an end may come back).
+                    let who = match e.tid {
+                        Some(tid) => {
+                            let th = p
+                                .threads
+                                .iter()
+                                .rfind(|th| th.tid == tid && th.created_at <= e.t)
+                                .expect("an event's tid is one of its process's threads");
+                            format!("{}/{}", p.name, th.name)
+                        }
+                        None => p.name.clone(),
+                    };
+                    format!("{:>6}  {who}: {} → {}, ", e.t, e.from, e.to)
                 })
                 .collect();
             assert_eq!(lines.len(), expected.len(), "{name}:\n{text}");
@@ -414,15 +454,15 @@ fn lottery_shows_the_drawn_ticket() {
                 draw,
                 ..
             } => {
-                let mut ready: Vec<u32> = others.iter().map(|r| r.0).collect();
-                ready.push(chosen.0);
-                (chosen.0, ready, draw)
+                let mut ready: Vec<u32> = others.iter().map(|r| r.0.proc).collect();
+                ready.push(chosen.0.proc);
+                (chosen.0.proc, ready, draw)
             }
             _ => continue,
         };
-        let d = draw.expect("every lottery pick draws");
+        let d = draw.clone().expect("every lottery pick draws");
         draws += 1;
-        assert_eq!(d.holder, winner);
+        assert_eq!(d.holder.proc, winner);
         assert_eq!(d.total, ready.iter().map(|&p| tickets(p)).sum::<u128>());
         let first: u128 = ready
             .iter()

@@ -70,12 +70,6 @@ pub(crate) fn run(
     if backend == BackendName::Fork {
         scenario.fork_support().map_err(|e| e.in_file(file))?;
     }
-    if explain && plan.uses_threads() {
-        anyhow::bail!(
-            "{}: --explain does not follow threads yet (SPEC §4a; see docs/threads.md): run it without --explain",
-            file.display()
-        );
-    }
     if explain {
         // Written as the run goes: memory stays the kernel's, whatever the run's length.
         let out = Box::new(io::BufWriter::new(stdout()?));

@@ -14,6 +14,8 @@
 //! line's length does not grow with the number of processes, so the output grows with the
 //! run's events alone.
 
+use std::sync::Arc;
+
 use crate::scenario::ReadyGroup;
 
 /// How many processes a decision names in a list (the ready ones, those that joined
@@ -31,6 +33,9 @@ pub enum Joining {
     SliceEnd,
     /// A more urgent process, or the policy's event, took their CPU.
     Preempted,
+    /// Woken, or set aside for their process's GIL (SPEC §4a), which another thread let go
+    /// (the tick's wake group takes both; at least one of them was set aside).
+    GilFree,
 }
 
 impl Joining {
@@ -38,16 +43,35 @@ impl Joining {
     pub fn group(self) -> Option<ReadyGroup> {
         match self {
             Joining::Admit => Some(ReadyGroup::Admit),
-            Joining::Wake => Some(ReadyGroup::Wake),
+            Joining::Wake | Joining::GilFree => Some(ReadyGroup::Wake),
             Joining::SliceEnd => Some(ReadyGroup::Preempt),
             Joining::Preempted => None,
         }
     }
 }
 
-/// A process (an index in [`Report::processes`]) with where it stands by the policy's rule
-/// (`None`: the policy says nothing of it) and the figure the rule compares (`None`: none).
-pub type Ranked = (u32, Option<String>, Option<Key>);
+/// What a decision is about: a process, or one of its threads once it has several (SPEC
+/// §4a: a thread is what a CPU runs).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Task {
+    /// Its process: an index in [`super::Report::processes`].
+    pub proc: u32,
+    /// The thread, when its process has more than one (its trace events then carry a
+    /// `tid`): the tid and `threading.current_thread().name`. `None`: the process itself,
+    /// named as it always was.
+    pub thread: Option<(u32, Arc<str>)>,
+}
+
+impl Task {
+    /// The process, with no thread named.
+    pub fn process(proc: u32) -> Self {
+        Task { proc, thread: None }
+    }
+}
+
+/// A task with where it stands by the policy's rule (`None`: the policy says nothing of it)
+/// and the figure the rule compares (`None`: none).
+pub type Ranked = (Task, Option<String>, Option<Key>);
 
 /// The figure a policy's rule compares between processes (SRTF's remaining burst, MLFQ's
 /// queue, CFS's vruntime), so that `--explain` can say why one came before another:
@@ -87,15 +111,16 @@ impl Key {
     }
 }
 
-/// A lottery's draw: which ticket won, out of how many, and who held it.
+/// A lottery's draw: which ticket won, out of how many, and who held it (`H`: the
+/// policy's task index as it draws, a [`Task`] in a decision).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Draw {
+pub struct Draw<H = u32> {
     /// The winning ticket, counted from 0.
     pub ticket: u128,
     /// The ready processes' tickets in all.
     pub total: u128,
     /// The process holding it.
-    pub holder: u32,
+    pub holder: H,
     /// The first ticket the holder holds (its tickets are `first … first + tickets − 1`,
     /// laid out by process index).
     pub first: u128,
@@ -133,9 +158,9 @@ pub enum Decision {
         /// The one the rule puts first among all the others, with its figure: the one
         /// the policy would take next ([`crate::sim::sched::Policy::peek`]; among equal
         /// figures, by the rule's own tie-break).
-        best_other: Option<(u32, Key)>,
+        best_other: Option<(Task, Key)>,
         /// The draw that chose it, under lottery.
-        draw: Option<Draw>,
+        draw: Option<Draw<Task>>,
     },
     /// A process whose slice ran out kept its CPU: nothing else was ready ahead of it (or,
     /// under lottery, it won the draw again).
@@ -143,18 +168,18 @@ pub enum Decision {
         /// The CPU.
         cpu: u32,
         /// The process.
-        p: u32,
+        p: Task,
         /// Its new slice ([`u64::MAX`]: no limit).
         slice: u64,
         /// The draw it won again, under lottery.
-        draw: Option<Draw>,
+        draw: Option<Draw<Task>>,
     },
     /// A process got the CPU for at most `slice` ticks.
     Slice {
         /// The CPU.
         cpu: u32,
         /// The process.
-        p: u32,
+        p: Task,
         /// Ticks ([`u64::MAX`]: until it blocks or ends).
         slice: u64,
     },
@@ -163,7 +188,7 @@ pub enum Decision {
         /// The CPU.
         cpu: u32,
         /// The process.
-        p: u32,
+        p: Task,
         /// Ticks it ran in that slice.
         ran: u64,
         /// Its standing before and after the policy was told.
@@ -191,18 +216,21 @@ pub enum Decision {
         more: usize,
         /// The one the rule puts first among all the ready ones, with its figure (the one
         /// the policy would take next).
-        best_ready: Option<(u32, Key)>,
+        best_ready: Option<(Task, Key)>,
     },
     /// A CPU took a process other than the one it ran last: a context switch.
     Switch {
         /// The CPU.
         cpu: u32,
         /// The process it switches to.
-        p: u32,
+        p: Task,
         /// The process it ran last, if any.
-        from: Option<u32>,
-        /// `kernel.context_switch`.
+        from: Option<Task>,
+        /// What it costs: `kernel.context_switch`, or `kernel.thread_switch` for a switch
+        /// between two threads of one process.
         ticks: u64,
+        /// Whether both are threads of one process (SPEC §4a): `thread_switch` applies.
+        thread: bool,
     },
     /// The policy's own timed event (MLFQ's boost, priority aging).
     Event {
@@ -214,9 +242,78 @@ pub enum Decision {
         /// The event's name (`boost`, `aging`).
         by: &'static str,
         /// The first [`LISTED`] processes it moved, with their figures before and after.
-        moved: Vec<(u32, Key, Key)>,
+        moved: Vec<(Task, Key, Key)>,
         /// How many more it moved.
         more: usize,
+    },
+    /// A thread started (`threading.Thread(...).start()`): a task of its own in its
+    /// process, which shares the process's globals; it is ready at once.
+    ThreadStarted {
+        /// The new thread.
+        task: Task,
+        /// The thread that started it.
+        by: Task,
+    },
+    /// A free CPU picked a ready thread whose process's GIL another thread holds: it is set
+    /// aside, still ready, and the CPU picks again.
+    SetAside {
+        /// The CPU.
+        cpu: u32,
+        /// The thread set aside.
+        task: Task,
+        /// The thread holding the GIL.
+        holder: Task,
+        /// The CPU the holder runs on (or is being switched to).
+        holder_cpu: Option<u32>,
+    },
+    /// A thread let go of its process's GIL while threads were set aside for it: they rejoin
+    /// the ready structure with the tick's woken tasks.
+    GilLetGo {
+        /// The thread that held it.
+        holder: Task,
+        /// Why it let go.
+        why: GilWhy,
+        /// The first [`LISTED`] threads set aside for it.
+        set_aside: Vec<Task>,
+        /// How many more.
+        more: usize,
+    },
+    /// A thread blocks acquiring a `threading.Lock` that is held.
+    LockWait {
+        /// The thread.
+        task: Task,
+        /// The lock's name in the program.
+        lock: Arc<str>,
+        /// The thread that took it last (by `acquire` or a hand-over), if it is known.
+        holder: Option<Task>,
+        /// How many threads wait for it ahead of this one.
+        ahead: usize,
+    },
+    /// A `release` handed a lock to its first waiter, which wakes holding it.
+    LockHandOver {
+        /// The thread that released it.
+        by: Task,
+        /// The lock's name.
+        lock: Arc<str>,
+        /// The waiter that gets it.
+        to: Task,
+    },
+    /// A main thread at its end waits for its process's non-daemon threads
+    /// (`threading._shutdown`) before the process ends.
+    AwaitThreads {
+        /// The main thread.
+        task: Task,
+        /// How many non-daemon threads are still alive.
+        live: u32,
+    },
+    /// A process ends and its threads still alive end with it.
+    ThreadsEnd {
+        /// The process (an index in [`super::Report::processes`]).
+        proc: u32,
+        /// How many threads end with it.
+        count: u32,
+        /// How many of them are daemon threads.
+        daemons: u32,
     },
     /// A zombie was reaped: its exit status collected, its pid free again.
     Reaped {
@@ -227,6 +324,19 @@ pub enum Decision {
         /// The tick it ended (a zombie since).
         ended_at: u64,
     },
+}
+
+/// Why a thread let go of its process's GIL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GilWhy {
+    /// Its slice ran out: CPython's switch interval makes the holder drop the GIL.
+    SliceEnd,
+    /// It blocks.
+    Blocks,
+    /// It ends.
+    Ends,
+    /// A more urgent task took its CPU.
+    Preempted,
 }
 
 /// A decision, when it was made, and where it falls in the trace.

@@ -8,22 +8,25 @@
 //! how long a process blocked is told when it wakes (or is killed), and a dispatch that ran
 //! for no time at all is told on the line that ends it.
 
-use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use crate::model::{Cause, State};
 use crate::scenario::ReadyGroup;
 
-use super::explain::{Decision, Draw, Explanation, Facts, Joining, Key, Ranked};
+use super::explain::{Decision, Draw, Explanation, Facts, GilWhy, Joining, Key, Ranked, Task};
 use super::text::escape;
 use super::{Report, TraceEvent};
 
 /// Writes an explanation line by line as its steps come. Its memory is a line's and, per
-/// process, the tick it entered its present state (8 bytes a process); the first write error
-/// is kept and every later write skipped ([`ExplainWriter::failed`]).
+/// process, the tick it entered its present state (8 bytes a process; a thread other than a
+/// main thread holds an entry while it lives); the first write error is kept and every later
+/// write skipped ([`ExplainWriter::failed`]).
 pub struct ExplainWriter<W: Write> {
     out: W,
     since: Vec<u64>,
+    /// The same for threads other than main threads, by process and tid.
+    thread_since: HashMap<(u32, u32), u64>,
     line: Vec<u8>,
     /// The tick of the last line.
     last: u64,
@@ -36,6 +39,7 @@ impl<W: Write> ExplainWriter<W> {
         ExplainWriter {
             out,
             since: Vec::new(),
+            thread_since: HashMap::new(),
             line: Vec::new(),
             last: 0,
             error: None,
@@ -56,20 +60,33 @@ impl<W: Write> ExplainWriter<W> {
 
     /// A decision made at `t`.
     pub fn decision(&mut self, t: u64, d: &Decision, facts: &dyn Facts) {
-        let name = |p: u32| escape(&facts.name(p)).into_owned();
-        let text = decision_text(d, &name);
+        let name = |task: &Task| task_name(facts, task);
+        let text = decision_text(d, &name, facts);
         self.emit(t, &text);
     }
 
-    /// A transition, as it happens.
-    pub fn transition(&mut self, e: &TraceEvent, facts: &dyn Facts) {
-        let p = e.proc as usize;
-        if self.since.len() <= p {
-            self.since.resize(p + 1, 0);
-        }
-        let held = e.t.saturating_sub(self.since[p]);
-        self.since[p] = e.t;
-        let text = transition_text(e, held, facts);
+    /// A transition, as it happens; `thread` is the name of its thread when the event
+    /// carries a `tid` (`threading.current_thread().name`).
+    pub fn transition(&mut self, e: &TraceEvent, thread: Option<&str>, facts: &dyn Facts) {
+        let since = match e.tid {
+            Some(tid) if e.is_other_thread() => {
+                let key = (e.proc, tid);
+                if e.to == State::Terminated {
+                    self.thread_since.remove(&key).unwrap_or(e.t)
+                } else {
+                    self.thread_since.insert(key, e.t).unwrap_or(e.t)
+                }
+            }
+            _ => {
+                let p = e.proc as usize;
+                if self.since.len() <= p {
+                    self.since.resize(p + 1, 0);
+                }
+                std::mem::replace(&mut self.since[p], e.t)
+            }
+        };
+        let held = e.t.saturating_sub(since);
+        let text = transition_text(e, thread, held, facts);
         self.emit(e.t, &text);
     }
 
@@ -142,11 +159,27 @@ pub fn render_explain(report: &Report, ex: &Explanation) -> String {
     let mut w = ExplainWriter::new(Vec::new());
     w.head(&report.scenario, &ex.policy, &ex.rule, &ex.tick_order);
     let mut log = ex.log.iter().peekable();
+    // Each thread of the report by process and tid, in creation order (a tid freed by a
+    // thread's end may come back later: the one meant is the last created by then).
+    let mut threads: HashMap<(u32, u32), Vec<(u64, &str)>> = HashMap::new();
+    for (i, p) in report.processes.iter().enumerate() {
+        for t in &p.threads {
+            threads
+                .entry((i as u32, t.tid))
+                .or_default()
+                .push((t.created_at, &t.name));
+        }
+    }
     for (i, e) in report.trace.iter().enumerate() {
         while let Some(l) = log.next_if(|l| l.before <= i) {
             w.decision(l.t, &l.decision, &facts);
         }
-        w.transition(e, &facts);
+        let thread = e.tid.and_then(|tid| {
+            let made = threads.get(&(e.proc, tid))?;
+            let at = made.partition_point(|m| m.0 <= e.t).max(1);
+            Some(made[at - 1].1)
+        });
+        w.transition(e, thread, &facts);
     }
     for l in log {
         w.decision(l.t, &l.decision, &facts);
@@ -170,13 +203,30 @@ fn slice_words(slice: u64) -> String {
     }
 }
 
-type Name<'a> = dyn Fn(u32) -> String + 'a;
+type Name<'a> = dyn Fn(&Task) -> String + 'a;
+
+/// `Process-1`, or `Process-1/Thread-1 (worker)` for a thread of a process that has several.
+fn task_name(facts: &dyn Facts, task: &Task) -> String {
+    let process = facts.name(task.proc);
+    match &task.thread {
+        Some((_, thread)) => format!("{}/{}", escape(&process), escape(thread)),
+        None => escape(&process).into_owned(),
+    }
+}
 
 fn ranked(r: &Ranked, name: &Name) -> String {
     match &r.1 {
-        Some(s) => format!("{} ({s})", name(r.0)),
-        None => name(r.0),
+        Some(s) => format!("{} ({s})", name(&r.0)),
+        None => name(&r.0),
     }
+}
+
+fn tasks(v: &[Task], more: usize, name: &Name) -> String {
+    let mut s = v.iter().map(name).collect::<Vec<_>>().join(", ");
+    if more > 0 {
+        s.push_str(&format!(", … and {more} more"));
+    }
+    s
 }
 
 /// `A (…), B (…)`, and `, … and 42 more` when `more` were left out.
@@ -192,7 +242,7 @@ fn list(v: &[Ranked], more: usize, name: &Name) -> String {
     s
 }
 
-fn decision_text(d: &Decision, name: &Name) -> String {
+fn decision_text(d: &Decision, name: &Name, facts: &dyn Facts) -> String {
     match d {
         Decision::Joined {
             why,
@@ -206,6 +256,7 @@ fn decision_text(d: &Decision, name: &Name) -> String {
                 Joining::Wake => "woken",
                 Joining::SliceEnd => "slice ran out",
                 Joining::Preempted => "preempted",
+                Joining::GilFree => "woken, or set aside for the GIL and free to run now",
             };
             let group = match why.group() {
                 Some(ReadyGroup::Wake) => {
@@ -235,7 +286,7 @@ fn decision_text(d: &Decision, name: &Name) -> String {
             let why = match draw {
                 Some(d) => draw_words(d, name),
                 None if alone => String::new(),
-                None => ahead_words(chosen, *best_other, name),
+                None => ahead_words(chosen, best_other.as_ref(), name),
             };
             if alone {
                 format!(
@@ -262,12 +313,12 @@ fn decision_text(d: &Decision, name: &Name) -> String {
             };
             format!(
                 "{} keeps CPU {cpu}, with a new slice {}: {why} (no preemption, dispatch or switch counted)",
-                name(*p),
+                name(p),
                 slice_words(*slice)
             )
         }
         Decision::Slice { cpu, p, slice } => {
-            format!("CPU {cpu} runs {} {}", name(*p), slice_words(*slice))
+            format!("CPU {cpu} runs {} {}", name(p), slice_words(*slice))
         }
         Decision::SliceEnd {
             cpu,
@@ -290,7 +341,7 @@ fn decision_text(d: &Decision, name: &Name) -> String {
             };
             format!(
                 "{}'s slice on CPU {cpu} ran out after {ran} tick{} with work left{change}",
-                name(*p),
+                name(p),
                 plural(*ran)
             )
         }
@@ -306,7 +357,7 @@ fn decision_text(d: &Decision, name: &Name) -> String {
             "{} on CPU {cpu}, {ran} tick{} into its stretch, is preempted: {}; ready: {}",
             ranked(victim, name),
             plural(*ran),
-            urgent_words(victim, *best_ready, name),
+            urgent_words(victim, best_ready.as_ref(), name),
             list(ready, *more, name)
         ),
         Decision::Switch {
@@ -314,20 +365,28 @@ fn decision_text(d: &Decision, name: &Name) -> String {
             p,
             from,
             ticks,
+            thread,
         } => {
-            let from = from.map_or_else(
+            let from = from.as_ref().map_or_else(
                 || "nothing run yet".to_owned(),
                 |q| format!("{} before", name(q)),
             );
+            // A switch between two threads of one process keeps the address space: it costs
+            // `thread_switch`, not `context_switch` (SPEC §4a).
+            let (what, setting, same) = if *thread {
+                ("thread switch", "thread_switch", ", the same process")
+            } else {
+                ("context switch", "context_switch", "")
+            };
             if *ticks == 0 {
                 format!(
-                    "context switch on CPU {cpu} to {} ({from}); free, context_switch is 0",
-                    name(*p)
+                    "{what} on CPU {cpu} to {} ({from}{same}); free, {setting} is 0",
+                    name(p)
                 )
             } else {
                 format!(
-                    "context switch on CPU {cpu} to {} ({from}): context_switch {ticks} tick{}, during which it stays ready",
-                    name(*p),
+                    "{what} on CPU {cpu} to {} ({from}{same}): {setting} {ticks} tick{}, during which it stays ready",
+                    name(p),
                     plural(*ticks)
                 )
             }
@@ -336,7 +395,7 @@ fn decision_text(d: &Decision, name: &Name) -> String {
         Decision::Moved { by, moved, more } => {
             let mut each: Vec<String> = moved
                 .iter()
-                .map(|(p, b, a)| format!("{} {} {} → {}", name(*p), b.what, b.shown(), a.shown()))
+                .map(|(p, b, a)| format!("{} {} {} → {}", name(p), b.what, b.shown(), a.shown()))
                 .collect();
             if *more > 0 {
                 each.push(format!("… and {more} more"));
@@ -344,10 +403,114 @@ fn decision_text(d: &Decision, name: &Name) -> String {
             format!("{by}: {}", each.join(", "))
         }
         Decision::Reaped { p, by, ended_at } => {
-            let by = by.map_or_else(|| "init".to_owned(), name);
+            let process = |q: u32| escape(&facts.name(q)).into_owned();
+            let by = by.map_or_else(|| "init".to_owned(), process);
             format!(
                 "{} is reaped by {by}: its exit status is collected and the zombie (terminated since tick {ended_at}) is gone",
-                name(*p)
+                process(*p)
+            )
+        }
+        Decision::ThreadStarted { task, by } => {
+            let tid = task
+                .thread
+                .as_ref()
+                .map_or_else(String::new, |(tid, _)| format!(" (tid {tid})"));
+            format!(
+                "{} starts thread {}{tid}: a task of its own, run by the policy like a process, sharing {}'s globals; it is ready at once",
+                name(by),
+                name(task),
+                escape(&facts.name(task.proc))
+            )
+        }
+        Decision::SetAside {
+            cpu,
+            task,
+            holder,
+            holder_cpu,
+        } => {
+            let on = holder_cpu.map_or_else(String::new, |c| format!(" on CPU {c}"));
+            format!(
+                "CPU {cpu} passes over {}: {} holds {}'s GIL{on}, so only one of its threads runs at a time (kernel.gil); it stays ready, set aside until the GIL is let go, and CPU {cpu} picks again",
+                name(task),
+                name(holder),
+                escape(&facts.name(task.proc))
+            )
+        }
+        Decision::GilLetGo {
+            holder,
+            why,
+            set_aside,
+            more,
+        } => {
+            let why = match why {
+                GilWhy::SliceEnd => {
+                    "its slice ran out (as CPython's switch interval makes the holder drop the GIL)"
+                }
+                GilWhy::Blocks => "it blocks",
+                GilWhy::Ends => "it ends",
+                GilWhy::Preempted => "it is preempted",
+            };
+            format!(
+                "{} lets go of {}'s GIL: {why}; set aside for it, {} rejoin{} the ready structure with this tick's woken tasks",
+                name(holder),
+                escape(&facts.name(holder.proc)),
+                tasks(set_aside, *more, name),
+                if set_aside.len() + more == 1 { "s" } else { "" }
+            )
+        }
+        Decision::LockWait {
+            task,
+            lock,
+            holder,
+            ahead,
+        } => {
+            let held = holder.as_ref().map_or_else(
+                || "it is held".to_owned(),
+                |h| format!("{} holds it", name(h)),
+            );
+            let line = if *ahead == 0 {
+                "first in line".to_owned()
+            } else {
+                format!("behind {ahead} waiting before it")
+            };
+            format!(
+                "{} waits for lock `{}`: {held}; it blocks, {line} (a release hands the lock to the first waiter)",
+                name(task),
+                escape(lock)
+            )
+        }
+        Decision::LockHandOver { by, lock, to } => format!(
+            "{} releases lock `{}`: it goes to {}, its first waiter, which wakes holding it",
+            name(by),
+            escape(lock),
+            name(to)
+        ),
+        Decision::AwaitThreads { task, live } => format!(
+            "{} is at its end and waits for {}'s {live} non-daemon thread{} still alive before the process ends (threading._shutdown)",
+            name(task),
+            escape(&facts.name(task.proc)),
+            plural(u64::from(*live))
+        ),
+        Decision::ThreadsEnd {
+            proc,
+            count,
+            daemons,
+        } => {
+            let daemons = match (*daemons, *count) {
+                (1, 1) => ", a daemon thread,".to_owned(),
+                (d, c) if d == c => ", all daemon threads,".to_owned(),
+                (0, _) => String::new(),
+                (d, _) => format!(", {d} of them daemon threads,"),
+            };
+            let threads = if *count == 1 {
+                "its one thread".to_owned()
+            } else {
+                format!("its {count} threads")
+            };
+            format!(
+                "{} ends: {threads} still alive{daemons} end{} with it (no thread outlives its process; nobody waits for a daemon thread)",
+                escape(&facts.name(*proc)),
+                if *count == 1 { "s" } else { "" }
             )
         }
     }
@@ -355,7 +518,7 @@ fn decision_text(d: &Decision, name: &Name) -> String {
 
 /// `: shortest remaining burst 3 < 5 (P2)`: why `chosen` came before the best of the
 /// others, by the figure the rule compares; ` by the rule` when it compares none.
-fn ahead_words(chosen: &Ranked, best_other: Option<(u32, Key)>, name: &Name) -> String {
+fn ahead_words(chosen: &Ranked, best_other: Option<&(Task, Key)>, name: &Name) -> String {
     let Some(k) = chosen.2 else {
         return " by the rule".to_owned();
     };
@@ -368,7 +531,7 @@ fn ahead_words(chosen: &Ranked, best_other: Option<(u32, Key)>, name: &Name) -> 
             k.what
         );
     };
-    if k.before(&o) {
+    if k.before(o) {
         let sign = if k.higher_first { ">" } else { "<" };
         format!(
             ": {} {} {} {sign} {} ({})",
@@ -390,7 +553,7 @@ fn ahead_words(chosen: &Ranked, best_other: Option<(u32, Key)>, name: &Name) -> 
 }
 
 /// Why a running process is preempted: the best ready one's figure against its own.
-fn urgent_words(victim: &Ranked, best: Option<(u32, Key)>, name: &Name) -> String {
+fn urgent_words(victim: &Ranked, best: Option<&(Task, Key)>, name: &Name) -> String {
     match (victim.2, best) {
         (Some(v), Some((q, o))) => format!(
             "{}'s {} {} {} its {} ({} first)",
@@ -406,26 +569,35 @@ fn urgent_words(victim: &Ranked, best: Option<(u32, Key)>, name: &Name) -> Strin
 }
 
 /// `: ticket 37 of 0–99 drawn; P2 holds 30–59 (its 30 tickets)`.
-fn draw_words(d: &Draw, name: &Name) -> String {
+fn draw_words(d: &Draw<Task>, name: &Name) -> String {
     let last = d.first + u128::from(d.tickets) - 1;
     format!(
         ": ticket {} of 0–{} drawn; {} holds {}–{last} (its {} ticket{})",
         d.ticket,
         d.total - 1,
-        name(d.holder),
+        name(&d.holder),
         d.first,
         d.tickets,
         plural(d.tickets)
     )
 }
 
-/// A transition's line; `held` is how long the process was in the state it leaves.
-fn transition_text(e: &TraceEvent, held: u64, facts: &dyn Facts) -> String {
-    let name = |p: u32| -> Cow<'static, str> { Cow::Owned(escape(&facts.name(p)).into_owned()) };
-    let who = name(e.proc);
+/// A transition's line; `held` is how long the task was in the state it leaves, `thread`
+/// its thread's name when the event carries a `tid`.
+fn transition_text(e: &TraceEvent, thread: Option<&str>, held: u64, facts: &dyn Facts) -> String {
+    let name = |p: u32| escape(&facts.name(p)).into_owned();
+    let who = match (e.tid, thread) {
+        (Some(_), Some(thread)) => format!("{}/{}", name(e.proc), escape(thread)),
+        _ => name(e.proc),
+    };
+    // A task of a process with several threads: the words say thread where a process alone
+    // could only mean a child.
+    let threaded = e.tid.is_some();
+    let other = e.is_other_thread();
     let arrow = format!("{} → {}", e.from, e.to);
     let cpu = e.cpu.map_or_else(String::new, |c| format!(" on CPU {c}"));
     let why = match e.cause {
+        Cause::Admit if other => "admitted: a thread of its process started it".to_owned(),
         Cause::Admit => match facts.creator(e.proc) {
             Some(c) => format!("admitted: its parent {} ran start", name(c)),
             None => "admitted: its arrival tick".to_owned(),
@@ -434,24 +606,37 @@ fn transition_text(e: &TraceEvent, held: u64, facts: &dyn Facts) -> String {
         Cause::Preempt => format!("preempted{cpu}"),
         Cause::Io => "blocks on io".to_owned(),
         Cause::Sleep => "blocks on sleep".to_owned(),
+        Cause::Join if threaded => {
+            "blocks in join, waiting for a thread or a child to end".to_owned()
+        }
         Cause::Join => "blocks in join, waiting for a child to end".to_owned(),
         Cause::Wait => "blocks in wait, waiting for any child to end".to_owned(),
         Cause::IoDone => "wakes: its io is done".to_owned(),
         Cause::Wake => "wakes: its sleep is over".to_owned(),
+        Cause::ChildExit if threaded => "wakes: what it waited for ended".to_owned(),
         Cause::ChildExit => "wakes: the child it waited for ended".to_owned(),
+        Cause::Timeout if threaded => {
+            "wakes: its join timed out, the one it joined lives on".to_owned()
+        }
         Cause::Timeout => "wakes: its join timed out, the child lives on".to_owned(),
         Cause::Lock => "blocks acquiring a lock another thread holds".to_owned(),
         Cause::LockAcquired => "wakes: a release handed it the lock".to_owned(),
+        // A thread has no exit code: the process's is its main thread's.
+        Cause::Exit if other => format!("ends{cpu}"),
         Cause::Exit => {
             let code = facts
                 .exitcode(e.proc)
                 .map_or_else(String::new, |c| format!(", exit code {c}"));
             format!("ends{cpu}{code}")
         }
-        Cause::Signal => {
-            let sig = facts.signal(e.proc).unwrap_or_else(|| "a signal".into());
-            format!("killed by {sig}")
-        }
+        // The process's end is told on the line before (its signal may be recorded only
+        // after its threads have ended).
+        Cause::Signal if other => "ends with its process (exit_group)".to_owned(),
+        Cause::Signal => match facts.signal(e.proc) {
+            Some(sig) => format!("killed by {sig}"),
+            None if threaded => "ends with its process (exit_group)".to_owned(),
+            None => "killed by a signal".to_owned(),
+        },
     };
     let since = e.t - held;
     let held = match e.from {

@@ -175,6 +175,9 @@ impl<P: Policy> Kernel<P> {
                 if self.threads_on && self.gil_bars(p) {
                     // Another thread of its process holds the GIL: it stays ready, set aside
                     // until that one leaves its CPU (threads.rs), and the CPU picks again.
+                    if EXPLAIN {
+                        self.explain_set_aside(c, p);
+                    }
                     self.parked.push(p);
                     continue;
                 }
@@ -389,7 +392,7 @@ impl<P: Policy> Kernel<P> {
     /// The cost of a CPU's switch from task `last` to task `p`: `kernel.thread_switch`
     /// between two threads of one process, `kernel.context_switch` otherwise (SPEC §4a).
     #[inline(always)]
-    fn switch_cost(&self, last: u32, p: u32) -> u64 {
+    pub(super) fn switch_cost(&self, last: u32, p: u32) -> u64 {
         let k = &self.plan.kernel;
         if self.threads_on && last != NO_PROC && self.leader(last) == self.leader(p) {
             return k.thread_switch;

@@ -11,12 +11,15 @@
 
 use std::collections::BTreeSet;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use super::pcb::NO_PROC;
 use super::sched::{Leave, Ready, Usage};
 use super::{Kernel, Policy, Recorder, Run};
 use crate::model::State;
-use crate::report::explain::{Decision, Explanation, Facts, Joining, Key, LISTED, Logged, Ranked};
+use crate::report::explain::{
+    Decision, Draw, Explanation, Facts, Joining, Key, LISTED, Logged, Ranked, Task,
+};
 use crate::report::{ExplainWriter, Report, TraceEvent};
 
 /// Where the decision log goes.
@@ -27,21 +30,26 @@ pub(super) enum Log {
     Write(Box<ExplainWriter<Box<dyn Write>>>),
 }
 
-/// The kernel's records, as the words of a step read them while the run goes.
+/// The kernel's records, as the words of a step read them while the run goes (a process by
+/// its index in the report, as a finished report names it).
 struct Records<'a, P: Policy>(&'a Kernel<P>);
 
 impl<P: Policy> Facts for Records<'_, P> {
-    fn name(&self, p: u32) -> String {
-        self.0.name_of(p)
+    fn name(&self, proc: u32) -> String {
+        self.0.name_of(self.0.slot_of(proc))
     }
-    fn creator(&self, p: u32) -> Option<u32> {
-        self.0.procs.get(p as usize)?.cold.as_ref()?.creator
+    fn creator(&self, proc: u32) -> Option<u32> {
+        let slot = self.0.slot_of(proc);
+        let creator = self.0.procs.get(slot as usize)?.cold.as_ref()?.creator?;
+        Some(self.0.proc_of(creator))
     }
-    fn exitcode(&self, p: u32) -> Option<i64> {
-        self.0.procs.get(p as usize)?.exitcode.map(i64::from)
+    fn exitcode(&self, proc: u32) -> Option<i64> {
+        let slot = self.0.slot_of(proc);
+        self.0.procs.get(slot as usize)?.exitcode.map(i64::from)
     }
-    fn signal(&self, p: u32) -> Option<String> {
-        Some(self.0.procs.get(p as usize)?.signal?.name().to_owned())
+    fn signal(&self, proc: u32) -> Option<String> {
+        let slot = self.0.slot_of(proc);
+        Some(self.0.procs.get(slot as usize)?.signal?.name().to_owned())
     }
 }
 
@@ -52,7 +60,12 @@ impl<P: Policy> Facts for Records<'_, P> {
 /// switch towards a CPU have been taken, and those whose slice ran out this tick are in
 /// (they wait to learn whether they keep their CPU).
 #[derive(Default)]
-pub(super) struct ReadyIds(BTreeSet<u32>);
+pub(super) struct ReadyIds {
+    ids: BTreeSet<u32>,
+    /// Tasks set aside for the GIL that rejoin with the tick's woken ones (threads.rs), not
+    /// yet told joining.
+    pub(super) rejoining: usize,
+}
 
 /// The ready processes as a free CPU is about to pick: the first [`LISTED`] + 1 by process
 /// index with their standings (one more than a line names: the one picked leaves the list),
@@ -132,7 +145,7 @@ impl<P: Policy> Kernel<P> {
 
     /// Adds a decision made now to the log, or writes it.
     #[cold]
-    fn log(&mut self, decision: Decision) {
+    pub(super) fn log(&mut self, decision: Decision) {
         let t = self.now;
         match self.log.take() {
             None => {}
@@ -164,11 +177,13 @@ impl<P: Policy> Kernel<P> {
         }
     }
 
-    /// A transition, written as it happens (hook: when the log is written, not kept).
+    /// A transition of task `p`, written as it happens (hook: when the log is written, not
+    /// kept).
     #[cold]
-    pub(super) fn explain_transition(&mut self, e: &TraceEvent) {
+    pub(super) fn explain_transition(&mut self, e: &TraceEvent, p: u32) {
         if let Some(Log::Write(mut w)) = self.log.take() {
-            w.transition(e, &Records(self));
+            let thread = e.tid.map(|_| self.thread_label(p));
+            w.transition(e, thread.as_deref(), &Records(self));
             self.log = Some(Log::Write(w));
         }
     }
@@ -177,9 +192,56 @@ impl<P: Policy> Kernel<P> {
     #[cold]
     pub(super) fn explain_reaped(&mut self, q: u32) {
         let pcb = &self.procs[q as usize];
-        let by = (pcb.parent != NO_PROC).then_some(pcb.parent);
+        let by = (pcb.parent != NO_PROC).then(|| self.proc_of(pcb.parent));
         let ended_at = pcb.ended_at;
-        self.log(Decision::Reaped { p: q, by, ended_at });
+        let p = self.proc_of(q);
+        self.log(Decision::Reaped { p, by, ended_at });
+    }
+
+    /// The report's index of the process task `p` belongs to.
+    pub(super) fn proc_of(&self, p: u32) -> u32 {
+        if self.threads_on {
+            self.proc_index[self.leader(p) as usize]
+        } else {
+            // No record is reused while the log is on (recycle.rs): slot and index agree.
+            p
+        }
+    }
+
+    /// The record of the process at index `proc` of the report.
+    fn slot_of(&self, proc: u32) -> u32 {
+        if self.threads_on {
+            self.proc_slots
+                .get(proc as usize)
+                .copied()
+                .unwrap_or(NO_PROC)
+        } else {
+            proc
+        }
+    }
+
+    /// `threading.current_thread().name` of task `p`, without a copy for a thread's.
+    fn thread_label(&self, p: u32) -> Arc<str> {
+        if self.is_thread(p)
+            && let Some(name) = self.procs[p as usize]
+                .cold
+                .as_ref()
+                .and_then(|c| c.name.clone())
+        {
+            return name;
+        }
+        Arc::from(self.thread_name(p))
+    }
+
+    /// Task `p` as a decision names it: its process, and its thread once the process has
+    /// more than one (as its trace events carry a `tid` then).
+    pub(super) fn task(&self, p: u32) -> Task {
+        let proc = self.proc_of(p);
+        let thread = self
+            .group_of(p)
+            .filter(|&g| !self.groups[g].threads.is_empty())
+            .map(|_| (self.hot[p as usize].pid, self.thread_label(p)));
+        Task { proc, thread }
     }
 
     fn ranked(&self, p: u32) -> Ranked {
@@ -189,16 +251,28 @@ impl<P: Policy> Kernel<P> {
     /// `p`, `ran` ticks into its stretch on a CPU.
     fn ranked_after(&self, p: u32, ran: u64) -> Ranked {
         (
-            p,
+            self.task(p),
             self.policy.standing(p, self.now),
             self.policy.key(p, ran, self.now),
         )
     }
 
+    /// The policy's last draw, its holder named.
+    fn last_draw(&self) -> Option<Draw<Task>> {
+        let d = self.policy.last_draw()?;
+        Some(Draw {
+            ticket: d.ticket,
+            total: d.total,
+            holder: self.task(d.holder),
+            first: d.first,
+            tickets: d.tickets,
+        })
+    }
+
     /// The processes in the ready structure but `but`, by process index: the first `listed`
     /// with their standings, the rest counted.
     fn ready_set(&self, but: Option<u32>, listed: usize) -> (Vec<Ranked>, usize) {
-        let ids = &self.ready_ids.0;
+        let ids = &self.ready_ids.ids;
         let shown: Vec<Ranked> = ids
             .iter()
             .filter(|&&p| Some(p) != but)
@@ -213,30 +287,34 @@ impl<P: Policy> Kernel<P> {
     /// The ready process the rule puts first, with its figure, as the policy tells it
     /// ([`Policy::peek`]: O(log n), never a pass over the ready ones); `None` when the rule
     /// compares no figure, or the one first has none now (no EEVDF process is eligible).
-    fn first_by_rule(&mut self) -> Option<(u32, Key)> {
+    fn first_by_rule(&mut self) -> Option<(Task, Key)> {
         let q = self.policy.peek(self.now)?;
-        Some((q, self.policy.key(q, 0, self.now)?))
+        Some((self.task(q), self.policy.key(q, 0, self.now)?))
     }
 
     /// A free CPU took `p` out of the ready structure (hook: just after the pick).
     #[cold]
     pub(super) fn explain_taken(&mut self, p: u32) {
-        self.ready_ids.0.remove(&p);
+        self.ready_ids.ids.remove(&p);
     }
 
     /// `q` leaves wherever it was (hook: it ends).
     #[cold]
     pub(super) fn explain_left(&mut self, q: u32) {
-        self.ready_ids.0.remove(&q);
+        self.ready_ids.ids.remove(&q);
     }
 
     /// `ps` joined the ready structure for `why` (hook: after the policy enqueued them).
     #[cold]
     pub(super) fn explain_joined(&mut self, ps: &[u32], why: Ready) {
-        self.ready_ids.0.extend(ps.iter().copied());
+        self.ready_ids.ids.extend(ps.iter().copied());
         self.policy.noted_joined(ps, why);
         let joining = match why {
             Ready::Admit => Joining::Admit,
+            Ready::Wake if self.ready_ids.rejoining > 0 => {
+                self.ready_ids.rejoining = 0;
+                Joining::GilFree
+            }
             Ready::Wake => Joining::Wake,
             Ready::SliceEnd => Joining::SliceEnd,
             Ready::Preempted => Joining::Preempted,
@@ -270,7 +348,8 @@ impl<P: Policy> Kernel<P> {
         };
         let likely = [self.policy.peek(self.now), self.policy.upcoming(0)];
         for q in likely.into_iter().flatten() {
-            if !set.listed.iter().chain(&set.likely).any(|r| r.0 == q) {
+            let task = self.task(q);
+            if !set.listed.iter().chain(&set.likely).any(|r| r.0 == task) {
                 set.likely.push(self.ranked(q));
             }
         }
@@ -281,19 +360,20 @@ impl<P: Policy> Kernel<P> {
     #[cold]
     pub(super) fn explain_picked(&mut self, c: usize, p: u32, candidates: Candidates) {
         // Asked first: nothing may change the policy between its pick and this.
-        let draw = self.policy.last_draw();
+        let draw = self.last_draw();
         let Candidates {
             listed: mut others,
             mut more,
             likely,
         } = candidates;
-        let chosen = match others.iter().position(|r| r.0 == p) {
+        let task = self.task(p);
+        let chosen = match others.iter().position(|r| r.0 == task) {
             Some(i) => others.remove(i),
             None => {
                 more = more.saturating_sub(1);
                 likely
                     .into_iter()
-                    .find(|r| r.0 == p)
+                    .find(|r| r.0 == task)
                     .unwrap_or_else(|| self.ranked(p))
             }
         };
@@ -315,12 +395,14 @@ impl<P: Policy> Kernel<P> {
         });
         let from = self.cpus[c].last;
         if from != p {
-            let ticks = self.plan.kernel.context_switch;
+            let ticks = self.switch_cost(from, p);
+            let thread = self.threads_on && from != NO_PROC && self.leader(from) == self.leader(p);
             self.log(Decision::Switch {
                 cpu: c as u32,
-                p,
-                from: (from != NO_PROC).then_some(from),
+                p: task,
+                from: (from != NO_PROC).then(|| self.task(from)),
                 ticks,
+                thread,
             });
         }
     }
@@ -348,15 +430,19 @@ impl<P: Policy> Kernel<P> {
         self.log(if kept {
             // Its pick was the last one (the kernel gave it its slice since, which draws
             // nothing).
-            let draw = self.policy.last_draw();
+            let draw = self.last_draw();
             Decision::Kept {
                 cpu,
-                p,
+                p: self.task(p),
                 slice,
                 draw,
             }
         } else {
-            Decision::Slice { cpu, p, slice }
+            Decision::Slice {
+                cpu,
+                p: self.task(p),
+                slice,
+            }
         });
     }
 
@@ -374,7 +460,7 @@ impl<P: Policy> Kernel<P> {
             .map(|(b, a)| (b, a, self.policy.slice_end_reason()));
         self.log(Decision::SliceEnd {
             cpu: c as u32,
-            p,
+            p: self.task(p),
             ran: usage.ran,
             before,
             after,
@@ -413,7 +499,7 @@ impl<P: Policy> Kernel<P> {
     #[cold]
     pub(super) fn explain_event_done(&mut self, before: Vec<(u32, Key)>) {
         let after = self.live_keys();
-        let mut moved: Vec<(u32, Key, Key)> = Vec::new();
+        let mut moved: Vec<(Task, Key, Key)> = Vec::new();
         let mut more = 0;
         // Both lists are by process index.
         for (p, b) in before {
@@ -423,7 +509,7 @@ impl<P: Policy> Kernel<P> {
             let a = after[i].1;
             if a.value != b.value {
                 if moved.len() < LISTED {
-                    moved.push((p, b, a));
+                    moved.push((self.task(p), b, a));
                 } else {
                     more += 1;
                 }

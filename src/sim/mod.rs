@@ -37,6 +37,7 @@ mod decide;
 mod dispatch;
 mod exec;
 mod explain;
+mod explain_threads;
 mod fast;
 mod finish;
 mod host;

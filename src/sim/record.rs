@@ -46,20 +46,24 @@ impl<P: Policy> Kernel<P> {
             } else {
                 (p, self.hot[p as usize].pid, None)
             };
-            self.record_event(TraceEvent {
-                t,
-                proc,
-                pid,
-                from,
-                to,
-                cause,
-                cpu,
-                tid,
-            });
+            self.record_event(
+                TraceEvent {
+                    t,
+                    proc,
+                    pid,
+                    from,
+                    to,
+                    cause,
+                    cpu,
+                    tid,
+                },
+                p,
+            );
         }
     }
 
-    pub(super) fn record_event(&mut self, event: TraceEvent) {
+    /// Counts and hands on transition `event` of task `p`.
+    pub(super) fn record_event(&mut self, event: TraceEvent, p: u32) {
         self.traced += 1;
         let max = self.plan.kernel.max_trace;
         let (ceiling, by) = self.held_ceiling;
@@ -83,7 +87,7 @@ impl<P: Policy> Kernel<P> {
             return;
         }
         if matches!(self.log, Some(explain::Log::Write(_))) {
-            self.explain_transition(&event);
+            self.explain_transition(&event, p);
         }
         match &mut self.trace {
             Recorder::Off => {}

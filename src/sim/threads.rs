@@ -77,6 +77,9 @@ pub(super) struct ThreadGroup {
 pub(super) struct Lock {
     name: NameId,
     held: bool,
+    /// The task that took it last (by `acquire` or a hand-over), for `--explain` only: the
+    /// lock belongs to no thread ([`NO_PROC`]: free, or held since a fork).
+    holder: u32,
     waiters: VecDeque<u32>,
 }
 
@@ -217,6 +220,9 @@ impl<P: Policy> Kernel<P> {
         }
         self.created(slot, spec.attrs, Some(p));
         self.procs[leader as usize].bind_handle(spec.handle, slot);
+        if self.log.is_some() {
+            self.explain_thread_started(slot, p);
+        }
         self.admit(slot);
         Ok(())
     }
@@ -237,6 +243,10 @@ impl<P: Policy> Kernel<P> {
             return ControlFlow::Continue(());
         }
         self.groups[g].shutdown = true;
+        if self.log.is_some() {
+            let live = self.groups[g].live_non_daemon;
+            self.explain_await_threads(p, live);
+        }
         self.procs[p as usize].exit_code = code;
         self.hot[p as usize].ending = true;
         self.procs[p as usize].wait_on = WaitOn::Threads;
@@ -329,6 +339,16 @@ impl<P: Policy> Kernel<P> {
             return;
         };
         self.groups[g].shutdown = false;
+        if self.log.is_some() {
+            let (mut count, mut daemons) = (0, 0);
+            for &q in &self.groups[g].threads {
+                if Some(q) != except && self.hot[q as usize].state != State::Terminated {
+                    count += 1;
+                    daemons += u32::from(self.procs[q as usize].daemon);
+                }
+            }
+            self.explain_threads_end(leader, count, daemons);
+        }
         for q in self.groups[g].threads.clone() {
             if Some(q) != except && self.hot[q as usize].state != State::Terminated {
                 self.thread_gone(q, None, Cause::Signal);
@@ -358,6 +378,7 @@ impl<P: Policy> Kernel<P> {
                 locks.push(Lock {
                     name,
                     held: false,
+                    holder: NO_PROC,
                     waiters: VecDeque::new(),
                 });
                 locks.len() - 1
@@ -366,9 +387,14 @@ impl<P: Policy> Kernel<P> {
         let lock = &mut locks[i];
         if !lock.held {
             lock.held = true;
+            lock.holder = p;
             return ControlFlow::Continue(());
         }
+        let (holder, ahead) = (lock.holder, lock.waiters.len());
         lock.waiters.push_back(p);
+        if self.log.is_some() {
+            self.explain_lock_wait(p, name, holder, ahead);
+        }
         self.procs[p as usize].wait_on = WaitOn::Lock;
         self.block(p, c, Cause::Lock, 0);
         ControlFlow::Break(Flow::Left)
@@ -392,11 +418,16 @@ impl<P: Policy> Kernel<P> {
                 && self.procs[w as usize].wait_on == WaitOn::Lock
             {
                 self.procs[w as usize].wait_on = WaitOn::Nothing;
+                self.groups[g].locks[i].holder = w;
+                if self.log.is_some() {
+                    self.explain_hand_over(p, name, w);
+                }
                 self.wake(w, Cause::LockAcquired);
                 return Ok(());
             }
         }
         self.groups[g].locks[i].held = false;
+        self.groups[g].locks[i].holder = NO_PROC;
         Ok(())
     }
 
@@ -436,13 +467,20 @@ impl<P: Policy> Kernel<P> {
             return;
         }
         let parked = std::mem::take(&mut self.parked);
+        let mut rejoining = Vec::new();
         for q in parked {
             if self.group_of(q) == Some(g) {
                 let hot = &self.hot[q as usize];
                 self.woken.push((hot.since, hot.pid, q));
+                if self.log.is_some() {
+                    rejoining.push(q);
+                }
             } else {
                 self.parked.push(q);
             }
+        }
+        if !rejoining.is_empty() {
+            self.explain_gil_let_go(p, &rejoining);
         }
     }
 
@@ -507,6 +545,7 @@ impl<P: Policy> Kernel<P> {
                     .map(|l| Lock {
                         name: l.name,
                         held: l.held,
+                        holder: NO_PROC,
                         waiters: VecDeque::new(),
                     })
                     .collect()
