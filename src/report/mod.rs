@@ -3,6 +3,7 @@
 pub mod draw;
 pub mod explain;
 pub mod explain_text;
+mod explain_transition;
 pub mod fold;
 pub mod graphviz;
 mod html;
