@@ -2,7 +2,6 @@
 //! for every run with threads, under every policy, and the fork backend's refusal.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use procsim::report::Report;
 use procsim::{Sim, SimOptions, State};
@@ -131,28 +130,6 @@ fn runs_with_threads_are_deterministic_and_chain_under_every_policy() {
                 file.display()
             );
         }
-    }
-}
-
-#[test]
-fn the_fork_backend_refuses_threads_naming_the_place() {
-    let file = root().join("scenarios/thread-globals.json");
-    for args in [
-        vec!["run", "--backend", "fork"],
-        vec!["compare"],
-        vec!["top", "--backend", "fork", "--at", "0"],
-    ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_procsim"))
-            .args(&args)
-            .arg(&file)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(
-            stderr.contains("thread-globals.json: programs.main.body[0].thread: threads are not supported on the fork backend yet"),
-            "{args:?}: {stderr}"
-        );
     }
 }
 

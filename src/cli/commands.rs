@@ -67,9 +67,6 @@ pub(crate) fn run(
         );
     }
     let (scenario, plan) = load_scenario(file)?;
-    if backend == BackendName::Fork {
-        scenario.fork_support().map_err(|e| e.in_file(file))?;
-    }
     if explain {
         // Written as the run goes: memory stays the kernel's, whatever the run's length.
         let out = Box::new(io::BufWriter::new(stdout()?));
@@ -225,8 +222,7 @@ pub(crate) fn compare(
     format: CompareFormat,
     real: &RealArgs,
 ) -> anyhow::Result<ExitCode> {
-    let (scenario, plan) = load_scenario(file)?;
-    scenario.fork_support().map_err(|e| e.in_file(file))?;
+    let (_, plan) = load_scenario(file)?;
     let sim = simulate(Arc::clone(&plan), true);
     let (fork, supervisor_died) = run_fork(real, Arc::clone(&plan))?;
     warn_unprivileged(&fork);

@@ -57,10 +57,7 @@ pub(crate) fn report_of(
             )
         });
     }
-    let (scenario, plan) = load_scenario(file)?;
-    if backend == BackendName::Fork {
-        scenario.fork_support().map_err(|e| e.in_file(file))?;
-    }
+    let (_, plan) = load_scenario(file)?;
     let report = match backend {
         BackendName::Sim => simulate(plan, true),
         BackendName::Fork => real.backend()?.run(plan)?,

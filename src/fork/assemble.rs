@@ -22,6 +22,8 @@
 //! on a run queue is sleeping). A transition that is not an edge of the state graph is never
 //! reported; one that would be is counted in [`Report::error`] as an observation fault.
 
+mod threads;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -29,7 +31,8 @@ use super::protocol::{Event, Figures, Key, Status};
 use crate::model::{Cause, State, Value, is_legal_transition};
 use crate::program::Plan;
 use crate::report::{
-    LineAt, Note, ProcessReport, RealRun, Report, Summary, TimeUnit, Totals, TraceEvent,
+    LineAt, Note, ProcessReport, RealRun, Report, Summary, ThreadReport, TimeUnit, Totals,
+    TraceEvent,
 };
 
 /// One process as the events describe it.
@@ -59,6 +62,13 @@ struct P {
     /// simulated kernel keeps them: a fork of thousands of children costs no copy here).
     globals: Arc<Vec<Value>>,
     figures: Option<Figures>,
+    /// Its threads other than the main one (SPEC §4a), by their index in its thread table.
+    threads: Vec<threads::T>,
+    /// When its first thread was started: from then on its transitions carry a `tid`.
+    first_thread_at: Option<u64>,
+    /// Its main thread's name when not `MainThread` (a child forked from a thread).
+    main_name: Option<String>,
+    main_daemon: bool,
 }
 
 /// Builds a [`Report`] from the events of one run, in the order the supervisor relayed them.
@@ -67,6 +77,8 @@ pub struct Assembler {
     procs: Vec<P>,
     index: HashMap<Key, usize>,
     trace: Vec<TraceEvent>,
+    /// The threads' transitions, their tids filled in at the end.
+    thread_trace: Vec<threads::Pending>,
     real: Option<RealRun>,
     error: Option<String>,
     faults: Vec<String>,
@@ -92,6 +104,7 @@ impl Assembler {
             procs: Vec::new(),
             index: HashMap::new(),
             trace: Vec::new(),
+            thread_trace: Vec::new(),
             real: None,
             error: None,
             faults: Vec::new(),
@@ -235,6 +248,10 @@ impl Assembler {
                     errors_at: Vec::new(),
                     globals,
                     figures: None,
+                    threads: Vec::new(),
+                    first_thread_at: None,
+                    main_name: None,
+                    main_daemon: false,
                 });
             }
             Event::Started { key, pid, t_admit } => {
@@ -257,20 +274,69 @@ impl Assembler {
                     p.first_run.get_or_insert(p.last_t);
                 }
             }
-            Event::Trans { key, t, to, cause } => {
-                if let Some(i) = self.get(&key) {
-                    self.transition(i, to, cause, t);
-                }
-            }
+            Event::Trans {
+                key,
+                thread,
+                t,
+                to,
+                cause,
+            } => match (self.get(&key), thread) {
+                (Some(i), None) => self.transition(i, to, cause, t),
+                (Some(i), Some(k)) => self.thread_transition(i, k, to, cause, t),
+                (None, _) => {}
+            },
             Event::Resume {
                 key,
+                thread,
                 t_ready,
                 t,
                 cause,
-            } => {
-                if let Some(i) = self.get(&key) {
+            } => match (self.get(&key), thread) {
+                (Some(i), None) => {
                     self.transition(i, State::Ready, cause, t_ready);
                     self.transition(i, State::Running, Cause::Dispatch, t);
+                }
+                (Some(i), Some(k)) => {
+                    self.thread_transition(i, k, State::Ready, cause, t_ready);
+                    self.thread_transition(i, k, State::Running, Cause::Dispatch, t);
+                }
+                (None, _) => {}
+            },
+            Event::Thread {
+                key,
+                thread,
+                name,
+                daemon,
+                t,
+            } => {
+                if let Some(i) = self.get(&key) {
+                    self.thread_started(i, thread, name, daemon, t);
+                }
+            }
+            Event::ThreadRun {
+                key,
+                thread,
+                tid,
+                t,
+            } => {
+                if let Some(i) = self.get(&key) {
+                    self.thread_ran(i, thread, tid, t);
+                }
+            }
+            Event::ThreadEnd {
+                key,
+                thread,
+                t,
+                figures,
+            } => {
+                if let Some(i) = self.get(&key) {
+                    self.thread_ended(i, thread, t, figures);
+                }
+            }
+            Event::MainThread { key, name, daemon } => {
+                if let Some(i) = self.get(&key) {
+                    self.procs[i].main_name = Some(name);
+                    self.procs[i].main_daemon = daemon;
                 }
             }
             Event::Output { key, line } => {
@@ -325,10 +391,19 @@ impl Assembler {
             }
             Event::End { key, t, code } => {
                 if let Some(i) = self.get(&key) {
-                    self.transition(i, State::Terminated, Cause::Exit, t);
+                    // Only a running main thread exits; one that is not was ended by another
+                    // thread's `_exit` (`exit_group`), as a signal ends it.
+                    let cause = if self.procs[i].state == State::Running {
+                        Cause::Exit
+                    } else {
+                        Cause::Signal
+                    };
+                    self.transition(i, State::Terminated, cause, t);
                     let p = &mut self.procs[i];
                     p.ended_at = Some(p.last_t);
                     p.exitcode = Some(i64::from(code));
+                    let at = p.last_t;
+                    self.threads_end_with(i, at);
                 }
             }
             Event::Reaped {
@@ -433,6 +508,8 @@ impl Assembler {
                     p.exitcode = Some(-i64::from(n));
                     p.signal = Some(signal_name(n));
                     p.ended_at = Some(p.last_t);
+                    let at = p.last_t;
+                    self.threads_end_with(i, at);
                 }
                 Status::Exited(code) => {
                     // It left without reporting its end (the lifeline broke): the kernel's
@@ -444,6 +521,8 @@ impl Assembler {
                     let p = &mut self.procs[i];
                     p.exitcode = Some(i64::from(code));
                     p.ended_at = Some(p.last_t);
+                    let at = p.last_t;
+                    self.threads_end_with(i, at);
                 }
             }
         }
@@ -455,7 +534,6 @@ impl Assembler {
 
     /// The report.
     pub fn finish(mut self) -> Report {
-        self.trace.sort_by_key(|e| e.t);
         // Processes and the supervisor send their notes each in its own stream.
         self.notes.sort_by_key(|n| n.t);
         let cpus = match &self.real {
@@ -465,7 +543,8 @@ impl Assembler {
         // Never more processes running than CPUs: see `fit`.
         self.proofs.sort_by_key(|p| p.1);
         let trace = std::mem::take(&mut self.trace);
-        self.trace = super::fit::fit_to_cpus(trace, &self.proofs, self.procs.len(), cpus).0;
+        let pending = std::mem::take(&mut self.thread_trace);
+        self.trace = threads::merge(trace, pending, &self.procs, &self.proofs, cpus);
         if self.dropped > 0 {
             self.faults.push(format!(
                 "{} observed transitions were not edges of the state graph and were left out",
@@ -514,7 +593,7 @@ impl Assembler {
             .iter()
             .map(|p| (p.created_at, State::New))
             .collect();
-        for e in &self.trace {
+        for e in self.trace.iter().filter(|e| !e.is_other_thread()) {
             let i = e.proc as usize;
             let (since, state) = cur[i];
             let d = e.t.saturating_sub(since);
@@ -537,12 +616,12 @@ impl Assembler {
         let dispatches_traced = self
             .trace
             .iter()
-            .filter(|e| e.proc == i as u32 && e.to == State::Running)
+            .filter(|e| e.proc == i as u32 && !e.is_other_thread() && e.to == State::Running)
             .count() as u64;
         let preempt_traced = self
             .trace
             .iter()
-            .filter(|e| e.proc == i as u32 && e.cause == Cause::Preempt)
+            .filter(|e| e.proc == i as u32 && !e.is_other_thread() && e.cause == Cause::Preempt)
             .count() as u64;
         let (cpu, waiting, blocked, dispatches, preemptions) = match p.figures {
             Some(f) => {
@@ -556,6 +635,26 @@ impl Assembler {
         let ppid = match p.creator {
             Some(c) if !p.by_init => self.procs[c].pid,
             _ => 1,
+        };
+        let response = p
+            .admitted_at
+            .and_then(|a| p.first_run.map(|f| f.saturating_sub(a)));
+        // The main thread's figures are its process's (SPEC §4a).
+        let main = ThreadReport {
+            tid: p.pid,
+            name: String::new(),
+            daemon: false,
+            created_at: p.created_at,
+            admitted_at: p.admitted_at,
+            first_run: p.first_run,
+            ended_at: p.ended_at,
+            cpu,
+            waiting,
+            blocked,
+            response,
+            turnaround,
+            dispatches,
+            preemptions,
         };
         ProcessReport {
             pid: p.pid,
@@ -578,9 +677,7 @@ impl Assembler {
             cpu,
             waiting,
             blocked,
-            response: p
-                .admitted_at
-                .and_then(|a| p.first_run.map(|f| f.saturating_sub(a))),
+            response,
             turnaround,
             dispatches,
             preemptions,
@@ -595,7 +692,7 @@ impl Assembler {
                 .zip(p.globals.iter())
                 .map(|((n, _), v)| (n.to_string(), v.clone()))
                 .collect(),
-            threads: Vec::new(),
+            threads: threads::reports(p, main),
         }
     }
 }
@@ -712,6 +809,7 @@ mod tests {
         });
         a.apply(Event::Trans {
             key: "0".into(),
+            thread: None,
             t: 2,
             to: State::Blocked,
             cause: Cause::Sleep,

@@ -1,80 +1,85 @@
-//! A real process as the process API's rules see it ([`Host`]): the rules decide, this
-//! process carries them out with real time, `fork`, `kill` and `waitpid`. It blocks inside
-//! the calls that wait, so it never gives up anything but at its end (`Yield` is
-//! uninhabited: `terminate` is `_exit`).
+//! A real process's thread as the process API's rules see it ([`Host`]): the rules decide,
+//! this thread carries them out with real time, `fork`, `kill` and `waitpid`. It blocks inside
+//! the calls that wait (letting its process's interpreter lock go, see [`super::th`]), so it
+//! gives up nothing but at its end: `Yield` is [`Ended`], a thread that ended; a process's
+//! own end is `_exit` and does not return.
 
-use std::convert::Infallible;
 use std::ops::ControlFlow::{self, Continue};
 use std::os::fd::AsFd;
 use std::sync::Arc;
 
 use nix::unistd::{getpid, getppid};
 
-use super::interp::{Proc, exitcode_of};
+use super::interp::{Who, exitcode_of};
 use super::pidfd;
 use super::protocol::Event;
+use super::th::{Ended, Th};
+use super::threads;
 use crate::model::{Cause, Value};
 use crate::process::{
-    HandleFacts, HandleView, Host, Object, PyError, Target, field_reaps, render_field,
+    HandleFacts, HandleView, Host, Object, PyError, Target, ThreadView, field_reaps, render_field,
+    render_thread_field,
 };
 use crate::program::{
     CExpr, GlobalId, HandleField, HandleRef, NameId, RenderContext, Signal, SpawnOp, Template,
 };
 use crate::scenario::ExitPolicy;
 
-impl Host for Proc {
-    type Child = usize;
-    type Yield = Infallible;
+impl Host for Th {
+    type Child = Who;
+    type Yield = Ended;
 
     fn eval(&mut self, e: &CExpr) -> Result<Value, PyError> {
-        Ok(Proc::eval(self, e))
+        Ok(Th::eval(self, e))
     }
 
     fn not_defined(&self, name: NameId) -> PyError {
-        Proc::not_defined(self, name)
+        self.pr().not_defined(name)
     }
 
     fn advance(&mut self) {
-        self.pc += 1;
+        self.f.pc += 1;
     }
 
     fn jump(&mut self, pc: u32) {
-        self.pc = pc as usize;
+        self.f.pc = pc as usize;
     }
 
     fn enter_loop(&mut self, n: u64) {
-        self.loops.push(n);
-        self.pc += 1;
+        self.f.loops.push(n);
+        self.f.pc += 1;
     }
 
     fn end_loop(&mut self, start: u32) -> bool {
-        match self.loops.last_mut() {
+        let f = &mut self.f;
+        match f.loops.last_mut() {
             Some(left) if *left > 1 => {
                 *left -= 1;
-                self.pc = start as usize + 1;
+                f.pc = start as usize + 1;
                 true
             }
             _ => {
-                self.loops.pop();
-                self.pc += 1;
+                f.loops.pop();
+                f.pc += 1;
                 false
             }
         }
     }
 
     fn counters(&mut self) -> &mut Vec<u64> {
-        &mut self.counters
+        &mut self.f.counters
     }
 
     fn global_mut(&mut self, g: GlobalId) -> &mut Value {
-        &mut self.globals[g as usize]
+        &mut self.p().globals[g as usize]
     }
 
     fn global_changed(&mut self, g: GlobalId) {
-        self.send(Event::Global {
-            key: self.key.clone(),
+        let p = self.pr();
+        p.send(Event::Global {
+            key: p.key.clone(),
             index: g,
-            value: self.globals[g as usize].clone(),
+            value: p.globals[g as usize].clone(),
         });
     }
 
@@ -83,56 +88,98 @@ impl Host for Proc {
     }
 
     fn output(&mut self, line: String) {
-        Proc::output(self, line);
+        self.pr().output(line);
     }
 
     fn error(&mut self, line: String) {
-        Proc::error(self, line);
+        self.pr().error(line);
     }
 
     fn objects(&mut self) -> &mut Vec<Object> {
-        &mut self.objects
+        &mut self.p().objects
     }
 
-    fn halted(&mut self) -> Option<Infallible> {
+    fn halted(&mut self) -> Option<Ended> {
         None
     }
 
-    fn compute(&mut self, n: u64) -> ControlFlow<Infallible> {
-        self.pc += 1;
+    fn is_main_thread(&self) -> bool {
+        self.f.thread.is_none()
+    }
+
+    fn start_thread(
+        &mut self,
+        spec: &SpawnOp,
+        args: Vec<Value>,
+        kwargs: Vec<(Arc<str>, Value)>,
+    ) -> Result<(), PyError> {
+        threads::start_thread(self, spec, args, kwargs)
+    }
+
+    fn await_threads(&mut self, _code: i32) -> ControlFlow<Ended> {
+        threads::await_threads(self)
+    }
+
+    fn acquire(&mut self, lock: NameId) -> ControlFlow<Ended> {
+        threads::acquire(self, lock);
+        Continue(())
+    }
+
+    fn release(&mut self, lock: NameId) -> Result<(), PyError> {
+        threads::release(self, lock)
+    }
+
+    fn end_thread(&mut self) -> Ended {
+        threads::end_thread(self)
+    }
+
+    fn compute(&mut self, n: u64) -> ControlFlow<Ended> {
+        self.f.pc += 1;
         self.burn(n);
         Continue(())
     }
 
-    fn block_for(&mut self, cause: Cause, n: u64) -> ControlFlow<Infallible> {
-        Proc::block_for(self, cause, n);
+    fn block_for(&mut self, cause: Cause, n: u64) -> ControlFlow<Ended> {
+        Th::block_for(self, cause, n);
         Continue(())
     }
 
     fn is_daemon(&self) -> bool {
-        self.daemon
+        // The process's flag (multiprocessing's), not the thread's.
+        self.pr().daemon
     }
 
-    fn lookup(&self, h: HandleRef) -> Result<Target<usize>, PyError> {
+    fn lookup(&self, h: HandleRef) -> Result<Target<Who>, PyError> {
+        let p = self.pr();
+        // Handles are the process's, shared by its threads; a thread handle is never `Me`
+        // (`facts` says whether it names the calling thread).
         Ok(match h {
             HandleRef::Current => Target::Me,
-            HandleRef::Named(name) => match self.handle(name) {
-                Some(k) if Some(k) == self.me => Target::Me,
-                Some(k) => Target::Other(k),
-                None => return Err(Proc::not_defined(self, name)),
+            HandleRef::Named(name) => match p.handle(name) {
+                Some(Who::Kid(k)) if Some(k) == p.me => Target::Me,
+                Some(w) => Target::Other(w),
+                None => return Err(p.not_defined(name)),
             },
         })
     }
 
-    fn facts(&self, k: usize) -> HandleFacts {
-        HandleFacts {
-            is_self: false,
-            // `kids[..first_own]` came with the fork: the parent's children, not ours.
-            is_child: k >= self.first_own,
-            started: self.kids[k].started,
-            caller_daemon: false,
-            // The fork backend refuses scenarios with threads (SPEC §4a: not yet there).
-            is_thread: false,
+    fn facts(&self, w: Who) -> HandleFacts {
+        match w {
+            Who::Kid(k) => HandleFacts {
+                is_self: false,
+                // `kids[..first_own]` came with the fork: the parent's children, not ours.
+                is_child: k >= self.pr().first_own,
+                started: self.pr().kids[k].started,
+                caller_daemon: false,
+                is_thread: false,
+            },
+            Who::Thread(i) => HandleFacts {
+                is_self: self.f.thread == Some(i),
+                is_child: false,
+                started: true,
+                caller_daemon: false,
+                is_thread: true,
+            },
         }
     }
 
@@ -141,65 +188,91 @@ impl Host for Proc {
         spec: &SpawnOp,
         args: Vec<Value>,
         kwargs: Vec<(Arc<str>, Value)>,
-    ) -> Result<usize, PyError> {
-        Proc::spawn(self, spec, args, kwargs)
+    ) -> Result<Who, PyError> {
+        self.p().spawn(spec, args, kwargs).map(Who::Kid)
     }
 
-    fn start(&mut self, k: usize) -> Result<(), PyError> {
-        Proc::start(self, k)
+    fn start(&mut self, w: Who) -> Result<(), PyError> {
+        match w {
+            Who::Kid(k) => Th::start(self, k),
+            // The checks never let a thread handle be started (`thread` started it).
+            Who::Thread(_) => Err(PyError::ThreadStartTwice),
+        }
     }
 
-    fn join(&mut self, k: usize, timeout: Option<u64>) -> ControlFlow<Infallible> {
-        Proc::join(self, k, timeout);
+    fn join(&mut self, w: Who, timeout: Option<u64>) -> ControlFlow<Ended> {
+        match w {
+            Who::Kid(k) => Th::join(self, k, timeout),
+            Who::Thread(i) => threads::join_thread(self, i, timeout),
+        }
         Continue(())
     }
 
-    fn wait_any(&mut self) -> ControlFlow<Infallible, usize> {
-        Continue(Proc::wait_any(self))
+    fn wait_any(&mut self) -> ControlFlow<Ended, Who> {
+        Continue(Who::Kid(Th::wait_any(self)))
     }
 
-    fn bind_handle(&mut self, name: NameId, k: usize) {
-        Proc::bind_handle(self, name, k);
+    fn bind_handle(&mut self, name: NameId, w: Who) {
+        self.p().bind_handle(name, w);
     }
 
-    fn send_signal(&mut self, k: usize, sig: Signal) -> bool {
-        self.signal(k, sig)
+    fn send_signal(&mut self, w: Who, sig: Signal) -> bool {
+        match w {
+            Who::Kid(k) => self.p().signal(k, sig),
+            // The checks never let a thread be signalled (`Thread` has no `kill`).
+            Who::Thread(_) => false,
+        }
     }
 
     fn own_name(&self) -> String {
-        self.name.clone()
+        self.pr().name.clone()
     }
 
-    fn child_name(&self, k: usize) -> String {
-        self.kids[k].name.clone()
+    fn child_name(&self, w: Who) -> String {
+        let p = self.pr();
+        match w {
+            Who::Kid(k) => p.kids[k].name.clone(),
+            Who::Thread(i) => p
+                .threads
+                .as_ref()
+                .map_or_else(String::new, |t| t.name(Some(i))),
+        }
     }
 
     fn note(&mut self, text: String) {
-        self.send(Event::Note {
+        self.pr().send(Event::Note {
             t: self.sh.now_us(),
             text,
         });
     }
 
-    fn live_children(&self) -> Vec<usize> {
-        self.live_kids()
+    fn live_children(&self) -> Vec<Who> {
+        self.pr().live.iter().map(|k| Who::Kid(*k)).collect()
     }
 
-    fn reap_if_ended(&mut self, k: usize) -> bool {
-        let kid = &self.kids[k];
+    fn reap_if_ended(&mut self, w: Who) -> bool {
+        let Who::Kid(k) = w else {
+            return false;
+        };
+        let p = self.p();
+        let kid = &p.kids[k];
         let ended = !kid.reaped
             && kid
                 .pidfd
                 .as_ref()
                 .is_some_and(|fd| pidfd::has_ended(fd.as_fd()));
         if ended {
-            self.reap(k);
+            p.reap(k);
         }
         ended
     }
 
-    fn child_is_daemon(&self, k: usize) -> bool {
-        self.kids[k].daemon
+    fn child_is_daemon(&self, w: Who) -> bool {
+        let p = self.pr();
+        match w {
+            Who::Kid(k) => p.kids[k].daemon,
+            Who::Thread(i) => p.threads.as_ref().is_some_and(|t| t.is_daemon(i)),
+        }
     }
 
     fn exit_policy(&self) -> ExitPolicy {
@@ -213,39 +286,46 @@ impl Host for Proc {
         // and reaps them.
     }
 
-    fn terminate(&mut self, code: i32) -> Infallible {
+    fn terminate(&mut self, code: i32) -> Ended {
+        // `_exit` in a thread ends the whole process (`exit_group`): the thread says so first.
+        threads::exit_group(self);
+        let p = self.p();
         // Children never started vanish with their creator.
-        let t = self.sh.now_us();
-        for k in std::mem::take(&mut self.unstarted) {
-            self.send(Event::Discard {
-                key: self.kids[k].key.clone(),
+        let t = p.sh.now_us();
+        for k in std::mem::take(&mut p.unstarted) {
+            p.send(Event::Discard {
+                key: p.kids[k].key.clone(),
                 t,
             });
         }
-        self.send(Event::End {
-            key: self.key.clone(),
-            t: self.sh.now_us(),
+        p.send(Event::End {
+            key: p.key.clone(),
+            t: p.sh.now_us(),
             code,
         });
-        self.flush();
-        // SAFETY: _exit ends the process without running destructors or atexit handlers,
-        // which belong to the process this one was forked from.
+        p.flush();
+        // SAFETY: _exit ends the process (every thread of it: exit_group) without running
+        // destructors or atexit handlers, which belong to the process this one was forked
+        // from.
         unsafe { libc::_exit(code) }
     }
 }
 
-/// The printing process as the template renderer sees it.
-struct Ctx<'a>(&'a mut Proc);
+/// The printing thread as the template renderer sees it.
+struct Ctx<'a>(&'a mut Th);
 
 impl RenderContext for Ctx<'_> {
     fn eval(&mut self, e: &CExpr) -> Result<Value, PyError> {
         Ok(self.0.eval(e))
     }
     fn name(&self) -> String {
-        self.0.name.clone()
+        self.0.pr().name.clone()
     }
     fn pid(&self) -> u32 {
         getpid().as_raw() as u32
+    }
+    fn thread(&self) -> String {
+        threads::current_name(self.0)
     }
     fn ppid(&self) -> u32 {
         let ppid = getppid().as_raw() as u32;
@@ -259,15 +339,16 @@ impl RenderContext for Ctx<'_> {
         self.0.sh.now_us()
     }
     fn handle_field(&mut self, h: HandleRef, field: HandleField) -> Result<String, PyError> {
+        let target = self.0.lookup(h)?;
         // `exitcode` and `is_alive()` of one's own child poll it, which reaps it if it ended.
-        if let Target::Other(k) = self.0.lookup(h)?
+        if let Target::Other(Who::Kid(k)) = target
             && field_reaps(field)
-            && k >= self.0.first_own
+            && k >= self.0.pr().first_own
         {
-            self.0.reap_if_ended(k);
+            self.0.reap_if_ended(Who::Kid(k));
         }
-        let p = &*self.0;
-        let view = match p.lookup(h)? {
+        let p = self.0.pr();
+        let view = match target {
             Target::Me => HandleView {
                 pid: Some(self.pid()),
                 name: p.name.clone(),
@@ -275,7 +356,23 @@ impl RenderContext for Ctx<'_> {
                 alive: true,
                 daemon: p.daemon,
             },
-            Target::Other(k) => {
+            Target::Other(Who::Thread(i)) => {
+                // A thread handle exists only once the process has a thread table.
+                let view = p.threads.as_ref().map_or(
+                    ThreadView {
+                        name: String::new(),
+                        alive: false,
+                        daemon: false,
+                    },
+                    |t| ThreadView {
+                        name: t.name(Some(i)),
+                        alive: t.alive(i),
+                        daemon: t.is_daemon(i),
+                    },
+                );
+                return render_thread_field(&view, field);
+            }
+            Target::Other(Who::Kid(k)) => {
                 let kid = &p.kids[k];
                 // Ended but not reaped yet: read the status without reaping, as the
                 // simulated kernel shows a zombie's exit code.

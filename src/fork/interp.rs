@@ -11,20 +11,17 @@
 //! the simulated kernel's: both call [`crate::process`]; this backend supplies the mechanism
 //! ([`Host`] in `host.rs`, the process API's real side in `lifecycle.rs`).
 
-use std::ops::ControlFlow;
 use std::os::fd::OwnedFd;
 use std::sync::Arc;
 
-use nix::unistd::getpid;
-
 use super::channel::Sender;
-use super::observe::{self, SchedStat, SelfStat};
+use super::observe::{self, SelfStat};
 use super::policy::{Held, RealSched};
 use super::protocol::{Event, Key, Status};
 use super::slots::Slots;
 use crate::model::{Cause, State, Value};
-use crate::process::{self, Limit, Object, bind};
-use crate::program::{CExpr, NameId, Plan, ProgramId};
+use crate::process::{self, Object};
+use crate::program::{NameId, Plan, ProgramId};
 use crate::sim::rng::SeededRng;
 
 /// What every process of a run shares: set up by the supervisor, copied by each fork.
@@ -47,6 +44,12 @@ pub struct Shared {
     /// The real policy each process takes for the scenario's (see [`super::policy`]).
     pub sched: Arc<RealSched>,
 }
+
+// SAFETY: the threads of a process share its `Shared` (SPEC §4a). All of it but the event
+// sender is read-only after the setup or atomic (the `max_processes` counter); the sender's
+// buffer is used only by `Proc::flush`, which a thread calls holding its process's
+// interpreter lock (see `th.rs`), so never by two threads at once.
+unsafe impl Sync for Shared {}
 
 /// A top-level process as the supervisor forks it.
 pub struct TopLevelStart {
@@ -105,24 +108,30 @@ pub(super) struct Kid {
     pub(super) reaped: bool,
 }
 
-/// The state of one running process of the scenario.
+/// What a handle names in a real process: one of its children (an index in `kids`) or one of
+/// its threads (an index in its thread table, see [`super::threads`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Who {
+    /// A `Process` (spawned, forked, or the one `wait` returned).
+    Kid(usize),
+    /// A `Thread`.
+    Thread(usize),
+}
+
+/// The state of one running process of the scenario: what its threads share (SPEC §4a). Its
+/// threads reach it through [`super::threads::Th`], one at a time, under the process's
+/// interpreter lock; what belongs to one flow of control is each thread's [`Frame`].
 pub struct Proc {
-    pub(super) sh: Shared,
+    pub(super) sh: &'static Shared,
     pub(super) key: Key,
     pub(super) name: String,
     pub(super) program: ProgramId,
     pub(super) daemon: bool,
     pub(super) identity: Vec<u32>,
     pub(super) spawned: u32,
-    pub(super) pc: usize,
-    pub(super) loops: Vec<u64>,
-    /// The counts of the enclosing named `repeat`s, outermost first.
-    pub(super) counters: Vec<u64>,
-    pub(super) params: Vec<Value>,
-    pub(super) pending: Option<(Vec<Value>, Kwargs)>,
     pub(super) globals: Vec<Value>,
     pub(super) objects: Vec<Object>,
-    pub(super) handles: Vec<(NameId, usize)>,
+    pub(super) handles: Vec<(NameId, Who)>,
     pub(super) kids: Vec<Kid>,
     /// The entry in `kids` that is this process itself (a handle inherited from the parent).
     pub(super) me: Option<usize>,
@@ -140,9 +149,11 @@ pub struct Proc {
     pub(super) priority: i64,
     pub(super) nice: i64,
     pub(super) held: Held,
+    /// Instructions run by all its threads (`kernel.max_steps`).
     pub(super) steps: u64,
-    pub(super) stat: SelfStat,
     pub(super) t_admit: u64,
+    /// Its threads, from its first `thread`, lock or fork from a thread (`None`: one thread).
+    pub(super) threads: Option<Box<super::threads::Threads>>,
     /// Events not sent yet. A process sends what it has queued in one datagram wherever
     /// time can pass (before a fork, a CPU burst, a sleep or wait, its exit): between two
     /// such points it runs only instructions that take no time in the model, so a kill
@@ -151,8 +162,45 @@ pub struct Proc {
     pub(super) queue: std::cell::RefCell<Vec<Event>>,
 }
 
+/// What belongs to one flow of control of a process (its main thread, or another thread).
+pub(super) struct Frame {
+    /// The program it runs.
+    pub(super) program: ProgramId,
+    /// `None` for the main thread, else its index in the process's thread table.
+    pub(super) thread: Option<usize>,
+    pub(super) pc: usize,
+    pub(super) loops: Vec<u64>,
+    /// The counts of the enclosing named `repeat`s, outermost first.
+    pub(super) counters: Vec<u64>,
+    pub(super) params: Vec<Value>,
+    pub(super) pending: Option<(Vec<Value>, Kwargs)>,
+    /// This thread's own schedstat (`/proc/thread-self/schedstat`).
+    pub(super) stat: SelfStat,
+}
+
+impl Frame {
+    /// A flow of control about to run `program` with these arguments.
+    pub(super) fn new(
+        program: ProgramId,
+        thread: Option<usize>,
+        args: Vec<Value>,
+        kwargs: Kwargs,
+    ) -> Frame {
+        Frame {
+            program,
+            thread,
+            pc: 0,
+            loops: Vec::new(),
+            counters: Vec::new(),
+            params: Vec::new(),
+            pending: Some((args, kwargs)),
+            stat: SelfStat::lazy(),
+        }
+    }
+}
+
 /// Keyword arguments, in the order written.
-type Kwargs = Vec<(Arc<str>, Value)>;
+pub(super) type Kwargs = Vec<(Arc<str>, Value)>;
 
 impl Proc {
     /// Runs a top-level process in the child the supervisor just forked (which has taken its
@@ -173,20 +221,17 @@ impl Proc {
             refused,
         } = start;
         set_comm(&name);
+        // Lives as long as the process: its threads and its forked children hold on to it.
+        let sh: &'static Shared = Box::leak(Box::new(sh));
         let globals = sh.plan.globals.iter().map(|(_, v)| v.clone()).collect();
         let deadline = sh.epoch_ns + arrival_us * 1000;
-        let mut p = Proc {
+        let p = Proc {
             key,
             name,
             program,
             daemon: false,
             identity: Vec::new(),
             spawned: 0,
-            pc: 0,
-            loops: Vec::new(),
-            counters: Vec::new(),
-            params: Vec::new(),
-            pending: Some((args, kwargs)),
             globals,
             objects: Vec::new(),
             handles: Vec::new(),
@@ -200,8 +245,8 @@ impl Proc {
             nice,
             held,
             steps: 0,
-            stat: SelfStat::lazy(),
             t_admit: arrival_us,
+            threads: None,
             queue: std::cell::RefCell::new(Vec::with_capacity(64)),
             sh,
         };
@@ -214,65 +259,11 @@ impl Proc {
         if !observe::sleep_until(deadline, p.sh.lifeline.as_ref()) {
             p.abandon();
         }
-        p.run()
-    }
-
-    /// Runs the program from the top. Never returns: the process ends in `_exit`.
-    pub(super) fn run(&mut self) -> ! {
-        let t = self.sh.now_us();
-        self.send(Event::Run {
-            key: self.key.clone(),
-            pid: getpid().as_raw() as u32,
-            t_admit: self.t_admit,
-            t,
-        });
-        let plan = Arc::clone(&self.sh.plan);
-        let code = &plan.programs[self.program as usize];
-        let (args, kwargs) = self.pending.take().unwrap_or_default();
-        match bind(code, args, kwargs) {
-            Ok(params) => self.params = params,
-            Err(e) => match process::fail(self, e) {},
-        }
-        let max_steps = plan.kernel.max_steps;
-        loop {
-            self.steps += 1;
-            if self.steps > max_steps {
-                let limit = Limit::MaxSteps {
-                    at: format!("in {}", self.name),
-                    max: max_steps,
-                };
-                self.limit(limit.to_string());
-            }
-            let Some(op) = code.ops.get(self.pc) else {
-                match process::end_by_itself(self, 0) {}
-            };
-            match process::step(self, op) {
-                Ok(ControlFlow::Continue(())) => {}
-                Ok(ControlFlow::Break(never)) => match never {},
-                Err(e) => match process::fail(self, e) {},
-            }
-            if let Some(l) = &self.sh.lifeline
-                && observe::signalled(l)
-            {
-                self.abandon();
-            }
-        }
+        let frame = Frame::new(program, None, args, kwargs);
+        super::th::Th::first(p, frame).run()
     }
 
     // ---- values ------------------------------------------------------------------------
-
-    pub(super) fn eval(&mut self, e: &CExpr) -> Value {
-        match e {
-            CExpr::Lit(v) => v.clone(),
-            CExpr::Param(i) => self.params.get(*i as usize).cloned().unwrap_or(Value::None),
-            CExpr::Global(g) => self.globals[*g as usize].clone(),
-            CExpr::Uniform(lo, hi) => Value::Int(self.rng.uniform(*lo, *hi)),
-            CExpr::Counter(k) => self
-                .counters
-                .get(*k as usize)
-                .map_or(Value::None, |i| Value::Int(*i as i64)),
-        }
-    }
 
     pub(super) fn not_defined(&self, name: NameId) -> process::PyError {
         process::PyError::NotDefined(Arc::clone(&self.sh.plan.names[name as usize]))
@@ -324,84 +315,26 @@ impl Proc {
         });
     }
 
-    fn trans(&self, t: u64, to: State, cause: Cause) {
+    pub(super) fn trans(&self, thread: Option<usize>, t: u64, to: State, cause: Cause) {
         self.send(Event::Trans {
             key: self.key.clone(),
+            thread: thread.map(|i| i as u32),
             t,
             to,
             cause,
         });
     }
 
-    /// `running → blocked`; returns the schedstat to compare with after the wake-up.
-    pub(super) fn block(&self, cause: Cause) -> SchedStat {
-        self.trans(self.sh.now_us(), State::Blocked, cause);
-        self.flush();
-        self.stat.read()
-    }
-
-    /// `blocked → ready → running` after a wake-up: the run-queue delay that grew meanwhile
-    /// is the time spent `ready`.
-    pub(super) fn wake(&self, cause: Cause, before: SchedStat) {
-        let now = observe::mono_ns();
-        let waited = self.stat.read().wait_ns.saturating_sub(before.wait_ns);
-        self.send(Event::Resume {
-            key: self.key.clone(),
-            t_ready: self.sh.us_of(now.saturating_sub(waited)),
-            t: self.sh.us_of(now),
-            cause,
-        });
-    }
-
-    // ---- time --------------------------------------------------------------------------
-
-    pub(super) fn burn(&mut self, n: u64) {
-        let ns = n.saturating_mul(self.sh.tick_ns);
-        self.flush();
-        let this = &*self;
-        let finished = observe::burn(
-            ns,
-            &this.stat,
-            |off, back| {
-                this.send(Event::Resume {
-                    key: this.key.clone(),
-                    t_ready: this.sh.us_of(off),
-                    t: this.sh.us_of(back),
-                    cause: Cause::Preempt,
-                });
-                this.flush();
-            },
-            || this.sh.lifeline.as_ref().is_some_and(observe::signalled),
-        );
-        if !finished {
-            self.abandon();
-        }
-    }
-
-    pub(super) fn block_for(&mut self, cause: Cause, n: u64) {
-        let before = self.block(cause);
-        let deadline = observe::mono_ns().saturating_add(n.saturating_mul(self.sh.tick_ns));
-        if !observe::sleep_until(deadline, self.sh.lifeline.as_ref()) {
-            self.abandon();
-        }
-        let done = if cause == Cause::Io {
-            Cause::IoDone
-        } else {
-            Cause::Wake
-        };
-        self.wake(done, before);
-    }
-
     // ---- handles -----------------------------------------------------------------------
 
-    pub(super) fn handle(&self, name: NameId) -> Option<usize> {
+    pub(super) fn handle(&self, name: NameId) -> Option<Who> {
         self.handles
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, k)| *k)
     }
 
-    pub(super) fn bind_handle(&mut self, name: NameId, k: usize) {
+    pub(super) fn bind_handle(&mut self, name: NameId, k: Who) {
         match self.handles.iter_mut().find(|(n, _)| *n == name) {
             Some(slot) => slot.1 = k,
             None => self.handles.push((name, k)),
@@ -416,7 +349,7 @@ impl Proc {
     // ---- ending ------------------------------------------------------------------------
 
     /// A limit stopped the run: say so and wait for the supervisor to end everything.
-    fn limit(&self, message: String) -> ! {
+    pub(super) fn limit(&self, message: String) -> ! {
         self.send(Event::Limit {
             key: self.key.clone(),
             message,
@@ -437,9 +370,15 @@ impl Proc {
 
     /// The supervisor is gone or stopping the run: leave at once, as a killed process would.
     pub(super) fn abandon(&self) -> ! {
-        // SAFETY: see `Host::terminate` in host.rs.
-        unsafe { libc::_exit(128 + libc::SIGKILL) }
+        abandon()
     }
+}
+
+/// The supervisor is gone or stopping the run: leave at once (the whole process, every
+/// thread of it), as a killed process would.
+pub(super) fn abandon() -> ! {
+    // SAFETY: see `Host::terminate` in host.rs.
+    unsafe { libc::_exit(128 + libc::SIGKILL) }
 }
 
 /// `Process.exitcode` of a reaped child.

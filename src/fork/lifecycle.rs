@@ -2,15 +2,17 @@
 //! `join` and `wait` wait on pidfds, `kill`/`terminate` are `pidfd_send_signal`. The rules
 //! these follow (the checks, the messages, the exit sequence) are [`crate::process`]'s.
 
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::Arc;
 
 use nix::unistd::{ForkResult, fork, getpid};
 
-use super::interp::{Kid, Proc, exitcode_of, set_comm};
-use super::observe::{self, SelfStat};
+use super::interp::{Frame, Kid, Proc, Who, abandon, exitcode_of, set_comm};
+use super::observe;
 use super::pidfd;
 use super::protocol::{Event, Status, child_key};
+use super::th::Th;
+use super::threads;
 use crate::model::{Cause, Value};
 use crate::process::PyError;
 use crate::program::{Signal, SpawnOp, child_name};
@@ -59,59 +61,13 @@ impl Proc {
         });
         let k = self.kids.len() - 1;
         self.unstarted.push(k);
-        self.bind_handle(spec.handle, k);
+        self.bind_handle(spec.handle, Who::Kid(k));
         Ok(k)
     }
 
-    /// `Process.start()`: a real `fork()`. The child gets a copy of everything (globals,
-    /// objects, handles) because that is what a fork does.
-    pub(super) fn start(&mut self, k: usize) -> Result<(), PyError> {
-        // `max_processes` counts processes, which a `Process` object is only from its fork.
-        if !self.sh.slots.take() {
-            return Err(PyError::Again);
-        }
-        let t_admit = self.sh.now_us();
-        // Send what is queued first, so the fork cannot duplicate unsent events.
-        self.flush();
-        // SAFETY: every process of a run is single-threaded (the supervisor that forked the
-        // first of them is), so the child may run any code.
-        match unsafe { fork() } {
-            Ok(ForkResult::Child) => {
-                self.become_child(k, t_admit);
-                self.run()
-            }
-            Ok(ForkResult::Parent { child }) => {
-                let kid = &mut self.kids[k];
-                kid.started = true;
-                kid.pid = Some(child.as_raw() as u32);
-                kid.pidfd = pidfd::open(child.as_raw()).ok();
-                let ev = Event::Started {
-                    key: kid.key.clone(),
-                    pid: child.as_raw() as u32,
-                    t_admit,
-                };
-                if kid.pidfd.is_none() {
-                    self.send(Event::Fault {
-                        key: Some(self.key.clone()),
-                        message: "pidfd_open failed; this child cannot be watched".into(),
-                    });
-                }
-                self.send(ev);
-                self.unstarted.retain(|x| *x != k);
-                // Kept in creation order, as the exit policy joins in that order.
-                let at = self.live.partition_point(|x| *x < k);
-                self.live.insert(at, k);
-                Ok(())
-            }
-            Err(_) => {
-                self.sh.slots.give_back(1);
-                Err(PyError::Again)
-            }
-        }
-    }
-
-    /// In the child of a fork: become the process `kids[k]` described.
-    fn become_child(&mut self, k: usize, t_admit: u64) {
+    /// In the child of a fork made by thread `caller`: become the process `kids[k]`
+    /// described, with one thread, a copy of the caller; returns its main thread's frame.
+    fn become_child(&mut self, k: usize, t_admit: u64, caller: Option<usize>) -> Frame {
         let kid = &mut self.kids[k];
         set_comm(&kid.name);
         self.key = kid.key.clone();
@@ -119,17 +75,15 @@ impl Proc {
         self.program = kid.program;
         self.daemon = kid.daemon;
         self.identity = std::mem::take(&mut kid.identity);
-        self.pending = Some((
+        let frame = Frame::new(
+            kid.program,
+            None,
             std::mem::take(&mut kid.args),
             std::mem::take(&mut kid.kwargs),
-        ));
+        );
         kid.pid = Some(getpid().as_raw() as u32);
         kid.started = true;
         self.spawned = 0;
-        self.pc = 0;
-        self.loops.clear();
-        self.counters.clear();
-        self.params.clear();
         self.steps = 0;
         self.t_admit = t_admit;
         self.me = Some(k);
@@ -140,12 +94,13 @@ impl Proc {
             self.kids[i].pidfd = None;
         }
         self.unstarted.clear();
-        self.stat = SelfStat::lazy();
         self.priority = self.kids[k].priority;
         self.nice = self.kids[k].nice;
+        threads::after_fork(self, caller);
         // The kernel gave it its creator's policy and nice, as the model gives unset
         // attributes; it changes what the scenario gives it otherwise, before its program.
         self.take_policy();
+        frame
     }
 
     /// Takes the real policy and nice value for this process's attributes, where they differ
@@ -160,101 +115,6 @@ impl Proc {
                 key: self.key.clone(),
                 message,
             });
-        }
-    }
-
-    /// `Process.join(timeout)`: no block if the child has already ended; with a timeout of
-    /// `n` ticks, waits at most that long (0: not at all) and leaves a child that has not
-    /// ended as it is.
-    pub(super) fn join(&mut self, k: usize, timeout: Option<u64>) {
-        if self.kids[k].reaped {
-            return;
-        }
-        let ended = self.kids[k]
-            .pidfd
-            .as_ref()
-            .is_none_or(|fd| pidfd::has_ended(fd.as_fd()));
-        if ended {
-            self.reap(k);
-            return;
-        }
-        let deadline = match timeout {
-            None => None,
-            Some(0) => return,
-            Some(n) => Some(observe::mono_ns().saturating_add(n.saturating_mul(self.sh.tick_ns))),
-        };
-        let before = self.block(Cause::Join);
-        if self.wait_until(k, deadline) {
-            self.reap(k);
-            self.wake(Cause::ChildExit, before);
-        } else {
-            self.wake(Cause::Timeout, before);
-        }
-    }
-
-    /// Blocks until child `k` has ended (then `true`) or the monotonic clock reaches
-    /// `deadline` (then `false`; `None`: no deadline).
-    fn wait_until(&self, k: usize, deadline: Option<u64>) -> bool {
-        let Some(deadline) = deadline else {
-            self.wait_for(&[k]);
-            return true;
-        };
-        let Some(fd) = self.kids[k].pidfd.as_ref().map(|f| f.as_fd()) else {
-            // A child without a pidfd cannot be watched; take it as ended (reap will wait).
-            return true;
-        };
-        let lifeline = self.sh.lifeline.as_ref();
-        loop {
-            let left_ns = deadline.saturating_sub(observe::mono_ns());
-            if left_ns == 0 {
-                return pidfd::has_ended(fd);
-            }
-            // poll(2) counts milliseconds: round up, so the wait is never shorter than asked.
-            let ms = left_ns.div_ceil(1_000_000).min(u64::from(u16::MAX)) as u16;
-            if pidfd::wait_any(&[fd], lifeline.map(|l| l.as_fd()), Some(ms)).is_some() {
-                return true;
-            }
-            if lifeline.is_some_and(observe::signalled) {
-                self.abandon();
-            }
-        }
-    }
-
-    /// `wait`: the first child to have ended (in creation order when several have), or block
-    /// until one does.
-    pub(super) fn wait_any(&mut self) -> usize {
-        let live = self.live_kids();
-        let ended = live.iter().copied().find(|&k| {
-            self.kids[k]
-                .pidfd
-                .as_ref()
-                .is_none_or(|fd| pidfd::has_ended(fd.as_fd()))
-        });
-        if let Some(k) = ended {
-            self.reap(k);
-            return k;
-        }
-        let before = self.block(Cause::Wait);
-        let k = self.wait_for(&live);
-        self.reap(k);
-        self.wake(Cause::ChildExit, before);
-        k
-    }
-
-    /// Blocks until one of `ks` has ended and returns it.
-    fn wait_for(&self, ks: &[usize]) -> usize {
-        let fds: Vec<BorrowedFd<'_>> = ks
-            .iter()
-            .filter_map(|&k| self.kids[k].pidfd.as_ref().map(|f| f.as_fd()))
-            .collect();
-        if fds.len() != ks.len() {
-            // A child without a pidfd cannot be watched; take it as ended (reap will wait).
-            return ks[0];
-        }
-        let lifeline = self.sh.lifeline.as_ref().map(|l| l.as_fd());
-        match pidfd::wait_any(&fds, lifeline, None) {
-            Some(i) => ks[i],
-            None => self.abandon(),
         }
     }
 
@@ -312,4 +172,189 @@ impl Proc {
         }
         true
     }
+}
+
+impl Th {
+    /// `Process.start()`: a real `fork()`. The child gets a copy of everything (globals,
+    /// objects, handles) because that is what a fork does.
+    ///
+    /// From a thread: the caller holds the interpreter lock, so no other thread of the
+    /// process is inside the interpreter; they burn CPU (no GIL), sleep, or wait on a futex
+    /// or a `poll`, none of them holding a lock of libc's, the allocator's or Rust's `std`
+    /// the child needs (glibc's `fork` resets malloc's own locks). The child runs one
+    /// thread, a copy of the caller, with a lock of its own.
+    pub(super) fn start(&mut self, k: usize) -> Result<(), PyError> {
+        let caller = self.f.thread;
+        let p = self.p();
+        // `max_processes` counts processes, which a `Process` object is only from its fork.
+        if !p.sh.slots.take() {
+            return Err(PyError::Again);
+        }
+        let t_admit = p.sh.now_us();
+        // Send what is queued first, so the fork cannot duplicate unsent events.
+        p.flush();
+        // SAFETY: a process's only threads are its scenario threads, and the caller holds
+        // their interpreter lock (see above), so the child may run any code.
+        match unsafe { fork() } {
+            Ok(ForkResult::Child) => {
+                let mut p = self.take_for_child();
+                let frame = p.become_child(k, t_admit, caller);
+                Th::first(p, frame).run()
+            }
+            Ok(ForkResult::Parent { child }) => {
+                let p = self.p();
+                let kid = &mut p.kids[k];
+                kid.started = true;
+                kid.pid = Some(child.as_raw() as u32);
+                kid.pidfd = pidfd::open(child.as_raw()).ok();
+                let ev = Event::Started {
+                    key: kid.key.clone(),
+                    pid: child.as_raw() as u32,
+                    t_admit,
+                };
+                if kid.pidfd.is_none() {
+                    p.send(Event::Fault {
+                        key: Some(p.key.clone()),
+                        message: "pidfd_open failed; this child cannot be watched".into(),
+                    });
+                }
+                p.send(ev);
+                p.unstarted.retain(|x| *x != k);
+                // Kept in creation order, as the exit policy joins in that order.
+                let at = p.live.partition_point(|x| *x < k);
+                p.live.insert(at, k);
+                Ok(())
+            }
+            Err(_) => {
+                p_give_back(self);
+                Err(PyError::Again)
+            }
+        }
+    }
+
+    /// `Process.join(timeout)`: no block if the child has already ended; with a timeout of
+    /// `n` ticks, waits at most that long (0: not at all) and leaves a child that has not
+    /// ended as it is.
+    pub(super) fn join(&mut self, k: usize, timeout: Option<u64>) {
+        let p = self.p();
+        if p.kids[k].reaped {
+            return;
+        }
+        let ended = p.kids[k]
+            .pidfd
+            .as_ref()
+            .is_none_or(|fd| pidfd::has_ended(fd.as_fd()));
+        if ended {
+            p.reap(k);
+            return;
+        }
+        let deadline = match timeout {
+            None => None,
+            Some(0) => return,
+            Some(n) => Some(observe::mono_ns().saturating_add(n.saturating_mul(self.sh.tick_ns))),
+        };
+        let before = self.block(Cause::Join);
+        let (ended, woke) = self.wait_kids(&[k], deadline);
+        if ended.is_some() {
+            // Another thread may have joined it meanwhile.
+            if !self.pr().kids[k].reaped {
+                self.p().reap(k);
+            }
+            self.wake(Cause::ChildExit, before, woke);
+        } else {
+            self.wake(Cause::Timeout, before, woke);
+        }
+    }
+
+    /// `wait`: the first child to have ended (in creation order when several have), or block
+    /// until one does.
+    pub(super) fn wait_any(&mut self) -> usize {
+        let live = self.pr().live_kids();
+        let p = self.p();
+        let ended = live.iter().copied().find(|&k| {
+            p.kids[k]
+                .pidfd
+                .as_ref()
+                .is_none_or(|fd| pidfd::has_ended(fd.as_fd()))
+        });
+        if let Some(k) = ended {
+            p.reap(k);
+            return k;
+        }
+        let before = self.block(Cause::Wait);
+        let (k, woke) = self.wait_kids(&live, None);
+        let k = k.unwrap_or(live[0]);
+        if !self.pr().kids[k].reaped {
+            self.p().reap(k);
+        }
+        self.wake(Cause::ChildExit, before, woke);
+        k
+    }
+
+    /// Waits until one of `ks` has ended (then it, and when the wait ended) or the monotonic
+    /// clock reaches `deadline` (then `None`). The interpreter lock is let go meanwhile, so
+    /// the pidfds are duplicated first when other threads may close them (a reap).
+    fn wait_kids(&mut self, ks: &[usize], deadline: Option<u64>) -> (Option<usize>, Option<u64>) {
+        let threaded = self.threaded();
+        let p = self.pr();
+        let owned: Vec<OwnedFd> = if threaded {
+            ks.iter()
+                .filter_map(|&k| p.kids[k].pidfd.as_ref().and_then(|f| f.try_clone().ok()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let raw: Vec<RawFd> = if threaded {
+            owned.iter().map(|f| f.as_raw_fd()).collect()
+        } else {
+            ks.iter()
+                .filter_map(|&k| p.kids[k].pidfd.as_ref().map(|f| f.as_raw_fd()))
+                .collect()
+        };
+        if raw.len() != ks.len() {
+            // A child without a pidfd cannot be watched; take it as ended (reap will wait).
+            return (Some(ks[0]), None);
+        }
+        let unlocked = self.unlock();
+        // SAFETY: each descriptor stays open while borrowed: either this thread kept the
+        // interpreter lock (no other thread may reap and close it), or it is our own dup.
+        let fds: Vec<BorrowedFd<'_>> = raw
+            .iter()
+            .map(|fd| unsafe { BorrowedFd::borrow_raw(*fd) })
+            .collect();
+        let lifeline = self.sh.lifeline.as_ref().map(|l| l.as_fd());
+        let got = loop {
+            let ms = match deadline {
+                None => None,
+                Some(d) => {
+                    let left_ns = d.saturating_sub(observe::mono_ns());
+                    if left_ns == 0 {
+                        break fds.iter().position(|f| pidfd::has_ended(*f));
+                    }
+                    // poll(2) counts milliseconds: round up, so the wait is never shorter
+                    // than asked.
+                    Some(left_ns.div_ceil(1_000_000).min(u64::from(u16::MAX)) as u16)
+                }
+            };
+            if let Some(i) = pidfd::wait_any(&fds, lifeline, ms) {
+                break Some(i);
+            }
+            if deadline.is_none() || lifeline.is_some_and(|l| observe::signalled(&l)) {
+                // No deadline: only the lifeline ends a wait without a child.
+                abandon();
+            }
+        };
+        let woke = observe::mono_ns();
+        drop(fds);
+        drop(owned);
+        if unlocked {
+            self.relock();
+        }
+        (got.map(|i| ks[i]), Some(woke))
+    }
+}
+
+/// A fork that failed gives its `max_processes` slot back.
+fn p_give_back(th: &mut Th) {
+    th.p().sh.slots.give_back(1);
 }

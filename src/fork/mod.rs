@@ -13,6 +13,9 @@
 //!   preemption does not shorten it); `io`/`sleep` sleep; `join` waits on a pidfd and reaps;
 //!   `kill`/`terminate` are `pidfd_send_signal`; names are set with `prctl(PR_SET_NAME)`;
 //!   `kernel.cpus` pins the run's processes to that many CPUs so they really compete.
+//! - Threads (SPEC §4a) are real threads of the scenario's processes, started only by a
+//!   process that runs a `thread` instruction ([`threads`]); they share their process's state
+//!   under its interpreter lock, which is also the GIL (`th.rs`).
 //! - Nothing survives a run: see [`supervisor`] for the isolation (a PID namespace, or a
 //!   subreaper with a lifeline) and for how normal ends, errors, timeouts, interrupts and a
 //!   killed CLI all end with every process reaped.
@@ -38,6 +41,9 @@ pub mod fence;
 pub mod fit;
 mod isolate;
 mod start;
+// A process's flows of control: the runner each thread has, and the thread table.
+mod th;
+mod threads;
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::AsRawFd;
@@ -151,13 +157,6 @@ impl Backend for ForkBackend {
             return Err(BackendError::Unavailable {
                 backend: "fork",
                 reason: "it needs Linux (pidfds, /proc/<pid>/schedstat, PID namespaces)".into(),
-            });
-        }
-        if plan.uses_threads() {
-            // `Scenario::fork_support` names the place for the command line.
-            return Err(BackendError::Unavailable {
-                backend: "fork",
-                reason: "threads are not supported on the fork backend yet (SPEC §4a)".into(),
             });
         }
         let o = &self.options;

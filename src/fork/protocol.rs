@@ -134,6 +134,9 @@ pub enum Event {
     Trans {
         /// Its key.
         key: Key,
+        /// The thread (its index in the process's thread table; `None`: the main thread).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        thread: Option<u32>,
         /// When.
         t: u64,
         /// The new state.
@@ -147,12 +150,60 @@ pub enum Event {
     Resume {
         /// Its key.
         key: Key,
+        /// The thread (`None`: the main thread).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        thread: Option<u32>,
         /// When it became ready.
         t_ready: u64,
         /// When it ran again.
         t: u64,
         /// Why it became ready.
         cause: Cause,
+    },
+    /// A thread of the process was started (`new → ready` at `t`; SPEC §4a).
+    Thread {
+        /// The process's key.
+        key: Key,
+        /// Its index in the process's thread table, from 0.
+        thread: u32,
+        /// Its name.
+        name: String,
+        /// Its daemon flag.
+        daemon: bool,
+        /// When.
+        t: u64,
+    },
+    /// A thread runs its first instruction (`ready → running` at `t`).
+    ThreadRun {
+        /// The process's key.
+        key: Key,
+        /// Its index.
+        thread: u32,
+        /// Its kernel thread id.
+        tid: u32,
+        /// When.
+        t: u64,
+    },
+    /// A thread ended by itself (`running → terminated` at `t`), or called `_exit`.
+    ThreadEnd {
+        /// The process's key.
+        key: Key,
+        /// Its index.
+        thread: u32,
+        /// When.
+        t: u64,
+        /// What the kernel counted for it, read by itself (`/proc/thread-self/schedstat`).
+        figures: Option<Figures>,
+    },
+    /// The main thread of a child forked from a thread keeps the caller's name and daemon
+    /// flag (SPEC §4a).
+    MainThread {
+        /// The process's key.
+        key: Key,
+        /// Its name.
+        name: String,
+        /// Its daemon flag.
+        daemon: bool,
     },
     /// A line of output.
     Output {
@@ -269,6 +320,10 @@ impl Event {
             | Event::Started { key, .. }
             | Event::Run { key, .. }
             | Event::Trans { key, .. }
+            | Event::Thread { key, .. }
+            | Event::ThreadRun { key, .. }
+            | Event::ThreadEnd { key, .. }
+            | Event::MainThread { key, .. }
             | Event::Resume { key, .. }
             | Event::Output { key, .. }
             | Event::Error { key, .. }
@@ -306,6 +361,7 @@ mod tests {
     fn events_are_one_json_object_each() {
         let e = Event::Trans {
             key: "0:1".into(),
+            thread: None,
             t: 12,
             to: State::Blocked,
             cause: Cause::Io,

@@ -27,7 +27,7 @@ pub use convert::{exit_status, ticks};
 pub use error::{Limit, PyError};
 pub use exit::{end_by_itself, fail, join_children_then_end};
 pub use notes::{MAX_NOTES, NotAlive, notes_left_out, outside_not_delivered, signal_to_ended};
-pub use view::{HandleView, field_reaps, render_field};
+pub use view::{HandleView, ThreadView, field_reaps, render_field, render_thread_field};
 
 use crate::model::{Cause, Value};
 use crate::program::{CExpr, GlobalId, HandleRef, NameId, Op, Signal, SpawnOp, Template};

@@ -1,5 +1,6 @@
 //! What `{h.field}` prints: a `Process` object's attributes, as multiprocessing gives them.
 
+use super::PyError;
 use crate::program::HandleField;
 
 /// What the printing process knows of the process a handle names.
@@ -54,4 +55,40 @@ pub fn render_field(v: &HandleView, field: HandleField) -> String {
         HandleField::Alive => py_bool(v.alive),
         HandleField::Daemon => py_bool(v.daemon),
     }
+}
+
+/// What the printing thread knows of the thread a handle names (SPEC §4a).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadView {
+    /// Its name.
+    pub name: String,
+    /// `is_alive()`: started and not ended, in this process (a thread of the process this one
+    /// was forked from is stopped here).
+    pub alive: bool,
+    /// Its daemon flag.
+    pub daemon: bool,
+}
+
+/// `{h.field}` of a thread handle: a `threading.Thread`'s attributes; it has no `pid` and no
+/// `exitcode` (Python's `AttributeError`).
+///
+/// ```
+/// use procsim::process::{render_thread_field, ThreadView};
+/// use procsim::program::HandleField;
+/// let v = ThreadView { name: "Thread-1 (work)".into(), alive: true, daemon: false };
+/// assert_eq!(render_thread_field(&v, HandleField::Alive).unwrap(), "True");
+/// assert_eq!(
+///     render_thread_field(&v, HandleField::Pid).unwrap_err().to_string(),
+///     "AttributeError: 'Thread' object has no attribute 'pid'"
+/// );
+/// ```
+pub fn render_thread_field(v: &ThreadView, field: HandleField) -> Result<String, PyError> {
+    let py_bool = |b: bool| crate::model::Value::Bool(b).to_string();
+    Ok(match field {
+        HandleField::Name => v.name.clone(),
+        HandleField::Alive => py_bool(v.alive),
+        HandleField::Daemon => py_bool(v.daemon),
+        HandleField::Pid => return Err(PyError::NoAttribute("Thread", "pid")),
+        HandleField::Exitcode => return Err(PyError::NoAttribute("Thread", "exitcode")),
+    })
 }

@@ -424,26 +424,50 @@ impl Report {
     /// The sequence of states of process `proc` from the trace, starting at `new`, with runs of
     /// ready/running alternation folded into one `ready` … `running` pair.
     pub fn folded_states(&self, proc: u32) -> Vec<State> {
-        let mut out = vec![State::New];
-        for e in self
-            .trace
-            .iter()
-            .filter(|e| e.proc == proc && !e.is_other_thread())
-        {
-            let n = out.len();
-            // ready → running → ready → running … is folded to ready → running.
-            if n >= 2 && e.to == out[n - 2] && matches!(e.to, State::Ready | State::Running) {
-                let pair = (out[n - 2], out[n - 1]);
-                if pair == (State::Ready, State::Running) || pair == (State::Running, State::Ready)
-                {
-                    out.pop();
-                    continue;
-                }
-            }
-            out.push(e.to);
-        }
-        out
+        fold_states(
+            self.trace
+                .iter()
+                .filter(|e| e.proc == proc && !e.is_other_thread()),
+        )
     }
+
+    /// The sequence of states of the `nth` (from 0) thread of process `proc` whose id is
+    /// `tid`, folded as [`Report::folded_states`] folds a process's (SPEC §4a). A tid may
+    /// serve several threads one after another (the simulated kernel frees it when a thread
+    /// ends, as Linux does), so the trace of that tid is cut at each `terminated`.
+    pub fn folded_thread_states(&self, proc: u32, tid: u32, nth: usize) -> Vec<State> {
+        let mut lives = 0;
+        fold_states(
+            self.trace
+                .iter()
+                .filter(|e| e.proc == proc && e.tid == Some(tid) && tid != e.pid)
+                .filter(|e| {
+                    let mine = lives == nth;
+                    if e.to == State::Terminated {
+                        lives += 1;
+                    }
+                    mine
+                }),
+        )
+    }
+}
+
+/// A sequence of transitions as states from `new`, ready/running alternations folded.
+fn fold_states<'a>(events: impl Iterator<Item = &'a TraceEvent>) -> Vec<State> {
+    let mut out = vec![State::New];
+    for e in events {
+        let n = out.len();
+        // ready → running → ready → running … is folded to ready → running.
+        if n >= 2 && e.to == out[n - 2] && matches!(e.to, State::Ready | State::Running) {
+            let pair = (out[n - 2], out[n - 1]);
+            if pair == (State::Ready, State::Running) || pair == (State::Running, State::Ready) {
+                out.pop();
+                continue;
+            }
+        }
+        out.push(e.to);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -426,25 +426,6 @@ impl<'de> Visitor<'de> for InstrVisitor {
     }
 }
 
-/// The JSON path of the first `thread`, `acquire` or `release` in `body` (loops included), if
-/// any: the fork backend has no threads yet and refuses a scenario that uses them, naming the
-/// place.
-pub(crate) fn first_thread(body: &[Instr], path: &str) -> Option<String> {
-    let mut stack: Vec<(&[Instr], String)> = vec![(body, path.to_owned())];
-    while let Some((body, path)) = stack.pop() {
-        for (i, instr) in body.iter().enumerate() {
-            match instr {
-                Instr::Thread(_) | Instr::Acquire(_) | Instr::Release(_) => {
-                    return Some(format!("{path}[{i}].{}", instr.key()));
-                }
-                Instr::Repeat(r) => stack.push((&r.body, format!("{path}[{i}].repeat.body"))),
-                _ => {}
-            }
-        }
-    }
-    None
-}
-
 /// Calls `f` with the JSON path and the spec of every `spawn` and `fork` in `body`, loops
 /// included (an explicit stack: no recursion whose depth a file controls).
 pub(crate) fn visit_spawns(body: &[Instr], path: &str, f: &mut dyn FnMut(String, &Spawn)) {

@@ -362,32 +362,6 @@ pub const PID_MAX_LIMIT: u32 = 4_194_304;
 pub const CPUS_LIMIT: u32 = 1024;
 
 impl Scenario {
-    /// Whether the fork backend can run this scenario: not yet one that starts a thread
-    /// (SPEC §4a). The error names the first `thread` instruction.
-    ///
-    /// ```
-    /// let s = procsim::Scenario::from_str(r#"{
-    ///     "programs": {"main": {"body": [{"thread": {"as": "t", "program": "w"}}]},
-    ///                  "w": {"body": []}},
-    ///     "processes": [{"program": "main"}]
-    /// }"#).unwrap();
-    /// let e = s.fork_support().unwrap_err();
-    /// assert_eq!(e.path(), "programs.main.body[0].thread");
-    /// ```
-    pub fn fork_support(&self) -> Result<(), ScenarioError> {
-        for (name, program) in self.programs.iter() {
-            if let Some(path) = instr::first_thread(&program.body, &format!("programs.{name}.body"))
-            {
-                return Err(ScenarioError::new(
-                    ErrorKind::Invalid,
-                    path,
-                    "threads are not supported on the fork backend yet (nor their locks; SPEC §4a); run the scenario on the simulated backend",
-                ));
-            }
-        }
-        Ok(())
-    }
-
     /// Parses a scenario from JSON text and checks its ranges; errors name `<input>`.
     ///
     /// ```

@@ -9,7 +9,8 @@ use super::pcb::WaitOn;
 use super::{Kernel, Policy};
 use crate::model::{Cause, State, Value};
 use crate::process::{
-    HandleFacts, HandleView, Host, Object, PyError, Target, field_reaps, render_field,
+    HandleFacts, HandleView, Host, Object, PyError, Target, ThreadView, field_reaps, render_field,
+    render_thread_field,
 };
 use crate::program::{
     CExpr, GlobalId, HandleField, HandleRef, NameId, RenderContext, Signal, SpawnOp, Template,
@@ -378,16 +379,12 @@ impl<P: Policy> SimProc<'_, P> {
     /// `{h.field}` of a thread handle: a `threading.Thread`'s attributes.
     fn thread_field(&self, q: u32, field: HandleField) -> Result<String, PyError> {
         let k = &*self.k;
-        let py_bool = |b: bool| Value::Bool(b).to_string();
-        Ok(match field {
-            HandleField::Name => k.thread_name(q),
+        let view = ThreadView {
+            name: k.thread_name(q),
             // A thread of the process this one was forked from is stopped in this copy.
-            HandleField::Alive => py_bool(
-                k.hot[q as usize].state != State::Terminated && k.leader(q) == k.leader(self.p),
-            ),
-            HandleField::Daemon => py_bool(k.procs[q as usize].daemon),
-            HandleField::Pid => return Err(PyError::NoAttribute("Thread", "pid")),
-            HandleField::Exitcode => return Err(PyError::NoAttribute("Thread", "exitcode")),
-        })
+            alive: k.hot[q as usize].state != State::Terminated && k.leader(q) == k.leader(self.p),
+            daemon: k.procs[q as usize].daemon,
+        };
+        render_thread_field(&view, field)
     }
 }

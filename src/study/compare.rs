@@ -6,7 +6,8 @@
 //! is the real kernel's business). What may differ: pids and every time; the comparison shows
 //! the times side by side with the ratio, real microseconds per simulated tick.
 //!
-//! Processes are matched by name (the n-th process of a name with the n-th of the other run).
+//! Processes are matched by name (the n-th process of a name with the n-th of the other run),
+//! and so are the threads of a process (SPEC §4a), which are checked like processes.
 //!
 //! The scheduling policy (SPEC section 3a): the real run says which real policy stood for the
 //! scenario's ([`crate::report::RealPolicy`]), and the comparison shows it with each process's
@@ -14,6 +15,8 @@
 //! lottery, stride) ran under the normal scheduler, whose order of running is another's: its
 //! state sequences are shown, not checked, and only the process API points must agree (the
 //! tree, exit codes and signals, output, errors, globals).
+
+mod threads;
 
 use std::fmt::Write as _;
 
@@ -325,6 +328,7 @@ fn compare_lines(sim: &Report, fork: &Report, timed: &[Template]) -> Comparison 
                 verdict: Verdict::Shown,
             });
         }
+        threads::rows(&mut rows, (sim, i), (fork, j), check_states);
         rows.push(Row {
             process: name.to_owned(),
             field: "pid",
