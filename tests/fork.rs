@@ -165,6 +165,7 @@ const NOT_COMPARED: &[&str] = &[
     // threads by `real_threads_take_turns_under_the_gil`.
     "thread-gil-two-cpus",
     "thread-nogil-two-cpus",
+    "thread-gil-queue",
 ];
 
 fn bin() -> &'static str {

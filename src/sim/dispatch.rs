@@ -174,11 +174,11 @@ impl<P: Policy> Kernel<P> {
                 }
                 if self.threads_on && self.gil_bars(p) {
                     // Another thread of its process holds the GIL: it stays ready, set aside
-                    // until that one leaves its CPU (threads.rs), and the CPU picks again.
+                    // in the GIL's queue (threads.rs), and the CPU picks again.
                     if EXPLAIN {
                         self.explain_set_aside(c, p);
                     }
-                    self.parked.push(p);
+                    self.park(p);
                     continue;
                 }
                 // A policy that draws (lottery) knows the next pick only now. (Round robin's

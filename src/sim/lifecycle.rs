@@ -328,8 +328,8 @@ impl<P: Policy> Kernel<P> {
             }
             State::Ready => {
                 if !self.policy.remove(q) {
-                    // Set aside for the GIL (threads.rs), if not in a group.
-                    self.parked.retain(|x| *x != q);
+                    // Set aside for the GIL (threads.rs), if not in a group: its GIL queue
+                    // drops it when it comes up, terminated.
                     self.woken.retain(|x| x.2 != q);
                     self.admitted.retain(|x| *x != q);
                     for cpu in self.cpus.iter_mut() {

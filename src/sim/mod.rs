@@ -213,10 +213,8 @@ pub struct Kernel<P: Policy> {
     /// The plan starts threads: the thread machinery is on (threads.rs), the fast paths and
     /// recycling are off.
     threads_on: bool,
-    /// The thread groups (threads.rs), and the tasks set aside while their process's GIL is
-    /// held by another of its tasks.
+    /// The thread groups (threads.rs).
     groups: Vec<threads::ThreadGroup>,
-    parked: Vec<u32>,
     /// With threads on: each record's index in the report's processes ([`NO_PROC`] for a
     /// thread), and the records of the report's processes in order.
     proc_index: Vec<u32>,
@@ -302,7 +300,6 @@ impl<P: Policy> Kernel<P> {
             recycler: Default::default(),
             threads_on,
             groups: Vec::new(),
-            parked: Vec::new(),
             proc_index: Vec::new(),
             proc_slots: Vec::new(),
             no_globals: Arc::new(Vec::new()),

@@ -24,10 +24,11 @@
 //!   thread has one thread, named as the caller was.
 //! - **The GIL** (`kernel.gil`, default on): a thread whose process's GIL another of its tasks
 //!   holds (running, or being switched to) is not dispatchable: a CPU that picks it sets it
-//!   aside, still `ready`, and picks again; when the holder leaves its CPU (it blocks, ends, is
-//!   preempted, or its slice runs out) the ones set aside rejoin the ready structure with the
-//!   tick's woken tasks. The GIL is also released at a slice end, as CPython's switch interval
-//!   makes the holder drop it. On one CPU this never sets a thread aside.
+//!   aside, still `ready`, in its process's GIL queue, and picks again; when the holder leaves
+//!   its CPU (it blocks, ends, is preempted, or its slice runs out) the first of the queue
+//!   rejoins the ready structure with the tick's woken tasks: a release costs O(log threads),
+//!   not the threads set aside. The GIL is also released at a slice end, as CPython's switch
+//!   interval makes the holder drop it. On one CPU this never sets a thread aside.
 //! - **The end**: a thread that ends by itself ends alone, silently for `exit`, with its error
 //!   in its process's errors for an error. A main thread that ends waits (blocked, cause `join`)
 //!   for the non-daemon threads, then the process's end runs as before (finalizers, exit
@@ -35,7 +36,8 @@
 //!   `exit_group` kills them). `_exit` in any thread and signals end the whole process.
 //!   A join of a thread that ends wakes with cause `child-exit`, the cause of every join's end.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
@@ -63,6 +65,10 @@ pub(super) struct ThreadGroup {
     pub main_daemon: bool,
     /// The task holding the GIL ([`NO_PROC`]: none).
     pub gil: u32,
+    /// The tasks set aside, still `ready`, while another task held the GIL: the GIL's queue,
+    /// first by the tick they became ready, then tid (a min-heap of `(since, tid, task)`).
+    /// A task that ends while in it (its process ends) is dropped when it comes up.
+    pub gil_queue: BinaryHeap<Reverse<(u64, u32, u32)>>,
     /// The main thread has ended and waits for the non-daemon threads.
     pub shutdown: bool,
     /// Threads alive that are not daemons.
@@ -121,6 +127,7 @@ impl<P: Policy> Kernel<P> {
             main_name: None,
             main_daemon: false,
             gil: NO_PROC,
+            gil_queue: BinaryHeap::new(),
             shutdown: false,
             live_non_daemon: 0,
             locks: Vec::new(),
@@ -453,8 +460,27 @@ impl<P: Policy> Kernel<P> {
         }
     }
 
-    /// Task `p` leaves its CPU: if it held its process's GIL it lets it go, and the tasks
-    /// set aside for it rejoin the ready structure with the tick's woken ones.
+    /// Ready task `p`, picked by a CPU, may not run: another task of its process holds the
+    /// GIL. It is set aside, still `ready`, in its process's GIL queue.
+    pub(super) fn park(&mut self, p: u32) {
+        let Some(g) = self.group_of(p) else {
+            return;
+        };
+        let hot = &self.hot[p as usize];
+        // One whose slice ran out this tick is still `running` until its preemption is
+        // resolved, later in this round: it became ready now.
+        let since = if hot.preempt_pending {
+            self.now
+        } else {
+            hot.since
+        };
+        self.groups[g].gil_queue.push(Reverse((since, hot.pid, p)));
+    }
+
+    /// Task `p` leaves its CPU: if it held its process's GIL it lets it go, and the first
+    /// task of the GIL's queue (if any) rejoins the ready structure with the tick's woken
+    /// ones; the others stay set aside. Only one of them could take the GIL: letting all
+    /// rejoin made every release cost the process's threads (O(threads) a dispatch).
     pub(super) fn gil_release(&mut self, p: u32) {
         let Some(g) = self.group_of(p) else {
             return;
@@ -463,24 +489,15 @@ impl<P: Policy> Kernel<P> {
             return;
         }
         self.groups[g].gil = NO_PROC;
-        if self.parked.is_empty() {
-            return;
-        }
-        let parked = std::mem::take(&mut self.parked);
-        let mut rejoining = Vec::new();
-        for q in parked {
-            if self.group_of(q) == Some(g) {
-                let hot = &self.hot[q as usize];
-                self.woken.push((hot.since, hot.pid, q));
+        while let Some(Reverse((since, tid, q))) = self.groups[g].gil_queue.pop() {
+            // A task whose process ended while it was set aside is terminated: skip it.
+            if self.hot[q as usize].state == State::Ready {
+                self.woken.push((since, tid, q));
                 if self.log.is_some() {
-                    rejoining.push(q);
+                    self.explain_gil_let_go(p, &[q]);
                 }
-            } else {
-                self.parked.push(q);
+                return;
             }
-        }
-        if !rejoining.is_empty() {
-            self.explain_gil_let_go(p, &rejoining);
         }
     }
 
