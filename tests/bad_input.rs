@@ -32,11 +32,11 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "fractional-number",
-        ": kernel.context_switch: expected a whole number (u64), found 1.5",
+        ": kernel.context_switch: expected a whole number from 0 to 18446744073709551615, found 1.5",
     ),
     (
         "beyond-u64",
-        ": kernel.max_ticks: number 1.8446744073709552e+19 is out of range for u64",
+        ": kernel.max_ticks: number 1.8446744073709552e+19 is out of range: expected a whole number from 0 to 18446744073709551615",
     ),
     (
         "negative-cpu",
@@ -137,7 +137,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "event-fractional-tick",
-        ":1:106: events[0].at: expected a whole number (u64), found 2.5",
+        ":1:106: events[0].at: expected a whole number from 0 to 18446744073709551615, found 2.5",
     ),
     (
         "event-no-process",
@@ -145,7 +145,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "event-signal",
-        ":1:125: events[0].signal: unknown variant `SIGSTOP`, expected `SIGKILL` or `SIGTERM`",
+        ":1:125: events[0].signal: expected one of \"SIGKILL\", \"SIGTERM\", found \"SIGSTOP\"",
     ),
     (
         "unknown-placeholder",
@@ -181,7 +181,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "tick-order-unknown-group",
-        ": kernel.tick_order[2]: unknown variant `later`",
+        ":1:133: kernel.tick_order[2]: expected one of \"wake\", \"admit\", \"preempt\", found \"later\"",
     ),
     ("duplicate-program", ":1:42: programs: duplicate key `main`"),
     (
@@ -218,7 +218,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "policy-negative-boost",
-        ": kernel.policy: boost: expected a whole number from 0 to 18446744073709551615, found the number -5",
+        ": kernel.policy.boost: expected a whole number from 0 to 18446744073709551615, found the number -5",
     ),
     (
         "nice-out-of-range",
@@ -251,6 +251,26 @@ const CASES: &[(&str, &str)] = &[
     (
         "ticks-string",
         ": programs.main.body[0].cpu: expected a number of ticks (a whole number, or \"$name\"), found the string \"3\"",
+    ),
+    (
+        "policy-allotment-string",
+        ":1:52: kernel.policy.allotment: expected a whole number of ticks or a list of them, one a level (top first)",
+    ),
+    (
+        "uniform-string",
+        ":1:50: programs.main.body[0].cpu.uniform: expected a list of two whole numbers, [lo, hi], found the string \"3\"",
+    ),
+    (
+        "uniform-three",
+        ":1:54: programs.main.body[0].cpu.uniform: expected a list of two whole numbers, [lo, hi], found a list of 3",
+    ),
+    (
+        "exit-policy-number",
+        ":1:26: kernel.exit_policy: expected one of \"multiprocessing\", \"posix\", found the number 3",
+    ),
+    (
+        "wake-to-unknown",
+        ":1:29: kernel.wake_to: expected one of \"tail\", \"head\", found \"middle\"",
     ),
 ];
 

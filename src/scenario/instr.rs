@@ -101,13 +101,51 @@ impl<'de> Visitor<'de> for ExprVisitor {
                 r#"unknown expression `{key}`; the only object expression is {{"uniform": [lo, hi]}}"#
             )));
         }
-        let (lo, hi): (i64, i64) = map.next_value()?;
+        let Bounds(lo, hi) = map.next_value()?;
         if let Some(extra) = map.next_key::<String>()? {
             return Err(de::Error::custom(format!(
                 "unexpected `{extra}` beside `uniform`"
             )));
         }
         Ok(Expr::Uniform(lo, hi))
+    }
+}
+
+/// The `[lo, hi]` of `uniform`: a list of exactly two whole numbers (serde's tuple would
+/// say `expected a tuple of size 2`).
+struct Bounds(i64, i64);
+
+impl<'de> Deserialize<'de> for Bounds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_seq(BoundsVisitor)
+    }
+}
+
+struct BoundsVisitor;
+
+impl<'de> Visitor<'de> for BoundsVisitor {
+    type Value = Bounds;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of two whole numbers, [lo, hi]")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Bounds, A::Error> {
+        let wrong = |n: usize| {
+            de::Error::custom(format!(
+                "expected a list of two whole numbers, [lo, hi], found a list of {n}"
+            ))
+        };
+        let lo = seq.next_element::<i64>()?.ok_or_else(|| wrong(0))?;
+        let hi = seq.next_element::<i64>()?.ok_or_else(|| wrong(1))?;
+        let mut n = 2;
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            n += 1;
+        }
+        if n > 2 {
+            return Err(wrong(n));
+        }
+        Ok(Bounds(lo, hi))
     }
 }
 

@@ -4,6 +4,7 @@
 //! Reference checks (unknown programs, parameters, globals, handles) happen when the programs
 //! are compiled, in [`crate::program::compile`]; [`crate::load`] does both.
 
+mod choice;
 mod error;
 mod expect;
 mod input;
@@ -96,7 +97,7 @@ pub struct OutsideSignal {
 }
 
 /// The signals a scenario can send from outside.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
 pub enum SignalName {
     /// `kill -9`.
     #[serde(rename = "SIGKILL")]
@@ -190,7 +191,7 @@ fn one() -> u64 {
 }
 
 /// Which group of same-tick arrivals at the ready queue goes first (SPEC section 3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReadyGroup {
     /// Processes whose blocking ended.
@@ -213,7 +214,7 @@ impl ReadyGroup {
 }
 
 /// Where a process whose blocking ended joins the ready queue.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WakeTo {
     /// At the tail, like every other arrival (the default).
@@ -224,7 +225,7 @@ pub enum WakeTo {
 }
 
 /// What slice a process gets when it is dispatched after blocking.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SliceAfterBlock {
     /// A fresh quantum (the default).
@@ -235,7 +236,7 @@ pub enum SliceAfterBlock {
 }
 
 /// What happens to a process's children when it ends by itself (SPEC section 4).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ExitPolicy {
     /// Python's: SIGTERM to live daemon children, join the others in creation order, then end.
@@ -385,9 +386,10 @@ impl Scenario {
             let path = e.path().to_string();
             let path = if path == "." { String::new() } else { path };
             let inner = e.into_inner();
-            from_json_error(inner, path)
+            wording::from_json_error(inner, path)
         })?;
-        de.end().map_err(|e| from_json_error(e, String::new()))?;
+        de.end()
+            .map_err(|e| wording::from_json_error(e, String::new()))?;
         scenario.check_ranges()?;
         Ok(scenario)
     }
@@ -587,48 +589,6 @@ fn check_top_level(bytes: &[u8]) -> Result<(), ScenarioError> {
         }
     }
     Ok(())
-}
-
-fn from_json_error(e: serde_json::Error, path: String) -> ScenarioError {
-    use serde_json::error::Category;
-    let kind = match e.classify() {
-        Category::Io => ErrorKind::Io,
-        Category::Syntax | Category::Eof => ErrorKind::Syntax,
-        Category::Data => ErrorKind::Format,
-    };
-    let (line, column) = (e.line(), e.column());
-    let mut message = e.to_string();
-    // serde_json appends " at line L column C"; the place is printed in front instead.
-    if let Some(cut) = message.rfind(" at line ") {
-        message.truncate(cut);
-    }
-    if !message.contains("floating point `") {
-        message = wording::reword(&message);
-    }
-    // serde_json reads an integer beyond u64 as a float; say what the user needs to hear.
-    if let Some(rest) = message.strip_prefix("invalid type: floating point `")
-        && let Some((number, expected)) = rest.split_once("`, expected ")
-        && let Ok(x) = number.parse::<f64>()
-    {
-        message = if x.fract() == 0.0 && x.abs() >= 9.2e18 {
-            let max = if expected == "u64" {
-                " (at most 18446744073709551615)"
-            } else {
-                ""
-            };
-            format!("number {number} is out of range for {expected}{max}")
-        } else {
-            format!("expected a whole number ({expected}), found {number}")
-        };
-    }
-    if message == "recursion limit exceeded" {
-        message =
-            "nesting is deeper than the parser allows (128 levels of arrays and objects)".into();
-    }
-    if message.starts_with("EOF while parsing") {
-        message.push_str(" (the file is empty or cut short)");
-    }
-    ScenarioError::new(kind, path, message).at(line, column)
 }
 
 #[cfg(test)]

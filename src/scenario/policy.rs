@@ -140,7 +140,10 @@ pub struct Aging {
 
 /// A number for every level, or one for all of them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "expected a whole number of ticks or a list of them, one a level (top first)"
+)]
 pub enum PerLevel {
     /// The same for every level.
     All(u64),

@@ -2,11 +2,49 @@
 //! `expected u64`, `invalid type: map`); a scenario's author writes JSON and should read what
 //! JSON value was expected and which one was found.
 
+use super::{ErrorKind, ScenarioError};
+
 /// `message` reworded when it is one of serde's `invalid type` / `invalid value` errors
 /// (`invalid type: integer `3`, expected struct Wait` → `expected an object …, found the
 /// number 3`); other messages are returned as they are. Any text after the expectation
 /// (serde's own suffix, such as a policy's prefix) is kept.
 pub(crate) fn reword(message: &str) -> String {
+    // "unknown variant `x`, expected `a` or `b`" (or "expected one of `a`, `b`, `c`").
+    if let Some(at) = message.find("unknown variant `") {
+        let (before, rest) = message.split_at(at);
+        let rest = &rest["unknown variant `".len()..];
+        if let Some((found, expected)) = rest.split_once("`, ") {
+            let names: Vec<String> = expected
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .map(|n| format!("{n:?}"))
+                .collect();
+            let accepted = match names.as_slice() {
+                [] => "nothing here".to_owned(),
+                [one] => one.clone(),
+                _ => format!("one of {}", names.join(", ")),
+            };
+            return format!("{before}expected {accepted}, found {found:?}");
+        }
+    }
+    // "invalid length 3, expected a tuple of size 2"
+    if let Some(at) = message.find("invalid length ") {
+        let (before, rest) = message.split_at(at);
+        if let Some((n, expected)) = rest["invalid length ".len()..].split_once(", expected ") {
+            return format!(
+                "{before}expected {}, found a list of {n}",
+                expected_words(expected)
+            );
+        }
+    }
+    // An untagged enum without its own `expecting` words: serde would name the Rust type.
+    if let Some(at) = message.find("data did not match any variant of untagged enum") {
+        return format!(
+            "{}this value has none of the forms accepted here (`procsim schema` lists them)",
+            &message[..at]
+        );
+    }
     for prefix in ["invalid type: ", "invalid value: "] {
         if let Some(at) = message.find(prefix) {
             let (before, rest) = message.split_at(at);
@@ -75,8 +113,70 @@ fn expected_words(expected: &str) -> String {
         "a map" => "an object".into(),
         "a boolean" => "true or false".into(),
         "f64" | "f32" => "a number".into(),
+        "a string" | "a borrowed string" | "string" => "a string".into(),
+        other if other.starts_with("a tuple of size ") => {
+            format!("a list of {} items", &other["a tuple of size ".len()..])
+        }
         other => other.into(),
     }
+}
+
+/// A serde_json error as a [`ScenarioError`]: its place, its kind, and its message in the
+/// words of the file format.
+pub(crate) fn from_json_error(e: serde_json::Error, path: String) -> ScenarioError {
+    use serde_json::error::Category;
+    let kind = match e.classify() {
+        Category::Io => ErrorKind::Io,
+        Category::Syntax | Category::Eof => ErrorKind::Syntax,
+        Category::Data => ErrorKind::Format,
+    };
+    let (line, column) = (e.line(), e.column());
+    let mut message = e.to_string();
+    // serde_json appends " at line L column C"; the place is printed in front instead.
+    if let Some(cut) = message.rfind(" at line ") {
+        message.truncate(cut);
+    }
+    if !message.contains("floating point `") {
+        message = reword(&message);
+    }
+    // serde_json reads an integer beyond u64 as a float; say what the user needs to hear.
+    if let Some(rest) = message.strip_prefix("invalid type: floating point `")
+        && let Some((number, expected)) = rest.split_once("`, expected ")
+        && let Ok(x) = number.parse::<f64>()
+    {
+        let expected = expected_words(expected);
+        message = if x.fract() == 0.0 && x.abs() >= 9.2e18 {
+            format!("number {number} is out of range: expected {expected}")
+        } else {
+            format!("expected {expected}, found {number}")
+        };
+    }
+    if message == "recursion limit exceeded" {
+        message =
+            "nesting is deeper than the parser allows (128 levels of arrays and objects)".into();
+    }
+    if message.starts_with("EOF while parsing") {
+        message.push_str(" (the file is empty or cut short)");
+    }
+    let (path, message) = policy_parameter_place(path, message);
+    ScenarioError::new(kind, path, message).at(line, column)
+}
+
+/// A policy's parameters are read apart from the file (`scenario::policy`), so serde's place
+/// stops at `kernel.policy` and the message starts with the parameter (`allotment: …`); the
+/// parameter belongs to the place (`kernel.policy.allotment: …`).
+fn policy_parameter_place(path: String, message: String) -> (String, String) {
+    if path == "kernel.policy"
+        && let Some((param, rest)) = message.split_once(": ")
+        && !param.is_empty()
+        && param
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.[]".contains(c))
+    {
+        let param = param.trim_start_matches('.');
+        return (format!("{path}.{param}"), rest.to_owned());
+    }
+    (path, message)
 }
 
 #[cfg(test)]
@@ -110,5 +210,25 @@ mod tests {
             "expected a string, found true"
         );
         assert_eq!(reword("unknown field `x`"), "unknown field `x`");
+        assert_eq!(
+            reword("unknown variant `later`, expected one of `wake`, `admit`, `preempt`"),
+            r#"expected one of "wake", "admit", "preempt", found "later""#
+        );
+        assert_eq!(
+            reword("unknown variant `x`, expected `a`"),
+            r#"expected "a", found "x""#
+        );
+        assert_eq!(
+            reword("invalid length 3, expected a tuple of size 2"),
+            "expected a list of 2 items, found a list of 3"
+        );
+        assert_eq!(
+            reword("invalid type: string \"3\", expected a tuple of size 2"),
+            "expected a list of 2 items, found the string \"3\""
+        );
+        assert_eq!(
+            reword("q: data did not match any variant of untagged enum X"),
+            "q: this value has none of the forms accepted here (`procsim schema` lists them)"
+        );
     }
 }
