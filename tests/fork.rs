@@ -699,13 +699,18 @@ const LONG: &str = r#"{"kernel": {"exit_policy": "posix"},
                       {"fork": {"as": "b", "program": "burner"}},
                       {"fork": {"as": "d", "program": "leaf", "daemon": true}},
                       {"sleep": "$t"}]},
-    "sleeper": {"body": [{"fork": {"as": "g", "program": "leaf"}}, {"sleep": "$t"}]},
+    "sleeper": {"body": [{"thread": {"as": "x", "program": "burner"}},
+                         {"thread": {"as": "y", "program": "forker", "daemon": true}},
+                         {"sleep": "$t"}]},
+    "forker": {"body": [{"fork": {"as": "g", "program": "leaf"}}, {"sleep": "$t"}]},
     "burner": {"body": [{"cpu": "$t"}]},
     "leaf": {"body": [{"sleep": "$t"}]}},
   "globals": {"t": TICKS},
   "processes": [{"program": "main"}]}"#;
 
 /// Processes of the run: 5 of the scenario, the supervisor (and the shim in a namespace).
+/// `sleeper` has two threads too (SPEC §4a): one computing, and a daemon one that forks `g`
+/// and sleeps; they die with their process, whatever ends it.
 const SCENARIO_PROCESSES: usize = 5;
 
 /// Every process whose environment holds `token`, with its start time (to tell a reused pid).
@@ -1572,4 +1577,66 @@ fn real_threads_take_turns_under_the_gil() {
         r.by_name("MainProcess").next().unwrap().output,
         ["two threads of one process: done", "two processes: done"]
     );
+}
+
+#[test]
+fn real_threads_are_reported_like_the_models() {
+    // SPEC §4a on real processes: each process lists its threads (main thread first, its tid
+    // the pid; the others' real kernel tids), a child forked from a thread has one thread
+    // named as the caller, and a daemon thread still sleeping when its process ends ends with
+    // it (cause signal), with the figures read for it from /proc/self/task/<tid>/.
+    if !available() {
+        return;
+    }
+    let f = root().join("scenarios/thread-fork.json");
+    let (o, r) = run_fork_json(&f, &["--tick-us", "5000"]);
+    let r = r.unwrap_or_else(|| panic!("{}", text(&o.stderr)));
+    let names = |p: &procsim::report::ProcessReport| -> Vec<String> {
+        p.threads.iter().map(|t| t.name.clone()).collect()
+    };
+    let main = r.by_name("MainProcess").next().unwrap();
+    let child = r.by_name("Process-1").next().unwrap();
+    assert_eq!(names(main), ["MainThread", "Thread-1 (forker)"]);
+    assert_eq!(names(child), ["Thread-1 (forker)", "Thread-2 (work)"]);
+    for p in [main, child] {
+        assert_eq!(p.threads[0].tid, p.pid);
+        assert!(
+            p.threads[1].tid > 0 && p.threads[1].tid != p.pid,
+            "{:?}",
+            p.threads
+        );
+        assert!(p.threads[1].ended_at.is_some(), "{:?}", p.threads);
+    }
+    assert!(r.trace.iter().any(|e| e.tid == Some(child.threads[1].tid)));
+
+    let f = root().join("scenarios/thread-daemon-end.json");
+    let (o, r) = run_fork_json(&f, &["--tick-us", "20000"]);
+    let r = r.unwrap_or_else(|| panic!("{}", text(&o.stderr)));
+    let i = r
+        .processes
+        .iter()
+        .position(|p| p.name == "Process-1")
+        .unwrap();
+    let p = &r.processes[i];
+    let daemon = &p.threads[1];
+    assert_eq!(
+        (daemon.name.as_str(), daemon.daemon),
+        ("Thread-1 (long)", true)
+    );
+    assert_eq!(daemon.ended_at, p.ended_at);
+    let last = r
+        .trace
+        .iter()
+        .rfind(|e| e.proc as usize == i && e.tid == Some(daemon.tid))
+        .unwrap();
+    assert_eq!(
+        (last.from, last.to, last.cause),
+        (
+            State::Blocked,
+            State::Terminated,
+            procsim::model::Cause::Signal
+        )
+    );
+    // It slept: it ran only to start its sleep (its dispatches counted by the kernel).
+    assert!(daemon.dispatches >= 1, "{daemon:?}");
 }

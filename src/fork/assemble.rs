@@ -333,6 +333,15 @@ impl Assembler {
                     self.thread_ended(i, thread, t, figures);
                 }
             }
+            Event::ThreadFigures {
+                key,
+                thread,
+                figures,
+            } => {
+                if let Some(i) = self.get(&key) {
+                    self.thread_figures(i, thread, figures);
+                }
+            }
             Event::MainThread { key, name, daemon } => {
                 if let Some(i) = self.get(&key) {
                     self.procs[i].main_name = Some(name);
@@ -692,7 +701,7 @@ impl Assembler {
                 .zip(p.globals.iter())
                 .map(|((n, _), v)| (n.to_string(), v.clone()))
                 .collect(),
-            threads: threads::reports(p, main),
+            threads: threads::reports(p, main, &self.trace, i),
         }
     }
 }

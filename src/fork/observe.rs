@@ -126,6 +126,27 @@ pub fn zombie_schedstat(pid: i32) -> Option<SchedStat> {
         .and_then(parse_schedstat)
 }
 
+/// What the kernel counted so far for thread `tid` of the calling process, read from
+/// `/proc/self/task/<tid>/` (`schedstat`, and `nonvoluntary_ctxt_switches` in `status`):
+/// the figures of a thread that is about to end with its process.
+pub fn task_figures(tid: u32) -> Option<Figures> {
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
+    let s = parse_schedstat(&stat)?;
+    let status =
+        std::fs::read_to_string(format!("/proc/self/task/{tid}/status")).unwrap_or_default();
+    let preempted = status
+        .lines()
+        .find_map(|l| l.strip_prefix("nonvoluntary_ctxt_switches:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    Some(Figures {
+        cpu_ns: s.cpu_ns,
+        wait_ns: s.wait_ns,
+        slices: s.slices,
+        preempted,
+    })
+}
+
 /// Reaps child `pid` (which has ended, and which only the caller may reap) with `wait4`,
 /// whose resource usage gives its involuntary context switches: how often it was preempted.
 pub fn reap_with_usage(pid: i32) -> (Option<Status>, u64) {

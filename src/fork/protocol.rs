@@ -195,6 +195,16 @@ pub enum Event {
         /// What the kernel counted for it, read by itself (`/proc/thread-self/schedstat`).
         figures: Option<Figures>,
     },
+    /// What the kernel counted for a thread still alive when its process ends (read by the
+    /// thread that ends the process, from `/proc/self/task/<tid>/`): it ends with it.
+    ThreadFigures {
+        /// The process's key.
+        key: Key,
+        /// Its index.
+        thread: u32,
+        /// Its figures.
+        figures: Figures,
+    },
     /// The main thread of a child forked from a thread keeps the caller's name and daemon
     /// flag (SPEC §4a).
     MainThread {
@@ -323,6 +333,7 @@ impl Event {
             | Event::Thread { key, .. }
             | Event::ThreadRun { key, .. }
             | Event::ThreadEnd { key, .. }
+            | Event::ThreadFigures { key, .. }
             | Event::MainThread { key, .. }
             | Event::Resume { key, .. }
             | Event::Output { key, .. }

@@ -290,9 +290,26 @@ pub(super) fn end_thread(th: &mut Th) -> Ended {
     Ended
 }
 
-/// `_exit` in thread `th` (not the main one): it reports its own end; the process's end,
-/// `exit_group`, follows.
+/// The process ends (its `_exit` follows, `exit_group`): the thread `th` that ends it reports
+/// its own end if it is not the main thread, and the figures the kernel counted so far for
+/// each other thread still alive, which ends with the process.
 pub(super) fn exit_group(th: &mut Th) {
+    let me = th.f.thread;
+    let p = th.p();
+    if let Some(t) = &p.threads {
+        for (i, rec) in t.list.iter().enumerate() {
+            if Some(i) == me || !rec.alive || rec.foreign || rec.tid == 0 {
+                continue;
+            }
+            if let Some(figures) = observe::task_figures(rec.tid) {
+                p.send(Event::ThreadFigures {
+                    key: p.key.clone(),
+                    thread: i as u32,
+                    figures,
+                });
+            }
+        }
+    }
     if let Some(i) = th.f.thread {
         let figures = own_figures(th);
         let t = th.sh.now_us();

@@ -6,7 +6,8 @@
 //! it blocked and resumed, and its end with the figures it read from its own
 //! `/proc/thread-self/schedstat`. Threads still alive when their process ends (daemon threads
 //! at its end, every thread at an `_exit` or a signal) end with it, cause `signal`, as the
-//! kernel's `exit_group` ends them; their figures are then those of their trace.
+//! kernel's `exit_group` ends them; their figures are then what the thread that ended the
+//! process read for them from `/proc/self/task/<tid>/` just before (none after a signal).
 
 use super::{Assembler, P};
 use crate::fork::protocol::Figures;
@@ -85,6 +86,13 @@ impl Assembler {
         if let Some(th) = self.procs[i].threads.get_mut(k as usize) {
             th.ended_at.get_or_insert(th.last_t);
             th.figures = figures;
+        }
+    }
+
+    /// What the kernel counted for thread `k` of process `i`, read as its process ended.
+    pub(super) fn thread_figures(&mut self, i: usize, k: u32, figures: Figures) {
+        if let Some(th) = self.procs[i].threads.get_mut(k as usize) {
+            th.figures = Some(figures);
         }
     }
 
@@ -181,7 +189,12 @@ pub(super) fn merge(
 
 /// The `threads` of process `p`'s report: its main thread (whose figures are the
 /// process's, given here) first, when it has others.
-pub(super) fn reports(p: &P, main: ThreadReport) -> Vec<ThreadReport> {
+pub(super) fn reports(
+    p: &P,
+    main: ThreadReport,
+    trace: &[TraceEvent],
+    i: usize,
+) -> Vec<ThreadReport> {
     if !p.threads.iter().any(|th| th.started) {
         return Vec::new();
     }
@@ -199,7 +212,8 @@ pub(super) fn reports(p: &P, main: ThreadReport) -> Vec<ThreadReport> {
             .and_then(|a| th.ended_at.map(|e| e.saturating_sub(a)));
         let (cpu, waiting, dispatches, preemptions) = match th.figures {
             Some(f) => (f.cpu_ns / 1000, f.wait_ns / 1000, f.slices, f.preempted),
-            None => (0, 0, u64::from(th.first_run.is_some()), 0),
+            // Ended by a signal before anyone could read them: its trace's.
+            None => spans(trace, i as u32, th),
         };
         out.push(ThreadReport {
             tid: th.tid,
@@ -221,4 +235,108 @@ pub(super) fn reports(p: &P, main: ThreadReport) -> Vec<ThreadReport> {
         });
     }
     out
+}
+
+/// Time `running` and `ready`, dispatches and preemptions of thread `th` of process `proc`,
+/// from the trace.
+fn spans(trace: &[TraceEvent], proc: u32, th: &T) -> (u64, u64, u64, u64) {
+    let (mut since, mut state) = (th.created_at, State::New);
+    let (mut cpu, mut waiting, mut dispatches, mut preemptions) = (0, 0, 0, 0);
+    let tid = Some(th.tid).filter(|t| *t != 0);
+    for e in trace
+        .iter()
+        .filter(|e| e.proc == proc && tid.is_some() && e.tid == tid)
+    {
+        let d = e.t.saturating_sub(since);
+        match state {
+            State::Running => cpu += d,
+            State::Ready => waiting += d,
+            _ => {}
+        }
+        dispatches += u64::from(e.to == State::Running);
+        preemptions += u64::from(e.cause == Cause::Preempt);
+        (since, state) = (e.t, e.to);
+    }
+    (cpu, waiting, dispatches, preemptions)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::fork::assemble::Assembler;
+    use crate::fork::protocol::Event;
+    use crate::model::{Cause, State};
+
+    #[test]
+    fn thread_events_make_thread_reports_and_tids_in_the_trace() {
+        let plan = crate::load_str(
+            r#"{"programs": {"main": {"body": [{"thread": {"as": "t", "program": "w"}},
+                                              {"thread": {"as": "u", "program": "w", "daemon": true}},
+                                              {"join": "t"}]},
+                             "w": {"body": [{"sleep": 1}]}},
+                "processes": [{"program": "main"}]}"#,
+        )
+        .unwrap();
+        let mut a = Assembler::new(Arc::clone(&plan));
+        let ev = |s: &str| serde_json::from_str::<Event>(s).unwrap();
+        for line in [
+            r#"{"ev":"spawn","key":"0","creator":null,"name":"MainProcess","program":0,"daemon":false,"t":0}"#,
+            r#"{"ev":"run","key":"0","pid":2,"t_admit":0,"t":5}"#,
+            r#"{"ev":"thread","key":"0","thread":0,"name":"Thread-1 (w)","daemon":false,"t":10}"#,
+            r#"{"ev":"thread","key":"0","thread":1,"name":"Thread-2 (w)","daemon":true,"t":11}"#,
+            r#"{"ev":"trans","key":"0","t":12,"to":"blocked","cause":"join"}"#,
+            r#"{"ev":"thread_run","key":"0","thread":0,"tid":7,"t":13}"#,
+            r#"{"ev":"trans","key":"0","thread":0,"t":14,"to":"blocked","cause":"sleep"}"#,
+            r#"{"ev":"thread_run","key":"0","thread":1,"tid":8,"t":15}"#,
+            r#"{"ev":"trans","key":"0","thread":1,"t":16,"to":"blocked","cause":"sleep"}"#,
+            r#"{"ev":"resume","key":"0","thread":0,"t_ready":20,"t":21,"cause":"wake"}"#,
+            r#"{"ev":"thread_end","key":"0","thread":0,"t":22,"figures":{"cpu_ns":3000,"wait_ns":1000,"slices":2,"preempted":0}}"#,
+            r#"{"ev":"resume","key":"0","t_ready":23,"t":24,"cause":"child-exit"}"#,
+            r#"{"ev":"thread_figures","key":"0","thread":1,"figures":{"cpu_ns":2000,"wait_ns":0,"slices":1,"preempted":0}}"#,
+            r#"{"ev":"end","key":"0","t":30,"code":0}"#,
+            r#"{"ev":"reaped","key":"0","pid":2,"t":31,"by_init":true,"status":{"exited":0},"figures":null}"#,
+            r#"{"ev":"done","error":null,"killed":[]}"#,
+        ] {
+            a.apply(ev(line));
+        }
+        let r = a.finish();
+        assert_eq!(r.error, None);
+        let p = &r.processes[0];
+        let names: Vec<(&str, u32, bool)> = p
+            .threads
+            .iter()
+            .map(|t| (t.name.as_str(), t.tid, t.daemon))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("MainThread", 2, false),
+                ("Thread-1 (w)", 7, false),
+                ("Thread-2 (w)", 8, true)
+            ]
+        );
+        use State::*;
+        assert_eq!(
+            r.folded_thread_states(0, 7, 0),
+            [New, Ready, Running, Blocked, Ready, Running, Terminated]
+        );
+        // The daemon thread ended with its process, as `exit_group` ends it.
+        assert_eq!(
+            r.folded_thread_states(0, 8, 0),
+            [New, Ready, Running, Blocked, Terminated]
+        );
+        let last = r.trace.iter().rfind(|e| e.tid == Some(8)).unwrap();
+        assert_eq!((last.t, last.cause), (30, Cause::Signal));
+        assert_eq!((p.threads[1].cpu, p.threads[1].ended_at), (3, Some(22)));
+        assert_eq!((p.threads[2].cpu, p.threads[2].ended_at), (2, Some(30)));
+        // The main thread's transitions carry its tid (the pid) from the first thread on.
+        assert_eq!(
+            r.folded_states(0),
+            [New, Ready, Running, Blocked, Ready, Running, Terminated]
+        );
+        for e in r.trace.iter().filter(|e| !e.is_other_thread()) {
+            assert_eq!(e.tid, (e.t >= 10).then_some(2), "{e:?}");
+        }
+    }
 }
