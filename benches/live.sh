@@ -6,6 +6,8 @@
 #   forkjoin:N  `repeat N { fork c; join c }`, one child alive at a time, --format summary
 #   chain:N     a chain of N processes, each `cpu 1, fork node, join` (default names
 #               Process-1:1:…), --format summary
+#   fan:N       one process forks N children that all stay alive (each sleeps 10^6 ticks),
+#               then its exit handler joins them, --format summary
 #   validate:N  `procsim validate` of `procsim gen --processes N` (N programs)
 # Needs GNU time (/usr/bin/time).
 set -eu
@@ -33,6 +35,14 @@ JSON
  "programs": {"node": {"body": [{"cpu": 1}, {"fork": {"as": "c", "program": "node"}},
                                 {"join": "c"}]}},
  "processes": [{"program": "node"}]}
+JSON
+    ;;
+    fan) cat > "$f" <<JSON
+{"kernel": {"max_processes": 1000000, "pid_max": 4194304, "max_steps": 100000000000},
+ "programs": {"main": {"body": [{"repeat": {"times": $n, "body": [
+                {"fork": {"as": "c", "program": "kid"}}]}}]},
+              "kid": {"body": [{"sleep": 1000000}]}},
+ "processes": [{"program": "main"}]}
 JSON
     ;;
     validate) "$new" gen --seed 1 --processes "$n" > "$f" ;;

@@ -179,6 +179,17 @@ pub trait Host {
     fn note(&mut self, text: String);
     /// Its children started and not yet reaped, in creation order.
     fn live_children(&self) -> Vec<Self::Child>;
+    /// The first of [`Host::live_children`]. A backend that can name it without listing them
+    /// all overrides it: the exit handler asks for it after each join.
+    fn first_live_child(&self) -> Option<Self::Child> {
+        self.live_children().first().copied()
+    }
+    /// The children [`reap_ended_children`] polls, in creation order: those of
+    /// [`Host::live_children`] that may have ended. A backend that knows which have ended
+    /// lists only those, so that a `start()` costs nothing for the children still running.
+    fn reap_candidates(&self) -> Vec<Self::Child> {
+        self.live_children()
+    }
     /// Reaps child `k` if it has ended (a poll: `waitpid(pid, WNOHANG)`); whether it did.
     fn reap_if_ended(&mut self, k: Self::Child) -> bool;
     /// Whether child `k` is a daemon.
@@ -270,7 +281,7 @@ fn start_child<H: Host>(h: &mut H, k: H::Child) -> Result<(), PyError> {
 /// runs it before it terminates the daemons: so a zombie does not outlive its parent's next
 /// `start()`, and a freed pid can be given to the child started then.
 pub fn reap_ended_children<H: Host>(h: &mut H) {
-    for k in h.live_children() {
+    for k in h.reap_candidates() {
         h.reap_if_ended(k);
     }
 }

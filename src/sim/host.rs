@@ -238,11 +238,7 @@ impl<P: Policy> Host for SimProc<'_, P> {
     fn wait_any(&mut self) -> ControlFlow<Flow, u32> {
         // Linux's wait() walks the children in creation order and takes the first zombie,
         // which is not always the one that ended first.
-        let ended = self
-            .k
-            .live_children(self.p)
-            .into_iter()
-            .find(|&q| self.k.hot[q as usize].state == State::Terminated);
+        let ended = self.k.first_ended_child(self.p);
         match ended {
             Some(q) => {
                 self.k.reap(q);
@@ -284,6 +280,15 @@ impl<P: Policy> Host for SimProc<'_, P> {
 
     fn live_children(&self) -> Vec<u32> {
         self.k.live_children(self.p)
+    }
+
+    fn first_live_child(&self) -> Option<u32> {
+        self.k.first_live_child(self.p)
+    }
+
+    fn reap_candidates(&self) -> Vec<u32> {
+        // The kernel knows which have ended: the zombies, not every child.
+        self.k.ended_children(self.p)
     }
 
     fn reap_if_ended(&mut self, q: u32) -> bool {

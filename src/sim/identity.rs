@@ -32,6 +32,11 @@ impl Identity {
         })
     }
 
+    /// This process's spawn counter in its parent: the order its parent created its children.
+    pub(crate) fn number(&self) -> u32 {
+        self.n
+    }
+
     /// The default name, `Process-1:2:1`: the counters from the top down.
     pub(crate) fn default_name(&self) -> String {
         let mut counters = vec![self.n];

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::children::Children;
 use super::identity::Identity;
 use super::pcb::{Hot, NO_PID, NO_PROC, NONE, Pcb, WaitOn};
 use super::sched::{Leave, Usage};
@@ -121,18 +122,59 @@ impl<P: Policy> Kernel<P> {
         Ok(())
     }
 
-    /// Started children not yet reaped, in creation order.
-    pub(super) fn live_children(&self, p: u32) -> Vec<u32> {
+    /// The children of `p`'s process, if it ever spawned one.
+    fn children_of(&self, p: u32) -> Option<&Children> {
         self.procs[self.leader(p) as usize]
             .cold
+            .as_ref()?
+            .children
+            .as_deref()
+    }
+
+    /// Child `q`'s spawn number in its parent: its key in the parent's [`Children`].
+    fn spawn_number(&self, q: u32) -> u32 {
+        self.procs[q as usize]
+            .cold
             .as_ref()
-            .map(|c| {
-                c.children
-                    .iter()
-                    .copied()
-                    .filter(|&q| self.procs[q as usize].started)
-                    .collect()
-            })
+            .and_then(|c| c.identity.as_ref())
+            .map_or(0, |id| id.number())
+    }
+
+    /// Child `q` leaves its parent's children (reaped, or adopted by init).
+    fn leave_parent(&mut self, q: u32) {
+        let parent = self.procs[q as usize].parent;
+        if parent == NO_PROC {
+            return;
+        }
+        let n = self.spawn_number(q);
+        if let Some(c) = self.procs[parent as usize].cold.as_mut()
+            && let Some(children) = c.children.as_mut()
+        {
+            children.remove(n, q);
+        }
+    }
+
+    /// Started children not yet reaped, in creation order.
+    pub(super) fn live_children(&self, p: u32) -> Vec<u32> {
+        self.children_of(p)
+            .map(|c| c.live().collect())
+            .unwrap_or_default()
+    }
+
+    /// The first of [`Kernel::live_children`], without listing them.
+    pub(super) fn first_live_child(&self, p: u32) -> Option<u32> {
+        self.children_of(p)?.first_live()
+    }
+
+    /// The first of [`Kernel::ended_children`], without listing them.
+    pub(super) fn first_ended_child(&self, p: u32) -> Option<u32> {
+        self.children_of(p)?.ended_ones().next()
+    }
+
+    /// Started children that have ended and are not reaped (zombies), in creation order.
+    pub(super) fn ended_children(&self, p: u32) -> Vec<u32> {
+        self.children_of(p)
+            .map(|c| c.ended_ones().collect())
             .unwrap_or_default()
     }
 
@@ -167,8 +209,13 @@ impl<P: Policy> Kernel<P> {
         cold.kwargs = kwargs;
         // No pid yet: a `Process` object gets one at `start()`, the fork.
         let child = self.new_slot(pcb, Hot::new(spec.program, NO_PID, t));
+        let n = self.spawn_number(child);
         let parent = &mut self.procs[p as usize];
-        parent.cold().children.push(child);
+        parent
+            .cold()
+            .children
+            .get_or_insert_default()
+            .spawned(n, child);
         parent.bind_handle(spec.handle, child);
         self.created(child, spec.attrs, Some(task));
         Ok(child)
@@ -205,6 +252,13 @@ impl<P: Policy> Kernel<P> {
                 .unwrap_or_default();
             (Arc::clone(&parent.globals), objects, handles)
         };
+        let (n, parent) = (self.spawn_number(child), self.procs[child as usize].parent);
+        if parent != NO_PROC
+            && let Some(c) = self.procs[parent as usize].cold.as_mut()
+            && let Some(children) = c.children.as_mut()
+        {
+            children.started(n, child);
+        }
         let pcb = &mut self.procs[child as usize];
         pcb.started = true;
         pcb.globals = globals;
@@ -388,16 +442,9 @@ impl<P: Policy> Kernel<P> {
         }
         // Children never started vanish with their creator, as an unstarted Process object
         // does; they leave the table as terminated with no exit code.
-        let unstarted: Vec<u32> = self.procs[p as usize]
-            .cold
-            .as_ref()
-            .map(|c| {
-                c.children
-                    .iter()
-                    .copied()
-                    .filter(|&q| !self.procs[q as usize].started)
-                    .collect()
-            })
+        let unstarted: Vec<u32> = self
+            .children_of(p)
+            .map(|c| c.unstarted().collect())
             .unwrap_or_default();
         for q in unstarted {
             self.transition(q, State::Terminated, Cause::Signal, None);
@@ -417,6 +464,12 @@ impl<P: Policy> Kernel<P> {
         if parent == NO_PROC {
             self.reap(p);
             return;
+        }
+        let n = self.spawn_number(p);
+        if let Some(c) = self.procs[parent as usize].cold.as_mut()
+            && let Some(children) = c.children.as_mut()
+        {
+            children.ended(n, p);
         }
         if self.threads_on {
             // Any thread of the parent may be the one joining it.
@@ -482,12 +535,7 @@ impl<P: Policy> Kernel<P> {
 
     /// init adopts `q`; a zombie is reaped by init at once.
     pub(super) fn orphan(&mut self, q: u32) {
-        let parent = self.procs[q as usize].parent;
-        if parent != NO_PROC
-            && let Some(c) = self.procs[parent as usize].cold.as_mut()
-        {
-            c.children.retain(|x| *x != q);
-        }
+        self.leave_parent(q);
         self.procs[q as usize].parent = NO_PROC;
         if self.hot[q as usize].state == State::Terminated
             && self.procs[q as usize].reaped_at == NONE
@@ -505,16 +553,11 @@ impl<P: Policy> Kernel<P> {
         if self.log.is_some() {
             self.explain_reaped(q);
         }
-        let pcb = &self.procs[q as usize];
-        let (pid, parent) = (self.hot[q as usize].pid, pcb.parent);
+        let pid = self.hot[q as usize].pid;
         if pid != NO_PID {
             self.pids.free(pid);
         }
-        if parent != NO_PROC
-            && let Some(c) = self.procs[parent as usize].cold.as_mut()
-        {
-            c.children.retain(|x| *x != q);
-        }
+        self.leave_parent(q);
         self.recycle_later(q);
     }
 }

@@ -33,6 +33,7 @@
 //! ```
 
 mod burst;
+mod children;
 mod decide;
 mod dispatch;
 mod exec;

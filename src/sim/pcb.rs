@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use super::children::Children;
 use super::identity::Identity;
 use crate::model::{State, Value};
 use crate::program::{NameId, ProgramId, Signal};
@@ -186,8 +187,8 @@ pub(crate) struct Cold {
     pub objects: Vec<crate::process::Object>,
     /// The counts of the enclosing named `repeat`s, outermost first.
     pub counters: Vec<u64>,
-    /// Children in creation order, until reaped or reparented.
-    pub children: Vec<u32>,
+    /// Children until reaped or reparented (boxed: most processes with a cold part have none).
+    pub children: Option<Box<Children>>,
     /// Iterations left in the enclosing `repeat`s of the innermost one ([`Hot::loop_left`]),
     /// innermost last (only nested loops need it).
     pub loops: Vec<u64>,
