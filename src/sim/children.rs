@@ -4,8 +4,8 @@
 //! Every `start()` reaps the children that have ended (multiprocessing's `_cleanup()`), and the
 //! exit handler joins the children one by one, resuming after each. Kept as one list of all
 //! children, a process that forked N children and kept them alive paid a pass over the list at
-//! each start and at each resumed join: O(N²) for the run (0.05/0.19/0.80 s for 5,000, 10,000
-//! and 20,000 children). Here the children are keyed by their spawn number (multiprocessing's
+//! each start and at each resumed join: O(N²) for the run (0.10/0.41/1.33/6.53 s for 5,000 to
+//! 40,000 children, BENCHMARKS.md). Here the children are keyed by their spawn number (multiprocessing's
 //! `_identity` counter, which grows with each spawn of a process, so key order is creation
 //! order): a list by spawn number (appended at each spawn, searched by halving, swept when half
 //! of it has left), and beside it the zombies, in a tree by spawn number. A start reads only
