@@ -1640,3 +1640,44 @@ fn real_threads_are_reported_like_the_models() {
     // It slept: it ran only to start its sleep (its dispatches counted by the kernel).
     assert!(daemon.dispatches >= 1, "{daemon:?}");
 }
+
+#[test]
+fn the_slots_of_threads_killed_with_their_process_come_back() {
+    // A thread takes a `max_processes` slot, as a task does in the model (SPEC §4a); threads
+    // killed with their process cannot give theirs back, so the supervisor does: with room for
+    // 4 tasks, MainProcess and a child of two threads, killed, three times over, fit.
+    if !available() {
+        return;
+    }
+    let f = temp(
+        "thread-slots.json",
+        r#"{"kernel": {"max_processes": 4},
+ "programs": {
+  "main": {"body": [
+    {"repeat": {"times": 3, "body": [
+      {"fork": {"as": "c", "program": "child"}},
+      {"sleep": 2},
+      {"kill": "c"},
+      {"join": "c"}]}},
+    {"print": "after: {c.exitcode}"}]},
+  "child": {"body": [
+    {"thread": {"as": "a", "program": "z"}},
+    {"thread": {"as": "b", "program": "z"}},
+    {"print": "{name}: two threads"},
+    {"sleep": 50}]},
+  "z": {"body": [{"sleep": 50}]}},
+ "processes": [{"program": "main"}]}"#,
+    );
+    let o = Command::new(bin())
+        .args(["compare", "--tick-us", "20000", "--timeout", "60"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+}

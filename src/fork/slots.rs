@@ -2,6 +2,10 @@
 //! supervisor maps one shared counter before it forks anything; every process of the run
 //! inherits the mapping. A slot is taken at `spawn` (where the simulated kernel allocates the
 //! pid) and given back when the process is reaped or discarded unstarted.
+//!
+//! A thread is a task too (SPEC §4a): it takes a slot when it is started, and the supervisor
+//! gives it back when it sees the thread's end, or its process's end for threads still alive
+//! then ([`ThreadSlots`]): a thread killed with its process cannot give its own back.
 
 use std::io;
 use std::num::NonZeroUsize;
@@ -9,6 +13,37 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous};
+
+/// The threads alive of each process, as the supervisor sees their events: how many slots
+/// to give back when one ends, or when its process does.
+#[derive(Debug, Default)]
+pub struct ThreadSlots {
+    live: std::collections::HashMap<super::protocol::Key, u32>,
+}
+
+impl ThreadSlots {
+    /// Follows `e`; the slots it frees.
+    pub fn note(&mut self, e: &super::protocol::Event) -> u32 {
+        use super::protocol::Event;
+        match e {
+            Event::Thread { key, .. } => {
+                *self.live.entry(key.clone()).or_default() += 1;
+                0
+            }
+            Event::ThreadEnd { key, .. } => match self.live.get_mut(key) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    1
+                }
+                _ => 0,
+            },
+            Event::End { key, .. } | Event::Reaped { key: Some(key), .. } => {
+                self.live.remove(key).unwrap_or(0)
+            }
+            _ => 0,
+        }
+    }
+}
 
 /// The shared count of live processes (created and not yet reaped) and its limit.
 #[derive(Clone, Copy)]
@@ -101,5 +136,43 @@ mod tests {
         s.give_back(1);
         assert_eq!(s.taken(), 1);
         assert!(s.take());
+    }
+}
+
+#[cfg(test)]
+mod thread_tests {
+    use super::*;
+    use crate::fork::protocol::Event;
+
+    #[test]
+    fn a_threads_slot_comes_back_once_at_its_end_or_its_processs() {
+        let mut t = ThreadSlots::default();
+        let thread = |k: u32| Event::Thread {
+            key: "0".into(),
+            thread: k,
+            name: String::new(),
+            daemon: false,
+            t: 0,
+        };
+        assert_eq!(t.note(&thread(0)), 0);
+        assert_eq!(t.note(&thread(1)), 0);
+        let end = Event::ThreadEnd {
+            key: "0".into(),
+            thread: 0,
+            t: 1,
+            figures: None,
+        };
+        assert_eq!(t.note(&end), 1);
+        let reaped = Event::Reaped {
+            key: Some("0".into()),
+            pid: 2,
+            t: 2,
+            by_init: true,
+            status: crate::fork::protocol::Status::Signaled(9),
+            figures: None,
+        };
+        // Thread 1 was alive when its process was killed.
+        assert_eq!(t.note(&reaped), 1);
+        assert_eq!(t.note(&reaped), 0);
     }
 }

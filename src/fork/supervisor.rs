@@ -81,6 +81,8 @@ struct Supervisor {
     output_bytes: crate::scenario::OutputMeter,
     /// Globals copied into processes, for `kernel.max_values`.
     values: super::values::ValuesMeter,
+    /// The threads alive of each process, whose slots come back at their end.
+    thread_slots: super::slots::ThreadSlots,
     killed: Vec<Key>,
     pgid: Option<Pid>,
     cli_gone: bool,
@@ -207,6 +209,7 @@ fn run(setup: Setup, input: &mut Input, isolation: Isolation) -> io::Result<()> 
         kill_at: None,
         output_bytes: Default::default(),
         values: super::values::ValuesMeter::new(&plan),
+        thread_slots: Default::default(),
         killed: Vec::new(),
         pgid: None,
         cli_gone: false,
@@ -404,6 +407,10 @@ impl Supervisor {
         // kernel, and the run stops.
         if let Err(why) = self.values.note(e, self.plan.kernel.max_values) {
             self.stop(format!("stopped: {why}"));
+        }
+        let freed = self.thread_slots.note(e);
+        if freed > 0 {
+            self.slots.give_back(freed);
         }
         match e {
             Event::Spawn {

@@ -265,7 +265,6 @@ pub(super) fn end_thread(th: &mut Th) -> Ended {
     };
     let figures = own_figures(th);
     let t = th.sh.now_us();
-    let sh = th.sh;
     let p = th.p();
     p.send(Event::ThreadEnd {
         key: p.key.clone(),
@@ -286,7 +285,7 @@ pub(super) fn end_thread(th: &mut Th) -> Ended {
             }
         }
     }
-    sh.slots.give_back(1);
+    // Its slot comes back when the supervisor sees this end (`slots::ThreadSlots`).
     Ended
 }
 
