@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use procsim::backend::SimBackend;
 use procsim::report::{
-    SvgOptions, render_perfetto, render_summary, render_svg, render_table_switching,
+    SvgOptions, render_perfetto, render_summary, render_svg, render_table_switches,
 };
 use procsim::{Report, Scenario, Sim, SimOptions};
 
@@ -163,11 +163,14 @@ pub(crate) fn run(
     let text = match format {
         Format::Table => {
             // A real run's switches are the real kernel's, not the scenario's.
-            let switch = match backend {
-                BackendName::Sim => scenario.kernel.context_switch,
-                BackendName::Fork => 0,
+            let switches = match backend {
+                BackendName::Sim => (
+                    scenario.kernel.context_switch,
+                    scenario.kernel.thread_switch,
+                ),
+                BackendName::Fork => (0, 0),
             };
-            render_table_switching(&report, width, color, switch)
+            render_table_switches(&report, width, color, switches)
         }
         Format::Json => {
             let mut bytes = Vec::new();

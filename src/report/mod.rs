@@ -10,6 +10,7 @@ mod html;
 pub mod json;
 mod perfetto;
 mod real;
+pub mod rows;
 pub mod snapshot;
 mod spans;
 mod spill;
@@ -31,8 +32,8 @@ pub use snapshot::{Activity, ProcView, Replay, Snapshot, SnapshotError, run_end,
 pub use spans::{CpuSpan, CpuWork, Phase, Piece, ProcSpan, SpanBuilder, Spans};
 pub use svg::{SvgOptions, render_svg, stream_svg};
 pub use table::{
-    render_summary, render_table, render_table_styled, render_table_switching, stream_table,
-    summary_lines,
+    render_summary, render_table, render_table_styled, render_table_switches,
+    render_table_switching, stream_table, summary_lines,
 };
 pub use timeline::{
     LEGEND, Timeline, TimelineBuilder, render_timeline, render_timeline_styled,

@@ -198,11 +198,21 @@ enum Slot {
 #[derive(Debug, Clone)]
 pub struct SpanBuilder {
     context_switch: u64,
+    /// `kernel.thread_switch`: a switch between two threads of one process (SPEC §4a).
+    thread_switch: u64,
     followed: usize,
     current: Vec<Slot>,
-    /// Per CPU: the process it ran last, and the run in progress `(since, proc)`.
-    last: Vec<Option<u32>>,
-    running: Vec<Option<(u64, u32)>>,
+    /// Per CPU: the task it ran last, and the run in progress `(since, task)`.
+    last: Vec<Option<TaskId>>,
+    running: Vec<Option<(u64, TaskId)>>,
+}
+
+/// A task as a CPU sees it: its process (an index in [`Report::processes`]) and its tid (the
+/// pid for a process's main thread, or for a process without threads).
+type TaskId = (u32, u32);
+
+fn task_id(e: &TraceEvent) -> TaskId {
+    (e.proc, e.tid.unwrap_or(e.pid))
 }
 
 impl SpanBuilder {
@@ -211,6 +221,7 @@ impl SpanBuilder {
     pub fn new(cpus: u32, context_switch: u64, followed: usize) -> SpanBuilder {
         SpanBuilder {
             context_switch,
+            thread_switch: 0,
             followed,
             current: Vec::new(),
             last: vec![None; cpus as usize],
@@ -218,13 +229,32 @@ impl SpanBuilder {
         }
     }
 
+    /// The same, with `kernel.thread_switch`: the ticks before a dispatch of a thread whose
+    /// CPU ran another thread of its process last are that switch's (SPEC §4a).
+    pub fn with_thread_switch(mut self, thread_switch: u64) -> SpanBuilder {
+        self.thread_switch = thread_switch;
+        self
+    }
+
     /// Takes in one transition (in trace order), handing `put` the intervals it closes.
+    /// A process's spans are its main thread's; its other threads' runs are the CPUs', drawn
+    /// under their process's name ([`SpanBuilder::event_row`] follows them on rows of
+    /// their own).
     pub fn event(&mut self, e: &TraceEvent, put: &mut impl FnMut(Piece)) {
+        let followed = (e.proc as usize) < self.followed && !e.is_other_thread();
+        self.event_row(e, followed.then_some(e.proc), put);
+    }
+
+    /// Takes in one transition of the task drawn on row `row` (`None`: a task not followed,
+    /// whose transitions only move the CPUs); the pieces of its phases are that row's.
+    pub fn event_row(&mut self, e: &TraceEvent, row: Option<u32>, put: &mut impl FnMut(Piece)) {
         let ncpu = self.last.len();
-        let i = e.proc as usize;
-        // A process's spans are its main thread's; its other threads have no row here yet
-        // (SPEC §4a), but their runs are the CPUs', drawn under their process's name.
-        let followed = i < self.followed && !e.is_other_thread();
+        let task = task_id(e);
+        let followed = row.is_some_and(|r| (r as usize) < self.followed);
+        let (i, row) = match row {
+            Some(r) if followed => (r as usize, r),
+            _ => (0, 0),
+        };
         let mut phase = None;
         if followed {
             if self.current.len() <= i {
@@ -232,13 +262,13 @@ impl SpanBuilder {
             }
             match self.current[i] {
                 Slot::Unseen => put(Piece::New {
-                    proc: e.proc,
+                    proc: row,
                     until: e.t,
                 }),
                 Slot::At(since, p) => {
                     if e.t > since {
                         put(Piece::Proc(
-                            e.proc,
+                            row,
                             ProcSpan {
                                 start: since,
                                 end: e.t,
@@ -260,10 +290,10 @@ impl SpanBuilder {
         if let Some(cpu) = leaving
             && let Some(slot) = self.running.get_mut(cpu as usize)
             && let Some((from, p)) = *slot
-            && p == e.proc
+            && p == task
         {
             if e.t > from {
-                put(Piece::Cpu(cpu, run_span(from, e.t, p, CpuWork::Run)));
+                put(Piece::Cpu(cpu, run_span(from, e.t, p.0, CpuWork::Run)));
             }
             *slot = None;
         }
@@ -276,8 +306,13 @@ impl SpanBuilder {
                 let cpu = e.cpu.unwrap_or(0);
                 let c = cpu as usize;
                 if c < ncpu {
-                    if self.last[c] != Some(e.proc) {
-                        let start = e.t.saturating_sub(self.context_switch);
+                    if self.last[c] != Some(task) {
+                        // Between two threads of one process: `thread_switch`.
+                        let cost = match self.last[c] {
+                            Some((proc, _)) if proc == e.proc => self.thread_switch,
+                            _ => self.context_switch,
+                        };
+                        let start = e.t.saturating_sub(cost);
                         if e.t > start {
                             put(Piece::Cpu(
                                 cpu,
@@ -285,8 +320,8 @@ impl SpanBuilder {
                             ));
                         }
                     }
-                    self.last[c] = Some(e.proc);
-                    self.running[c] = Some((e.t, e.proc));
+                    self.last[c] = Some(task);
+                    self.running[c] = Some((e.t, task));
                 }
                 Phase::Running { cpu }
             }
@@ -341,7 +376,7 @@ impl SpanBuilder {
             if let Some((from, p)) = slot
                 && end > from
             {
-                put(Piece::Cpu(c as u32, run_span(from, end, p, CpuWork::Run)));
+                put(Piece::Cpu(c as u32, run_span(from, end, p.0, CpuWork::Run)));
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The human view of a report: the process table, the timeline, outputs and the summary.
 
+use super::rows::TaskRows;
 use super::text::{Align, NAME_COLUMN, clip, escape, pad};
 use super::timeline::{Timeline, TimelineBuilder, timeline_text};
 use super::{LineAt, ProcessReport, Report};
@@ -31,8 +32,19 @@ pub fn render_table_switching(
     color: bool,
     context_switch: u64,
 ) -> String {
+    render_table_switches(report, width, color, (context_switch, 0))
+}
+
+/// [`render_table_switching`] with `(kernel.context_switch, kernel.thread_switch)`: a switch
+/// between two threads of one process shows as `s` for `thread_switch` ticks (SPEC §4a).
+pub fn render_table_switches(
+    report: &Report,
+    width: usize,
+    color: bool,
+    (context_switch, thread_switch): (u64, u64),
+) -> String {
     let shown = &report.processes[..report.processes.len().min(MAX_ROWS)];
-    let timeline = Timeline::with_switch(report, width, MAX_ROWS, context_switch);
+    let timeline = Timeline::with_switches(report, width, MAX_ROWS, context_switch, thread_switch);
     compose(
         &TableRun {
             scenario: &report.scenario,
@@ -249,19 +261,23 @@ pub fn stream_table(
     first.run_streaming(Box::new(|_| {}));
     let makespan = first.summary().makespan;
     let shown = first.process_count().min(MAX_ROWS);
-    let created = (0..shown as u32)
-        .map(|i| first.finished_process(i).created_at)
+    // The rows: the first processes, each with its threads' rows (SPEC §4a).
+    let first_shown: Vec<ProcessReport> = (0..shown as u32)
+        .map(|i| first.finished_process(i))
         .collect();
+    let rows = TaskRows::new(&first_shown, MAX_ROWS);
+    drop(first_shown);
     let cpus = first.cpu_count();
     drop(first);
 
+    let thread_switch = plan.kernel.thread_switch;
     let mut sim = crate::Sim::new(plan, options);
-    let builder = Rc::new(RefCell::new(TimelineBuilder::new(
+    let builder = Rc::new(RefCell::new(TimelineBuilder::with_rows(
         makespan,
         width,
         cpus,
-        context_switch,
-        created,
+        (context_switch, thread_switch),
+        rows,
     )));
     let sink = Rc::clone(&builder);
     sim.run_streaming(Box::new(move |e| sink.borrow_mut().event(e)));

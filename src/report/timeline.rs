@@ -5,6 +5,7 @@
 
 use crate::model::State;
 
+use super::rows::TaskRows;
 use super::spans::{CpuWork, Phase, Piece, SpanBuilder};
 use super::text::{Align, clip, escape, pad};
 use super::{ProcessReport, Report, TraceEvent};
@@ -18,6 +19,10 @@ pub struct Timeline {
     pub rows: Vec<(String, String)>,
     /// Processes left out to keep the view readable.
     pub hidden: usize,
+    /// Threads of the processes shown left without a row (SPEC §4a).
+    pub hidden_threads: usize,
+    /// Whether rows of threads are drawn: the legend then says what `s` covers for them.
+    pub threads: bool,
     /// States held for no time, which no column shows: per state, how many times, and the
     /// first few `(process index, tick)`.
     pub zero: Vec<ZeroLength>,
@@ -32,6 +37,9 @@ const LETTERS: [char; 6] = ['R', 'B', 's', 'r', 'Z', '-'];
 
 /// What the letters mean.
 pub const LEGEND: &str = "R running, r ready, s ready while its CPU switches to it, B blocked, Z zombie (ended, not reaped), - not admitted or gone";
+
+/// What the letters mean when threads have rows: `s` is both switches' time (SPEC §4a).
+pub const LEGEND_THREADS: &str = "R running, r ready, s ready while its CPU switches to it (context_switch, or thread_switch from a thread of its process), B blocked, Z zombie (ended, not reaped), - not admitted or gone; a thread's row is indented under its process's, which is its main thread's";
 
 impl Timeline {
     /// Builds the timeline of `report` in at most `width` columns and `max_rows` rows, with
@@ -50,18 +58,28 @@ impl Timeline {
         max_rows: usize,
         context_switch: u64,
     ) -> Timeline {
+        Timeline::with_switches(report, width, max_rows, context_switch, 0)
+    }
+
+    /// [`Timeline::with_switch`] with `kernel.thread_switch` too: the rows of the processes
+    /// shown are followed by their threads' rows (at most `max_rows` of those), whose switches
+    /// from a thread of the same process show as `s` for `thread_switch` ticks.
+    pub fn with_switches(
+        report: &Report,
+        width: usize,
+        max_rows: usize,
+        context_switch: u64,
+        thread_switch: u64,
+    ) -> Timeline {
         let n = report.processes.len();
         let shown = n.min(max_rows);
-        let created = report.processes[..shown]
-            .iter()
-            .map(|p| p.created_at)
-            .collect();
-        let mut b = TimelineBuilder::new(
+        let rows = TaskRows::new(&report.processes[..shown], max_rows);
+        let mut b = TimelineBuilder::with_rows(
             report.summary.makespan,
             width,
             report.cpus,
-            context_switch,
-            created,
+            (context_switch, thread_switch),
+            rows,
         );
         // A transition of a process the report does not list (a damaged report) is left out.
         for e in report.trace.iter().filter(|e| (e.proc as usize) < n) {
@@ -86,6 +104,8 @@ pub struct TimelineBuilder {
     rows: Vec<Row>,
     /// Per row: when it was created.
     created: Vec<u64>,
+    /// The rows of threads, when they are drawn (`None`: a row per process).
+    tasks: Option<TaskRows>,
     /// Per row: its last transition `(tick, state)`, to find the states held for no time.
     last: Vec<Option<(u64, State)>>,
     zero: Vec<ZeroLength>,
@@ -126,12 +146,37 @@ impl TimelineBuilder {
         context_switch: u64,
         created: Vec<u64>,
     ) -> TimelineBuilder {
+        TimelineBuilder::make(makespan, width, cpus, (context_switch, 0), created, None)
+    }
+
+    /// A timeline with a row per task of `rows` (SPEC §4a); `switches` are
+    /// `(kernel.context_switch, kernel.thread_switch)`.
+    pub fn with_rows(
+        makespan: u64,
+        width: usize,
+        cpus: u32,
+        switches: (u64, u64),
+        rows: TaskRows,
+    ) -> TimelineBuilder {
+        let created = rows.rows.iter().map(|r| r.created).collect();
+        TimelineBuilder::make(makespan, width, cpus, switches, created, Some(rows))
+    }
+
+    fn make(
+        makespan: u64,
+        width: usize,
+        cpus: u32,
+        (context_switch, thread_switch): (u64, u64),
+        created: Vec<u64>,
+        tasks: Option<TaskRows>,
+    ) -> TimelineBuilder {
         let makespan = makespan.max(1);
         let width = width.max(1) as u64;
         let k = makespan.div_ceil(width);
         let shown = created.len();
         TimelineBuilder {
-            spans: SpanBuilder::new(cpus, context_switch, shown),
+            tasks,
+            spans: SpanBuilder::new(cpus, context_switch, shown).with_thread_switch(thread_switch),
             makespan,
             k,
             columns: makespan.div_ceil(k),
@@ -147,12 +192,14 @@ impl TimelineBuilder {
 
     /// Takes in one transition, in trace order.
     pub fn event(&mut self, e: &TraceEvent) {
-        // A process's row is its main thread's; its other threads are in the table only.
-        if e.is_other_thread() {
-            return;
-        }
-        let i = e.proc as usize;
-        if i < self.last.len() {
+        // A process's row is its main thread's; its other threads have rows of their own
+        // when told ([`TimelineBuilder::with_rows`]), else only move the CPUs.
+        let row = match &self.tasks {
+            Some(tasks) => tasks.row(e),
+            None => (!e.is_other_thread()).then_some(e.proc),
+        };
+        let row = row.filter(|&r| (r as usize) < self.last.len());
+        if let Some(i) = row.map(|r| r as usize) {
             if let Some((t, state)) = self.last[i]
                 && t == e.t
                 && let Some(entry) = self.zero.iter_mut().find(|x| x.0 == state)
@@ -167,18 +214,19 @@ impl TimelineBuilder {
         // At most three pieces a transition: a process's interval, a CPU's run, a switch.
         let mut pieces = [None; 3];
         let mut n = 0;
-        self.spans.event(e, &mut |piece| {
+        self.spans.event_row(e, row, &mut |piece| {
             if n < pieces.len() {
                 pieces[n] = Some(piece);
                 n += 1;
             }
         });
         for piece in pieces.into_iter().flatten() {
-            self.take(piece);
+            self.take(piece, row);
         }
     }
 
-    fn take(&mut self, piece: Piece) {
+    /// Draws `piece`; `row` is the row of the task whose transition made it.
+    fn take(&mut self, piece: Piece, row: Option<u32>) {
         match piece {
             Piece::New { proc, until } => {
                 let i = proc as usize;
@@ -197,7 +245,10 @@ impl TimelineBuilder {
                 }
             }
             Piece::Cpu(_, span) if span.work == CpuWork::Switch => {
-                let i = span.proc as usize;
+                // The switch is towards the task whose dispatch made it.
+                let Some(i) = row.map(|r| r as usize) else {
+                    return;
+                };
                 // The switch towards a process is cut out of the ready time before it.
                 if let Some((a, b)) = self.rows.get(i).and_then(|r| r.ready) {
                     let (sa, sb) = (span.start.max(a), span.end.min(b));
@@ -264,12 +315,23 @@ impl TimelineBuilder {
     pub fn finish(mut self, shown: &[ProcessReport], count: usize) -> Timeline {
         let end = self.makespan;
         let mut pieces = Vec::new();
-        for (i, p) in shown.iter().enumerate() {
-            self.spans
-                .close_process(i as u32, end, p.reaped_at, &mut |piece| pieces.push(piece));
+        let tasks = self.tasks.take();
+        match &tasks {
+            Some(tasks) => {
+                for (i, r) in tasks.rows.iter().enumerate() {
+                    self.spans
+                        .close_process(i as u32, end, r.gone, &mut |piece| pieces.push(piece));
+                }
+            }
+            None => {
+                for (i, p) in shown.iter().enumerate() {
+                    self.spans
+                        .close_process(i as u32, end, p.reaped_at, &mut |piece| pieces.push(piece));
+                }
+            }
         }
         for piece in pieces {
-            self.take(piece);
+            self.take(piece, None);
         }
         for i in 0..self.rows.len() {
             self.flush_ready(i);
@@ -279,14 +341,22 @@ impl TimelineBuilder {
         }
         let mut zero = self.zero;
         zero.retain(|x| x.1 > 0);
+        let labels: Vec<String> = match &tasks {
+            Some(tasks) => (0..tasks.rows.len())
+                .map(|i| tasks.label(i, shown))
+                .collect(),
+            None => shown.iter().map(|p| p.name.clone()).collect(),
+        };
         Timeline {
             ticks_per_column: self.k,
-            rows: shown
-                .iter()
+            rows: labels
+                .into_iter()
                 .zip(self.rows)
-                .map(|(p, r)| (p.name.clone(), r.letters))
+                .map(|(name, r)| (name, r.letters))
                 .collect(),
             hidden: count.saturating_sub(shown.len()),
+            hidden_threads: tasks.as_ref().map_or(0, |t| t.hidden_threads),
+            threads: tasks.as_ref().is_some_and(TaskRows::has_threads),
             zero,
         }
     }
@@ -371,15 +441,16 @@ pub fn timeline_text(tl: &Timeline, unit: super::TimeUnit, color: bool) -> Strin
     } else {
         ("tick", "ticks")
     };
+    let legend = if tl.threads { LEGEND_THREADS } else { LEGEND };
     let key = if color {
-        let mut key = LEGEND.to_owned();
+        let mut key = legend.to_owned();
         for letter in ["R ", "r ", "s ", "B ", "Z ", "- "] {
             let painted = format!("{} ", colour_row(&letter[..1]));
             key = key.replacen(letter, &painted, 1);
         }
         key
     } else {
-        LEGEND.to_owned()
+        legend.to_owned()
     };
     if tl.ticks_per_column == 1 {
         out.push_str(&format!("Timeline (1 column = 1 {unit}; {key})\n"));
@@ -415,6 +486,12 @@ pub fn timeline_text(tl: &Timeline, unit: super::TimeUnit, color: bool) -> Strin
     if tl.hidden > 0 {
         out.push_str(&format!("… and {} more processes\n", tl.hidden));
     }
+    if tl.hidden_threads > 0 {
+        out.push_str(&format!(
+            "… and {} more threads of the processes shown\n",
+            tl.hidden_threads
+        ));
+    }
     if !tl.zero.is_empty() {
         let parts: Vec<String> = tl
             .zero
@@ -422,7 +499,7 @@ pub fn timeline_text(tl: &Timeline, unit: super::TimeUnit, color: bool) -> Strin
             .map(|(state, count, first)| {
                 let at: Vec<String> = first
                     .iter()
-                    .map(|&(i, t)| format!("{} at {t}", clip(&tl.rows[i].0, 24)))
+                    .map(|&(i, t)| format!("{} at {t}", clip(tl.rows[i].0.trim_start(), 24)))
                     .collect();
                 let more = if *count > first.len() { ", …" } else { "" };
                 format!("{state} ×{count} ({}{more})", at.join(", "))
@@ -459,6 +536,41 @@ mod tests {
         assert_eq!(rows(&tl), ["sRR---", "rrrsRR"]);
         // Told nothing of the switch, the same ticks are plain ready time.
         assert_eq!(rows(&Timeline::new(&report, 100, 40)), ["rRR---", "rrrrRR"]);
+    }
+
+    /// Threads (SPEC §4a) on one CPU, context_switch 2 and thread_switch 1: MainProcess's
+    /// first dispatch costs a context switch (0–2); it starts Thread-1 (spin) at 2 and joins
+    /// it (blocked 2–6); the switch to the thread, of the same process, costs 1 (2–3), it
+    /// computes 3 ticks (3–6) and ends; the switch back costs 1 again (6–7), and MainThread
+    /// ends at 7. The thread's row, indented under its process's, is `-` before it was made
+    /// and after its end (a thread is no zombie).
+    #[test]
+    fn a_thread_has_its_row_and_its_switch_is_thread_switch() {
+        let report = run(r#"{"kernel": {"context_switch": 2, "thread_switch": 1},
+            "programs": {"main": {"body": [{"thread": {"as": "t", "program": "spin"}},
+                                           {"join": "t"}]},
+                         "spin": {"body": [{"cpu": 3}]}},
+            "processes": [{"program": "main"}]}"#);
+        let tl = Timeline::with_switches(&report, 100, 40, 2, 1);
+        assert_eq!(rows(&tl), ["ssBBBBs", "--sRRR-"]);
+        assert_eq!(tl.rows[1].0, "  Thread-1 (spin)");
+        // Told nothing of thread_switch, the thread switches are plain ready time.
+        let tl = Timeline::with_switches(&report, 100, 40, 2, 0);
+        assert_eq!(rows(&tl), ["ssBBBBr", "--rRRR-"]);
+        let text = timeline_text(
+            &Timeline::with_switches(&report, 100, 40, 2, 1),
+            report.time_unit,
+            false,
+        );
+        assert!(text.contains(LEGEND_THREADS), "{text}");
+        // At most one thread row: the other is counted.
+        let report = run(r#"{"programs": {"main": {"body": [
+                {"thread": {"as": "a", "program": "spin"}}, {"thread": {"as": "b", "program": "spin"}},
+                {"join": "a"}, {"join": "b"}]}, "spin": {"body": [{"cpu": 1}]}},
+            "processes": [{"program": "main"}]}"#);
+        let tl = Timeline::with_switches(&report, 100, 1, 0, 0);
+        assert_eq!(tl.rows.len(), 2);
+        assert_eq!(tl.hidden_threads, 1);
     }
 
     /// The child ends at 1; its parent sleeps until 4 and then joins it, which reaps it: a
