@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use procsim::report::{
-    SvgOptions, render_perfetto, render_svg, render_table_switching, stream_perfetto, stream_svg,
+    SvgOptions, render_perfetto, render_svg, render_table_switches, stream_perfetto, stream_svg,
     stream_table,
 };
 use procsim::study::workload::{GenParams, generate};
@@ -72,7 +72,8 @@ fn streamed_table_is_the_rendered_one() {
     for (name, plan, cs) in cases() {
         let r = report(&plan);
         for (width, color) in [(100, false), (37, true), (7, false)] {
-            let whole = render_table_switching(&r, width, color, cs);
+            let ts = plan.kernel.thread_switch;
+            let whole = render_table_switches(&r, width, color, (cs, ts));
             let (streamed, stopped) = stream_table(Arc::clone(&plan), width, color, cs);
             assert_eq!(stopped, r.error, "{name}");
             assert_eq!(streamed, whole, "{name} at width {width}");
