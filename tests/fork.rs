@@ -688,6 +688,49 @@ fn globals_copied_into_many_real_processes_are_limited() {
     assert!((5..=10).contains(&changed), "{changed}");
 }
 
+/// A global as large as the model allows (1,048,576 characters, `MAX_VALUE_WEIGHT`) is larger
+/// than one event of the channel: it is sent in pieces and reported whole, so both backends
+/// agree (it used to stop the real run with `global #0 grew too large to report`).
+#[test]
+fn a_global_as_large_as_a_value_may_grow_is_reported_whole() {
+    if !available() {
+        return;
+    }
+    let mut body = vec![r#"{"set": {"name": "s", "value": "\"x"}}"#.to_owned()];
+    body.extend((0..19).map(|_| r#"{"add": {"name": "s", "value": "$s"}}"#.to_owned()));
+    body.push(r#"{"print": "ok"}"#.to_owned());
+    let f = temp(
+        "g1m.json",
+        &format!(
+            r#"{{"globals": {{"s": ""}}, "programs": {{"m": {{"body": [{}]}}}},
+            "processes": [{{"program": "m"}}]}}"#,
+            body.join(", ")
+        ),
+    );
+    let (o, report) = run_fork_json(&f, &["--timeout", "30"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let r = report.expect("a report");
+    let want = "\"x".repeat(1 << 19);
+    assert_eq!(
+        r.processes[0].globals.get("s"),
+        Some(&procsim::Value::Str(want))
+    );
+    if realtime_permitted() {
+        let o = Command::new(bin())
+            .args(["compare", "--timeout", "30"])
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}{}",
+            text(&o.stdout),
+            text(&o.stderr)
+        );
+    }
+}
+
 // ---- nothing survives a run --------------------------------------------------------------
 
 /// A scenario whose processes live long: a sleeper with a child, a CPU burner, a daemon (which

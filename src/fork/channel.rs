@@ -2,7 +2,13 @@
 //! sending end (inherited through `fork`), the supervisor reads the other. Each event is one
 //! datagram, so events from processes writing at the same moment never interleave, and a
 //! datagram cannot be torn as a pipe write longer than `PIPE_BUF` can.
+//!
+//! A global's new value may be larger than a datagram (a value may hold
+//! [`crate::process::MAX_VALUE_WEIGHT`] characters or items, and its JSON more bytes than
+//! that): it is sent as pieces of its JSON text, in order, one datagram each, and the
+//! receiver puts them back together, so every value the model allows is reported whole.
 
+use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
@@ -10,15 +16,37 @@ use nix::sys::socket::{
     AddressFamily, MsgFlags, SockFlag, SockType, recv, send, setsockopt, socketpair, sockopt,
 };
 
-use super::protocol::Event;
+use serde::{Deserialize, Serialize};
+
+use super::protocol::{Event, Key};
+use crate::model::Value;
 
 /// The largest datagram: longer output lines are cut to fit.
 pub const MAX_EVENT: usize = 1 << 20;
+
+/// The bytes of JSON text a piece of a large global carries: a quarter of a datagram, as
+/// the piece's own JSON may double it (each `"` and `\\` escaped).
+const PIECE: usize = MAX_EVENT / 4;
+
+/// The first byte of a datagram that holds a [`Piece`] (an event's JSON starts with `{` or `[`).
+const PIECE_MARK: u8 = b'+';
+
+/// A piece of the JSON text of a global's new value too large for one datagram.
+#[derive(Debug, Serialize, Deserialize)]
+struct Piece {
+    key: Key,
+    index: u32,
+    text: String,
+    /// Whether this is the last piece (then the value is whole).
+    last: bool,
+}
 
 /// The supervisor's end.
 pub struct Receiver {
     fd: OwnedFd,
     buf: Vec<u8>,
+    /// The JSON text received so far of each large global being sent in pieces.
+    pieces: HashMap<(Key, u32), String>,
 }
 
 /// The processes' end.
@@ -49,6 +77,7 @@ pub fn pair() -> io::Result<(Receiver, Sender)> {
         Receiver {
             fd: a,
             buf: vec![0; MAX_EVENT + 4096],
+            pieces: HashMap::new(),
         },
         Sender {
             fd: b,
@@ -71,9 +100,38 @@ impl Sender {
     pub fn send(&self, event: &Event) -> io::Result<()> {
         let mut bytes = serde_json::to_vec(event).map_err(io::Error::other)?;
         if bytes.len() > MAX_EVENT {
+            if let Event::Global { key, index, value } = event {
+                return self.send_in_pieces(key, *index, value);
+            }
             bytes = shrink(event);
         }
         self.send_bytes(&bytes)
+    }
+
+    /// Sends a global's value as pieces of its JSON text, one datagram each.
+    fn send_in_pieces(&self, key: &Key, index: u32, value: &Value) -> io::Result<()> {
+        let text = serde_json::to_string(value).map_err(io::Error::other)?;
+        let mut rest = text.as_str();
+        loop {
+            let mut end = PIECE.min(rest.len());
+            while !rest.is_char_boundary(end) {
+                end -= 1;
+            }
+            let (piece, after) = rest.split_at(end);
+            rest = after;
+            let mut bytes = vec![PIECE_MARK];
+            let piece = Piece {
+                key: key.clone(),
+                index,
+                text: piece.to_owned(),
+                last: rest.is_empty(),
+            };
+            serde_json::to_writer(&mut bytes, &piece).map_err(io::Error::other)?;
+            self.send_bytes(&bytes)?;
+            if rest.is_empty() {
+                return Ok(());
+            }
+        }
     }
 
     /// Sends several events in one datagram (a JSON array), or one by one when together they
@@ -109,8 +167,9 @@ impl Sender {
     }
 }
 
-/// An event too large for one datagram, with its text cut (only output and error lines and
-/// globals can be that long), and a `fence` event that says so: a cut is never silent.
+/// An event too large for one datagram, with its text cut (only output and error lines can
+/// be that long: globals are sent in pieces), and a `fence` event that says so: a cut is never
+/// silent.
 fn shrink(event: &Event) -> Vec<u8> {
     const KEEP: usize = MAX_EVENT / 2;
     let said = |key: &str, what: &str, len: usize| Event::Fence {
@@ -160,7 +219,8 @@ fn shrink(event: &Event) -> Vec<u8> {
 }
 
 impl Receiver {
-    /// The next datagram's events if one is queued (never blocks). `Err` only for a broken
+    /// The next datagram's events if one is queued (never blocks): none for a piece of a
+    /// large global but the last, which gives the whole `Global` event. `Err` only for a broken
     /// socket.
     pub fn try_recv(&mut self) -> io::Result<Option<Result<Vec<Event>, String>>> {
         loop {
@@ -175,6 +235,9 @@ impl Receiver {
                 }
                 Ok(n) => {
                     let bytes = &self.buf[..n];
+                    if let Some(piece) = bytes.strip_prefix(&[PIECE_MARK]) {
+                        return Ok(Some(join_piece(&mut self.pieces, piece)));
+                    }
                     let parsed = if bytes.first() == Some(&b'[') {
                         serde_json::from_slice::<Vec<Event>>(bytes)
                     } else {
@@ -195,9 +258,58 @@ impl Receiver {
     }
 }
 
+/// Adds a piece of a large global; the whole `Global` event after the last.
+fn join_piece(
+    pieces: &mut HashMap<(Key, u32), String>,
+    bytes: &[u8],
+) -> Result<Vec<Event>, String> {
+    let piece: Piece = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let at = (piece.key, piece.index);
+    let text = pieces.entry(at.clone()).or_default();
+    text.push_str(&piece.text);
+    if !piece.last {
+        return Ok(Vec::new());
+    }
+    let text = pieces.remove(&at).unwrap_or_default();
+    let value: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let (key, index) = at;
+    Ok(vec![Event::Global { key, index, value }])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A global as large as a value may grow, whose JSON is larger than a datagram (each
+    /// `"` is escaped), arrives whole, and events after it in order.
+    #[test]
+    fn a_global_larger_than_a_datagram_arrives_whole() {
+        let (mut rx, tx) = pair().unwrap();
+        let big = Value::Str("\"x".repeat(crate::process::MAX_VALUE_WEIGHT as usize / 2));
+        let global = Event::Global {
+            key: "0:1".into(),
+            index: 2,
+            value: big,
+        };
+        assert!(serde_json::to_vec(&global).unwrap().len() > MAX_EVENT);
+        let after = Event::Output {
+            key: "0:1".into(),
+            line: "after".into(),
+        };
+        // Sent from another thread: the socket holds less than the whole value.
+        let sent = [global.clone(), after.clone()];
+        let sender = std::thread::spawn(move || tx.send_all(&sent).unwrap());
+        let mut got = Vec::new();
+        while got.len() < 2 {
+            match rx.try_recv().unwrap() {
+                Some(events) => got.extend(events.unwrap()),
+                None => std::thread::sleep(std::time::Duration::from_millis(1)),
+            }
+        }
+        sender.join().unwrap();
+        assert_eq!(got, vec![global, after]);
+        assert!(rx.pieces.is_empty());
+    }
 
     #[test]
     fn a_line_cut_to_fit_an_event_is_said() {
