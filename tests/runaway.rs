@@ -473,3 +473,81 @@ fn a_scenario_cannot_raise_the_held_trace_past_the_ceiling() {
     assert!(e.contains("kernel.max_trace (500 trace events)"), "{e}");
     assert_eq!(procsim::sim::HELD_TRACE_CEILING, 10_000_000);
 }
+
+/// Every process's globals count against `kernel.max_value_bytes`, shared or not (the report
+/// lists them for each): `big` (10,000 characters) and `n` take 32 + 10,000 + 32 = 10,064
+/// bytes a process. Main and 8 children hold 90,576 ≤ 100,000; the ninth child makes 100,640,
+/// and the run stops at that fork, though no child ever changed a global.
+#[test]
+fn a_large_global_shared_by_many_children_is_limited() {
+    let r = run(&format!(
+        r#"{{"kernel": {{"max_value_bytes": 100000}}, "globals": {{"big": "{}", "n": 0}},
+        "programs": {{
+          "main": {{"body": [{{"repeat": {{"times": 20, "body": [{{"fork": {{"as": "c", "program": "child"}}}}]}}}}, {{"cpu": 100}}]}},
+          "child": {{"body": [{{"cpu": 1000}}]}}}},
+        "processes": [{{"program": "main"}}]}}"#,
+        "x".repeat(10_000)
+    ));
+    let e = r.error.expect("stopped");
+    assert!(
+        e.contains("stopped at tick 0: kernel.max_value_bytes (100000 bytes"),
+        "{e}"
+    );
+    let children = r.processes.iter().filter(|p| p.program == "child").count();
+    assert_eq!(children, 9);
+}
+
+/// One process growing many globals: ten empty strings take 10 × 32 = 320 bytes; each `set`
+/// to 1,000 characters adds 1,000. Four make 4,320 ≤ 5,000, the fifth 5,320, and the run
+/// stops after it (the change is made, as for `max_values`).
+#[test]
+fn many_large_globals_in_one_process_are_limited() {
+    let names: Vec<String> = (0..10).map(|i| format!("g{i}")).collect();
+    let globals: Vec<String> = names.iter().map(|n| format!("\"{n}\": \"\"")).collect();
+    let long = "y".repeat(1000);
+    let sets: Vec<String> = names
+        .iter()
+        .map(|n| format!("{{\"set\": {{\"name\": \"{n}\", \"value\": \"{long}\"}}}}"))
+        .collect();
+    let r = run(&format!(
+        r#"{{"kernel": {{"max_value_bytes": 5000}}, "globals": {{{}}},
+        "programs": {{"main": {{"body": [{}, {{"cpu": 1}}]}}}},
+        "processes": [{{"program": "main"}}]}}"#,
+        globals.join(", "),
+        sets.join(", ")
+    ));
+    let e = r.error.expect("stopped");
+    assert!(e.contains("kernel.max_value_bytes (5000 bytes"), "{e}");
+    let set: Vec<&str> = r.processes[0]
+        .globals
+        .iter()
+        .filter(|(_, v)| v.to_string().len() == 1000)
+        .map(|(k, _)| k.as_str())
+        .collect();
+    assert_eq!(set, ["g0", "g1", "g2", "g3", "g4"]);
+}
+
+/// The reviewer's case on the default limits: a 1,103-byte file doubling a string to 1 MiB
+/// and forking 4,000 children made reports of 4 GB. A process holds `s` (32 + 1,048,576
+/// bytes), `n`, `a` and `b` (32 each): 1,048,704 bytes. Main and 254 children hold
+/// 267,419,520 ≤ 268,435,456 (256 MiB); the 255th child makes 268,468,224, and the run stops.
+#[test]
+fn the_reviewers_megabyte_in_four_thousand_children_stops_on_the_default_limit() {
+    let mut body = vec![r#"{"set": {"name": "s", "value": "x"}}"#.to_owned()];
+    body.extend((0..20).map(|_| r#"{"add": {"name": "s", "value": "$s"}}"#.to_owned()));
+    body.push(
+        r#"{"repeat": {"times": 4000, "body": [{"fork": {"as": "h", "program": "c"}}]}}, {"cpu": 1}"#
+            .to_owned(),
+    );
+    let text = format!(
+        r#"{{"globals": {{"s": "", "n": 0, "a": "", "b": ""}},
+        "programs": {{"m": {{"body": [{}]}},
+          "c": {{"body": [{{"add": {{"name": "n", "value": 1}}}}, {{"io": 100}}]}}}},
+        "processes": [{{"program": "m"}}]}}"#,
+        body.join(", ")
+    );
+    let r = run(&text);
+    let e = r.error.expect("stopped");
+    assert!(e.contains("kernel.max_value_bytes (268435456 bytes"), "{e}");
+    assert_eq!(r.processes.iter().filter(|p| p.program == "c").count(), 255);
+}

@@ -32,6 +32,8 @@ pub const MAX_TRACE: u64 = 100_000;
 pub const MAX_EVENTS: u64 = 1_000_000;
 /// Items and characters of globals copied at most (`kernel.max_values`).
 pub const MAX_VALUES: u64 = 1 << 20;
+/// Bytes of globals all processes hold at most (`kernel.max_value_bytes`).
+pub const MAX_VALUE_BYTES: u64 = 16 << 20;
 /// Copies of one top-level process at most (`processes[i].count`).
 pub const MAX_COUNT: u64 = 8;
 /// CPUs at most: every tick visits every CPU, so 1024 of them only slow the fuzzer down.
@@ -58,6 +60,7 @@ pub fn clamp(s: &mut Scenario) {
     k.max_trace = k.max_trace.min(MAX_TRACE);
     k.max_events = k.max_events.min(MAX_EVENTS);
     k.max_values = k.max_values.min(MAX_VALUES);
+    k.max_value_bytes = k.max_value_bytes.min(MAX_VALUE_BYTES);
     k.cpus = k.cpus.min(MAX_CPUS);
     let mut total: u64 = 0;
     for e in &mut s.processes {

@@ -291,6 +291,7 @@ pub struct Kernel {
     max_trace: Option<Num>,
     max_events: Option<Num>,
     max_values: Option<Num>,
+    max_value_bytes: Option<Num>,
     tick_order: Option<u8>,
     wake_head: Option<bool>,
     keep: Option<bool>,
@@ -334,6 +335,10 @@ impl Kernel {
         put("max_trace", self.max_trace.as_ref().map(Num::json));
         put("max_events", self.max_events.as_ref().map(Num::json));
         put("max_values", self.max_values.as_ref().map(Num::json));
+        put(
+            "max_value_bytes",
+            self.max_value_bytes.as_ref().map(Num::json),
+        );
         put(
             "tick_order",
             self.tick_order.map(|i| {

@@ -405,7 +405,7 @@ impl Supervisor {
     fn note(&mut self, e: &Event) {
         // The change that passes the limit is relayed: it was made, as on the simulated
         // kernel, and the run stops.
-        if let Err(why) = self.values.note(e, self.plan.kernel.max_values) {
+        if let Err(why) = self.values.note(e, &self.plan.kernel) {
             self.stop(format!("stopped: {why}"));
         }
         let freed = self.thread_slots.note(e);

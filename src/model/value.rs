@@ -50,6 +50,20 @@ impl Value {
         }
     }
 
+    /// The bytes the value takes in memory: its own (every value is the same size) and those
+    /// of its characters and items. What `kernel.max_value_bytes` counts: a list of a million
+    /// integers weighs a million ([`Value::weight`]) but takes 32 MB.
+    pub fn footprint(&self) -> u64 {
+        let own = std::mem::size_of::<Value>() as u64;
+        match self {
+            Value::None | Value::Bool(_) | Value::Int(_) => own,
+            Value::Str(s) => own.saturating_add(s.len() as u64),
+            Value::List(items) => items
+                .iter()
+                .fold(own, |w, v| w.saturating_add(v.footprint())),
+        }
+    }
+
     /// Python's `repr()`: strings quoted as Python quotes them, everything else as `str()`.
     pub fn repr(&self) -> String {
         match self {

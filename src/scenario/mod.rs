@@ -28,7 +28,7 @@ pub(crate) use instr::visit_spawns;
 pub use instr::{
     Assign, Expr, INSTRUCTIONS, Instr, Join, NewObject, Repeat, Spawn, TimedJoin, Wait,
 };
-pub use limits::{MAX_LINE_BYTES, OutputMeter};
+pub use limits::{MAX_LINE_BYTES, OutputMeter, ValuesHeld, bytes_of};
 pub use policy::{Attributes, PerLevel, PolicyConfig};
 
 pub use schema::json_schema;
@@ -296,6 +296,10 @@ pub struct KernelConfig {
     /// a process changes globals it shares with its parent or children) add up to more than
     /// this many items and characters.
     pub max_values: u64,
+    /// The run stops with an error when the globals of all its processes take more than this
+    /// many bytes, each process's counted (shared with its parent or not: the report lists
+    /// them for each), ended processes' included.
+    pub max_value_bytes: u64,
     /// Real microseconds of CPU time a tick stands for on the fork backend.
     pub tick_us: u64,
     /// The fork backend's wall-clock limit for a run, in seconds (default 60; `--timeout`
@@ -334,6 +338,7 @@ impl Default for KernelConfig {
             max_trace: 1_000_000,
             max_events: 1_000_000_000,
             max_values: 16 << 20,
+            max_value_bytes: 256 << 20,
             tick_us: 1000,
             real_timeout_s: None,
             tick_order: None,

@@ -22,11 +22,18 @@ pub(super) struct SimProc<'a, P: Policy> {
     k: &'a mut Kernel<P>,
     p: u32,
     c: u32,
+    /// The bytes of the global handed out by `global_mut`, before it changed.
+    bytes_before: u64,
 }
 
 impl<'a, P: Policy> SimProc<'a, P> {
     pub(super) fn new(k: &'a mut Kernel<P>, p: u32, c: u32) -> Self {
-        SimProc { k, p, c }
+        SimProc {
+            k,
+            p,
+            c,
+            bytes_before: 0,
+        }
     }
 
     fn pi(&self) -> usize {
@@ -78,10 +85,16 @@ impl<P: Policy> Host for SimProc<'_, P> {
     }
 
     fn global_mut(&mut self, g: GlobalId) -> &mut Value {
-        &mut self.k.own_globals(self.p)[g as usize]
+        let slot = &mut self.k.own_globals(self.p)[g as usize];
+        self.bytes_before = slot.footprint();
+        slot
     }
 
-    fn global_changed(&mut self, _: GlobalId) {}
+    fn global_changed(&mut self, g: GlobalId) {
+        let p = self.k.leader(self.p);
+        let after = self.k.procs[p as usize].globals[g as usize].footprint();
+        self.k.hold_values(self.bytes_before, after);
+    }
 
     fn render(&mut self, t: &Template) -> Result<String, PyError> {
         t.render(self)

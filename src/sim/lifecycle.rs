@@ -13,6 +13,7 @@ use crate::model::{Cause, State, Value};
 use crate::process::{MAX_NOTES, NotAlive, PyError, bind, notes_left_out, outside_not_delivered};
 use crate::program::{CExpr, Code, Signal, SpawnOp};
 use crate::report::Note;
+use crate::scenario::bytes_of;
 
 impl<P: Policy> Kernel<P> {
     pub(super) fn output(&mut self, p: u32, line: String) {
@@ -26,31 +27,6 @@ impl<P: Policy> Kernel<P> {
             return;
         }
         self.push_output(p, line);
-    }
-
-    /// Process `p`'s own globals, to change. Until it changes them it shares them with the
-    /// process it was copied from or to (copy on write); the copy made now is counted against
-    /// `kernel.max_values`, as thousands of children each copying a megabyte of globals would
-    /// otherwise exhaust memory. The copy past the limit is still made (it is one process's)
-    /// and the run stops.
-    pub(super) fn own_globals(&mut self, p: u32) -> &mut Vec<Value> {
-        // A thread's globals are its process's (SPEC §4a: shared, no copy).
-        let p = self.leader(p);
-        let globals = &self.procs[p as usize].globals;
-        if Arc::strong_count(globals) > 1 {
-            let weight = globals
-                .iter()
-                .fold(0u64, |w, v| w.saturating_add(v.weight()));
-            self.values_copied = self.values_copied.saturating_add(weight);
-            let max = self.plan.kernel.max_values;
-            if self.values_copied > max {
-                self.stop(format!(
-                    "stopped at tick {}: kernel.max_values ({max} items and characters of globals copied into processes) reached; raise it if the copies are wanted",
-                    self.now
-                ));
-            }
-        }
-        Arc::make_mut(&mut self.procs[p as usize].globals)
     }
 
     // ---- values --------------------------------------------------------------------------
@@ -210,6 +186,9 @@ impl<P: Policy> Kernel<P> {
         // No pid yet: a `Process` object gets one at `start()`, the fork.
         let child = self.new_slot(pcb, Hot::new(spec.program, NO_PID, t));
         let n = self.spawn_number(child);
+        let globals = Arc::clone(&self.procs[child as usize].globals);
+        let weight = self.weigh(&globals);
+        self.hold_values(0, weight);
         let parent = &mut self.procs[p as usize];
         parent
             .cold()
@@ -258,6 +237,12 @@ impl<P: Policy> Kernel<P> {
             && let Some(children) = c.children.as_mut()
         {
             children.started(n, child);
+        }
+        // The fork copies the parent's globals as they are now, not as they were at spawn.
+        if !Arc::ptr_eq(&self.procs[child as usize].globals, &globals) {
+            let before = bytes_of(&self.procs[child as usize].globals);
+            let after = self.weigh(&globals);
+            self.hold_values(before, after);
         }
         let pcb = &mut self.procs[child as usize];
         pcb.started = true;

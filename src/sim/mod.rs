@@ -54,6 +54,7 @@ mod select;
 mod stream;
 mod threads;
 mod timers;
+mod values;
 
 use std::sync::Arc;
 
@@ -158,6 +159,10 @@ pub struct Kernel<P: Policy> {
     held_ceiling: (u64, &'static str),
     /// Items and characters of globals copied on write, for `kernel.max_values`.
     values_copied: u64,
+    /// Bytes of every process's globals, for `kernel.max_value_bytes`.
+    values_held: crate::scenario::ValuesHeld,
+    /// The globals weighed last, for `values_held`.
+    last_weighed: values::LastWeighed,
     /// Events handled by the general rounds, each tick counting once per CPU, for
     /// `kernel.max_events`.
     events: u64,
@@ -267,6 +272,8 @@ impl<P: Policy> Kernel<P> {
             traced: 0,
             held_ceiling: (HELD_TRACE_CEILING, "the default"),
             values_copied: 0,
+            values_held: Default::default(),
+            last_weighed: Default::default(),
             events: 0,
             woken: Vec::new(),
             admitted: Vec::new(),
@@ -343,6 +350,8 @@ impl<P: Policy> Kernel<P> {
                     self.error = Some("no free pid for a top-level process".into());
                     return;
                 };
+                let weight = self.weigh(&globals);
+                self.hold_values(0, weight);
                 let mut pcb = Pcb::new(NO_PROC, Arc::clone(&globals), 0);
                 pcb.entry = entry as u32;
                 pcb.copy = copy as u32;
