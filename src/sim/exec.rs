@@ -112,7 +112,7 @@ impl<P: Policy> Kernel<P> {
     #[inline(never)]
     fn exec_general(&mut self, p: u32, c: u32) -> Flow {
         if self.hot[p as usize].ending {
-            let code = self.procs[p as usize].exit_code;
+            let code = self.procs[p as usize].exit_code();
             if self.in_shutdown(p) {
                 // Its non-daemon threads have ended: the process's end goes on.
                 return process::end_by_itself(&mut SimProc::new(self, p, c), code);

@@ -45,7 +45,7 @@ impl<P: Policy> Facts for Records<'_, P> {
     }
     fn exitcode(&self, proc: u32) -> Option<i64> {
         let slot = self.0.slot_of(proc);
-        self.0.procs.get(slot as usize)?.exitcode.map(i64::from)
+        self.0.procs.get(slot as usize)?.exitcode().map(i64::from)
     }
     fn signal(&self, proc: u32) -> Option<String> {
         let slot = self.0.slot_of(proc);

@@ -219,10 +219,10 @@ impl<P: Policy> Host for SimProc<'_, P> {
 
     fn join(&mut self, q: u32, timeout: Option<u64>) -> ControlFlow<Flow> {
         let p = self.pi();
-        if self.k.procs[p].wait_on == WaitOn::TimedOut {
+        if self.k.procs[p].wait_on() == WaitOn::TimedOut {
             // Woken by its timeout, it runs this instruction again: the join returns, and
             // the child, even one that ended since, is left as it is (not reaped).
-            self.k.procs[p].wait_on = WaitOn::Nothing;
+            self.k.procs[p].set_wait_on(WaitOn::Nothing);
             return Continue(());
         }
         if self.k.is_thread(q) && self.k.leader(q) != self.k.leader(self.p) {
@@ -239,7 +239,7 @@ impl<P: Policy> Host for SimProc<'_, P> {
         // Woken when `q` ends, the process runs this instruction again and reaps it.
         match timeout {
             None => {
-                self.k.procs[p].wait_on = WaitOn::Child(q);
+                self.k.procs[p].set_wait_on(WaitOn::Child(q));
                 self.k.block(self.p, self.c, Cause::Join, 0);
             }
             Some(0) => return Continue(()),
@@ -259,7 +259,7 @@ impl<P: Policy> Host for SimProc<'_, P> {
             }
             None => {
                 let p = self.pi();
-                self.k.procs[p].wait_on = WaitOn::AnyChild;
+                self.k.procs[p].set_wait_on(WaitOn::AnyChild);
                 self.k.block(self.p, self.c, Cause::Wait, 0);
                 Break(Flow::Left)
             }
@@ -324,7 +324,7 @@ impl<P: Policy> Host for SimProc<'_, P> {
     fn begin_joins(&mut self, code: i32) {
         // Only a main thread gets here (`end_by_itself`).
         let p = self.pi();
-        self.k.procs[p].exit_code = code;
+        self.k.procs[p].set_exit_code(code);
         self.k.hot[p].ending = true;
     }
 
@@ -377,7 +377,7 @@ impl<P: Policy> RenderContext for SimProc<'_, P> {
             self.reap_if_ended(q);
         }
         let k = &*self.k;
-        let exitcode = match (k.hot[q as usize].state, k.procs[q as usize].exitcode) {
+        let exitcode = match (k.hot[q as usize].state, k.procs[q as usize].exitcode()) {
             (State::Terminated, Some(code)) if !me => Some(i64::from(code)),
             _ => None,
         };

@@ -383,7 +383,7 @@ impl<P: Policy> Kernel<P> {
                 None
             }
             State::Blocked => {
-                pcb.wait_on = WaitOn::Nothing;
+                pcb.set_wait_on(WaitOn::Nothing);
                 None
             }
             State::New | State::Terminated => None,
@@ -440,7 +440,7 @@ impl<P: Policy> Kernel<P> {
         // Its end is recorded before the transition, which `--explain` tells as it happens.
         let pcb = &mut self.procs[p as usize];
         pcb.ended_at = t;
-        pcb.exitcode = Some(code);
+        pcb.set_exitcode(code);
         pcb.signal = sig;
         self.transition(p, State::Terminated, cause, cpu);
         self.ended(p);
@@ -462,7 +462,7 @@ impl<P: Policy> Kernel<P> {
             return;
         }
         let waiting = self.hot[parent as usize].state == State::Blocked
-            && self.procs[parent as usize].wait_on.awaits(p);
+            && self.procs[parent as usize].wait_on().awaits(p);
         if waiting {
             self.wake(parent, Cause::ChildExit);
         }
@@ -473,7 +473,7 @@ impl<P: Policy> Kernel<P> {
     pub(super) fn join_until(&mut self, p: u32, c: u32, q: u32, n: u64) {
         let t = self.now;
         let at = t.saturating_add(n);
-        self.procs[p as usize].wait_on = WaitOn::ChildUntil(q, at);
+        self.procs[p as usize].set_wait_on(WaitOn::ChildUntil(q, at));
         self.set_timer(Timer {
             at,
             since: t,
@@ -490,8 +490,8 @@ impl<P: Policy> Kernel<P> {
     /// same deadline, that join times out now, which is what its own timer would do.
     pub(super) fn join_timed_out(&mut self, timer: Timer) {
         let p = timer.p as usize;
-        if matches!(self.procs[p].wait_on, WaitOn::ChildUntil(_, at) if at == timer.at) {
-            self.procs[p].wait_on = WaitOn::TimedOut;
+        if matches!(self.procs[p].wait_on(), WaitOn::ChildUntil(_, at) if at == timer.at) {
+            self.procs[p].set_wait_on(WaitOn::TimedOut);
             self.wake(timer.p, Cause::Timeout);
         }
     }
@@ -507,7 +507,7 @@ impl<P: Policy> Kernel<P> {
                 && match timer.kind {
                     TimerKind::Io | TimerKind::Sleep => true,
                     TimerKind::JoinTimeout => matches!(
-                        self.procs[p].wait_on,
+                        self.procs[p].wait_on(),
                         WaitOn::ChildUntil(_, at) if at == timer.at
                     ),
                 };

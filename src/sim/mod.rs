@@ -581,7 +581,7 @@ impl<P: Policy> Kernel<P> {
                     self.join_timed_out(timer);
                     continue;
                 }
-                debug_assert_eq!(self.procs[timer.p as usize].wait_on, WaitOn::Nothing);
+                debug_assert_eq!(self.procs[timer.p as usize].wait_on(), WaitOn::Nothing);
                 self.wake(timer.p, timer.cause());
             }
         }
@@ -599,7 +599,7 @@ impl<P: Policy> Kernel<P> {
     #[inline(always)]
     fn wake(&mut self, p: u32, cause: Cause) {
         if cause == Cause::ChildExit {
-            self.procs[p as usize].wait_on = WaitOn::Nothing;
+            self.procs[p as usize].set_wait_on(WaitOn::Nothing);
         }
         let hot = &self.hot[p as usize];
         let key = (hot.since, hot.pid, p);

@@ -23,6 +23,10 @@ pub(crate) const NO_PROC: u32 = u32::MAX;
 /// process, not a process (`copy` numbers only top-level copies; a bool would grow the record).
 pub(crate) const THREAD: u32 = u32::MAX;
 
+/// [`Pcb::exitcode`] of a process without one: no exit code is this far from 0..=255 or a
+/// signal's negative number.
+const NO_EXITCODE: i32 = i32::MIN;
+
 /// What a blocked process waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum WaitOn {
@@ -126,8 +130,6 @@ pub(crate) struct Pcb {
     /// Started (admitted, for a child) or top-level.
     pub started: bool,
     pub daemon: bool,
-    /// The exit code a process that is joining its children will end with.
-    pub exit_code: i32,
     /// Time `blocked` (kept here: it changes only when a process wakes).
     pub blocked: u64,
     /// Timers naming this slot still in the queue, counted only when records are recycled
@@ -135,20 +137,19 @@ pub(crate) struct Pcb {
     pub timers: u32,
     /// A free slot (recycle.rs): no process.
     pub vacant: bool,
-    pub wait_on: WaitOn,
     /// Index of the parent, or [`NO_PROC`] for init.
     pub parent: u32,
     /// Top-level entry index and copy number (from 1); `entry` is [`NO_PROC`] for children,
     /// and `copy` is [`THREAD`] for a thread task.
     pub entry: u32,
     pub copy: u32,
-    pub created_at: u64,
     pub admitted_at: u64,
     pub first_run: u64,
     pub ended_at: u64,
     pub reaped_at: u64,
-    /// Exit code once terminated (`None` for a child discarded before it started).
-    pub exitcode: Option<i32>,
+    /// Exit code once terminated, [`NO_EXITCODE`] before (and for a child discarded before it
+    /// started): an `Option<i32>` would take 8 bytes.
+    exitcode: i32,
     pub signal: Option<Signal>,
     /// This process's globals; shared with its parent until one of them writes.
     pub globals: Arc<Vec<Value>>,
@@ -156,7 +157,7 @@ pub(crate) struct Pcb {
 }
 
 /// The parts of a process that only some processes need.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Cold {
     /// The explicit name of a child (`None`: the default, made from [`Cold::identity`] when
     /// shown; top-level names come from the plan).
@@ -166,6 +167,14 @@ pub(crate) struct Cold {
     /// The slot of the process that created it (`None` for a top-level process): kept here,
     /// where only children have it, since the report is its only reader.
     pub creator: Option<u32>,
+    /// What it waits for while blocked (kept here: only a process that joins, waits, holds a
+    /// lock or has threads waits for anything but a timer, and such a process has a cold part).
+    pub wait_on: WaitOn,
+    /// The exit code a process that is joining its children (or its threads) will end with.
+    pub exit_code: i32,
+    /// When it was created: a top-level process at tick 0 (the default), a child when
+    /// spawned, a thread when started.
+    pub created_at: u64,
     /// Spawns made so far (multiprocessing's `_process_counter`).
     pub spawned: u32,
     /// The thread group (threads.rs) of a process that has one and of its threads, as an
@@ -194,28 +203,102 @@ pub(crate) struct Cold {
     pub loops: Vec<u64>,
 }
 
+impl Default for Cold {
+    fn default() -> Self {
+        Cold {
+            name: None,
+            identity: None,
+            creator: None,
+            wait_on: WaitOn::Nothing,
+            exit_code: 0,
+            created_at: 0,
+            spawned: 0,
+            group: None,
+            args: Vec::new(),
+            kwargs: Vec::new(),
+            params: Vec::new(),
+            output: Vec::new(),
+            output_at: Vec::new(),
+            errors: Vec::new(),
+            errors_at: Vec::new(),
+            handles: Vec::new(),
+            objects: Vec::new(),
+            counters: Vec::new(),
+            children: None,
+            loops: Vec::new(),
+        }
+    }
+}
+
 impl Pcb {
+    /// A record created at tick `t` (a cold part holds `t` unless it is 0, a top-level
+    /// process's creation).
     pub(crate) fn new(parent: u32, globals: Arc<Vec<Value>>, t: u64) -> Self {
-        Pcb {
+        let mut pcb = Pcb {
             started: false,
             daemon: false,
-            exit_code: 0,
             blocked: 0,
             timers: 0,
             vacant: false,
-            wait_on: WaitOn::Nothing,
             parent,
             entry: NO_PROC,
             copy: 0,
-            created_at: t,
             admitted_at: NONE,
             first_run: NONE,
             ended_at: NONE,
             reaped_at: NONE,
-            exitcode: None,
+            exitcode: NO_EXITCODE,
             signal: None,
             globals,
             cold: None,
+        };
+        if t != 0 {
+            pcb.cold().created_at = t;
+        }
+        pcb
+    }
+
+    /// When it was created.
+    pub(crate) fn created_at(&self) -> u64 {
+        self.cold.as_ref().map_or(0, |c| c.created_at)
+    }
+
+    /// Its exit code once terminated (`None` for a child discarded before it started).
+    pub(crate) fn exitcode(&self) -> Option<i32> {
+        (self.exitcode != NO_EXITCODE).then_some(self.exitcode)
+    }
+
+    pub(crate) fn set_exitcode(&mut self, code: i32) {
+        self.exitcode = code;
+    }
+
+    /// What it waits for while blocked.
+    #[inline]
+    pub(crate) fn wait_on(&self) -> WaitOn {
+        self.cold.as_ref().map_or(WaitOn::Nothing, |c| c.wait_on)
+    }
+
+    /// Sets what it waits for (waiting for nothing allocates no cold part).
+    #[inline]
+    pub(crate) fn set_wait_on(&mut self, w: WaitOn) {
+        match (&mut self.cold, w) {
+            (None, WaitOn::Nothing) => {}
+            (Some(c), w) => c.wait_on = w,
+            (None, w) => self.cold().wait_on = w,
+        }
+    }
+
+    /// The exit code a process joining its children will end with.
+    pub(crate) fn exit_code(&self) -> i32 {
+        self.cold.as_ref().map_or(0, |c| c.exit_code)
+    }
+
+    /// Sets [`Pcb::exit_code`] (every process that ends by itself does: 0 allocates nothing).
+    pub(crate) fn set_exit_code(&mut self, code: i32) {
+        match &mut self.cold {
+            None if code == 0 => {}
+            Some(c) => c.exit_code = code,
+            None => self.cold().exit_code = code,
         }
     }
 
@@ -283,13 +366,13 @@ mod tests {
         // The design target is under 256 bytes a process in all; these records are most of it.
         assert_eq!(std::mem::size_of::<Hot>(), 64);
         assert!(
-            std::mem::size_of::<Pcb>() <= 112,
+            std::mem::size_of::<Pcb>() <= 80,
             "{}",
             std::mem::size_of::<Pcb>()
         );
         // The thread-group link took padding: the cold part of a process is no larger.
         assert!(
-            std::mem::size_of::<Cold>() <= 352,
+            std::mem::size_of::<Cold>() <= 376,
             "{}",
             std::mem::size_of::<Cold>()
         );

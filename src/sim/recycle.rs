@@ -193,7 +193,8 @@ impl<P: Policy> Kernel<P> {
         let (pcb, hot) = (&self.procs[q as usize], &self.hot[q as usize]);
         debug_assert_eq!(hot.state, State::Terminated);
         self.recycler.gone.add(pcb, hot, self.now);
-        let mut empty = Pcb::new(NO_PROC, Arc::clone(&self.recycler.no_globals), self.now);
+        // Created at 0: a record created later would allocate a cold part for its tick.
+        let mut empty = Pcb::new(NO_PROC, Arc::clone(&self.recycler.no_globals), 0);
         empty.vacant = true;
         empty.reaped_at = self.now;
         self.procs[q as usize] = empty;

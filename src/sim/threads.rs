@@ -254,9 +254,9 @@ impl<P: Policy> Kernel<P> {
             let live = self.groups[g].live_non_daemon;
             self.explain_await_threads(p, live);
         }
-        self.procs[p as usize].exit_code = code;
+        self.procs[p as usize].set_exit_code(code);
         self.hot[p as usize].ending = true;
-        self.procs[p as usize].wait_on = WaitOn::Threads;
+        self.procs[p as usize].set_wait_on(WaitOn::Threads);
         self.block(p, c, Cause::Join, 0);
         ControlFlow::Break(Flow::Left)
     }
@@ -274,10 +274,10 @@ impl<P: Policy> Kernel<P> {
         self.wake_joiners(leader, p);
         if let Some(g) = self.group_of(p)
             && self.groups[g].shutdown
-            && self.procs[leader as usize].wait_on == WaitOn::Threads
+            && self.procs[leader as usize].wait_on() == WaitOn::Threads
             && !self.live_non_daemon(g)
         {
-            self.procs[leader as usize].wait_on = WaitOn::Nothing;
+            self.procs[leader as usize].set_wait_on(WaitOn::Nothing);
             self.wake(leader, Cause::ChildExit);
         }
         Flow::Left
@@ -311,7 +311,7 @@ impl<P: Policy> Kernel<P> {
     /// Task `p` blocks with its `wait_on` set: a join or a `wait` is noted by what it waits
     /// for (a process with 10^5 threads must not scan them all at each end).
     pub(super) fn note_join(&mut self, p: u32) {
-        match self.procs[p as usize].wait_on {
+        match self.procs[p as usize].wait_on() {
             WaitOn::Child(q) | WaitOn::ChildUntil(q, _) => self.joins.entry(q).or_default().push(p),
             WaitOn::AnyChild => {
                 let leader = self.leader(p);
@@ -332,7 +332,7 @@ impl<P: Policy> Kernel<P> {
         }
         for q in woken {
             if self.hot[q as usize].state == State::Blocked
-                && self.procs[q as usize].wait_on.awaits(ended)
+                && self.procs[q as usize].wait_on().awaits(ended)
             {
                 self.wake(q, Cause::ChildExit);
             }
@@ -402,7 +402,7 @@ impl<P: Policy> Kernel<P> {
         if self.log.is_some() {
             self.explain_lock_wait(p, name, holder, ahead);
         }
-        self.procs[p as usize].wait_on = WaitOn::Lock;
+        self.procs[p as usize].set_wait_on(WaitOn::Lock);
         self.block(p, c, Cause::Lock, 0);
         ControlFlow::Break(Flow::Left)
     }
@@ -422,9 +422,9 @@ impl<P: Policy> Kernel<P> {
         }
         while let Some(w) = self.groups[g].locks[i].waiters.pop_front() {
             if self.hot[w as usize].state == State::Blocked
-                && self.procs[w as usize].wait_on == WaitOn::Lock
+                && self.procs[w as usize].wait_on() == WaitOn::Lock
             {
-                self.procs[w as usize].wait_on = WaitOn::Nothing;
+                self.procs[w as usize].set_wait_on(WaitOn::Nothing);
                 self.groups[g].locks[i].holder = w;
                 if self.log.is_some() {
                     self.explain_hand_over(p, name, w);
@@ -526,7 +526,7 @@ impl<P: Policy> Kernel<P> {
             tid: hot.pid,
             name: self.thread_name(q),
             daemon: self.thread_daemon(q),
-            created_at: pcb.created_at,
+            created_at: pcb.created_at(),
             admitted_at: admitted,
             first_run: opt(pcb.first_run),
             ended_at: opt(pcb.ended_at),
