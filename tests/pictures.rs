@@ -149,11 +149,44 @@ fn perfetto_trace_parses_never_overlaps_and_adds_up() {
             .iter()
             .filter(|e| e["ph"] == "M" && e["name"] == "thread_name")
             .count();
+        // A track per thread other than a main thread (SPEC §4a), after the processes'.
+        let threads: usize = report
+            .processes
+            .iter()
+            .map(|p| p.threads.len().saturating_sub(1))
+            .sum();
         assert_eq!(
             names,
-            report.processes.len() + report.cpus as usize,
+            report.processes.len() + report.cpus as usize + threads,
             "{name}"
         );
+        // Each thread's track (named `Process/thread (tid N)`) matches its figures.
+        for e in events.iter().filter(|e| {
+            e["ph"] == "M"
+                && e["name"] == "thread_name"
+                && e["pid"] == 2
+                && e["tid"].as_u64().unwrap() > report.processes.len() as u64
+        }) {
+            let track = e["args"]["name"].as_str().unwrap();
+            let (proc, rest) = track.split_once('/').unwrap();
+            let tid: u32 = rest
+                .rsplit_once("(tid ")
+                .and_then(|(_, t)| t.strip_suffix(')'))
+                .unwrap()
+                .parse()
+                .unwrap();
+            let p = report.processes.iter().find(|p| p.name == proc).unwrap();
+            let t = p.threads.iter().find(|t| t.tid == tid).unwrap();
+            let slices = tracks
+                .get(&(2, e["tid"].as_u64().unwrap()))
+                .cloned()
+                .unwrap_or_default();
+            let sum =
+                |state: &str| -> u64 { slices.iter().filter(|s| s.2 == state).map(|s| s.1).sum() };
+            assert_eq!(sum("running"), t.cpu, "{name}: {track} running");
+            assert_eq!(sum("ready"), t.waiting, "{name}: {track} ready");
+            assert_eq!(sum("blocked"), t.blocked, "{name}: {track} blocked");
+        }
         let exits = events
             .iter()
             .filter(|e| {

@@ -6,9 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use procsim::backend::SimBackend;
-use procsim::report::{
-    SvgOptions, render_perfetto, render_summary, render_svg, render_table_switches,
-};
+use procsim::report::{SvgOptions, render_summary, render_svg, render_table_switches};
 use procsim::{Report, Scenario, Sim, SimOptions};
 
 use super::args::{BackendName, CompareFormat, Format, GraphFormat, RealArgs};
@@ -137,8 +135,14 @@ pub(crate) fn run(
         // Written as it runs, in bounded memory, whatever the run's size.
         let sim = Sim::new(plan, SimOptions { trace: true });
         let mut out = io::BufWriter::new(stdout()?);
-        let stopped =
-            procsim::report::stream_perfetto(sim, scenario.kernel.context_switch, &mut out)?;
+        let stopped = procsim::report::stream_perfetto_switches(
+            sim,
+            (
+                scenario.kernel.context_switch,
+                scenario.kernel.thread_switch,
+            ),
+            &mut out,
+        )?;
         if let Some(e) = stopped {
             say(format_args!("{}: {e}", file.display()));
             return Ok(ExitCode::from(EXIT_STOPPED));
@@ -184,7 +188,17 @@ pub(crate) fn run(
             &report.summary,
             report.error.as_deref(),
         ),
-        Format::Perfetto => render_perfetto(&report, scenario.kernel.context_switch),
+        Format::Perfetto => {
+            // A real run's thread switches are the real kernel's.
+            let thread_switch = match backend {
+                BackendName::Sim => scenario.kernel.thread_switch,
+                BackendName::Fork => 0,
+            };
+            procsim::report::render_perfetto_switches(
+                &report,
+                (scenario.kernel.context_switch, thread_switch),
+            )
+        }
         Format::Svg => render_svg(
             &report,
             &SvgOptions {

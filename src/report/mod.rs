@@ -26,7 +26,10 @@ use serde::{Deserialize, Serialize};
 
 pub use explain_text::{ExplainWriter, render_explain};
 pub use html::{HTML_TRACE_CEILING, render_html};
-pub use perfetto::{PerfettoStream, RunInfo, render_perfetto, stream_perfetto, write_perfetto};
+pub use perfetto::{
+    PerfettoStream, RunInfo, render_perfetto, render_perfetto_switches, stream_perfetto,
+    stream_perfetto_switches, write_perfetto,
+};
 pub use real::{RealFences, RealPolicy, RtLevel, human_bytes};
 pub use snapshot::{Activity, ProcView, Replay, Snapshot, SnapshotError, run_end, snapshot_at};
 pub use spans::{CpuSpan, CpuWork, Phase, Piece, ProcSpan, SpanBuilder, Spans};

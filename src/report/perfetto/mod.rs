@@ -20,105 +20,23 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use serde::Serialize;
 use serde_json::{Value as Json, json};
 
+mod event;
 mod slices;
+mod threads;
 
 use super::spans::{Phase, ProcSpan, SpanBuilder};
 use super::spill::{Sorter, Spool};
 use super::{ProcessReport, Report, Summary, TimeUnit, TraceEvent};
 use crate::model::State;
-use slices::{CPU_LANE, Names, PROC_LANE, Slice, phase_slice, put_piece, slice_key, slice_phase};
-
-/// Trace pid of the `CPUs` group.
-const CPUS_PID: u32 = 1;
-/// Trace pid of the `Processes` group.
-const PROCS_PID: u32 = 2;
-
-/// One event of the Trace Event Format. Fields the format leaves optional are skipped.
-#[derive(Debug, Serialize)]
-struct Event {
-    name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cat: Option<&'static str>,
-    ph: &'static str,
-    ts: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dur: Option<u64>,
-    pid: u32,
-    tid: u32,
-    /// Scope of an instant event (`t`: the thread's track).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    s: Option<&'static str>,
-    /// Flow id.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<u64>,
-    /// Flow binding point (`e`: the enclosing slice).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    bp: Option<&'static str>,
-    /// A colour name chrome://tracing knows (Perfetto colours by name instead).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cname: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    args: Option<Json>,
-}
-
-impl Event {
-    fn new(name: impl Into<String>, ph: &'static str, ts: u64, pid: u32, tid: u32) -> Event {
-        Event {
-            name: name.into(),
-            cat: None,
-            ph,
-            ts,
-            dur: None,
-            pid,
-            tid,
-            s: None,
-            id: None,
-            bp: None,
-            cname: None,
-            args: None,
-        }
-    }
-
-    fn meta(what: &str, pid: u32, tid: u32, args: Json) -> Event {
-        Event {
-            args: Some(args),
-            ..Event::new(what, "M", 0, pid, tid)
-        }
-    }
-}
-
-/// The track of process `proc` in the `Processes` group.
-fn proc_tid(proc: usize) -> u32 {
-    proc as u32 + 1
-}
-
-/// The track of CPU `cpu` in the `CPUs` group.
-fn cpu_tid(cpu: usize) -> u32 {
-    cpu as u32 + 1
-}
-
-fn phase_name(phase: Phase) -> &'static str {
-    match phase {
-        Phase::New => "new",
-        Phase::Ready => "ready",
-        Phase::Running { .. } => "running",
-        Phase::Blocked { .. } => "blocked",
-        Phase::Zombie => "zombie",
-    }
-}
-
-fn phase_colour(phase: Phase) -> &'static str {
-    match phase {
-        Phase::New => "white",
-        Phase::Ready => "thread_state_runnable",
-        Phase::Running { .. } => "thread_state_running",
-        Phase::Blocked { .. } => "thread_state_iowait",
-        Phase::Zombie => "grey",
-    }
-}
+use event::{
+    CPUS_PID, Event, PROCS_PID, cpu_tid, phase_colour, phase_name, proc_tid, thread_tid, to_json,
+};
+use slices::{
+    CPU_LANE, Names, PROC_LANE, Slice, THREAD_LANE, phase_slice, put_piece, slice_key, slice_phase,
+};
+use threads::ThreadLanes;
 
 /// Renders `report` as Trace Event Format JSON. `context_switch` is the scenario's
 /// `kernel.context_switch` (see [`super::Spans::new`] for why it is needed). The same report
@@ -134,10 +52,20 @@ fn phase_colour(phase: Phase) -> &'static str {
 /// assert_eq!((running["ts"].as_u64(), running["dur"].as_u64()), (Some(0), Some(3)));
 /// ```
 pub fn render_perfetto(report: &Report, context_switch: u64) -> String {
+    render_perfetto_switches(report, (context_switch, 0))
+}
+
+/// [`render_perfetto`] with `(kernel.context_switch, kernel.thread_switch)`: a CPU's switch
+/// between two threads of one process lasts `thread_switch` (SPEC §4a).
+pub fn render_perfetto_switches(
+    report: &Report,
+    (context_switch, thread_switch): (u64, u64),
+) -> String {
     let mut out = Vec::new();
     // Writing to memory fails only if a temporary file cannot be made; the text then ends
     // where it failed, which no parser takes for a whole trace.
-    let _ = write_perfetto(report, context_switch, &mut out);
+    let stream = PerfettoStream::new(report.cpus, context_switch).with_thread_switch(thread_switch);
+    let _ = write_through(stream, report, &mut out);
     String::from_utf8(out).unwrap_or_default()
 }
 
@@ -203,6 +131,8 @@ const SPOOL_BUDGET: usize = 8 << 20;
 #[derive(Debug)]
 pub struct PerfettoStream {
     builder: SpanBuilder,
+    /// The threads' tracks (SPEC §4a).
+    threads: ThreadLanes,
     slices: Sorter<Slice>,
     counters: Spool,
     next: u64,
@@ -231,6 +161,7 @@ impl PerfettoStream {
     ) -> PerfettoStream {
         PerfettoStream {
             builder: SpanBuilder::new(cpus, context_switch, usize::MAX),
+            threads: ThreadLanes::new(),
             slices: Sorter::new(slices),
             counters: Spool::new(bytes),
             next: 1,
@@ -239,6 +170,14 @@ impl PerfettoStream {
             counts: [0; 3],
             error: None,
         }
+    }
+
+    /// The same file with `kernel.thread_switch`: a switch between two threads of one
+    /// process lasts that long on its CPU's track.
+    pub fn with_thread_switch(mut self, thread_switch: u64) -> PerfettoStream {
+        let builder = std::mem::replace(&mut self.builder, SpanBuilder::new(0, 0, 0));
+        self.builder = builder.with_thread_switch(thread_switch);
+        self
     }
 
     /// Takes in one transition, in trace order. (A failure to spill is kept and returned by
@@ -274,6 +213,7 @@ impl PerfettoStream {
         }
         let PerfettoStream {
             builder,
+            threads,
             slices,
             next,
             first,
@@ -285,7 +225,11 @@ impl PerfettoStream {
                 result = put_piece(slices, next, first, piece);
             }
         });
-        result
+        result?;
+        if e.is_other_thread() {
+            threads.event(e, slices, next)?;
+        }
+        Ok(())
     }
 
     fn write_counter(&mut self, t: u64) -> io::Result<()> {
@@ -374,16 +318,18 @@ impl PerfettoStream {
         };
         let PerfettoStream {
             builder,
+            threads,
             mut slices,
             mut next,
             mut first,
             ..
         } = self;
+        let lanes_of = threads.by_process();
         for i in 0..count {
             let p = process(i);
             let tid = proc_tid(i);
             let name = format!("{} (pid {})", p.name, p.pid);
-            for e in [
+            let mut meta = vec![
                 Event::meta("thread_name", PROCS_PID, tid, json!({"name": name})),
                 Event::meta(
                     "thread_sort_index",
@@ -391,7 +337,37 @@ impl PerfettoStream {
                     tid,
                     json!({"sort_index": i}),
                 ),
-            ] {
+            ];
+            // Its threads' tracks sort with it (its own track, of the lowest tid, first).
+            if let Some(lanes) = lanes_of.get(&(i as u32)) {
+                let mut made: std::collections::HashMap<u32, Vec<(u64, &str)>> =
+                    std::collections::HashMap::new();
+                for t in &p.threads {
+                    made.entry(t.tid).or_default().push((t.created_at, &t.name));
+                }
+                for &k in lanes {
+                    let lane = threads.lanes[k as usize];
+                    let thread = made.get(&lane.tid).map_or("?", |m| {
+                        let at = m.partition_point(|x| x.0 <= lane.first).max(1);
+                        m[at - 1].1
+                    });
+                    let track = thread_tid(count, k);
+                    let name = format!("{}/{thread} (tid {})", p.name, lane.tid);
+                    meta.push(Event::meta(
+                        "thread_name",
+                        PROCS_PID,
+                        track,
+                        json!({"name": name}),
+                    ));
+                    meta.push(Event::meta(
+                        "thread_sort_index",
+                        PROCS_PID,
+                        track,
+                        json!({"sort_index": i}),
+                    ));
+                }
+            }
+            for e in meta {
                 out.write_all(b",\n")?;
                 out.write_all(&to_json(&e))?;
             }
@@ -445,6 +421,7 @@ impl PerfettoStream {
                 instants.write(&to_json(&instant(name, t, i, args)))?;
             }
         }
+        threads.close(end, &mut slices, &mut next)?;
         let mut result = Ok(());
         builder.close_cpus(end, &mut |piece| {
             if result.is_ok() {
@@ -472,8 +449,18 @@ impl PerfettoStream {
                 }
             } else {
                 let phase = slice_phase(&s);
-                let (_, pid) = names.get(lane as usize);
+                // A thread's lane is drawn on its own track, with its tid.
+                let (track, proc, thread) = if s.key >> 96 == THREAD_LANE {
+                    let l = threads.lanes[lane as usize];
+                    (thread_tid(count, lane), l.proc, Some(l.tid))
+                } else {
+                    (proc_tid(lane as usize), lane, None)
+                };
+                let (_, pid) = names.get(proc as usize);
                 let mut args = json!({"pid": pid});
+                if let Some(tid) = thread {
+                    args["tid"] = json!(tid);
+                }
                 match phase {
                     Phase::Running { cpu } => args["cpu"] = json!(cpu),
                     Phase::Blocked { cause } => args["cause"] = json!(cause.name()),
@@ -484,13 +471,7 @@ impl PerfettoStream {
                     dur: Some(s.end - s.start),
                     cname: Some(phase_colour(phase)),
                     args: Some(args),
-                    ..Event::new(
-                        phase_name(phase),
-                        "X",
-                        s.start,
-                        PROCS_PID,
-                        proc_tid(lane as usize),
-                    )
+                    ..Event::new(phase_name(phase), "X", s.start, PROCS_PID, track)
                 }
             };
             out.write_all(b",\n")?;
@@ -526,26 +507,28 @@ impl PerfettoStream {
     }
 }
 
-/// One event as JSON. Serializing plain structs and `json!` maps cannot fail, so the
-/// fallback never shows.
-fn to_json<T: Serialize>(e: &T) -> Vec<u8> {
-    serde_json::to_vec(e).unwrap_or_default()
-}
-
 /// Runs `sim` to the end writing its Trace Event Format file to `out` as it goes (the same
 /// bytes as [`render_perfetto`] of its report, without holding the trace or the report).
 /// Returns why the run stopped early, if a limit stopped it.
 pub fn stream_perfetto(
-    mut sim: crate::Sim,
+    sim: crate::Sim,
     context_switch: u64,
+    out: &mut impl Write,
+) -> io::Result<Option<String>> {
+    stream_perfetto_switches(sim, (context_switch, 0), out)
+}
+
+/// [`stream_perfetto`] with `(kernel.context_switch, kernel.thread_switch)`.
+pub fn stream_perfetto_switches(
+    mut sim: crate::Sim,
+    (context_switch, thread_switch): (u64, u64),
     out: &mut impl Write,
 ) -> io::Result<Option<String>> {
     use std::cell::RefCell;
     use std::rc::Rc;
-    let stream = Rc::new(RefCell::new(PerfettoStream::new(
-        sim.cpu_count(),
-        context_switch,
-    )));
+    let stream = Rc::new(RefCell::new(
+        PerfettoStream::new(sim.cpu_count(), context_switch).with_thread_switch(thread_switch),
+    ));
     let sink = Rc::clone(&stream);
     sim.run_streaming(Box::new(move |e| sink.borrow_mut().event(e)));
     // The kernel dropped its sink when the run ended: `stream` is the only owner left.

@@ -46,6 +46,8 @@ impl Record for Slice {
 
 pub(super) const CPU_LANE: u128 = 0;
 pub(super) const PROC_LANE: u128 = 1;
+/// A thread's lane (SPEC §4a), after the processes'.
+pub(super) const THREAD_LANE: u128 = 2;
 
 pub(super) fn slice_key(kind: u128, lane: u32, seq: u64) -> u128 {
     (kind << 96) | (u128::from(lane) << 64) | u128::from(seq)
