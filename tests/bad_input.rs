@@ -92,6 +92,18 @@ const CASES: &[(&str, &str)] = &[
         ":1:82: programs.main.body[0].thread.deamon: unknown field `deamon`",
     ),
     (
+        "lock-is-a-thread-handle",
+        ": programs.main.body[1].acquire: `t` is a handle (a `Thread`, made with \"as\": \"t\"), not a threading.Lock: it has no acquire() or release() (Python's AttributeError); give the lock a name of its own",
+    ),
+    (
+        "lock-is-a-process-handle",
+        ": programs.w.body[0].release: `p` is a handle (a `Process`, made with \"as\": \"p\"), not a threading.Lock",
+    ),
+    (
+        "spawn-without-as",
+        ": programs.main.body[0].spawn: a spawn needs \"as\": the child it makes waits in `new` until a `start` names it (a `fork` may go without)",
+    ),
+    (
         "thread-switch-negative",
         ":1:113: kernel.thread_switch: expected a whole number from 0 to 18446744073709551615, found the number -1",
     ),

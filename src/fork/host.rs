@@ -151,11 +151,16 @@ impl Host for Th {
 
     fn lookup(&self, h: HandleRef) -> Result<Target<Who>, PyError> {
         let p = self.pr();
-        // Handles are the process's, shared by its threads; a thread handle is never `Me`
-        // (`facts` says whether it names the calling thread).
+        // A handle name is the calling thread's (a function's local), else its process's
+        // main thread's (SPEC §4a); a thread handle is never `Me` (`facts` says whether it
+        // names the calling thread).
+        let own = |name| {
+            let local = self.f.handles.iter().find(|(n, _)| *n == name);
+            local.map(|(_, w)| *w).or_else(|| p.handle(name))
+        };
         Ok(match h {
             HandleRef::Current => Target::Me,
-            HandleRef::Named(name) => match p.handle(name) {
+            HandleRef::Named(name) => match own(name) {
                 Some(Who::Kid(k)) if Some(k) == p.me => Target::Me,
                 Some(w) => Target::Other(w),
                 None => return Err(p.not_defined(name)),
@@ -189,7 +194,11 @@ impl Host for Th {
         args: Vec<Value>,
         kwargs: Vec<(Arc<str>, Value)>,
     ) -> Result<Who, PyError> {
-        self.p().spawn(spec, args, kwargs).map(Who::Kid)
+        let k = self.p().spawn(spec, args, kwargs)?;
+        if let Some(name) = spec.handle {
+            self.bind_handle(name, Who::Kid(k));
+        }
+        Ok(Who::Kid(k))
     }
 
     fn start(&mut self, w: Who) -> Result<(), PyError> {
@@ -213,7 +222,14 @@ impl Host for Th {
     }
 
     fn bind_handle(&mut self, name: NameId, w: Who) {
-        self.p().bind_handle(name, w);
+        if self.f.thread.is_none() {
+            self.p().bind_handle(name, w);
+            return;
+        }
+        match self.f.handles.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = w,
+            None => self.f.handles.push((name, w)),
+        }
     }
 
     fn send_signal(&mut self, w: Who, sig: Signal) -> bool {

@@ -174,6 +174,9 @@ pub(super) struct Frame {
     pub(super) counters: Vec<u64>,
     pub(super) params: Vec<Value>,
     pub(super) pending: Option<(Vec<Value>, Kwargs)>,
+    /// A thread's own handle names (a function's locals, SPEC §4a); a main thread's are its
+    /// process's ([`Proc::handle`]).
+    pub(super) handles: Vec<(NameId, Who)>,
     /// This thread's own schedstat (`/proc/thread-self/schedstat`).
     pub(super) stat: SelfStat,
 }
@@ -194,6 +197,7 @@ impl Frame {
             counters: Vec::new(),
             params: Vec::new(),
             pending: Some((args, kwargs)),
+            handles: Vec::new(),
             stat: SelfStat::lazy(),
         }
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use nix::unistd::{ForkResult, fork, getpid};
 
-use super::interp::{Frame, Kid, Proc, Who, abandon, exitcode_of, set_comm};
+use super::interp::{Frame, Kid, Proc, abandon, exitcode_of, set_comm};
 use super::observe;
 use super::pidfd;
 use super::protocol::{Event, Status, child_key};
@@ -61,7 +61,7 @@ impl Proc {
         });
         let k = self.kids.len() - 1;
         self.unstarted.push(k);
-        self.bind_handle(spec.handle, Who::Kid(k));
+        // The caller binds `as` (Host::bind_handle): a name of the task that made it.
         Ok(k)
     }
 

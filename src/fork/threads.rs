@@ -218,7 +218,9 @@ pub(super) fn start_thread(
         daemon,
         t: sh.now_us(),
     });
-    p.bind_handle(spec.handle, Who::Thread(i));
+    if let Some(h) = spec.handle {
+        crate::process::Host::bind_handle(th, h, Who::Thread(i));
+    }
     Ok(())
 }
 

@@ -102,7 +102,7 @@ pub trait Host {
         true
     }
     /// `threading.Thread(target=..., args=..., kwargs=...).start()`: a new thread of this
-    /// process, bound to handle `spec.handle`.
+    /// process, bound to handle `spec.handle` (if any) of the calling task.
     fn start_thread(
         &mut self,
         _spec: &SpawnOp,

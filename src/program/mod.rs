@@ -101,8 +101,8 @@ pub enum AssignOp {
 /// A compiled `spawn`/`fork`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpawnOp {
-    /// The handle name.
-    pub handle: NameId,
+    /// The handle name (`None`: a `fork` or `thread` without `as`).
+    pub handle: Option<NameId>,
     /// The child's program.
     pub program: ProgramId,
     /// An explicit name.
@@ -295,6 +295,7 @@ fn compile_keeping(s: &Scenario, keep: bool) -> Result<Plan, ScenarioError> {
         globals: s.globals.keys().map(String::as_str).collect(),
         names: index::NameIndex::default(),
         defined_handles: HashSet::new(),
+        handle_kinds: HashMap::new(),
         defined_objects: HashSet::new(),
     };
     // Handles and objects may be used by a program other than the one that made them (a child
@@ -510,6 +511,9 @@ struct Compiler<'a> {
     globals: index::NameIndex<&'a str>,
     names: index::NameIndex,
     defined_handles: HashSet<String>,
+    /// What each handle name holds: `Thread`, `Process`, or `Thread or Process` when the
+    /// scenario binds it to both.
+    handle_kinds: HashMap<String, &'static str>,
     defined_objects: HashSet<String>,
 }
 
@@ -518,15 +522,34 @@ impl Compiler<'_> {
         for instr in body {
             match instr {
                 Instr::Spawn(sp) | Instr::Fork(sp) | Instr::Thread(sp) => {
-                    self.defined_handles.insert(sp.handle.clone());
+                    let kind = if matches!(instr, Instr::Thread(_)) {
+                        "Thread"
+                    } else {
+                        "Process"
+                    };
+                    if let Some(h) = &sp.handle {
+                        self.define_handle(h, kind);
+                    }
                 }
-                Instr::Wait(w) => self.defined_handles.extend(w.handle.clone()),
+                Instr::Wait(w) => {
+                    if let Some(h) = &w.handle {
+                        self.define_handle(h, "Process");
+                    }
+                }
                 Instr::New(o) => {
                     self.defined_objects.insert(o.name.clone());
                 }
                 Instr::Repeat(r) => self.collect_definitions(&r.body),
                 _ => {}
             }
+        }
+    }
+
+    fn define_handle(&mut self, name: &str, kind: &'static str) {
+        self.defined_handles.insert(name.to_owned());
+        let seen = self.handle_kinds.entry(name.to_owned()).or_insert(kind);
+        if *seen != kind {
+            *seen = "Thread or Process";
         }
     }
 
@@ -681,7 +704,7 @@ impl Compiler<'_> {
             .map(|(j, a)| self.expr(a, &format!("{path}.args[{j}]"), scope))
             .collect::<Result<_, _>>()?;
         let kwargs = self.kwargs(&sp.kwargs, path, scope)?;
-        if sp.handle == "self" {
+        if sp.handle.as_deref() == Some("self") {
             return Err(invalid(
                 format!("{path}.as"),
                 "`self` is reserved for the running process".into(),
@@ -691,7 +714,7 @@ impl Compiler<'_> {
             return Err(invalid(format!("{path}.{field}"), message));
         }
         Ok(SpawnOp {
-            handle: self.intern(&sp.handle),
+            handle: sp.handle.as_deref().map(|h| self.intern(h)),
             program,
             name: sp.name.as_deref().map(Arc::from),
             args,
@@ -746,10 +769,18 @@ impl Compiler<'_> {
                     }
                     continue;
                 }
-                Instr::Spawn(sp) => Op::Spawn {
-                    spec: Box::new(self.spawn(sp, &at, scope)?),
-                    start: false,
-                },
+                Instr::Spawn(sp) => {
+                    if sp.handle.is_none() {
+                        return Err(invalid(
+                            at,
+                            "a spawn needs \"as\": the child it makes waits in `new` until a `start` names it (a `fork` may go without)".into(),
+                        ));
+                    }
+                    Op::Spawn {
+                        spec: Box::new(self.spawn(sp, &at, scope)?),
+                        start: false,
+                    }
+                }
                 Instr::Fork(sp) => Op::Spawn {
                     spec: Box::new(self.spawn(sp, &at, scope)?),
                     start: true,
@@ -759,6 +790,7 @@ impl Compiler<'_> {
                     if lock.is_empty() {
                         return Err(invalid(at, "a lock needs a name".into()));
                     }
+                    self.check_lock_name(lock, &at)?;
                     let id = self.intern(lock);
                     match instr {
                         Instr::Acquire(_) => Op::Acquire(id),
@@ -835,6 +867,33 @@ impl Compiler<'_> {
             ops.push(op);
         }
         Ok(())
+    }
+
+    /// A lock's name is its own: one that is a handle, an object or a global names a value
+    /// with no `acquire` or `release`, Python's AttributeError, seen here before the run.
+    fn check_lock_name(&self, lock: &str, path: &str) -> Result<(), ScenarioError> {
+        let what = if let Some(kind) = self.handle_kinds.get(lock) {
+            Some(format!(
+                "a handle (a `{kind}`, made with \"as\": \"{lock}\")"
+            ))
+        } else if self.defined_objects.contains(lock) {
+            Some(format!(
+                "an object (made by \"new\": {{\"as\": \"{lock}\"}})"
+            ))
+        } else if self.globals.get(lock).is_some() {
+            Some("a global".to_owned())
+        } else {
+            None
+        };
+        match what {
+            None => Ok(()),
+            Some(what) => Err(invalid(
+                path.to_owned(),
+                format!(
+                    "`{lock}` is {what}, not a threading.Lock: it has no acquire() or release() (Python's AttributeError); give the lock a name of its own"
+                ),
+            )),
+        }
     }
 
     /// A `repeat`'s `as` may not hide a parameter, a global or an enclosing count.

@@ -153,9 +153,12 @@ impl<'de> Visitor<'de> for BoundsVisitor {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Spawn {
-    /// The handle this process will know the child by.
-    #[serde(rename = "as")]
-    pub handle: String,
+    /// The handle this process will know the child by: a name of the task that runs the
+    /// instruction (SPEC §4a). A `spawn` needs one (its child is started by it); a `fork` or a
+    /// `thread` may go without, as `Process(target=f).start()` and
+    /// `threading.Thread(target=f).start()` do: nothing can join it by name then.
+    #[serde(rename = "as", default)]
+    pub handle: Option<String>,
     /// The program the child runs (Python's `target`).
     pub program: String,
     /// The child's name; by default `Process-N` as in multiprocessing.

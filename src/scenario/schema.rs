@@ -128,7 +128,7 @@ impl JsonSchema for Instr {
             (
                 "thread",
                 spawn,
-                "threading.Thread(target=program, ...).start(): a new thread of this process, sharing its globals, objects and handles.",
+                "threading.Thread(target=program, ...).start(): a new thread of this process, sharing its globals and objects; `as` (optional) names a handle local to the creating thread.",
             ),
             (
                 "acquire",

@@ -176,13 +176,15 @@ impl<P: Policy> Host for SimProc<'_, P> {
     }
 
     fn lookup(&self, h: HandleRef) -> Result<Target<u32>, PyError> {
-        // Handles are the process's, shared by its threads; a thread handle is never `Me`
-        // (`facts` says whether it names the calling thread).
+        // A handle name is the calling task's (a function's local), else its process's main
+        // thread's (SPEC §4a); a thread handle is never `Me` (`facts` says whether it names
+        // the calling thread).
         let me = self.k.leader(self.p);
         let q = match h {
             HandleRef::Current => return Ok(Target::Me),
-            HandleRef::Named(name) => self.k.procs[me as usize]
-                .handle(name)
+            HandleRef::Named(name) => self
+                .k
+                .handle_of(self.p, name)
                 .ok_or_else(|| self.not_defined(name))?,
         };
         Ok(if q == me && !self.k.is_thread(q) {
@@ -267,7 +269,8 @@ impl<P: Policy> Host for SimProc<'_, P> {
     }
 
     fn bind_handle(&mut self, name: NameId, q: u32) {
-        let p = self.k.leader(self.p) as usize;
+        // The calling task's own name (a thread's local; a main thread's is its process's).
+        let p = self.pi();
         self.k.procs[p].bind_handle(name, q);
     }
 

@@ -189,13 +189,15 @@ impl<P: Policy> Kernel<P> {
         let globals = Arc::clone(&self.procs[child as usize].globals);
         let weight = self.weigh(&globals);
         self.hold_values(0, weight);
-        let parent = &mut self.procs[p as usize];
-        parent
+        self.procs[p as usize]
             .cold()
             .children
             .get_or_insert_default()
             .spawned(n, child);
-        parent.bind_handle(spec.handle, child);
+        // `p = Process(...)` binds a name of the creating task (a function's local).
+        if let Some(h) = spec.handle {
+            self.procs[task as usize].bind_handle(h, child);
+        }
         self.created(child, spec.attrs, Some(task));
         Ok(child)
     }

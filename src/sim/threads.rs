@@ -115,6 +115,17 @@ impl<P: Policy> Kernel<P> {
         self.threads_on && self.procs[p as usize].is_thread()
     }
 
+    /// The task handle `name` names in task `p`: a handle is local to the task that bound it
+    /// (`t = Thread(...)` in a function), and a thread that has not bound `name` reads its
+    /// process's main thread's (the `__main__` module's names, global to every function).
+    pub(super) fn handle_of(&self, p: u32, name: NameId) -> Option<u32> {
+        let own = self.procs[p as usize].handle(name);
+        if own.is_some() || !self.is_thread(p) {
+            return own;
+        }
+        self.procs[self.leader(p) as usize].handle(name)
+    }
+
     /// The group of process `p`, made now if it has none.
     fn ensure_group(&mut self, p: u32) -> usize {
         if let Some(g) = self.group_of(p) {
@@ -226,7 +237,10 @@ impl<P: Policy> Kernel<P> {
             self.groups[g].live_non_daemon += 1;
         }
         self.created(slot, spec.attrs, Some(p));
-        self.procs[leader as usize].bind_handle(spec.handle, slot);
+        // `t = Thread(...)` binds a name of the creating task (a function's local).
+        if let Some(h) = spec.handle {
+            self.procs[p as usize].bind_handle(h, slot);
+        }
         if self.log.is_some() {
             self.explain_thread_started(slot, p);
         }
