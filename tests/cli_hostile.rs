@@ -33,15 +33,15 @@ fn temp_file(name: &str, text: &str) -> PathBuf {
 fn hostile_scenario() -> PathBuf {
     let long = "A".repeat(65_536);
     let doc = serde_json::json!({
-        "name": "title\u{1b}]0;pwned\u{7}",
+        "name": "title\u{1b}]0;pwned\u{7}\u{202e}",
         "programs": {"m": {"body": [
             {"cpu": 1},
-            {"print": "hi\u{1b}[2J\r\nforged row\u{0}"},
-            {"fail": "bad\u{1b}[31m"}
+            {"print": "hi\u{1b}[2J\r\nforged row\u{0}\u{2066}"},
+            {"fail": "bad\u{1b}[31m\u{200f}"}
         ]}},
         "processes": [
             {"program": "m", "name": long},
-            {"program": "m", "name": "q\\\"x\u{1b}[H"}
+            {"program": "m", "name": "q\\\"x\u{1b}[H\u{202e}z"}
         ]
     });
     // A file of its own for each caller: tests run in parallel, and one rewriting a shared
@@ -51,10 +51,15 @@ fn hostile_scenario() -> PathBuf {
     temp_file(&format!("hostile-{n}.json"), &doc.to_string())
 }
 
+/// Unicode's bidirectional controls: they reorder what follows them on the screen.
+fn bidi_control(c: char) -> bool {
+    matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 fn assert_no_control(text: &str) {
     for (i, c) in text.chars().enumerate() {
         assert!(
-            c == '\n' || !c.is_control(),
+            c == '\n' || !(c.is_control() || bidi_control(c)),
             "raw control character {c:?} at {i} in:\n{}",
             text.chars().take(2000).collect::<String>()
         );
@@ -80,6 +85,39 @@ fn the_table_escapes_control_characters_and_survives_a_huge_name() {
 }
 
 #[test]
+fn bidi_controls_are_escaped_in_every_terminal_output() {
+    let f = hostile_scenario();
+    let f = f.to_str().unwrap();
+    for args in [
+        &["run", f, "--color", "never"][..],
+        &["run", f, "--explain"],
+        &["run", f, "--format", "summary"],
+        &["top", f, "--at", "1"],
+    ] {
+        let o = procsim(args);
+        assert_no_control(&stdout(&o));
+        assert_no_control(&stderr(&o));
+    }
+    let o = procsim(&["run", f, "--color", "never"]);
+    let out = stdout(&o);
+    assert!(out.contains("title\\x1b]0;pwned\\x07\\u{202e}"), "{out}");
+    assert!(out.contains("q\\\"x\\x1b[H\\u{202e}z"), "{out}");
+    assert!(out.contains("forged row\\0\\u{2066}"), "{out}");
+    let e = temp_file(
+        "bidi-handle.json",
+        r#"{"programs": {"m": {"body": [{"join": "h\u202eevil\u2069"}]}}, "processes": [{"program": "m"}]}"#,
+    );
+    let o = procsim(&["validate", e.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_no_control(&stderr(&o));
+    assert!(
+        stderr(&o).contains("h\\u{202e}evil\\u{2069}"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn graph_tree_escapes_quotes_and_backslashes_in_labels() {
     let f = hostile_scenario();
     let o = procsim(&["graph", "tree", f.to_str().unwrap()]);
@@ -87,7 +125,10 @@ fn graph_tree_escapes_quotes_and_backslashes_in_labels() {
     let out = stdout(&o);
     assert_no_control(&out);
     // q\"x ESC[H: the backslash and the quote are both escaped, the ESC shown as text.
-    assert!(out.contains(r#"label = "q\\\"x\\x1b[H\npid 3"#), "{out}");
+    assert!(
+        out.contains(r#"label = "q\\\"x\\x1b[H\\u{202e}z\npid 3"#),
+        "{out}"
+    );
 }
 
 #[test]
@@ -377,6 +418,23 @@ fn gen_refuses_kernel_settings_validate_would_refuse() {
     assert!(stderr(&o).contains("processes × bursts"), "{}", stderr(&o));
     let o = procsim(&["gen", "--quantum", "1", "--cpus", "1024"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Bounds and values are the integers they are, not f64 renderings (18446744073709552000).
+    let o = procsim(&["gen", "--quantum", "0"]);
+    assert!(
+        stderr(&o).contains("quantum must be from 1 to 18446744073709551615, not 0"),
+        "{}",
+        stderr(&o)
+    );
+    let o = procsim(&["gen", "--cpu-mean", "18446744073709551615"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("cpu_mean must be from 1 to 1000000000, not 1.8446744073709552e19"),
+        "{}",
+        stderr(&o)
+    );
+    let o = procsim(&["gen", "--quantum", "18446744073709551615"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains(r#""quantum":18446744073709551615"#));
 }
 
 #[test]

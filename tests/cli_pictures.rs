@@ -299,7 +299,7 @@ fn bad_sweeps_exit_2_naming_the_setting() {
         ),
         (
             &["sweep", "scenarios/demo.json", "--set", "kernel.quantun=4"][..],
-            "kernel.quantun: unknown field `quantun`",
+            "kernel.quantun: unknown key \"quantun\"",
         ),
         (
             &["sweep", "scenarios/demo.json", "--set", "kernel.quantum"][..],

@@ -9,11 +9,21 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-/// `s` with every control character (C0, DEL, C1) written as an escape: `\n`, `\r`, `\t`,
-/// `\0`, else `\xHH` (C0 and DEL) or `\u{HH}` (C1). Other text is unchanged, so the common
-/// case costs one scan and no allocation.
+/// Whether a terminal must not receive `c` raw: a control character (C0, DEL, C1), or one of
+/// Unicode's bidirectional controls (U+061C, U+200E–200F, U+202A–202E, U+2066–2069), which
+/// reorder the text after them on the screen: a name holding U+202E RIGHT-TO-LEFT OVERRIDE
+/// would show a table row or an error message other than the one printed ("Trojan Source").
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` with every control character (C0, DEL, C1) and bidirectional control written as an
+/// escape: `\n`, `\r`, `\t`, `\0`, else `\xHH` (C0 and DEL) or `\u{HH}` (C1, and the
+/// bidirectional controls: `\u{202e}`). Other text is unchanged, so the common case costs one
+/// scan and no allocation.
 pub fn escape(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+    if !s.chars().any(hidden) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -26,7 +36,7 @@ pub fn escape(s: &str) -> Cow<'_, str> {
             c if (c as u32) < 0x80 && c.is_control() => {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
-            c if c.is_control() => {
+            c if hidden(c) => {
                 let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
             c => out.push(c),
@@ -87,6 +97,12 @@ mod tests {
         );
         assert_eq!(escape("tab\there"), "tab\\there");
         assert_eq!(escape("进程 é"), "进程 é");
+        assert_eq!(
+            escape("a\u{202e}b\u{2066}c\u{200f}d\u{61c}e\u{202a}\u{2069}\u{200e}"),
+            "a\\u{202e}b\\u{2066}c\\u{200f}d\\u{61c}e\\u{202a}\\u{2069}\\u{200e}"
+        );
+        // Letters of right-to-left scripts are text, not controls.
+        assert_eq!(escape("שלום مرحبا"), "שלום مرحبا");
     }
 
     #[test]

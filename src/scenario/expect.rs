@@ -120,8 +120,109 @@ impl Expect {
                 }
             }
         }
+        if let Some(sim) = &self.sim {
+            for (field, value) in &sim.summary {
+                check_type(format!("expect.sim.summary.{field}"), field, value)?;
+            }
+            for (name, fields) in sim.processes.iter() {
+                for (field, value) in fields {
+                    check_type(format!("expect.sim.processes.{name}.{field}"), field, value)?;
+                }
+            }
+        }
         Ok(())
     }
+}
+
+/// The JSON type of a report field, as `expect.sim` compares it.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// A whole number ≥ 0 (ticks, counts).
+    Whole,
+    /// A whole number ≥ 0, or null (a moment that may not have come).
+    WholeOrNull,
+    /// An integer or null (an exit code).
+    IntegerOrNull,
+    /// Any number.
+    Number,
+    /// A number or null (an average over no process).
+    NumberOrNull,
+    /// A string.
+    Text,
+    /// A string or null.
+    TextOrNull,
+    /// true or false.
+    Bool,
+    /// A list.
+    List,
+    /// An object.
+    Object,
+}
+
+/// The type of a summary or process report field (as `report::Summary` and
+/// `report::ProcessReport` write it); `None` for a name that is neither (reported by the
+/// compiler as an unknown field).
+fn kind_of(field: &str) -> Option<Kind> {
+    use Kind::*;
+    Some(match field {
+        "makespan" | "cpu_busy" | "idle" | "switch_ticks" | "dispatches" | "context_switches"
+        | "ppid" | "created_at" | "cpu" | "waiting" | "blocked" | "preemptions" => Whole,
+        "pid" | "creator" | "admitted_at" | "first_run" | "ended_at" | "reaped_at" | "response"
+        | "turnaround" => WholeOrNull,
+        "exitcode" => IntegerOrNull,
+        "utilization" | "throughput" => Number,
+        "avg_response" | "avg_turnaround" | "avg_waiting" => NumberOrNull,
+        "name" | "program" => Text,
+        "signal" => TextOrNull,
+        "daemon" => Bool,
+        "output" | "output_at" | "errors" | "errors_at" | "threads" => List,
+        "globals" => Object,
+        _ => return None,
+    })
+}
+
+/// An expected value of the wrong JSON type could never hold: `check` would only report that
+/// it failed (`expected "3", got 1`), so it is a bad scenario (exit 2) that names its place.
+fn check_type(path: String, field: &str, value: &Json) -> Result<(), ScenarioError> {
+    let Some(kind) = kind_of(field) else {
+        return Ok(());
+    };
+    let whole =
+        |v: &Json| v.as_u64().is_some() || v.as_f64().is_some_and(|x| x >= 0.0 && x.fract() == 0.0);
+    let (fits, wanted) = match kind {
+        Kind::Whole => (whole(value), "a whole number ≥ 0"),
+        Kind::WholeOrNull => (
+            value.is_null() || whole(value),
+            "a whole number ≥ 0 or null",
+        ),
+        Kind::IntegerOrNull => (
+            value.is_null() || value.is_i64() || value.is_u64(),
+            "a whole number or null",
+        ),
+        Kind::Number => (value.is_number(), "a number"),
+        Kind::NumberOrNull => (value.is_number() || value.is_null(), "a number or null"),
+        Kind::Text => (value.is_string(), "a string"),
+        Kind::TextOrNull => (value.is_string() || value.is_null(), "a string or null"),
+        Kind::Bool => (value.is_boolean(), "true or false"),
+        Kind::List => (value.is_array(), "a list"),
+        Kind::Object => (value.is_object(), "an object"),
+    };
+    if fits {
+        return Ok(());
+    }
+    let found = match value {
+        Json::Null => "null".to_owned(),
+        Json::Bool(b) => b.to_string(),
+        Json::Number(n) => format!("the number {n}"),
+        Json::String(_) => format!("the string {value}"),
+        Json::Array(_) => "a list".to_owned(),
+        Json::Object(_) => "an object".to_owned(),
+    };
+    Err(ScenarioError::new(
+        ErrorKind::Invalid,
+        path,
+        format!("expected {wanted}, found {found}"),
+    ))
 }
 
 /// The signals a process can end by, as a report names them.
@@ -130,4 +231,45 @@ const SIGNALS: [&str; 2] = ["SIGKILL", "SIGTERM"];
 /// Keeps an explicit `null` as `Some(Json::Null)`, so `"exitcode": null` can be expected.
 fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Json>, D::Error> {
     Json::deserialize(d).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{PROCESS_FIELDS, SUMMARY_FIELDS};
+
+    #[test]
+    fn every_report_field_has_a_type() {
+        for f in SUMMARY_FIELDS.iter().chain(PROCESS_FIELDS) {
+            assert!(kind_of(f).is_some(), "{f}");
+        }
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_names_its_place() {
+        let e = check_type(
+            "expect.sim.summary.makespan".into(),
+            "makespan",
+            &"3".into(),
+        )
+        .unwrap_err();
+        assert_eq!(e.path(), "expect.sim.summary.makespan");
+        assert_eq!(
+            e.message(),
+            "expected a whole number ≥ 0, found the string \"3\""
+        );
+        let ok = [
+            ("makespan", serde_json::json!(3)),
+            ("ended_at", serde_json::json!(null)),
+            ("exitcode", serde_json::json!(-9)),
+            ("avg_waiting", serde_json::json!(6.75)),
+            ("signal", serde_json::json!("SIGKILL")),
+            ("output", serde_json::json!(["a"])),
+        ];
+        for (f, v) in ok {
+            assert!(check_type(f.into(), f, &v).is_ok(), "{f} {v}");
+        }
+        assert!(check_type("x".into(), "waiting", &serde_json::json!(-1)).is_err());
+        assert!(check_type("x".into(), "daemon", &serde_json::json!(0)).is_err());
+    }
 }

@@ -632,7 +632,9 @@ mod tests {
         );
         let e = err(r#"{"programs": {"main": {"bodyy": []}}, "processes": []}"#);
         assert!(
-            e.contains("programs.main.bodyy: unknown field `bodyy`, expected `params` or `body`"),
+            e.contains(
+                "programs.main.bodyy: unknown key \"bodyy\": expected one of \"params\", \"body\""
+            ),
             "{e}"
         );
     }

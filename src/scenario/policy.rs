@@ -396,10 +396,13 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PolicyConfi
                 && let Some((field, tail)) = rest.split_once("`, ")
             {
                 let known = match tail.strip_prefix("expected ") {
-                    Some(list) => format!("its parameters: {list}"),
+                    Some(list) => {
+                        let names: Vec<&str> = list.split('`').skip(1).step_by(2).collect();
+                        format!("its parameters: \"{}\"", names.join("\", \""))
+                    }
                     None => "it has none".to_owned(),
                 };
-                return format!("this policy has no parameter `{field}` ({known})");
+                return format!("this policy has no parameter {field:?} ({known})");
             }
             if path == "." || path.is_empty() {
                 inner
@@ -421,7 +424,7 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PolicyConfi
         "cfs" => read(params).map(PolicyConfig::Cfs),
         "eevdf" => read(params).map(PolicyConfig::Eevdf),
         other => Err(format!(
-            "unknown policy `{other}`, expected one of {}",
+            "unknown policy {other:?}, expected one of {}",
             names_list()
         )),
     };
@@ -431,7 +434,7 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PolicyConfi
 fn names_list() -> String {
     POLICY_NAMES
         .iter()
-        .map(|n| format!("`{n}`"))
+        .map(|n| format!("{n:?}"))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -498,10 +501,10 @@ mod tests {
     #[test]
     fn bad_policies_name_what_is_wrong() {
         let e = parse(r#""sjff""#).unwrap_err();
-        assert!(e.contains("unknown policy `sjff`"), "{e}");
+        assert!(e.contains("unknown policy \"sjff\""), "{e}");
         let e = parse(r#"{"name": "fcfs", "quantum": 3}"#).unwrap_err();
         assert!(
-            e.contains("this policy has no parameter `quantum` (it has none)"),
+            e.contains("this policy has no parameter \"quantum\" (it has none)"),
             "{e}"
         );
         let e = parse(r#"{"queues": 3}"#).unwrap_err();

@@ -9,22 +9,40 @@ use super::{ErrorKind, ScenarioError};
 /// number 3`); other messages are returned as they are. Any text after the expectation
 /// (serde's own suffix, such as a policy's prefix) is kept.
 pub(crate) fn reword(message: &str) -> String {
+    // "unknown field `x`, expected one of `a`, `b`" / "…, there are no fields"
+    if let Some(at) = message.find("unknown field `") {
+        let (before, rest) = message.split_at(at);
+        let rest = &rest["unknown field `".len()..];
+        if let Some((found, expected)) = rest.split_once("`, ") {
+            let accepted = match expected.strip_prefix("expected ") {
+                Some(list) => format!("expected {}", names_list(list)),
+                None => "this object takes no keys".to_owned(),
+            };
+            return format!("{before}unknown key {found:?}: {accepted}");
+        }
+        if let Some(found) = rest.strip_suffix('`') {
+            return format!("{before}unknown key {found:?}");
+        }
+    }
+    // "missing field `as`", "duplicate field `x`"
+    for (prefix, missing) in [("missing field `", true), ("duplicate field `", false)] {
+        if let Some(at) = message.find(prefix) {
+            let (before, rest) = message.split_at(at);
+            if let Some(name) = rest[prefix.len()..].strip_suffix('`') {
+                return if missing {
+                    format!("{before}this object needs the key {name:?}")
+                } else {
+                    format!("{before}the key {name:?} appears twice")
+                };
+            }
+        }
+    }
     // "unknown variant `x`, expected `a` or `b`" (or "expected one of `a`, `b`, `c`").
     if let Some(at) = message.find("unknown variant `") {
         let (before, rest) = message.split_at(at);
         let rest = &rest["unknown variant `".len()..];
         if let Some((found, expected)) = rest.split_once("`, ") {
-            let names: Vec<String> = expected
-                .split('`')
-                .skip(1)
-                .step_by(2)
-                .map(|n| format!("{n:?}"))
-                .collect();
-            let accepted = match names.as_slice() {
-                [] => "nothing here".to_owned(),
-                [one] => one.clone(),
-                _ => format!("one of {}", names.join(", ")),
-            };
+            let accepted = names_list(expected);
             return format!("{before}expected {accepted}, found {found:?}");
         }
     }
@@ -59,6 +77,22 @@ pub(crate) fn reword(message: &str) -> String {
         }
     }
     message.to_owned()
+}
+
+/// serde's list of accepted names (`` `a` ``, `` `a` or `b` ``, `` one of `a`, `b`, `c` ``) as
+/// JSON strings: `"a"`, `one of "a", "b"`.
+pub(crate) fn names_list(expected: &str) -> String {
+    let names: Vec<String> = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|n| format!("{n:?}"))
+        .collect();
+    match names.as_slice() {
+        [] => "nothing here".to_owned(),
+        [one] => one.clone(),
+        _ => format!("one of {}", names.join(", ")),
+    }
 }
 
 /// What serde says it found, as JSON.
@@ -209,7 +243,27 @@ mod tests {
             reword("invalid type: boolean `true`, expected a string"),
             "expected a string, found true"
         );
-        assert_eq!(reword("unknown field `x`"), "unknown field `x`");
+        assert_eq!(reword("unknown field `x`"), r#"unknown key "x""#);
+        assert_eq!(
+            reword("unknown field `x`, expected `handle` or `timeout`"),
+            r#"unknown key "x": expected one of "handle", "timeout""#
+        );
+        assert_eq!(
+            reword("unknown field `x`, expected one of `a`, `b`, `c`"),
+            r#"unknown key "x": expected one of "a", "b", "c""#
+        );
+        assert_eq!(
+            reword("unknown field `x`, there are no fields"),
+            r#"unknown key "x": this object takes no keys"#
+        );
+        assert_eq!(
+            reword("missing field `as`"),
+            r#"this object needs the key "as""#
+        );
+        assert_eq!(
+            reword("duplicate field `as`"),
+            r#"the key "as" appears twice"#
+        );
         assert_eq!(
             reword("unknown variant `later`, expected one of `wake`, `admit`, `preempt`"),
             r#"expected one of "wake", "admit", "preempt", found "later""#

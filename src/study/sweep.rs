@@ -63,8 +63,8 @@ pub enum SweepError {
         index: usize,
         /// Its settings.
         point: String,
-        /// The error.
-        error: GenError,
+        /// The error (boxed: it is large, and rare).
+        error: Box<GenError>,
     },
     /// A bad `--seeds` or `--shard` argument, or a setting that needs `--gen`.
     #[error("{0}")]
@@ -517,7 +517,7 @@ impl Sweep {
                         p.set(name, v).map_err(|error| SweepError::Gen {
                             index,
                             point: self.describe(&point),
-                            error,
+                            error: Box::new(error),
                         })?;
                     }
                 }
@@ -527,7 +527,7 @@ impl Sweep {
                 let text = generate(&p).map_err(|error| SweepError::Gen {
                     index,
                     point: self.describe(&point),
-                    error,
+                    error: Box::new(error),
                 })?;
                 serde_json::from_str(&text).map_err(|e| SweepError::Usage(e.to_string()))?
             }

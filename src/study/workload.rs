@@ -102,9 +102,9 @@ impl GenParams {
             } else {
                 Err(GenError::Range {
                     name: name.to_owned(),
-                    value: v,
-                    lo,
-                    hi,
+                    value: number(v),
+                    lo: number(lo),
+                    hi: number(hi),
                 })
             }
         };
@@ -121,8 +121,17 @@ impl GenParams {
         range("arrival_mean", self.arrival_mean, 0.0, MAX_MEAN)?;
         // The kernel settings must be ones `validate` accepts: a file that cannot run is
         // no workload.
-        if let Some(q) = self.quantum {
-            range("quantum", q as f64, 1.0, u64::MAX as f64)?;
+        // A u64 bound is written as the integer it is (through f64 it would read
+        // 18446744073709552000).
+        if let Some(q) = self.quantum
+            && q == 0
+        {
+            return Err(GenError::Range {
+                name: "quantum".to_owned(),
+                value: q.to_string(),
+                lo: "1".to_owned(),
+                hi: u64::MAX.to_string(),
+            });
         }
         if let Some(c) = self.cpus {
             range(
@@ -137,9 +146,9 @@ impl GenParams {
         if f64::from(self.processes) * self.bursts > MAX_BURSTS {
             return Err(GenError::Range {
                 name: "processes × bursts".to_owned(),
-                value: f64::from(self.processes) * self.bursts,
-                lo: 1.0,
-                hi: MAX_BURSTS,
+                value: number(f64::from(self.processes) * self.bursts),
+                lo: number(1.0),
+                hi: number(MAX_BURSTS),
             });
         }
         Ok(())
@@ -154,12 +163,12 @@ pub enum GenError {
     Range {
         /// The parameter.
         name: String,
-        /// Its value.
-        value: f64,
+        /// Its value, written by [`number`] (or as the integer it is).
+        value: String,
         /// Smallest allowed.
-        lo: f64,
+        lo: String,
         /// Largest allowed.
-        hi: f64,
+        hi: String,
     },
     /// Not a parameter of the generator.
     #[error(
@@ -174,6 +183,20 @@ pub enum GenError {
         /// The value as given.
         value: String,
     },
+}
+
+/// A parameter's value for a message: a whole number as its digits while an f64 holds every
+/// integer up to it exactly (2^53), else in scientific notation (`1.8446744073709552e19`, not
+/// the `18446744073709552000` that f64's `Display` gives, which reads as an integer it is not).
+fn number(x: f64) -> String {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    if x.is_finite() && x.fract() == 0.0 && x.abs() <= EXACT {
+        format!("{x:.0}")
+    } else if x.is_finite() && x.abs() > EXACT {
+        format!("{x:e}")
+    } else {
+        x.to_string()
+    }
 }
 
 /// `ln x` for `x > 0`, from additions, multiplications and divisions only, so that it gives the
@@ -403,5 +426,21 @@ mod tests {
             Err(GenError::Unknown(_))
         ));
         assert!(p.set("processes", &json!("x")).is_err());
+    }
+
+    #[test]
+    fn bounds_are_written_exactly() {
+        let mut p = GenParams::new(1, 10);
+        p.quantum = Some(0);
+        assert_eq!(
+            generate(&p).unwrap_err().to_string(),
+            "quantum must be from 1 to 18446744073709551615, not 0"
+        );
+        p.quantum = Some(u64::MAX);
+        assert!(generate(&p).is_ok());
+        assert_eq!(number(1e9), "1000000000");
+        assert_eq!(number(0.5), "0.5");
+        assert_eq!(number(18446744073709551615.0), "1.8446744073709552e19");
+        assert_eq!(number(1e30), "1e30");
     }
 }
