@@ -151,3 +151,88 @@ fn the_slider_shows_the_table_at_each_moment() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// scenarios/thread-switch.json (one CPU, context_switch 2, thread_switch 1; its description
+/// derives the times): MainThread waits for its context switch 0–2, starts Thread-1 (spin) at 2
+/// and joins it (blocked 2–6); the thread waits for its thread switch 2–3, runs 3–6 and ends;
+/// MainThread gets the CPU back after a thread switch 6–7 and the process ends at 7, reaped by
+/// init. So the table lists the thread (pid column: its tid 3; ppid: its process's pid 2;
+/// parent: its process) under MainProcess from tick 2: ready at 2, running on CPU 0 at 4 with
+/// 1 tick of CPU (3–4), exited at 7 with 3. The states count processes: at 4, one blocked and
+/// none running. Without Chromium, the page's data are checked: a thread's row has an
+/// eleventh item, `true`.
+#[test]
+fn threads_have_rows_under_their_process() {
+    let file = "scenarios/thread-switch.json";
+    let o = procsim(&["run", file, "--format", "html"]);
+    assert!(o.status.success(), "{o:?}");
+    let html = String::from_utf8(o.stdout).unwrap();
+    let data = &html[html.find("id=\"data\">").unwrap() + 10..];
+    let data: serde_json::Value =
+        serde_json::from_str(&data[..data.find("</script>").unwrap()]).unwrap();
+    let thread_rows: Vec<&serde_json::Value> = data["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["rows"].as_array().unwrap())
+        .filter(|r| r.get(10) == Some(&serde_json::Value::Bool(true)))
+        .collect();
+    // At 2 (ready), 3 (running), 6 (exited).
+    assert_eq!(thread_rows.len(), 3, "{thread_rows:?}");
+    assert!(
+        thread_rows
+            .iter()
+            .all(|r| r[0] == 1 && r[1] == 3 && r[3] == "Thread-1 (spin)")
+    );
+    let Some(browser) = chromium() else {
+        eprintln!("skipped the browser's part: no chromium on PATH (.ci/run installs it)");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("procsim-html-threads-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("page.html");
+    std::fs::write(&page, &html).unwrap();
+    let main = ["2", "1", "MainProcess"];
+    let thread = ["3", "2", "Thread-1 (spin)"];
+    let moments: [(u64, &[[&str; 4]]); 4] = [
+        (1, &[["ready", "0", "-", "init"]]),
+        (
+            2,
+            &[
+                ["blocked (join)", "0", "-", "init"],
+                ["ready", "0", "-", "MainProcess"],
+            ],
+        ),
+        (
+            4,
+            &[
+                ["blocked (join)", "0", "-", "init"],
+                ["running", "1", "0", "MainProcess"],
+            ],
+        ),
+        (
+            7,
+            &[
+                ["exited (0)", "0", "-", "init"],
+                ["exited", "3", "-", "MainProcess"],
+            ],
+        ),
+    ];
+    let mut dom = String::new();
+    for (t, want) in moments {
+        let url = format!("file://{}?t={t}", page.display());
+        dom = dump_dom(&browser, &dir.join(format!("profile-{t}")), &url);
+        let want: Vec<Vec<String>> = [main, thread]
+            .iter()
+            .zip(want)
+            .map(|(who, rest)| who.iter().chain(rest).map(|c| c.to_string()).collect())
+            .collect();
+        assert_eq!(table_rows(&dom), want, "at {t}");
+        let blocked = if t == 2 || t == 4 { "1" } else { "0" };
+        assert_eq!(count(&dom, "blocked"), blocked, "at {t}");
+        assert_eq!(count(&dom, "running"), "0", "at {t}");
+    }
+    assert_eq!(count(&dom, "terminated"), "1");
+    assert!(dom.contains("<tr class=\"st-terminated thread\">"));
+    std::fs::remove_dir_all(&dir).ok();
+}

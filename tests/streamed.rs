@@ -88,6 +88,7 @@ fn streamed_svg_is_the_rendered_one() {
         for width in [1000.0, 450.0] {
             let opts = SvgOptions {
                 context_switch: cs,
+                thread_switch: plan.kernel.thread_switch,
                 width,
             };
             let (streamed, stopped) = stream_svg(Arc::clone(&plan), &opts);

@@ -121,6 +121,7 @@ pub(crate) fn run(
         // Drawn from the transitions as they happen: the trace is never held.
         let opts = SvgOptions {
             context_switch: scenario.kernel.context_switch,
+            thread_switch: scenario.kernel.thread_switch,
             ..SvgOptions::default()
         };
         let (svg, stopped) = procsim::report::stream_svg(plan, &opts);
@@ -199,20 +200,22 @@ pub(crate) fn run(
                 (scenario.kernel.context_switch, thread_switch),
             )
         }
-        Format::Svg => render_svg(
-            &report,
-            &SvgOptions {
+        Format::Svg | Format::Html => {
+            // A real run's thread switches are the real kernel's.
+            let opts = SvgOptions {
                 context_switch: scenario.kernel.context_switch,
+                thread_switch: match backend {
+                    BackendName::Sim => scenario.kernel.thread_switch,
+                    BackendName::Fork => 0,
+                },
                 ..SvgOptions::default()
-            },
-        ),
-        Format::Html => procsim::report::render_html(
-            &report,
-            &SvgOptions {
-                context_switch: scenario.kernel.context_switch,
-                ..SvgOptions::default()
-            },
-        ),
+            };
+            if format == Format::Svg {
+                render_svg(&report, &opts)
+            } else {
+                procsim::report::render_html(&report, &opts)
+            }
+        }
     };
     emit(&text)?;
     if supervisor_died {

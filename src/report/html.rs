@@ -24,8 +24,10 @@ use crate::model::{State, StateGraph};
 
 use super::Report;
 use super::draw::esc;
+use super::rows::{MAX_THREAD_ROWS, TaskRows};
 use super::snapshot::{ProcView, Replay, run_end};
 use super::svg::{SvgOptions, render_svg};
+use super::thread_view::ThreadReplay;
 use super::topview::unit_name;
 
 /// What a row shows, apart from running time, which grows by itself while it runs.
@@ -33,8 +35,13 @@ fn same_row(a: &ProcView, b: &ProcView) -> bool {
     a.activity == b.activity && a.ppid == b.ppid && a.parent == b.parent && a.exitcode == b.exitcode
 }
 
-/// The moments something changes, each with the rows that changed since the previous one.
-fn frames(report: &Report) -> Vec<(u64, Vec<ProcView>)> {
+/// A row of the page's table: its key (its place in the table), and whether it is a thread's.
+type Keyed = (usize, bool, ProcView);
+
+/// The moments something changes, each with the rows that changed since the previous one;
+/// with `tasks`, the threads' rows too, each row keyed by its place in `tasks` (else by its
+/// process's index).
+fn frames(report: &Report, tasks: Option<&TaskRows>) -> Vec<(u64, Vec<Keyed>)> {
     let end = run_end(report);
     let mut times: BTreeSet<u64> = report.trace.iter().map(|e| e.t).collect();
     times.insert(0);
@@ -44,16 +51,36 @@ fn frames(report: &Report) -> Vec<(u64, Vec<ProcView>)> {
             times.insert(r);
         }
     }
+    if let Some(tasks) = tasks {
+        times.extend(tasks.rows.iter().map(|r| r.created));
+    }
     let mut replay = Replay::new(report);
-    // Per process: the row last written and its moment.
-    let mut last: Vec<Option<(u64, ProcView)>> = vec![None; report.processes.len()];
+    let mut threads = tasks.map(|t| ThreadReplay::new(report, t));
+    // Per row: the row last written and its moment.
+    let keys = tasks.map_or(report.processes.len(), |t| t.rows.len());
+    let mut last: Vec<Option<(u64, ProcView)>> = vec![None; keys];
     let mut out = Vec::new();
     for t in times.into_iter().filter(|&t| t <= end) {
         replay.advance_to(t);
         let snap = replay.view(t);
+        let mut rows: Vec<Keyed> = snap
+            .rows
+            .into_iter()
+            .map(|row| {
+                let key = tasks
+                    .and_then(|tasks| tasks.proc_row(row.index as u32))
+                    .map_or(row.index, |r| r as usize);
+                (key, false, row)
+            })
+            .collect();
+        if let Some(threads) = &mut threads {
+            threads.advance_to(t);
+            rows.extend(threads.view(t).into_iter().map(|(k, v)| (k, true, v)));
+            rows.sort_by_key(|r| r.0);
+        }
         let mut changed = Vec::new();
-        for row in snap.rows {
-            let unchanged = last[row.index].as_ref().is_some_and(|(t0, prev)| {
+        for (key, thread, row) in rows {
+            let unchanged = last[key].as_ref().is_some_and(|(t0, prev)| {
                 let grown = match prev.activity.cpu() {
                     Some(_) => prev.cpu_time + (t - t0),
                     None => prev.cpu_time,
@@ -61,8 +88,8 @@ fn frames(report: &Report) -> Vec<(u64, Vec<ProcView>)> {
                 same_row(prev, &row) && grown == row.cpu_time
             });
             if !unchanged {
-                last[row.index] = Some((t, row.clone()));
-                changed.push(row);
+                last[key] = Some((t, row.clone()));
+                changed.push((key, thread, row));
             }
         }
         if !changed.is_empty() || out.is_empty() {
@@ -72,16 +99,17 @@ fn frames(report: &Report) -> Vec<(u64, Vec<ProcView>)> {
     out
 }
 
-/// The page's data: the moments and their changed rows, as JSON safe inside a `<script>`.
-fn data_json(report: &Report) -> String {
-    let frames: Vec<serde_json::Value> = frames(report)
+/// The page's data: the moments and their changed rows, as JSON safe inside a `<script>`. A
+/// thread's row (with `tasks`) has an eleventh item, `true`.
+fn data_json(report: &Report, tasks: Option<&TaskRows>) -> String {
+    let frames: Vec<serde_json::Value> = frames(report, tasks)
         .into_iter()
         .map(|(t, rows)| {
             let rows: Vec<serde_json::Value> = rows
                 .into_iter()
-                .map(|r| {
-                    json!([
-                        r.index,
+                .map(|(key, thread, r)| {
+                    let mut row = json!([
+                        key,
                         r.pid,
                         r.ppid,
                         r.name,
@@ -91,7 +119,11 @@ fn data_json(report: &Report) -> String {
                         r.cpu_time,
                         r.parent,
                         r.exitcode
-                    ])
+                    ]);
+                    if thread && let Some(items) = row.as_array_mut() {
+                        items.push(json!(true));
+                    }
+                    row
                 })
                 .collect();
             json!({"t": t, "rows": rows})
@@ -263,6 +295,22 @@ const SCRIPT: &str = r#"
 })();
 "#;
 
+/// What a page with threads' rows (SPEC §4a) changes in [`SCRIPT`]: a thread's row (its
+/// eleventh item) is indented and left out of the states' counts, which are of processes.
+const SCRIPT_COUNT: &str = "      counts[state] += 1;
+      if (words === 'zombie') zombies += 1;
+      const tr = document.createElement('tr');
+      tr.className = 'st-' + state;
+";
+const SCRIPT_COUNT_THREADS: &str = "      const thread = r[10] === true;
+      if (!thread) counts[state] += 1;
+      if (!thread && words === 'zombie') zombies += 1;
+      const tr = document.createElement('tr');
+      tr.className = 'st-' + state + (thread ? ' thread' : '');
+";
+/// The style of a thread's row.
+const STYLE_THREADS: &str = "tr.thread td:nth-child(3) { padding-left: 2em; }\n";
+
 /// The page.
 ///
 /// ```
@@ -280,6 +328,22 @@ pub fn render_html(report: &Report, opts: &SvgOptions) -> String {
     };
     let end = run_end(report);
     let unit = unit_name(report);
+    // Threads have rows under their process's, as in the chart (SPEC §4a).
+    let tasks =
+        Some(TaskRows::new(&report.processes, MAX_THREAD_ROWS)).filter(TaskRows::has_threads);
+    let (style, script, hidden) = match &tasks {
+        Some(t) => (
+            format!("{STYLE}{STYLE_THREADS}"),
+            SCRIPT.replacen(SCRIPT_COUNT, SCRIPT_COUNT_THREADS, 1),
+            match t.hidden_threads {
+                0 => String::new(),
+                h => format!(
+                    "<p>… and {h} more threads (at most {MAX_THREAD_ROWS} are listed; the states count processes)</p>\n"
+                ),
+            },
+        ),
+        None => (STYLE.to_owned(), SCRIPT.to_owned(), String::new()),
+    };
     let gantt = render_svg(report, opts);
     let gantt = gantt
         .strip_prefix(r#"<?xml version="1.0" encoding="UTF-8"?>"#)
@@ -293,7 +357,7 @@ pub fn render_html(report: &Report, opts: &SvgOptions) -> String {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>procsim: {title}</title>
-<style>{STYLE}</style>
+<style>{style}</style>
 </head>
 <body>
 <h1>{title} <small>[{backend} backend, {cpus} CPU{s}]</small></h1>
@@ -303,10 +367,10 @@ pub fn render_html(report: &Report, opts: &SvgOptions) -> String {
 <thead><tr><th>PID</th><th>PPID</th><th>NAME</th><th>STATE</th><th>CPU TIME ({unit})</th><th>ON CPU</th><th>PARENT</th></tr></thead>
 <tbody></tbody>
 </table>
-<h2>States <small>(zombies: <span id="zombies">0</span>)</small></h2>
+{hidden}<h2>States <small>(zombies: <span id="zombies">0</span>)</small></h2>
 {graph}
 <script type="application/json" id="data">{data}</script>
-<script>{SCRIPT}</script>
+<script>{script}</script>
 </body>
 </html>
 "#,
@@ -315,7 +379,7 @@ pub fn render_html(report: &Report, opts: &SvgOptions) -> String {
         cpus = report.cpus,
         s = if report.cpus == 1 { "" } else { "s" },
         graph = state_graph_svg(),
-        data = data_json(report),
+        data = data_json(report, tasks.as_ref()),
     );
     page
 }
@@ -335,11 +399,11 @@ mod tests {
         ] {
             let text = std::fs::read_to_string(file).unwrap();
             let report = crate::Sim::new(crate::load_str(&text).unwrap(), Default::default()).run();
-            let frames = frames(&report);
+            let frames = frames(&report, None);
             for t in 0..=run_end(&report) {
                 let mut rows: Vec<Option<(u64, ProcView)>> = vec![None; report.processes.len()];
                 for (ft, changed) in frames.iter().take_while(|(ft, _)| *ft <= t) {
-                    for r in changed {
+                    for (_, _, r) in changed {
                         rows[r.index] = Some((*ft, r.clone()));
                     }
                 }
@@ -357,6 +421,31 @@ mod tests {
                 assert_eq!(rebuilt, want, "{file} at {t}");
             }
         }
+    }
+
+    /// A page with threads changes the script where it counts states (the replacement is
+    /// there to be made), lists at most 40 threads and counts the others; a page without
+    /// threads has the script as it is.
+    #[test]
+    fn a_page_with_threads_lists_them_and_counts_the_others() {
+        assert_eq!(SCRIPT.matches(SCRIPT_COUNT).count(), 1);
+        let starts = vec![r#"{"thread": {"program": "spin"}}"#; 42].join(", ");
+        let text = format!(
+            r#"{{"programs": {{"main": {{"body": [{starts}]}}, "spin": {{"body": [{{"cpu": 1}}]}}}},
+            "processes": [{{"program": "main"}}]}}"#
+        );
+        let report = crate::Sim::new(crate::load_str(&text).unwrap(), Default::default()).run();
+        let page = render_html(&report, &SvgOptions::default());
+        assert!(page.contains(SCRIPT_COUNT_THREADS) && !page.contains(SCRIPT_COUNT));
+        assert!(page.contains(STYLE_THREADS));
+        assert!(page.contains("<p>… and 2 more threads (at most 40 are listed"));
+        let demo = crate::Sim::new(
+            crate::load_str(crate::demo::DEMO).unwrap(),
+            Default::default(),
+        )
+        .run();
+        let page = render_html(&demo, &SvgOptions::default());
+        assert!(page.contains(SCRIPT) && !page.contains("thread"));
     }
 
     #[test]

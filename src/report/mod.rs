@@ -17,6 +17,7 @@ mod spill;
 mod svg;
 mod table;
 pub mod text;
+mod thread_view;
 mod timeline;
 mod topview;
 mod tree;

@@ -7,6 +7,10 @@ use std::collections::HashMap;
 
 use super::{ProcessReport, TraceEvent};
 
+/// The most rows of threads a picture draws (the table's timeline, the SVG chart, the HTML
+/// page's table); the threads past it are counted.
+pub const MAX_THREAD_ROWS: usize = 40;
+
 /// One row: a process or one of its threads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskRow {
@@ -76,6 +80,11 @@ impl TaskRows {
     /// Whether any row is a thread's.
     pub fn has_threads(&self) -> bool {
         self.rows.len() > self.proc_row.len()
+    }
+
+    /// The row of process `proc` (an index in the processes given to [`TaskRows::new`]).
+    pub fn proc_row(&self, proc: u32) -> Option<u32> {
+        self.proc_row.get(proc as usize).copied()
     }
 
     /// The row of `e`'s task, if it has one.

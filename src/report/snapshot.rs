@@ -134,15 +134,52 @@ pub enum SnapshotError {
     },
 }
 
-/// Where a process is in the replay.
+/// Where a process (or a thread, [`super::thread_view`]) is in the replay.
 #[derive(Debug, Clone, Copy)]
-struct Live {
+pub(super) struct Live {
     /// The state after the events applied so far (`Zombie` stands for terminated).
-    activity: Activity,
+    pub(super) activity: Activity,
     /// Running time accumulated before `since`.
-    cpu_time: u64,
+    pub(super) cpu_time: u64,
     /// When it entered `activity`.
-    since: u64,
+    pub(super) since: u64,
+}
+
+impl Live {
+    /// `new` since `created`, having run for no time.
+    pub(super) fn new(created: u64) -> Live {
+        Live {
+            activity: Activity::New,
+            cpu_time: 0,
+            since: created,
+        }
+    }
+
+    /// Applies the task's transition `e`.
+    pub(super) fn apply(&mut self, e: &super::TraceEvent) {
+        if let Activity::Running { .. } = self.activity {
+            self.cpu_time = self.cpu_time.saturating_add(e.t.saturating_sub(self.since));
+        }
+        self.since = e.t;
+        self.activity = match e.to {
+            State::New => Activity::New,
+            State::Ready => Activity::Ready,
+            State::Running => Activity::Running {
+                cpu: e.cpu.unwrap_or(0),
+            },
+            State::Blocked => Activity::Blocked { cause: e.cause },
+            State::Terminated => Activity::Zombie,
+        };
+    }
+
+    /// Its activity and running time at `t` (no earlier than its last transition).
+    pub(super) fn at(&self, t: u64) -> (Activity, u64) {
+        let mut cpu_time = self.cpu_time;
+        if let Activity::Running { .. } = self.activity {
+            cpu_time = cpu_time.saturating_add(t.saturating_sub(self.since));
+        }
+        (self.activity, cpu_time)
+    }
 }
 
 /// A report's trace replayed event by event; [`Replay::view`] is the snapshot at any moment
@@ -175,11 +212,7 @@ impl<'a> Replay<'a> {
             live: report
                 .processes
                 .iter()
-                .map(|p| Live {
-                    activity: Activity::New,
-                    cpu_time: 0,
-                    since: p.created_at,
-                })
+                .map(|p| Live::new(p.created_at))
                 .collect(),
             applied: 0,
             observed: match report.time_unit {
@@ -212,22 +245,9 @@ impl<'a> Replay<'a> {
         if e.is_other_thread() {
             return true;
         }
-        let Some(live) = self.live.get_mut(e.proc as usize) else {
-            return true;
-        };
-        if let Activity::Running { .. } = live.activity {
-            live.cpu_time = live.cpu_time.saturating_add(e.t.saturating_sub(live.since));
+        if let Some(live) = self.live.get_mut(e.proc as usize) {
+            live.apply(e);
         }
-        live.since = e.t;
-        live.activity = match e.to {
-            State::New => Activity::New,
-            State::Ready => Activity::Ready,
-            State::Running => Activity::Running {
-                cpu: e.cpu.unwrap_or(0),
-            },
-            State::Blocked => Activity::Blocked { cause: e.cause },
-            State::Terminated => Activity::Zombie,
-        };
         true
     }
 
@@ -254,12 +274,7 @@ impl<'a> Replay<'a> {
             .enumerate()
             .filter(|(_, p)| p.created_at <= t)
             .map(|(i, p)| {
-                let live = self.live[i];
-                let mut activity = live.activity;
-                let mut cpu_time = live.cpu_time;
-                if let Activity::Running { .. } = activity {
-                    cpu_time = cpu_time.saturating_add(t.saturating_sub(live.since));
-                }
+                let (mut activity, mut cpu_time) = self.live[i].at(t);
                 if let Some(&total) = self.observed.get(i) {
                     cpu_time = kernel_cpu_time(p.cpu, cpu_time, total, activity);
                 }

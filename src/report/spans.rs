@@ -236,6 +236,22 @@ impl SpanBuilder {
         self
     }
 
+    /// Whether `e` is a dispatch whose switch is a thread switch: its CPU ran another thread
+    /// of its process last, and `kernel.thread_switch` is not 0 (the pieces of
+    /// [`SpanBuilder::event_row`] for `e` then hold a switch of `thread_switch` ticks). Ask
+    /// before handing `e` to the builder.
+    pub fn is_thread_switch(&self, e: &TraceEvent) -> bool {
+        let cpu = e.cpu.unwrap_or(0) as usize;
+        e.to == State::Running
+            && self.thread_switch > 0
+            && self
+                .last
+                .get(cpu)
+                .copied()
+                .flatten()
+                .is_some_and(|last| last.0 == e.proc && last != task_id(e))
+    }
+
     /// Takes in one transition (in trace order), handing `put` the intervals it closes.
     /// A process's spans are its main thread's; its other threads' runs are the CPUs', drawn
     /// under their process's name ([`SpanBuilder::event_row`] follows them on rows of

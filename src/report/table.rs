@@ -64,6 +64,8 @@ pub fn render_table_switches(
 
 /// Processes listed in the table and drawn in the timeline (the others are counted).
 const MAX_ROWS: usize = 40;
+// The timeline's thread rows are bounded by MAX_ROWS too: the chart's and the page's bound.
+const _: () = assert!(MAX_ROWS == super::rows::MAX_THREAD_ROWS);
 
 /// What the table says of a run besides its first processes.
 struct TableRun<'a> {

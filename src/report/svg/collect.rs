@@ -5,10 +5,19 @@
 use std::borrow::Borrow;
 use std::ops::Range;
 
+use super::super::rows::TaskRows;
 use super::super::spans::{CpuSpan, CpuWork, Phase, Piece, ProcSpan, SpanBuilder};
 use super::super::{ProcessReport, TraceEvent};
 use super::Layout;
 use super::columns::{Class, Frame, accumulate};
+
+/// A CPU's interval, and whether it is a switch between two threads of one process.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LaneSpan {
+    pub(super) span: CpuSpan,
+    /// A thread switch (SPEC §4a): drawn apart from a context switch.
+    pub(super) thread_switch: bool,
+}
 
 /// A row's intervals: exact, or added up per column by [`Class`].
 #[derive(Debug, Clone)]
@@ -23,9 +32,9 @@ pub(super) enum RowData {
 #[derive(Debug, Clone)]
 pub(super) enum LaneData {
     /// Every interval, in time order.
-    Exact(Vec<CpuSpan>),
-    /// Per column, the time running and the time switching.
-    Columns(Vec<[u64; 2]>),
+    Exact(Vec<LaneSpan>),
+    /// Per column, the time running, the time in context switches and in thread switches.
+    Columns(Vec<[u64; 3]>),
 }
 
 /// Everything the chart draws of a run's intervals.
@@ -37,7 +46,7 @@ pub(super) struct Collected {
     pub(super) busy: Vec<[u64; 1]>,
     /// Per column, the time all processes spent in each class (for the chart of counts).
     pub(super) counts: Vec<[u64; 5]>,
-    /// A row per range of processes.
+    /// A row per range of processes, or per task of [`Collector::new`]'s `tasks`.
     pub(super) rows: Vec<RowData>,
 }
 
@@ -50,19 +59,25 @@ pub(super) struct Collector {
     group: usize,
     lanes_each: bool,
     show_counts: bool,
-    /// Per process, its first transition (when it stopped being `new`), `u64::MAX` before.
+    /// Per process (per row, with `tasks`), its first transition (when it stopped being
+    /// `new`), `u64::MAX` before.
     first: Vec<u64>,
+    /// The rows of tasks, when threads have rows (SPEC §4a): a transition goes to its task's
+    /// row, and only processes' rows count in the chart of counts.
+    tasks: Option<TaskRows>,
     out: Collected,
 }
 
 impl Collector {
-    /// A collector for `rows` (ranges of processes) drawn in `frame`'s columns as `layout`
-    /// says: exact rows when it says so, exact lanes when a column is a tick.
+    /// A collector for `rows` (ranges of processes), or the rows of `tasks` when given, drawn
+    /// in `frame`'s columns as `layout` says: exact rows when it says so, exact lanes when a
+    /// column is a tick. `switches` are `kernel.context_switch` and `kernel.thread_switch`.
     pub(super) fn new(
         frame: &Frame,
         layout: &Layout,
-        context_switch: u64,
+        (context_switch, thread_switch): (u64, u64),
         rows: &[Range<usize>],
+        tasks: Option<TaskRows>,
         show_counts: bool,
     ) -> Collector {
         let Layout {
@@ -72,13 +87,18 @@ impl Collector {
             lanes_each,
             ..
         } = *layout;
-        let n = rows.last().map_or(0, |r| r.end);
+        // The rows followed: one per process, or one per task.
+        let n = match &tasks {
+            Some(t) => t.rows.len(),
+            None => rows.last().map_or(0, |r| r.end),
+        };
+        let drawn = tasks.as_ref().map_or(rows.len(), |t| t.rows.len());
         let columns = frame.columns;
         let lane = || {
             if frame.k == 1 {
                 LaneData::Exact(Vec::new())
             } else {
-                LaneData::Columns(vec![[0; 2]; columns])
+                LaneData::Columns(vec![[0; 3]; columns])
             }
         };
         let row = || {
@@ -89,12 +109,14 @@ impl Collector {
             }
         };
         Collector {
-            spans: SpanBuilder::new(ncpu as u32, context_switch, n),
+            spans: SpanBuilder::new(ncpu as u32, context_switch, n)
+                .with_thread_switch(thread_switch),
             k: frame.k,
             group: group.max(1),
             lanes_each,
             show_counts,
             first: Vec::new(),
+            tasks,
             out: Collected {
                 lanes: if lanes_each {
                     (0..ncpu).map(|_| lane()).collect()
@@ -111,29 +133,37 @@ impl Collector {
                 } else {
                     Vec::new()
                 },
-                rows: rows.iter().map(|_| row()).collect(),
+                rows: (0..drawn).map(|_| row()).collect(),
             },
         }
     }
 
     /// Takes in one transition, in trace order.
     pub(super) fn event(&mut self, e: &TraceEvent) {
+        // A process's row is its main thread's; its other threads have rows of their own
+        // when there are `tasks`, else only move the CPUs.
+        let row = match &self.tasks {
+            Some(tasks) => tasks.row(e),
+            None => (!e.is_other_thread()).then_some(e.proc),
+        };
         let Collector { spans, .. } = self;
+        let thread_switch = spans.is_thread_switch(e);
         let mut pieces = [None; 3];
         let mut n = 0;
-        spans.event(e, &mut |piece| {
+        spans.event_row(e, row, &mut |piece| {
             if n < pieces.len() {
                 pieces[n] = Some(piece);
                 n += 1;
             }
         });
         for piece in pieces.into_iter().flatten() {
-            self.take(piece, None);
+            self.take(piece, None, thread_switch);
         }
     }
 
-    /// Files a piece; `created` is the creation time of a `new` piece's process, when known.
-    fn take(&mut self, piece: Piece, created: Option<u64>) {
+    /// Files a piece; `created` is the creation time of a `new` piece's process (or task),
+    /// when known; a switch in it is a thread switch when `thread_switch`.
+    fn take(&mut self, piece: Piece, created: Option<u64>, thread_switch: bool) {
         match piece {
             Piece::New { proc, until } => match created {
                 Some(start) if until > start => self.add_proc(
@@ -162,11 +192,16 @@ impl Collector {
                     }
                     return;
                 }
+                let thread_switch = thread_switch && span.work == CpuWork::Switch;
                 match self.out.lanes.get_mut(cpu as usize) {
-                    Some(LaneData::Exact(lane)) => lane.push(span),
+                    Some(LaneData::Exact(lane)) => lane.push(LaneSpan {
+                        span,
+                        thread_switch,
+                    }),
                     Some(LaneData::Columns(acc)) => {
                         let slot = match span.work {
                             CpuWork::Run => 0,
+                            CpuWork::Switch if thread_switch => 2,
                             CpuWork::Switch => 1,
                         };
                         accumulate(acc, k, [(span.start, span.end, slot)]);
@@ -180,7 +215,12 @@ impl Collector {
     fn add_proc(&mut self, i: usize, span: ProcSpan) {
         let k = self.k;
         let interval = [(span.start, span.end, Class::of(span.phase) as usize)];
-        if self.show_counts {
+        // The counts are of processes: a thread's row is not one.
+        let process = self
+            .tasks
+            .as_ref()
+            .is_none_or(|t| t.rows.get(i).is_some_and(|r| r.thread.is_none()));
+        if self.show_counts && process {
             accumulate(&mut self.out.counts, k, interval);
         }
         match self.out.rows.get_mut(i / self.group) {
@@ -198,38 +238,56 @@ impl Collector {
     }
 
     /// Closes what is open at `end`, given each of the run's processes (in order, once):
-    /// its creation time places its `new` interval, its reaping ends its zombie one.
+    /// its creation time places its `new` interval, its reaping ends its zombie one. With
+    /// `tasks`, each row's own times do (a thread's row ends at its end), and `processes`
+    /// is not read.
     pub(super) fn finish<P: Borrow<ProcessReport>>(
         mut self,
         end: u64,
         processes: impl Iterator<Item = P>,
     ) -> Collected {
-        for (i, p) in processes.enumerate() {
-            let p = p.borrow();
-            if let Some(&until) = self.first.get(i)
-                && until != u64::MAX
-            {
-                self.take(
-                    Piece::New {
-                        proc: i as u32,
-                        until,
-                    },
-                    Some(p.created_at),
-                );
+        match self.tasks.take() {
+            Some(tasks) => {
+                for (i, r) in tasks.rows.iter().enumerate() {
+                    self.close_row(i, end, r.created, r.gone);
+                }
+                self.tasks = Some(tasks);
             }
-            let mut pieces = Vec::new();
-            self.spans
-                .close_process(i as u32, end, p.reaped_at, &mut |piece| pieces.push(piece));
-            for piece in pieces {
-                self.take(piece, Some(p.created_at));
+            None => {
+                for (i, p) in processes.enumerate() {
+                    let p = p.borrow();
+                    self.close_row(i, end, p.created_at, p.reaped_at);
+                }
             }
         }
         let spans = std::mem::replace(&mut self.spans, SpanBuilder::new(0, 0, 0));
         let mut pieces = Vec::new();
         spans.close_cpus(end, &mut |piece| pieces.push(piece));
         for piece in pieces {
-            self.take(piece, None);
+            self.take(piece, None, false);
         }
         self.out
+    }
+
+    /// Closes row `i` (a process's, or a task's) at `end`: made at `created`, gone at `gone`.
+    fn close_row(&mut self, i: usize, end: u64, created: u64, gone: Option<u64>) {
+        if let Some(&until) = self.first.get(i)
+            && until != u64::MAX
+        {
+            self.take(
+                Piece::New {
+                    proc: i as u32,
+                    until,
+                },
+                Some(created),
+                false,
+            );
+        }
+        let mut pieces = Vec::new();
+        self.spans
+            .close_process(i as u32, end, gone, &mut |piece| pieces.push(piece));
+        for piece in pieces {
+            self.take(piece, Some(created), false);
+        }
     }
 }

@@ -6,9 +6,9 @@ use std::borrow::Cow;
 use super::super::ProcessReport;
 use super::super::draw::{self, IDLE, IDLE_EDGE, RUNNING, RectPath, SWITCH, Svg, num};
 use super::super::spans::CpuWork;
-use super::Layout;
 use super::collect::{Collected, LaneData};
 use super::columns::Frame;
+use super::{Layout, THREAD_SWITCH};
 
 /// A lane's background: idle time, white with a grey edge (not the grey of `new`).
 fn idle_lane(svg: &mut Svg, x: f64, y: f64, w: f64, h: f64) {
@@ -58,13 +58,21 @@ pub(super) fn draw_lanes<'p>(
             );
             idle_lane(svg, x0, y, plot_w, bh);
             if let LaneData::Exact(lane) = lane {
-                for s in lane {
+                for ls in lane {
+                    let s = &ls.span;
                     let p = process(s.proc as usize);
                     let (xa, xb) = (frame.x(s.start), frame.x(s.end));
                     let (fill, tip) = match s.work {
                         CpuWork::Run => (
                             RUNNING,
                             format!("CPU {c}: {} (pid {}) {}–{}", p.name, p.pid, s.start, s.end),
+                        ),
+                        CpuWork::Switch if ls.thread_switch => (
+                            THREAD_SWITCH,
+                            format!(
+                                "CPU {c}: thread switch within {} {}–{}",
+                                p.name, s.start, s.end
+                            ),
                         ),
                         CpuWork::Switch => (
                             SWITCH,
@@ -93,22 +101,30 @@ pub(super) fn draw_lanes<'p>(
                     }
                 }
             } else if let LaneData::Columns(acc) = lane {
-                // Per column: running, switching or idle, whichever took longest.
+                // Per column: running, switching or idle, whichever took longest; switching
+                // drawn as a thread switch where those took longer than context switches.
                 let (mut run, mut sw) = (RectPath::default(), RectPath::default());
+                let mut thread_sw = RectPath::default();
                 for (col, cell) in acc.iter().enumerate() {
                     let lo = col as u64 * k;
                     let len = ((col as u64 + 1) * k).min(end) - lo;
-                    let (r, w) = (cell[0], cell[1]);
+                    let (r, w) = (cell[0], cell[1] + cell[2]);
                     let idle = len.saturating_sub(r + w);
                     let (xa, xb) = (frame.col_x(col), frame.col_x(col + 1));
                     if r >= w && r >= idle && r > 0 {
                         run.add(xa, y, xb - xa, bh);
                     } else if w > r && w >= idle {
-                        sw.add(xa, y, xb - xa, bh);
+                        let path = if cell[2] > cell[1] {
+                            &mut thread_sw
+                        } else {
+                            &mut sw
+                        };
+                        path.add(xa, y, xb - xa, bh);
                     }
                 }
                 run.write(svg, RUNNING);
                 sw.write(svg, SWITCH);
+                thread_sw.write(svg, THREAD_SWITCH);
             }
         }
     } else {

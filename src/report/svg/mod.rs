@@ -2,7 +2,8 @@
 //!
 //! From top to bottom: the title and a legend; a lane per CPU (who ran, and the context
 //! switches); for larger runs, how many processes were running, ready and blocked over time;
-//! a row per process coloured by state; the time axis; the summary figures.
+//! a row per process coloured by state, each followed by its threads' rows (SPEC §4a); the
+//! time axis; the summary figures.
 //!
 //! The chart stays readable as runs grow: up to 40 processes every row is labelled and every
 //! interval is drawn exactly, with a tooltip; beyond that rows get thinner and only some are
@@ -13,22 +14,23 @@
 mod collect;
 mod columns;
 mod counts;
+mod geometry;
 mod lanes;
 mod rows;
 mod stream;
 
 use std::borrow::Cow;
-use std::ops::Range;
 
+use super::rows::TaskRows;
 use super::spans::report_end;
 use super::{ProcessReport, Report, Summary, TimeUnit};
 use crate::report::draw::{
     self, ALERT, BLOCKED, GRID, IDLE, IDLE_EDGE, MUTED, NEW, READY, RUNNING, SWITCH, Svg, ZOMBIE,
     num,
 };
-use collect::{Collected, Collector};
-use columns::Frame;
+use collect::Collected;
 use counts::draw_counts;
+use geometry::{Geometry, thread_rows};
 use lanes::draw_lanes;
 use rows::draw_rows;
 pub use stream::stream_svg;
@@ -39,6 +41,9 @@ pub struct SvgOptions {
     /// The scenario's `kernel.context_switch`, to place the switches (see
     /// [`super::Spans::new`]).
     pub context_switch: u64,
+    /// The scenario's `kernel.thread_switch`: a switch between two threads of one process
+    /// (SPEC §4a), drawn apart from context switches.
+    pub thread_switch: u64,
     /// Width of the picture in px.
     pub width: f64,
 }
@@ -47,6 +52,7 @@ impl Default for SvgOptions {
     fn default() -> Self {
         SvgOptions {
             context_switch: 0,
+            thread_switch: 0,
             width: 1000.0,
         }
     }
@@ -108,13 +114,41 @@ const LEGEND: [(&str, bool, &str); 7] = [
     (IDLE, true, "idle CPU"),
 ];
 
-/// Places the legend's entries from `x` on, wrapping before `right`: `(x, line)` of each, and
-/// of the fork mark after them when `fork` is true.
-fn legend_places(x: f64, right: f64, fork: bool) -> Vec<(f64, usize)> {
-    let widths = LEGEND
-        .iter()
+/// The colour of a thread switch (SPEC §4a), apart from a context switch's.
+const THREAD_SWITCH: &str = "#009E73";
+
+/// The legend's entries when threads have rows: the thread switch's swatch, and what an
+/// indented row is.
+const LEGEND_THREADS: (&str, bool, &str) = (
+    THREAD_SWITCH,
+    false,
+    "thread switch (between threads of one process)",
+);
+const THREAD_ROWS_NOTES: [&str; 2] = [
+    "indented rows: threads",
+    "(a process's row is its main thread's)",
+];
+
+/// The legend's swatches: [`LEGEND`], and the thread switch's when `threads` have rows.
+fn legend_entries(
+    threads: bool,
+) -> impl Iterator<Item = &'static (&'static str, bool, &'static str)> {
+    LEGEND.iter().chain(threads.then_some(&LEGEND_THREADS))
+}
+
+/// Places the legend's entries from `x` on, wrapping before `right`: `(x, line)` of each
+/// swatch of [`legend_entries`], of the fork mark after them when `fork` is true, then of
+/// [`THREAD_ROWS_NOTES`] when `threads` have rows.
+fn legend_places(x: f64, right: f64, fork: bool, threads: bool) -> Vec<(f64, usize)> {
+    let widths = legend_entries(threads)
         .map(|(_, _, label)| 16.0 + draw::text_width(label, 11.0))
-        .chain(fork.then(|| draw::text_width("│ fork", 11.0)));
+        .chain(fork.then(|| draw::text_width("│ fork", 11.0)))
+        .chain(
+            THREAD_ROWS_NOTES
+                .iter()
+                .filter(|_| threads)
+                .map(|note| draw::text_width(note, 11.0)),
+        );
     let (mut lx, mut line) = (x, 0);
     let mut out = Vec::new();
     for w in widths {
@@ -149,12 +183,13 @@ pub fn render_svg(report: &Report, opts: &SvgOptions) -> String {
         time_unit: report.time_unit,
         summary: &report.summary,
         error: report.error.as_deref(),
+        threads: report.processes.iter().map(other_threads).sum(),
     };
-    let geometry = Geometry::new(&facts, opts, |i| {
-        let p = &report.processes[i];
-        draw::clip(&p.name, 24).chars().count() + format!(" {}", p.pid).len()
+    let tasks = thread_rows(&report.processes);
+    let geometry = Geometry::new(&facts, opts, tasks.clone(), |r| {
+        row_label_len(tasks.as_ref(), r, &report.processes)
     });
-    let mut collector = geometry.collector(opts.context_switch);
+    let mut collector = geometry.collector((opts.context_switch, opts.thread_switch));
     // A transition of a process the report does not list (a damaged report) is left out.
     for e in report.trace.iter().filter(|e| (e.proc as usize) < n) {
         collector.event(e);
@@ -178,183 +213,30 @@ struct Facts<'a> {
     time_unit: TimeUnit,
     summary: &'a Summary,
     error: Option<&'a str>,
+    /// How many threads its processes made besides their main threads (SPEC §4a).
+    threads: usize,
 }
 
-/// The chart's frame, rows and layout, which follow from the run's size alone.
-#[derive(Debug, Clone)]
-struct Geometry {
-    frame: Frame,
-    layout: Layout,
-    rows: Vec<Range<usize>>,
-    show_counts: bool,
-    captions: Vec<String>,
-    width: f64,
-    counts_y: f64,
-    counts_h: f64,
-    rows_end: f64,
-    axis_y: f64,
-    summary_y: f64,
-    height: f64,
-    top_axis: bool,
-    title_y: f64,
-    sub_y: f64,
-    legend_y: f64,
-    caption_y: f64,
-    legend: Vec<(f64, usize)>,
+/// How many threads `p` made besides its main thread.
+fn other_threads(p: &ProcessReport) -> usize {
+    p.threads.len().saturating_sub(1)
 }
 
-impl Geometry {
-    /// The geometry of a chart of `facts`; `label_len(i)` is the length of process `i`'s
-    /// label (asked only when every row is labelled).
-    fn new(facts: &Facts<'_>, opts: &SvgOptions, label_len: impl Fn(usize) -> usize) -> Geometry {
-        let n = facts.processes;
-        let end = facts.end.max(1);
-        let detailed = n <= DETAILED_ROWS;
-        let group = if n > MAX_ROWS {
-            n.div_ceil(MAX_ROWS)
-        } else {
-            1
-        };
-        let rows: Vec<Range<usize>> = (0..n)
-            .step_by(group)
-            .map(|a| a..(a + group).min(n))
-            .collect();
-        let ncpu = facts.cpus;
-        let lanes_each = ncpu <= MAX_LANES;
-        let show_counts = n >= COUNTS_FROM;
-        let (unit, _) = unit_names(facts.time_unit);
+/// The length of a label: a process's name and pid, or a thread's indented name and tid.
+fn label_len(label: &str, id: u32) -> usize {
+    draw::clip(label, 24).chars().count() + format!(" {id}").len()
+}
 
-        // Horizontal layout.
-        let width = opts.width.max(400.0);
-        let margin = 16.0;
-        let label_w = if detailed {
-            let longest = (0..n).map(&label_len).max().unwrap_or(6).max(8);
-            (longest as f64 * 7.2 + 12.0).clamp(90.0, 240.0)
-        } else {
-            90.0
-        };
-        let right_w = if detailed { 110.0 } else { 12.0 };
-        let x0 = margin + label_w;
-        let plot_w = (width - x0 - right_w - margin).max(100.0);
-        let k = if end as f64 <= plot_w {
-            1
-        } else {
-            end.div_ceil(plot_w as u64)
-        };
-        let frame = Frame {
-            x0,
-            w: plot_w,
-            end,
-            k,
-            columns: end.div_ceil(k) as usize,
-        };
-        let exact = k == 1 && group == 1;
-
-        // Vertical layout.
-        let lane_h = if detailed { 18.0 } else { 12.0 };
-        let lanes = if lanes_each { ncpu } else { 1 };
-        let (row_h, bar_h) = if detailed {
-            (20.0, 14.0)
-        } else if rows.len() <= 120 {
-            (8.0, 6.0)
-        } else {
-            let h = (720.0 / rows.len() as f64).floor().max(2.0);
-            (h, h)
-        };
-        let label_every = if detailed {
-            1
-        } else {
-            (11.0 / row_h).ceil().max(1.0) as usize
-        };
-        let mut captions: Vec<String> = Vec::new();
-        if k > 1 {
-            captions.push(format!(
-                "each pixel column covers {k} {unit} and shows the state held longest in them"
-            ));
+/// The length of row `row`'s label, of a task of `tasks` or else of a process.
+fn row_label_len(tasks: Option<&TaskRows>, row: usize, processes: &[ProcessReport]) -> usize {
+    match tasks {
+        Some(t) => {
+            let r = &t.rows[row];
+            let p = &processes[r.proc as usize];
+            let id = r.thread.map_or(p.pid, |k| p.threads[k].tid);
+            label_len(&t.label(row, processes), id)
         }
-        if group > 1 {
-            captions.push(format!(
-                "each row stands for {group} processes (the state most of them were in)"
-            ));
-        }
-        if !lanes_each {
-            captions.push(format!(
-                "the CPU lane shades how many of the {ncpu} CPUs were busy"
-            ));
-        }
-        if facts.error.is_some() {
-            captions.push("the run stopped early: the chart ends where it stopped".to_owned());
-        }
-        let title_y = 26.0;
-        let sub_y = 44.0;
-        let legend_y = 62.0;
-        let legend = legend_places(margin, width - margin, detailed);
-        let legend_lines = legend.last().map_or(1, |&(_, line)| line + 1);
-        let caption_y = legend_y + 18.0 + 16.0 * (legend_lines - 1) as f64;
-        // One line per note, so that none runs off the picture.
-        let axis_top = caption_y + 14.0 * captions.len() as f64;
-        let top_axis = !detailed;
-        let lanes_y = axis_top + if top_axis { 22.0 } else { 6.0 };
-        let lanes_end = lanes_y + lanes as f64 * lane_h;
-        let counts_h = 80.0;
-        let counts_y = lanes_end + 14.0;
-        let rows_y = if show_counts {
-            counts_y + counts_h + 16.0
-        } else {
-            lanes_end + 14.0
-        };
-        let rows_end = rows_y + rows.len() as f64 * row_h;
-        let axis_y = rows_end + 4.0;
-        let summary_y = axis_y + 44.0;
-        let summary_lines = 2 + usize::from(facts.error.is_some());
-        let height = summary_y + summary_lines as f64 * 16.0 + margin;
-        Geometry {
-            frame,
-            layout: Layout {
-                margin,
-                x0,
-                plot_w,
-                detailed,
-                lane_h,
-                lanes_y,
-                lanes_each,
-                rows_y,
-                row_h,
-                bar_h,
-                label_every,
-                group,
-                exact,
-                unit,
-                cpus: ncpu,
-            },
-            rows,
-            show_counts,
-            captions,
-            width,
-            counts_y,
-            counts_h,
-            rows_end,
-            axis_y,
-            summary_y,
-            height,
-            top_axis,
-            title_y,
-            sub_y,
-            legend_y,
-            caption_y,
-            legend,
-        }
-    }
-
-    /// A collector of the intervals this chart draws.
-    fn collector(&self, context_switch: u64) -> Collector {
-        Collector::new(
-            &self.frame,
-            &self.layout,
-            context_switch,
-            &self.rows,
-            self.show_counts,
-        )
+        None => label_len(&processes[row].name, processes[row].pid),
     }
 }
 
@@ -416,25 +298,32 @@ fn draw_chart<'p>(
         &draw::clip(&title, 110),
     );
     let s = facts.summary;
+    let ticks_of = |k: u64| format!("{k} {}", if k == 1 { unit_one } else { unit });
+    // A run with threads says what a switch between two of them costs (SPEC §4a).
+    let threads = match facts.threads {
+        0 => String::new(),
+        t => format!(
+            " · {t} thread{} besides main threads · thread switch {}",
+            if t == 1 { "" } else { "s" },
+            ticks_of(opts.thread_switch)
+        ),
+    };
     svg.text(
         margin,
         sub_y,
         &format!("fill=\"{MUTED}\""),
         &format!(
-            "{n} process{} · {ncpu} CPU{} · context switch {} {} · makespan {} {unit} · {} backend",
+            "{n} process{} · {ncpu} CPU{} · context switch {}{threads} · makespan {} {unit} · {} backend",
             if n == 1 { "" } else { "es" },
             if ncpu == 1 { "" } else { "s" },
-            opts.context_switch,
-            if opts.context_switch == 1 {
-                unit_one
-            } else {
-                unit
-            },
+            ticks_of(opts.context_switch),
             s.makespan,
             facts.backend
         ),
     );
-    for (&(fill, outlined, label), &(lx, line)) in LEGEND.iter().zip(legend) {
+    let thread_rows = geometry.tasks.is_some();
+    let swatches = legend_entries(thread_rows).count();
+    for (&(fill, outlined, label), &(lx, line)) in legend_entries(thread_rows).zip(legend) {
         let ly = legend_y + 16.0 * line as f64;
         if outlined {
             svg.raw(&format!(
@@ -447,12 +336,17 @@ fn draw_chart<'p>(
         }
         svg.text(lx + 16.0, ly, "font-size=\"11\"", label);
     }
-    if let Some(&(lx, line)) = legend.get(LEGEND.len()) {
+    let notes = layout
+        .detailed
+        .then_some("│ fork")
+        .into_iter()
+        .chain(THREAD_ROWS_NOTES.into_iter().filter(|_| thread_rows));
+    for (note, &(lx, line)) in notes.zip(legend.iter().skip(swatches)) {
         svg.text(
             lx,
             legend_y + 16.0 * line as f64,
             &format!("font-size=\"11\" fill=\"{MUTED}\""),
-            "│ fork",
+            note,
         );
     }
     for (i, caption) in captions.iter().enumerate() {
@@ -507,7 +401,16 @@ fn draw_chart<'p>(
             margin,
         );
     }
-    draw_rows(&mut svg, process, n, collected, frame, &layout, rows);
+    draw_rows(
+        &mut svg,
+        process,
+        n,
+        collected,
+        frame,
+        &layout,
+        rows,
+        geometry.tasks.as_ref(),
+    );
 
     // Summary figures.
     let avg = |v: Option<f64>| v.map_or("–".to_owned(), |x| draw::figure(x, 2));

@@ -2,9 +2,11 @@
 
 use std::borrow::Cow;
 
-use super::{DETAILED_ROWS, Facts, Geometry, SvgOptions, draw_chart};
+use super::{
+    DETAILED_ROWS, Facts, Geometry, MAX_ROWS, SvgOptions, draw_chart, label_len, other_threads,
+    row_label_len, thread_rows,
+};
 use crate::report::TimeUnit;
-use crate::report::draw;
 
 /// Runs `plan` on the simulated kernel and draws its chart ([`render_svg`] of its report, the
 /// same bytes) from the transitions as they happen: the run is made twice (it is
@@ -23,15 +25,35 @@ pub fn stream_svg(
     let n = first.process_count();
     let mut end = first.summary().makespan;
     let mut labels = Vec::new();
+    let mut threads = 0;
+    // When a row is one process, their reports give the threads' rows (SPEC §4a).
+    let mut shown = Vec::new();
     for i in 0..n {
         let p = first.finished_process(i as u32);
         if let (Some(r), Some(_)) = (p.reaped_at, p.ended_at) {
             end = end.max(r);
         }
         if n <= DETAILED_ROWS {
-            labels.push(draw::clip(&p.name, 24).chars().count() + format!(" {}", p.pid).len());
+            labels.push(label_len(&p.name, p.pid));
+        }
+        threads += other_threads(&p);
+        if n <= MAX_ROWS {
+            shown.push(p);
         }
     }
+    let tasks = if threads > 0 {
+        thread_rows(&shown)
+    } else {
+        None
+    };
+    if let Some(t) = &tasks
+        && n <= DETAILED_ROWS
+    {
+        labels = (0..t.rows.len())
+            .map(|r| row_label_len(Some(t), r, &shown))
+            .collect();
+    }
+    drop(shown);
     let summary = first.summary();
     let error = first.error().map(str::to_owned);
     let facts = Facts {
@@ -43,12 +65,15 @@ pub fn stream_svg(
         time_unit: TimeUnit::Tick,
         summary: &summary,
         error: error.as_deref(),
+        threads,
     };
-    let geometry = Geometry::new(&facts, opts, |i| labels[i]);
+    let geometry = Geometry::new(&facts, opts, tasks, |i| labels[i]);
     drop(first);
 
     let mut sim = crate::Sim::new(plan, options);
-    let collector = Rc::new(RefCell::new(geometry.collector(opts.context_switch)));
+    let collector = Rc::new(RefCell::new(
+        geometry.collector((opts.context_switch, opts.thread_switch)),
+    ));
     let sink = Rc::clone(&collector);
     sim.run_streaming(Box::new(move |e| sink.borrow_mut().event(e)));
     let summary = sim.summary();
@@ -62,6 +87,7 @@ pub fn stream_svg(
         time_unit: TimeUnit::Tick,
         summary: &summary,
         error: error.as_deref(),
+        threads,
     };
     // The kernel dropped its sink when the run ended: the collector is not shared.
     let Ok(collector) = Rc::try_unwrap(collector) else {
