@@ -482,6 +482,46 @@ fn a_sweep_names_a_bad_setting_before_building_the_product() {
 }
 
 #[test]
+fn a_sweep_streams_rows_before_a_bad_combination_of_good_values() {
+    // Every value is good with the others' first values (what is checked before the first
+    // run); 20 processes with pid_max 21 (19 pids) are not. Run i = count·6 + quantum·2 +
+    // pid_max, so the first bad run is 1·6 + 0·2 + 1 = 7: the seven rows before it are
+    // written, then the error, whatever the threads did.
+    let f = temp_file(
+        "combo.json",
+        r#"{"programs": {"m": {"body": [{"cpu": 1}]}}, "processes": [{"program": "m", "count": 18}]}"#,
+    );
+    for jobs in ["1", "2"] {
+        let o = procsim(&[
+            "sweep",
+            f.to_str().unwrap(),
+            "--set",
+            "processes[0].count=18,20",
+            "--set",
+            "kernel.quantum=1..3",
+            "--set",
+            "kernel.pid_max=100,21",
+            "--jobs",
+            jobs,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let out = stdout(&o);
+        let runs: Vec<&str> = out
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap())
+            .collect();
+        assert_eq!(runs, ["0", "1", "2", "3", "4", "5", "6"], "{out}");
+        assert!(
+            stderr(&o).contains("run 7 (processes[0].count=20 kernel.quantum=1 kernel.pid_max=21)")
+                && stderr(&o).contains("kernel.pid_max allows 19"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
 fn a_sweep_has_at_most_a_million_runs_a_shard() {
     let o = procsim(&[
         "sweep",

@@ -190,9 +190,20 @@ fn on_a_terminal(
     keys: &[&[u8]],
     signal: Option<i32>,
 ) -> (Option<i32>, String, String) {
+    on_a_terminal_with("scenarios/demo.json", cols, rows, keys, signal)
+}
+
+/// [`on_a_terminal`] showing `file`.
+fn on_a_terminal_with(
+    file: &str,
+    cols: u16,
+    rows: u16,
+    keys: &[&[u8]],
+    signal: Option<i32>,
+) -> (Option<i32>, String, String) {
     let (master, slave) = pty(cols, rows);
     let mut child = Command::new(env!("CARGO_BIN_EXE_procsim"))
-        .args(["top", "scenarios/demo.json"])
+        .args(["top", file])
         .stdin(Stdio::from(slave.try_clone().unwrap()))
         .stdout(Stdio::from(slave.try_clone().unwrap()))
         .stderr(Stdio::piped())
@@ -274,6 +285,121 @@ fn the_interactive_view_steps_and_quits() {
     assert!(drawn.contains("tick 0 of 29"), "{drawn}");
     assert!(drawn.contains("tick 4 of 29"), "{drawn}");
     assert!(drawn.contains("event 6/30"), "{drawn}");
+    restored(&drawn);
+}
+
+/// A file to show, in a directory of this test's own.
+fn temp_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("procsim-top-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// A run that `max_ticks` stops at tick 5, mid-burst.
+const STOPPED: &str = r#"{"kernel": {"max_ticks": 5}, "programs": {"m": {"body": [{"cpu": 10}]}},
+    "processes": [{"program": "m"}]}"#;
+
+#[test]
+fn a_file_that_is_no_report_is_refused_naming_it() {
+    let report = procsim(&["run", "scenarios/demo.json", "--format", "json"]);
+    let good = String::from_utf8(report.stdout).unwrap();
+    let cases: [(&str, Vec<u8>, &str); 6] = [
+        (
+            "garbage.txt",
+            b"garbage\n".to_vec(),
+            ":1:1: not JSON (expected value)",
+        ),
+        ("zeros.bin", vec![0; 64], ":1:1: not JSON (expected value)"),
+        (
+            "list.json",
+            b"[1, 2]".to_vec(),
+            ": the top level is not an object",
+        ),
+        (
+            "cut.json",
+            good.replacen(r#""t":0,"#, "", 1).into_bytes(),
+            r#"trace[0]: this object needs the key "t": not a report procsim can read"#,
+        ),
+        (
+            "wrong-type.json",
+            good.replacen(r#""makespan":29"#, r#""makespan":"29""#, 1)
+                .into_bytes(),
+            "summary.makespan: expected a whole number from 0 to 18446744073709551615, found the string \"29\": not a report procsim can read",
+        ),
+        (
+            "trailing.json",
+            format!("{good} x").into_bytes(),
+            "trailing characters after the report",
+        ),
+    ];
+    for (name, bytes, words) in cases {
+        let f = temp_file(name, &bytes);
+        let o = procsim(&["top", f.to_str().unwrap(), "--at", "0"]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+        assert!(
+            err.starts_with(&format!("procsim: {}", f.display())) && err.contains(words),
+            "{name}: {err}"
+        );
+        assert!(
+            err.contains("procsim run FILE --format json"),
+            "{name}: {err}"
+        );
+        assert!(
+            !err.contains('`') || err.contains("`procsim run"),
+            "{name}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        assert!(o.stdout.is_empty(), "{name}");
+    }
+    // /dev/zero is refused at its first byte, not read into memory.
+    let o = procsim(&["top", "/dev/zero", "--at", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not JSON"));
+}
+
+/// A stopped run is shown, and says that it stopped and why; `top` exits 3 for it, as `run`
+/// does (README, "Following a run").
+#[test]
+fn a_stopped_run_is_shown_and_says_why() {
+    let scenario = temp_file("stopped.json", STOPPED.as_bytes());
+    let o = procsim(&["run", scenario.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(3));
+    let report = temp_file("stopped-report.json", &o.stdout);
+    let why = "stopped at tick 5: kernel.max_ticks (5) reached with processes still running";
+    for f in [&scenario, &report] {
+        let o = procsim(&["top", f.to_str().unwrap(), "--at", "3"]);
+        let (out, err) = (stdout(&o), String::from_utf8_lossy(&o.stderr).into_owned());
+        assert_eq!(o.status.code(), Some(3), "{}: {err}", f.display());
+        assert_eq!(
+            out.lines().nth(1).unwrap_or_default(),
+            format!("the run did not finish: {why}; raise it in the scenario's \"kernel\" block"),
+            "{out}"
+        );
+        assert!(out.contains("tick 3 of 5"), "{out}");
+        assert!(
+            err.contains(why) && err.contains("showing the partial run"),
+            "{err}"
+        );
+    }
+    // A run that finished says nothing of the kind, and exits 0.
+    let o = procsim(&["top", "scenarios/demo.json", "--at", "3"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(!stdout(&o).contains("did not finish"));
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn the_interactive_view_of_a_stopped_run_says_so_and_exits_3() {
+    let f = temp_file("stopped-tui.json", STOPPED.as_bytes());
+    let (code, drawn, err) = on_a_terminal_with(f.to_str().unwrap(), 100, 24, &[b"q"], None);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        drawn.contains("the run did not finish: stopped at tick 5"),
+        "{drawn}"
+    );
     restored(&drawn);
 }
 

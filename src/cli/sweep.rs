@@ -13,8 +13,8 @@ use procsim::study::workload::GenParams;
 use super::args::{SweepArgs, SweepFormat};
 use super::out::*;
 
-/// Runs a sweep: checks every run's scenario first, then runs in parallel chunks, writing each
-/// chunk's rows in product order as soon as the chunk is done.
+/// Runs a sweep: checks each setting's values first ([`Sweep::validate`]), then runs in
+/// parallel chunks, writing each chunk's rows in product order as soon as the chunk is done.
 pub(crate) fn run_sweep(
     sweep: &Sweep,
     format: SweepFormat,
@@ -92,7 +92,19 @@ pub(crate) fn run_sweep(
     let mut start = range.start;
     while start < range.end {
         let end = (start + chunk).min(range.end);
-        let results = sweep.run(start..end, &|| bar.inc(1))?;
+        // Each run's scenario is built as it comes: a bad combination of good values stops
+        // the sweep at the first such run in product order, after the rows before it.
+        let mut results = Vec::with_capacity(end - start);
+        let mut bad = None;
+        for r in sweep.run_each(start..end, &|| bar.inc(1)) {
+            match r {
+                Ok(r) => results.push(r),
+                Err(e) => {
+                    bad = Some(e);
+                    break;
+                }
+            }
+        }
         for r in &results {
             let line = match format {
                 SweepFormat::Csv => sweep.csv_row(r),
@@ -102,6 +114,10 @@ pub(crate) fn run_sweep(
             stopped |= r.error.is_some();
         }
         sink.flush()?;
+        if let Some(e) = bad {
+            bar.finish_and_clear();
+            return Err(e.into());
+        }
         if plot.is_some() {
             kept.extend(results);
         }

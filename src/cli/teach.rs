@@ -40,22 +40,14 @@ pub(crate) fn report_of(
     backend: BackendName,
     real: &RealArgs,
 ) -> anyhow::Result<Report> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    // A report has a trace and a summary; a scenario has neither.
-    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(&text)
-        && map.contains_key("trace")
-        && map.contains_key("summary")
-    {
-        let mut de = serde_json::Deserializer::from_str(&text);
-        return serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            anyhow::anyhow!(
-                "{}: not a procsim report: {}: {}",
-                file.display(),
-                e.path(),
-                e.inner()
-            )
-        });
+    if let Some(report) = procsim::report::read_report(file)? {
+        if let Some(e) = &report.error {
+            say(format_args!(
+                "{}: the run this report shows did not finish: {e} (showing the partial run)",
+                file.display()
+            ));
+        }
+        return Ok(report);
     }
     let (_, plan) = load_scenario(file)?;
     let report = match backend {
@@ -64,7 +56,10 @@ pub(crate) fn report_of(
     };
     warn_unprivileged(&report);
     if let Some(e) = &report.error {
-        eprintln!("procsim: {}: {e} (showing the partial run)", file.display());
+        say(format_args!(
+            "{}: {e} (showing the partial run)",
+            file.display()
+        ));
     }
     Ok(report)
 }
@@ -93,13 +88,23 @@ pub(crate) fn top(args: TopArgs) -> anyhow::Result<ExitCode> {
             let t = parse_at(at, &report)?;
             let snap = snapshot_at(&report, t)?;
             emit(&render_top(&report, &spans, &snap, args.width))?;
-            Ok(ExitCode::SUCCESS)
+            Ok(finished_code(&report))
         }
         // Stopped by a signal: 128 + N, as shells report it.
         None => Ok(match super::top_tui::run(&report, &spans)? {
             Some(sig) => ExitCode::from(128u8.saturating_add(sig as u8)),
-            None => ExitCode::SUCCESS,
+            None => finished_code(&report),
         }),
+    }
+}
+
+/// 3 when the run shown did not finish (a limit, a fence or the timeout stopped it), as
+/// `procsim run` exits for the same run, so a script can tell a partial run from a whole one;
+/// else 0. (The view itself says why the run stopped, on its second line.)
+fn finished_code(report: &Report) -> ExitCode {
+    match report.error {
+        Some(_) => ExitCode::from(EXIT_STOPPED),
+        None => ExitCode::SUCCESS,
     }
 }
 

@@ -9,6 +9,7 @@ pub mod graphviz;
 mod html;
 pub mod json;
 mod perfetto;
+mod read;
 mod real;
 pub mod rows;
 pub mod snapshot;
@@ -31,6 +32,7 @@ pub use perfetto::{
     PerfettoStream, RunInfo, render_perfetto, render_perfetto_switches, stream_perfetto,
     stream_perfetto_switches, write_perfetto,
 };
+pub use read::{MAX_REPORT_BYTES, read_report};
 pub use real::{RealFences, RealPolicy, RtLevel, human_bytes};
 pub use snapshot::{Activity, ProcView, Replay, Snapshot, SnapshotError, run_end, snapshot_at};
 pub use spans::{CpuSpan, CpuWork, Phase, Piece, ProcSpan, SpanBuilder, Spans};

@@ -79,6 +79,10 @@ pub fn render_top(report: &Report, spans: &Spans, snap: &Snapshot, width: usize)
         if report.cpus == 1 { "" } else { "s" },
         snap.t,
     );
+    // A run that a limit, a fence or the timeout stopped: said before anything of it is shown.
+    if let Some(e) = &report.error {
+        let _ = writeln!(out, "the run did not finish: {}", escape(e));
+    }
     let bar_width = width
         .saturating_sub(2 + 2 * end.to_string().len() + 2)
         .max(10);

@@ -33,6 +33,7 @@ pub use policy::{Attributes, PerLevel, PolicyConfig};
 
 pub use schema::json_schema;
 pub use unique::UniqueMap;
+pub(crate) use wording::from_json_error;
 
 use crate::model::Value;
 

@@ -567,50 +567,53 @@ impl Sweep {
         crate::load_str(&text).map_err(wrap)
     }
 
-    /// Builds every scenario of this process's slice without running it, so that a bad setting
-    /// is reported before hours of runs rather than after. The first bad run in product order
-    /// is the one reported, however the threads went.
+    /// Checks what can go wrong before the first run, at a cost that grows with the settings'
+    /// values, not with their product: [`Sweep::check`], then each value of each setting with
+    /// every other setting at its first value (as many scenarios as there are values), so a
+    /// bad value is named before anything runs, however far into the product its first run
+    /// is. Seeds are not tried: any seed is a valid one.
     ///
-    /// Each value of each setting is tried first, with every other setting at its first value
-    /// (as many scenarios as there are values, not their product), so a bad value is named
-    /// before the product is built; then the runs of the slice, stopping at the first bad one
-    /// (a combination of good values can still be bad: `max_processes` above `pid_max`).
+    /// A combination of good values can still be bad (20 processes and a `pid_max` that
+    /// leaves 19 pids): each run builds its scenario as it comes ([`Sweep::run_each`]), and
+    /// the first bad run in product order stops the sweep there. Building the whole product
+    /// first took as long as a tenth of the runs themselves before the first row (10^6 runs
+    /// of a 1,000-process file: no row after 150 s; BENCHMARKS.md, "Hostile input").
     pub fn validate(&self) -> Result<(), SweepError> {
         self.check()?;
-        let sizes = self.sizes();
+        let sizes: Vec<usize> = self.settings.iter().map(|s| s.values.len()).collect();
         // Run i's digits are its values' positions; the last dimension varies fastest.
-        let mut strides = vec![1usize; sizes.len()];
-        for k in (0..sizes.len().saturating_sub(1)).rev() {
-            strides[k] = strides[k + 1] * sizes[k + 1];
+        let all = self.sizes();
+        let mut strides = vec![1usize; all.len()];
+        for k in (0..all.len().saturating_sub(1)).rev() {
+            strides[k] = strides[k + 1] * all[k + 1];
         }
-        // The j-th value of every setting before the (j+1)-th of any: a bad value is found
-        // early even behind a long list of good ones.
-        self.plan(0)?;
+        // Run 0, then the j-th value of every setting before the (j+1)-th of any: a bad value
+        // is found early even behind a long list of good ones.
         let longest = sizes.iter().copied().max().unwrap_or(0);
-        for j in 1..longest {
-            for (size, stride) in sizes.iter().zip(&strides) {
-                if j < *size {
-                    self.plan(j * stride)?;
-                }
-            }
-        }
-        match self
-            .range()
-            .into_par_iter()
-            .find_map_first(|i| self.plan(i).err())
-        {
+        let runs: Vec<usize> = std::iter::once(0)
+            .chain((1..longest).flat_map(|j| {
+                sizes
+                    .iter()
+                    .zip(&strides)
+                    .filter(move |(size, _)| j < **size)
+                    .map(move |(_, stride)| j * stride)
+            }))
+            .collect();
+        match runs.into_par_iter().find_map_first(|i| self.plan(i).err()) {
             Some(e) => Err(e),
             None => Ok(()),
         }
     }
 
     /// Runs the runs `range` in parallel, calling `done` after each (from any thread), and
-    /// returns their results in product order.
-    pub fn run(
+    /// returns each run's result in product order: a bad run's scenario is its error, and the
+    /// runs after it still run (the caller stops at the first error, so what it prints does
+    /// not depend on the threads).
+    pub fn run_each(
         &self,
         range: Range<usize>,
         done: &(dyn Fn() + Sync),
-    ) -> Result<Vec<RunResult>, SweepError> {
+    ) -> Vec<Result<RunResult, SweepError>> {
         range
             .into_par_iter()
             .map(|index| {
@@ -631,6 +634,16 @@ impl Sweep {
                 Ok(result)
             })
             .collect()
+    }
+
+    /// Runs the runs `range` as [`Sweep::run_each`] does; the first bad run in product order
+    /// is the error.
+    pub fn run(
+        &self,
+        range: Range<usize>,
+        done: &(dyn Fn() + Sync),
+    ) -> Result<Vec<RunResult>, SweepError> {
+        self.run_each(range, done).into_iter().collect()
     }
 
     /// The CSV header line.
@@ -789,6 +802,21 @@ mod tests {
             e.contains("x.json: kernel.quantum: the quantum must be at least 1"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn validate_tries_values_not_their_product() {
+        // pid_max 4 leaves 2 pids: enough for 1 process, not for 3 (run 3 only).
+        let s = sweep(&["processes[0].count=1,3", "kernel.pid_max=100,4"], None);
+        s.validate().unwrap();
+        let each = s.run_each(s.range(), &|| {});
+        assert!(each[..3].iter().all(Result::is_ok));
+        let e = each[3].as_ref().unwrap_err().to_string();
+        assert!(
+            e.contains("run 3 (processes[0].count=3 kernel.pid_max=4)"),
+            "{e}"
+        );
+        assert!(s.run(s.range(), &|| {}).is_err());
     }
 
     #[test]
