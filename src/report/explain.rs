@@ -254,11 +254,12 @@ pub enum Decision {
         /// The thread that started it.
         by: Task,
     },
-    /// A free CPU picked a ready thread whose process's GIL another thread holds: it is set
-    /// aside, still ready, and the CPU picks again.
+    /// A free CPU picked a ready thread whose process's GIL another thread holds (or, with
+    /// every CPU busy, the thread was the policy's next pick before a preemption was
+    /// considered): it is set aside, still ready, and the CPU picks again.
     SetAside {
-        /// The CPU.
-        cpu: u32,
+        /// The CPU (`None`: every CPU was busy; set aside before a preemption was weighed).
+        cpu: Option<u32>,
         /// The thread set aside.
         task: Task,
         /// The thread holding the GIL.
@@ -266,14 +267,16 @@ pub enum Decision {
         /// The CPU the holder runs on (or is being switched to).
         holder_cpu: Option<u32>,
     },
-    /// A thread let go of its process's GIL while threads were set aside for it: they rejoin
-    /// the ready structure with the tick's woken tasks.
+    /// A thread let go of its process's GIL while threads were set aside for it: the first of
+    /// its GIL queue rejoins the ready structure with the tick's woken tasks, the others stay
+    /// set aside (one rejoins at each release).
     GilLetGo {
         /// The thread that held it.
         holder: Task,
         /// Why it let go.
         why: GilWhy,
-        /// The first [`LISTED`] threads set aside for it.
+        /// The threads rejoining (the first [`LISTED`]): the first of the GIL queue, the one
+        /// that each release lets go.
         set_aside: Vec<Task>,
         /// How many more.
         more: usize,

@@ -430,12 +430,20 @@ fn decision_text(d: &Decision, name: &Name, facts: &dyn Facts) -> String {
             holder_cpu,
         } => {
             let on = holder_cpu.map_or_else(String::new, |c| format!(" on CPU {c}"));
-            format!(
-                "CPU {cpu} passes over {}: {} holds {}'s GIL{on}, so only one of its threads runs at a time (kernel.gil); it stays ready, set aside until the GIL is let go, and CPU {cpu} picks again",
-                name(task),
-                name(holder),
-                escape(&facts.name(task.proc))
-            )
+            match cpu {
+                Some(cpu) => format!(
+                    "CPU {cpu} passes over {}: {} holds {}'s GIL{on}, so only one of its threads runs at a time (kernel.gil); it stays ready, set aside until the GIL is let go, and CPU {cpu} picks again",
+                    name(task),
+                    name(holder),
+                    escape(&facts.name(task.proc))
+                ),
+                None => format!(
+                    "{} comes first by the rule but cannot run: {} holds {}'s GIL{on} (kernel.gil); it stays ready, set aside until the GIL is let go, and preempts no one",
+                    name(task),
+                    name(holder),
+                    escape(&facts.name(task.proc))
+                ),
+            }
         }
         Decision::GilLetGo {
             holder,

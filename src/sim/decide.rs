@@ -64,6 +64,9 @@ impl<P: Policy> Kernel<P> {
             return;
         }
         while !self.policy.is_empty() && self.cpus.iter().all(|c| c.run != Run::Idle) {
+            if self.threads_on && self.plan.kernel.gil && !self.set_aside_barred_heads(t) {
+                return;
+            }
             let running = self.runners(t, started);
             let Some(i) = self.policy.preempt(&running, t) else {
                 return;
@@ -81,6 +84,27 @@ impl<P: Policy> Kernel<P> {
             self.dispatch_free_cpus(t, started);
             self.resolve_preemptions();
         }
+    }
+
+    /// Before a preemption is weighed, the policy's next picks that the GIL bars (another
+    /// thread of their process holds it) are set aside in their GIL queues, as a CPU that
+    /// picked them would: a thread that cannot run preempts no one. (Weighing it first took
+    /// another process's CPU for nothing, and under MLFQ's `io_bump` on several CPUs looped
+    /// within one tick: docs/threads.md.) False when nothing is left ready.
+    fn set_aside_barred_heads(&mut self, t: u64) -> bool {
+        while let Some(h) = self.policy.peek(t) {
+            if !self.gil_bars(h) {
+                return true;
+            }
+            let p = self.policy.pick(t, &mut self.rng);
+            debug_assert_eq!(p, Some(h), "peek names the next pick");
+            if self.log.is_some() {
+                self.explain_taken(h);
+                self.explain_set_aside(None, h);
+            }
+            self.park(h);
+        }
+        !self.policy.is_empty()
     }
 
     /// `p`, running on CPU `c`, leaves it for the ready structure (`running → ready`, cause

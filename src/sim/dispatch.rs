@@ -176,7 +176,7 @@ impl<P: Policy> Kernel<P> {
                     // Another thread of its process holds the GIL: it stays ready, set aside
                     // in the GIL's queue (threads.rs), and the CPU picks again.
                     if EXPLAIN {
-                        self.explain_set_aside(c, p);
+                        self.explain_set_aside(Some(c), p);
                     }
                     self.park(p);
                     continue;

@@ -62,8 +62,8 @@ impl<P: Policy> Facts for Records<'_, P> {
 #[derive(Default)]
 pub(super) struct ReadyIds {
     ids: BTreeSet<u32>,
-    /// Tasks set aside for the GIL that rejoin with the tick's woken ones (threads.rs), not
-    /// yet told joining.
+    /// Tasks set aside for the GIL that rejoin with the tick's woken ones (threads.rs: one at
+    /// each release, the first of its GIL queue), not yet told joining.
     pub(super) rejoining: usize,
 }
 

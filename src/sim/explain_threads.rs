@@ -24,7 +24,7 @@ impl<P: Policy> Kernel<P> {
     /// Free CPU `c` picked `p`, whose process's GIL another task holds (hook: as it sets `p`
     /// aside).
     #[cold]
-    pub(super) fn explain_set_aside(&mut self, c: usize, p: u32) {
+    pub(super) fn explain_set_aside(&mut self, c: Option<usize>, p: u32) {
         let Some(g) = self.group_of(p) else {
             return;
         };
@@ -41,7 +41,7 @@ impl<P: Policy> Kernel<P> {
             })
             .map(|c| c as u32);
         let decision = Decision::SetAside {
-            cpu: c as u32,
+            cpu: c.map(|c| c as u32),
             task: self.task(p),
             holder: self.task(holder),
             holder_cpu,
@@ -49,8 +49,8 @@ impl<P: Policy> Kernel<P> {
         self.log(decision);
     }
 
-    /// `holder` let go of its process's GIL, and `rejoining`, set aside for it, rejoin the
-    /// ready structure with the tick's woken tasks (hook).
+    /// `holder` let go of its process's GIL, and `rejoining` (the first of its GIL queue: one
+    /// rejoins at each release) rejoins the ready structure with the tick's woken tasks (hook).
     #[cold]
     pub(super) fn explain_gil_let_go(&mut self, holder: u32, rejoining: &[u32]) {
         self.ready_ids.rejoining += rejoining.len();

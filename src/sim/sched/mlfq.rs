@@ -20,6 +20,10 @@
 //!   a block at the slice's last tick still costs one allotment of the refilled ones.
 //! - A process whose blocking ended joins the tail of its level; with `io_bump` (`-I`) the
 //!   front, ahead of a running process of that level too, which it therefore preempts.
+//!   Only a blocking that ended is bumped: a thread set aside for its process's GIL rejoins
+//!   as a wake but did not block, and joins the tail of its level (docs/threads.md, "The GIL
+//!   model"). A bump preempts during the tick it is made only (`mlfq.py` runs a bumped job at
+//!   once); one that could not then (every CPU in a context switch) waits at the front.
 //! - Every `boost` ticks, all processes, blocked ones too, move to the top with a fresh
 //!   slice and allotment (the queues taken bottom to top, each in its order). (Before commit
 //!   ee2e067, `mlfq.py` gave them `allotment[top]` ticks and left their allotments as they
@@ -250,7 +254,10 @@ impl Policy for Mlfq {
                 if was == Status::Blocked {
                     self.blocked -= 1;
                 }
-                let bump = self.io_bump;
+                // Only a blocking that ended is bumped: a thread set aside for its process's
+                // GIL rejoins as a wake, but it did not block (the policy last saw it taken
+                // by a CPU), so it joins the tail of its level as any wake without io_bump.
+                let bump = self.io_bump && was == Status::Blocked;
                 let s = self.proc(p);
                 s.status = Status::Ready;
                 s.bumped = bump;
@@ -357,8 +364,9 @@ impl Policy for Mlfq {
 
     /// The running process at the lowest level (of several, the one on the highest CPU)
     /// gives way to a ready one at a higher level, or at its own level put at the front by
-    /// `io_bump`.
-    fn preempt(&mut self, running: &[Runner], _now: u64) -> Option<usize> {
+    /// `io_bump` during this tick. (A thread set aside for its process's GIL is never the
+    /// one weighed here: the kernel sets it aside before asking.)
+    fn preempt(&mut self, running: &[Runner], now: u64) -> Option<usize> {
         let top = self.queues.top()?;
         let mut victim: Option<(usize, usize)> = None;
         for (i, r) in running.iter().enumerate() {
@@ -373,8 +381,13 @@ impl Policy for Mlfq {
         }
         // A boost since the bump put the process at the top's tail (its flag went with the
         // old epoch), so only a process put at the front of the top queue after it counts.
+        // And only during the tick of its bump (the front of the queue is then in this tick's
+        // front run): mlfq.py runs a bumped job at once; one that could not take a CPU then
+        // (every CPU in a context switch) waits at the front like any other. Letting it
+        // preempt later took a CPU for nothing: the process preempted went back ahead of it,
+        // behind only this tick's front run, and ran again.
         let front = self.queues.front(top)?;
-        (top == l && self.proc(front).bumped).then_some(i)
+        (top == l && self.front_run(top, now) > 0 && self.proc(front).bumped).then_some(i)
     }
 
     fn next_event(&self) -> Option<u64> {

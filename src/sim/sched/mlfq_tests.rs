@@ -310,3 +310,48 @@ fn remove_and_exit_keep_the_counts() {
     assert_eq!((m.len(), m.active, m.next_event()), (0, 0, None));
     assert_eq!(m.pick(2, &mut SeededRng::new(0)), None);
 }
+
+#[test]
+fn a_thread_set_aside_for_the_gil_rejoins_at_the_tail_unbumped() {
+    // The kernel picks 1, finds its process's GIL held, and sets it aside; at the GIL's
+    // release it rejoins as a wake. It did not block: io_bump does not apply.
+    let mut m = mlfq(&[5, 5], &[1, 1], 0, false, true);
+    for p in 0..3 {
+        m.enqueue(p, Ready::Admit, 0, 0);
+    }
+    run(&mut m, 0, 0);
+    run(&mut m, 1, 0);
+    m.enqueue(1, Ready::Wake, 0, 2);
+    assert_eq!(m.queues.queue(0), [2, 1], "the tail of its level");
+    assert_eq!(
+        m.preempt(&[runner(0)], 2),
+        None,
+        "no bump, so no preemption"
+    );
+    // A real wake still bumps.
+    m.charge(0, Leave::Block, used(2, 3), 2);
+    m.enqueue(0, Ready::Wake, 0, 3);
+    assert_eq!(m.queues.queue(0), [0, 2, 1]);
+    assert_eq!(m.preempt(&[runner(3)], 3), Some(0));
+}
+
+#[test]
+fn a_bump_preempts_only_in_its_own_tick() {
+    let mut m = mlfq(&[5, 5], &[1, 1], 0, false, true);
+    for p in 0..2 {
+        m.enqueue(p, Ready::Admit, 0, 0);
+    }
+    run(&mut m, 0, 0);
+    m.charge(0, Leave::Block, used(1, 4), 1);
+    run(&mut m, 1, 1);
+    // 0 wakes at 3 and is bumped, but no CPU runs a process to preempt then (in the kernel:
+    // every CPU in a context switch).
+    m.enqueue(0, Ready::Wake, 0, 3);
+    assert_eq!(m.preempt(&[runner(1)], 3), Some(0), "in its tick");
+    assert_eq!(
+        m.preempt(&[runner(1)], 4),
+        None,
+        "a tick later it waits at the front"
+    );
+    assert_eq!(m.queues.queue(0), [0]);
+}
