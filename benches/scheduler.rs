@@ -236,6 +236,127 @@ fn policies_side_by_side(_c: &mut Criterion) {
     }
 }
 
+/// Issue #15's speed item: 10^5 tasks, each with RR-IO-v1's work (ten CPU bursts of 50 ticks,
+/// 20 ticks of I/O between; one CPU, round robin, quantum 10), as threads of one process, as
+/// 1,000 processes of 100 threads each, and as 10^5 processes (the reference), with
+/// `kernel.gil` as given. Each process's main thread starts its `per - 1` threads (a `thread`
+/// takes no tick) and then does the work itself, so every shape has exactly 10^5 tasks doing
+/// the same work.
+fn threads_shape(procs: u64, per: u64, gil: bool) -> Arc<Plan> {
+    let work = r#"{"repeat": {"times": 9, "body": [{"cpu": 50}, {"io": 20}]}}, {"cpu": 50}"#;
+    let main = if per > 1 {
+        format!(
+            r#"{{"repeat": {{"times": {}, "body": [{{"thread": {{"program": "job"}}}}]}}}}, {work}"#,
+            per - 1
+        )
+    } else {
+        work.to_owned()
+    };
+    procsim::load_str(&format!(
+        r#"{{"name": "RR-IO-v1 as threads",
+            "kernel": {{"policy": "rr", "quantum": 10, "cpus": 1, "gil": {gil},
+                        "max_processes": {tasks}, "pid_max": 4194304,
+                        "max_ticks": 100000000000, "max_steps": 100000000000}},
+            "programs": {{"main": {{"body": [{main}]}}, "job": {{"body": [{work}]}}}},
+            "processes": [{{"program": "main", "count": {procs}}}]}}"#,
+        tasks = procs * per,
+    ))
+    .expect("a valid scenario")
+}
+
+/// Runs to the end without a trace, the fast paths on or off: (dispatches, makespan).
+fn simulate_shape(plan: &Arc<Plan>, fast: bool) -> (u64, u64) {
+    let mut sim = Sim::new(Arc::clone(plan), SimOptions { trace: false });
+    if !fast {
+        sim.disable_fast_paths();
+    }
+    while sim.advance() {}
+    assert!(sim.error().is_none());
+    let s = sim.summary();
+    (s.dispatches, s.makespan)
+}
+
+/// The cost a dispatch of 10^5 tasks as threads against 10^5 processes, run in turn in the
+/// same rounds (medians of five): one process of 10^5 threads, 1,000 processes of 100
+/// threads, GIL on (the default) and off; the reference is 10^5 processes, with the kernel's
+/// fast paths (what a run of processes gets) and without them (the general rounds, which
+/// every run with a `thread` instruction takes: threads.rs). On one CPU the GIL sets no
+/// thread aside, so on and off give the same schedule; the difference is its bookkeeping.
+fn threads_side_by_side(_c: &mut Criterion) {
+    const NAME: &str = "side_by_side/threads_rr_io_v1/100000";
+    if let Some(filter) = std::env::args().skip(1).find(|a| !a.starts_with('-'))
+        && !NAME.contains(&filter)
+        && !filter.starts_with(NAME)
+    {
+        return;
+    }
+    const N: u64 = 100_000;
+    const ROUNDS: usize = 5;
+    // (label, plan, fast paths asked for)
+    let shapes: [(&str, Arc<Plan>, bool); 6] = [
+        (
+            "10^5 processes (reference)",
+            threads_shape(N, 1, true),
+            true,
+        ),
+        (
+            "10^5 processes, general rounds",
+            threads_shape(N, 1, true),
+            false,
+        ),
+        (
+            "1 process x 10^5 threads, gil",
+            threads_shape(1, N, true),
+            true,
+        ),
+        (
+            "1 process x 10^5 threads, no gil",
+            threads_shape(1, N, false),
+            true,
+        ),
+        (
+            "10^3 processes x 100 threads, gil",
+            threads_shape(1_000, 100, true),
+            true,
+        ),
+        (
+            "10^3 processes x 100 threads, no gil",
+            threads_shape(1_000, 100, false),
+            true,
+        ),
+    ];
+    let mut ns: Vec<Vec<f64>> = vec![Vec::new(); shapes.len()];
+    let mut runs: Vec<Vec<f64>> = vec![Vec::new(); shapes.len()];
+    let mut figures = vec![(0, 0); shapes.len()];
+    for _ in 0..ROUNDS {
+        for (i, (_, plan, fast)) in shapes.iter().enumerate() {
+            let start = Instant::now();
+            figures[i] = simulate_shape(black_box(plan), *fast);
+            let took = start.elapsed().as_secs_f64();
+            ns[i].push(took * 1e9 / figures[i].0 as f64);
+            runs[i].push(took);
+        }
+    }
+    // The same work: one CPU never idle, so the same makespan (10^5 × 500 ticks).
+    for (i, f) in figures.iter().enumerate() {
+        assert_eq!(f.1, N * 500, "{}: makespan", shapes[i].0);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let base = median(&mut ns[0].clone());
+    for (i, (label, _, _)) in shapes.iter().enumerate() {
+        let (d, r) = (median(&mut ns[i]), median(&mut runs[i]));
+        println!(
+            "{NAME}: {label}: {d:.1} ns a dispatch ({:.2}x the reference), {} dispatches, \
+             the whole run {r:.3} s (medians of {ROUNDS} alternating runs)",
+            d / base,
+            figures[i].0,
+        );
+    }
+}
+
 fn rr_io_variants(c: &mut Criterion) {
     let mut group = c.benchmark_group("rr_io_v1_variants");
     group.sample_size(10);
@@ -318,6 +439,7 @@ criterion_group!(
     rr_io_variants,
     policies,
     policies_side_by_side,
+    threads_side_by_side,
     fork_tree,
     parse_large
 );

@@ -99,8 +99,21 @@ impl<P: Policy> Kernel<P> {
         if !self.threads_on {
             return None;
         }
-        let g = self.procs[p as usize].cold.as_ref()?.group?;
-        Some(g.get() as usize - 1)
+        let g = *self.task_group.get(p as usize)?;
+        debug_assert_eq!(
+            NonZeroU32::new(g),
+            self.procs[p as usize].cold.as_ref().and_then(|c| c.group)
+        );
+        (g != 0).then(|| g as usize - 1)
+    }
+
+    /// Task `p` is in group `g1 - 1` (see `Kernel::task_group`).
+    fn note_group(&mut self, p: u32, g1: u32) {
+        let i = p as usize;
+        if self.task_group.len() <= i {
+            self.task_group.resize(i + 1, 0);
+        }
+        self.task_group[i] = g1;
     }
 
     /// The process a task belongs to: itself for a process's own record.
@@ -153,6 +166,7 @@ impl<P: Policy> Kernel<P> {
         let g = self.groups.len();
         // A group index fits: there are fewer groups than records, whose indices are u32.
         self.procs[p as usize].cold().group = NonZeroU32::new(g as u32);
+        self.note_group(p, g as u32);
         g - 1
     }
 
@@ -236,6 +250,7 @@ impl<P: Policy> Kernel<P> {
         cold.args = args;
         cold.kwargs = kwargs;
         let slot = self.new_slot(pcb, Hot::new(spec.program, tid, t));
+        self.note_group(slot, g as u32 + 1);
         // A thread is no process: it has no row of its own in the report.
         self.proc_index[slot as usize] = NO_PROC;
         self.proc_slots.pop();
