@@ -64,7 +64,7 @@ impl<P: Policy> Kernel<P> {
             return;
         }
         while !self.policy.is_empty() && self.cpus.iter().all(|c| c.run != Run::Idle) {
-            if self.threads_on && self.plan.kernel.gil && !self.set_aside_barred_heads(t) {
+            if self.gil_on && !self.set_aside_barred_heads(t) {
                 return;
             }
             let running = self.runners(t, started);

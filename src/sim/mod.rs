@@ -223,6 +223,10 @@ pub struct Kernel<P: Policy> {
     /// The plan starts threads: the thread machinery is on (threads.rs), the fast paths and
     /// recycling are off.
     threads_on: bool,
+    /// The GIL can bar a task: threads on, `kernel.gil`, and more than one CPU. On one CPU
+    /// the task running is the only one that could hold its process's GIL, so no ready task
+    /// is ever barred and the GIL's bookkeeping is skipped.
+    gil_on: bool,
     /// The thread groups (threads.rs).
     groups: Vec<threads::ThreadGroup>,
     /// With threads on: each record's index in the report's processes ([`NO_PROC`] for a
@@ -245,7 +249,12 @@ impl<P: Policy> Kernel<P> {
         // tasks are the general rounds' business): off for a plan with threads, whose
         // results are then the general rounds', which the fast paths are tested against.
         let threads_on = plan.uses_threads();
-        let fast_paths = policy.fast_paths_exact() && !threads_on;
+        // On one CPU the GIL never sets a thread aside (`gil_on`), and with `thread_switch`
+        // equal to `context_switch` a switch costs the same whoever it goes to: then the fast
+        // paths' one-task-a-process view gives the general rounds' results (the scenario
+        // tests run every scenario both ways).
+        let one_task_view = k.cpus == 1 && k.thread_switch == k.context_switch;
+        let fast_paths = policy.fast_paths_exact() && (!threads_on || one_task_view);
         let needs = Needs {
             attributes: !policy.fast_paths_exact(),
             bursts: policy.needs_bursts(),
@@ -286,7 +295,7 @@ impl<P: Policy> Kernel<P> {
             pending_preempts: 0,
             pending_on: Vec::new(),
             fast_paths,
-            fast_wakes: !threads_on,
+            fast_wakes: !threads_on || one_task_view,
             needs,
             attrs: Vec::new(),
             group: Vec::new(),
@@ -312,6 +321,7 @@ impl<P: Policy> Kernel<P> {
             notes_left_out: 0,
             recycler: Default::default(),
             threads_on,
+            gil_on: threads_on && k.gil && k.cpus > 1,
             groups: Vec::new(),
             proc_index: Vec::new(),
             proc_slots: Vec::new(),
@@ -616,7 +626,9 @@ impl<P: Policy> Kernel<P> {
     /// child ends (`join`, `wait`).
     fn block(&mut self, p: u32, c: u32, cause: Cause, ticks: u64) {
         let t = self.now;
-        if self.threads_on {
+        // Only a join or a wait is noted; an `io` or `sleep` (the common block) leaves the
+        // task's `Pcb` unread, as it does in a run without threads.
+        if self.threads_on && matches!(cause, Cause::Join | Cause::Wait) {
             self.note_join(p);
         }
         let mut usage = Usage {

@@ -13,9 +13,11 @@
 //! counter has moved: `threading._counter` is copied by the fork). Records point to their
 //! group through `Cold::group`, which took what was padding: nothing grows for thread-less
 //! runs. The whole machinery is off (`Kernel::threads_on` false) unless the plan has a
-//! `thread` instruction; then the fast paths and record recycling are off too, for the run
-//! (fast.rs and recycle.rs assume one task a process; the general rounds are the reference
-//! they are tested against, so turning them off changes no result).
+//! `thread` instruction; then record recycling is off for the run, and the fast paths too
+//! unless there is one CPU and `thread_switch` equals `context_switch` (fast.rs and
+//! recycle.rs assume one task a process, which those two conditions make true of what the
+//! fast paths decide: on one CPU the GIL bars no one, `Kernel::gil_on`; the general rounds
+//! are the reference they are tested against, every scenario both ways).
 //!
 //! - **Ids**: a thread's tid comes from the pid space, as on Linux, and is freed when it ends
 //!   (a thread is not a zombie: nothing reaps it); the main thread's tid is the pid.
@@ -149,7 +151,7 @@ impl<P: Policy> Kernel<P> {
         }
         // A process that gets its group while it runs (its first `thread` or lock) already
         // holds its GIL: it took its CPU before there was a group to note it in.
-        let running = self.plan.kernel.gil && self.hot[p as usize].state == State::Running;
+        let running = self.gil_on && self.hot[p as usize].state == State::Running;
         self.groups.push(ThreadGroup {
             leader: p,
             threads: Vec::new(),
@@ -477,7 +479,7 @@ impl<P: Policy> Kernel<P> {
     /// Whether ready task `p` may not run now: another task of its process holds the GIL.
     #[inline]
     pub(super) fn gil_bars(&self, p: u32) -> bool {
-        if !self.plan.kernel.gil {
+        if !self.gil_on {
             return false;
         }
         self.group_of(p).is_some_and(|g| {
@@ -491,7 +493,7 @@ impl<P: Policy> Kernel<P> {
     /// recorded first, so that the trace never shows two tasks of a process running.
     #[inline]
     pub(super) fn gil_take(&mut self, p: u32) {
-        if self.plan.kernel.gil
+        if self.gil_on
             && let Some(g) = self.group_of(p)
         {
             let last = std::mem::replace(&mut self.groups[g].slice_ended, NO_PROC);
@@ -524,6 +526,9 @@ impl<P: Policy> Kernel<P> {
     /// ones; the others stay set aside. Only one of them could take the GIL: letting all
     /// rejoin made every release cost the process's threads (O(threads) a dispatch).
     pub(super) fn gil_release(&mut self, p: u32) {
+        if !self.gil_on {
+            return;
+        }
         let Some(g) = self.group_of(p) else {
             return;
         };
