@@ -131,6 +131,7 @@ const COMPARED: &[&str] = &[
     "sched-stride-ostep",
     // Threads (SPEC §4a): real threads of the scenario's processes, compared like processes.
     "thread-alive-daemon",
+    "thread-child-exit-order",
     "thread-daemon-end",
     "thread-err-join-self",
     "thread-err-kill",

@@ -149,6 +149,11 @@ impl Host for Th {
         self.pr().daemon
     }
 
+    fn is_child(&self) -> bool {
+        // multiprocessing's `_identity`: empty for a top-level process.
+        !self.pr().identity.is_empty()
+    }
+
     fn lookup(&self, h: HandleRef) -> Result<Target<Who>, PyError> {
         let p = self.pr();
         // A handle name is the calling thread's (a function's local), else its process's

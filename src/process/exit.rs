@@ -20,21 +20,68 @@ pub fn fail<H: Host>(h: &mut H, e: PyError) -> H::Yield {
 /// order before ending, `posix` ends at once and leaves them to init.
 ///
 /// With threads (SPEC §4a): a thread other than the main one ends alone; the main thread
-/// first waits for the process's non-daemon threads, as `threading._shutdown` does, and a
-/// backend resumes here when they have ended.
+/// also waits for the process's non-daemon threads, as `threading._shutdown` does, and a
+/// backend resumes in [`shutdown_threads_then_end`] when they have ended. When it waits
+/// depends on the process, as in CPython 3.11:
+/// - a top-level process (`MainProcess`), or any process under the `posix` policy (an
+///   `os.fork` child ends through the interpreter's shutdown too): the threads first, then
+///   the children, since the interpreter's shutdown runs `threading._shutdown` before
+///   atexit's `multiprocessing.util._exit_function`;
+/// - a child started by `Process.start()` under the `multiprocessing` policy: the children
+///   first, then the threads, since `BaseProcess._bootstrap` calls `_exit_function` in a
+///   `finally` right after the target returns and `threading._shutdown` only after that;
+///   the child then leaves by `os._exit`, so a child that a thread started after the joins
+///   is left to init.
 pub fn end_by_itself<H: Host>(h: &mut H, code: i32) -> H::Yield {
     if !h.is_main_thread() {
         return h.end_thread();
     }
-    if let std::ops::ControlFlow::Break(y) = h.await_threads(code) {
-        return y;
+    if !children_first(h) {
+        return shutdown_threads_then_end(h, code);
     }
-    for (_, fin) in h.take_objects().into_iter().rev() {
-        super::finalize(h, fin.as_deref());
-    }
+    run_finalizers(h);
     if let Some(y) = h.halted() {
         return y;
     }
+    end_children(h, code)
+}
+
+/// Whether the process ends its children before it waits for its threads
+/// ([`end_by_itself`]).
+fn children_first<H: Host>(h: &H) -> bool {
+    h.exit_policy() == ExitPolicy::Multiprocessing && h.is_child()
+}
+
+/// The main thread at `threading._shutdown`: waits for the non-daemon threads, then the
+/// finalizers of what the process still holds, then (top-level order) its children, or
+/// (child order, the children already joined) the end. A backend resumes here when the
+/// threads it waited for have ended.
+pub fn shutdown_threads_then_end<H: Host>(h: &mut H, code: i32) -> H::Yield {
+    if let std::ops::ControlFlow::Break(y) = h.await_threads(code) {
+        return y;
+    }
+    run_finalizers(h);
+    if let Some(y) = h.halted() {
+        return y;
+    }
+    if children_first(h) {
+        // `os._exit` after `_bootstrap`: children started since the joins are left to init.
+        h.orphan_children();
+        return h.terminate(code);
+    }
+    end_children(h, code)
+}
+
+/// Drops what the process still holds, newest first, each finalizer printing here.
+fn run_finalizers<H: Host>(h: &mut H) {
+    for (_, fin) in h.take_objects().into_iter().rev() {
+        super::finalize(h, fin.as_deref());
+    }
+}
+
+/// multiprocessing's exit handler (or the posix policy): SIGTERM to the live daemon
+/// children, then the joins, or the orphaning of the others.
+fn end_children<H: Host>(h: &mut H, code: i32) -> H::Yield {
     // multiprocessing's exit handler asks `active_children()`, which reaps those that have
     // ended, before it terminates the daemons (procsim's posix policy leaves them to init).
     if h.exit_policy() == ExitPolicy::Multiprocessing {
@@ -57,7 +104,8 @@ pub fn end_by_itself<H: Host>(h: &mut H, code: i32) -> H::Yield {
     }
 }
 
-/// multiprocessing's exit handler: joins each started child in creation order, then ends.
+/// multiprocessing's exit handler: joins each started child in creation order, then ends
+/// (a child process first waits for its threads: [`end_by_itself`]).
 /// A backend that had to give the CPU up during a join resumes here.
 ///
 /// A join without a timeout returns only once it has reaped the child ([`Host::join`]), so
@@ -78,6 +126,9 @@ pub fn join_children_then_end<H: Host>(h: &mut H, code: i32) -> H::Yield {
             return y;
         }
         last = Some(k);
+    }
+    if children_first(h) {
+        return shutdown_threads_then_end(h, code);
     }
     h.terminate(code)
 }

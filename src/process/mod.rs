@@ -25,7 +25,7 @@ pub use bind::bind;
 pub use checks::{HandleFacts, HandleUse, check_handle_use};
 pub use convert::{exit_status, ticks};
 pub use error::{Limit, PyError};
-pub use exit::{end_by_itself, fail, join_children_then_end};
+pub use exit::{end_by_itself, fail, join_children_then_end, shutdown_threads_then_end};
 pub use notes::{MAX_NOTES, NotAlive, notes_left_out, outside_not_delivered, signal_to_ended};
 pub use view::{HandleView, ThreadView, field_reaps, render_field, render_thread_field};
 
@@ -144,6 +144,9 @@ pub trait Host {
 
     /// Whether this process is a daemon.
     fn is_daemon(&self) -> bool;
+    /// Whether this process is a child started by `Process.start()` (`fork`/`start`), not a
+    /// top-level one: its end follows `BaseProcess._bootstrap`'s order ([`end_by_itself`]).
+    fn is_child(&self) -> bool;
     /// The process a handle names.
     fn lookup(&self, h: HandleRef) -> Result<Target<Self::Child>, PyError>;
     /// What the caller knows of `k` for the checks (`is_self` and `caller_daemon` are filled

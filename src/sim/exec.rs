@@ -115,7 +115,7 @@ impl<P: Policy> Kernel<P> {
             let code = self.procs[p as usize].exit_code();
             if self.in_shutdown(p) {
                 // Its non-daemon threads have ended: the process's end goes on.
-                return process::end_by_itself(&mut SimProc::new(self, p, c), code);
+                return process::shutdown_threads_then_end(&mut SimProc::new(self, p, c), code);
             }
             return process::join_children_then_end(&mut SimProc::new(self, p, c), code);
         }

@@ -146,6 +146,11 @@ impl<P: Policy> Host for SimProc<'_, P> {
         self.k.procs[self.k.leader(self.p) as usize].daemon
     }
 
+    fn is_child(&self) -> bool {
+        // A top-level process has an entry; a child, started by a parent, has none.
+        self.k.procs[self.k.leader(self.p) as usize].entry == super::pcb::NO_PROC
+    }
+
     fn is_main_thread(&self) -> bool {
         !self.k.is_thread(self.p)
     }
