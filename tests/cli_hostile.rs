@@ -341,6 +341,20 @@ fn a_closed_stdout_is_an_error_a_closed_pipe_is_not() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // So is a /dev/null opened read-write, as Python's `subprocess.DEVNULL` and service
+    // managers open it (the same open mode as the runtime's stand-in for a closed fd 1).
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_procsim"))
+        .args(["run", "scenarios/demo.json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(null)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     // `| head -c 1`: the reader leaves early; procsim ends quietly with 0.
     let o = Command::new("bash")
         .arg("-c")
@@ -563,4 +577,36 @@ fn a_stopped_run_says_the_same_in_the_sweep_csv_as_in_json() {
         "{}",
         stdout(&summary)
     );
+}
+
+/// A stderr whose reader has gone (`procsim … 2>&1 >/dev/null | head -0`): the message about a
+/// stopped run cannot be written, and the exit code stays the run's (3), not a panic's (101).
+/// The pipe's read end is closed before procsim starts, so every write to stderr fails.
+#[test]
+fn a_closed_stderr_pipe_keeps_the_exit_code() {
+    let dir = std::env::temp_dir().join(format!("procsim-stderr-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("stops.json");
+    std::fs::write(
+        &file,
+        r#"{"kernel": {"max_ticks": 5}, "programs": {"a": {"body": [{"cpu": 100}]}},
+            "processes": [{"program": "a"}]}"#,
+    )
+    .unwrap();
+    for args in [
+        vec!["run", file.to_str().unwrap(), "--format", "summary"],
+        vec!["run", "/nonexistent/procsim-scenario.json"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let status = Command::new(env!("CARGO_BIN_EXE_procsim"))
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(writer)
+            .status()
+            .unwrap();
+        let want = if args.len() == 4 { 3 } else { 2 };
+        assert_eq!(status.code(), Some(want), "{args:?}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -91,12 +91,26 @@ fn context_switch_overflow() {
 /// `cargo build`, `cargo test`, `cargo clippy` and `.ci/run` at the repository root must work
 /// offline: they never resolve `fuzz/`'s dependencies (`arbitrary`, `libfuzzer-sys`), which
 /// are fetched only to fuzz (`fuzz/README.md`). Cargo resolves the root workspace offline here
-/// and must find neither the fuzz crate nor its dependencies in it.
+/// and must find neither the fuzz crate nor its dependencies in it. It resolves for this host's
+/// platform only: a build never needs other platforms' crates (`anstyle-wincon`, `windows-sys`),
+/// and a cargo cache filled by `cargo build` alone does not hold them (the unfiltered resolve
+/// failed so on a fresh cache).
 #[test]
 fn the_main_workspace_never_needs_the_fuzz_crate() {
     let root = env!("CARGO_MANIFEST_DIR");
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    let version = std::process::Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .unwrap();
+    let version = String::from_utf8_lossy(&version.stdout);
+    let host = version
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .expect("rustc -vV names its host");
     let out = std::process::Command::new(env!("CARGO"))
         .args(["metadata", "--offline", "--format-version", "1"])
+        .args(["--filter-platform", host])
         .current_dir(root)
         .output()
         .unwrap();

@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use procsim::Report;
 
@@ -23,13 +24,12 @@ pub(crate) fn fork_notices() -> procsim::fork::NoticeSink {
     use procsim::fork::Notice;
     use std::io::IsTerminal;
     use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
     let terminal = io::stderr().is_terminal();
     let shown = Arc::new(AtomicBool::new(false));
     procsim::fork::NoticeSink(Arc::new(move |n| {
         let clear = |shown: &AtomicBool| {
             if shown.swap(false, Ordering::Relaxed) {
-                eprint!("\r\x1b[K");
+                stderr_write(format_args!("\r\x1b[K"));
             }
         };
         match n {
@@ -43,10 +43,10 @@ pub(crate) fn fork_notices() -> procsim::fork::NoticeSink {
                 created,
                 ended,
             } if terminal => {
-                eprint!(
+                stderr_write(format_args!(
                     "\r\x1b[Kprocsim: running on real processes: {:.0} s, {live} alive, {created} created, {ended} ended",
                     *elapsed_us as f64 / 1e6
-                );
+                ));
                 shown.store(true, Ordering::Relaxed);
             }
             Notice::Progress { .. } => {}
@@ -72,7 +72,18 @@ pub(crate) fn run_fork(
 /// quote a scenario's names, prints and values.
 pub(crate) fn say(message: std::fmt::Arguments<'_>) {
     let text = message.to_string();
-    eprintln!("procsim: {}", procsim::report::text::escape(&text));
+    stderr_write(format_args!(
+        "procsim: {}\n",
+        procsim::report::text::escape(&text)
+    ));
+}
+
+/// Writes to standard error, ignoring a failure: a closed or full stderr must not turn a run's
+/// exit code into a panic's (`eprint!` panics when the write fails, exit 101), and there is
+/// nowhere left to say it.
+pub(crate) fn stderr_write(text: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().write_fmt(text);
 }
 
 /// Opens `path` for writing. A file that exists is the user's: it is replaced only with
@@ -210,27 +221,38 @@ fn stdout_file() -> Option<(u64, u64)> {
     meta.is_file().then(|| (meta.dev(), meta.ino()))
 }
 
-/// Standard output, unless it was closed when procsim started (`procsim run F >&-`). Rust's
-/// runtime reopens a closed fd 1 on /dev/null (read-write), so such a run would exit 0 having
-/// written nothing; a shell's `> /dev/null` opens it write-only, and passes. A pipe whose
-/// reader left (`| head`) is open: the write fails with EPIPE, which ends the command quietly.
+/// Whether file descriptor 1 was closed when procsim started (`procsim run F >&-`), noted
+/// before Rust's runtime reopens a closed fd 1 on /dev/null: after that, a closed stdout and a
+/// caller's own /dev/null (Python's `subprocess.DEVNULL`, a service manager's, both opened
+/// read-write) look the same, and telling them apart by the open mode refused the second.
+static STDOUT_CLOSED_AT_START: AtomicBool = AtomicBool::new(false);
+
+/// Runs before `main` (from the ELF `.init_array`, as C constructors do), before the runtime's
+/// stdio sanitising; it only reads fd 1's flags.
+extern "C" fn note_closed_stdout() {
+    // SAFETY: fcntl(F_GETFD) reads a descriptor's flags and changes nothing; on a closed
+    // descriptor it fails with EBADF, which is the fact noted.
+    let flags = unsafe { nix::libc::fcntl(1, nix::libc::F_GETFD) };
+    STDOUT_CLOSED_AT_START.store(flags == -1, Ordering::Relaxed);
+}
+
+// The loader calls each function pointer of `.init_array` once, before `main`, on the main
+// thread; the pointer's signature is the one it expects (`void (*)(void)`).
+#[used]
+#[unsafe(link_section = ".init_array")]
+static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
+
+/// Standard output, unless it was closed when procsim started (`procsim run F >&-`): such a
+/// run would otherwise write to the /dev/null the runtime put there and exit 0 having written
+/// nothing. A pipe whose reader left (`| head`) is open: the write fails with EPIPE, which
+/// ends the command quietly.
 pub(crate) fn stdout() -> io::Result<io::Stdout> {
-    use std::os::unix::fs::{FileTypeExt, MetadataExt};
-    let out = io::stdout();
-    let flags = nix::fcntl::fcntl(&out, nix::fcntl::FcntlArg::F_GETFL).unwrap_or(0);
-    let read_write = flags & nix::libc::O_ACCMODE == nix::libc::O_RDWR;
-    let on_null = |fd: &io::Stdout| -> Option<bool> {
-        let fd = std::os::fd::AsFd::as_fd(fd).try_clone_to_owned().ok()?;
-        let here = std::fs::File::from(fd).metadata().ok()?;
-        let null = std::fs::metadata("/dev/null").ok()?;
-        Some(here.file_type().is_char_device() && here.rdev() == null.rdev())
-    };
-    if read_write && on_null(&out) == Some(true) {
+    if STDOUT_CLOSED_AT_START.load(Ordering::Relaxed) {
         return Err(io::Error::other(
             "standard output is closed: there is nowhere to write the result",
         ));
     }
-    Ok(out)
+    Ok(io::stdout())
 }
 
 /// Writes to stdout; a closed pipe (`procsim … | head`) ends quietly.

@@ -29,7 +29,7 @@ pub fn main() -> i32 {
     let mut setup: Setup = match input.setup() {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("procsim __supervise: {e}");
+            complain(format_args!("procsim __supervise: {e}"));
             return 2;
         }
     };
@@ -54,7 +54,9 @@ pub fn main() -> i32 {
                 // If the shim dies, so does the namespace's init, and with it the run.
                 let _ = nix::sys::prctl::set_pdeathsig(NixSignal::SIGKILL);
                 if let Err(e) = mount_proc() {
-                    eprintln!("procsim __supervise: cannot mount /proc in the namespace: {e}");
+                    complain(format_args!(
+                        "procsim __supervise: cannot mount /proc in the namespace: {e}"
+                    ));
                     return NAMESPACE_FAILED;
                 }
                 supervise(setup, input, Isolation::Namespace)
@@ -76,7 +78,7 @@ pub fn main() -> i32 {
                 code
             }
             Err(e) => {
-                eprintln!("procsim __supervise: fork: {e}");
+                complain(format_args!("procsim __supervise: fork: {e}"));
                 2
             }
         },
@@ -179,4 +181,11 @@ impl Input {
         self.pending.clear();
         stop
     }
+}
+
+/// Says why the supervisor cannot go on, on standard error; a failed write is ignored (the
+/// CLI reads the exit code, and `eprintln!` would panic on a closed stderr).
+fn complain(text: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let _ = writeln!(io::stderr(), "{text}");
 }
