@@ -6,6 +6,11 @@
 //! A thread is a task too (SPEC §4a): it takes a slot when it is started, and the supervisor
 //! gives it back when it sees the thread's end, or its process's end for threads still alive
 //! then ([`ThreadSlots`]): a thread killed with its process cannot give its own back.
+//!
+//! A known difference from the model, where a killed process's tasks free their slots at the
+//! kill: here its threads' slots come back when the supervisor reads the process's end, which
+//! can come a little after its parent reaped it; a `start` made at once after that reap, with
+//! the limit reached, can find them still taken ("can't start new thread" or the fork's error).
 
 use std::io;
 use std::num::NonZeroUsize;
