@@ -360,6 +360,29 @@ fn a_file_that_is_no_report_is_refused_naming_it() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("not JSON"));
 }
 
+/// A report on a pipe is read once (`procsim top <(procsim run F --format json)`): reading it a
+/// second time found the pipe drained.
+#[test]
+fn a_report_on_a_pipe_is_shown() {
+    let bin = env!("CARGO_BIN_EXE_procsim");
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "{bin} top <({bin} run scenarios/demo.json --format json) --at 5"
+        ))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("tick 5 of 29"), "{out}");
+}
+
 /// A stopped run is shown, and says that it stopped and why; `top` exits 3 for it, as `run`
 /// does (README, "Following a run").
 #[test]

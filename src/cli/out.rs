@@ -236,7 +236,7 @@ extern "C" fn note_closed_stdout() {
     STDOUT_CLOSED_AT_START.store(flags == -1, Ordering::Relaxed);
 }
 
-// The loader calls each function pointer of `.init_array` once, before `main`, on the main
+// SAFETY: the loader calls each function pointer of `.init_array` once, before `main`, on the main
 // thread; the pointer's signature is the one it expects (`void (*)(void)`).
 #[used]
 #[unsafe(link_section = ".init_array")]

@@ -36,13 +36,18 @@ pub fn read_report(path: &Path) -> Result<Option<Report>, ScenarioError> {
         ))
     };
     // First the top level's keys, streamed, without building the values: a report can be
-    // hundreds of MB, and garbage (`/dev/zero`) is refused at its first byte.
-    let scan = std::io::BufReader::new(
-        std::fs::File::open(path)
-            .map_err(io)?
-            .take(MAX_REPORT_BYTES),
-    );
-    let mut scan = serde_json::Deserializer::from_reader(Bom::new(scan));
+    // hundreds of MB, and garbage (`/dev/zero`) is refused at its first byte. The bytes the
+    // scan reads are kept and the rest read after them, so the file is read once: a pipe
+    // (`procsim top <(procsim run F --format json)`) can be read only once.
+    let file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().ok().map(|m| m.len());
+    let mut kept = Kept {
+        inner: Bom::new(std::io::BufReader::new(file.take(MAX_REPORT_BYTES + 1))),
+        // Sized by what the file says it holds: grown by doubling, a 477 MB report would take
+        // a buffer of up to 1 GiB.
+        bytes: Vec::with_capacity(size.map_or(0, |n| n.min(MAX_REPORT_BYTES) as usize + 1)),
+    };
+    let mut scan = serde_json::Deserializer::from_reader(&mut kept);
     let keys = match HashMap::<String, IgnoredAny>::deserialize(&mut scan) {
         Ok(keys) => keys,
         Err(e) if e.classify() == serde_json::error::Category::Data => {
@@ -63,12 +68,11 @@ pub fn read_report(path: &Path) -> Result<Option<Report>, ScenarioError> {
     if !REPORT_KEYS.iter().any(|k| keys.contains_key(*k)) {
         return Ok(None);
     }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .map_err(io)?
-        .take(MAX_REPORT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
+    let Kept {
+        mut inner,
+        mut bytes,
+    } = kept;
+    inner.read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > MAX_REPORT_BYTES {
         return Err(fail(ScenarioError::new(
             ErrorKind::Io,
@@ -79,10 +83,7 @@ pub fn read_report(path: &Path) -> Result<Option<Report>, ScenarioError> {
             ),
         )));
     }
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    if !REPORT_KEYS.iter().any(|k| keys.contains_key(*k)) {
-        return Ok(None);
-    }
+    let text = &bytes[..];
     let mut de = serde_json::Deserializer::from_slice(text);
     let report = serde_path_to_error::deserialize(&mut de)
         .map_err(|e| {
@@ -144,5 +145,20 @@ impl<R: std::io::BufRead> Read for Bom<R> {
             }
         }
         self.inner.read(buf)
+    }
+}
+
+/// A reader that keeps a copy of every byte read through it (the key scan's bytes, so the
+/// report is parsed from them and the rest without reading the file twice).
+struct Kept<R> {
+    inner: R,
+    bytes: Vec<u8>,
+}
+
+impl<R: Read> Read for Kept<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.extend_from_slice(&buf[..n]);
+        Ok(n)
     }
 }
