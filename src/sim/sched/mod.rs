@@ -308,10 +308,13 @@ pub trait Policy {
         None
     }
 
-    /// The ready process [`Policy::pick`] would take at `now`, for `--explain` to name the
-    /// first by the rule's figure without reading every ready process: `None` when the
-    /// policy draws (lottery) or compares no figure (a FIFO). It must change nothing a pick
-    /// or a figure depends on (bringing a structure up to `now`, as `pick` would, is fine).
+    /// The ready process [`Policy::pick`] would take at `now`: `--explain` names the first by
+    /// the rule's figure with it, without reading every ready process, and the kernel, before
+    /// it weighs a preemption with the GIL on, sets aside the heads the GIL bars
+    /// (`Kernel::set_aside_barred_heads` in `decide.rs`), so results depend on it: a `Some` must be exactly the
+    /// process the next `pick` at `now` returns. `None` when the policy draws (lottery) or
+    /// compares no figure (a FIFO). It must change nothing a pick or a figure depends on
+    /// (bringing a structure up to `now`, as `pick` would, is fine).
     fn peek(&mut self, now: u64) -> Option<u32> {
         let _ = now;
         None
