@@ -183,12 +183,18 @@ fn policies(c: &mut Criterion) {
     group.finish();
 }
 
+/// Whether the command line's filter (`cargo bench -- FILTER`) leaves out the side-by-side
+/// run `name`, which prints its figures itself rather than through a criterion group.
+fn filtered_out(name: &str) -> bool {
+    std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .is_some_and(|filter| !name.contains(&filter) && !filter.starts_with(name))
+}
+
 fn policies_side_by_side(_c: &mut Criterion) {
     const NAME: &str = "side_by_side/policy_rr_io_v1/100000";
-    if let Some(filter) = std::env::args().skip(1).find(|a| !a.starts_with('-'))
-        && !NAME.contains(&filter)
-        && !filter.starts_with(NAME)
-    {
+    if filtered_out(NAME) {
         return;
     }
     const N: u64 = 100_000;
@@ -285,10 +291,7 @@ fn simulate_shape(plan: &Arc<Plan>, fast: bool) -> (u64, u64) {
 /// skipped there).
 fn threads_side_by_side(_c: &mut Criterion) {
     const NAME: &str = "side_by_side/threads_rr_io_v1/100000";
-    if let Some(filter) = std::env::args().skip(1).find(|a| !a.starts_with('-'))
-        && !NAME.contains(&filter)
-        && !filter.starts_with(NAME)
-    {
+    if filtered_out(NAME) {
         return;
     }
     const N: u64 = 100_000;
