@@ -8,17 +8,22 @@
 //! concatenate into the whole sweep's. Runs go in parallel (rayon) and results come back in
 //! product order whatever the threads did.
 
+mod row;
+mod setting;
+
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
-use crate::report::Summary;
 use crate::scenario::ScenarioError;
 use crate::sim::{Sim, SimOptions};
 use crate::study::workload::{GenError, GenParams, generate};
 
+pub use row::{METRICS, RunResult};
+use setting::set_path;
+pub use setting::{Setting, parse_seeds, parse_shard};
 /// A sweep that cannot be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
@@ -78,159 +83,6 @@ pub enum SweepError {
 /// a small scenario take hours; a bigger sweep is split over processes or machines.
 pub const MAX_RUNS: usize = 1_000_000;
 
-/// One setting: a JSON path in the scenario (or `gen.NAME`) and the values it takes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Setting {
-    /// `kernel.quantum`, `processes[0].arrival`, `gen.cpu_bound`, …
-    pub path: String,
-    /// The values, in the order given.
-    pub values: Vec<Json>,
-}
-
-impl Setting {
-    /// Parses `PATH=V1,V2,…`. Each value is read as JSON when it is JSON (`4`, `true`,
-    /// `"x"`, `["wake","admit","preempt"]`), else as a string (`posix`); `A..B` between two
-    /// integers stands for every integer from A to B included. Commas inside brackets or
-    /// quotes do not split values.
-    ///
-    /// ```
-    /// use procsim::study::sweep::Setting;
-    /// let s = Setting::parse("kernel.quantum=1..3,8").unwrap();
-    /// assert_eq!(s.path, "kernel.quantum");
-    /// assert_eq!(s.values, [1, 2, 3, 8].map(|v| serde_json::json!(v)));
-    /// ```
-    pub fn parse(arg: &str) -> Result<Setting, SweepError> {
-        let bad = |reason: &str| SweepError::Setting {
-            arg: arg.to_owned(),
-            reason: reason.to_owned(),
-        };
-        let (path, list) = arg
-            .split_once('=')
-            .ok_or_else(|| bad("expected PATH=VALUE[,VALUE…], such as kernel.quantum=1,2,4"))?;
-        let path = path.trim();
-        if path.is_empty() {
-            return Err(bad("the path before `=` is empty"));
-        }
-        let mut values = Vec::new();
-        for item in split_top_level(list) {
-            let item = item.trim();
-            if item.is_empty() {
-                return Err(bad(
-                    "an empty value (two commas in a row, or a comma at an end)",
-                ));
-            }
-            if let Some((a, b)) = item.split_once("..")
-                && let (Ok(a), Ok(b)) = (a.trim().parse::<i64>(), b.trim().parse::<i64>())
-            {
-                if a > b {
-                    return Err(bad(&format!("the range {item} is empty")));
-                }
-                if b - a >= 100_000 {
-                    return Err(bad(&format!(
-                        "the range {item} has more than 100000 values"
-                    )));
-                }
-                values.extend((a..=b).map(Json::from));
-                continue;
-            }
-            values.push(serde_json::from_str(item).unwrap_or_else(|_| Json::from(item)));
-        }
-        Ok(Setting {
-            path: path.to_owned(),
-            values,
-        })
-    }
-
-    /// Whether this setting is a generator parameter (`gen.NAME`).
-    pub fn is_gen(&self) -> bool {
-        self.path.starts_with("gen.")
-    }
-}
-
-/// Splits at commas that are not inside brackets, braces or a string.
-fn split_top_level(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut depth, mut in_str, mut escaped, mut start) = (0i32, false, false, 0);
-    for (i, c) in s.char_indices() {
-        if in_str {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_str = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => in_str = true,
-            '[' | '{' => depth += 1,
-            ']' | '}' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(&s[start..]);
-    out
-}
-
-/// Parses `--seeds`: `A..B` (both included, as in the shell's `{A..B}`), `A..=B`, or a list
-/// `1,5,9` (lists and ranges can be mixed).
-///
-/// ```
-/// assert_eq!(procsim::study::sweep::parse_seeds("1..3,10").unwrap(), [1, 2, 3, 10]);
-/// ```
-pub fn parse_seeds(arg: &str) -> Result<Vec<u64>, SweepError> {
-    let bad = |why: String| SweepError::Usage(format!("--seeds {arg}: {why}"));
-    let mut seeds = Vec::new();
-    for item in arg.split(',') {
-        let item = item.trim();
-        let num = |s: &str| {
-            s.trim()
-                .parse::<u64>()
-                .map_err(|_| bad(format!("`{s}` is not a seed (a whole number ≥ 0)")))
-        };
-        if let Some((a, b)) = item.split_once("..") {
-            let (a, b) = (num(a)?, num(b.strip_prefix('=').unwrap_or(b))?);
-            if a > b {
-                return Err(bad(format!("the range {item} is empty")));
-            }
-            if b - a >= 10_000_000 {
-                return Err(bad(format!("the range {item} is too large")));
-            }
-            seeds.extend(a..=b);
-        } else {
-            seeds.push(num(item)?);
-        }
-    }
-    Ok(seeds)
-}
-
-/// Parses `--shard I/N`: the I-th (from 1) of N slices.
-///
-/// ```
-/// assert_eq!(procsim::study::sweep::parse_shard("2/4").unwrap(), (2, 4));
-/// assert!(procsim::study::sweep::parse_shard("0/4").is_err());
-/// ```
-pub fn parse_shard(arg: &str) -> Result<(usize, usize), SweepError> {
-    let bad = || {
-        SweepError::Usage(format!(
-            "--shard {arg}: expected I/N with 1 ≤ I ≤ N, such as 1/4 (the first of 4 slices)"
-        ))
-    };
-    let (i, n) = arg.split_once('/').ok_or_else(bad)?;
-    let (i, n) = (
-        i.trim().parse::<usize>().map_err(|_| bad())?,
-        n.trim().parse::<usize>().map_err(|_| bad())?,
-    );
-    if n == 0 || i == 0 || i > n {
-        return Err(bad());
-    }
-    Ok((i, n))
-}
-
 /// Where the runs' scenarios come from.
 #[derive(Debug, Clone)]
 pub enum Base {
@@ -272,115 +124,6 @@ pub struct Sweep {
     pub seeds: Option<Vec<u64>>,
     /// `(i, n)`: run only the i-th (from 1) of n contiguous slices of the product.
     pub shard: Option<(usize, usize)>,
-}
-
-/// What one run gave.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunResult {
-    /// Index of the run in the whole product (not in the shard).
-    pub index: usize,
-    /// The value of each setting, then the seed if there are seeds.
-    pub point: Vec<Json>,
-    /// How many processes the run made.
-    pub processes: usize,
-    /// The summary (partial when a limit stopped the run).
-    pub summary: Summary,
-    /// Why the run stopped early, if it did.
-    pub error: Option<String>,
-}
-
-/// The metric columns of a result, in output order: the summary's fields.
-pub const METRICS: &[&str] = crate::report::SUMMARY_FIELDS;
-
-impl RunResult {
-    /// A metric by name ([`METRICS`], or `processes`); `None` when the run has no such
-    /// figure (an average over no process).
-    pub fn metric(&self, name: &str) -> Option<f64> {
-        let s = &self.summary;
-        Some(match name {
-            "makespan" => s.makespan as f64,
-            "cpu_busy" => s.cpu_busy as f64,
-            "idle" => s.idle as f64,
-            "switch_ticks" => s.switch_ticks as f64,
-            "utilization" => s.utilization,
-            "throughput" => s.throughput,
-            "dispatches" => s.dispatches as f64,
-            "context_switches" => s.context_switches as f64,
-            "avg_response" => s.avg_response?,
-            "avg_turnaround" => s.avg_turnaround?,
-            "avg_waiting" => s.avg_waiting?,
-            "processes" => self.processes as f64,
-            _ => return None,
-        })
-    }
-
-    fn metric_json(&self, name: &str) -> Json {
-        let s = &self.summary;
-        match name {
-            "makespan" => s.makespan.into(),
-            "cpu_busy" => s.cpu_busy.into(),
-            "idle" => s.idle.into(),
-            "switch_ticks" => s.switch_ticks.into(),
-            "dispatches" => s.dispatches.into(),
-            "context_switches" => s.context_switches.into(),
-            other => self.metric(other).map_or(Json::Null, Json::from),
-        }
-    }
-}
-
-/// Sets `path` (dots, and `[i]` or `.i` for array items) in `doc` to `value`, creating objects
-/// on the way where keys are missing.
-fn set_path(doc: &mut Json, path: &str, value: Json) -> Result<(), String> {
-    let normal = path.replace('[', ".").replace(']', "");
-    let parts: Vec<&str> = normal.split('.').filter(|p| !p.is_empty()).collect();
-    if parts.is_empty() {
-        return Err("empty path".into());
-    }
-    let mut cur = doc;
-    for (i, part) in parts.iter().enumerate() {
-        let last = i + 1 == parts.len();
-        let here = parts[..i].join(".");
-        let place = if here.is_empty() {
-            "the top level".to_owned()
-        } else {
-            format!("`{here}`")
-        };
-        cur = match cur {
-            Json::Object(map) => {
-                if last {
-                    map.insert((*part).to_owned(), value);
-                    return Ok(());
-                }
-                map.entry((*part).to_owned())
-                    .or_insert_with(|| Json::Object(Map::new()))
-            }
-            Json::Array(items) => {
-                let len = items.len();
-                let idx: usize = part
-                    .parse()
-                    .map_err(|_| format!("{place} is a list: `{part}` is not an index"))?;
-                let slot = items
-                    .get_mut(idx)
-                    .ok_or_else(|| format!("{place} has {len} items, no index {idx}"))?;
-                if last {
-                    *slot = value;
-                    return Ok(());
-                }
-                slot
-            }
-            other => {
-                let kind = match other {
-                    Json::Null => "null",
-                    Json::Bool(_) => "a boolean",
-                    Json::Number(_) => "a number",
-                    Json::String(_) => "a string",
-                    _ => "a value",
-                };
-                return Err(format!("{place} is {kind}, not an object or a list"));
-            }
-        };
-    }
-    Ok(())
 }
 
 impl Sweep {
@@ -645,75 +388,6 @@ impl Sweep {
     ) -> Result<Vec<RunResult>, SweepError> {
         self.run_each(range, done).into_iter().collect()
     }
-
-    /// The CSV header line.
-    pub fn csv_header(&self) -> String {
-        let mut cols = vec!["run".to_owned()];
-        cols.extend(self.columns());
-        cols.push("processes".into());
-        cols.extend(METRICS.iter().map(|m| (*m).to_owned()));
-        cols.push("error".into());
-        cols.iter()
-            .map(|c| csv_field(c))
-            .collect::<Vec<_>>()
-            .join(",")
-            + "\n"
-    }
-
-    /// A result as a CSV line. Numbers are written in the shortest form that reads back
-    /// exactly; a missing average is an empty field.
-    pub fn csv_row(&self, r: &RunResult) -> String {
-        let mut cells = vec![r.index.to_string()];
-        for v in &r.point {
-            cells.push(csv_field(&match v {
-                Json::String(s) => s.clone(),
-                other => other.to_string(),
-            }));
-        }
-        cells.push(r.processes.to_string());
-        for m in METRICS {
-            cells.push(match r.metric_json(m) {
-                Json::Null => String::new(),
-                v => v.to_string(),
-            });
-        }
-        cells.push(csv_field(r.error.as_deref().unwrap_or("")));
-        cells.join(",") + "\n"
-    }
-
-    /// A result as one line of JSON: `run`, the point's columns, `processes`, the metrics and
-    /// `error`, in that order.
-    pub fn json_row(&self, r: &RunResult) -> String {
-        // Written field by field: serde_json's map would sort the keys.
-        let mut fields: Vec<(String, Json)> = vec![("run".into(), r.index.into())];
-        for (c, v) in self.columns().into_iter().zip(&r.point) {
-            fields.push((c, v.clone()));
-        }
-        fields.push(("processes".into(), r.processes.into()));
-        for m in METRICS {
-            fields.push(((*m).to_owned(), r.metric_json(m)));
-        }
-        fields.push((
-            "error".into(),
-            r.error
-                .as_ref()
-                .map_or(Json::Null, |e| Json::from(e.as_str())),
-        ));
-        let body: Vec<String> = fields
-            .iter()
-            .map(|(k, v)| format!("{}:{}", Json::from(k.as_str()), v))
-            .collect();
-        format!("{{{}}}\n", body.join(","))
-    }
-}
-
-/// Quotes a CSV field when it needs it (RFC 4180).
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 #[cfg(test)]
@@ -759,38 +433,6 @@ mod tests {
             all.extend(s.range());
         }
         assert_eq!(all, (0..7).collect::<Vec<_>>());
-    }
-
-    #[test]
-    fn settings_parse_values_and_paths() {
-        let s = Setting::parse(
-            r#"kernel.tick_order=["wake","admit","preempt"],["admit","wake","preempt"]"#,
-        )
-        .unwrap();
-        assert_eq!(s.values.len(), 2);
-        let s = Setting::parse("kernel.exit_policy=posix,multiprocessing").unwrap();
-        assert_eq!(s.values, [json!("posix"), json!("multiprocessing")]);
-        assert!(Setting::parse("kernel.quantum").is_err());
-        assert!(Setting::parse("kernel.quantum=1,,2").is_err());
-        assert!(Setting::parse("kernel.quantum=5..1").is_err());
-
-        let mut doc = json!({"processes": [{"program": "m"}]});
-        set_path(&mut doc, "kernel.quantum", json!(3)).unwrap();
-        set_path(&mut doc, "processes[0].arrival", json!(2)).unwrap();
-        assert_eq!(
-            doc,
-            json!({"kernel": {"quantum": 3}, "processes": [{"program": "m", "arrival": 2}]})
-        );
-        assert!(
-            set_path(&mut doc, "processes[3].arrival", json!(2))
-                .unwrap_err()
-                .contains("has 1 items")
-        );
-        assert!(
-            set_path(&mut doc, "kernel.quantum.x", json!(2))
-                .unwrap_err()
-                .contains("is a number")
-        );
     }
 
     #[test]
