@@ -375,7 +375,7 @@ fn compare_renders_a_huge_escaped_name() {
     let plan = procsim::load_str(&text).unwrap();
     let report = procsim::Sim::new(plan, Default::default()).run();
     let c = procsim::study::compare::compare(&report, &report);
-    let out = procsim::study::compare::render(&c, &report, &report);
+    let out = procsim::report::compare::render(&c, &report, &report);
     assert_no_control(&out);
     assert!(out.contains("q\\\"x\\x1b[H"), "{out}");
     // The process column is cut (values, such as the list of every name, are shown whole).

@@ -248,7 +248,7 @@ pub(crate) fn compare(
     warn_unprivileged(&fork);
     let c = procsim::study::compare::compare_plan(&plan, &sim, &fork);
     match format {
-        CompareFormat::Table => emit(&procsim::study::compare::render(&c, &sim, &fork))?,
+        CompareFormat::Table => emit(&procsim::report::compare::render(&c, &sim, &fork))?,
         CompareFormat::Json => {
             let differences: Vec<serde_json::Value> = c
                 .differences()

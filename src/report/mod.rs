@@ -1,5 +1,6 @@
 //! The report of a run (SPEC section 6), the same type for every backend, and its renderers.
 
+pub mod compare;
 pub mod draw;
 pub mod explain;
 pub mod explain_text;
