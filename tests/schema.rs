@@ -117,3 +117,45 @@ fn the_committed_schema_is_up_to_date() {
         "docs/scenario.schema.json is stale: run `procsim schema > docs/scenario.schema.json`"
     );
 }
+
+/// `expect.sim`'s report fields: the schema takes a value exactly when loading the scenario
+/// does (one table, `kind_of` in src/scenario/expect.rs, gives both), so an editor that checks
+/// against the schema never passes a file that procsim refuses, nor the other way round.
+#[test]
+fn expect_field_types_in_the_schema_are_those_procsim_checks() {
+    let v = validator();
+    let values = [
+        "null", "0", "3", "3.0", "3.5", "-1", "\"x\"", "true", "[]", "{}",
+    ];
+    let mut checked = 0;
+    for (section, fields) in [
+        ("summary", procsim::report::SUMMARY_FIELDS),
+        ("processes", procsim::report::PROCESS_FIELDS),
+    ] {
+        for field in fields {
+            for value in values {
+                let expect = if section == "summary" {
+                    format!(r#"{{"summary": {{"{field}": {value}}}}}"#)
+                } else {
+                    format!(r#"{{"processes": {{"MainProcess": {{"{field}": {value}}}}}}}"#)
+                };
+                let text = format!(
+                    r#"{{"programs": {{"m": {{"body": [{{"cpu": 3}}]}}}},
+                        "processes": [{{"program": "m", "name": "MainProcess"}}],
+                        "expect": {{"sim": {expect}}}}}"#
+                );
+                let doc: Json = serde_json::from_str(&text).unwrap();
+                let schema_ok = v.is_valid(&doc);
+                let load = procsim::load_str(&text);
+                assert_eq!(
+                    schema_ok,
+                    load.is_ok(),
+                    "{section}.{field} = {value}: schema {schema_ok}, procsim {:?}",
+                    load.err().map(|e| e.to_string())
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 300, "{checked}");
+}

@@ -181,6 +181,27 @@ fn kind_of(field: &str) -> Option<Kind> {
     })
 }
 
+/// The JSON Schema of a report field's values as `expect.sim` takes them ([`kind_of`]), for
+/// the published schema: the schema and the load-time check are one table. `{}` (anything)
+/// for a name that is no report field.
+pub(super) fn field_schema(field: &str) -> Json {
+    let ty = |t: &str| serde_json::json!({ "type": t });
+    let whole = serde_json::json!({"type": "integer", "minimum": 0});
+    match kind_of(field) {
+        None => serde_json::json!({}),
+        Some(Kind::Whole) => whole,
+        Some(Kind::WholeOrNull) => serde_json::json!({"anyOf": [whole, {"type": "null"}]}),
+        Some(Kind::IntegerOrNull) => serde_json::json!({"type": ["integer", "null"]}),
+        Some(Kind::Number) => ty("number"),
+        Some(Kind::NumberOrNull) => serde_json::json!({"type": ["number", "null"]}),
+        Some(Kind::Text) => ty("string"),
+        Some(Kind::TextOrNull) => serde_json::json!({"type": ["string", "null"]}),
+        Some(Kind::Bool) => ty("boolean"),
+        Some(Kind::List) => ty("array"),
+        Some(Kind::Object) => ty("object"),
+    }
+}
+
 /// An expected value of the wrong JSON type could never hold: `check` would only report that
 /// it failed (`expected "3", got 1`), so it is a bad scenario (exit 2) that names its place.
 fn check_type(path: String, field: &str, value: &Json) -> Result<(), ScenarioError> {
@@ -195,8 +216,12 @@ fn check_type(path: String, field: &str, value: &Json) -> Result<(), ScenarioErr
             value.is_null() || whole(value),
             "a whole number ≥ 0 or null",
         ),
+        // 3.0 is the integer 3, as for a JSON Schema `integer` (and `Whole` above).
         Kind::IntegerOrNull => (
-            value.is_null() || value.is_i64() || value.is_u64(),
+            value.is_null()
+                || value.is_i64()
+                || value.is_u64()
+                || value.as_f64().is_some_and(|x| x.fract() == 0.0),
             "a whole number or null",
         ),
         Kind::Number => (value.is_number(), "a number"),

@@ -238,7 +238,7 @@ impl<V: JsonSchema> JsonSchema for UniqueMap<V> {
 pub(super) fn summary_fields(_: &mut SchemaGenerator) -> Schema {
     let props: Map<String, Json> = SUMMARY_FIELDS
         .iter()
-        .map(|f| ((*f).to_owned(), json!({"type": ["number", "null"]})))
+        .map(|f| ((*f).to_owned(), super::expect::field_schema(f)))
         .collect();
     json_schema!({
         "description": "Summary fields and their values (floats within a relative 1e-9).",
@@ -252,7 +252,7 @@ pub(super) fn summary_fields(_: &mut SchemaGenerator) -> Schema {
 pub(super) fn process_fields(_: &mut SchemaGenerator) -> Schema {
     let props: Map<String, Json> = PROCESS_FIELDS
         .iter()
-        .map(|f| ((*f).to_owned(), json!({})))
+        .map(|f| ((*f).to_owned(), super::expect::field_schema(f)))
         .collect();
     json_schema!({
         "description": "Per process, by name: report fields and their values.",
