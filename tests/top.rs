@@ -56,6 +56,66 @@ fn the_demo_at_tick_six() {
     );
 }
 
+/// A process's threads are listed under it (SPEC §4a), read off scenarios/thread-switch.json's
+/// description, which derives the times by hand: the first dispatch costs 2 (0–2, MainProcess
+/// still ready), then MainThread starts Thread-1 (spin) and joins it at 2; the switch to the thread takes 2–3, it computes 3–6 and ends at 6; the switch back
+/// takes 6–7 and MainProcess ends at 7. Thread-1 is tid 3 in process 2.
+#[test]
+fn threads_are_listed_under_their_process() {
+    let at = |t: &str| {
+        let o = procsim(&["top", "scenarios/thread-switch.json", "--at", t]);
+        assert!(o.status.success(), "{o:?}");
+        let text = stdout(&o);
+        // The states count processes: the thread's row is not among them.
+        assert!(text.contains("terminated"), "{text}");
+        table(&text)
+    };
+    let row = |r: [&str; 7]| r.map(str::to_owned).to_vec();
+    assert_eq!(
+        at("1"),
+        [row(["2", "1", "MainProcess", "ready", "0", "-", "init"])]
+    );
+    assert_eq!(
+        at("2"),
+        [
+            row(["2", "1", "MainProcess", "blocked (join)", "0", "-", "init"]),
+            row([
+                "3",
+                "2",
+                "└ Thread-1 (spin)",
+                "ready",
+                "0",
+                "-",
+                "MainProcess"
+            ]),
+        ]
+    );
+    assert_eq!(
+        at("4")[1],
+        row([
+            "3",
+            "2",
+            "└ Thread-1 (spin)",
+            "running",
+            "1",
+            "0",
+            "MainProcess"
+        ])
+    );
+    assert_eq!(
+        at("7")[1],
+        row([
+            "3",
+            "2",
+            "└ Thread-1 (spin)",
+            "exited",
+            "3",
+            "-",
+            "MainProcess"
+        ])
+    );
+}
+
 #[test]
 fn a_moment_outside_the_run_is_refused() {
     for (at, words) in [

@@ -77,7 +77,7 @@ struct Player<'a> {
 impl<'a> Player<'a> {
     fn new(report: &'a Report) -> Player<'a> {
         let end = run_end(report);
-        let mut replay = Replay::new(report);
+        let mut replay = Replay::with_threads(report);
         replay.advance_to(0);
         Player {
             report,
@@ -101,7 +101,7 @@ impl<'a> Player<'a> {
 
     fn step_back(&mut self) {
         let k = self.replay.applied().saturating_sub(1);
-        let mut replay = Replay::new(self.report);
+        let mut replay = Replay::with_threads(self.report);
         while replay.applied() < k {
             replay.step();
         }

@@ -55,7 +55,7 @@ fn frames(report: &Report, tasks: Option<&TaskRows>) -> Vec<(u64, Vec<Keyed>)> {
         times.extend(tasks.rows.iter().map(|r| r.created));
     }
     let mut replay = Replay::new(report);
-    let mut threads = tasks.map(|t| ThreadReplay::new(report, t));
+    let mut threads = tasks.map(|t| ThreadReplay::new(report, t.clone()));
     // Per row: the row last written and its moment.
     let keys = tasks.map_or(report.processes.len(), |t| t.rows.len());
     let mut last: Vec<Option<(u64, ProcView)>> = vec![None; keys];

@@ -10,6 +10,8 @@ use thiserror::Error;
 
 use crate::model::{Cause, State};
 
+use super::rows::{MAX_THREAD_ROWS, TaskRows};
+use super::thread_view::ThreadReplay;
 use super::{Report, TimeUnit};
 
 /// What a process is doing, in the words a task manager would use.
@@ -99,6 +101,13 @@ pub struct Snapshot {
     pub events: usize,
     /// One row per process created by then.
     pub rows: Vec<ProcView>,
+    /// With [`Replay::with_threads`]: a row per thread other than a main thread made by then
+    /// (its tid as `pid`, its process's pid as `ppid`, its process's name as `parent`, its
+    /// process's index as `index`), in process order, each process's in creation order; at most
+    /// [`MAX_THREAD_ROWS`] threads have a row. Empty otherwise.
+    pub threads: Vec<ProcView>,
+    /// Threads of the run left without a row (past [`MAX_THREAD_ROWS`]).
+    pub hidden_threads: usize,
 }
 
 impl Snapshot {
@@ -192,6 +201,8 @@ pub struct Replay<'a> {
     /// On a real run, each process's running time over the whole trace, by which the
     /// kernel's own count is spread (see [`Replay::view`]); empty on a simulated one.
     observed: Vec<u64>,
+    /// The threads' own rows, when asked for ([`Replay::with_threads`]).
+    threads: Option<Box<ThreadReplay<'a>>>,
 }
 
 /// The last moment of a run: its makespan, or later if a zombie was reaped after it.
@@ -219,7 +230,20 @@ impl<'a> Replay<'a> {
                 TimeUnit::Us => observed_running(report),
                 TimeUnit::Tick => Vec::new(),
             },
+            threads: None,
         }
+    }
+
+    /// The replay before any event, with a row for each thread (other than a main thread) of
+    /// the first [`MAX_THREAD_ROWS`] threads, as `procsim top` shows them under their process.
+    pub fn with_threads(report: &'a Report) -> Replay<'a> {
+        let mut replay = Replay::new(report);
+        // A run without threads needs no rows of tasks (a row a process: kept only for threads).
+        if report.processes.iter().any(|p| p.threads.len() > 1) {
+            let rows = TaskRows::new(&report.processes, MAX_THREAD_ROWS);
+            replay.threads = Some(Box::new(ThreadReplay::new(report, rows)));
+        }
+        replay
     }
 
     /// Events of the trace applied so far.
@@ -241,6 +265,9 @@ impl<'a> Replay<'a> {
             return false;
         };
         self.applied += 1;
+        if let Some(threads) = &mut self.threads {
+            threads.apply(e);
+        }
         // A process's state is its main thread's.
         if e.is_other_thread() {
             return true;
@@ -297,10 +324,19 @@ impl<'a> Replay<'a> {
                 }
             })
             .collect();
+        let (threads, hidden_threads) = match &self.threads {
+            Some(threads) => (
+                threads.view(t).into_iter().map(|(_, v)| v).collect(),
+                threads.hidden(),
+            ),
+            None => (Vec::new(), 0),
+        };
         Snapshot {
             t,
             events: self.applied,
             rows,
+            threads,
+            hidden_threads,
         }
     }
 }
@@ -365,7 +401,8 @@ fn parent_name(report: &Report, ppid: u32) -> String {
         .map_or_else(|| format!("pid {ppid}"), |q| q.name.clone())
 }
 
-/// The view at moment `t`: after every event stamped `t` or earlier.
+/// The view at moment `t`: after every event stamped `t` or earlier, with the threads' rows
+/// ([`Replay::with_threads`]).
 ///
 /// ```
 /// use procsim::report::{Activity, snapshot_at};
@@ -384,7 +421,7 @@ pub fn snapshot_at(report: &Report, t: u64) -> Result<Snapshot, SnapshotError> {
     if t > end {
         return Err(SnapshotError::AfterEnd { t, end });
     }
-    let mut replay = Replay::new(report);
+    let mut replay = Replay::with_threads(report);
     replay.advance_to(t);
     Ok(replay.view(t))
 }

@@ -10,7 +10,7 @@ use super::{Report, TraceEvent};
 #[derive(Debug, Clone)]
 pub(super) struct ThreadReplay<'a> {
     report: &'a Report,
-    rows: &'a TaskRows,
+    rows: TaskRows,
     /// Per row of `rows`: where its thread is (`None` for a process's row).
     live: Vec<Option<Live>>,
     applied: usize,
@@ -18,7 +18,7 @@ pub(super) struct ThreadReplay<'a> {
 
 impl<'a> ThreadReplay<'a> {
     /// The replay of `rows`'s threads before any transition.
-    pub(super) fn new(report: &'a Report, rows: &'a TaskRows) -> ThreadReplay<'a> {
+    pub(super) fn new(report: &'a Report, rows: TaskRows) -> ThreadReplay<'a> {
         let live = rows
             .rows
             .iter()
@@ -42,7 +42,8 @@ impl<'a> ThreadReplay<'a> {
         }
     }
 
-    fn apply(&mut self, e: &TraceEvent) {
+    /// Applies one transition of the trace (those of main threads change nothing here).
+    pub(super) fn apply(&mut self, e: &TraceEvent) {
         if !e.is_other_thread() {
             return;
         }
@@ -51,6 +52,11 @@ impl<'a> ThreadReplay<'a> {
         {
             live.apply(e);
         }
+    }
+
+    /// Threads left without a row (past the rows' limit).
+    pub(super) fn hidden(&self) -> usize {
+        self.rows.hidden_threads
     }
 
     /// The threads made by `t`, each with its row: its tid as the pid, its process's pid
@@ -102,7 +108,7 @@ mod tests {
         let text = std::fs::read_to_string("scenarios/thread-switch.json").unwrap();
         let report = crate::Sim::new(crate::load_str(&text).unwrap(), Default::default()).run();
         let rows = TaskRows::new(&report.processes, MAX_THREAD_ROWS);
-        let mut replay = ThreadReplay::new(&report, &rows);
+        let mut replay = ThreadReplay::new(&report, rows);
         let mut at = |t: u64| {
             replay.advance_to(t);
             replay

@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 
+use super::rows::MAX_THREAD_ROWS;
 use super::snapshot::{Snapshot, run_end};
 use super::spans::{CpuWork, Spans};
 use super::text::escape;
@@ -102,18 +103,31 @@ pub fn render_top(report: &Report, spans: &Spans, snap: &Snapshot, width: usize)
         "PARENT",
     ]
     .map(str::to_owned);
-    let rows: Vec<[String; 7]> = snap
-        .rows
-        .iter()
-        .map(|r| {
+    // Each process's row, then its threads' rows (SPEC §4a), their names set in under it as
+    // `ps -L` and `top -H` list a process's threads.
+    let mut threads = snap.threads.iter().peekable();
+    let tasks = snap.rows.iter().flat_map(|r| {
+        let mut mine = Vec::new();
+        while let Some(t) = threads.next_if(|t| t.index == r.index) {
+            mine.push((t, true));
+        }
+        std::iter::once((r, false)).chain(mine)
+    });
+    let rows: Vec<[String; 7]> = tasks
+        .map(|(r, thread)| {
             let state = match r.exitcode {
                 Some(code) => format!("{} ({code})", r.activity.words()),
                 None => r.activity.words(),
             };
+            let name = escape(&r.name);
             [
                 r.pid.to_string(),
                 r.ppid.to_string(),
-                escape(&r.name).into_owned(),
+                if thread {
+                    format!("  └ {name}")
+                } else {
+                    name.into_owned()
+                },
                 state,
                 r.cpu_time.to_string(),
                 r.activity
@@ -153,6 +167,13 @@ pub fn render_top(report: &Report, spans: &Spans, snap: &Snapshot, width: usize)
         }
         out.push_str(line.trim_end());
         out.push('\n');
+    }
+    if snap.hidden_threads > 0 {
+        let _ = writeln!(
+            out,
+            "… and {} more threads in the run (at most {MAX_THREAD_ROWS} are listed; the states below count processes)",
+            snap.hidden_threads
+        );
     }
     out.push('\n');
     let counts: Vec<String> = snap
