@@ -159,8 +159,9 @@ pub(crate) struct Pcb {
 /// The parts of a process that only some processes need.
 #[derive(Debug, Clone)]
 pub(crate) struct Cold {
-    /// The explicit name of a child (`None`: the default, made from [`Cold::identity`] when
-    /// shown; top-level names come from the plan).
+    /// The explicit name of a child or a thread (`None`: the default, made when shown from
+    /// [`Cold::identity`], or from a thread's number (threads.rs); top-level names come from
+    /// the plan).
     pub name: Option<Arc<str>>,
     /// multiprocessing's `_identity`, shared with the ancestors (`None` for a top-level process).
     pub identity: Option<Arc<Identity>>,
@@ -177,10 +178,6 @@ pub(crate) struct Cold {
     pub created_at: u64,
     /// Spawns made so far (multiprocessing's `_process_counter`).
     pub spawned: u32,
-    /// The thread group (threads.rs) of a process that has one and of its threads, as an
-    /// index from 1 into the kernel's table (4 bytes, in what was padding: the record of a
-    /// process without threads does not grow).
-    pub group: Option<std::num::NonZeroU32>,
     /// Arguments, until they are bound at the first run.
     pub args: Vec<Value>,
     pub kwargs: Vec<(Arc<str>, Value)>,
@@ -213,7 +210,6 @@ impl Default for Cold {
             exit_code: 0,
             created_at: 0,
             spawned: 0,
-            group: None,
             args: Vec::new(),
             kwargs: Vec::new(),
             params: Vec::new(),
@@ -370,9 +366,10 @@ mod tests {
             "{}",
             std::mem::size_of::<Pcb>()
         );
-        // The thread-group link took padding: the cold part of a process is no larger.
+        // A thread whose program takes no arguments and whose name is the default has no
+        // cold part at all (threads.rs): this size is only for those that need one.
         assert!(
-            std::mem::size_of::<Cold>() <= 376,
+            std::mem::size_of::<Cold>() <= 352,
             "{}",
             std::mem::size_of::<Cold>()
         );

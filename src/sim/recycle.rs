@@ -26,7 +26,7 @@
 use std::sync::Arc;
 
 use super::finish::Tally;
-use super::pcb::{Hot, NO_PROC, NONE, Pcb};
+use super::pcb::{Hot, NO_PROC, NONE, Pcb, advise_huge_pages};
 use super::{Kernel, Policy, Recorder};
 use crate::model::{State, Value};
 
@@ -100,8 +100,17 @@ impl<P: Policy> Kernel<P> {
             self.hot[q as usize] = hot;
             return q;
         }
+        let capacity = (self.procs.capacity(), self.hot.capacity());
         self.procs.push(pcb);
         self.hot.push(hot);
+        if capacity != (self.procs.capacity(), self.hot.capacity()) {
+            // The tables grew (a run's children or threads, made as it goes, where the
+            // top-level processes were reserved at once): the new part is backed by huge pages
+            // too, as the first reservation was (at 10^5 threads, 4 KiB pages cost a thread's
+            // dispatch a page fault's share and TLB misses a process's did not have).
+            advise_huge_pages(&self.procs);
+            advise_huge_pages(&self.hot);
+        }
         (self.procs.len() - 1) as u32
     }
 

@@ -4,15 +4,17 @@
 //! What belongs to the process lives with the process's own record, the leader's: pid, ppid,
 //! name, globals, objects, handles, children, output and errors, exit code. What belongs to
 //! one flow of control lives with each task: program counter, loops, burst, bound parameters,
-//! state and figures, and, in the cold part, the thread's name and daemon flag. The leader's
+//! state and figures, and the thread's name and daemon flag. The leader's
 //! record is also its main thread's, so a process's row and figures are its main thread's.
 //! Policies schedule tasks and know nothing of threads.
 //!
 //! A process that never starts a thread has no [`ThreadGroup`]; a process gets one when it
 //! starts its first thread, or when it is forked from a thread (or from a process whose thread
-//! counter has moved: `threading._counter` is copied by the fork). Records point to their
-//! group through `Cold::group`, which took what was padding: nothing grows for thread-less
-//! runs. The whole machinery is off (`Kernel::threads_on` false) unless the plan has a
+//! counter has moved: `threading._counter` is copied by the fork). A task's group and a
+//! thread's number (its default name, `Thread-N (program)`, is made when shown) are in dense
+//! tables of 4 bytes a task (`Kernel::task_group`, `Kernel::thread_no`), empty in thread-less
+//! runs: a thread whose program takes no arguments and that has no explicit name has no cold
+//! part, and costs the records of a process. The whole machinery is off (`Kernel::threads_on` false) unless the plan has a
 //! `thread` instruction; then record recycling is off for the run, and the fast paths too
 //! unless there is one CPU and `thread_switch` equals `context_switch` (fast.rs and
 //! recycle.rs assume one task a process, which those two conditions make true of what the
@@ -39,11 +41,11 @@
 //!   A join of a thread that ends wakes with cause `child-exit`, the cause of every join's end.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
-use std::num::NonZeroU32;
+use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use super::exec::Flow;
+use super::locks::Lock;
 use super::pcb::{Hot, NO_PROC, NONE, Pcb, THREAD, WaitOn};
 use super::{Kernel, Policy};
 use crate::model::{Cause, State, Value};
@@ -82,18 +84,6 @@ pub(super) struct ThreadGroup {
     pub locks: Vec<Lock>,
 }
 
-/// A `threading.Lock` of a process: held or not (by no thread in particular: any thread may
-/// release it, as in CPython), and the tasks blocked acquiring it, first come first.
-#[derive(Debug, Clone)]
-pub(super) struct Lock {
-    name: NameId,
-    held: bool,
-    /// The task that took it last (by `acquire` or a hand-over), for `--explain` only: the
-    /// lock belongs to no thread ([`NO_PROC`]: free, or held since a fork).
-    holder: u32,
-    waiters: VecDeque<u32>,
-}
-
 impl<P: Policy> Kernel<P> {
     /// The group of task `p`, if its process has one.
     #[inline]
@@ -102,11 +92,16 @@ impl<P: Policy> Kernel<P> {
             return None;
         }
         let g = *self.task_group.get(p as usize)?;
-        debug_assert_eq!(
-            NonZeroU32::new(g),
-            self.procs[p as usize].cold.as_ref().and_then(|c| c.group)
-        );
         (g != 0).then(|| g as usize - 1)
+    }
+
+    /// Task `p` is thread number `n` of its process (see `Kernel::thread_no`).
+    fn note_thread_no(&mut self, p: u32, n: u32) {
+        let i = p as usize;
+        if self.thread_no.len() <= i {
+            self.thread_no.resize(i + 1, 0);
+        }
+        self.thread_no[i] = n;
     }
 
     /// Task `p` is in group `g1 - 1` (see `Kernel::task_group`).
@@ -145,7 +140,7 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// The group of process `p`, made now if it has none.
-    fn ensure_group(&mut self, p: u32) -> usize {
+    pub(super) fn ensure_group(&mut self, p: u32) -> usize {
         if let Some(g) = self.group_of(p) {
             return g;
         }
@@ -167,20 +162,26 @@ impl<P: Policy> Kernel<P> {
         });
         let g = self.groups.len();
         // A group index fits: there are fewer groups than records, whose indices are u32.
-        self.procs[p as usize].cold().group = NonZeroU32::new(g as u32);
         self.note_group(p, g as u32);
         g - 1
     }
 
-    /// `threading.current_thread().name` in task `p`.
+    /// `threading.current_thread().name` in task `p`: a thread's default name is made here,
+    /// when shown, from its number and its program (a task's program never changes).
     pub(super) fn thread_name(&self, p: u32) -> String {
         if self.is_thread(p) {
-            return self.procs[p as usize]
-                .cold
-                .as_ref()
-                .and_then(|c| c.name.as_deref())
-                .unwrap_or("?")
-                .to_owned();
+            return match self.thread_no.get(p as usize).copied().unwrap_or(0) {
+                0 => self.procs[p as usize]
+                    .cold
+                    .as_ref()
+                    .and_then(|c| c.name.as_deref())
+                    .unwrap_or("?")
+                    .to_owned(),
+                n => {
+                    let program = self.hot[p as usize].program as usize;
+                    format!("Thread-{n} ({})", self.plan.programs[program].name)
+                }
+            };
         }
         self.group_of(p)
             .and_then(|g| self.groups[g].main_name.as_deref())
@@ -224,14 +225,14 @@ impl<P: Policy> Kernel<P> {
         let leader = self.leader(p);
         let daemon = spec.daemon.unwrap_or_else(|| self.thread_daemon(p));
         let g = self.ensure_group(leader);
-        // `Thread.__init__` names it (an explicit name takes no number) before `start()`.
-        let name: Arc<str> = match &spec.name {
-            Some(name) => Arc::clone(name),
+        // `Thread.__init__` names it (an explicit name takes no number) before `start()`. A
+        // default name is kept as its number, `Thread-N (program)` made when shown.
+        let (number, name) = match &spec.name {
+            Some(name) => (0, Some(Arc::clone(name))),
             None => {
                 let group = &mut self.groups[g];
                 group.counter = group.counter.saturating_add(1);
-                let program = &self.plan.programs[spec.program as usize].name;
-                format!("Thread-{} ({program})", group.counter).into()
+                (group.counter, None)
             }
         };
         if self.pids.in_use() >= self.plan.kernel.max_processes {
@@ -241,18 +242,23 @@ impl<P: Policy> Kernel<P> {
             return Err(PyError::ThreadStart);
         };
         // Its globals are its process's, read through the leader: it holds none of its own
-        // (sharing the leader's `Arc` would make the leader's next write a copy).
-        let mut pcb = Pcb::new(NO_PROC, Arc::clone(&self.no_globals), t);
+        // (sharing the leader's `Arc` would make the leader's next write a copy). Made as at
+        // tick 0, so that no cold part is allocated for the tick: a thread's creation is its
+        // admission, just below (`thread_report`). Its group and number are in the kernel's
+        // dense tables; only an explicit name or arguments need a cold part.
+        let mut pcb = Pcb::new(NO_PROC, Arc::clone(&self.no_globals), 0);
         pcb.started = true;
         pcb.daemon = daemon;
         pcb.copy = THREAD;
-        let cold = pcb.cold();
-        cold.name = Some(name);
-        cold.group = NonZeroU32::new(g as u32 + 1);
-        cold.args = args;
-        cold.kwargs = kwargs;
+        if name.is_some() || !args.is_empty() || !kwargs.is_empty() {
+            let cold = pcb.cold();
+            cold.name = name;
+            cold.args = args;
+            cold.kwargs = kwargs;
+        }
         let slot = self.new_slot(pcb, Hot::new(spec.program, tid, t));
         self.note_group(slot, g as u32 + 1);
+        self.note_thread_no(slot, number);
         // A thread is no process: it has no row of its own in the report.
         self.proc_index[slot as usize] = NO_PROC;
         self.proc_slots.pop();
@@ -411,71 +417,6 @@ impl<P: Policy> Kernel<P> {
         Flow::Left
     }
 
-    /// `L.acquire()` in task `p` on CPU `c` (its pc already past it): it takes the lock if
-    /// it is free, else blocks (cause `lock`) at the end of its waiters.
-    pub(super) fn acquire(&mut self, p: u32, c: u32, name: NameId) -> ControlFlow<Flow> {
-        let leader = self.leader(p);
-        let g = self.ensure_group(leader);
-        let locks = &mut self.groups[g].locks;
-        let i = match locks.iter().position(|l| l.name == name) {
-            Some(i) => i,
-            None => {
-                locks.push(Lock {
-                    name,
-                    held: false,
-                    holder: NO_PROC,
-                    waiters: VecDeque::new(),
-                });
-                locks.len() - 1
-            }
-        };
-        let lock = &mut locks[i];
-        if !lock.held {
-            lock.held = true;
-            lock.holder = p;
-            return ControlFlow::Continue(());
-        }
-        let (holder, ahead) = (lock.holder, lock.waiters.len());
-        lock.waiters.push_back(p);
-        if self.log.is_some() {
-            self.explain_lock_wait(p, name, holder, ahead);
-        }
-        self.procs[p as usize].set_wait_on(WaitOn::Lock);
-        self.block(p, c, Cause::Lock, 0);
-        ControlFlow::Break(Flow::Left)
-    }
-
-    /// `L.release()` in task `p`: the lock goes to its first waiter still waiting
-    /// (`lock-acquired`), or is free. Releasing a lock not held is Python's RuntimeError.
-    pub(super) fn release(&mut self, p: u32, name: NameId) -> Result<(), PyError> {
-        let leader = self.leader(p);
-        let Some(g) = self.group_of(leader) else {
-            return Err(PyError::ReleaseUnlocked);
-        };
-        let Some(i) = self.groups[g].locks.iter().position(|l| l.name == name) else {
-            return Err(PyError::ReleaseUnlocked);
-        };
-        if !self.groups[g].locks[i].held {
-            return Err(PyError::ReleaseUnlocked);
-        }
-        while let Some(w) = self.groups[g].locks[i].waiters.pop_front() {
-            if self.hot[w as usize].state == State::Blocked
-                && self.procs[w as usize].wait_on() == WaitOn::Lock
-            {
-                self.procs[w as usize].set_wait_on(WaitOn::Nothing);
-                self.groups[g].locks[i].holder = w;
-                if self.log.is_some() {
-                    self.explain_hand_over(p, name, w);
-                }
-                self.wake(w, Cause::LockAcquired);
-                return Ok(());
-            }
-        }
-        self.groups[g].locks[i].held = false;
-        self.groups[g].locks[i].holder = NO_PROC;
-        Ok(())
-    }
-
     /// Whether ready task `p` may not run now: another task of its process holds the GIL.
     #[inline]
     pub(super) fn gil_bars(&self, p: u32) -> bool {
@@ -572,11 +513,17 @@ impl<P: Policy> Kernel<P> {
         let admitted = opt(pcb.admitted_at);
         // A main thread's end is its process's, which comes after its own when the process
         // waited for its children; the task's state says when the thread stopped running.
+        // A thread is created and admitted at once (`spawn_thread`).
+        let created_at = if self.is_thread(q) {
+            pcb.admitted_at
+        } else {
+            pcb.created_at()
+        };
         ThreadReport {
             tid: hot.pid,
             name: self.thread_name(q),
             daemon: self.thread_daemon(q),
-            created_at: pcb.created_at(),
+            created_at,
             admitted_at: admitted,
             first_run: opt(pcb.first_run),
             ended_at: opt(pcb.ended_at),
@@ -605,18 +552,7 @@ impl<P: Policy> Kernel<P> {
         // waiters are none (the parent's threads are not copied).
         let locks: Vec<Lock> = self
             .group_of(p)
-            .map(|g| {
-                self.groups[g]
-                    .locks
-                    .iter()
-                    .map(|l| Lock {
-                        name: l.name,
-                        held: l.held,
-                        holder: NO_PROC,
-                        waiters: VecDeque::new(),
-                    })
-                    .collect()
-            })
+            .map(|g| self.groups[g].locks.iter().map(Lock::forked).collect())
             .unwrap_or_default();
         if counter == 0 && name.is_none() && !daemon && locks.is_empty() {
             return;

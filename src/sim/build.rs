@@ -1,0 +1,161 @@
+//! Making a kernel: its fields from the plan, and the top-level processes' records.
+
+use std::sync::Arc;
+
+use super::pcb::{Hot, NO_PROC, NONE, Pcb, advise_huge_pages};
+use super::pids::Pids;
+use super::rng::SeededRng;
+use super::timers::Timers;
+use super::{
+    Cpu, HELD_TRACE_CEILING, Kernel, Needs, Policy, Recorder, Run, SimOptions, exec, explain,
+};
+use crate::program::Plan;
+
+impl<P: Policy> Kernel<P> {
+    /// A kernel for `plan` with a policy of the caller's choosing.
+    pub fn with_policy(plan: Arc<Plan>, opts: SimOptions, policy: P) -> Self {
+        let k = &plan.kernel;
+        // The fast paths assume one task a process (a thread's GIL and its process's other
+        // tasks are the general rounds' business): off for a plan with threads, whose
+        // results are then the general rounds', which the fast paths are tested against.
+        let threads_on = plan.uses_threads();
+        // On one CPU the GIL never sets a thread aside (`gil_on`), and with `thread_switch`
+        // equal to `context_switch` a switch costs the same whoever it goes to: then the fast
+        // paths' one-task-a-process view gives the general rounds' results (the scenario
+        // tests run every scenario both ways).
+        let one_task_view = k.cpus == 1 && k.thread_switch == k.context_switch;
+        let fast_paths = policy.fast_paths_exact() && (!threads_on || one_task_view);
+        let needs = Needs {
+            attributes: !policy.fast_paths_exact(),
+            bursts: policy.needs_bursts(),
+            preemption: policy.is_preemptive(),
+            block_charges: policy.charges_blocks(),
+        };
+        let mut kernel = Kernel {
+            cpus: vec![
+                Cpu {
+                    run: Run::Idle,
+                    last: NO_PROC,
+                    since: 0,
+                };
+                k.cpus as usize
+            ],
+            pids: Pids::new(k.pid_max),
+            rng: SeededRng::new(plan.seed),
+            now: 0,
+            hot: Vec::new(),
+            procs: Vec::new(),
+            policy,
+            timers: Timers::default(),
+            arrivals: Vec::new(),
+            next_arrival: 0,
+            next_arrival_at: NONE,
+            max_ticks: k.max_ticks,
+            output_bytes: Default::default(),
+            traced: 0,
+            held_ceiling: (HELD_TRACE_CEILING, "the default"),
+            values_copied: 0,
+            values_held: Default::default(),
+            last_weighed: Default::default(),
+            events: 0,
+            woken: Vec::new(),
+            admitted: Vec::new(),
+            preempted: Vec::new(),
+            started: Vec::new(),
+            pending_preempts: 0,
+            pending_on: Vec::new(),
+            fast_paths,
+            fast_wakes: !threads_on || one_task_view,
+            needs,
+            attrs: Vec::new(),
+            group: Vec::new(),
+            task_group: Vec::new(),
+            thread_no: Vec::new(),
+            bursts: Vec::new(),
+            order: k.tick_order(),
+            steps: 0,
+            output_lines: 0,
+            lines: 0,
+            switch_ticks: 0,
+            context_switches: 0,
+            trace: if opts.trace {
+                Recorder::Keep(Vec::new())
+            } else {
+                Recorder::Off
+            },
+            log: None,
+            ready_ids: explain::ReadyIds::default(),
+            error: None,
+            finished: false,
+            next_outside: 0,
+            notes: Vec::new(),
+            notes_left_out: 0,
+            recycler: Default::default(),
+            threads_on,
+            gil_on: threads_on && k.gil && k.cpus > 1,
+            groups: Vec::new(),
+            proc_index: Vec::new(),
+            proc_slots: Vec::new(),
+            no_globals: Arc::new(Vec::new()),
+            joins: Default::default(),
+            waits: Default::default(),
+            decoded: exec::decode_programs(&plan.programs),
+            plan,
+        };
+        kernel.create_top_level();
+        kernel
+    }
+
+    fn create_top_level(&mut self) {
+        let plan = Arc::clone(&self.plan);
+        let globals = Arc::new(plan.globals.iter().map(|(_, v)| v.clone()).collect());
+        let total: u64 = plan.processes.iter().map(|e| e.count).sum();
+        self.procs.reserve(total as usize);
+        self.hot.reserve(total as usize);
+        advise_huge_pages(&self.procs);
+        advise_huge_pages(&self.hot);
+        for (entry, top) in plan.processes.iter().enumerate() {
+            let needs_args = !top.args.is_empty() || !top.kwargs.is_empty();
+            let args = if needs_args {
+                let mut args = Vec::with_capacity(top.args.len());
+                for a in &top.args {
+                    args.push(self.eval_static(a));
+                }
+                let kwargs: Vec<_> = top
+                    .kwargs
+                    .iter()
+                    .map(|(k, v)| (Arc::clone(k), self.eval_static(v)))
+                    .collect();
+                Some((args, kwargs))
+            } else {
+                None
+            };
+            for copy in 1..=top.count {
+                // Validation guarantees the top-level processes fit under pid_max.
+                let Some(pid) = self.pids.alloc() else {
+                    self.error = Some("no free pid for a top-level process".into());
+                    return;
+                };
+                let weight = self.weigh(&globals);
+                self.hold_values(0, weight);
+                let mut pcb = Pcb::new(NO_PROC, Arc::clone(&globals), 0);
+                pcb.entry = entry as u32;
+                pcb.copy = copy as u32;
+                pcb.started = true;
+                if let Some((args, kwargs)) = &args {
+                    let cold = pcb.cold();
+                    cold.args = args.clone();
+                    cold.kwargs = kwargs.clone();
+                }
+                let idx = self.new_slot(pcb, Hot::new(top.program, pid, 0));
+                self.created(idx, top.attrs, None);
+                if copy == 1 {
+                    self.arrivals.push((top.arrival, idx, top.count as u32));
+                }
+            }
+        }
+        // Stable sort: same-tick arrivals stay in scenario order.
+        self.arrivals.sort_by_key(|&(t, ..)| t);
+        self.next_arrival_at = self.arrivals.first().map_or(NONE, |a| a.0);
+    }
+}
