@@ -59,10 +59,10 @@ impl Assembler {
         }
     }
 
-    /// Per process, the time spent running, ready and blocked according to the trace (used
-    /// when the kernel's figures are missing: a process whose reaper was killed too).
-    fn spans(&self) -> Vec<(u64, u64, u64)> {
-        let mut out = vec![(0u64, 0u64, 0u64); self.procs.len()];
+    /// Per process, what its trace says (used when the kernel's figures are missing: a
+    /// process whose reaper was killed too), all processes in one pass over the trace.
+    fn spans(&self) -> Vec<Traced> {
+        let mut out = vec![Traced::default(); self.procs.len()];
         let mut cur: Vec<(u64, State)> = self
             .procs
             .iter()
@@ -72,40 +72,39 @@ impl Assembler {
             let i = e.proc as usize;
             let (since, state) = cur[i];
             let d = e.t.saturating_sub(since);
+            let t = &mut out[i];
             match state {
-                State::Running => out[i].0 += d,
-                State::Ready => out[i].1 += d,
-                State::Blocked => out[i].2 += d,
+                State::Running => t.running += d,
+                State::Ready => t.ready += d,
+                State::Blocked => t.blocked += d,
                 _ => {}
             }
+            t.dispatches += u64::from(e.to == State::Running);
+            t.preemptions += u64::from(e.cause == Cause::Preempt);
             cur[i] = (e.t, e.to);
         }
         out
     }
 
-    fn process_report(&self, i: usize, spans: (u64, u64, u64)) -> ProcessReport {
+    fn process_report(&self, i: usize, spans: Traced) -> ProcessReport {
         let p = &self.procs[i];
         let turnaround = p
             .admitted_at
             .and_then(|a| p.ended_at.map(|e| e.saturating_sub(a)));
-        let dispatches_traced = self
-            .trace
-            .iter()
-            .filter(|e| e.proc == i as u32 && !e.is_other_thread() && e.to == State::Running)
-            .count() as u64;
-        let preempt_traced = self
-            .trace
-            .iter()
-            .filter(|e| e.proc == i as u32 && !e.is_other_thread() && e.cause == Cause::Preempt)
-            .count() as u64;
         let (cpu, waiting, blocked, dispatches, preemptions) = match p.figures {
             Some(f) => {
                 let cpu = f.cpu_ns / 1000;
                 let waiting = f.wait_ns / 1000;
-                let blocked = turnaround.map_or(spans.2, |t| t.saturating_sub(cpu + waiting));
+                let blocked = turnaround.map_or(spans.blocked, |t| t.saturating_sub(cpu + waiting));
                 (cpu, waiting, blocked, f.slices, f.preempted)
             }
-            None => (spans.0, spans.1, spans.2, dispatches_traced, preempt_traced),
+            None => (
+                spans.running,
+                spans.ready,
+                spans.blocked,
+                spans.dispatches,
+                spans.preemptions,
+            ),
         };
         let ppid = match p.creator {
             Some(c) if !p.by_init => self.procs[c].pid,
@@ -170,6 +169,16 @@ impl Assembler {
             threads: threads::reports(p, main, &self.trace, i),
         }
     }
+}
+
+/// What a process's own trace (its main thread's events) says about it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Traced {
+    running: u64,
+    ready: u64,
+    blocked: u64,
+    dispatches: u64,
+    preemptions: u64,
 }
 
 fn summary(processes: &[ProcessReport], cpus: u32, makespan: u64) -> Summary {
