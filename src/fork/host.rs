@@ -313,7 +313,8 @@ impl Host for Th {
         let p = self.p();
         // Children never started vanish with their creator.
         let t = p.sh.now_us();
-        for k in std::mem::take(&mut p.unstarted) {
+        let unstarted = std::mem::take(&mut p.unstarted);
+        for &k in unstarted.iter() {
             p.send(Event::Discard {
                 key: p.kids[k].key.clone(),
                 t,
@@ -324,7 +325,7 @@ impl Host for Th {
             t: p.sh.now_us(),
             code,
         });
-        p.flush();
+        p.flush_last();
         // SAFETY: _exit ends the process (every thread of it: exit_group) without running
         // destructors or atexit handlers, which belong to the process this one was forked
         // from.

@@ -15,6 +15,7 @@ use std::os::fd::OwnedFd;
 use std::sync::Arc;
 
 use super::channel::Sender;
+use super::few::Few;
 use super::observe::{self, SelfStat};
 use super::policy::{Held, RealSched};
 use super::protocol::{Event, Key, Status};
@@ -142,8 +143,9 @@ pub struct Proc {
     /// Own children started and not reaped yet, in creation order, and own children not
     /// started yet: kept apart so that nothing a process does costs more the more children
     /// it has made before (a fork copies the list of every one of them).
-    pub(super) live: Vec<usize>,
-    pub(super) unstarted: Vec<usize>,
+    /// Both inline while they are short: see [`Few`].
+    pub(super) live: Few<usize, 8>,
+    pub(super) unstarted: Few<usize, 8>,
     pub(super) rng: SeededRng,
     /// Its scheduling attributes (SPEC section 3a), and what it really holds.
     pub(super) priority: i64,
@@ -169,7 +171,7 @@ pub(super) struct Frame {
     /// `None` for the main thread, else its index in the process's thread table.
     pub(super) thread: Option<usize>,
     pub(super) pc: usize,
-    pub(super) loops: Vec<u64>,
+    pub(super) loops: Loops,
     /// The counts of the enclosing named `repeat`s, outermost first.
     pub(super) counters: Vec<u64>,
     pub(super) params: Vec<Value>,
@@ -193,13 +195,56 @@ impl Frame {
             program,
             thread,
             pc: 0,
-            loops: Vec::new(),
+            loops: Loops::default(),
             counters: Vec::new(),
             params: Vec::new(),
             pending: Some((args, kwargs)),
             handles: Vec::new(),
             stat: SelfStat::lazy(),
         }
+    }
+}
+
+/// The iterations left of the enclosing `repeat`s, innermost last. The innermost few are
+/// kept in the frame itself, not on the heap: a loop that forks writes its count after every
+/// fork, and a count on the heap would copy one more heap page each time (the frame is on
+/// the stack, whose page the fork's own call has copied already).
+#[derive(Debug, Default)]
+pub(super) struct Loops {
+    near: [u64; Loops::NEAR],
+    len: usize,
+    /// The outer levels past `NEAR` (a program nests as deep as it is written).
+    far: Vec<u64>,
+}
+
+impl Loops {
+    const NEAR: usize = 4;
+
+    /// Enters a loop of `n` iterations.
+    pub(super) fn push(&mut self, n: u64) {
+        if self.len < Loops::NEAR {
+            self.near[self.len] = n;
+        } else {
+            self.far.push(n);
+        }
+        self.len += 1;
+    }
+
+    /// The innermost loop's iterations left.
+    pub(super) fn last_mut(&mut self) -> Option<&mut u64> {
+        match self.len {
+            0 => None,
+            n if n <= Loops::NEAR => Some(&mut self.near[n - 1]),
+            _ => self.far.last_mut(),
+        }
+    }
+
+    /// Leaves the innermost loop.
+    pub(super) fn pop(&mut self) {
+        if self.len > Loops::NEAR {
+            self.far.pop();
+        }
+        self.len = self.len.saturating_sub(1);
     }
 }
 
@@ -242,8 +287,8 @@ impl Proc {
             kids: Vec::new(),
             me: None,
             first_own: 0,
-            live: Vec::new(),
-            unstarted: Vec::new(),
+            live: Few::default(),
+            unstarted: Few::default(),
             rng,
             priority,
             nice,
@@ -305,6 +350,17 @@ impl Proc {
         }
     }
 
+    /// The last [`Proc::flush`], right before `_exit`: the events sent are not dropped, as
+    /// freeing them would write into heap pages (copying each one shared with the parent)
+    /// that the exit is about to give back anyway.
+    pub(super) fn flush_last(&self) {
+        let q = std::mem::take(&mut *self.queue.borrow_mut());
+        if !q.is_empty() && self.sh.tx.send_all(&q).is_err() {
+            self.abandon();
+        }
+        std::mem::forget(q);
+    }
+
     pub(super) fn output(&self, line: String) {
         self.send(Event::Output {
             key: self.key.clone(),
@@ -347,7 +403,7 @@ impl Proc {
 
     /// Started children not yet reaped, in creation order.
     pub(super) fn live_kids(&self) -> Vec<usize> {
-        self.live.clone()
+        self.live.to_vec()
     }
 
     // ---- ending ------------------------------------------------------------------------
@@ -394,10 +450,46 @@ pub(super) fn exitcode_of(s: Status) -> i64 {
 }
 
 /// Sets the name `ps` shows (the kernel keeps 15 bytes).
+///
+/// Every forked child calls this first, so it neither allocates nor goes through a helper
+/// of its own: in a child every heap page it writes is copied, and every code page it runs
+/// that the parent's fork did not map for it (`fork` copies no page-table entries of the
+/// binary's code) is a page fault.
 pub(super) fn set_comm(name: &str) {
-    let mut bytes: Vec<u8> = name.bytes().filter(|b| *b != 0).collect();
-    bytes.truncate(15);
-    if let Ok(c) = std::ffi::CString::new(bytes) {
-        let _ = nix::sys::prctl::set_name(&c);
+    let mut c = [0u8; 16];
+    for (slot, b) in c[..15].iter_mut().zip(name.bytes().filter(|b| *b != 0)) {
+        *slot = b;
+    }
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes; `c` is 16
+    // bytes and its last one is always 0.
+    unsafe {
+        libc::prctl(libc::PR_SET_NAME, c.as_ptr());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Loops;
+
+    #[test]
+    fn loops_nest_past_the_inline_levels_in_order() {
+        let mut l = Loops::default();
+        assert_eq!(l.last_mut(), None);
+        for n in 1..=6 {
+            l.push(n * 10);
+            assert_eq!(l.last_mut().copied(), Some(n * 10));
+        }
+        *l.last_mut().unwrap() -= 1;
+        assert_eq!(l.last_mut().copied(), Some(59));
+        for n in (1..=5).rev() {
+            l.pop();
+            assert_eq!(l.last_mut().copied(), Some(n * 10));
+        }
+        l.pop();
+        assert_eq!(l.last_mut(), None);
+        l.pop();
+        assert_eq!(l.last_mut(), None);
+        l.push(7);
+        assert_eq!(l.last_mut().copied(), Some(7));
     }
 }

@@ -67,14 +67,23 @@ impl Proc {
 
     /// In the child of a fork made by thread `caller`: become the process `kids[k]`
     /// described, with one thread, a copy of the caller; returns its main thread's frame.
+    ///
+    /// What it replaces (the parent's key, name, identity, lists of its children) it leaks
+    /// rather than frees: they were the parent's allocations, and `free` writes into a freed
+    /// block and its neighbours, so each would copy a page of the parent's heap (a page
+    /// fault and a page of memory) for nothing. They are a few bytes once per process, and
+    /// the process's `_exit` gives them back with the rest.
     fn become_child(&mut self, k: usize, t_admit: u64, caller: Option<usize>) -> Frame {
         let kid = &mut self.kids[k];
         set_comm(&kid.name);
-        self.key = kid.key.clone();
-        self.name = kid.name.clone();
+        std::mem::forget(std::mem::replace(&mut self.key, kid.key.clone()));
+        std::mem::forget(std::mem::replace(&mut self.name, kid.name.clone()));
         self.program = kid.program;
         self.daemon = kid.daemon;
-        self.identity = std::mem::take(&mut kid.identity);
+        std::mem::forget(std::mem::replace(
+            &mut self.identity,
+            std::mem::take(&mut kid.identity),
+        ));
         let frame = Frame::new(
             kid.program,
             None,
@@ -90,10 +99,12 @@ impl Proc {
         // The handles the fork copied name the parent's children: siblings, not ours. Their
         // pidfds (duplicated by the fork) are closed so only their parent watches them.
         self.first_own = self.kids.len();
-        for i in std::mem::take(&mut self.live) {
+        let live = std::mem::take(&mut self.live);
+        for &i in live.iter() {
             self.kids[i].pidfd = None;
         }
-        self.unstarted.clear();
+        std::mem::forget(live);
+        std::mem::forget(std::mem::take(&mut self.unstarted));
         self.priority = self.kids[k].priority;
         self.nice = self.kids[k].nice;
         threads::after_fork(self, caller);
@@ -106,6 +117,9 @@ impl Proc {
     /// Takes the real policy and nice value for this process's attributes, where they differ
     /// from what it holds, and reports what the kernel refused.
     fn take_policy(&mut self) {
+        if self.sh.sched.sets_nothing() {
+            return;
+        }
         for message in self
             .sh
             .sched

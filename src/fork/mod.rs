@@ -23,6 +23,7 @@
 
 pub mod assemble;
 pub mod channel;
+mod few;
 mod host;
 pub mod interp;
 mod lifecycle;

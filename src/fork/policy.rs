@@ -92,6 +92,14 @@ impl RealSched {
         }
     }
 
+    /// Whether [`RealSched::apply`] can have nothing to do: the normal scheduler, nice
+    /// values not taken. Inlined into a forked child's first steps, so that a run without a
+    /// real policy does not fault in `apply`'s code page in every child.
+    #[inline]
+    pub fn sets_nothing(&self) -> bool {
+        self.class == Class::Other && !self.nice
+    }
+
     /// Takes the scenario's setting for a process of this `priority` and `nice`, where what
     /// it `held` (its creator's, copied by the fork) differs; returns what the kernel refused,
     /// for the report.

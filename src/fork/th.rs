@@ -18,7 +18,6 @@
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
 use std::ops::ControlFlow;
-use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::{Thread, ThreadId};
@@ -234,9 +233,13 @@ impl Th {
     pub(super) fn run(mut self) -> ! {
         let t = self.sh.now_us();
         let p = self.p();
+        // A forked child has just read its pid (`become_child`): one system call less.
+        let pid =
+            p.me.and_then(|k| p.kids[k].pid)
+                .unwrap_or_else(|| getpid().as_raw() as u32);
         p.send(Event::Run {
             key: p.key.clone(),
-            pid: getpid().as_raw() as u32,
+            pid,
             t_admit: p.t_admit,
             t,
         });
@@ -270,12 +273,20 @@ impl Th {
     }
 
     fn exec(&mut self) -> Ended {
-        let plan = Arc::clone(&self.sh.plan);
+        // Borrowed for as long as the process lives, not cloned: a clone would write the
+        // `Arc`'s count, copying its page in every forked child.
+        let sh: &'static Shared = self.sh;
+        let plan: &'static crate::program::Plan = &sh.plan;
         let code = &plan.programs[self.f.program as usize];
         let (args, kwargs) = self.f.pending.take().unwrap_or_default();
-        match bind(code, args, kwargs) {
-            Ok(params) => self.f.params = params,
-            Err(e) => return process::fail(self, e),
+        // A fast path, exact where it applies: a program without parameters called without
+        // arguments binds nothing (`bind` would return an empty list). It spares every such
+        // forked child `bind`'s code pages.
+        if !(code.params.is_empty() && args.is_empty() && kwargs.is_empty()) {
+            match bind(code, args, kwargs) {
+                Ok(params) => self.f.params = params,
+                Err(e) => return process::fail(self, e),
+            }
         }
         let max_steps = plan.kernel.max_steps;
         loop {
