@@ -1,12 +1,15 @@
 """Side by side, interleaved so that both see the same load: the C loop (benches/fork_loop.c),
 the same loop pinned to the CPU procsim pins a `cpus: 1` run to, and `procsim run --backend
 fork` on 500 children forked and joined one after another (end to end, CLI to report).
-Prints the median microseconds per child of each and the ratios.
+Prints the median microseconds per child of each and the ratios, and beside them the median
+CPU time (user + system, every process of the run: CLI, supervisor, scenario processes) and
+minor page faults per child, from `RUSAGE_CHILDREN` around each run.
 
     python3 benches/fork_side_by_side.py [PROCSIM [ROUNDS]]
 """
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -31,16 +34,40 @@ last_cpu = str(os.cpu_count() - 1)
 out = subprocess.run([procsim, "run", "--backend", "fork", "--format", "json", scenario],
                      capture_output=True, text=True, check=True).stdout
 isolation = json.loads(out)["real"]["isolation"]
+
+
+def usage():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime, r.ru_minflt
+
+
+def measured(cmd, into):
+    """Runs cmd; appends its CPU µs and minor faults per child to into."""
+    cpu0, flt0 = usage()
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    cpu1, flt1 = usage()
+    into.append(((cpu1 - cpu0) / N * 1e6, (flt1 - flt0) / N))
+    return out
+
+
 c, c_pinned, ps = [], [], []
+use = {"c": [], "pinned": [], "procsim": []}
 for _ in range(rounds):
-    c.append(float(subprocess.run([c_exe, str(N)], capture_output=True, text=True, check=True).stdout))
-    c_pinned.append(float(subprocess.run([c_exe, str(N), last_cpu], capture_output=True, text=True, check=True).stdout))
+    c.append(float(measured([c_exe, str(N)], use["c"])))
+    c_pinned.append(float(measured([c_exe, str(N), last_cpu], use["pinned"])))
     t = time.perf_counter()
-    subprocess.run([procsim, "run", "--backend", "fork", "--format", "summary", scenario],
-                   capture_output=True, text=True, check=True)
+    measured([procsim, "run", "--backend", "fork", "--format", "summary", scenario], use["procsim"])
     ps.append((time.perf_counter() - t) / N * 1e6)
 m = statistics.median
-print(f"C fork+_exit+waitpid   {m(c):8.1f} µs/child")
-print(f"C, pinned like procsim {m(c_pinned):8.1f} µs/child")
-print(f"procsim --backend fork {m(ps):8.1f} µs/child end to end ({isolation})")
+
+
+def cpu_faults(k):
+    return f"{m([u[0] for u in use[k]]):7.1f} µs CPU {m([u[1] for u in use[k]]):6.1f} faults"
+
+
+print(f"C fork+_exit+waitpid   {m(c):8.1f} µs/child  ({cpu_faults('c')})")
+print(f"C, pinned like procsim {m(c_pinned):8.1f} µs/child  ({cpu_faults('pinned')})")
+print(f"procsim --backend fork {m(ps):8.1f} µs/child end to end ({isolation})  ({cpu_faults('procsim')})")
 print(f"ratio procsim / C: {m(ps) / m(c):.2f}; procsim / pinned C: {m(ps) / m(c_pinned):.2f}")
+cpu_ratio = m([u[0] for u in use["procsim"]]) / m([u[0] for u in use["pinned"]])
+print(f"CPU ratio procsim / pinned C: {cpu_ratio:.2f}")
