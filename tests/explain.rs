@@ -431,8 +431,9 @@ fn hrrn_highest_ratio() {
 }
 
 /// Every lottery pick says which ticket was drawn, out of how many, and who held it: the
-/// tickets of the ready processes laid out by process index (A 100, B 200, C 700 in
-/// `sched-lottery-shares`), the winner the holder of the drawn ticket.
+/// tickets of the ready processes laid out in the order of the ticket line (A 100, B 200,
+/// C 700 in `sched-lottery-shares`: they join in that order, and one that ends has its place
+/// taken by the last), the winner the holder of the drawn ticket.
 #[test]
 fn lottery_shows_the_drawn_ticket() {
     let path =
@@ -446,6 +447,9 @@ fn lottery_shows_the_drawn_ticket() {
         other => panic!("{other}"),
     };
     let mut draws = 0;
+    // The ticket line, rebuilt from who is ready at each pick (here nothing blocks: a
+    // process leaves the line only when it ends, one at a time).
+    let mut line: Vec<u32> = Vec::new();
     for l in &ex.log {
         let (winner, ready, draw) = match &l.decision {
             Decision::Picked {
@@ -464,9 +468,19 @@ fn lottery_shows_the_drawn_ticket() {
         draws += 1;
         assert_eq!(d.holder.proc, winner);
         assert_eq!(d.total, ready.iter().map(|&p| tickets(p)).sum::<u128>());
-        let first: u128 = ready
+        while let Some(i) = line.iter().position(|p| !ready.contains(p)) {
+            line.swap_remove(i);
+        }
+        let mut joining: Vec<u32> = ready
             .iter()
-            .filter(|&&p| p < winner)
+            .copied()
+            .filter(|p| !line.contains(p))
+            .collect();
+        joining.sort_unstable();
+        line.extend(joining);
+        let first: u128 = line
+            .iter()
+            .take_while(|&&p| p != winner)
             .map(|&p| tickets(p))
             .sum();
         assert_eq!(d.first, first);

@@ -122,7 +122,7 @@ pub struct Draw<H = u32> {
     /// The process holding it.
     pub holder: H,
     /// The first ticket the holder holds (its tickets are `first … first + tickets − 1`,
-    /// laid out by process index).
+    /// laid out in the order of the lottery's ticket line: see `docs/policies.md`).
     pub first: u128,
     /// How many it holds.
     pub tickets: u64,

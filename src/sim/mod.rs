@@ -259,6 +259,7 @@ impl<P: Policy> Kernel<P> {
     pub fn disable_fast_paths(&mut self) {
         self.fast_paths = false;
         self.fast_wakes = false;
+        self.policy.disable_shortcuts();
     }
 
     /// Why the run stopped early, if a limit stopped it.

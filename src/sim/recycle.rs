@@ -62,7 +62,8 @@ impl<P: Policy> Kernel<P> {
     /// so that memory follows the live processes. Only for a run whose per-process report is
     /// never asked for (a summary): [`Kernel::report`] would list only the records kept.
     /// Does nothing, and returns false, when transitions are kept or explained (they name
-    /// processes by slot), or when the policy's decisions depend on slots (lottery).
+    /// processes by slot), or when the policy's decisions depend on slots
+    /// ([`Policy::orders_by_slot`]).
     pub fn recycle_reaped(&mut self) -> bool {
         self.recycle_in_batches_of(MIN_BATCH)
     }

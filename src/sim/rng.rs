@@ -45,6 +45,19 @@ impl SeededRng {
         *self.ahead.get_or_insert_with(|| self.inner.next_u64())
     }
 
+    /// Takes the word [`SeededRng::peek_word`] drew ahead, when it is `word` and a draw of
+    /// `uniform(lo, lo + span − 1)` would take it at once (`word >= span`, so no rejection):
+    /// then that draw's result is `lo + word % span`, which a caller that found it from the
+    /// peek need not compute again. Otherwise false, and the stream is as it was.
+    #[inline(always)]
+    pub fn take_peeked(&mut self, word: u64, span: u64) -> bool {
+        if self.ahead == Some(word) && word >= span {
+            self.ahead = None;
+            return true;
+        }
+        false
+    }
+
     /// A uniform draw from `lo..=hi` (`lo <= hi`), without bias: draws that fall in the
     /// incomplete last block of the 64-bit range are rejected and drawn again.
     pub fn uniform(&mut self, lo: i64, hi: i64) -> i64 {
@@ -114,6 +127,26 @@ mod tests {
                 b.uniform(i64::MIN, i64::MAX / 2)
             );
         }
+    }
+
+    /// Taking a peeked word gives what the draw would have: its remainder.
+    #[test]
+    fn a_peeked_word_taken_is_the_draw() {
+        let (mut a, mut b) = (SeededRng::new(13), SeededRng::new(13));
+        for i in 0..100u64 {
+            let span = 1 + i * 104_729;
+            let x = a.peek_word();
+            assert!(!a.take_peeked(x ^ 1, span), "another word");
+            assert!(a.take_peeked(x, span));
+            assert!(!a.take_peeked(x, span), "taken once");
+            assert_eq!(b.uniform(0, span as i64 - 1), (x % span) as i64);
+        }
+        // A span above the word would need the rejection check: not taken.
+        let x = a.peek_word();
+        if x < u64::MAX {
+            assert!(!a.take_peeked(x, x + 1));
+        }
+        assert_eq!(a.uniform(i64::MIN, i64::MAX), b.uniform(i64::MIN, i64::MAX));
     }
 
     #[test]

@@ -251,6 +251,12 @@ pub trait Policy {
         false
     }
 
+    /// The kernel's fast paths were turned off (`Kernel::disable_fast_paths`: the tests run
+    /// every scenario with them on and off and compare the reports): a policy with shortcuts
+    /// of its own (lottery's draw among equal tickets) turns them off too, so that its general
+    /// path decides from now on.
+    fn disable_shortcuts(&mut self) {}
+
     /// Whether the policy's decisions depend on the order of the processes' slots (the
     /// kernel's indices), not only on pids and the order of events: then the kernel must
     /// not reuse the slots of ended processes (`recycle.rs`), which would reorder them.
@@ -423,6 +429,9 @@ impl<T: Policy + ?Sized> Policy for Box<T> {
     }
     fn fast_paths_exact(&self) -> bool {
         (**self).fast_paths_exact()
+    }
+    fn disable_shortcuts(&mut self) {
+        (**self).disable_shortcuts()
     }
     fn orders_by_slot(&self) -> bool {
         (**self).orders_by_slot()
