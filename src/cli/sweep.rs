@@ -87,7 +87,10 @@ pub(crate) fn run_sweep(
         ProgressBar::hidden()
     };
     let chunk = (rayon::current_num_threads() * 16).max(64);
-    let mut kept = Vec::new();
+    let mut plot_data = match &plot {
+        Some((_, spec)) => Some(procsim::study::plot::PlotData::new(&sweep.columns(), spec)?),
+        None => None,
+    };
     let mut stopped = false;
     let mut start = range.start;
     while start < range.end {
@@ -118,14 +121,14 @@ pub(crate) fn run_sweep(
             bar.finish_and_clear();
             return Err(e.into());
         }
-        if plot.is_some() {
-            kept.extend(results);
+        if let Some(data) = &mut plot_data {
+            results.iter().for_each(|r| data.add(r));
         }
         start = end;
     }
     bar.finish_and_clear();
-    if let (Some((_, spec)), Some((path, file))) = (plot, plot_file.as_mut()) {
-        let svg = procsim::study::plot::render_plot(&sweep.columns(), &kept, &spec)?;
+    if let (Some(data), Some((path, file))) = (plot_data, plot_file.as_mut()) {
+        let svg = data.render()?;
         file.write_all(svg.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
