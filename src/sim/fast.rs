@@ -31,15 +31,6 @@ pub(super) fn prefetch<T>(value: &T) {
     prefetch_at((value as *const T).cast::<i8>());
 }
 
-/// [`prefetch`] for a value that may straddle two cache lines (a record of 48 bytes in a
-/// table does every other time): the lines of its first and its last byte.
-#[inline(always)]
-pub(super) fn prefetch_whole<T>(value: &T) {
-    let first = (value as *const T).cast::<i8>();
-    prefetch_at(first);
-    prefetch_at(first.wrapping_add(size_of::<T>().saturating_sub(1)));
-}
-
 /// A hint to bring the cache line at `at` in.
 #[inline(always)]
 fn prefetch_at(at: *const i8) {

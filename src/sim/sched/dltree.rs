@@ -11,7 +11,8 @@
 //! A treap stays balanced in expectation: each node gets a priority from a fixed hash of its
 //! insertion's sequence number (so runs are deterministic), and insert, remove and the query
 //! cost O(log n) expected. Nodes live in a table indexed by process, and every walk is a loop
-//! (no recursion, so no stack depth to worry about).
+//! (no recursion, so no stack depth to worry about). A node also carries what EEVDF keeps of
+//! its process (its [`Node`] is the process's one record, one cache line).
 //!
 //! Most insertions come in key order: a process whose request was used up gets a deadline a
 //! slice past the one it was picked for, later than every other. Those go to a sorted FIFO
@@ -29,35 +30,85 @@ use std::collections::VecDeque;
 /// "No node".
 const NIL: u32 = u32::MAX;
 
+/// Flags in [`Node::bits`] above the owner's 30 bits: held, and held in the lane.
+const HELD: u32 = 1 << 31;
+const IN_LANE: u32 = 1 << 30;
+/// The bits the owner of the records keeps (EEVDF: a weight below 2^17, and a flag).
+pub(crate) const OWNER_BITS: u32 = (1 << 30) - 1;
+
+/// A process's record: its node in the tree and what EEVDF keeps of it, in one cache line.
+/// At 10^5 processes a pick reads the record of a process at a random place of the table;
+/// one aligned line a process is one miss, where the entity (48 bytes) and the node (56)
+/// apart were two to four.
+///
+/// `deadline` and `v` are the owner's (EEVDF's deadline and vruntime), and the tree's key
+/// and vruntime while the process is held: the owner changes them only while it is not
+/// held. `since` and `lag` are the owner's alone; the tree never reads them.
 #[derive(Debug, Clone, Copy)]
-struct Node {
+#[repr(C, align(64))]
+pub(crate) struct Node {
+    /// The virtual deadline: with `seq`, the order of the tree.
+    pub(crate) deadline: i64,
+    /// The vruntime.
+    pub(crate) v: i64,
+    /// The sequence number of the insertion that holds it (ties in deadline go to the lower).
+    seq: u64,
+    /// The least vruntime in this node's subtree (in the tree; unused in the lane).
+    minv: i64,
+    /// The owner's: when the process started running.
+    pub(crate) since: u64,
+    /// The owner's: its lag when it last blocked.
+    pub(crate) lag: i64,
     left: u32,
     right: u32,
     parent: u32,
-    /// Heap order: a parent's priority is at least its children's.
-    prio: u64,
-    /// (deadline, sequence): the order of the tree.
-    key: (i64, u64),
-    /// The vruntime.
-    v: i64,
-    /// The least vruntime in this node's subtree.
-    minv: i64,
-    held: bool,
-    /// Held in the lane, not in the tree.
-    in_lane: bool,
+    /// [`HELD`], [`IN_LANE`], and the owner's bits below them ([`OWNER_BITS`]).
+    bits: u32,
 }
 
-const EMPTY: Node = Node {
-    left: NIL,
-    right: NIL,
-    parent: NIL,
-    prio: 0,
-    key: (0, 0),
-    v: 0,
-    minv: 0,
-    held: false,
-    in_lane: false,
-};
+impl Node {
+    /// A record of the owner's, not held.
+    pub(crate) const fn new(deadline: i64, v: i64, since: u64, lag: i64, owner: u32) -> Node {
+        Node {
+            deadline,
+            v,
+            seq: 0,
+            minv: 0,
+            since,
+            lag,
+            left: NIL,
+            right: NIL,
+            parent: NIL,
+            bits: owner & OWNER_BITS,
+        }
+    }
+
+    /// The owner's bits, and setting them.
+    pub(crate) fn owner(&self) -> u32 {
+        self.bits & OWNER_BITS
+    }
+    pub(crate) fn set_owner(&mut self, owner: u32) {
+        self.bits = (self.bits & !OWNER_BITS) | (owner & OWNER_BITS);
+    }
+
+    fn held(&self) -> bool {
+        self.bits & HELD != 0
+    }
+    fn in_lane(&self) -> bool {
+        self.bits & IN_LANE != 0
+    }
+    fn key(&self) -> (i64, u64) {
+        (self.deadline, self.seq)
+    }
+
+    /// Heap order: a parent's priority is at least its children's. Computed from the
+    /// sequence number rather than kept, which leaves the record within its line.
+    fn prio(&self) -> u64 {
+        mix(self.seq)
+    }
+}
+
+const EMPTY: Node = Node::new(0, 0, 0, 0, 0);
 
 /// Stale lane entries allowed beyond the live ones before the lane is compacted.
 const SLACK: usize = 32;
@@ -112,25 +163,35 @@ impl DeadlineTree {
 
     /// Whether `p` is held.
     pub(crate) fn contains(&self, p: u32) -> bool {
-        self.nodes.get(p as usize).is_some_and(|n| n.held)
+        self.nodes.get(p as usize).is_some_and(Node::held)
+    }
+
+    /// `p`'s record, if it has one.
+    pub(crate) fn rec(&self, p: u32) -> Option<&Node> {
+        self.nodes.get(p as usize)
+    }
+    /// `p`'s record, the table grown with records `fill` to hold it. Only the owner's fields
+    /// may change while `p` is held (not `deadline` nor `v`).
+    pub(crate) fn rec_mut(&mut self, p: u32, fill: Node) -> &mut Node {
+        super::slot(&mut self.nodes, p, fill)
+    }
+    /// `p`'s record, which it has (the owner created it).
+    pub(crate) fn at(&mut self, p: u32) -> &mut Node {
+        &mut self.nodes[p as usize]
     }
 
     /// Adds `p` (not held) with its deadline, a sequence number unique to this insertion
     /// (ties in deadline go to the lower), and its vruntime.
     pub(crate) fn insert(&mut self, p: u32, deadline: i64, seq: u64, v: i64) {
         debug_assert!(!self.contains(p));
-        super::slot(&mut self.nodes, p, EMPTY);
         let key = (deadline, seq);
         let in_lane = self.lane.back().is_none_or(|e| e.key < key);
-        self.nodes[p as usize] = Node {
-            prio: mix(seq),
-            key,
-            v,
-            minv: v,
-            held: true,
-            in_lane,
-            ..EMPTY
-        };
+        let n = super::slot(&mut self.nodes, p, EMPTY);
+        n.deadline = deadline;
+        n.v = v;
+        n.seq = seq;
+        (n.left, n.right, n.parent, n.minv) = (NIL, NIL, NIL, v);
+        n.bits |= if in_lane { HELD | IN_LANE } else { HELD };
         self.len += 1;
         if in_lane {
             self.lane.push_back(Lane { key, p, v });
@@ -143,7 +204,7 @@ impl DeadlineTree {
     /// Whether a lane entry is live.
     fn live(&self, e: Lane) -> bool {
         let n = &self.nodes[e.p as usize];
-        n.in_lane && n.key.1 == e.key.1
+        n.in_lane() && n.seq == e.key.1
     }
 
     /// Drops stale entries from the lane's front.
@@ -166,14 +227,15 @@ impl DeadlineTree {
     fn lane_front_to_tree(&mut self) {
         let Lane { p, .. } = self.lane.pop_front().expect("a live front");
         self.lane_live -= 1;
-        self.nodes[p as usize].in_lane = false;
+        self.nodes[p as usize].bits &= !IN_LANE;
         self.link(p);
         self.trim_lane();
     }
 
-    /// Links held node `p` (fields set, not yet in the tree) into the tree.
+    /// Links held node `p` (as `insert` left it, not yet in the tree) into the tree.
     fn link(&mut self, p: u32) {
-        let Node { key, v, .. } = self.nodes[p as usize];
+        let n = &self.nodes[p as usize];
+        let (key, v) = (n.key(), n.v);
         if self.root == NIL {
             self.root = p;
             return;
@@ -182,7 +244,7 @@ impl DeadlineTree {
         let mut cur = self.root;
         loop {
             let n = &mut self.nodes[cur as usize];
-            let slot = if key < n.key {
+            let slot = if key < n.key() {
                 &mut n.left
             } else {
                 &mut n.right
@@ -204,7 +266,8 @@ impl DeadlineTree {
         // Up to its place in heap order; a rotation keeps the set of each subtree above it.
         loop {
             let parent = self.nodes[p as usize].parent;
-            if parent == NIL || self.nodes[parent as usize].prio >= self.nodes[p as usize].prio {
+            if parent == NIL || self.nodes[parent as usize].prio() >= self.nodes[p as usize].prio()
+            {
                 break;
             }
             self.rotate_up(p);
@@ -214,13 +277,14 @@ impl DeadlineTree {
     /// Removes `p`; false if it was not held.
     pub(crate) fn remove(&mut self, p: u32) -> bool {
         // The commonest removal, the pick of the lane's front: the front is live, so `p` is
-        // held there, and its node (at a random place of the table) need not be read.
+        // held there, and its record (at a random place of the table, but read by the owner
+        // next) need not be looked at first.
         let front = self.lane.front().is_some_and(|e| e.p == p);
         if !front && !self.contains(p) {
             return false;
         }
-        if front || self.nodes[p as usize].in_lane {
-            self.nodes[p as usize] = EMPTY;
+        if front || self.nodes[p as usize].in_lane() {
+            self.nodes[p as usize].bits &= !(HELD | IN_LANE);
             self.len -= 1;
             self.lane_live -= 1;
             // Off the lane at once from its front, which stays free of stale entries.
@@ -241,7 +305,7 @@ impl DeadlineTree {
             if left == NIL || right == NIL {
                 break;
             }
-            let up = if self.nodes[left as usize].prio >= self.nodes[right as usize].prio {
+            let up = if self.nodes[left as usize].prio() >= self.nodes[right as usize].prio() {
                 left
             } else {
                 right
@@ -259,7 +323,7 @@ impl DeadlineTree {
         if child != NIL {
             self.nodes[child as usize].parent = parent;
         }
-        self.nodes[p as usize] = EMPTY;
+        self.nodes[p as usize].bits &= !HELD;
         self.len -= 1;
         // Every node whose subtree lost `p` is on the way up from where it was; past the
         // first whose minimum stays as it was, nothing changes (each one's minimum depends
@@ -289,7 +353,7 @@ impl DeadlineTree {
         }
         let in_tree = self.tree_first_with(&ok);
         match (self.lane.front(), in_tree) {
-            (Some(e), Some(q)) => Some(if e.key < self.nodes[q as usize].key {
+            (Some(e), Some(q)) => Some(if e.key < self.nodes[q as usize].key() {
                 e.p
             } else {
                 q
@@ -325,10 +389,10 @@ impl DeadlineTree {
         self.lane.get(k).map(|e| e.p)
     }
 
-    /// Asks the memory system for `p`'s node, if there is one.
+    /// Asks the memory system for `p`'s record (one line), if there is one.
     pub(crate) fn prefetch(&self, p: u32) {
         if let Some(n) = self.nodes.get(p as usize) {
-            crate::sim::fast::prefetch_whole(n);
+            crate::sim::fast::prefetch(n);
         }
     }
 
@@ -439,7 +503,7 @@ mod tests {
             assert_eq!(t.len(), model.len());
             if step % 64 == 0 {
                 // Every subtree's minimum is right, not only the root's.
-                for n in t.nodes.iter().filter(|n| n.held) {
+                for n in t.nodes.iter().filter(|n| n.held() && !n.in_lane()) {
                     let child = |c: u32| (c != NIL).then(|| t.nodes[c as usize].minv);
                     let want = [child(n.left), child(n.right), Some(n.v)];
                     assert_eq!(Some(n.minv), want.into_iter().flatten().min());
@@ -516,6 +580,13 @@ mod tests {
             assert!(t.lane.len() <= 2 * t.lane_live + SLACK + 1);
             assert!(t.lane.front().is_none_or(|&e| t.live(e)));
         }
+    }
+
+    /// A process's record is one cache line, at the start of one.
+    #[test]
+    fn a_record_is_one_line() {
+        assert_eq!(std::mem::size_of::<Node>(), 64);
+        assert_eq!(std::mem::align_of::<Node>(), 64);
     }
 
     #[test]

@@ -33,8 +33,8 @@
 //! augmented with each subtree's least vruntime: the pick is one descent, O(log n) expected,
 //! as are enqueue and remove.
 
-use super::dltree::DeadlineTree;
-use super::weight::{FRAC_BITS, SCALE, vdelta, weight};
+use super::dltree::{DeadlineTree, Node, OWNER_BITS};
+use super::weight::{FRAC_BITS, NICE_0_WEIGHT, SCALE, vdelta, weight};
 use super::{Attrs, Key, Leave, Policy, Ready, SeededRng, Usage};
 use crate::scenario::policy::EevdfParams;
 
@@ -48,31 +48,28 @@ const TICK: i128 = 1 << FRAC_BITS;
 /// How many picks ahead a pick prefetches the records of.
 const AHEAD: usize = 8;
 
-/// A process as EEVDF sees it.
-#[derive(Debug, Clone, Copy)]
-struct Entity {
-    weight: u64,
-    vruntime: i64,
-    deadline: i64,
-    /// `V − v` when it last blocked, clamped.
-    lag: i64,
-    /// The tick it started running (its slice was asked), or [`IDLE`].
-    since: u64,
-    /// Counted in the sums: admitted or woken, and not yet blocked or ended.
-    runnable: bool,
+/// What EEVDF keeps of a process is its record in the [`DeadlineTree`] (one cache line): its
+/// vruntime `v`, its `deadline`, its `lag` (`V − v` when it last blocked, clamped), `since`
+/// (the tick it started running, or [`IDLE`]), and in the owner's bits its weight and
+/// [`RUNNABLE`]. This is a new one's (nice 0, not running, not runnable).
+const FRESH: Node = Node::new(0, 0, IDLE, 0, NICE_0_WEIGHT as u32);
+
+/// Counted in the sums: admitted or woken, and not yet blocked or ended. (A weight is below
+/// 2^17, so it and this flag fit in the owner's bits.)
+const RUNNABLE: u32 = 1 << 29;
+
+/// The weight in a record.
+fn weight_of(n: &Node) -> u64 {
+    u64::from(n.owner() & !RUNNABLE)
 }
 
-impl Default for Entity {
-    fn default() -> Self {
-        Entity {
-            weight: weight(0),
-            vruntime: 0,
-            deadline: 0,
-            lag: 0,
-            since: IDLE,
-            runnable: false,
-        }
-    }
+fn runnable(n: &Node) -> bool {
+    n.owner() & RUNNABLE != 0
+}
+
+fn set_runnable(n: &mut Node, yes: bool) {
+    let w = n.owner() & !RUNNABLE;
+    n.set_owner(if yes { w | RUNNABLE } else { w });
 }
 
 /// A vruntime difference as an i64, saturating.
@@ -84,8 +81,8 @@ fn signed(d: u64) -> i64 {
 #[derive(Debug, Clone)]
 pub struct Eevdf {
     base_slice: u64,
+    /// The ready processes, and every process's record.
     ready: DeadlineTree,
-    ents: Vec<Entity>,
     /// Σ w·v over the runnable processes (v as last charged).
     sum_wv: i128,
     /// Σ w over the runnable processes.
@@ -108,7 +105,6 @@ impl Eevdf {
         Eevdf {
             base_slice: params.base_slice.max(1),
             ready: DeadlineTree::default(),
-            ents: Vec::new(),
             sum_wv: 0,
             sum_w: 0,
             accruing: 0,
@@ -119,8 +115,9 @@ impl Eevdf {
         }
     }
 
-    fn ent(&mut self, p: u32) -> &mut Entity {
-        super::slot(&mut self.ents, p, Entity::default())
+    /// `p`'s record, made if it has none.
+    fn ent(&mut self, p: u32) -> &mut Node {
+        self.ready.rec_mut(p, FRESH)
     }
 
     fn tick(&mut self, now: u64) {
@@ -155,21 +152,22 @@ impl Eevdf {
 
     /// `p` stops accruing (it left its CPU): its progress is charged separately.
     fn stop_accruing(&mut self, p: u32) {
-        let since = self.ents[p as usize].since;
+        let e = self.ent(p);
+        let since = e.since;
         if since != IDLE {
+            e.since = IDLE;
             self.accruing -= 1;
             self.sum_since -= i128::from(since);
-            self.ents[p as usize].since = IDLE;
         }
     }
 
     fn join(&mut self, p: u32) {
         let e = self.ent(p);
-        if e.runnable {
+        if runnable(e) {
             return;
         }
-        e.runnable = true;
-        let (w, v) = (i128::from(e.weight), i128::from(e.vruntime));
+        set_runnable(e, true);
+        let (w, v) = (i128::from(weight_of(e)), i128::from(e.v));
         self.sum_wv += w * v;
         self.sum_w += w;
     }
@@ -177,14 +175,14 @@ impl Eevdf {
     /// `p` leaves the runnable set (it blocked or ended), wherever it was.
     fn leave(&mut self, p: u32, now: u64) {
         self.ready.remove(p);
-        if !self.ent(p).runnable {
+        if !runnable(self.ent(p)) {
             return;
         }
         self.last_avg = self.avg_vruntime(now);
         self.stop_accruing(p);
-        let e = &mut self.ents[p as usize];
-        e.runnable = false;
-        let (w, v) = (i128::from(e.weight), i128::from(e.vruntime));
+        let e = self.ready.at(p);
+        set_runnable(e, false);
+        let (w, v) = (i128::from(weight_of(e)), i128::from(e.v));
         self.sum_wv -= w * v;
         self.sum_w -= w;
     }
@@ -208,10 +206,10 @@ impl Policy for Eevdf {
     }
 
     fn on_create(&mut self, p: u32, attrs: Attrs) {
-        *self.ent(p) = Entity {
-            weight: weight(attrs.nice),
-            ..Entity::default()
-        };
+        debug_assert!(!self.ready.contains(p));
+        // Its weight is below 2^17 (the table's largest is 88761): it fits the owner's bits.
+        let w = u32::try_from(weight(attrs.nice)).unwrap_or(OWNER_BITS) & !RUNNABLE;
+        *self.ent(p) = Node::new(0, 0, IDLE, 0, w);
     }
 
     fn enqueue(&mut self, p: u32, why: Ready, _burst: u64, now: u64) {
@@ -223,16 +221,16 @@ impl Policy for Eevdf {
                 // Inflate the lag by (W + w) / W: V moves toward v as p joins, and this
                 // is what leaves p with the lag it had (Linux's `place_entity`).
                 let lag = if why == Ready::Wake && self.sum_w > 0 {
-                    let w = i128::from(e.weight);
+                    let w = i128::from(weight_of(&e));
                     let scaled = i128::from(e.lag) * (self.sum_w + w) / self.sum_w;
                     i64::try_from(scaled).unwrap_or(e.lag)
                 } else {
                     0
                 };
-                let vslice = self.vslice(e.weight);
+                let vslice = self.vslice(weight_of(&e));
                 let e = self.ent(p);
-                e.vruntime = avg.saturating_sub(lag);
-                e.deadline = e.vruntime.saturating_add(vslice);
+                e.v = avg.saturating_sub(lag);
+                e.deadline = e.v.saturating_add(vslice);
                 e.since = IDLE;
                 self.join(p);
             }
@@ -240,8 +238,9 @@ impl Policy for Eevdf {
             Ready::SliceEnd | Ready::Preempted => self.join(p),
         }
         self.seq += 1;
-        let e = self.ents[p as usize];
-        self.ready.insert(p, e.deadline, self.seq, e.vruntime);
+        let e = self.ready.at(p);
+        let (deadline, v) = (e.deadline, e.v);
+        self.ready.insert(p, deadline, self.seq, v);
     }
 
     fn pick(&mut self, now: u64, _rng: &mut SeededRng) -> Option<u32> {
@@ -252,9 +251,6 @@ impl Policy for Eevdf {
         // places of the tables: ask for those of a process a few picks ahead (a hint; no
         // effect on what is computed).
         if let Some(q) = self.ready.lane_at(AHEAD) {
-            if let Some(e) = self.ents.get(q as usize) {
-                crate::sim::fast::prefetch_whole(e);
-            }
             self.ready.prefetch(q);
         }
         Some(p)
@@ -276,18 +272,18 @@ impl Policy for Eevdf {
     /// In ticks of a nice-0 process: a vruntime's unit is 2^-16 of one ([`TICK`]), not
     /// [`SCALE`], which is `1024 ×` that (the weight's factor in a charge).
     fn standing(&self, p: u32, now: u64) -> Option<String> {
-        let e = self.ents.get(p as usize)?;
+        let e = self.ready.rec(p)?;
         let avg = self.avg_vruntime(now);
-        let eligible = if self.eligible_at(e.vruntime, now) {
+        let eligible = if self.eligible_at(e.v, now) {
             "eligible"
         } else {
             "not eligible"
         };
-        let lag = i128::from(avg) - i128::from(e.vruntime);
+        let lag = i128::from(avg) - i128::from(e.v);
         Some(format!(
             "deadline {}, vruntime {}, lag {} (V {}: {eligible})",
             super::fixed(i128::from(e.deadline), TICK),
-            super::fixed(i128::from(e.vruntime), TICK),
+            super::fixed(i128::from(e.v), TICK),
             super::fixed(lag, TICK),
             super::fixed(i128::from(avg), TICK)
         ))
@@ -295,8 +291,8 @@ impl Policy for Eevdf {
 
     /// Only an eligible process has a key: the deadline is compared among those alone.
     fn key(&self, p: u32, _ran: u64, now: u64) -> Option<Key> {
-        let e = self.ents.get(p as usize)?;
-        self.eligible_at(e.vruntime, now).then_some(Key {
+        let e = self.ready.rec(p)?;
+        self.eligible_at(e.v, now).then_some(Key {
             what: "virtual deadline of the eligible",
             best: "earliest",
             value: i128::from(e.deadline),
@@ -321,8 +317,9 @@ impl Policy for Eevdf {
     fn slice(&mut self, p: u32, now: u64) -> u64 {
         self.tick(now);
         self.stop_accruing(p);
-        if self.ent(p).runnable {
-            self.ents[p as usize].since = now;
+        let e = self.ready.at(p);
+        if runnable(e) {
+            e.since = now;
             self.accruing += 1;
             self.sum_since += i128::from(now);
         }
@@ -332,40 +329,34 @@ impl Policy for Eevdf {
     fn charge(&mut self, p: u32, why: Leave, usage: Usage, now: u64) {
         self.tick(now);
         self.stop_accruing(p);
-        let w = self.ent(p).weight;
-        let vslice = self.vslice(w);
-        let e = &mut self.ents[p as usize];
-        let old = e.vruntime;
-        e.vruntime = old.saturating_add(signed(vdelta(usage.ran, e.weight)));
-        let (w, grew) = (
-            i128::from(e.weight),
-            i128::from(e.vruntime) - i128::from(old),
-        );
-        if e.runnable {
-            self.sum_wv += w * grew;
+        let e = self.ready.at(p);
+        let w = weight_of(e);
+        let old = e.v;
+        e.v = old.saturating_add(signed(vdelta(usage.ran, w)));
+        let grew = i128::from(e.v) - i128::from(old);
+        if runnable(e) {
+            self.sum_wv += i128::from(w) * grew;
         }
         match why {
             // The request is used up: a new one.
             Leave::SliceEnd => {
-                let e = &mut self.ents[p as usize];
-                e.deadline = e.vruntime.saturating_add(vslice);
+                let vslice = self.vslice(w);
+                let e = self.ready.at(p);
+                e.deadline = e.v.saturating_add(vslice);
             }
             Leave::Preempted => {}
             Leave::Block | Leave::Exit => {
-                let e = self.ents[p as usize];
-                let (v, limit) = (
-                    e.vruntime,
-                    signed(vdelta(self.base_slice.saturating_mul(2), e.weight)),
-                );
+                let v = self.ready.at(p).v;
+                let limit = signed(vdelta(self.base_slice.saturating_mul(2), w));
                 let lag = self.avg_vruntime(now).saturating_sub(v);
-                self.ents[p as usize].lag = lag.clamp(-limit, limit);
+                self.ready.at(p).lag = lag.clamp(-limit, limit);
                 self.leave(p, now);
             }
         }
     }
 
     fn on_exit(&mut self, p: u32) {
-        if (p as usize) < self.ents.len() {
+        if self.ready.rec(p).is_some() {
             self.leave(p, self.clock);
         }
     }
@@ -411,11 +402,11 @@ mod tests {
         e.enqueue(0, Ready::Admit, 0, 0);
         e.enqueue(1, Ready::Admit, 0, 0);
         // Deadlines 3 ticks and 3 x 1024 / 15 = 204.8 ticks.
-        assert_eq!(e.ents[1].deadline, 13_421_772);
+        assert_eq!(e.ready.rec(1).unwrap().deadline, 13_421_772);
         assert_eq!(e.pick(0, &mut g), Some(0));
         run(&mut e, 0, 0, 3, Leave::SliceEnd);
         e.enqueue(0, Ready::SliceEnd, 0, 3);
-        assert_eq!(e.ents[0].deadline, 6 * TICK);
+        assert_eq!(e.ready.rec(0).unwrap().deadline, 6 * TICK);
         // V = 1024 x 3 / 1039 ticks < 3: 0 is not eligible, despite its deadline.
         assert_eq!(e.pick(3, &mut g), Some(1));
     }
@@ -435,18 +426,18 @@ mod tests {
         assert_eq!(e.pick(3, &mut g), Some(1));
         // 1 runs 1 tick and blocks: V = (3 + 1) / 2 = 2, its lag 1 tick.
         run(&mut e, 1, 3, 1, Leave::Block);
-        assert_eq!(e.ents[1].lag, TICK);
+        assert_eq!(e.ready.rec(1).unwrap().lag, TICK);
         // A newcomer starts at V = 3 (0 alone), deadline 6; ties with 0 on deadline.
         e.enqueue(2, Ready::Admit, 0, 4);
         assert_eq!(
-            (e.ents[2].vruntime, e.ents[2].deadline),
+            (e.ready.rec(2).unwrap().v, e.ready.rec(2).unwrap().deadline),
             (3 * TICK, 6 * TICK)
         );
         // 1 wakes: its lag is inflated by (2048 + 1024) / 2048 to 1.5 ticks, so that V after it
         // joins, (3 + 3 + 1.5) / 3 = 2.5, is again 1 tick ahead of it.
         e.enqueue(1, Ready::Wake, 0, 4);
-        assert_eq!(e.ents[1].vruntime, 3 * TICK / 2);
-        assert_eq!(e.avg_vruntime(4) - e.ents[1].vruntime, TICK);
+        assert_eq!(e.ready.rec(1).unwrap().v, 3 * TICK / 2);
+        assert_eq!(e.avg_vruntime(4) - e.ready.rec(1).unwrap().v, TICK);
         assert_eq!(e.pick(4, &mut g), Some(1));
         assert_eq!(
             e.pick(4, &mut g),
@@ -470,12 +461,12 @@ mod tests {
         assert_eq!(e.pick(100, &mut g), Some(1));
         // V = 50 ticks, 1 at 0: a lag of 50 ticks, clamped to 2 x 3.
         run(&mut e, 1, 100, 0, Leave::Block);
-        assert_eq!(e.ents[1].lag, 6 * TICK);
+        assert_eq!(e.ready.rec(1).unwrap().lag, 6 * TICK);
         // 0 blocks too, ahead of V: a negative lag, clamped likewise.
         assert_eq!(e.pick(100, &mut g), Some(0));
         e.enqueue(1, Ready::Wake, 0, 100);
         run(&mut e, 0, 100, 0, Leave::Block);
-        assert!(e.ents[0].lag < 0 && e.ents[0].lag >= -6 * TICK);
+        assert!(e.ready.rec(0).unwrap().lag < 0 && e.ready.rec(0).unwrap().lag >= -6 * TICK);
     }
 
     #[test]
@@ -493,7 +484,7 @@ mod tests {
         run(&mut e, 1, 0, 3, Leave::SliceEnd);
         e.enqueue(1, Ready::SliceEnd, 0, 3);
         // V ≈ 0.07 tick: 1 (3 ticks) is not eligible, but it is all there is.
-        assert!(i128::from(e.ents[1].vruntime) * e.sum_w > e.weighted_sum(3));
+        assert!(i128::from(e.ready.rec(1).unwrap().v) * e.sum_w > e.weighted_sum(3));
         assert_eq!(e.pick(3, &mut g), Some(1));
     }
 
