@@ -334,6 +334,21 @@ fn bad_sweeps_exit_2_naming_the_setting() {
             ][..],
             "`nope` is not one of the sweep's settings",
         ),
+        (
+            &[
+                "sweep",
+                "scenarios/demo.json",
+                "--set",
+                "kernel.quantum=1,2",
+                "--plot",
+                "/tmp/procsim-same-column.svg",
+                "--plot-x",
+                "kernel.quantum",
+                "--plot-series",
+                "kernel.quantum",
+            ][..],
+            "--plot-series: `kernel.quantum` is already the x axis",
+        ),
     ] {
         let o = procsim(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");

@@ -36,6 +36,9 @@ pub enum PlotError {
     /// The y metric is not known.
     #[error("--plot-y: `{0}` is not a metric (known: {1})")]
     Metric(String, String),
+    /// The series column is the x axis's.
+    #[error("--plot-series: `{0}` is already the x axis; give another setting, or none")]
+    SameColumn(String),
     /// No run has the metric.
     #[error("--plot: no run has a value for {0}")]
     Empty(String),
@@ -98,6 +101,10 @@ impl PlotData {
         };
         let xi = find(&spec.x)?;
         let si = spec.series.as_deref().map(find).transpose()?;
+        // A line for each x value, each of one point, in a table of lines × x values.
+        if si == Some(xi) {
+            return Err(PlotError::SameColumn(spec.x.clone()));
+        }
         if !METRICS.contains(&spec.y.as_str()) && spec.y != "processes" {
             return Err(PlotError::Metric(spec.y.clone(), METRICS.join(", ")));
         }
