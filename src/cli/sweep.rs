@@ -29,23 +29,11 @@ pub(crate) fn run_sweep(
             .build_global()
             .context("--jobs")?;
     }
-    if let Some((_, spec)) = &plot {
-        // Fail on a bad plot request before the runs, not after.
-        let columns = sweep.columns();
-        for c in std::iter::once(&spec.x).chain(spec.series.as_ref()) {
-            anyhow::ensure!(
-                columns.contains(c),
-                "--plot: `{c}` is not one of the sweep's settings ({})",
-                columns.join(", ")
-            );
-        }
-        anyhow::ensure!(
-            procsim::study::sweep::METRICS.contains(&spec.y.as_str()) || spec.y == "processes",
-            "--plot-y: `{}` is not a metric (known: {})",
-            spec.y,
-            procsim::study::sweep::METRICS.join(", ")
-        );
-    }
+    // A bad plot request fails before the runs, not after.
+    let mut plot_data = match &plot {
+        Some((_, spec)) => Some(procsim::study::plot::PlotData::new(&sweep.columns(), spec)?),
+        None => None,
+    };
     sweep.validate()?;
     let range = sweep.range();
     // Both outputs are claimed before the runs, so a long sweep cannot end by refusing to
@@ -87,10 +75,6 @@ pub(crate) fn run_sweep(
         ProgressBar::hidden()
     };
     let chunk = (rayon::current_num_threads() * 16).max(64);
-    let mut plot_data = match &plot {
-        Some((_, spec)) => Some(procsim::study::plot::PlotData::new(&sweep.columns(), spec)?),
-        None => None,
-    };
     let mut stopped = false;
     let mut start = range.start;
     while start < range.end {

@@ -15,8 +15,8 @@ use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork};
 
 use super::fence;
+use super::interp::set_comm;
 use super::protocol::Setup;
-use super::start::set_comm;
 use super::supervisor::supervise;
 
 /// The shim's exit code when the namespace could not be completed (mounting `/proc`

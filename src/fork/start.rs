@@ -98,9 +98,3 @@ pub(super) fn rr_quantum_us() -> Option<u64> {
         .ok()?;
     Some(ms * 1000)
 }
-
-pub(super) fn set_comm(name: &str) {
-    if let Ok(c) = std::ffi::CString::new(name) {
-        let _ = nix::sys::prctl::set_name(&c);
-    }
-}

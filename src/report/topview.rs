@@ -108,8 +108,11 @@ pub fn render_top(report: &Report, spans: &Spans, snap: &Snapshot, width: usize)
     let mut threads = snap.threads.iter().peekable();
     let tasks = snap.rows.iter().flat_map(|r| {
         let mut mine = Vec::new();
-        while let Some(t) = threads.next_if(|t| t.index == r.index) {
-            mine.push((t, true));
+        // (A thread whose process has no row yet is passed over, not left to stop the rest.)
+        while let Some(t) = threads.next_if(|t| t.index <= r.index) {
+            if t.index == r.index {
+                mine.push((t, true));
+            }
         }
         std::iter::once((r, false)).chain(mine)
     });

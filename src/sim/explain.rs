@@ -220,7 +220,9 @@ impl<P: Policy> Kernel<P> {
         }
     }
 
-    /// `threading.current_thread().name` of task `p`, without a copy for a thread's.
+    /// `threading.current_thread().name` of task `p`: a shared copy of an explicit name; a
+    /// default one (`Thread-N (target)`, kept as its number N) is made each time it is asked
+    /// for, which only `--explain` does.
     fn thread_label(&self, p: u32) -> Arc<str> {
         if self.is_thread(p)
             && let Some(name) = self.procs[p as usize]

@@ -62,8 +62,9 @@ impl<P: Policy> Kernel<P> {
     /// so that memory follows the live processes. Only for a run whose per-process report is
     /// never asked for (a summary): [`Kernel::report`] would list only the records kept.
     /// Does nothing, and returns false, when transitions are kept or explained (they name
-    /// processes by slot), or when the policy's decisions depend on slots
-    /// ([`Policy::orders_by_slot`]).
+    /// processes by slot). A policy decides by pids, tickets, figures and the order of events,
+    /// never by slot (lottery's line is by position in the line since dc17619), so reused
+    /// slots change no decision.
     pub fn recycle_reaped(&mut self) -> bool {
         self.recycle_in_batches_of(MIN_BATCH)
     }
@@ -74,11 +75,7 @@ impl<P: Policy> Kernel<P> {
     pub fn recycle_in_batches_of(&mut self, batch: usize) -> bool {
         // A thread group names its tasks by slot (threads.rs): a run with threads keeps its
         // records.
-        if !matches!(self.trace, Recorder::Off)
-            || self.log.is_some()
-            || self.policy.orders_by_slot()
-            || self.threads_on
-        {
+        if !matches!(self.trace, Recorder::Off) || self.log.is_some() || self.threads_on {
             return false;
         }
         self.recycler.on = true;

@@ -32,9 +32,11 @@ impl Assembler {
             (None, false) => Some(self.faults.join("; ")),
         };
         let spans = self.spans();
+        let by_thread = threads::ByThread::new(&self.trace);
         let processes: Vec<ProcessReport> = (0..self.procs.len())
-            .map(|i| self.process_report(i, spans[i]))
+            .map(|i| self.process_report(i, spans[i], &by_thread))
             .collect();
+        drop(by_thread);
         let makespan = if error.is_some() {
             self.last_t
         } else {
@@ -86,7 +88,12 @@ impl Assembler {
         out
     }
 
-    fn process_report(&self, i: usize, spans: Traced) -> ProcessReport {
+    fn process_report(
+        &self,
+        i: usize,
+        spans: Traced,
+        by_thread: &threads::ByThread,
+    ) -> ProcessReport {
         let p = &self.procs[i];
         let turnaround = p
             .admitted_at
@@ -166,7 +173,7 @@ impl Assembler {
                 .zip(p.globals.iter())
                 .map(|((n, _), v)| (n.to_string(), v.clone()))
                 .collect(),
-            threads: threads::reports(p, main, &self.trace, i),
+            threads: threads::reports(p, main, by_thread, i),
         }
     }
 }

@@ -9,6 +9,9 @@
 //! kernel's `exit_group` ends them; their figures are then what the thread that ended the
 //! process read for them from `/proc/self/task/<tid>/` just before (none after a signal).
 
+use std::cell::OnceCell;
+use std::collections::HashMap;
+
 use super::{Assembler, P};
 use crate::fork::protocol::Figures;
 use crate::model::{Cause, State, is_legal_transition};
@@ -189,12 +192,7 @@ pub(super) fn merge(
 
 /// The `threads` of process `p`'s report: its main thread (whose figures are the
 /// process's, given here) first, when it has others.
-pub(super) fn reports(
-    p: &P,
-    main: ThreadReport,
-    trace: &[TraceEvent],
-    i: usize,
-) -> Vec<ThreadReport> {
+pub(super) fn reports(p: &P, main: ThreadReport, trace: &ByThread, i: usize) -> Vec<ThreadReport> {
     if !p.threads.iter().any(|th| th.started) {
         return Vec::new();
     }
@@ -237,16 +235,51 @@ pub(super) fn reports(
     out
 }
 
+/// The trace's events by process and tid, indexed when first asked for: the threads whose
+/// figures come from the trace (ended by a signal before anyone read them) are then found by
+/// one pass over it, not one a thread.
+pub(super) struct ByThread<'a> {
+    trace: &'a [TraceEvent],
+    index: OnceCell<HashMap<(u32, u32), Vec<usize>>>,
+}
+
+impl<'a> ByThread<'a> {
+    /// The index of `trace`, not made yet.
+    pub(super) fn new(trace: &'a [TraceEvent]) -> ByThread<'a> {
+        ByThread {
+            trace,
+            index: OnceCell::new(),
+        }
+    }
+
+    /// The events of thread `tid` of process `proc`, in trace order.
+    fn events(&self, proc: u32, tid: u32) -> impl Iterator<Item = &'a TraceEvent> + '_ {
+        let index = self.index.get_or_init(|| {
+            let mut index: HashMap<(u32, u32), Vec<usize>> = HashMap::new();
+            for (k, e) in self.trace.iter().enumerate() {
+                if let Some(tid) = e.tid {
+                    index.entry((e.proc, tid)).or_default().push(k);
+                }
+            }
+            index
+        });
+        let trace = self.trace;
+        index
+            .get(&(proc, tid))
+            .into_iter()
+            .flatten()
+            .map(move |&k| &trace[k])
+    }
+}
+
 /// Time `running` and `ready`, dispatches and preemptions of thread `th` of process `proc`,
 /// from the trace.
-fn spans(trace: &[TraceEvent], proc: u32, th: &T) -> (u64, u64, u64, u64) {
+fn spans(trace: &ByThread, proc: u32, th: &T) -> (u64, u64, u64, u64) {
     let (mut since, mut state) = (th.created_at, State::New);
     let (mut cpu, mut waiting, mut dispatches, mut preemptions) = (0, 0, 0, 0);
-    let tid = Some(th.tid).filter(|t| *t != 0);
-    for e in trace
-        .iter()
-        .filter(|e| e.proc == proc && tid.is_some() && e.tid == tid)
-    {
+    // A tid of 0: the thread was never seen running, and has no events.
+    let events = (th.tid != 0).then(|| trace.events(proc, th.tid));
+    for e in events.into_iter().flatten() {
         let d = e.t.saturating_sub(since);
         match state {
             State::Running => cpu += d,

@@ -257,13 +257,6 @@ pub trait Policy {
     /// path decides from now on.
     fn disable_shortcuts(&mut self) {}
 
-    /// Whether the policy's decisions depend on the order of the processes' slots (the
-    /// kernel's indices), not only on pids and the order of events: then the kernel must
-    /// not reuse the slots of ended processes (`recycle.rs`), which would reorder them.
-    fn orders_by_slot(&self) -> bool {
-        false
-    }
-
     /// The rule [`Policy::pick`] chooses by, in words a student can check against the book
     /// (for `--explain`).
     fn rule(&self) -> &'static str {
@@ -432,9 +425,6 @@ impl<T: Policy + ?Sized> Policy for Box<T> {
     }
     fn disable_shortcuts(&mut self) {
         (**self).disable_shortcuts()
-    }
-    fn orders_by_slot(&self) -> bool {
-        (**self).orders_by_slot()
     }
     fn rule(&self) -> &'static str {
         (**self).rule()
