@@ -1,5 +1,5 @@
 //! Small helpers for writing SVG by hand, shared by the Gantt chart ([`crate::report::render_svg`])
-//! and the sweep plot ([`crate::study::plot`]).
+//! and the sweep plot ([`crate::report::plot`]).
 //!
 //! The pictures are written as text rather than through a plotting crate so that the output is
 //! fully determined by the input (same report, same bytes), has no font or backend dependency,

@@ -10,6 +10,7 @@ pub mod graphviz;
 mod html;
 pub mod json;
 mod perfetto;
+pub mod plot;
 mod read;
 mod real;
 pub mod rows;
