@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+mod common;
+
 fn procsim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_procsim"))
         .args(args)
@@ -20,8 +22,7 @@ fn stderr(o: &Output) -> String {
 }
 
 fn temp_file(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("procsim-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch_dir("cli");
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     path
@@ -182,8 +183,7 @@ fn graph_tree_shows_the_process_tree() {
 
 #[test]
 fn output_files_the_user_has_are_never_replaced_without_force() {
-    let dir = std::env::temp_dir().join(format!("procsim-keep-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch_dir("keep");
     let keep = dir.join("mine.json");
     std::fs::write(&keep, "precious").unwrap();
     let path = keep.to_str().unwrap();

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+mod common;
+
 fn procsim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_procsim"))
         .args(args)
@@ -21,8 +23,7 @@ fn stderr(o: &Output) -> String {
 }
 
 fn temp_file(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("procsim-hostile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch_dir("hostile");
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     path

@@ -5,6 +5,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value as Json;
 
+mod common;
+
 fn procsim_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_procsim"));
     cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
@@ -27,9 +29,7 @@ fn stderr(o: &Output) -> String {
 }
 
 fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("procsim-cli-pictures-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch_dir("cli-pictures")
 }
 
 #[test]

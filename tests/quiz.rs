@@ -6,6 +6,8 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+mod common;
+
 fn procsim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_procsim"))
         .args(args)
@@ -22,8 +24,7 @@ fn err(o: &Output) -> String {
 }
 
 fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("procsim-quiz-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch_dir("quiz");
     dir.join(name)
 }
 

@@ -7,6 +7,8 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 fn procsim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_procsim"))
         .args(args)
@@ -350,8 +352,7 @@ fn the_interactive_view_steps_and_quits() {
 
 /// A file to show, in a directory of this test's own.
 fn temp_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("procsim-top-files-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch_dir("top-files");
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
     path

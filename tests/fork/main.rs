@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 
 use procsim::{Report, State, StateGraph};
 
+#[path = "../common/mod.rs"]
+mod common;
+
 mod compare;
 mod fences;
 mod observe;
@@ -104,8 +107,7 @@ fn run_fork_json(file: &Path, extra: &[&str]) -> (Output, Option<Report>) {
 }
 
 fn temp(name: &str, body: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("procsim-fork-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch_dir("fork");
     let p = dir.join(name);
     std::fs::write(&p, body).unwrap();
     p
