@@ -98,17 +98,13 @@ impl<P: Policy> Kernel<P> {
             self.hot[q as usize] = hot;
             return q;
         }
-        let capacity = (self.procs.capacity(), self.hot.capacity());
+        // The tables grow (a run's children or threads, made as it goes, where the top-level
+        // processes were reserved at once) into memory backed by huge pages, as the first
+        // reservation was.
+        grow_advised(&mut self.procs);
+        grow_advised(&mut self.hot);
         self.procs.push(pcb);
         self.hot.push(hot);
-        if capacity != (self.procs.capacity(), self.hot.capacity()) {
-            // The tables grew (a run's children or threads, made as it goes, where the
-            // top-level processes were reserved at once): the new part is backed by huge pages
-            // too, as the first reservation was (at 10^5 threads, 4 KiB pages cost a thread's
-            // dispatch a page fault's share and TLB misses a process's did not have).
-            advise_huge_pages(&self.procs);
-            advise_huge_pages(&self.hot);
-        }
         (self.procs.len() - 1) as u32
     }
 
@@ -212,6 +208,21 @@ impl<P: Policy> Kernel<P> {
         }
         self.recycler.free.push(q);
     }
+}
+
+/// Doubles a full `table`'s capacity into memory advised for huge pages before anything is
+/// written to it. `Vec`'s own growth copies the table into fresh memory first, which faults
+/// that memory in 4 KiB pages before it can be advised: 10^5 threads, made as the run goes,
+/// took 7,040 page faults against 4,058 for the same 10^5 processes, reserved at once
+/// (`perf stat -e page-faults procsim run`); 4,747 since.
+fn grow_advised<T>(table: &mut Vec<T>) {
+    if table.len() < table.capacity() {
+        return;
+    }
+    let mut bigger = Vec::with_capacity(table.capacity().max(4) * 2);
+    advise_huge_pages(&bigger);
+    bigger.append(table);
+    *table = bigger;
 }
 
 /// Marks what `pcb`'s handles reach, and lists what was not marked before.

@@ -466,10 +466,18 @@ impl<P: Policy> Kernel<P> {
     /// task of the GIL's queue (if any) rejoins the ready structure with the tick's woken
     /// ones; the others stay set aside. Only one of them could take the GIL: letting all
     /// rejoin made every release cost the process's threads (O(threads) a dispatch).
+    /// Called at every slice end and block of a run with threads: the test of `gil_on`
+    /// (false on one CPU) is inlined there, the release itself is not.
+    #[inline(always)]
     pub(super) fn gil_release(&mut self, p: u32) {
-        if !self.gil_on {
-            return;
+        if self.gil_on {
+            self.gil_let_go(p);
         }
+    }
+
+    /// [`Kernel::gil_release`] with the GIL on.
+    #[inline(never)]
+    fn gil_let_go(&mut self, p: u32) {
         let Some(g) = self.group_of(p) else {
             return;
         };
