@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::pcb::{Hot, NO_PROC, NONE, Pcb, advise_huge_pages};
+use super::pcb::{Hot, Kind, NO_PROC, NONE, Pcb, advise_huge_pages};
 use super::pids::Pids;
 use super::rng::SeededRng;
 use super::timers::Timers;
@@ -49,6 +49,7 @@ impl<P: Policy> Kernel<P> {
             timers: Timers::default(),
             arrivals: Vec::new(),
             next_arrival: 0,
+            top_ends: Vec::new(),
             next_arrival_at: NONE,
             max_ticks: k.max_ticks,
             output_bytes: Default::default(),
@@ -106,15 +107,31 @@ impl<P: Policy> Kernel<P> {
         kernel
     }
 
+    /// A top-level record's entry in the plan and copy number (from 1), from its slot.
+    pub(super) fn top_entry(&self, p: u32) -> (usize, u32) {
+        let e = self.top_ends.partition_point(|&end| end <= p);
+        let first = if e == 0 { 0 } else { self.top_ends[e - 1] };
+        (e, p - first + 1)
+    }
+
     fn create_top_level(&mut self) {
         let plan = Arc::clone(&self.plan);
         let globals = Arc::new(plan.globals.iter().map(|(_, v)| v.clone()).collect());
         let total: u64 = plan.processes.iter().map(|e| e.count).sum();
+        let mut end = 0u64;
+        self.top_ends = plan
+            .processes
+            .iter()
+            .map(|e| {
+                end += e.count;
+                end as u32
+            })
+            .collect();
         self.procs.reserve(total as usize);
         self.hot.reserve(total as usize);
         advise_huge_pages(&self.procs);
         advise_huge_pages(&self.hot);
-        for (entry, top) in plan.processes.iter().enumerate() {
+        for top in plan.processes.iter() {
             let needs_args = !top.args.is_empty() || !top.kwargs.is_empty();
             let args = if needs_args {
                 let mut args = Vec::with_capacity(top.args.len());
@@ -138,10 +155,10 @@ impl<P: Policy> Kernel<P> {
                 };
                 let weight = self.weigh(&globals);
                 self.hold_values(0, weight);
+                // Its entry and copy number are its slot's (`top_ends`): the top-level
+                // processes take the first slots, in this order.
                 let mut pcb = Pcb::new(NO_PROC, Arc::clone(&globals), 0);
-                pcb.entry = entry as u32;
-                pcb.copy = copy as u32;
-                pcb.started = true;
+                pcb.kind = Kind::Top;
                 if let Some((args, kwargs)) = &args {
                     let cold = pcb.cold();
                     cold.args = args.clone();
@@ -156,6 +173,7 @@ impl<P: Policy> Kernel<P> {
         }
         // Stable sort: same-tick arrivals stay in scenario order.
         self.arrivals.sort_by_key(|&(t, ..)| t);
+        debug_assert!(self.procs.len() as u64 == total || self.error.is_some());
         self.next_arrival_at = self.arrivals.first().map_or(NONE, |a| a.0);
     }
 }

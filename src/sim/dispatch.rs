@@ -9,6 +9,9 @@ use super::{Kernel, Policy, Run, exec};
 use crate::model::{Cause, State};
 use crate::scenario::ReadyGroup;
 
+/// The most room the scratch list of admitted processes keeps between ticks.
+const ADMITTED_KEPT: usize = 1 << 12;
+
 impl<P: Policy> Kernel<P> {
     /// Joins the tick's ready groups to the queue, lets free CPUs take processes, runs what
     /// they run at once, and repeats until the tick is quiet.
@@ -115,6 +118,11 @@ impl<P: Policy> Kernel<P> {
                         }
                         self.admitted = admitted;
                         self.admitted.clear();
+                        // A scratch list sized by a million arrivals at one tick is not
+                        // kept for the rest of the run (4 bytes a process, issue #13).
+                        if self.admitted.capacity() > ADMITTED_KEPT {
+                            self.admitted = Vec::new();
+                        }
                     }
                 }
                 ReadyGroup::Preempt => self.enqueue_preempted(),
@@ -409,6 +417,10 @@ impl<P: Policy> Kernel<P> {
     pub(super) fn mark_preempt_pending(&mut self, c: usize, p: u32) {
         self.hot[p as usize].preempt_pending = true;
         self.pending_preempts += 1;
+        // On one CPU it is CPU 0: no table of 4 bytes a process (issue #13).
+        if self.cpus.len() == 1 {
+            return;
+        }
         let i = p as usize;
         if self.pending_on.len() <= i {
             self.pending_on.resize(self.hot.len().max(i + 1), 0);
@@ -421,7 +433,11 @@ impl<P: Policy> Kernel<P> {
     #[inline(always)]
     pub(super) fn pending_cpu(&self, p: u32) -> usize {
         debug_assert!(self.hot[p as usize].preempt_pending);
-        let c = self.pending_on[p as usize] as usize;
+        let c = if self.cpus.len() == 1 {
+            0
+        } else {
+            self.pending_on[p as usize] as usize
+        };
         debug_assert_eq!(
             Some(c),
             self.cpus.iter().position(|cpu| cpu.last == p),

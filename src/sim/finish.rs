@@ -71,7 +71,7 @@ impl<P: Policy> Kernel<P> {
         self.account_to_now();
         let summary = self.summary();
         let processes = (0..self.procs.len() as u32)
-            .filter(|&p| !self.procs[p as usize].vacant && !self.is_thread(p))
+            .filter(|&p| !self.procs[p as usize].vacant() && !self.is_thread(p))
             .map(|p| self.process_report(p))
             .collect();
         Report {
@@ -95,9 +95,9 @@ impl<P: Policy> Kernel<P> {
     /// that a limit stopped).
     pub(super) fn account_to_now(&mut self) {
         let now = self.now;
-        for (hot, pcb) in self.hot.iter_mut().zip(&mut self.procs) {
+        for hot in &mut self.hot {
             if hot.state != State::Terminated {
-                pcb.blocked += hot.account(now);
+                hot.account(now);
             }
         }
     }
@@ -124,7 +124,7 @@ impl<P: Policy> Kernel<P> {
         // The records given back (recycle.rs) were tallied as they went.
         let mut tally = self.recycler.gone;
         for (p, h) in self.procs.iter().zip(&self.hot) {
-            if !p.vacant {
+            if !p.vacant() {
                 tally.add(p, h, now);
             }
         }
@@ -201,10 +201,10 @@ impl<P: Policy> Kernel<P> {
             admitted_at: admitted,
             first_run: opt(pcb.first_run),
             ended_at: opt(pcb.ended_at),
-            reaped_at: opt(pcb.reaped_at),
+            reaped_at: opt(pcb.reaped_at()),
             cpu: hot.cpu,
             waiting: hot.waiting,
-            blocked: pcb.blocked,
+            blocked: pcb.blocked(hot),
             response: admitted.and_then(|a| opt(pcb.first_run).map(|f| f - a)),
             turnaround: admitted.and_then(|a| opt(pcb.ended_at).map(|e| e - a)),
             dispatches: u64::from(hot.dispatches),

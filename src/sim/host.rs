@@ -147,8 +147,7 @@ impl<P: Policy> Host for SimProc<'_, P> {
     }
 
     fn is_child(&self) -> bool {
-        // A top-level process has an entry; a child, started by a parent, has none.
-        self.k.procs[self.k.leader(self.p) as usize].entry == super::pcb::NO_PROC
+        self.k.procs[self.k.leader(self.p) as usize].kind != super::pcb::Kind::Top
     }
 
     fn is_main_thread(&self) -> bool {
@@ -205,7 +204,7 @@ impl<P: Policy> Host for SimProc<'_, P> {
         HandleFacts {
             is_self: thread && q == self.p,
             is_child: !thread && target.parent == self.k.leader(self.p),
-            started: target.started,
+            started: target.started(),
             caller_daemon: false,
             is_thread: thread,
         }
@@ -238,7 +237,7 @@ impl<P: Policy> Host for SimProc<'_, P> {
             return Continue(());
         }
         if self.k.hot[q as usize].state == State::Terminated {
-            if self.k.procs[q as usize].reaped_at == super::pcb::NONE {
+            if !self.k.procs[q as usize].is_reaped() {
                 self.k.reap(q);
             }
             return Continue(());
@@ -314,7 +313,7 @@ impl<P: Policy> Host for SimProc<'_, P> {
 
     fn reap_if_ended(&mut self, q: u32) -> bool {
         let ended = self.k.hot[q as usize].state == State::Terminated
-            && self.k.procs[q as usize].reaped_at == super::pcb::NONE;
+            && !self.k.procs[q as usize].is_reaped();
         if ended {
             self.k.reap(q);
         }
@@ -391,10 +390,10 @@ impl<P: Policy> RenderContext for SimProc<'_, P> {
         };
         let target = &k.procs[q as usize];
         let view = HandleView {
-            pid: target.started.then_some(k.hot[q as usize].pid),
+            pid: target.started().then_some(k.hot[q as usize].pid),
             name: k.name_of(q),
             exitcode,
-            alive: me || (target.started && k.hot[q as usize].state != State::Terminated),
+            alive: me || (target.started() && k.hot[q as usize].state != State::Terminated),
             daemon: target.daemon,
         };
         Ok(render_field(&view, field))

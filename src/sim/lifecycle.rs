@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::children::Children;
 use super::identity::Identity;
-use super::pcb::{Hot, NO_PID, NO_PROC, NONE, Pcb, WaitOn};
+use super::pcb::{Hot, Kind, NO_PID, NO_PROC, NONE, Pcb, WaitOn};
 use super::sched::{Leave, Usage};
 use super::timers::{Timer, TimerKind};
 use super::{Kernel, Policy, Run};
@@ -63,10 +63,11 @@ impl<P: Policy> Kernel<P> {
     pub(super) fn name_of(&self, p: u32) -> String {
         let p = self.leader(p);
         let pcb = &self.procs[p as usize];
-        if pcb.entry != NO_PROC {
-            let top = &self.plan.processes[pcb.entry as usize];
+        if pcb.kind == Kind::Top {
+            let (entry, copy) = self.top_entry(p);
+            let top = &self.plan.processes[entry];
             if top.numbered {
-                return format!("{}-{}", top.name, pcb.copy);
+                return format!("{}-{}", top.name, copy);
             }
             return top.name.clone();
         }
@@ -246,8 +247,8 @@ impl<P: Policy> Kernel<P> {
             let after = self.weigh(&globals);
             self.hold_values(before, after);
         }
+        // Started from here on: admitted just below (`Pcb::started`).
         let pcb = &mut self.procs[child as usize];
-        pcb.started = true;
         pcb.globals = globals;
         if !objects.is_empty() || !handles.is_empty() {
             let cold = pcb.cold();
@@ -286,7 +287,7 @@ impl<P: Policy> Kernel<P> {
             let mut ended = false;
             let target = (0..self.procs.len() as u32).find(|&q| {
                 let state = self.hot[q as usize].state;
-                if !self.procs[q as usize].started || state == State::New || self.is_thread(q) {
+                if !self.procs[q as usize].started() || state == State::New || self.is_thread(q) {
                     return false;
                 }
                 let named = self.name_of(q) == to;
@@ -524,9 +525,7 @@ impl<P: Policy> Kernel<P> {
     pub(super) fn orphan(&mut self, q: u32) {
         self.leave_parent(q);
         self.procs[q as usize].parent = NO_PROC;
-        if self.hot[q as usize].state == State::Terminated
-            && self.procs[q as usize].reaped_at == NONE
-        {
+        if self.hot[q as usize].state == State::Terminated && !self.procs[q as usize].is_reaped() {
             self.reap(q);
         }
     }
@@ -535,8 +534,8 @@ impl<P: Policy> Kernel<P> {
     pub(super) fn reap(&mut self, q: u32) {
         let t = self.now;
         let pcb = &mut self.procs[q as usize];
-        debug_assert_eq!(pcb.reaped_at, NONE);
-        pcb.reaped_at = t;
+        debug_assert!(!pcb.is_reaped());
+        pcb.set_reaped(t);
         if self.log.is_some() {
             self.explain_reaped(q);
         }

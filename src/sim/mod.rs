@@ -64,7 +64,6 @@ use crate::model::{Cause, State, is_legal_transition};
 use crate::program::Plan;
 use crate::report::Report;
 use crate::scenario::ReadyGroup;
-use fast::prefetch;
 use pcb::{Hot, NONE, Pcb, WaitOn};
 use pids::Pids;
 pub use record::HELD_TRACE_CEILING;
@@ -143,11 +142,14 @@ pub struct Kernel<P: Policy> {
     cpus: Vec<Cpu>,
     policy: P,
     timers: Timers,
-    /// Top-level processes by arrival: `(tick, index)`, and the next to admit.
     /// Top-level entries by arrival: `(tick, first index, copies)`; the copies of one entry
     /// have consecutive indices, so a million of them cost one element.
     arrivals: Vec<(u64, u32, u32)>,
     next_arrival: usize,
+    /// By top-level entry, in the plan's order: the end of its slots (the copies of entry `e`
+    /// are slots `top_ends[e - 1] .. top_ends[e]`), from which a top-level record's entry and
+    /// copy number follow ([`Kernel::top_entry`]) rather than take 8 bytes of each record.
+    top_ends: Vec<u32>,
     /// The tick of the next arrival ([`NONE`] when all have arrived).
     next_arrival_at: u64,
     /// `kernel.max_ticks`, copied out of the plan for the hot loop.
@@ -515,9 +517,6 @@ impl<P: Policy> Kernel<P> {
         }
         match cause {
             Cause::Io | Cause::Sleep => {
-                // Waking adds to `blocked`, which is the only part of this record a timed
-                // wait touches: ask for it now rather than stall on it then.
-                prefetch(&self.procs[p as usize].blocked);
                 self.set_timer(Timer {
                     at: t.saturating_add(ticks),
                     since: t,
@@ -546,11 +545,8 @@ impl<P: Policy> Kernel<P> {
             is_legal_transition(from, to, cause),
             "illegal transition {from} → {to} ({cause}) of process {p}"
         );
-        let blocked = hot.account(t);
+        hot.account(t);
         hot.state = to;
-        if blocked > 0 {
-            self.procs[p as usize].blocked += blocked;
-        }
         if self.threads_on && from == State::Running {
             self.gil_release(p);
         }

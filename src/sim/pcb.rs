@@ -19,10 +19,6 @@ pub(crate) const NONE: u64 = u64::MAX;
 pub(crate) const NO_PID: u32 = 0;
 /// "No process" (the parent of a top-level process is init, which has no index).
 pub(crate) const NO_PROC: u32 = u32::MAX;
-/// [`Pcb::copy`] of a thread task (SPEC §4a): a record of the table that is a thread of a
-/// process, not a process (`copy` numbers only top-level copies; a bool would grow the record).
-pub(crate) const THREAD: u32 = u32::MAX;
-
 /// [`Pcb::exitcode`] of a process without one: no exit code is this far from 0..=255 or a
 /// signal's negative number.
 const NO_EXITCODE: i32 = i32::MIN;
@@ -108,52 +104,63 @@ impl Hot {
         }
     }
 
-    /// Adds the time since the last transition to the figure of the state being left;
-    /// returns the time spent blocked, if that was the state, for [`Pcb::blocked`].
+    /// Adds the time since the last transition to the figure of the state being left (time
+    /// blocked goes to none: [`Pcb::blocked`] is what the others leave of it).
     #[inline]
-    pub(crate) fn account(&mut self, t: u64) -> u64 {
+    pub(crate) fn account(&mut self, t: u64) {
         let d = t - self.since;
         self.since = t;
         match self.state {
             State::Ready => self.waiting += d,
             State::Running => self.cpu += d,
-            State::Blocked => return d,
-            State::New | State::Terminated => {}
+            State::Blocked | State::New | State::Terminated => {}
         }
-        0
     }
 }
 
-/// The rest of the per-process record.
+/// What a record of the process table is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Kind {
+    /// A top-level process of the plan: its entry and copy number follow from its slot
+    /// ([`super::Kernel::top_entry`]), as the top-level processes take the first slots, in
+    /// the plan's order, and are never moved.
+    Top,
+    /// A child, made by `Process(...)`.
+    Child,
+    /// A thread task of a process (SPEC §4a), not a process.
+    Thread,
+    /// A free slot (recycle.rs): no process.
+    Vacant,
+}
+
+/// The rest of the per-process record: 56 bytes. What a million top-level processes would
+/// each hold the same way is derived instead of kept (issue #13, "at most 150 bytes a
+/// process"): the entry and copy number from the slot, whether it started from its kind and
+/// admission, the time blocked from the hot record's figures ([`Pcb::blocked`]), the tick it
+/// was reaped from its end ([`Pcb::reaped_at`]; a child reaped later keeps it in its cold part).
 #[derive(Debug, Clone)]
 pub(crate) struct Pcb {
-    /// Started (admitted, for a child) or top-level.
-    pub started: bool,
-    pub daemon: bool,
-    /// Time `blocked` (kept here: it changes only when a process wakes).
-    pub blocked: u64,
-    /// Timers naming this slot still in the queue, counted only when records are recycled
-    /// (recycle.rs): a killed process's timer outlives it.
-    pub timers: u32,
-    /// A free slot (recycle.rs): no process.
-    pub vacant: bool,
-    /// Index of the parent, or [`NO_PROC`] for init.
-    pub parent: u32,
-    /// Top-level entry index and copy number (from 1); `entry` is [`NO_PROC`] for children,
-    /// and `copy` is [`THREAD`] for a thread task.
-    pub entry: u32,
-    pub copy: u32,
     pub admitted_at: u64,
     pub first_run: u64,
     pub ended_at: u64,
-    pub reaped_at: u64,
-    /// Exit code once terminated, [`NO_EXITCODE`] before (and for a child discarded before it
-    /// started): an `Option<i32>` would take 8 bytes.
-    exitcode: i32,
-    pub signal: Option<Signal>,
     /// This process's globals; shared with its parent until one of them writes.
     pub globals: Arc<Vec<Value>>,
     pub cold: Option<Box<Cold>>,
+    /// Timers naming this slot still in the queue, counted only when records are recycled
+    /// (recycle.rs): a killed process's timer outlives it.
+    pub timers: u32,
+    /// Index of the parent, or [`NO_PROC`] for init (for a vacant slot: the next free slot,
+    /// recycle.rs).
+    pub parent: u32,
+    /// Exit code once terminated, [`NO_EXITCODE`] before (and for a child discarded before it
+    /// started): an `Option<i32>` would take 8 bytes.
+    exitcode: i32,
+    pub kind: Kind,
+    pub daemon: bool,
+    /// Reaped (its tick: [`Pcb::reaped_at`]).
+    reaped: bool,
+    pub signal: Option<Signal>,
 }
 
 /// The parts of a process that only some processes need.
@@ -176,6 +183,9 @@ pub(crate) struct Cold {
     /// When it was created: a top-level process at tick 0 (the default), a child when
     /// spawned, a thread when started.
     pub created_at: u64,
+    /// When it was reaped, if not at its end ([`NONE`] otherwise): a child whose parent
+    /// reaped it later (a top-level process and a thread are reaped as they end).
+    pub reaped_at: u64,
     /// Spawns made so far (multiprocessing's `_process_counter`).
     pub spawned: u32,
     /// Arguments, until they are bound at the first run.
@@ -209,6 +219,7 @@ impl Default for Cold {
             wait_on: WaitOn::Nothing,
             exit_code: 0,
             created_at: 0,
+            reaped_at: NONE,
             spawned: 0,
             args: Vec::new(),
             kwargs: Vec::new(),
@@ -227,31 +238,81 @@ impl Default for Cold {
 }
 
 impl Pcb {
-    /// A record created at tick `t` (a cold part holds `t` unless it is 0, a top-level
-    /// process's creation).
+    /// A record of a child created at tick `t` (a cold part holds `t` unless it is 0, a
+    /// top-level process's creation); the caller sets another [`Kind`].
     pub(crate) fn new(parent: u32, globals: Arc<Vec<Value>>, t: u64) -> Self {
         let mut pcb = Pcb {
-            started: false,
-            daemon: false,
-            blocked: 0,
-            timers: 0,
-            vacant: false,
-            parent,
-            entry: NO_PROC,
-            copy: 0,
             admitted_at: NONE,
             first_run: NONE,
             ended_at: NONE,
-            reaped_at: NONE,
-            exitcode: NO_EXITCODE,
-            signal: None,
             globals,
             cold: None,
+            timers: 0,
+            parent,
+            exitcode: NO_EXITCODE,
+            kind: Kind::Child,
+            daemon: false,
+            reaped: false,
+            signal: None,
         };
         if t != 0 {
             pcb.cold().created_at = t;
         }
         pcb
+    }
+
+    /// Started: a top-level process or a thread from the first, a child once admitted (at
+    /// its `start()`).
+    #[inline]
+    pub(crate) fn started(&self) -> bool {
+        match self.kind {
+            Kind::Top | Kind::Thread => true,
+            Kind::Child => self.admitted_at != NONE,
+            Kind::Vacant => false,
+        }
+    }
+
+    /// A free slot (recycle.rs).
+    #[inline]
+    pub(crate) fn vacant(&self) -> bool {
+        self.kind == Kind::Vacant
+    }
+
+    /// Time blocked so far. Every tick from its admission to its last transition is in one
+    /// of the three figures (`Hot::account` adds each stretch to the state it leaves, and
+    /// blocked time to none of the hot ones): the time blocked is what the other two leave.
+    /// Derived, so that a wake-up from `io` touches only the hot record.
+    #[inline]
+    pub(crate) fn blocked(&self, hot: &Hot) -> u64 {
+        if self.admitted_at == NONE {
+            return 0;
+        }
+        hot.since - self.admitted_at - hot.cpu - hot.waiting
+    }
+
+    /// Whether it was reaped.
+    #[inline]
+    pub(crate) fn is_reaped(&self) -> bool {
+        self.reaped
+    }
+
+    /// When it was reaped ([`NONE`]: not yet).
+    pub(crate) fn reaped_at(&self) -> u64 {
+        if !self.reaped {
+            return NONE;
+        }
+        match self.cold.as_deref() {
+            Some(c) if c.reaped_at != NONE => c.reaped_at,
+            _ => self.ended_at,
+        }
+    }
+
+    /// Reaped at `t`: kept only if that is not its end.
+    pub(crate) fn set_reaped(&mut self, t: u64) {
+        self.reaped = true;
+        if t != self.ended_at {
+            self.cold().reaped_at = t;
+        }
     }
 
     /// When it was created.
@@ -301,10 +362,11 @@ impl Pcb {
     /// Whether this record is a thread task rather than a process.
     #[inline(always)]
     pub(crate) fn is_thread(&self) -> bool {
-        self.copy == THREAD && self.entry == NO_PROC
+        self.kind == Kind::Thread
     }
 
     /// The cold part, allocated on first use.
+    #[inline]
     pub(crate) fn cold(&mut self) -> &mut Cold {
         self.cold.get_or_insert_with(Box::default)
     }
@@ -362,14 +424,14 @@ mod tests {
         // The design target is under 256 bytes a process in all; these records are most of it.
         assert_eq!(std::mem::size_of::<Hot>(), 64);
         assert!(
-            std::mem::size_of::<Pcb>() <= 80,
+            std::mem::size_of::<Pcb>() <= 56,
             "{}",
             std::mem::size_of::<Pcb>()
         );
         // A thread whose program takes no arguments and whose name is the default has no
         // cold part at all (threads.rs): this size is only for those that need one.
         assert!(
-            std::mem::size_of::<Cold>() <= 352,
+            std::mem::size_of::<Cold>() <= 360,
             "{}",
             std::mem::size_of::<Cold>()
         );

@@ -26,7 +26,7 @@
 use std::sync::Arc;
 
 use super::finish::Tally;
-use super::pcb::{Hot, NO_PROC, NONE, Pcb, advise_huge_pages};
+use super::pcb::{Hot, Kind, NO_PROC, Pcb, advise_huge_pages};
 use super::{Kernel, Policy, Recorder};
 use crate::model::{State, Value};
 
@@ -34,15 +34,22 @@ use crate::model::{State, Value};
 const MIN_BATCH: usize = 1024;
 
 /// The free slots and the figures of the processes given back.
-#[derive(Debug, Default)]
+///
+/// Nothing here grows with the processes but the marks, a bit a record: the free slots are a
+/// stack threaded through the vacant records themselves ([`Pcb::parent`] of a vacant record
+/// names the next free slot), and the reaped records waiting for a collection are counted,
+/// not listed (a collection finds them in its pass over the table). A list of each took 4
+/// bytes a process at 10^6 (the free slots, once every record is given back at the end) and
+/// a quarter of that (the reaped ones), a byte for the marks (issue #13).
+#[derive(Debug)]
 pub(super) struct Recycler {
     /// Whether records are given back at all (only when nothing will list the processes).
     pub on: bool,
-    /// Slots free for the next process, most recently freed last.
-    free: Vec<u32>,
+    /// The slot given back last ([`NO_PROC`]: none free), the top of the stack.
+    free: u32,
     /// Reaped records not given back yet.
-    reaped: Vec<u32>,
-    /// `reaped.len()` at which the next collection runs.
+    reaped: usize,
+    /// `reaped` at which the next collection runs.
     next_collection: usize,
     /// The fewest reaped records a collection waits for ([`MIN_BATCH`]; 1 in tests).
     batch: usize,
@@ -52,9 +59,26 @@ pub(super) struct Recycler {
     pub created: u64,
     /// The globals of a free slot: none.
     no_globals: Arc<Vec<Value>>,
-    /// Scratch: the marks of one collection, and its work list.
-    marks: Vec<bool>,
+    /// Scratch: the marks of one collection, a bit a record, and its work list.
+    marks: Vec<u64>,
     work: Vec<u32>,
+}
+
+impl Default for Recycler {
+    fn default() -> Self {
+        Recycler {
+            on: false,
+            free: NO_PROC,
+            reaped: 0,
+            next_collection: 0,
+            batch: 0,
+            gone: Tally::default(),
+            created: 0,
+            no_globals: Arc::default(),
+            marks: Vec::new(),
+            work: Vec::new(),
+        }
+    }
 }
 
 impl<P: Policy> Kernel<P> {
@@ -93,7 +117,9 @@ impl<P: Policy> Kernel<P> {
             self.proc_index.push(self.proc_slots.len() as u32);
             self.proc_slots.push(self.procs.len() as u32);
         }
-        if let Some(q) = self.recycler.free.pop() {
+        if self.recycler.free != NO_PROC {
+            let q = self.recycler.free;
+            self.recycler.free = self.procs[q as usize].parent;
             self.procs[q as usize] = pcb;
             self.hot[q as usize] = hot;
             return q;
@@ -113,8 +139,9 @@ impl<P: Policy> Kernel<P> {
         if !self.recycler.on {
             return;
         }
-        self.recycler.reaped.push(q);
-        if self.recycler.reaped.len() >= self.recycler.next_collection {
+        debug_assert!(self.procs[q as usize].is_reaped());
+        self.recycler.reaped += 1;
+        if self.recycler.reaped >= self.recycler.next_collection {
             self.collect();
         }
     }
@@ -142,11 +169,12 @@ impl<P: Policy> Kernel<P> {
         let mut marks = std::mem::take(&mut self.recycler.marks);
         let mut work = std::mem::take(&mut self.recycler.work);
         marks.clear();
-        marks.resize(n, false);
+        marks.resize(n.div_ceil(64), 0);
         work.clear();
+        let root = |pcb: &Pcb| !pcb.vacant() && !pcb.is_reaped();
         for (q, pcb) in self.procs.iter().enumerate() {
-            if !pcb.vacant && pcb.reaped_at == NONE {
-                marks[q] = true;
+            if root(pcb) {
+                marks[q / 64] |= 1 << (q % 64);
             }
         }
         // What a root's handle reaches is kept, and so is what its handles reach (a loop, not
@@ -154,27 +182,37 @@ impl<P: Policy> Kernel<P> {
         // go through the work list: the roots are looked at where they lie, so that a table
         // of a million live processes needs no list of them.
         for pcb in &self.procs {
-            if !pcb.vacant && pcb.reaped_at == NONE {
+            if root(pcb) {
                 mark_handles(pcb, &mut marks, &mut work);
             }
         }
         while let Some(q) = work.pop() {
             mark_handles(&self.procs[q as usize], &mut marks, &mut work);
         }
-        let mut reaped = std::mem::take(&mut self.recycler.reaped);
-        let before = reaped.len();
-        reaped.retain(|&q| {
-            let keep = marks[q as usize] || self.procs[q as usize].timers > 0;
-            if !keep {
-                self.give_back(q);
+        // The reaped records, found where they lie, in slot order.
+        let mut kept = 0;
+        let mut gave = false;
+        for q in 0..n {
+            let pcb = &self.procs[q];
+            if pcb.vacant() || !pcb.is_reaped() {
+                continue;
             }
-            keep
-        });
-        if reaped.len() < before {
-            // The reaped children of a record given back are nobody's children any more.
+            if marks[q / 64] & (1 << (q % 64)) != 0 || pcb.timers > 0 {
+                kept += 1;
+            } else {
+                self.give_back(q as u32);
+                gave = true;
+            }
+        }
+        if gave {
+            // The reaped children of a record given back are nobody's children any more (a
+            // vacant record's `parent` is the free stack's link, not a parent).
             for q in 0..n {
                 let parent = self.procs[q].parent;
-                if parent != NO_PROC && self.procs[parent as usize].vacant {
+                if parent != NO_PROC
+                    && !self.procs[q].vacant()
+                    && self.procs[parent as usize].vacant()
+                {
                     self.procs[q].parent = NO_PROC;
                 }
             }
@@ -185,8 +223,8 @@ impl<P: Policy> Kernel<P> {
             1 => 1,
             batch => batch.max(n / 4),
         };
-        self.recycler.next_collection = reaped.len() + step;
-        self.recycler.reaped = reaped;
+        self.recycler.reaped = kept;
+        self.recycler.next_collection = kept + step;
         self.recycler.marks = marks;
         self.recycler.work = work;
     }
@@ -197,16 +235,15 @@ impl<P: Policy> Kernel<P> {
         debug_assert_eq!(hot.state, State::Terminated);
         self.recycler.gone.add(pcb, hot, self.now);
         // Created at 0: a record created later would allocate a cold part for its tick.
-        let mut empty = Pcb::new(NO_PROC, Arc::clone(&self.recycler.no_globals), 0);
-        empty.vacant = true;
-        empty.reaped_at = self.now;
+        let mut empty = Pcb::new(self.recycler.free, Arc::clone(&self.recycler.no_globals), 0);
+        empty.kind = Kind::Vacant;
         self.procs[q as usize] = empty;
         for cpu in &mut self.cpus {
             if cpu.last == q {
                 cpu.last = NO_PROC;
             }
         }
-        self.recycler.free.push(q);
+        self.recycler.free = q;
     }
 }
 
@@ -226,13 +263,14 @@ fn grow_advised<T>(table: &mut Vec<T>) {
 }
 
 /// Marks what `pcb`'s handles reach, and lists what was not marked before.
-fn mark_handles(pcb: &Pcb, marks: &mut [bool], work: &mut Vec<u32>) {
+fn mark_handles(pcb: &Pcb, marks: &mut [u64], work: &mut Vec<u32>) {
     let Some(cold) = pcb.cold.as_deref() else {
         return;
     };
     for &(_, r) in &cold.handles {
-        if !marks[r as usize] {
-            marks[r as usize] = true;
+        let (word, bit) = (r as usize / 64, 1u64 << (r % 64));
+        if marks[word] & bit == 0 {
+            marks[word] |= bit;
             work.push(r);
         }
     }

@@ -46,7 +46,7 @@ use std::sync::Arc;
 
 use super::exec::Flow;
 use super::locks::Lock;
-use super::pcb::{Hot, NO_PROC, NONE, Pcb, THREAD, WaitOn};
+use super::pcb::{Hot, Kind, NO_PROC, NONE, Pcb, WaitOn};
 use super::{Kernel, Policy};
 use crate::model::{Cause, State, Value};
 use crate::process::PyError;
@@ -247,9 +247,8 @@ impl<P: Policy> Kernel<P> {
         // admission, just below (`thread_report`). Its group and number are in the kernel's
         // dense tables; only an explicit name or arguments need a cold part.
         let mut pcb = Pcb::new(NO_PROC, Arc::clone(&self.no_globals), 0);
-        pcb.started = true;
+        pcb.kind = Kind::Thread;
         pcb.daemon = daemon;
-        pcb.copy = THREAD;
         if name.is_some() || !args.is_empty() || !kwargs.is_empty() {
             let cold = pcb.cold();
             cold.name = name;
@@ -342,7 +341,7 @@ impl<P: Policy> Kernel<P> {
         self.ended(p);
         let pcb = &mut self.procs[p as usize];
         pcb.ended_at = t;
-        pcb.reaped_at = t;
+        pcb.set_reaped(t);
         let tid = self.hot[p as usize].pid;
         self.pids.free(tid);
         if !self.procs[p as usize].daemon
@@ -537,7 +536,7 @@ impl<P: Policy> Kernel<P> {
             ended_at: opt(pcb.ended_at),
             cpu: hot.cpu,
             waiting: hot.waiting,
-            blocked: pcb.blocked,
+            blocked: pcb.blocked(hot),
             response: admitted.and_then(|a| opt(pcb.first_run).map(|f| f - a)),
             turnaround: admitted.and_then(|a| opt(pcb.ended_at).map(|e| e - a)),
             dispatches: u64::from(hot.dispatches),
