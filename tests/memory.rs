@@ -91,6 +91,35 @@ fn memory_follows_the_live_processes() {
     assert!(peak < 40 * MB, "30,000-deep chain: {peak} bytes");
 
     validating_holds_the_scenario_not_more();
+    rr_io_v1_holds_its_records_not_more();
+}
+
+/// RR-IO-v1 (every process alive until near the end) for its summary, as `--format summary`
+/// runs it, loading included: the 64-byte hot record and the 48-byte record a process, the
+/// ready queue (4 bytes a slot, a power of two) and the scratch list of one tick's arrivals,
+/// and nothing a copy of an entry for its name (issue #13: at most 150 bytes a process at
+/// 10^6 in all, the binary and the C library's heap included; BENCHMARKS.md). It was 171
+/// bytes a process of heap, and the names of 20,000 copies while loading on top.
+fn rr_io_v1_holds_its_records_not_more() {
+    const N: usize = 20_000;
+    let text = format!(
+        r#"{{"kernel": {{"quantum": 10, "max_processes": {N}}},
+          "programs": {{"job": {{"body": [{{"repeat": {{"times": 9, "body": [{{"cpu": 50}}, {{"io": 20}}]}}}},
+                                       {{"cpu": 50}}]}}}},
+          "processes": [{{"program": "job", "count": {N}}}]}}"#
+    );
+    let mut out = None;
+    let peak = peak_of(|| out = Some(summary_run(&text, true)));
+    let (summary, _) = out.unwrap();
+    // Ten bursts of 50 ticks at quantum 10, on one CPU: 50 dispatches a process.
+    assert_eq!(summary.dispatches, 50 * N as u64);
+    assert_eq!(summary.makespan, 500 * N as u64);
+    let per_process = peak / N;
+    eprintln!("RR-IO-v1 at {N}: {peak} B at peak, {per_process} B a process");
+    assert!(
+        per_process <= 130,
+        "RR-IO-v1: {per_process} bytes a process"
+    );
 }
 
 /// `procsim validate` of a generated workload (`gen --processes N`: N programs of about seven

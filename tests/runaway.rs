@@ -304,6 +304,32 @@ fn events_are_limited_on_many_cpus() {
 }
 
 #[test]
+fn copies_of_one_entry_share_their_globals_until_they_write() {
+    // Three copies of one entry share the scenario's globals (the kernel keeps one `Arc` for
+    // the top-level processes and counts who shares it, not a clone a process). Each writes
+    // once: the first two writes copy 1,001 items and characters; the third, by the last
+    // process sharing them, copies nothing. So 2,002 in all: a limit of 1,500 stops the run
+    // at the second write, one of 2,500 lets it end.
+    let scenario = |max: u64| {
+        format!(
+            r#"{{"kernel": {{"max_values": {max}}}, "globals": {{"big": "{}", "n": 0}},
+            "programs": {{"p": {{"body": [{{"cpu": 5}}, {{"set": {{"name": "n", "value": 1}}}}, {{"cpu": 5}}]}}}},
+            "processes": [{{"program": "p", "count": 3}}]}}"#,
+            "x".repeat(1000)
+        )
+    };
+    let e = run(&scenario(1500)).error.expect("stopped");
+    assert!(e.contains("kernel.max_values (1500 items"), "{e}");
+    let r = run(&scenario(2500));
+    assert_eq!(r.error, None);
+    assert!(
+        r.processes
+            .iter()
+            .all(|p| p.globals.get("n") == Some(&procsim::Value::Int(1)))
+    );
+}
+
+#[test]
 fn globals_copied_into_many_processes_are_limited() {
     // Each child changes `n`, so it copies the globals it shares with its parent: 1,000
     // characters of `big` and 1 for `n`. Four copies make 4,004; the fifth makes 5,005, and

@@ -97,7 +97,8 @@ impl<P: Policy> Kernel<P> {
             groups: Vec::new(),
             proc_index: Vec::new(),
             proc_slots: Vec::new(),
-            no_globals: Arc::new(Vec::new()),
+            top_globals: Arc::new(plan.globals.iter().map(|(_, v)| v.clone()).collect()),
+            top_sharers: 0,
             joins: Default::default(),
             waits: Default::default(),
             decoded: exec::decode_programs(&plan.programs),
@@ -116,7 +117,7 @@ impl<P: Policy> Kernel<P> {
 
     fn create_top_level(&mut self) {
         let plan = Arc::clone(&self.plan);
-        let globals = Arc::new(plan.globals.iter().map(|(_, v)| v.clone()).collect());
+        let globals = Arc::clone(&self.top_globals);
         let total: u64 = plan.processes.iter().map(|e| e.count).sum();
         let mut end = 0u64;
         self.top_ends = plan
@@ -157,7 +158,7 @@ impl<P: Policy> Kernel<P> {
                 self.hold_values(0, weight);
                 // Its entry and copy number are its slot's (`top_ends`): the top-level
                 // processes take the first slots, in this order.
-                let mut pcb = Pcb::new(NO_PROC, Arc::clone(&globals), 0);
+                let mut pcb = Pcb::new(NO_PROC, 0);
                 pcb.kind = Kind::Top;
                 if let Some((args, kwargs)) = &args {
                     let cold = pcb.cold();
@@ -165,6 +166,7 @@ impl<P: Policy> Kernel<P> {
                     cold.kwargs = kwargs.clone();
                 }
                 let idx = self.new_slot(pcb, Hot::new(top.program, pid, 0));
+                self.top_sharers += 1;
                 self.created(idx, top.attrs, None);
                 if copy == 1 {
                     self.arrivals.push((top.arrival, idx, top.count as u32));

@@ -49,7 +49,7 @@ impl<P: Policy> Kernel<P> {
                 None => pcb.cold.as_ref()?.params.get(i as usize).cloned(),
             }
         };
-        let globals = &self.procs[self.leader(p) as usize].globals;
+        let globals = self.globals_of(self.leader(p));
         let value = |e: &CExpr| -> Option<u64> {
             let v = match e {
                 CExpr::Lit(v) => v.clone(),

@@ -217,7 +217,7 @@ impl<P: Policy> Kernel<P> {
                 .plan
                 .globals
                 .iter()
-                .zip(pcb.globals.iter())
+                .zip(self.globals_of(p).iter())
                 .map(|((name, _), v)| (name.to_string(), v.clone()))
                 .collect(),
             threads: self.thread_reports(p),

@@ -92,7 +92,7 @@ impl<P: Policy> Host for SimProc<'_, P> {
 
     fn global_changed(&mut self, g: GlobalId) {
         let p = self.k.leader(self.p);
-        let after = self.k.procs[p as usize].globals[g as usize].footprint();
+        let after = self.k.globals_of(p)[g as usize].footprint();
         self.k.hold_values(self.bytes_before, after);
     }
 

@@ -49,7 +49,7 @@ impl<P: Policy> Kernel<P> {
                 .and_then(|c| c.params.get(*i as usize))
                 .cloned()
                 .unwrap_or(Value::None),
-            CExpr::Global(g) => self.procs[self.leader(p) as usize].globals[*g as usize].clone(),
+            CExpr::Global(g) => self.globals_of(self.leader(p))[*g as usize].clone(),
             CExpr::Uniform(lo, hi) => Value::Int(self.rng.uniform(*lo, *hi)),
             CExpr::Counter(k) => self.procs[p as usize]
                 .cold
@@ -171,14 +171,17 @@ impl<P: Policy> Kernel<P> {
         let p = self.leader(p);
         let parent = &mut self.procs[p as usize];
         let daemon = spec.daemon.unwrap_or(parent.daemon);
-        let globals = Arc::clone(&parent.globals);
+        // The child shares its parent's globals, whichever they are.
+        let globals = parent.own_globals().cloned();
         let pcold = parent.cold();
         pcold.spawned += 1;
         let identity = Identity::child(pcold.identity.as_ref(), pcold.spawned);
-        let mut pcb = Pcb::new(p, globals, t);
+        let mut pcb = Pcb::new(p, t);
         pcb.daemon = daemon;
         let cold = pcb.cold();
         cold.creator = Some(p);
+        self.top_sharers += u64::from(globals.is_none());
+        cold.globals = globals;
         // A default name is made when it is shown (identity.rs).
         cold.name = spec.name.clone();
         cold.identity = Some(identity);
@@ -187,7 +190,7 @@ impl<P: Policy> Kernel<P> {
         // No pid yet: a `Process` object gets one at `start()`, the fork.
         let child = self.new_slot(pcb, Hot::new(spec.program, NO_PID, t));
         let n = self.spawn_number(child);
-        let globals = Arc::clone(&self.procs[child as usize].globals);
+        let globals = Arc::clone(self.globals_of(child));
         let weight = self.weigh(&globals);
         self.hold_values(0, weight);
         self.procs[p as usize]
@@ -232,7 +235,7 @@ impl<P: Policy> Kernel<P> {
                 .as_ref()
                 .map(|c| (c.objects.clone(), c.handles.clone()))
                 .unwrap_or_default();
-            (Arc::clone(&parent.globals), objects, handles)
+            (parent.own_globals().cloned(), objects, handles)
         };
         let (n, parent) = (self.spawn_number(child), self.procs[child as usize].parent);
         if parent != NO_PROC
@@ -242,14 +245,28 @@ impl<P: Policy> Kernel<P> {
             children.started(n, child);
         }
         // The fork copies the parent's globals as they are now, not as they were at spawn.
-        if !Arc::ptr_eq(&self.procs[child as usize].globals, &globals) {
-            let before = bytes_of(&self.procs[child as usize].globals);
-            let after = self.weigh(&globals);
+        let had = self.procs[child as usize].own_globals();
+        let shared_top = had.is_none();
+        let same = match (had, &globals) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        if !same {
+            let before = bytes_of(self.globals_of(child));
+            let now = Arc::clone(globals.as_ref().unwrap_or(&self.top_globals));
+            let after = self.weigh(&now);
             self.hold_values(before, after);
+        }
+        // Sharing the top-level processes' globals no longer, or from now on.
+        match (shared_top, globals.is_none()) {
+            (true, false) => self.top_sharers -= 1,
+            (false, true) => self.top_sharers += 1,
+            _ => {}
         }
         // Started from here on: admitted just below (`Pcb::started`).
         let pcb = &mut self.procs[child as usize];
-        pcb.globals = globals;
+        pcb.cold().globals = globals;
         if !objects.is_empty() || !handles.is_empty() {
             let cold = pcb.cold();
             cold.objects = objects;

@@ -241,8 +241,11 @@ pub struct Kernel<P: Policy> {
     /// thread), and the records of the report's processes in order.
     proc_index: Vec<u32>,
     proc_slots: Vec<u32>,
-    /// The globals of a thread's own record: none (it reads its process's).
-    no_globals: Arc<Vec<crate::model::Value>>,
+    /// The top-level processes' globals, which every process that has not written its own
+    /// shares (`pcb::Cold::globals`), and how many processes share them: what
+    /// `Arc::strong_count` would say were each to hold a clone, 8 bytes a process (values.rs).
+    top_globals: Arc<Vec<crate::model::Value>>,
+    top_sharers: u64,
     /// With threads on: the tasks blocked joining each task or child, and those blocked in
     /// `wait` by process, so that an end wakes them without a scan of the process's threads.
     joins: std::collections::BTreeMap<u32, Vec<u32>>,

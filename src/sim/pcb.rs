@@ -2,9 +2,9 @@
 //!
 //! What only some processes need (output, handles, objects, children, arguments) lives in a
 //! lazily allocated [`Cold`] part, so a process that only computes and does I/O costs one
-//! fixed-size record. Globals are shared copy-on-write: a child gets its parent's `Arc` at
-//! `start` and the first write makes it its own copy, which is exactly "copied at fork,
-//! never shared" without copying anything that is never written.
+//! fixed-size record. Globals are shared copy-on-write ([`Cold::globals`]): a child gets its
+//! parent's `Arc` at `start` and the first write makes it its own copy, which is exactly
+//! "copied at fork, never shared" without copying anything that is never written.
 
 use std::sync::Arc;
 
@@ -134,18 +134,18 @@ pub(crate) enum Kind {
     Vacant,
 }
 
-/// The rest of the per-process record: 56 bytes. What a million top-level processes would
-/// each hold the same way is derived instead of kept (issue #13, "at most 150 bytes a
-/// process"): the entry and copy number from the slot, whether it started from its kind and
+/// The rest of the per-process record: 48 bytes. What a million top-level processes would
+/// each hold the same way is derived or shared instead of kept (issue #13, "at most 150 bytes
+/// a process"): the entry and copy number from the slot, whether it started from its kind and
 /// admission, the time blocked from the hot record's figures ([`Pcb::blocked`]), the tick it
-/// was reaped from its end ([`Pcb::reaped_at`]; a child reaped later keeps it in its cold part).
+/// was reaped from its end ([`Pcb::reaped_at`]; a child reaped later keeps it in its cold
+/// part), and the globals, which a process that has not written them shares with the
+/// top-level processes ([`Cold::globals`]).
 #[derive(Debug, Clone)]
 pub(crate) struct Pcb {
     pub admitted_at: u64,
     pub first_run: u64,
     pub ended_at: u64,
-    /// This process's globals; shared with its parent until one of them writes.
-    pub globals: Arc<Vec<Value>>,
     pub cold: Option<Box<Cold>>,
     /// Timers naming this slot still in the queue, counted only when records are recycled
     /// (recycle.rs): a killed process's timer outlives it.
@@ -183,6 +183,12 @@ pub(crate) struct Cold {
     /// When it was created: a top-level process at tick 0 (the default), a child when
     /// spawned, a thread when started.
     pub created_at: u64,
+    /// Its globals, once it has its own or shares them with a process that has: `None`, the
+    /// top-level processes' globals, shared by every process that has not written them, nor
+    /// been forked from one that had (the kernel's `top_globals`, values.rs). Copied on write:
+    /// a child shares its parent's until one of them writes, which is "copied at fork, never
+    /// shared" without copying what is never written.
+    pub globals: Option<Arc<Vec<Value>>>,
     /// When it was reaped, if not at its end ([`NONE`] otherwise): a child whose parent
     /// reaped it later (a top-level process and a thread are reaped as they end).
     pub reaped_at: u64,
@@ -219,6 +225,7 @@ impl Default for Cold {
             wait_on: WaitOn::Nothing,
             exit_code: 0,
             created_at: 0,
+            globals: None,
             reaped_at: NONE,
             spawned: 0,
             args: Vec::new(),
@@ -240,12 +247,11 @@ impl Default for Cold {
 impl Pcb {
     /// A record of a child created at tick `t` (a cold part holds `t` unless it is 0, a
     /// top-level process's creation); the caller sets another [`Kind`].
-    pub(crate) fn new(parent: u32, globals: Arc<Vec<Value>>, t: u64) -> Self {
+    pub(crate) fn new(parent: u32, t: u64) -> Self {
         let mut pcb = Pcb {
             admitted_at: NONE,
             first_run: NONE,
             ended_at: NONE,
-            globals,
             cold: None,
             timers: 0,
             parent,
@@ -288,6 +294,19 @@ impl Pcb {
             return 0;
         }
         hot.since - self.admitted_at - hot.cpu - hot.waiting
+    }
+
+    /// Its own globals, or those it shares with a process that wrote them (`None`: the
+    /// top-level processes', [`Cold::globals`]).
+    #[inline]
+    pub(crate) fn own_globals(&self) -> Option<&Arc<Vec<Value>>> {
+        self.cold.as_deref()?.globals.as_ref()
+    }
+
+    /// Whether it is one of the processes that share the top-level processes' globals (a
+    /// thread reads its process's, a free slot has none).
+    pub(crate) fn shares_top_globals(&self) -> bool {
+        matches!(self.kind, Kind::Top | Kind::Child) && self.own_globals().is_none()
     }
 
     /// Whether it was reaped.
@@ -424,14 +443,14 @@ mod tests {
         // The design target is under 256 bytes a process in all; these records are most of it.
         assert_eq!(std::mem::size_of::<Hot>(), 64);
         assert!(
-            std::mem::size_of::<Pcb>() <= 56,
+            std::mem::size_of::<Pcb>() <= 48,
             "{}",
             std::mem::size_of::<Pcb>()
         );
         // A thread whose program takes no arguments and whose name is the default has no
         // cold part at all (threads.rs): this size is only for those that need one.
         assert!(
-            std::mem::size_of::<Cold>() <= 360,
+            std::mem::size_of::<Cold>() <= 368,
             "{}",
             std::mem::size_of::<Cold>()
         );

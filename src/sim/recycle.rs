@@ -23,12 +23,10 @@
 //! Nothing observable depends on which slot a process has: ties are broken by pid or by the
 //! order of events, never by slot (a test runs every scenario both ways, for every policy).
 
-use std::sync::Arc;
-
 use super::finish::Tally;
 use super::pcb::{Hot, Kind, NO_PROC, Pcb, advise_huge_pages};
 use super::{Kernel, Policy, Recorder};
-use crate::model::{State, Value};
+use crate::model::State;
 
 /// The fewest reaped records worth a collection.
 const MIN_BATCH: usize = 1024;
@@ -57,8 +55,6 @@ pub(super) struct Recycler {
     pub gone: Tally,
     /// Processes created in all (slots are reused, so the table's length is not it).
     pub created: u64,
-    /// The globals of a free slot: none.
-    no_globals: Arc<Vec<Value>>,
     /// Scratch: the marks of one collection, a bit a record, and its work list.
     marks: Vec<u64>,
     work: Vec<u32>,
@@ -74,7 +70,6 @@ impl Default for Recycler {
             batch: 0,
             gone: Tally::default(),
             created: 0,
-            no_globals: Arc::default(),
             marks: Vec::new(),
             work: Vec::new(),
         }
@@ -235,7 +230,10 @@ impl<P: Policy> Kernel<P> {
         debug_assert_eq!(hot.state, State::Terminated);
         self.recycler.gone.add(pcb, hot, self.now);
         // Created at 0: a record created later would allocate a cold part for its tick.
-        let mut empty = Pcb::new(self.recycler.free, Arc::clone(&self.recycler.no_globals), 0);
+        if self.procs[q as usize].shares_top_globals() {
+            self.top_sharers -= 1;
+        }
+        let mut empty = Pcb::new(self.recycler.free, 0);
         empty.kind = Kind::Vacant;
         self.procs[q as usize] = empty;
         for cpu in &mut self.cpus {

@@ -246,7 +246,7 @@ impl<P: Policy> Kernel<P> {
         // tick 0, so that no cold part is allocated for the tick: a thread's creation is its
         // admission, just below (`thread_report`). Its group and number are in the kernel's
         // dense tables; only an explicit name or arguments need a cold part.
-        let mut pcb = Pcb::new(NO_PROC, Arc::clone(&self.no_globals), 0);
+        let mut pcb = Pcb::new(NO_PROC, 0);
         pcb.kind = Kind::Thread;
         pcb.daemon = daemon;
         if name.is_some() || !args.is_empty() || !kwargs.is_empty() {

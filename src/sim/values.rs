@@ -24,8 +24,12 @@ impl<P: Policy> Kernel<P> {
     pub(super) fn own_globals(&mut self, p: u32) -> &mut Vec<Value> {
         // A thread's globals are its process's (SPEC §4a: shared, no copy).
         let p = self.leader(p);
-        let globals = &self.procs[p as usize].globals;
-        if Arc::strong_count(globals) > 1 {
+        let own = self.procs[p as usize].own_globals();
+        let has_own = own.is_some();
+        // Shared: with another process, or the top-level processes' with another of them.
+        let shared = own.map_or(self.top_sharers > 1, |g| Arc::strong_count(g) > 1);
+        if shared {
+            let globals = self.globals_of(p);
             let weight = globals
                 .iter()
                 .fold(0u64, |w, v| w.saturating_add(v.weight()));
@@ -38,7 +42,29 @@ impl<P: Policy> Kernel<P> {
                 ));
             }
         }
-        Arc::make_mut(&mut self.procs[p as usize].globals)
+        if !has_own {
+            // Its own `Arc` from now on: the one the top-level processes share, which
+            // `make_mut` copies, or, if it was the last of them to share it, that one itself,
+            // which `make_mut` changes in place (or moves, if weighed: `LastWeighed`), as it
+            // did when each process held a clone.
+            let globals = if self.top_sharers == 1 {
+                std::mem::take(&mut self.top_globals)
+            } else {
+                Arc::clone(&self.top_globals)
+            };
+            self.top_sharers -= 1;
+            self.procs[p as usize].cold().globals = Some(globals);
+        }
+        let cold = self.procs[p as usize].cold();
+        Arc::make_mut(cold.globals.as_mut().expect("set just above"))
+    }
+
+    /// Process `p`'s globals (a thread's are its process's: ask for the leader's).
+    #[inline]
+    pub(super) fn globals_of(&self, p: u32) -> &Arc<Vec<Value>> {
+        self.procs[p as usize]
+            .own_globals()
+            .unwrap_or(&self.top_globals)
     }
 
     /// The bytes of `globals`, weighed once for a run of processes that share them.
