@@ -376,6 +376,49 @@ fn rr_io_variants(c: &mut Criterion) {
     group.finish();
 }
 
+/// Issue #13's multi-CPU item: RR-IO-v1 at N = 100,000 on one CPU (the reference), on 4 CPUs,
+/// and on one CPU with `context_switch: 1`, run in turn in the same rounds (1 CPU, 4 CPUs,
+/// switch cost, 1 CPU, …; medians of seven), each one's cost a dispatch and its ratio to one
+/// CPU's. The three schedules differ (4 CPUs finish in about a quarter of the ticks, a switch
+/// cost adds a tick a dispatch), but every variant makes 50 dispatches a process, so the
+/// cost a dispatch is what compares.
+fn variants_side_by_side(_c: &mut Criterion) {
+    const NAME: &str = "side_by_side/rr_io_v1_variants/100000";
+    if filtered_out(NAME) {
+        return;
+    }
+    const N: u64 = 100_000;
+    const ROUNDS: usize = 7;
+    let variants: [(&str, Arc<Plan>); 3] = [
+        ("1 cpu (reference)", rr_io_v1(N, 1, 0)),
+        ("4 cpus", rr_io_v1(N, 4, 0)),
+        ("1 cpu, context_switch 1", rr_io_v1(N, 1, 1)),
+    ];
+    let mut ns: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+    let mut dispatches = vec![0; variants.len()];
+    for _ in 0..ROUNDS {
+        for (i, (_, plan)) in variants.iter().enumerate() {
+            let start = Instant::now();
+            dispatches[i] = simulate(black_box(plan));
+            ns[i].push(start.elapsed().as_secs_f64() * 1e9 / dispatches[i] as f64);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let base = median(&mut ns[0].clone());
+    for (i, (label, _)) in variants.iter().enumerate() {
+        let d = median(&mut ns[i]);
+        println!(
+            "{NAME}: {label}: {d:.1} ns a dispatch, {:.2}x one CPU's, {} dispatches \
+             (medians of {ROUNDS} alternating runs)",
+            d / base,
+            dispatches[i],
+        );
+    }
+}
+
 /// A tree of 100,000 spawns and joins: 100 children of the main process, each of which forks
 /// and joins 999 grandchildren one after another.
 fn fork_tree(c: &mut Criterion) {
@@ -441,6 +484,7 @@ criterion_group!(
     rr_io,
     side_by_side,
     rr_io_variants,
+    variants_side_by_side,
     policies,
     policies_side_by_side,
     threads_side_by_side,

@@ -2,6 +2,8 @@
 //! (a slice end with the queue's head taking over, a burst end with the wake-ups due then),
 //! each doing in one place what the general rounds (`dispatch.rs`) would do.
 //!
+//! Those for a switch cost, for timers alone and for several CPUs are in `fast_multi.rs`.
+//!
 //! Two kinds, each on only where it is exact:
 //! - the slice-end shortcuts ([`Kernel::step_lone_slice_end`],
 //!   [`Kernel::settle_lone_preemption`]) assume round robin ([`Policy::fast_paths_exact`]):
@@ -116,7 +118,13 @@ impl<P: Policy> Kernel<P> {
             hot.since = t;
             hot.state = State::Ready;
             self.record(t, p, State::Running, State::Ready, Cause::Preempt, Some(0));
-            match self.dispatch_on_lone_cpu(q, t) {
+            let mut dispatched = self.dispatch_on_lone_cpu(q, t);
+            if batch && self.error.is_none() && matches!(dispatched, Dispatched::Switching) {
+                // A switch cost: the switch ends here too if nothing else is due by then.
+                dispatched = self.end_lone_switch(horizon);
+                t = self.now;
+            }
+            match dispatched {
                 Dispatched::Switching => break,
                 Dispatched::Running {
                     slice_end,
@@ -328,6 +336,14 @@ impl<P: Policy> Kernel<P> {
                 return Dispatched::Switching;
             }
         }
+        self.run_on_lone_cpu(q, t)
+    }
+
+    /// The second half of [`Kernel::dispatch_on_lone_cpu`], and what ends a switch to `q` on
+    /// a single CPU: `q` starts running at `t` (what [`Kernel::start_running`] and, for a
+    /// process resuming its burst, [`Kernel::run_instant`] do).
+    #[inline(always)]
+    pub(super) fn run_on_lone_cpu(&mut self, q: u32, t: u64) -> Dispatched {
         let slice = self.policy.slice(q, t);
         // Round robin (the fast paths' policy) reads no `since`; the others are charged by it.
         if !self.fast_paths {
@@ -546,67 +562,5 @@ impl<P: Policy> Kernel<P> {
             }
         }
         Some(self.more_to_settle())
-    }
-}
-
-impl<P: Policy> Kernel<P> {
-    /// Round robin with nothing ready, on any number of CPUs: every slice that ends before
-    /// anything else is due (an arrival, a timer, an outside signal, the tick limit, or a
-    /// burst end on any CPU)
-    /// ends with its process keeping its own CPU, so those slice ends are moved past in one
-    /// go instead of a general round each. Boundaries stay a whole number of slices apart, as
-    /// [`Kernel::step_lone_slice_end`] keeps them on one CPU, so a slice end that falls on
-    /// the tick something else is due is still handled with it, in the tick's order.
-    ///
-    /// It assumes what makes such a slice end change nothing (SPEC §3, and the general
-    /// rounds: `expire_slice`, then `dispatch_free_cpus` giving a process whose slice ran out
-    /// its own free CPU back through `resume`): the fast paths are on, so the policy is round
-    /// robin, which charges nothing at a slice end, draws nothing, has no event of its own and
-    /// gives a fresh slice of the same length at every resume; the next outside signal is
-    /// part of [`Kernel::horizon`], like an arrival; the ready queue is empty, so the first
-    /// free CPU picks
-    /// the process again and it keeps its own CPU, with no preemption, dispatch or switch
-    /// counted; no CPU is switching (a switch's end is a dispatch) and no slice end is still
-    /// undecided. The tests run every scenario with the fast paths on and off and compare the
-    /// reports (`tests/scenarios.rs`, `tests/properties.rs`); `tests/runaway.rs` holds a lone
-    /// process on two CPUs for 10^12 ticks to a few events.
-    pub(super) fn skip_lone_slice_ends(&mut self) {
-        if !self.fast_paths
-            || self.finished
-            || self.error.is_some()
-            || self.pending_preempts != 0
-            || !self.policy.is_empty()
-            || !(self.woken.is_empty() && self.admitted.is_empty() && self.preempted.is_empty())
-        {
-            return;
-        }
-        let mut until = self.horizon();
-        for cpu in &self.cpus {
-            match cpu.run {
-                Run::Idle => {}
-                Run::Switching { .. } => return,
-                Run::Running { burst_end, .. } => until = until.min(burst_end),
-            }
-        }
-        for c in 0..self.cpus.len() {
-            let Run::Running {
-                p,
-                slice_end,
-                burst_end,
-            } = self.cpus[c].run
-            else {
-                continue;
-            };
-            if slice_end >= until {
-                continue;
-            }
-            let slice = self.policy.slice(p, slice_end).max(1);
-            let slices = (until - slice_end).div_ceil(slice);
-            self.cpus[c].run = Run::Running {
-                p,
-                slice_end: slice_end.saturating_add(slices.saturating_mul(slice)),
-                burst_end,
-            };
-        }
     }
 }

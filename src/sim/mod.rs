@@ -4,7 +4,8 @@
 //! [`Sim`] owns a process table (the `pcb` module), a ready structure behind the [`Policy`]
 //! trait, a timer heap for `io`/`sleep`, and one slot per CPU. The files: this one (the kernel,
 //! its event loop, blocking and waking), `build.rs` (making a kernel), `dispatch.rs` (the general rounds of a tick),
-//! `fast.rs` (the shortcuts for the commonest events), `decide.rs` (preemption and the
+//! `fast.rs` (the shortcuts for the commonest events), `fast_multi.rs` (those for several
+//! CPUs and a switch cost), `decide.rs` (preemption and the
 //! policy's events), `burst.rs` (the burst read-ahead), `exec.rs` (instructions and the
 //! process API), `finish.rs` and `stream.rs` (the report). [`Sim::step`] jumps to the next tick at
 //! which anything happens (a burst or slice ends, a timer fires, a process arrives, a context
@@ -41,6 +42,7 @@ mod exec;
 mod explain;
 mod explain_threads;
 mod fast;
+mod fast_multi;
 mod finish;
 mod host;
 mod identity;
@@ -292,6 +294,8 @@ impl<P: Policy> Kernel<P> {
             .step_lone_slice_end(false)
             .or_else(|| self.step_slice_end_any(false))
             .or_else(|| self.step_burst_end())
+            .or_else(|| self.step_switch_end())
+            .or_else(|| self.step_timers())
         {
             return more;
         }
@@ -307,6 +311,8 @@ impl<P: Policy> Kernel<P> {
             .step_lone_slice_end(true)
             .or_else(|| self.step_slice_end_any(true))
             .or_else(|| self.step_burst_end())
+            .or_else(|| self.step_switch_end())
+            .or_else(|| self.step_timers())
         {
             return more;
         }

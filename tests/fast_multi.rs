@@ -1,0 +1,78 @@
+//! The shortcuts for a switch cost, for timers alone and for several CPUs
+//! (`src/sim/fast_multi.rs`) give the general rounds' reports: every scenario in
+//! `scenarios/`, forced to 2 and 4 CPUs, to a context switch of 1 tick, and to both, runs
+//! with the fast paths on and off, and the two reports are compared byte for byte. (RR-IO-v1
+//! with a switch cost of 1, `scenarios/rr-io-v1.json` here, takes all three shortcuts:
+//! a switch ending in the slice-end loop, one after a burst end, and timers firing between
+//! the CPU's events.)
+
+use std::path::PathBuf;
+
+use procsim::{Sim, SimOptions};
+use serde_json::{Value, json};
+
+fn scenario_texts() -> Vec<(PathBuf, String)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("scenarios/ exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).expect("readable");
+            (f, text)
+        })
+        .collect()
+}
+
+/// The report of `text`'s run, with the fast paths on or off, as JSON; `None` if the
+/// scenario does not load (a forced setting it refuses).
+fn report(text: &str, fast: bool) -> Option<String> {
+    let plan = procsim::load_str(text).ok()?;
+    let mut sim = Sim::new(plan, SimOptions::default());
+    if !fast {
+        sim.disable_fast_paths();
+    }
+    Some(serde_json::to_string(&sim.run()).expect("a report serializes"))
+}
+
+#[test]
+fn every_scenario_on_several_cpus_and_with_a_switch_cost_gives_the_general_rounds_report() {
+    let mut compared = 0;
+    for (file, text) in scenario_texts() {
+        let doc: Value = serde_json::from_str(&text).expect("JSON");
+        for (cpus, cs) in [
+            (2, None),
+            (4, None),
+            (1, Some(1)),
+            (2, Some(1)),
+            (4, Some(1)),
+        ] {
+            let mut doc = doc.clone();
+            let kernel = doc
+                .as_object_mut()
+                .expect("an object")
+                .entry("kernel")
+                .or_insert_with(|| json!({}));
+            kernel["cpus"] = json!(cpus);
+            if let Some(cs) = cs {
+                kernel["context_switch"] = json!(cs);
+            }
+            let text = doc.to_string();
+            let (Some(fast), Some(general)) = (report(&text, true), report(&text, false)) else {
+                continue;
+            };
+            assert_eq!(
+                fast,
+                general,
+                "{} on {cpus} CPUs, context_switch {cs:?}",
+                file.display()
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 500, "only {compared} runs compared");
+}
