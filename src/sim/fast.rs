@@ -452,6 +452,12 @@ impl<P: Policy> Kernel<P> {
         {
             prefetch(hot);
         }
+        // (Round robin's are none: this compiles to nothing in its loop.)
+        for p in self.policy.also_likely() {
+            if let Some(hot) = self.hot.get(p as usize) {
+                prefetch(hot);
+            }
+        }
     }
 
     /// The commonest tick of all: one slice ran out and nothing else became ready. The general

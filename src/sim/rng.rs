@@ -9,13 +9,18 @@
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
+/// How many words [`SeededRng::peek_nth`] can see ahead (a power of two).
+pub const PEEK: usize = 4;
+
 /// A seeded, portable source of uniform integers.
 #[derive(Debug, Clone)]
 pub struct SeededRng {
     inner: ChaCha8Rng,
-    /// A word [`SeededRng::peek_word`] drew ahead: the next draw takes it before any other,
-    /// so peeking leaves the stream as it was.
-    ahead: Option<u64>,
+    /// Words [`SeededRng::peek_nth`] drew ahead, in a ring: `len` of them from `head` on. The
+    /// next draws take them first, in order, so peeking leaves the stream as it was.
+    ahead: [u64; PEEK],
+    head: usize,
+    len: usize,
 }
 
 impl SeededRng {
@@ -25,24 +30,42 @@ impl SeededRng {
         key[..8].copy_from_slice(&seed.to_le_bytes());
         SeededRng {
             inner: ChaCha8Rng::from_seed(key),
-            ahead: None,
+            ahead: [0; PEEK],
+            head: 0,
+            len: 0,
         }
     }
 
     /// The next 64-bit word of the stream.
     #[inline(always)]
     fn next_word(&mut self) -> u64 {
-        match self.ahead.take() {
-            Some(x) => x,
-            None => self.inner.next_u64(),
+        if self.len == 0 {
+            return self.inner.next_u64();
         }
+        let x = self.ahead[self.head];
+        self.head = (self.head + 1) % PEEK;
+        self.len -= 1;
+        x
     }
 
     /// The word the next draw will start from, without taking it: a draw of `uniform(0, n −
     /// 1)` then gives it modulo `n` unless it is rejected (a chance of `n` in 2^64). For a
     /// hint only, such as guessing which process a lottery draw will pick.
+    #[inline(always)]
     pub fn peek_word(&mut self) -> u64 {
-        *self.ahead.get_or_insert_with(|| self.inner.next_u64())
+        self.peek_nth(0)
+    }
+
+    /// The word `i` words after the next one (`i < PEEK`), without taking any: while every
+    /// draw before it takes one word, it is the word the draw `i` draws from now starts from.
+    #[inline(always)]
+    pub fn peek_nth(&mut self, i: usize) -> u64 {
+        assert!(i < PEEK, "the generator peeks at most {PEEK} words ahead");
+        while self.len <= i {
+            self.ahead[(self.head + self.len) % PEEK] = self.inner.next_u64();
+            self.len += 1;
+        }
+        self.ahead[(self.head + i) % PEEK]
     }
 
     /// Takes the word [`SeededRng::peek_word`] drew ahead, when it is `word` and a draw of
@@ -51,8 +74,9 @@ impl SeededRng {
     /// peek need not compute again. Otherwise false, and the stream is as it was.
     #[inline(always)]
     pub fn take_peeked(&mut self, word: u64, span: u64) -> bool {
-        if self.ahead == Some(word) && word >= span {
-            self.ahead = None;
+        if self.len > 0 && self.ahead[self.head] == word && word >= span {
+            self.head = (self.head + 1) % PEEK;
+            self.len -= 1;
             return true;
         }
         false
@@ -127,6 +151,36 @@ mod tests {
                 b.uniform(i64::MIN, i64::MAX / 2)
             );
         }
+    }
+
+    /// Words peeked several ahead are the next ones drawn, in order, whatever mix of peeks,
+    /// takes and draws comes between.
+    #[test]
+    fn peeking_ahead_leaves_the_stream_as_it_was() {
+        let mut plain = SeededRng::new(17);
+        let mut peeked = SeededRng::new(17);
+        let mut words = Vec::new();
+        for i in 0..500u64 {
+            let n = 1 + (i * 2_654_435_761) % 1_000_003;
+            let k = (i as usize * 7) % PEEK;
+            let ahead: Vec<u64> = (0..=k).map(|j| peeked.peek_nth(j)).collect();
+            assert_eq!(peeked.peek_word(), ahead[0]);
+            match i % 3 {
+                0 => {
+                    let want = plain.uniform(0, n as i64 - 1);
+                    assert_eq!(want, (ahead[0] % n) as i64);
+                    assert!(peeked.take_peeked(ahead[0], n));
+                }
+                1 => assert_eq!(peeked.uniform(-3, n as i64), plain.uniform(-3, n as i64)),
+                _ => assert_eq!(peeked.next_word(), plain.next_word()),
+            }
+            // What is still peeked is what follows.
+            if k > 0 {
+                assert_eq!(peeked.peek_word(), ahead[1]);
+            }
+            words.push(ahead[0]);
+        }
+        assert!(words.windows(2).any(|w| w[0] != w[1]));
     }
 
     /// Taking a peeked word gives what the draw would have: its remainder.

@@ -30,13 +30,17 @@
 //! which the kernel prefetches the record of ([`Policy::likely`]): a draw lands on a random
 //! process, whose records are not in the cache. The next pick takes that ticket and holder
 //! when nothing changed and the generator's word is the one peeked (so the same draw would
-//! find them), without drawing or dividing again.
+//! find them), without drawing or dividing again. Beyond that guess, which stays exact, each
+//! pick also finds, as hints only, the next holder should the line grow or shrink by one
+//! before then, and the line entries of the pick after the next (`Lottery::look_ahead`):
+//! they change no draw.
 //!
 //! Choices where the SPEC is silent: a pick with a single ready process still draws (every
 //! pick with something ready draws exactly once, so the generator's stream does not depend on
 //! how many were ready); a pick with nothing ready draws nothing.
 
 use super::{Attrs, Draw, Policy, Ready, SeededRng};
+use crate::sim::fast::prefetch;
 
 #[path = "lottery_sums.rs"]
 mod sums;
@@ -107,6 +111,14 @@ pub struct Lottery {
     /// holder's position (for `--explain`).
     drawn: (u128, u128, u32, u32),
     guess: Option<Guess>,
+    /// The process whose record the kernel is asked to prefetch ([`Policy::likely`]), set by
+    /// each pick: the next holder, or the one after it when the last pick already hinted the
+    /// next (see [`Lottery::look_ahead`]).
+    hint: Option<u32>,
+    /// The next holder if a process joins, and if the lent one leaves, before the next pick
+    /// ([`OUT`]: none), for [`Policy::also_likely`]; and the last pick's.
+    also: [u32; 2],
+    last_also: [u32; 2],
 }
 
 /// A uniform draw from `0..total` (`total > 0`) with `rng.uniform(0, total − 1)`; totals
@@ -148,6 +160,9 @@ impl Lottery {
             lent: None,
             drawn: (0, 0, 0, 0),
             guess: None,
+            hint: None,
+            also: [OUT; 2],
+            last_also: [OUT; 2],
         }
     }
 
@@ -317,6 +332,67 @@ impl Lottery {
                     holder: self.line[pos],
                 }
             });
+        self.look_ahead(rng);
+    }
+
+    /// Hints for the memory system (nothing here changes a draw or a pick). A draw lands on
+    /// a random place of the line and a random process, both cold at 10^5 processes. The
+    /// guess finds the next holder one pick ahead if the line stays as it is, but a third of
+    /// the time it does not (RR-IO-v1: a process blocks, or one wakes, between two picks),
+    /// and then the next pick would wait on the line and the kernel on the holder's record.
+    /// With the shortcut a place costs no load to find (`(word / e) mod m`, `m` the line's
+    /// length: the draw's `word mod m·e`, divided by `e`), so this pick also finds the next
+    /// holder for a line one longer (a process woke: it joins at the end) and one shorter
+    /// (the lent process blocked: the last takes its place), and the kernel prefetches the
+    /// records of all three ([`Policy::likely`], [`Policy::also_likely`]); and it prefetches
+    /// the line entries of the pick after the next for the same three lengths, which the
+    /// next pick then loads. When the last pick's hints already held the next holder's
+    /// record, [`Policy::likely`] gives the holder of the pick after the next instead.
+    #[inline(always)]
+    fn look_ahead(&mut self, rng: &mut SeededRng) {
+        self.also = [OUT; 2];
+        let Some(g) = self.guess else {
+            self.hint = None;
+            return;
+        };
+        if self.odd != 0 || !self.shortcut {
+            self.hint = Some(g.holder);
+            return;
+        }
+        let (even, m) = (self.even, self.line.len());
+        let m64 = m as u64;
+        // The next pick with one more in the line (at the end), and with the lent one gone.
+        let u = g.word / even;
+        let longer = (u % (m64 + 1)) as usize;
+        if longer < m {
+            self.also[0] = self.line[longer];
+        }
+        if let Some(l) = self.lent
+            && m > 1
+        {
+            let shorter = (u % (m64 - 1)) as usize;
+            self.also[1] = if shorter == l.pos as usize {
+                self.line[m - 1]
+            } else {
+                self.line[shorter]
+            };
+        }
+        // The pick after the next: its line entries for the three lengths.
+        let v = rng.peek_nth(1) / even;
+        let after = (v % m64) as usize;
+        prefetch(&self.line[after]);
+        prefetch(&self.line[((v % (m64 + 1)) as usize).min(m - 1)]);
+        if m > 1 {
+            prefetch(&self.line[(v % (m64 - 1)) as usize]);
+        }
+        let hinted = self.hint == Some(g.holder) || self.also_hinted(g.holder);
+        self.hint = Some(if hinted { self.line[after] } else { g.holder });
+        self.last_also = self.also;
+    }
+
+    /// Whether the last pick's other hints held `p`.
+    fn also_hinted(&self, p: u32) -> bool {
+        self.last_also.contains(&p)
     }
 }
 
@@ -373,10 +449,15 @@ impl Policy for Lottery {
         Some(p)
     }
 
-    /// The next pick's likeliest holder, however many picks ahead are asked for: the one
-    /// found ahead, if any.
+    /// A holder one or two picks ahead, however many picks ahead are asked for (see
+    /// [`Lottery::look_ahead`]).
     fn likely(&self, _k: usize) -> Option<u32> {
-        self.guess.map(|g| g.holder)
+        self.hint
+    }
+
+    /// The next holder should a process join, or the lent one leave, before the next pick.
+    fn also_likely(&self) -> [u32; 2] {
+        self.also
     }
 
     fn remove(&mut self, p: u32) -> bool {
@@ -415,6 +496,8 @@ impl Policy for Lottery {
     fn disable_shortcuts(&mut self) {
         self.shortcut = false;
         self.guess = None;
+        self.hint = None;
+        self.also = [OUT; 2];
         if self.sums.is_none() {
             self.build_sums();
         }

@@ -389,3 +389,63 @@ fn huge_totals_are_drawn_in_range() {
     assert_eq!(holder(&l, 2 * u128::from(u64::MAX) + 7), 2);
     assert!(l.pick(0, &mut g).unwrap() < 3);
 }
+
+/// The hints a pick leaves (`look_ahead`) name the next holder whether the line stays as it
+/// is, grows by one process at its end (a wake-up) or loses the lent one (a block): checked
+/// against the picks they hint at, over a run of random joins and leaves.
+#[test]
+fn the_hints_name_the_next_holder() {
+    let n = 200u32;
+    let mut l = with_tickets(&vec![100; n as usize]);
+    for p in 0..n / 2 {
+        l.enqueue(p, Ready::Admit, 0, 0);
+    }
+    let mut out: Vec<u32> = (n / 2..n).collect();
+    let mut g = SeededRng::new(3);
+    let mut choice = SeededRng::new(4);
+    let (mut same, mut grown, mut shrunk) = (0, 0, 0);
+    let mut last = l.pick(0, &mut g);
+    for _ in 0..3000 {
+        let p = last.expect("someone is ready");
+        let (guess, also) = (l.guess.map(|g| g.holder), l.also);
+        let event = choice.uniform(0, 4);
+        let (event, joined) = if event == 0 && !out.is_empty() {
+            // It comes back and another wakes.
+            l.enqueue(p, Ready::SliceEnd, 0, 0);
+            let q = out.swap_remove(choice.uniform(0, out.len() as i64 - 1) as usize);
+            l.enqueue(q, Ready::Wake, 0, 0);
+            (0, Some(q))
+        } else if event == 1 && l.len() > 1 {
+            // It blocks: it does not come back.
+            out.push(p);
+            (1, None)
+        } else {
+            l.enqueue(p, Ready::SliceEnd, 0, 0);
+            (2, None)
+        };
+        last = l.pick(0, &mut g);
+        let q = last.expect("someone is ready");
+        match (event, joined) {
+            (0, Some(j)) => {
+                grown += 1;
+                if q != j {
+                    assert_eq!(also[0], q, "a wake-up");
+                } else {
+                    assert_eq!(also[0], OUT, "the newcomer's place was not known");
+                }
+            }
+            (1, _) => {
+                shrunk += 1;
+                assert_eq!(also[1], q, "a block");
+            }
+            _ => {
+                same += 1;
+                assert_eq!(guess, Some(q), "nothing changed");
+            }
+        }
+    }
+    assert!(
+        same > 1000 && grown > 300 && shrunk > 300,
+        "{same} {grown} {shrunk}"
+    );
+}

@@ -243,6 +243,13 @@ pub trait Policy {
         self.upcoming(k)
     }
 
+    /// Two more processes that may be taken next (`u32::MAX`: none), for a policy whose next
+    /// pick depends on what joins or leaves before it (lottery's draw): the kernel prefetches
+    /// their records too. Only a hint.
+    fn also_likely(&self) -> [u32; 2] {
+        [u32::MAX; 2]
+    }
+
     /// Whether the kernel's fast paths (`sim/fast.rs`) give exactly what the general rounds
     /// give under this policy. They assume a FIFO ready structure in which a slice end goes
     /// to the tail, a slice of the same length every time but after a block, no preemption,
@@ -419,6 +426,9 @@ impl<T: Policy + ?Sized> Policy for Box<T> {
     }
     fn likely(&self, k: usize) -> Option<u32> {
         (**self).likely(k)
+    }
+    fn also_likely(&self) -> [u32; 2] {
+        (**self).also_likely()
     }
     fn fast_paths_exact(&self) -> bool {
         (**self).fast_paths_exact()
