@@ -261,7 +261,12 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// Turns off the shortcuts for the commonest events, so that every tick goes through the
-    /// general rounds; the tests run both ways and compare the reports byte for byte.
+    /// general rounds; the tests run both ways and compare the reports byte for byte. One
+    /// thing may differ, and the tests keep clear of it: the tick at which `kernel.max_events`
+    /// stops a run. It bounds the kernel's work, and the shortcuts count less of it: those of
+    /// `fast.rs` (slice ends and burst ends on one CPU) and a process alone on its CPU passing
+    /// its slice ends count nothing; those of `fast_multi.rs` (a switch's end, a tick of
+    /// timers only) count a tick as the general step does.
     #[doc(hidden)]
     pub fn disable_fast_paths(&mut self) {
         self.fast_paths = false;
@@ -564,7 +569,8 @@ impl<P: Policy> Kernel<P> {
 
     /// Counts the general rounds of the next tick (once per CPU they look at) against
     /// `kernel.max_events`; true when the limit stopped the run. A run's cost grows with its
-    /// events: 1,024 CPUs at quantum 1 make a thousand a tick.
+    /// events: 1,024 CPUs at quantum 1 make a thousand a tick. (What the shortcuts count: see
+    /// [`Kernel::disable_fast_paths`].)
     fn count_events(&mut self) -> bool {
         self.events = self.events.saturating_add(self.cpus.len() as u64);
         let max = self.plan.kernel.max_events;
