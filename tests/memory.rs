@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use procsim::{Sim, SimOptions};
 
+mod common;
+
 /// The system allocator, counting the bytes held now and the most held since the last reset.
 struct Counting;
 
@@ -131,7 +133,7 @@ fn validating_holds_the_scenario_not_more() {
     const N: u32 = 20_000;
     let text = procsim::study::workload::generate(&procsim::study::workload::GenParams::new(1, N))
         .unwrap();
-    let path = std::env::temp_dir().join(format!("procsim-memory-{}.json", std::process::id()));
+    let path = common::scratch_dir("memory").join("workload.json");
     std::fs::write(&path, &text).unwrap();
     drop(text);
     let peak = peak_of(|| {

@@ -143,13 +143,14 @@ fn a_scenario_can_name_each_policy() {
 /// any policy, with records given back at the first moment they can be.
 fn summary_of(text: &str, recycle: bool) -> (String, usize) {
     let plan = procsim::load_str(text).unwrap_or_else(|e| panic!("{e}"));
-    // A run with threads keeps its records too (a thread group names its tasks by slot).
-    let threads = plan.uses_threads();
+    // A run with threads keeps its records too (a thread group names its tasks by slot), and
+    // so does one with outside signals (their target is the first of a name in the order made).
+    let keeps = plan.uses_threads() || !plan.events.is_empty();
     let mut sim = Sim::new(plan, SimOptions { trace: false });
     if recycle {
         // Every policy's order follows events, not slots (lottery's ticket line too, since
         // 2026-12-01: its order is that of the joins and leaves).
-        assert_eq!(sim.recycle_in_batches_of(1), !threads);
+        assert_eq!(sim.recycle_in_batches_of(1), !keeps);
     }
     while sim.advance() {}
     (
@@ -179,6 +180,25 @@ const CHURN: &str = r#"{
   "processes": [{"program": "main"}, {"program": "leaf", "count": 3, "arrival": 5}]
 }"#;
 
+/// 1,100 children made and reaped one at a time, then two live children of one name, `w`:
+/// the outside SIGKILL at 5,000 goes to the first made (which sleeps 10,000; the second
+/// 20,000), so the run ends at 21,101. Had the children's slots been reused, the second `w`
+/// would have the lower slot and be killed instead (makespan 11,101, as `--format summary`
+/// gave before such runs kept their records; found by review).
+const SIGNAL_AFTER_CHURN: &str = r#"{
+  "kernel": {},
+  "events": [{"at": 5000, "signal": "SIGKILL", "to": "w"}],
+  "programs": {
+    "main": {"body": [
+      {"repeat": {"times": 1100, "body": [{"fork": {"as": "c", "program": "short"}}, {"join": "c"}]}},
+      {"fork": {"as": "a", "program": "la", "name": "w"}},
+      {"fork": {"as": "b", "program": "lb", "name": "w"}},
+      {"join": "a"}, {"join": "b"}]},
+    "short": {"body": [{"cpu": 1}]},
+    "la": {"body": [{"sleep": 10000}, {"cpu": 1}]},
+    "lb": {"body": [{"sleep": 20000}, {"cpu": 1}]}},
+  "processes": [{"program": "main"}]}"#;
+
 #[test]
 fn giving_back_reaped_records_changes_no_summary_under_any_policy() {
     let mut texts: Vec<(String, String)> = Vec::new();
@@ -192,6 +212,12 @@ fn giving_back_reaped_records_changes_no_summary_under_any_policy() {
         let mut churn: Json = serde_json::from_str(CHURN).unwrap();
         churn["kernel"]["policy"] = policy.clone();
         texts.push((format!("churn under {policy}"), churn.to_string()));
+        let mut signal: Json = serde_json::from_str(SIGNAL_AFTER_CHURN).unwrap();
+        signal["kernel"]["policy"] = policy.clone();
+        texts.push((
+            format!("a signal after churn under {policy}"),
+            signal.to_string(),
+        ));
     }
     for (what, text) in &texts {
         assert_eq!(summary_of(text, false), summary_of(text, true), "{what}");

@@ -91,9 +91,7 @@ impl<P: Policy> Kernel<P> {
         }
         let mut bursts = std::mem::take(&mut self.bursts);
         bursts.clear();
-        if self.needs.bursts {
-            bursts.extend(ps.iter().map(|&p| self.next_burst(p)));
-        }
+        bursts.extend(ps.iter().map(|&p| self.next_burst(p)));
         self.policy.enqueue_group(ps, why, &bursts, self.now);
         self.bursts = bursts;
     }

@@ -93,8 +93,16 @@ impl<P: Policy> Kernel<P> {
     #[doc(hidden)]
     pub fn recycle_in_batches_of(&mut self, batch: usize) -> bool {
         // A thread group names its tasks by slot (threads.rs): a run with threads keeps its
-        // records.
-        if !matches!(self.trace, Recorder::Off) || self.log.is_some() || self.threads_on {
+        // records. An outside signal goes to the first live process of its name in the order
+        // they were made, which is slot order only while no slot is reused (a child given a
+        // reaped child's lower slot would come first), and says "ended" for a name whose
+        // processes all ended, which a given-back record no longer shows: a run with outside
+        // signals keeps its records too.
+        if !matches!(self.trace, Recorder::Off)
+            || self.log.is_some()
+            || self.threads_on
+            || !self.plan.events.is_empty()
+        {
             return false;
         }
         self.recycler.on = true;
