@@ -11,15 +11,10 @@ use std::path::PathBuf;
 use procsim::{Sim, SimOptions};
 use serde_json::{Value, json};
 
+mod common;
+
 fn scenario_texts() -> Vec<(PathBuf, String)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("scenarios/ exists")
-        .map(|e| e.expect("readable entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    files
+    common::scenario_files()
         .into_iter()
         .map(|f| {
             let text = std::fs::read_to_string(&f).expect("readable");

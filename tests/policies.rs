@@ -10,6 +10,8 @@ use serde_json::{Value as Json, json};
 use procsim::report::Report;
 use procsim::{Sim, SimOptions, State, StateGraph};
 
+mod common;
+
 /// Each policy with parameters that exercise its options.
 fn policies() -> Vec<Json> {
     vec![
@@ -31,16 +33,7 @@ fn policies() -> Vec<Json> {
     ]
 }
 
-fn scenario_files() -> Vec<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("scenarios/ exists")
-        .map(|e| e.expect("readable entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    files
-}
+use common::scenario_files;
 
 /// The scenario's text with its policy replaced and its `expect` block dropped.
 fn under(file: &PathBuf, policy: &Json) -> String {

@@ -7,14 +7,10 @@ use procsim::report::Report;
 use procsim::study::check::check;
 use procsim::{Sim, SimOptions, State, StateGraph};
 
+mod common;
+
 fn scenario_files() -> Vec<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("scenarios/ exists")
-        .map(|e| e.expect("readable entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let files = common::scenario_files();
     assert!(
         files.len() >= 8,
         "expected at least 8 scenarios, found {}",

@@ -1,9 +1,25 @@
-//! Shared by the integration tests that include it (`mod common;`): a scratch directory for
-//! the files a test binary writes, removed with everything in it when the binary exits (its
-//! tests passed or not), so that running the suite leaves nothing in the temporary directory.
+//! Shared by the integration tests that include it (`mod common;`): the shipped scenarios'
+//! files, and a scratch directory for the files a test binary writes, removed with everything
+//! in it when the binary exits (its tests passed or not), so that running the suite leaves
+//! nothing in the temporary directory.
+
+// Each test binary uses a part of this module.
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::sync::{Mutex, TryLockError};
+
+/// The files of `scenarios/`, `*.json`, sorted by name.
+pub fn scenario_files() -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("scenarios/ exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+}
 
 /// The directories to remove at exit.
 static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());

@@ -19,16 +19,10 @@ use procsim::report::explain::{Decision, Explanation, Joining, Task};
 use procsim::report::{Report, render_explain};
 use procsim::{Sim, SimOptions};
 
-fn scenario_files() -> Vec<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("scenarios/ exists")
-        .map(|e| e.expect("readable entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    files
-}
+#[path = "../common/mod.rs"]
+mod common;
+
+use common::scenario_files;
 
 /// One policy of each kind of SPEC §3a, with the options that change its decisions.
 fn policies() -> Vec<Json> {
