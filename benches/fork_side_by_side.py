@@ -5,7 +5,11 @@ Prints the median microseconds per child of each and the ratios, and beside them
 CPU time (user + system, every process of the run: CLI, supervisor, scenario processes) and
 minor page faults per child, from `RUSAGE_CHILDREN` around each run.
 
-    python3 benches/fork_side_by_side.py [PROCSIM [ROUNDS]]
+    python3 benches/fork_side_by_side.py [PROCSIM [ROUNDS [OTHER_PROCSIM ...]]]
+
+Each OTHER_PROCSIM (another build, e.g. the one before a change) runs in the same rounds,
+right after PROCSIM, and gets a line and ratios of its own: a before/after comparison that
+sees the same load.
 """
 import json
 import os
@@ -20,6 +24,7 @@ N = 500
 here = os.path.dirname(os.path.abspath(__file__))
 procsim = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "target", "release", "procsim")
 rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 15
+others = sys.argv[3:]
 tmp = tempfile.mkdtemp()
 c_exe = os.path.join(tmp, "fork_loop")
 subprocess.run(["cc", "-O2", "-o", c_exe, os.path.join(here, "fork_loop.c")], check=True)
@@ -50,14 +55,17 @@ def measured(cmd, into):
     return out
 
 
-c, c_pinned, ps = [], [], []
-use = {"c": [], "pinned": [], "procsim": []}
+c, c_pinned = [], []
+binaries = [procsim] + others
+walls = {b: [] for b in binaries}
+use = {"c": [], "pinned": []} | {b: [] for b in binaries}
 for _ in range(rounds):
     c.append(float(measured([c_exe, str(N)], use["c"])))
     c_pinned.append(float(measured([c_exe, str(N), last_cpu], use["pinned"])))
-    t = time.perf_counter()
-    measured([procsim, "run", "--backend", "fork", "--format", "summary", scenario], use["procsim"])
-    ps.append((time.perf_counter() - t) / N * 1e6)
+    for b in binaries:
+        t = time.perf_counter()
+        measured([b, "run", "--backend", "fork", "--format", "summary", scenario], use[b])
+        walls[b].append((time.perf_counter() - t) / N * 1e6)
 m = statistics.median
 
 
@@ -67,7 +75,10 @@ def cpu_faults(k):
 
 print(f"C fork+_exit+waitpid   {m(c):8.1f} µs/child  ({cpu_faults('c')})")
 print(f"C, pinned like procsim {m(c_pinned):8.1f} µs/child  ({cpu_faults('pinned')})")
-print(f"procsim --backend fork {m(ps):8.1f} µs/child end to end ({isolation})  ({cpu_faults('procsim')})")
-print(f"ratio procsim / C: {m(ps) / m(c):.2f}; procsim / pinned C: {m(ps) / m(c_pinned):.2f}")
-cpu_ratio = m([u[0] for u in use["procsim"]]) / m([u[0] for u in use["pinned"]])
-print(f"CPU ratio procsim / pinned C: {cpu_ratio:.2f}")
+for b in binaries:
+    ps = walls[b]
+    label = "" if b == procsim else f" [{b}]"
+    print(f"procsim --backend fork {m(ps):8.1f} µs/child end to end ({isolation})  ({cpu_faults(b)}){label}")
+    print(f"ratio procsim / C: {m(ps) / m(c):.2f}; procsim / pinned C: {m(ps) / m(c_pinned):.2f}")
+    cpu_ratio = m([u[0] for u in use[b]]) / m([u[0] for u in use["pinned"]])
+    print(f"CPU ratio procsim / pinned C: {cpu_ratio:.2f}")

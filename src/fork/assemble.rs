@@ -204,7 +204,7 @@ impl Assembler {
                 }
             }
             Event::Refused { key, message } => {
-                let name = self.get(&key).map_or(key, |i| self.procs[i].name.clone());
+                let name = self.get(&key).map_or(key, |i| self.procs[i].name.clone().into());
                 if let Some(real) = &mut self.real {
                     real.policy.notes.push(format!("{name}: {message}"));
                 }
@@ -224,7 +224,7 @@ impl Assembler {
                 };
                 self.index.insert(key, self.procs.len());
                 self.procs.push(P {
-                    name,
+                    name: name.into_owned(),
                     program,
                     daemon,
                     creator,

@@ -173,7 +173,7 @@ impl Sender {
 fn shrink(event: &Event) -> Vec<u8> {
     const KEEP: usize = MAX_EVENT / 2;
     let said = |key: &str, what: &str, len: usize| Event::Fence {
-        key: Some(key.to_owned()),
+        key: Some(Key::Owned(key.to_owned())),
         message: format!(
             "event-size fence: {what} of {len} bytes was cut to its first {KEEP} bytes (a real process sends each event in one datagram of at most {MAX_EVENT} bytes)"
         ),
@@ -211,7 +211,7 @@ fn shrink(event: &Event) -> Vec<u8> {
             message: format!("global #{index} grew too large to report"),
         },
         other => Event::Fault {
-            key: other.key().map(str::to_owned),
+            key: other.key().map(|k| Key::Owned(k.to_owned())),
             message: "an event too large to send was dropped".into(),
         },
     };

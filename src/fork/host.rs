@@ -246,13 +246,13 @@ impl Host for Th {
     }
 
     fn own_name(&self) -> String {
-        self.pr().name.clone()
+        self.pr().name.to_string()
     }
 
     fn child_name(&self, w: Who) -> String {
         let p = self.pr();
         match w {
-            Who::Kid(k) => p.kids[k].name.clone(),
+            Who::Kid(k) => p.kids[k].name.to_string(),
             Who::Thread(i) => p
                 .threads
                 .as_ref()
@@ -341,7 +341,7 @@ impl RenderContext for Ctx<'_> {
         Ok(self.0.eval(e))
     }
     fn name(&self) -> String {
-        self.0.pr().name.clone()
+        self.0.pr().name.to_string()
     }
     fn pid(&self) -> u32 {
         getpid().as_raw() as u32
@@ -373,7 +373,7 @@ impl RenderContext for Ctx<'_> {
         let view = match target {
             Target::Me => HandleView {
                 pid: Some(self.pid()),
-                name: p.name.clone(),
+                name: p.name.to_string(),
                 exitcode: None,
                 alive: true,
                 daemon: p.daemon,
@@ -406,7 +406,7 @@ impl RenderContext for Ctx<'_> {
                 });
                 HandleView {
                     pid: kid.pid,
-                    name: kid.name.clone(),
+                    name: kid.name.to_string(),
                     alive: kid.started && exitcode.is_none(),
                     exitcode,
                     daemon: kid.daemon,

@@ -91,8 +91,10 @@ impl Shared {
 
 /// What a process knows about a process a handle names.
 pub(super) struct Kid {
+    /// Its key and name, leaked (see [`leaked`]): the child takes them as its own, and the
+    /// events about it borrow them, with no allocation.
     pub(super) key: Key,
-    pub(super) name: String,
+    pub(super) name: Key,
     pub(super) program: ProgramId,
     pub(super) daemon: bool,
     pub(super) identity: Vec<u32>,
@@ -124,8 +126,9 @@ pub(super) enum Who {
 /// interpreter lock; what belongs to one flow of control is each thread's [`Frame`].
 pub struct Proc {
     pub(super) sh: &'static Shared,
+    /// Its key and name, leaked (see [`leaked`]).
     pub(super) key: Key,
-    pub(super) name: String,
+    pub(super) name: Key,
     pub(super) program: ProgramId,
     pub(super) daemon: bool,
     pub(super) identity: Vec<u32>,
@@ -162,6 +165,11 @@ pub struct Proc {
     /// cannot land between them there, and one datagram instead of one an event is most of
     /// a fork's reporting cost.
     pub(super) queue: std::cell::RefCell<Vec<Event>>,
+    /// The memory the next child forked from this process keeps its state in (its
+    /// `th::Cell`), allocated before the first fork and kept: the child writes its copy of
+    /// it, the parent never touches it again, so a child need not `malloc` it (see
+    /// [`super::th::Th::first_in`]).
+    pub(super) spare: Option<super::th::Spare>,
 }
 
 /// What belongs to one flow of control of a process (its main thread, or another thread).
@@ -275,8 +283,8 @@ impl Proc {
         let globals = sh.plan.globals.iter().map(|(_, v)| v.clone()).collect();
         let deadline = sh.epoch_ns + arrival_us * 1000;
         let p = Proc {
-            key,
-            name,
+            key: leaked(key),
+            name: leaked(name.into()),
             program,
             daemon: false,
             identity: Vec::new(),
@@ -297,6 +305,7 @@ impl Proc {
             t_admit: arrival_us,
             threads: None,
             queue: std::cell::RefCell::new(Vec::with_capacity(64)),
+            spare: None,
             sh,
         };
         for message in refused {
@@ -455,6 +464,17 @@ pub(super) fn exitcode_of(s: Status) -> i64 {
 /// of its own: in a child every heap page it writes is copied, and every code page it runs
 /// that the parent's fork did not map for it (`fork` copies no page-table entries of the
 /// binary's code) is a page fault.
+/// `s` borrowed for the rest of the process's life: for a key or name the process keeps
+/// until it ends anyway (its own, its children's records), so that each event about it can
+/// borrow it instead of copying it (no `malloc` and `free` a event). Leaked once a process or
+/// a child; its `_exit` gives it back.
+pub(super) fn leaked(s: Key) -> Key {
+    match s {
+        Key::Borrowed(b) => Key::Borrowed(b),
+        Key::Owned(o) => Key::Borrowed(o.leak()),
+    }
+}
+
 pub(super) fn set_comm(name: &str) {
     let mut c = [0u8; 16];
     for (slot, b) in c[..15].iter_mut().zip(name.bytes().filter(|b| *b != 0)) {

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use nix::unistd::{ForkResult, fork, getpid};
 
-use super::interp::{Frame, Kid, Proc, abandon, exitcode_of, set_comm};
+use super::interp::{Frame, Kid, Proc, abandon, exitcode_of, leaked, set_comm};
 use super::observe;
 use super::pidfd;
-use super::protocol::{Event, Status, child_key};
-use super::th::Th;
+use super::protocol::{Event, Key, Status, child_key};
+use super::th::{Spare, Th};
 use super::threads;
 use crate::model::{Cause, Value};
 use crate::process::PyError;
@@ -29,11 +29,11 @@ impl Proc {
         self.spawned += 1;
         let mut identity = self.identity.clone();
         identity.push(self.spawned);
-        let name = match &spec.name {
+        let name = leaked(Key::Owned(match &spec.name {
             Some(n) => n.to_string(),
             None => child_name(&identity),
-        };
-        let key = child_key(&self.key, self.spawned);
+        }));
+        let key = leaked(child_key(&self.key, self.spawned));
         let daemon = spec.daemon.unwrap_or(self.daemon);
         self.send(Event::Spawn {
             key: key.clone(),
@@ -68,16 +68,17 @@ impl Proc {
     /// In the child of a fork made by thread `caller`: become the process `kids[k]`
     /// described, with one thread, a copy of the caller; returns its main thread's frame.
     ///
-    /// What it replaces (the parent's key, name, identity, lists of its children) it leaks
-    /// rather than frees: they were the parent's allocations, and `free` writes into a freed
-    /// block and its neighbours, so each would copy a page of the parent's heap (a page
-    /// fault and a page of memory) for nothing. They are a few bytes once per process, and
-    /// the process's `_exit` gives them back with the rest.
+    /// What it replaces (the parent's identity, lists of its children) it leaks rather than
+    /// frees: they were the parent's allocations, and `free` writes into a freed block and
+    /// its neighbours, so each would copy a page of the parent's heap (a page fault and a
+    /// page of memory) for nothing. They are a few bytes once per process, and the process's
+    /// `_exit` gives them back with the rest. Its key and name are its record's, leaked by
+    /// the parent ([`leaked`]): copied as pointers, not allocated.
     fn become_child(&mut self, k: usize, t_admit: u64, caller: Option<usize>) -> Frame {
         let kid = &mut self.kids[k];
         set_comm(&kid.name);
-        std::mem::forget(std::mem::replace(&mut self.key, kid.key.clone()));
-        std::mem::forget(std::mem::replace(&mut self.name, kid.name.clone()));
+        self.key = kid.key.clone();
+        self.name = kid.name.clone();
         self.program = kid.program;
         self.daemon = kid.daemon;
         std::mem::forget(std::mem::replace(
@@ -207,13 +208,19 @@ impl Th {
         let t_admit = p.sh.now_us();
         // Send what is queued first, so the fork cannot duplicate unsent events.
         p.flush();
+        if p.spare.is_none() {
+            p.spare = Some(Spare::new());
+        }
         // SAFETY: a process's only threads are its scenario threads, and the caller holds
         // their interpreter lock (see above), so the child may run any code.
         match unsafe { fork() } {
             Ok(ForkResult::Child) => {
                 let mut p = self.take_for_child();
                 let frame = p.become_child(k, t_admit, caller);
-                Th::first(p, frame).run()
+                match p.spare.take() {
+                    Some(spare) => Th::first_in(spare, p, frame).run(),
+                    None => Th::first(p, frame).run(),
+                }
             }
             Ok(ForkResult::Parent { child }) => {
                 let p = self.p();

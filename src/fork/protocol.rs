@@ -14,7 +14,13 @@ use crate::program::Plan;
 use crate::report::{RealFences, RealPolicy};
 
 /// A process's name in the protocol (see the module documentation).
-pub type Key = String;
+///
+/// Borrowed where a process sends it: a process's own key and its children's are leaked
+/// once, as they live as long as the process anyway (see `interp::leaked`), so queuing an
+/// event allocates nothing (a forked child that allocates nothing never runs `malloc`,
+/// whose code and data pages would each be a page fault in every child). Owned where it was
+/// received.
+pub type Key = std::borrow::Cow<'static, str>;
 
 /// Everything the supervisor needs, sent once on its stdin.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -100,8 +106,8 @@ pub enum Event {
         key: Key,
         /// Its creator's key (`None` for a top-level process).
         creator: Option<Key>,
-        /// Its name.
-        name: String,
+        /// Its name (borrowed where it is sent, as a key is).
+        name: std::borrow::Cow<'static, str>,
         /// Its program.
         program: u32,
         /// Its daemon flag.
@@ -361,7 +367,7 @@ impl Event {
 /// assert_eq!(procsim::fork::protocol::child_key("0:1", 2), "0:1:2");
 /// ```
 pub fn child_key(creator: &str, n: u32) -> Key {
-    format!("{creator}:{n}")
+    Key::Owned(format!("{creator}:{n}"))
 }
 
 #[cfg(test)]

@@ -264,7 +264,7 @@ fn run(setup: Setup, input: &mut Input, isolation: Isolation) -> io::Result<()> 
             .map(|(k, v)| (Arc::clone(k), eval(v, &mut rng)))
             .collect();
         for copy in 1..=top.count {
-            let key: Key = index.to_string();
+            let key: Key = index.to_string().into();
             index += 1;
             let name = top_level_name(&top.name, top.numbered, copy);
             if !sup.slots.take() {
@@ -282,7 +282,7 @@ fn run(setup: Setup, input: &mut Input, isolation: Isolation) -> io::Result<()> 
             sup.note(&Event::Spawn {
                 key: key.clone(),
                 creator: None,
-                name: name.clone(),
+                name: name.clone().into(),
                 program: top.program,
                 daemon: false,
                 t: 0,
@@ -419,7 +419,7 @@ impl Supervisor {
             Event::Spawn {
                 key, creator, name, ..
             } => {
-                self.known.names.insert(key.clone(), name.clone());
+                self.known.names.insert(key.clone(), name.to_string());
                 self.known
                     .procs
                     .insert(key.clone(), (creator.clone(), false, false));
@@ -490,7 +490,7 @@ impl Supervisor {
             return;
         };
         self.emit(&Event::Fence {
-            key: Some(key.to_owned()),
+            key: Some(Key::Owned(key.to_owned())),
             message,
         });
     }

@@ -47,6 +47,15 @@ pub(super) struct Cell {
 // itself is a `Mutex` and atomics.
 unsafe impl Sync for Cell {}
 
+/// Memory for a forked child's [`Cell`] (see [`Proc::spare`]).
+pub(super) struct Spare(Box<std::mem::MaybeUninit<Cell>>);
+
+impl Spare {
+    pub(super) fn new() -> Spare {
+        Spare(Box::new_uninit())
+    }
+}
+
 /// The interpreter lock: handed over first come, first served (a `std` mutex is not fair:
 /// a thread that lets it go at its switch interval would take it straight back).
 pub(super) struct Ilock {
@@ -148,6 +157,25 @@ impl Th {
             proc: UnsafeCell::new(p),
             lock: Ilock::new_held(),
         }));
+        Th {
+            cell,
+            held: true,
+            sh,
+            f,
+        }
+    }
+
+    /// [`Th::first`] in a forked child, in the memory its parent set aside for it
+    /// ([`Proc::spare`], which the parent allocated before the fork and never writes again),
+    /// so that a child allocates nothing to start: its first `malloc` would fault in the
+    /// allocator's code and write its state and a heap page, each a page fault of its own.
+    pub(super) fn first_in(spare: Spare, p: Proc, f: Frame) -> Th {
+        let sh = p.sh;
+        // Lives as long as the process, as in `first`.
+        let cell: &'static Cell = Box::leak(spare.0).write(Cell {
+            proc: UnsafeCell::new(p),
+            lock: Ilock::new_held(),
+        });
         Th {
             cell,
             held: true,
