@@ -204,7 +204,9 @@ impl Assembler {
                 }
             }
             Event::Refused { key, message } => {
-                let name = self.get(&key).map_or(key, |i| self.procs[i].name.clone().into());
+                let name = self
+                    .get(&key)
+                    .map_or(key, |i| self.procs[i].name.clone().into());
                 if let Some(real) = &mut self.real {
                     real.policy.notes.push(format!("{name}: {message}"));
                 }

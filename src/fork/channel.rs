@@ -47,6 +47,9 @@ pub struct Receiver {
     buf: Vec<u8>,
     /// The JSON text received so far of each large global being sent in pieces.
     pieces: HashMap<(Key, u32), String>,
+    /// The length of the last datagram's text in `buf`, when [`Receiver::try_recv`] read
+    /// its events from that text alone (not a piece of a global, not an error).
+    last: Option<usize>,
 }
 
 /// The processes' end.
@@ -78,6 +81,7 @@ pub fn pair() -> io::Result<(Receiver, Sender)> {
             fd: a,
             buf: vec![0; MAX_EVENT + 4096],
             pieces: HashMap::new(),
+            last: None,
         },
         Sender {
             fd: b,
@@ -223,6 +227,7 @@ impl Receiver {
     /// large global but the last, which gives the whole `Global` event. `Err` only for a broken
     /// socket.
     pub fn try_recv(&mut self) -> io::Result<Option<Result<Vec<Event>, String>>> {
+        self.last = None;
         loop {
             match recv(
                 self.fd.as_raw_fd(),
@@ -243,6 +248,9 @@ impl Receiver {
                     } else {
                         serde_json::from_slice::<Event>(bytes).map(|e| vec![e])
                     };
+                    if parsed.is_ok() {
+                        self.last = Some(n);
+                    }
                     return Ok(Some(parsed.map_err(|e| e.to_string())));
                 }
                 Err(nix::Error::EINTR) => continue,
@@ -250,6 +258,13 @@ impl Receiver {
                 Err(e) => return Err(super::observe::io_err(e)),
             }
         }
+    }
+
+    /// The JSON text of the events the last [`Receiver::try_recv`] gave, when they were
+    /// read from one datagram's text alone (an event or an array of events, as the sender
+    /// wrote it): the supervisor can pass it on as it is rather than write each event again.
+    pub fn last_text(&self) -> Option<&[u8]> {
+        self.last.map(|n| &self.buf[..n])
     }
 
     /// The descriptor to poll.

@@ -223,35 +223,46 @@ impl Backend for ForkBackend {
         let mut away: Option<AwayFrom> = None;
         for line in BufReader::new(stdout).lines() {
             let line = line.map_err(io_err)?;
-            let event = serde_json::from_str::<Event>(&line);
-            if let Ok(Event::Hello { pinned, .. }) = &event {
-                // Reading events is work too: keep it off the CPUs the run competes for.
-                away = AwayFrom::cpus(pinned);
-            }
-            match event {
-                Ok(Event::Fault { key: None, message }) if !assembler.is_done() => {
-                    setup_fault.get_or_insert(message.clone());
-                    assembler.apply(Event::Fault { key: None, message });
-                }
-                Ok(e) => {
-                    match (&e, &o.notices) {
-                        (Event::Fence { key, message }, Some(sink)) => (sink.0)(&Notice::Fence(
-                            assembler.fence_text(key.as_deref(), message),
-                        )),
-                        (Event::Progress { t, live }, Some(sink)) => {
-                            let (created, ended) = assembler.counts();
-                            (sink.0)(&Notice::Progress {
-                                elapsed_us: *t,
-                                live: *live,
-                                created,
-                                ended,
-                            })
-                        }
-                        _ => {}
-                    }
-                    assembler.apply(e)
-                }
+            // One event a line, or the events of one datagram as its sender wrote them (a
+            // JSON array: the supervisor relays a datagram's text as it is where it can).
+            let events = if line.starts_with('[') {
+                serde_json::from_str::<Vec<Event>>(&line)
+            } else {
+                serde_json::from_str::<Event>(&line).map(|e| vec![e])
+            };
+            let events = match events {
+                Ok(events) => events,
                 Err(e) => return Err(BackendError::Protocol(format!("{e}: {line}"))),
+            };
+            for event in events {
+                if let Event::Hello { pinned, .. } = &event {
+                    // Reading events is work too: keep it off the CPUs the run competes for.
+                    away = AwayFrom::cpus(pinned);
+                }
+                match event {
+                    Event::Fault { key: None, message } if !assembler.is_done() => {
+                        setup_fault.get_or_insert(message.clone());
+                        assembler.apply(Event::Fault { key: None, message });
+                    }
+                    e => {
+                        match (&e, &o.notices) {
+                            (Event::Fence { key, message }, Some(sink)) => (sink.0)(
+                                &Notice::Fence(assembler.fence_text(key.as_deref(), message)),
+                            ),
+                            (Event::Progress { t, live }, Some(sink)) => {
+                                let (created, ended) = assembler.counts();
+                                (sink.0)(&Notice::Progress {
+                                    elapsed_us: *t,
+                                    live: *live,
+                                    created,
+                                    ended,
+                                })
+                            }
+                            _ => {}
+                        }
+                        assembler.apply(e)
+                    }
+                }
             }
         }
         drop(away);

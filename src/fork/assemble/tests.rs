@@ -14,7 +14,7 @@ fn plan() -> Arc<Plan> {
 #[test]
 fn events_make_a_legal_trace_and_the_tree() {
     let mut a = Assembler::new(plan());
-    let ev = |s: &str| serde_json::from_str::<Event>(s).unwrap();
+    let ev = crate::fork::protocol::from_tagged;
     for line in [
         r#"{"ev":"spawn","key":"0","creator":null,"name":"MainProcess","program":0,"daemon":false,"t":0}"#,
         r#"{"ev":"started","key":"0","pid":2,"t_admit":0}"#,

@@ -312,7 +312,7 @@ mod tests {
         )
         .unwrap();
         let mut a = Assembler::new(Arc::clone(&plan));
-        let ev = |s: &str| serde_json::from_str::<Event>(s).unwrap();
+        let ev = crate::fork::protocol::from_tagged;
         for line in [
             r#"{"ev":"spawn","key":"0","creator":null,"name":"MainProcess","program":0,"daemon":false,"t":0}"#,
             r#"{"ev":"run","key":"0","pid":2,"t_admit":0,"t":5}"#,

@@ -23,8 +23,15 @@ impl Supervisor {
         loop {
             match self.rx.try_recv() {
                 Ok(Some(Ok(events))) => {
-                    for e in &events {
-                        self.note(e);
+                    if self.relays_as_sent(&events) {
+                        for e in &events {
+                            self.take(e);
+                        }
+                        self.emit_text();
+                    } else {
+                        for e in &events {
+                            self.note(e);
+                        }
                     }
                 }
                 Ok(Some(Err(msg))) => self.note(&Event::Fault {
