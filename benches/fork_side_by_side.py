@@ -82,3 +82,11 @@ for b in binaries:
     print(f"ratio procsim / C: {m(ps) / m(c):.2f}; procsim / pinned C: {m(ps) / m(c_pinned):.2f}")
     cpu_ratio = m([u[0] for u in use[b]]) / m([u[0] for u in use["pinned"]])
     print(f"CPU ratio procsim / pinned C: {cpu_ratio:.2f}")
+    # Round by round (each round's runs saw about the same load), then the median: steadier
+    # than the ratio of the medians when the load swings between rounds.
+    paired = m([u[0] / p[0] for u, p in zip(use[b], use["pinned"])])
+    print(f"CPU ratio procsim / pinned C, median of the rounds' ratios: {paired:.2f}")
+    if b != procsim:
+        cpu = m([o[0] / u[0] for o, u in zip(use[procsim], use[b])])
+        wall = m([o / w for o, w in zip(walls[procsim], walls[b])])
+        print(f"{procsim} / this, median of the rounds' ratios: CPU {cpu:.3f}, wall {wall:.3f}")

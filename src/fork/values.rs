@@ -139,9 +139,9 @@ mod tests {
 
     fn spawn(key: &str, creator: Option<&str>) -> Event {
         Event::Spawn {
-            key: key.into(),
-            creator: creator.map(Into::into),
-            name: key.into(),
+            key: key.to_owned().into(),
+            creator: creator.map(|c| c.to_owned().into()),
+            name: key.to_owned().into(),
             program: 0,
             daemon: false,
             t: 0,
@@ -150,7 +150,7 @@ mod tests {
 
     fn started(key: &str) -> Event {
         Event::Started {
-            key: key.into(),
+            key: key.to_owned().into(),
             pid: 9,
             t_admit: 0,
         }
@@ -169,7 +169,7 @@ mod tests {
 
     fn set(key: &str, value: Value) -> Event {
         Event::Global {
-            key: key.into(),
+            key: key.to_owned().into(),
             index: 1,
             value,
         }

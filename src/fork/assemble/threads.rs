@@ -298,7 +298,6 @@ mod tests {
     use std::sync::Arc;
 
     use crate::fork::assemble::Assembler;
-    use crate::fork::protocol::Event;
     use crate::model::{Cause, State};
 
     #[test]
