@@ -1,7 +1,8 @@
 //! The messages of a fork-backend run, all JSON: the [`Setup`] the CLI writes to the
 //! supervisor's stdin (one line), and the [`Event`]s that flow from the scenario's processes
 //! to the supervisor (one `SOCK_SEQPACKET` datagram each, so concurrent writers never
-//! interleave) and from the supervisor to the CLI (one line each on its stdout).
+//! interleave) and from the supervisor to the CLI (one line each on its stdout, or a
+//! datagram's events as the one line of their JSON array, relayed as they came).
 //!
 //! A process is named by a [`Key`] that needs no coordination to make: the index of its
 //! top-level process, then the creation counter at each generation (`"0"`, `"0:1"`, `"0:1:2"`),
