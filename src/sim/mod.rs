@@ -5,8 +5,8 @@
 //! trait, a timer heap for `io`/`sleep`, and one slot per CPU. The files: this one (the kernel,
 //! its event loop, blocking and waking), `build.rs` (making a kernel), `dispatch.rs` (the general rounds of a tick),
 //! `fast.rs` (the shortcuts for the commonest events), `fast_multi.rs` (those for several
-//! CPUs and a switch cost), `decide.rs` (preemption and the
-//! policy's events), `burst.rs` (the burst read-ahead), `exec.rs` (instructions and the
+//! CPUs and a switch cost), `fast_wake.rs` (wake-ups at a slice end, a CPU fallen free),
+//! `decide.rs` (preemption and the policy's events), `burst.rs` (the burst read-ahead), `exec.rs` (instructions and the
 //! process API), `finish.rs` and `stream.rs` (the report). [`Sim::step`] jumps to the next tick at
 //! which anything happens (a burst or slice ends, a timer fires, a process arrives, a context
 //! switch completes) and settles that tick; [`Sim::run`] steps until nothing is left. Nothing
@@ -43,6 +43,7 @@ mod explain;
 mod explain_threads;
 mod fast;
 mod fast_multi;
+mod fast_wake;
 mod finish;
 mod host;
 mod identity;
@@ -298,6 +299,7 @@ impl<P: Policy> Kernel<P> {
         if let Some(more) = self
             .step_lone_slice_end(false)
             .or_else(|| self.step_slice_end_any(false))
+            .or_else(|| self.step_slice_end_with_wakes())
             .or_else(|| self.step_burst_end())
             .or_else(|| self.step_switch_end())
             .or_else(|| self.step_timers())
@@ -315,6 +317,7 @@ impl<P: Policy> Kernel<P> {
         if let Some(more) = self
             .step_lone_slice_end(true)
             .or_else(|| self.step_slice_end_any(true))
+            .or_else(|| self.step_slice_end_with_wakes())
             .or_else(|| self.step_burst_end())
             .or_else(|| self.step_switch_end())
             .or_else(|| self.step_timers())
