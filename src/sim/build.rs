@@ -8,6 +8,7 @@ use super::rng::SeededRng;
 use super::timers::Timers;
 use super::{
     Cpu, HELD_TRACE_CEILING, Kernel, Needs, Policy, Recorder, Run, SimOptions, exec, explain,
+    thread_reserve,
 };
 use crate::program::Plan;
 
@@ -128,10 +129,20 @@ impl<P: Policy> Kernel<P> {
                 end as u32
             })
             .collect();
-        self.procs.reserve(total as usize);
-        self.hot.reserve(total as usize);
+        // The threads the plan says these processes start keep records too (no record is
+        // reused in a run with threads): room for them now (thread_reserve.rs).
+        let ahead = thread_reserve::threads_ahead(&plan, total);
+        let records = total.saturating_add(ahead) as usize;
+        self.procs.reserve(records);
+        self.hot.reserve(records);
         advise_huge_pages(&self.procs);
         advise_huge_pages(&self.hot);
+        if self.threads_on {
+            self.proc_index.reserve(records);
+            self.proc_slots.reserve(records);
+            self.task_group.reserve(records);
+            self.thread_no.reserve(records);
+        }
         for top in plan.processes.iter() {
             let needs_args = !top.args.is_empty() || !top.kwargs.is_empty();
             let args = if needs_args {

@@ -133,6 +133,10 @@ impl<P: Policy> Kernel<P> {
             }
         }
         let max_steps = self.plan.kernel.max_steps;
+        // The plan, borrowed while the host mutates the kernel: cloned once a call, at the
+        // first instruction that needs it, not at each (a main thread starting 10^5 threads
+        // in a `repeat` runs them all in one call, and each clone is two atomic operations).
+        let mut plan: Option<Arc<crate::program::Plan>> = None;
         loop {
             self.steps += 1;
             if self.steps > max_steps {
@@ -172,7 +176,7 @@ impl<P: Policy> Kernel<P> {
                 }
                 Quick::Other => {}
             }
-            let plan = Arc::clone(&self.plan);
+            let plan = plan.get_or_insert_with(|| Arc::clone(&self.plan));
             let mut host = SimProc::new(self, p, c);
             match process::step(&mut host, &plan.programs[program].ops[pc]) {
                 Ok(ControlFlow::Continue(())) => {}

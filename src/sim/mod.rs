@@ -57,6 +57,7 @@ pub mod rng;
 pub mod sched;
 mod select;
 mod stream;
+mod thread_reserve;
 mod threads;
 mod timers;
 mod values;

@@ -399,7 +399,10 @@ impl<P: Policy> Kernel<P> {
             }
             self.explain_threads_end(leader, count, daemons);
         }
-        for q in self.groups[g].threads.clone() {
+        // By index, not over a clone of the list: a process of 10^5 threads copied 400 KB
+        // at its end (`thread_gone` does not change the list).
+        for i in 0..self.groups[g].threads.len() {
+            let q = self.groups[g].threads[i];
             if Some(q) != except && self.hot[q as usize].state != State::Terminated {
                 self.thread_gone(q, None, Cause::Signal);
             }
