@@ -25,7 +25,8 @@ impl<P: Policy> Kernel<P> {
                 .settle_lone_preemption(t)
                 .or_else(|| self.settle_slice_end_any(t))
                 .or_else(|| self.settle_wakes_on_one_cpu(t))
-                .or_else(|| self.settle_free_lone_cpu(t));
+                .or_else(|| self.settle_free_lone_cpu(t))
+                .or_else(|| self.settle_quiet_on_one_cpu(t));
             match shortcut {
                 Some(true) => continue,
                 Some(false) => return,

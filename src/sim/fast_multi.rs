@@ -17,7 +17,7 @@ impl<P: Policy> Kernel<P> {
     /// CPU; false (nothing counted) when that would pass `kernel.max_events`, whose message
     /// is the general step's to give.
     #[inline(always)]
-    fn count_tick(&mut self) -> bool {
+    pub(super) fn count_tick(&mut self) -> bool {
         let events = self.events.saturating_add(self.cpus.len() as u64);
         if events > self.plan.kernel.max_events {
             return false;
@@ -102,8 +102,39 @@ impl<P: Policy> Kernel<P> {
     /// general step would then drop stale timers, count the tick, fire the timers due at it
     /// and settle the tick, its loop over the CPUs finding nothing due on any; this does the
     /// same without its scan of what is due. `None` when the next event is anything else.
+    ///
+    /// It is asked at every step; on several CPUs the timers mostly fall on the CPUs' own
+    /// ticks, so the question whether one comes first is asked inline, and the rest only when
+    /// one does (asked out of line, it cost RR-IO-v1 on 4 CPUs 24.8 M instructions in 10^6
+    /// dispatches, for no tick it settled).
+    #[inline(always)]
     pub(super) fn step_timers(&mut self) -> Option<bool> {
-        if !self.fast_wakes || self.finished || self.error.is_some() {
+        if !self.fast_wakes {
+            return None;
+        }
+        let first = self.timers.next_at()?;
+        for cpu in &self.cpus {
+            let due = match cpu.run {
+                Run::Idle => continue,
+                Run::Switching { until, .. } => until,
+                Run::Running {
+                    slice_end,
+                    burst_end,
+                    ..
+                } => slice_end.min(burst_end),
+            };
+            if due <= first {
+                return None;
+            }
+        }
+        self.step_timers_first()
+    }
+
+    /// [`Kernel::step_timers`] once a timer (stale or not) is known to come before anything
+    /// due on the CPUs.
+    #[inline(never)]
+    fn step_timers_first(&mut self) -> Option<bool> {
+        if self.finished || self.error.is_some() {
             return None;
         }
         // The CPUs first: when one is due no later than the first timer (stale or not:

@@ -4,9 +4,10 @@
 //! [`Sim`] owns a process table (the `pcb` module), a ready structure behind the [`Policy`]
 //! trait, a timer heap for `io`/`sleep`, and one slot per CPU. The files: this one (the kernel,
 //! its event loop, blocking and waking), `build.rs` (making a kernel), `dispatch.rs` (the general rounds of a tick),
-//! `fast.rs` (the shortcuts for the commonest events), `fast_multi.rs` (those for several
-//! CPUs and a switch cost), `fast_wake.rs` (wake-ups at a slice end, a CPU fallen free),
-//! `decide.rs` (preemption and the policy's events), `burst.rs` (the burst read-ahead), `exec.rs` (instructions and the
+//! `fast.rs` (the shortcuts for the commonest events), `fast_multi.rs` and `fast_switch.rs`
+//! (those for several CPUs and a switch cost), `fast_wake.rs` (wake-ups at a slice end, a
+//! CPU fallen free), `decide.rs` (preemption and the policy's events), `burst.rs` (the burst
+//! read-ahead), `exec.rs` (instructions and the
 //! process API), `finish.rs` and `stream.rs` (the report). [`Sim::step`] jumps to the next tick at
 //! which anything happens (a burst or slice ends, a timer fires, a process arrives, a context
 //! switch completes) and settles that tick; [`Sim::run`] steps until nothing is left. Nothing
@@ -43,6 +44,7 @@ mod explain;
 mod explain_threads;
 mod fast;
 mod fast_multi;
+mod fast_switch;
 mod fast_wake;
 mod finish;
 mod host;
@@ -267,8 +269,8 @@ impl<P: Policy> Kernel<P> {
     /// thing may differ, and the tests keep clear of it: the tick at which `kernel.max_events`
     /// stops a run. It bounds the kernel's work, and the shortcuts count less of it: those of
     /// `fast.rs` (slice ends and burst ends on one CPU) and a process alone on its CPU passing
-    /// its slice ends count nothing; those of `fast_multi.rs` (a switch's end, a tick of
-    /// timers only) count a tick as the general step does.
+    /// its slice ends count nothing; those of `fast_multi.rs` and `fast_switch.rs` (a
+    /// switch's end, a tick of timers only) count a tick as the general step does.
     #[doc(hidden)]
     pub fn disable_fast_paths(&mut self) {
         self.fast_paths = false;
@@ -302,6 +304,7 @@ impl<P: Policy> Kernel<P> {
             .or_else(|| self.step_slice_end_any(false))
             .or_else(|| self.step_slice_end_with_wakes())
             .or_else(|| self.step_burst_end())
+            .or_else(|| self.step_lone_switching())
             .or_else(|| self.step_switch_end())
             .or_else(|| self.step_timers())
         {
@@ -320,6 +323,7 @@ impl<P: Policy> Kernel<P> {
             .or_else(|| self.step_slice_end_any(true))
             .or_else(|| self.step_slice_end_with_wakes())
             .or_else(|| self.step_burst_end())
+            .or_else(|| self.step_lone_switching())
             .or_else(|| self.step_switch_end())
             .or_else(|| self.step_timers())
         {
