@@ -125,7 +125,8 @@ impl<P: Policy> Kernel<P> {
             && self.admitted.is_empty()
             && self.preempted.is_empty()
             && self.pending_preempts == 0;
-        if !(quiet && self.fast_wakes && !self.needs.preemption && !self.threads_on) {
+        let exact = self.fast_wakes && !self.needs.preemption && !self.threads_on;
+        if !(quiet && exact) {
             return None;
         }
         let [cpu] = self.cpus.as_slice() else {
