@@ -104,6 +104,40 @@ fn a_top_level_process_that_has_not_arrived_is_not_alive() {
 }
 
 #[test]
+fn a_signal_takes_the_first_live_process_of_its_name_in_the_order_made() {
+    // Two children named `w`: `a` made first but started at tick 10, `b` made second and
+    // started at once. At tick 5 only `b` is alive: SIGTERM ends it (-15). At tick 20 `a` is
+    // alive, and `b`, made after it, has ended anyway: SIGKILL ends `a` (-9). At tick 30 both
+    // have ended: the signal does nothing, and says "ended", not "not started". (Derived by
+    // hand from SPEC §4; the kernel keeps the live processes of each signalled name, not a
+    // walk over every record, since outside.rs.)
+    let scenario = r#"{"kernel": {"cpus": 2},
+        "events": [{"at": 5, "signal": "SIGTERM", "to": "w"},
+                   {"at": 20, "signal": "SIGKILL", "to": "w"},
+                   {"at": 30, "signal": "SIGKILL", "to": "w"}],
+        "programs": {
+          "main": {"body": [
+            {"spawn": {"as": "a", "program": "long", "name": "w"}},
+            {"spawn": {"as": "b", "program": "long", "name": "w"}},
+            {"start": "b"}, {"sleep": 10}, {"start": "a"},
+            {"join": "a"}, {"join": "b"},
+            {"print": "a {a.exitcode} b {b.exitcode}"}]},
+          "long": {"body": [{"cpu": 100}]}},
+        "processes": [{"program": "main", "name": "main"}]}"#;
+    let o = procsim(&["run", "-", "--format", "json"], Some(scenario));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: procsim::Report = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report.processes[0].output, vec!["a -9 b -15"]);
+    assert_eq!(
+        notes(&o.stdout),
+        vec![(
+            30,
+            "SIGKILL from outside to w sent nothing: it had ended".into()
+        )]
+    );
+}
+
+#[test]
 fn a_run_keeps_at_most_a_thousand_notes_and_counts_the_rest() {
     let scenario = r#"{"programs": {
         "main": {"body": [{"fork": {"as": "c", "program": "none"}}, {"join": "c"},

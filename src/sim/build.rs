@@ -90,6 +90,7 @@ impl<P: Policy> Kernel<P> {
             error: None,
             finished: false,
             next_outside: 0,
+            outside: super::outside::Targets::of(&plan.events),
             notes: Vec::new(),
             notes_left_out: 0,
             recycler: Default::default(),

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use super::children::Children;
 use super::identity::Identity;
-use super::pcb::{Hot, Kind, NO_PID, NO_PROC, NONE, Pcb, WaitOn};
+use super::pcb::{Hot, Kind, NO_PID, NO_PROC, Pcb, WaitOn};
 use super::sched::{Leave, Usage};
 use super::timers::{Timer, TimerKind};
 use super::{Kernel, Policy, Run};
 use crate::model::{Cause, State, Value};
-use crate::process::{MAX_NOTES, NotAlive, PyError, bind, notes_left_out, outside_not_delivered};
+use crate::process::{MAX_NOTES, PyError, bind, notes_left_out};
 use crate::program::{CExpr, Code, Signal, SpawnOp};
 use crate::report::Note;
 use crate::scenario::bytes_of;
@@ -277,52 +277,6 @@ impl<P: Policy> Kernel<P> {
         }
         self.admit(child);
         Ok(())
-    }
-
-    /// The tick of the next outside signal ([`NONE`] when none is left): the fast paths stop
-    /// there, as they stop at an arrival, so that the general rounds deliver it.
-    #[inline(always)]
-    pub(super) fn next_outside_at(&self) -> u64 {
-        self.plan
-            .events
-            .get(self.next_outside)
-            .map_or(NONE, |e| e.at)
-    }
-
-    /// Sends the outside signals due at tick `t` (SPEC §4 `events`), each to the first
-    /// process of its name that is alive: started (a top-level process has arrived, a child
-    /// has been started) and not ended. One to a process not alive does nothing, and the
-    /// report's notes say so. (Signals come first in a tick: a top-level process that
-    /// arrives at the signal's tick has not arrived yet.)
-    pub(super) fn deliver_outside(&mut self, t: u64) {
-        while let Some(e) = self.plan.events.get(self.next_outside) {
-            if e.at != t {
-                break;
-            }
-            self.next_outside += 1;
-            let (to, sig) = (e.to.clone(), e.signal);
-            let mut ended = false;
-            let target = (0..self.procs.len() as u32).find(|&q| {
-                let state = self.hot[q as usize].state;
-                if !self.procs[q as usize].started() || state == State::New || self.is_thread(q) {
-                    return false;
-                }
-                let named = self.name_of(q) == to;
-                ended |= named && state == State::Terminated;
-                named && state != State::Terminated
-            });
-            match target {
-                Some(q) => self.signal(q, sig),
-                None => {
-                    let why = if ended {
-                        NotAlive::Ended
-                    } else {
-                        NotAlive::NotStarted
-                    };
-                    self.note(outside_not_delivered(sig, &to, why));
-                }
-            }
-        }
     }
 
     /// A note for the report, at this tick (the ones past

@@ -51,6 +51,7 @@ mod host;
 mod identity;
 mod lifecycle;
 mod locks;
+mod outside;
 mod pcb;
 mod pids;
 mod record;
@@ -229,6 +230,9 @@ pub struct Kernel<P: Policy> {
     finished: bool,
     /// The next of the plan's outside signals to send (`plan.events`).
     next_outside: usize,
+    /// The admitted processes of each name an outside signal goes to (`None` without
+    /// signals; outside.rs).
+    outside: Option<outside::Targets>,
     /// The report's notes (at most [`crate::process::MAX_NOTES`]), and how many more were made.
     notes: Vec<crate::report::Note>,
     notes_left_out: u64,
@@ -493,6 +497,7 @@ impl<P: Policy> Kernel<P> {
         self.procs[p as usize].admitted_at = t;
         self.transition(p, State::Ready, Cause::Admit, None);
         self.admitted.push(p);
+        self.note_admitted(p);
     }
 
     /// `blocked → ready`.
