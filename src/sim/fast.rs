@@ -244,18 +244,7 @@ impl<P: Policy> Kernel<P> {
                     self.preempt_for_urgent(t_now, &mut started);
                     let kept = matches!(self.cpus[0].run, Run::Running { p: q, .. } if q == p);
                     if !kept {
-                        let ran = !started.is_empty();
-                        for &c in &started {
-                            self.run_instant(c as usize);
-                            if self.error.is_some() {
-                                break;
-                            }
-                        }
-                        started.clear();
-                        self.started = started;
-                        if ran && self.error.is_none() && self.more_to_settle() {
-                            self.settle(t_now);
-                        }
+                        self.run_started_then_settle(started, t_now);
                         break;
                     }
                     self.started = started;

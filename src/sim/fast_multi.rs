@@ -112,7 +112,11 @@ impl<P: Policy> Kernel<P> {
         if !self.fast_wakes {
             return None;
         }
+        // The CPUs' earliest due tick, given up on at the first CPU due no later than the
+        // first timer (stale or not: dropping stale ones only makes the first later), since
+        // then this is not the tick's kind.
         let first = self.timers.next_at()?;
+        let mut cpus_due = u64::MAX;
         for cpu in &self.cpus {
             let due = match cpu.run {
                 Run::Idle => continue,
@@ -126,34 +130,16 @@ impl<P: Policy> Kernel<P> {
             if due <= first {
                 return None;
             }
+            cpus_due = cpus_due.min(due);
         }
-        self.step_timers_first()
+        self.step_timers_first(cpus_due)
     }
 
-    /// [`Kernel::step_timers`] once a timer (stale or not) is known to come before anything
-    /// due on the CPUs.
+    /// [`Kernel::step_timers`] once a timer (stale or not) is known to come before
+    /// `cpus_due`, the earliest tick anything is due on the CPUs.
     #[inline(never)]
-    fn step_timers_first(&mut self) -> Option<bool> {
+    fn step_timers_first(&mut self, cpus_due: u64) -> Option<bool> {
         if self.finished || self.error.is_some() {
-            return None;
-        }
-        // The CPUs first: when one is due no later than the first timer (stale or not:
-        // dropping stale ones only makes the first later), this is not the tick's kind, and
-        // nothing is dropped here (on several CPUs, where timers fall on the ticks of slice
-        // ends, asking first cost 16 instructions a dispatch).
-        let mut cpus_due = u64::MAX;
-        for cpu in &self.cpus {
-            cpus_due = cpus_due.min(match cpu.run {
-                Run::Idle => continue,
-                Run::Switching { until, .. } => until,
-                Run::Running {
-                    slice_end,
-                    burst_end,
-                    ..
-                } => slice_end.min(burst_end),
-            });
-        }
-        if self.timers.next_at().is_none_or(|at| at >= cpus_due) {
             return None;
         }
         self.drop_stale_timers();

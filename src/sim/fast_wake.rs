@@ -151,6 +151,13 @@ impl<P: Policy> Kernel<P> {
     fn preempt_then_settle(&mut self, t: u64) {
         let mut started = std::mem::take(&mut self.started);
         self.preempt_for_urgent(t, &mut started);
+        self.run_started_then_settle(started, t);
+    }
+
+    /// What follows a preemption the general rounds would make: the instant of each CPU in
+    /// `started` (the list [`Kernel::preempt_for_urgent`] filled, given back to `started`
+    /// after), then the rounds again if that made more ready.
+    pub(super) fn run_started_then_settle(&mut self, mut started: Vec<u32>, t: u64) {
         let ran = !started.is_empty();
         for &c in &started {
             self.run_instant(c as usize);
