@@ -32,7 +32,12 @@ impl Policy for Fcfs {
         self.queue.pop_front()
     }
 
+    /// O(1) amortized (the ring turns indexed, `ring.rs`); on `--explain`'s path, whose
+    /// notes of queue positions read slots, a search and a shift.
     fn remove(&mut self, p: u32) -> bool {
+        if self.positions.is_on() {
+            return self.queue.remove_searched(p);
+        }
         self.queue.remove_item(p)
     }
 

@@ -1,96 +1,423 @@
-//! A FIFO of process indices with insertion at both ends, for the queue-based policies.
+//! A FIFO of process indices with insertion at both ends and removal from anywhere, for the
+//! queue-based policies (round robin, FCFS).
+//!
+//! # Two modes
+//!
+//! A *plain* ring is `len` processes from `head` in `cap` slots (a power of two): the
+//! dispatch loop's join and pop are a test, a store or a load and two adds, and nothing else
+//! is written (BENCHMARKS.md: at a million processes the two calls a dispatch were a
+//! measurable part of its cost, and an index written at every join cost round robin
+//! 3.4–6.6 % more instructions on RR-IO-v1).
+//!
+//! Taking a process out of the middle of a plain ring searches and shifts: O(queue). A
+//! parent ending with 100,000 ready daemon children took 2.2 s of CPU to end them, ×72 what
+//! 10,000 took. So the first removal from a plain ring of [`INDEX_FROM`] processes or more
+//! turns it *indexed*: its slots move to an [`Indexed`] (no copy), which notes the slot
+//! of every process as it joins (`at`), so that a removal finds its process in O(1), tells
+//! exactly whether it is queued (the kernel relies on the `false`: the process is then
+//! elsewhere, `lifecycle.rs`'s `leave_cpu`), and leaves a [`HOLE`] that the pops step
+//! over (lazy deletion). The holes are squeezed out in one pass once they outnumber the
+//! processes queued, so that memory and the skipping stay amortized O(1) a removal.
+//!
+//! While indexed, the plain fields say "no slot, no process" (`cap` 0, `len` 0): the plain
+//! join (`len == cap`) and pop (`len == 0`) take their cold branches, which the plain ring
+//! had already (growth; an empty queue), so the plain hot path keeps its instructions. The
+//! pop's cold branch ([`Ring::refill`]) takes the indexed front into a one-slot `slots`
+//! and lets the plain pop take it from there (head 0, len 1; after it `len` is 0 again):
+//! the dispatch loop then joins the rest of the pop as before, rather than a second path
+//! that returns a process, after which the compiler knew less of the ring (a join right
+//! after a pop reloaded the ring's fields and checked bounds again: +4 instructions a
+//! slice end). `count` holds the queued processes while indexed (0 while plain), so that
+//! [`Ring::len`] is `len + count` in either mode.
+//!
+//! The ring turns plain again once no hole is left and it has done as many operations
+//! while indexed as it held processes when it turned (`cost`): the O(queue) turning is
+//! then paid for by that many O(1) operations, and a run that once removed from its
+//! queue does not keep the slower indexed path for good.
+//!
+//! `--explain` notes queue positions by slot ([`Positions`]), which holes would falsify, so
+//! its policies remove with [`Ring::remove_searched`] (search and shift, as before) and
+//! the ring never turns indexed on that path.
 
-/// A FIFO of process indices in a power-of-two ring. `VecDeque` does the same, but its
-/// `push_back`/`pop_front` are not inlined into the dispatch loop, and at a million processes
-/// the two calls a dispatch were a measurable part of its cost (see BENCHMARKS.md).
+use std::mem;
+
+/// What a slot of an indexed ring holds once its process was taken out: the pops step
+/// over it. No process index reaches it (the per-process tables would need 2^32 entries).
+const HOLE: u32 = u32::MAX;
+
+/// A removal from a plain ring shorter than this searches and shifts (at most this many
+/// slots); a longer one turns the ring indexed.
+pub(crate) const INDEX_FROM: usize = 64;
+
+/// A FIFO of process indices in a power-of-two ring (see the module documentation).
+/// `VecDeque` does the same, but its `push_back`/`pop_front` are not inlined into the
+/// dispatch loop.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Ring {
-    pub(crate) slots: Vec<u32>,
-    pub(crate) head: usize,
-    pub(crate) len: usize,
-    /// Counts the times elements moved between slots (growth, a removal from the middle):
-    /// a [`Positions`] noted before then is stale.
+    /// Plain: `cap` slots. Indexed: one slot, the front being popped.
+    slots: Vec<u32>,
+    /// Plain: `slots.len()`, 0 or a power of two. Indexed: 0.
+    cap: usize,
+    /// Plain: the slot of the front (below `cap`, or 0).
+    head: usize,
+    /// Plain: the processes queued (at most `cap`). Indexed: 0 (1 inside a pop).
+    len: usize,
+    /// Counts the times elements moved between slots (growth, a removal from the middle,
+    /// a change of mode): a [`Positions`] noted before then is stale.
     generation: u64,
+    /// Indexed: the processes queued. Plain: 0.
+    count: usize,
+    /// Whether the ring is indexed (`ix` then holds its slots).
+    indexed: bool,
+    /// The indexed ring's slots and index; kept while plain so that the index's table by
+    /// process is not made again at the next turn.
+    ix: Option<Box<Indexed>>,
+    /// Slots read or written by removals, turns, squeezes and skipped holes (tests count
+    /// the work).
+    #[cfg(test)]
+    work: usize,
 }
 
-impl Ring {
+/// An indexed ring: `span` occupied slots from `head`, processes and [`HOLE`]s.
+#[derive(Debug, Clone, Default)]
+struct Indexed {
+    /// A power of two (at least 16) of them.
+    slots: Vec<u32>,
+    head: usize,
+    span: usize,
+    /// Holes among the `span` occupied slots.
+    holes: usize,
+    /// By process, the slot it took when it last joined (or was laid out). Believed when
+    /// that slot is occupied and holds the process: occupied slots hold queued processes
+    /// or holes, and a process is queued once, so the check is exact both ways. Nothing
+    /// is written at a pop.
+    at: Vec<u32>,
+    /// Operations (joins, pops, removals) since the ring turned indexed.
+    ops: usize,
+    /// The processes queued when it turned: what turning cost.
+    cost: usize,
+}
+
+impl Indexed {
     #[inline]
-    pub(crate) fn mask(&self) -> usize {
+    fn mask(&self) -> usize {
         self.slots.len().wrapping_sub(1)
     }
 
+    /// The slot `p` is queued in, if it is.
+    fn find(&self, p: u32) -> Option<usize> {
+        let i = *self.at.get(p as usize)? as usize;
+        let occupied =
+            i < self.slots.len() && (i.wrapping_sub(self.head) & self.mask()) < self.span;
+        (occupied && self.slots[i] == p).then_some(i)
+    }
+}
+
+impl Ring {
+    #[inline(always)]
+    fn mask(&self) -> usize {
+        self.cap.wrapping_sub(1)
+    }
+
+    /// Joins at the back.
     #[inline(always)]
     pub(crate) fn push_back(&mut self, p: u32) {
-        if self.len == self.slots.len() {
-            self.grow();
+        if self.len == self.cap {
+            return self.push_slow(p, false);
         }
         let i = (self.head + self.len) & self.mask();
-        self.slots[i] = p;
+        // SAFETY: `len < cap` here, so the ring is plain and `cap` is a power of two equal
+        // to `slots.len()`; `i` is masked below it.
+        unsafe { *self.slots.get_unchecked_mut(i) = p };
         self.len += 1;
     }
 
+    /// Joins at the front.
     #[inline]
     pub(crate) fn push_front(&mut self, p: u32) {
-        if self.len == self.slots.len() {
-            self.grow();
+        if self.len == self.cap {
+            return self.push_slow(p, true);
         }
         self.head = self.head.wrapping_sub(1) & self.mask();
-        self.slots[self.head] = p;
+        // SAFETY: as in `push_back`: `head` is masked below `cap == slots.len()`.
+        unsafe { *self.slots.get_unchecked_mut(self.head) = p };
         self.len += 1;
     }
 
+    /// Takes the front.
     #[inline(always)]
     pub(crate) fn pop_front(&mut self) -> Option<u32> {
         if self.len == 0 {
-            return None;
+            if self.count == 0 {
+                return None;
+            }
+            self.refill();
         }
-        let p = self.slots[self.head];
+        // SAFETY: `len > 0` here. Plain: `cap >= len` is a power of two equal to
+        // `slots.len()` and `head` is masked below it. Indexed: `refill` left the front in
+        // `slots[0]` with `head` 0 (or turned the ring plain).
+        let p = unsafe { *self.slots.get_unchecked(self.head) };
         self.head = (self.head + 1) & self.mask();
         self.len -= 1;
         Some(p)
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = u32> + '_ {
-        (0..self.len).map(move |k| self.slots[(self.head + k) & self.mask()])
+    /// The number of processes queued.
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        self.len + self.count
     }
 
-    /// Removes the `k`-th element from the front, keeping the order of the others.
-    pub(crate) fn remove(&mut self, k: usize) {
+    /// The queued processes, front first.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        let plain = (0..self.len).map(move |k| self.slots[(self.head + k) & self.mask()]);
+        let (slots, head, span) = match self.ix.as_deref() {
+            Some(ix) if self.indexed => (&ix.slots[..], ix.head, ix.span),
+            _ => (&[][..], 0, 0),
+        };
+        let mask = slots.len().wrapping_sub(1);
+        let indexed = (0..span)
+            .map(move |k| slots[(head + k) & mask])
+            .filter(|&p| p != HOLE);
+        plain.chain(indexed)
+    }
+
+    /// The process `k` pops from now, if any (O(1) while plain, O(queue) while indexed:
+    /// for `--explain`, whose policies keep their ring plain).
+    pub(crate) fn nth(&self, k: usize) -> Option<u32> {
+        if k < self.len {
+            return Some(self.slots[(self.head + k) & self.mask()]);
+        }
+        self.iter().nth(k)
+    }
+
+    /// The process in the `k`-th slot from the front while plain, a hint for prefetching
+    /// (none while indexed): the plain ring's read alone, for the dispatch loop.
+    #[inline(always)]
+    pub(crate) fn likely(&self, k: usize) -> Option<u32> {
+        (k < self.len).then(|| self.slots[(self.head + k) & self.mask()])
+    }
+
+    /// Removes `p` wherever it is; false if it was not queued. O(1) amortized (see the
+    /// module documentation); a search and a shift of a short plain ring.
+    pub(crate) fn remove_item(&mut self, p: u32) -> bool {
+        if !self.indexed {
+            if self.len < INDEX_FROM {
+                return self.remove_searched(p);
+            }
+            self.turn_indexed();
+        }
+        let ix = self
+            .ix
+            .as_deref_mut()
+            .expect("an indexed ring has its index");
+        ix.ops += 1;
+        let Some(i) = ix.find(p) else {
+            return false;
+        };
+        ix.slots[i] = HOLE;
+        ix.holes += 1;
+        self.count -= 1;
+        self.generation += 1;
+        if self.count == 0 {
+            // Holes alone: nothing left to step over.
+            (ix.head, ix.span, ix.holes) = (0, 0, 0);
+        } else if ix.holes > self.count {
+            self.relay();
+        }
+        self.maybe_turn_plain();
+        true
+    }
+
+    /// Removes `p` by a search and a shift, keeping the ring plain (`--explain`'s path,
+    /// whose [`Positions`] read slots, and short rings); false if it was not queued.
+    pub(crate) fn remove_searched(&mut self, p: u32) -> bool {
+        if self.indexed {
+            return self.remove_item(p);
+        }
+        self.count_work(self.len);
+        let Some(k) = self.iter().position(|q| q == p) else {
+            return false;
+        };
         let mask = self.mask();
         for j in k..self.len - 1 {
             self.slots[(self.head + j) & mask] = self.slots[(self.head + j + 1) & mask];
         }
         self.len -= 1;
         self.generation += 1;
+        true
+    }
+
+    /// A join to a full plain ring (it grows), or to an indexed one.
+    #[cold]
+    #[inline(never)]
+    fn push_slow(&mut self, p: u32, front: bool) {
+        debug_assert_ne!(p, HOLE, "no process has the hole's index");
+        if !self.indexed {
+            self.grow();
+            let mask = self.mask();
+            let i = if front {
+                self.head = self.head.wrapping_sub(1) & mask;
+                self.head
+            } else {
+                (self.head + self.len) & mask
+            };
+            self.slots[i] = p;
+            self.len += 1;
+            return;
+        }
+        let full = {
+            let ix = self.ix.as_deref().expect("an indexed ring has its index");
+            debug_assert!(ix.find(p).is_none(), "process {p} is queued twice");
+            ix.span == ix.slots.len()
+        };
+        if full {
+            self.relay();
+        }
+        let ix = self
+            .ix
+            .as_deref_mut()
+            .expect("an indexed ring has its index");
+        let mask = ix.mask();
+        let i = if front {
+            ix.head = ix.head.wrapping_sub(1) & mask;
+            ix.head
+        } else {
+            (ix.head + ix.span) & mask
+        };
+        ix.slots[i] = p;
+        ix.span += 1;
+        ix.ops += 1;
+        *super::slot(&mut ix.at, p, u32::MAX) = i as u32;
+        self.count += 1;
+        self.maybe_turn_plain();
+    }
+
+    /// A pop from an indexed ring with a process queued: the holes before it are stepped
+    /// over (each once: paid for by the removal that made it), and it is left in
+    /// `slots[0]` for the plain pop to take (or the ring turns plain, with it in front).
+    #[cold]
+    #[inline(never)]
+    fn refill(&mut self) {
+        let ix = self
+            .ix
+            .as_deref_mut()
+            .expect("an indexed ring has its index");
+        let mask = ix.mask();
+        while ix.slots[ix.head] == HOLE {
+            ix.head = (ix.head + 1) & mask;
+            ix.span -= 1;
+            ix.holes -= 1;
+            #[cfg(test)]
+            {
+                self.work += 1;
+            }
+        }
+        ix.ops += 1;
+        if ix.holes == 0 && ix.ops >= ix.cost {
+            return self.maybe_turn_plain();
+        }
+        let p = ix.slots[ix.head];
+        ix.head = (ix.head + 1) & mask;
+        ix.span -= 1;
+        self.count -= 1;
+        if self.count == 0 {
+            (ix.head, ix.span, ix.holes) = (0, 0, 0);
+        }
+        self.slots.clear();
+        self.slots.push(p);
+        (self.head, self.len) = (0, 1);
+    }
+
+    /// A plain ring turns indexed: its slots move (no copy) and every process's slot is
+    /// noted. O(queue), paid for by the operations before it turns plain again.
+    #[cold]
+    fn turn_indexed(&mut self) {
+        let ix = self.ix.get_or_insert_with(Box::default);
+        ix.slots = mem::take(&mut self.slots);
+        (ix.head, ix.span, ix.holes) = (self.head, self.len, 0);
+        (ix.ops, ix.cost) = (0, self.len);
+        let mask = ix.mask();
+        for k in 0..ix.span {
+            let i = (ix.head + k) & mask;
+            *super::slot(&mut ix.at, ix.slots[i], u32::MAX) = i as u32;
+        }
+        self.count_work(self.len);
+        (self.count, self.len, self.head, self.cap) = (self.len, 0, 0, 0);
+        self.indexed = true;
+        self.generation += 1;
+    }
+
+    /// An indexed ring with no hole that has paid for its turning turns plain: its slots
+    /// move back, its index is kept for the next turn (its notes are checked, not trusted).
+    #[inline]
+    fn maybe_turn_plain(&mut self) {
+        let Some(ix) = self.ix.as_deref_mut().filter(|_| self.indexed) else {
+            return;
+        };
+        if ix.holes != 0 || ix.ops < ix.cost {
+            return;
+        }
+        debug_assert_eq!(
+            ix.span, self.count,
+            "no hole: every occupied slot is queued"
+        );
+        self.slots = mem::take(&mut ix.slots);
+        self.cap = self.slots.len();
+        (self.head, self.len) = (ix.head, ix.span);
+        (ix.head, ix.span) = (0, 0);
+        self.count = 0;
+        self.indexed = false;
+        self.generation += 1;
+    }
+
+    /// Lays an indexed ring's processes out from slot 0, holes dropped, in twice the slots
+    /// they need (at least 16), noting each one's slot: at growth (no free slot) and when
+    /// holes outnumber processes. O(slots), paid for by the joins or removals since the
+    /// last layout.
+    #[cold]
+    fn relay(&mut self) {
+        let ix = self
+            .ix
+            .as_deref_mut()
+            .expect("an indexed ring has its index");
+        let cap = (2 * self.count + 2).next_power_of_two().max(16);
+        let mut slots = Vec::with_capacity(cap);
+        let mask = ix.mask();
+        slots.extend(
+            (0..ix.span)
+                .map(|k| ix.slots[(ix.head + k) & mask])
+                .filter(|&p| p != HOLE),
+        );
+        for (i, &p) in slots.iter().enumerate() {
+            *super::slot(&mut ix.at, p, u32::MAX) = i as u32;
+        }
+        slots.resize(cap, 0);
+        let old = ix.span + ix.slots.len();
+        ix.slots = slots;
+        (ix.head, ix.span, ix.holes) = (0, self.count, 0);
+        self.generation += 1;
+        self.count_work(old + cap);
     }
 
     #[cold]
     fn grow(&mut self) {
         self.generation += 1;
         let items: Vec<u32> = self.iter().collect();
-        let cap = (self.slots.len() * 2).max(16);
+        let cap = (self.cap * 2).max(16);
         self.slots = items;
         self.slots.resize(cap, 0);
+        self.cap = cap;
         self.head = 0;
     }
-}
 
-impl Ring {
-    /// Removes `p` wherever it is; false if it was not there.
-    pub(crate) fn remove_item(&mut self, p: u32) -> bool {
-        let found = self.iter().position(|q| q == p);
-        match found {
-            Some(i) => {
-                self.remove(i);
-                true
-            }
-            None => false,
+    #[inline(always)]
+    fn count_work(&mut self, slots: usize) {
+        #[cfg(test)]
+        {
+            self.work += slots;
         }
-    }
-
-    /// The number of elements.
-    pub(crate) fn len(&self) -> usize {
-        self.len
+        let _ = slots;
     }
 }
 
@@ -100,19 +427,26 @@ impl Ring {
 /// ([`super::Policy::noted_joined`]), never on a push, and every join must be noted. A note
 /// is believed when the slot it names still holds the process within the queue; when it
 /// does not, the process is not queued, unless slots moved since the last note (then the
-/// queue is searched, until the next note notes every element again).
+/// queue is searched, until the next note notes every element again). A slot is a queue
+/// position only in a plain ring: a policy that notes removes with [`Ring::remove_searched`],
+/// which keeps its ring plain ([`Positions::is_on`]).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Positions {
     /// By process: the slot it was last seen in ([`u32::MAX`]: none).
     slot: Vec<u32>,
     /// The ring's generation the notes were made in.
     generation: u64,
+    /// Whether a join was noted (the run is `--explain`'s: every join is noted, from the
+    /// first, so no process was queued unnoted before).
+    on: bool,
 }
 
 impl Positions {
     /// `n` processes just joined `ring` at one end: notes the slots of the `n` first and `n`
     /// last, or of every element if slots moved since the last note.
     pub(crate) fn note(&mut self, ring: &Ring, n: usize) {
+        debug_assert!(!ring.indexed, "a noted ring is kept plain");
+        self.on = true;
         let mask = ring.mask();
         let mut set = |k: usize| {
             let i = (ring.head + k) & mask;
@@ -127,11 +461,18 @@ impl Positions {
         (0..n).chain(ring.len - n..ring.len).for_each(set);
     }
 
+    /// Whether joins are noted: the policy must then keep its ring plain, removing with
+    /// [`Ring::remove_searched`].
+    pub(crate) fn is_on(&self) -> bool {
+        self.on
+    }
+
     /// `p`'s place in `ring` from the front, if its note still holds.
     fn noted(&self, ring: &Ring, p: u32) -> Option<usize> {
         self.slot.get(p as usize).and_then(|&i| {
             let k = (i as usize).wrapping_sub(ring.head) & ring.mask();
-            (ring.slots.get(i as usize) == Some(&p) && k < ring.len).then_some(k)
+            ((i as usize) < ring.cap && ring.slots.get(i as usize) == Some(&p) && k < ring.len)
+                .then_some(k)
         })
     }
 
@@ -151,67 +492,5 @@ impl Positions {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Positions told from notes agree with a search of the queue through pushes at both
-    /// ends, pops, growth (slots move) and removals from the middle (slots shift), whether
-    /// or not the note of the moment was made.
-    #[test]
-    fn positions_agree_with_a_search_of_the_queue() {
-        let mut ring = Ring::default();
-        let mut at = Positions::default();
-        let searched = |ring: &Ring, p: u32| {
-            let k = ring.iter().position(|q| q == p)?;
-            Some(format!(
-                "{} of {} in the queue",
-                crate::report::explain::ordinal(k + 1),
-                ring.len
-            ))
-        };
-        let mut next = 0u32;
-        for round in 0..400u32 {
-            let n = (round % 5) as usize + 1;
-            match round % 4 {
-                0 | 1 => {
-                    for _ in 0..n {
-                        ring.push_back(next);
-                        next += 1;
-                    }
-                }
-                2 => {
-                    for _ in 0..n {
-                        ring.push_front(next);
-                        next += 1;
-                    }
-                }
-                _ => {
-                    for _ in 0..n {
-                        ring.pop_front();
-                    }
-                    if round % 8 == 7 && ring.len > 2 {
-                        let mid = ring.iter().nth(ring.len / 2).unwrap();
-                        assert!(ring.remove_item(mid));
-                    }
-                }
-            }
-            // Every join is noted, as `--explain` notes it; a round of pops that moved slots
-            // (a removal) goes unnoted: the stale notes must not be believed.
-            if round % 4 != 3 {
-                at.note(&ring, n);
-                // Each queued process is then found without a search.
-                for (k, p) in ring.iter().enumerate() {
-                    assert_eq!(at.noted(&ring, p), Some(k), "round {round}, process {p}");
-                }
-            }
-            for p in 0..next {
-                assert_eq!(
-                    at.standing(&ring, p),
-                    searched(&ring, p),
-                    "round {round}, process {p}"
-                );
-            }
-        }
-        assert!(ring.len > 100, "the ring grew past its first sizes");
-    }
-}
+#[path = "ring_tests.rs"]
+mod tests;

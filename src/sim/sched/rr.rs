@@ -66,13 +66,18 @@ impl Policy for RoundRobin {
         self.queue.pop_front()
     }
 
+    /// O(1) amortized (the ring turns indexed, `ring.rs`); on `--explain`'s path, whose
+    /// notes of queue positions read slots, a search and a shift.
     fn remove(&mut self, p: u32) -> bool {
+        if self.positions.is_on() {
+            return self.queue.remove_searched(p);
+        }
         self.queue.remove_item(p)
     }
 
     #[inline]
     fn len(&self) -> usize {
-        self.queue.len
+        self.queue.len()
     }
 
     /// A full quantum, or with `slice_after_block: keep` what was left of the slice the
@@ -101,9 +106,15 @@ impl Policy for RoundRobin {
         }
     }
 
-    #[inline(always)]
     fn upcoming(&self, k: usize) -> Option<u32> {
-        (k < self.queue.len).then(|| self.queue.slots[(self.queue.head + k) & self.queue.mask()])
+        self.queue.nth(k)
+    }
+
+    /// The plain ring's `k`-th slot (none while it is indexed): a hint, read in the
+    /// dispatch loop.
+    #[inline(always)]
+    fn likely(&self, k: usize) -> Option<u32> {
+        self.queue.likely(k)
     }
 
     fn fast_paths_exact(&self) -> bool {
