@@ -223,6 +223,15 @@ fn shrink(event: &Event) -> Vec<u8> {
 }
 
 impl Receiver {
+    /// In a top-level child of the supervisor, which never receives: frees the receive
+    /// buffer (1 MiB, a mapping of its own that every later fork would duplicate; see
+    /// `fork/trim.rs`). The descriptor is left to the caller, which closes it by number.
+    pub fn free_buffer(&mut self) {
+        self.buf = Vec::new();
+        self.pieces = HashMap::new();
+        self.last = None;
+    }
+
     /// The next datagram's events if one is queued (never blocks): none for a piece of a
     /// large global but the last, which gives the whole `Global` event. `Err` only for a broken
     /// socket.

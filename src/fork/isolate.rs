@@ -152,8 +152,14 @@ impl Input {
     }
 
     /// Reads what is there; false at end of file.
+    ///
+    /// Never inlined, and its buffer small: a 64 KiB buffer here sat in the frames of the
+    /// supervisor's `main` and `run` (inlined into both), 32 stack pages written whole that
+    /// every top-level process inherited resident and copied at each of its forks
+    /// (`fork/trim.rs`).
+    #[inline(never)]
     pub(super) fn fill(&mut self) -> bool {
-        let mut buf = [0u8; 65536];
+        let mut buf = [0u8; 16384];
         loop {
             match nix::unistd::read(io::stdin().as_fd(), &mut buf) {
                 Ok(0) => {

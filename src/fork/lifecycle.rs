@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use nix::unistd::{ForkResult, fork, getpid};
 
+use super::few::Few;
 use super::interp::{Frame, Kid, Proc, abandon, exitcode_of, leaked, set_comm};
 use super::observe;
 use super::pidfd;
@@ -27,7 +28,10 @@ impl Proc {
         kwargs: Vec<(Arc<str>, Value)>,
     ) -> Result<usize, PyError> {
         self.spawned += 1;
-        let mut identity = self.identity.clone();
+        // Sized once: a clone then a push would reallocate, and a `free` in the forking
+        // process writes allocator pages each fork copies again (fork/trim.rs).
+        let mut identity = Vec::with_capacity(self.identity.len() + 1);
+        identity.extend_from_slice(&self.identity);
         identity.push(self.spawned);
         let name = leaked(Key::Owned(match &spec.name {
             Some(n) => n.to_string(),
@@ -325,24 +329,33 @@ impl Th {
         } else {
             Vec::new()
         };
-        let raw: Vec<RawFd> = if threaded {
-            owned.iter().map(|f| f.as_raw_fd()).collect()
+        // Kept off the heap for a few children (a join waits on one): a `malloc`/`free` pair
+        // a wait writes allocator pages that each fork copies again (fork/trim.rs).
+        let mut raw: Few<RawFd, FEW_FDS> = Few::default();
+        if threaded {
+            owned.iter().for_each(|f| raw.push(f.as_raw_fd()));
         } else {
             ks.iter()
                 .filter_map(|&k| p.kids[k].pidfd.as_ref().map(|f| f.as_raw_fd()))
-                .collect()
-        };
-        if raw.len() != ks.len() {
+                .for_each(|fd| raw.push(fd));
+        }
+        if raw.len() != ks.len() || raw.is_empty() {
             // A child without a pidfd cannot be watched; take it as ended (reap will wait).
-            return (Some(ks[0]), None);
+            return (ks.first().copied(), None);
         }
         let unlocked = self.unlock();
         // SAFETY: each descriptor stays open while borrowed: either this thread kept the
         // interpreter lock (no other thread may reap and close it), or it is our own dup.
-        let fds: Vec<BorrowedFd<'_>> = raw
-            .iter()
-            .map(|fd| unsafe { BorrowedFd::borrow_raw(*fd) })
-            .collect();
+        let borrow = |fd: &RawFd| unsafe { BorrowedFd::borrow_raw(*fd) };
+        let inline: [BorrowedFd<'_>; FEW_FDS];
+        let heap: Vec<BorrowedFd<'_>>;
+        let fds: &[BorrowedFd<'_>] = if raw.len() <= FEW_FDS {
+            inline = std::array::from_fn(|i| borrow(raw.get(i).unwrap_or(&raw[0])));
+            &inline[..raw.len()]
+        } else {
+            heap = raw.iter().map(borrow).collect();
+            &heap
+        };
         let lifeline = self.sh.lifeline.as_ref().map(|l| l.as_fd());
         let got = loop {
             let ms = match deadline {
@@ -357,7 +370,7 @@ impl Th {
                     Some(left_ns.div_ceil(1_000_000).min(u64::from(u16::MAX)) as u16)
                 }
             };
-            if let Some(i) = pidfd::wait_any(&fds, lifeline, ms) {
+            if let Some(i) = pidfd::wait_any(fds, lifeline, ms) {
                 break Some(i);
             }
             if deadline.is_none() || lifeline.is_some_and(|l| observe::signalled(&l)) {
@@ -366,7 +379,6 @@ impl Th {
             }
         };
         let woke = observe::mono_ns();
-        drop(fds);
         drop(owned);
         if unlocked {
             self.relock();
@@ -374,6 +386,9 @@ impl Th {
         (got.map(|i| ks[i]), Some(woke))
     }
 }
+
+/// How many children a wait watches without a list on the heap.
+const FEW_FDS: usize = 8;
 
 /// A fork that failed gives its `max_processes` slot back.
 fn p_give_back(th: &mut Th) {

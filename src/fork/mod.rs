@@ -45,6 +45,7 @@ mod start;
 // A process's flows of control: the runner each thread has, and the thread table.
 mod th;
 mod threads;
+mod trim;
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::AsRawFd;

@@ -52,23 +52,43 @@ pub fn wait_any(
     lifeline: Option<BorrowedFd<'_>>,
     timeout_ms: Option<u16>,
 ) -> Option<usize> {
-    let mut polls: Vec<PollFd> = fds
-        .iter()
-        .map(|fd| PollFd::new(*fd, PollFlags::POLLIN))
-        .collect();
-    if let Some(l) = lifeline {
-        polls.push(PollFd::new(l, PollFlags::POLLIN));
+    // The descriptors to poll: `fds`, then the lifeline.
+    let n = fds.len() + usize::from(lifeline.is_some());
+    let source = |i: usize| fds.get(i).copied().or(lifeline);
+    // Off the heap for a few (a join polls one pidfd and the lifeline): a `malloc`/`free`
+    // pair a wait writes allocator pages that each fork copies again (fork/trim.rs).
+    match source(0) {
+        Some(first) if n <= FEW => {
+            let mut inline: [PollFd<'_>; FEW] =
+                std::array::from_fn(|i| PollFd::new(source(i).unwrap_or(first), PollFlags::POLLIN));
+            ready_of(&mut inline[..n], fds.len(), timeout_ms)
+        }
+        _ => {
+            let mut heap: Vec<PollFd<'_>> = (0..n)
+                .filter_map(source)
+                .map(|fd| PollFd::new(fd, PollFlags::POLLIN))
+                .collect();
+            ready_of(&mut heap, fds.len(), timeout_ms)
+        }
     }
+}
+
+/// How many descriptors [`wait_any`] polls without a list on the heap.
+const FEW: usize = 9;
+
+/// Polls `polls` (the first `watched` the children's pidfds, then maybe the lifeline) until
+/// one is ready or `timeout_ms` passes; the index of a ready child's.
+fn ready_of(polls: &mut [PollFd<'_>], watched: usize, timeout_ms: Option<u16>) -> Option<usize> {
     let timeout = timeout_ms.map_or(PollTimeout::NONE, PollTimeout::from);
     loop {
-        match poll(&mut polls, timeout) {
+        match poll(polls, timeout) {
             Ok(0) => return None,
             Ok(_) => {
                 let ready = polls.iter().position(|p| {
                     p.revents()
                         .is_some_and(|r| r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP))
                 })?;
-                return (ready < fds.len()).then_some(ready);
+                return (ready < watched).then_some(ready);
             }
             Err(nix::Error::EINTR) => continue,
             Err(_) => return None,

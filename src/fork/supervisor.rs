@@ -311,6 +311,17 @@ fn run(setup: Setup, input: &mut Input, isolation: Isolation) -> io::Result<()> 
                     let (held, mut refused) =
                         child_setup(&child_fds, sup.pgid, &pinned, &sched, priority, nice);
                     refused.extend(fence::enter(cgroup_procs.as_deref(), memory_per_process));
+                    // What the supervisor's memory costs every fork this process makes goes
+                    // now (fork/trim.rs): its receive and output buffers (the output was
+                    // flushed before the fork, and `into_parts` writes nothing), then the
+                    // freed heap and the stack below this frame.
+                    sup.rx.free_buffer();
+                    let out = std::mem::replace(
+                        &mut sup.out,
+                        io::BufWriter::with_capacity(0, io::stdout()),
+                    );
+                    drop(out.into_parts());
+                    super::trim::give_back_inherited();
                     Proc::run_top_level(
                         shared,
                         TopLevelStart {

@@ -7,12 +7,17 @@
 /// assert_eq!(procsim::program::child_name(&[1, 2]), "Process-1:2");
 /// ```
 pub fn child_name(identity: &[u32]) -> String {
-    let mut name = String::from("Process-");
+    use std::fmt::Write as _;
+    // Room for every number up front and no temporary string a number: the fork backend
+    // makes a name at each `Process(...)`, and each `malloc`/`free` pair there writes
+    // allocator pages its forks then copy (fork/trim.rs). Same bytes as before.
+    let mut name = String::with_capacity(8 + 11 * identity.len());
+    name.push_str("Process-");
     for (i, n) in identity.iter().enumerate() {
         if i > 0 {
             name.push(':');
         }
-        name.push_str(&n.to_string());
+        let _ = write!(name, "{n}");
     }
     name
 }
