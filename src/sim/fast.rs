@@ -110,7 +110,7 @@ impl<P: Policy> Kernel<P> {
             // What `transition` would do, with what is known here folded in. (Round robin
             // charges nothing at a slice end, so `charge` is not called.)
             self.policy.enqueue(p, Ready::SliceEnd, 0, t);
-            let hot = &mut self.hot[p as usize];
+            let hot = self.hot_unchecked(p);
             hot.burst_left = burst_end - t;
             hot.preemptions = hot.preemptions.saturating_add(1);
             debug_assert_eq!(hot.state, State::Running);
@@ -338,7 +338,7 @@ impl<P: Policy> Kernel<P> {
         if !self.fast_paths {
             self.cpus[0].since = t;
         }
-        let hot = &mut self.hot[q as usize];
+        let hot = self.hot_unchecked(q);
         hot.dispatches = hot.dispatches.saturating_add(1);
         debug_assert_eq!(hot.state, State::Ready);
         hot.waiting += t - hot.since;
@@ -429,6 +429,19 @@ impl<P: Policy> Kernel<P> {
         horizon
     }
 
+    /// The hot record of process `p`, which the kernel holds (a CPU's process, or one its
+    /// policy picked), without a bounds check: the slice-end loop and the lone CPU's
+    /// dispatch take two a dispatch, each a load, a compare and a branch.
+    #[inline(always)]
+    fn hot_unchecked(&mut self, p: u32) -> &mut super::pcb::Hot {
+        debug_assert!((p as usize) < self.hot.len());
+        // SAFETY: every process index the kernel hands out is a slot of the table, and the
+        // table never shrinks: slots are made by pushing onto it and reused in place
+        // (recycle.rs), never removed. A CPU's process and whatever a policy holds are such
+        // indices (a policy holds only what the kernel enqueued).
+        unsafe { self.hot.get_unchecked_mut(p as usize) }
+    }
+
     /// Asks the memory system for the record of a process a few dispatches ahead (or the
     /// next one, for a policy that cannot see farther). At a million processes a dispatch
     /// otherwise waits on a cache miss for the record of the process it takes, and that wait
@@ -436,10 +449,10 @@ impl<P: Policy> Kernel<P> {
     #[inline(always)]
     pub(super) fn prefetch_upcoming(&self) {
         const AHEAD: usize = 16;
-        if let Some(p) = self.policy.likely(AHEAD)
-            && let Some(hot) = self.hot.get(p as usize)
-        {
-            prefetch(hot);
+        if let Some(p) = self.policy.likely(AHEAD) {
+            // The address only, not a reference (no bounds check: a prefetch never faults,
+            // and every index a policy holds is a slot of the table anyway).
+            prefetch_at(self.hot.as_ptr().wrapping_add(p as usize).cast());
         }
         // (Round robin's are none: this compiles to nothing in its loop.)
         for p in self.policy.also_likely() {

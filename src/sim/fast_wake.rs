@@ -41,10 +41,21 @@ impl<P: Policy> Kernel<P> {
     /// `None`, so it is skipped. The tick counts against `kernel.max_events` as the general
     /// step counts it; a tick that would reach the limit is left to the general step, which
     /// stops the run with its message. `None` when the next event is not of this kind.
+    ///
+    /// The policy check is inlined into the kernel's loop, the rest is not: under round robin
+    /// (`fast_paths`) this is asked at every burst end and always says `None`, and the call
+    /// alone cost RR-IO-v1 at N = 20,000 3.6 M instructions of 276 M (callgrind).
+    #[inline(always)]
     pub(super) fn step_slice_end_with_wakes(&mut self) -> Option<bool> {
         if self.fast_paths || !self.fast_wakes {
             return None;
         }
+        self.step_slice_end_with_wakes_any()
+    }
+
+    /// [`Kernel::step_slice_end_with_wakes`] past its policy check.
+    #[inline(never)]
+    fn step_slice_end_with_wakes_any(&mut self) -> Option<bool> {
         let [cpu] = self.cpus.as_slice() else {
             return None;
         };
