@@ -30,8 +30,8 @@
 //! slice end). `count` holds the queued processes while indexed (0 while plain), so that
 //! [`Ring::len`] is `len + count` in either mode.
 //!
-//! The ring turns plain again once no hole is left and it has done as many operations
-//! while indexed as it held processes when it turned (`cost`): the O(queue) turning is
+//! The ring turns plain again (at a join or a removal) once no hole is left and it has done
+//! as many operations while indexed as it held processes when it turned (`cost`): the O(queue) turning is
 //! then paid for by that many O(1) operations, and a run that once removed from its
 //! queue does not keep the slower indexed path for good.
 //!
@@ -81,7 +81,8 @@ pub(crate) struct Ring {
 /// An indexed ring: `span` occupied slots from `head`, processes and [`HOLE`]s.
 #[derive(Debug, Clone, Default)]
 struct Indexed {
-    /// A power of two (at least 16) of them.
+    /// Indexed: a power of two (at least 16) of them. Plain: the ring's one-slot buffer,
+    /// kept for its next turn.
     slots: Vec<u32>,
     head: usize,
     span: usize,
@@ -155,7 +156,7 @@ impl Ring {
         }
         // SAFETY: `len > 0` here. Plain: `cap >= len` is a power of two equal to
         // `slots.len()` and `head` is masked below it. Indexed: `refill` left the front in
-        // `slots[0]` with `head` 0 (or turned the ring plain).
+        // `slots[0]` with `head` 0.
         let p = unsafe { *self.slots.get_unchecked(self.head) };
         self.head = (self.head + 1) & self.mask();
         self.len -= 1;
@@ -195,7 +196,9 @@ impl Ring {
     /// (none while indexed): the plain ring's read alone, for the dispatch loop.
     #[inline(always)]
     pub(crate) fn likely(&self, k: usize) -> Option<u32> {
-        (k < self.len).then(|| self.slots[(self.head + k) & self.mask()])
+        // SAFETY: `k < len` makes the ring plain with `cap >= 1`, a power of two equal to
+        // `slots.len()`; the slot is masked below it.
+        (k < self.len).then(|| unsafe { *self.slots.get_unchecked((self.head + k) & self.mask()) })
     }
 
     /// Removes `p` wherever it is; false if it was not queued. O(1) amortized (see the
@@ -295,37 +298,35 @@ impl Ring {
 
     /// A pop from an indexed ring with a process queued: the holes before it are stepped
     /// over (each once: paid for by the removal that made it), and it is left in
-    /// `slots[0]` for the plain pop to take (or the ring turns plain, with it in front).
-    #[cold]
-    #[inline(never)]
+    /// `slots[0]` (the one-slot buffer of the indexed mode) for the plain pop to take.
+    /// Inlined, and calling nothing that returns: a call here, even out of the way, made
+    /// the compiler reload what it knew of the kernel after every pop (the switch-cost run
+    /// of RR-IO-v1, BENCHMARKS.md). Turning plain is left to the joins and removals.
+    #[inline(always)]
     fn refill(&mut self) {
-        let ix = self
-            .ix
-            .as_deref_mut()
-            .expect("an indexed ring has its index");
+        let Some(ix) = self.ix.as_deref_mut() else {
+            unreachable!("an indexed ring has its index")
+        };
         let mask = ix.mask();
-        while ix.slots[ix.head] == HOLE {
+        let p = loop {
+            let p = ix.slots[ix.head];
             ix.head = (ix.head + 1) & mask;
             ix.span -= 1;
+            if p != HOLE {
+                break p;
+            }
             ix.holes -= 1;
             #[cfg(test)]
             {
                 self.work += 1;
             }
-        }
+        };
         ix.ops += 1;
-        if ix.holes == 0 && ix.ops >= ix.cost {
-            return self.maybe_turn_plain();
-        }
-        let p = ix.slots[ix.head];
-        ix.head = (ix.head + 1) & mask;
-        ix.span -= 1;
         self.count -= 1;
         if self.count == 0 {
             (ix.head, ix.span, ix.holes) = (0, 0, 0);
         }
-        self.slots.clear();
-        self.slots.push(p);
+        self.slots[0] = p;
         (self.head, self.len) = (0, 1);
     }
 
@@ -334,7 +335,12 @@ impl Ring {
     #[cold]
     fn turn_indexed(&mut self) {
         let ix = self.ix.get_or_insert_with(Box::default);
-        ix.slots = mem::take(&mut self.slots);
+        // The ring's slots go to the index; the one-slot buffer, kept there while plain,
+        // comes back.
+        mem::swap(&mut ix.slots, &mut self.slots);
+        if self.slots.len() != 1 {
+            self.slots = vec![0];
+        }
         (ix.head, ix.span, ix.holes) = (self.head, self.len, 0);
         (ix.ops, ix.cost) = (0, self.len);
         let mask = ix.mask();
@@ -362,7 +368,8 @@ impl Ring {
             ix.span, self.count,
             "no hole: every occupied slot is queued"
         );
-        self.slots = mem::take(&mut ix.slots);
+        // The one-slot buffer is kept for the next turn.
+        mem::swap(&mut self.slots, &mut ix.slots);
         self.cap = self.slots.len();
         (self.head, self.len) = (ix.head, ix.span);
         (ix.head, ix.span) = (0, 0);
@@ -403,7 +410,10 @@ impl Ring {
     #[cold]
     fn grow(&mut self) {
         self.generation += 1;
-        let items: Vec<u32> = self.iter().collect();
+        let mask = self.mask();
+        let items: Vec<u32> = (0..self.len)
+            .map(|k| self.slots[(self.head + k) & mask])
+            .collect();
         let cap = (self.cap * 2).max(16);
         self.slots = items;
         self.slots.resize(cap, 0);
