@@ -69,17 +69,34 @@ impl SeededRng {
     }
 
     /// Takes the word [`SeededRng::peek_word`] drew ahead, when it is `word` and a draw of
-    /// `uniform(lo, lo + span − 1)` would take it at once (`word >= span`, so no rejection):
-    /// then that draw's result is `lo + word % span`, which a caller that found it from the
-    /// peek need not compute again. Otherwise false, and the stream is as it was.
+    /// [`SeededRng::below`]`(span)` would take it at once (the low word of `word · span` at
+    /// least `span`, so no rejection): then that draw's result is the high word of
+    /// `word · span`, which a caller that found it from the peek need not compute again.
+    /// Otherwise false, and the stream is as it was.
     #[inline(always)]
     pub fn take_peeked(&mut self, word: u64, span: u64) -> bool {
-        if self.len > 0 && self.ahead[self.head] == word && word >= span {
+        if self.len > 0 && self.ahead[self.head] == word && (mul_wide(word, span).1 >= span) {
             self.head = (self.head + 1) % PEEK;
             self.len -= 1;
             return true;
         }
         false
+    }
+
+    /// A uniform draw from `0..n` (`n > 0`), without bias, by Lemire's multiply-shift
+    /// ("Fast random integer generation in an interval", 2019): the high word of `x · n` for
+    /// the next word `x`, drawn again when the low word falls below `2^64 mod n` (the only
+    /// division, and only when the low word is below `n`: a chance of `n` in 2^64). Unlike
+    /// [`SeededRng::uniform`]'s remainder it needs no division; the lottery draws with it.
+    #[inline(always)]
+    pub fn below(&mut self, n: u64) -> u64 {
+        debug_assert!(n > 0);
+        loop {
+            let (high, low) = mul_wide(self.next_word(), n);
+            if low >= n || low >= n.wrapping_neg() % n {
+                return high;
+            }
+        }
     }
 
     /// A uniform draw from `lo..=hi` (`lo <= hi`), without bias: draws that fall in the
@@ -102,6 +119,13 @@ impl SeededRng {
             }
         }
     }
+}
+
+/// The high and low words of `a · b`.
+#[inline(always)]
+pub fn mul_wide(a: u64, b: u64) -> (u64, u64) {
+    let m = u128::from(a) * u128::from(b);
+    ((m >> 64) as u64, m as u64)
 }
 
 #[cfg(test)]
@@ -183,7 +207,7 @@ mod tests {
         assert!(words.windows(2).any(|w| w[0] != w[1]));
     }
 
-    /// Taking a peeked word gives what the draw would have: its remainder.
+    /// Taking a peeked word gives what the draw would have: the high word of its product.
     #[test]
     fn a_peeked_word_taken_is_the_draw() {
         let (mut a, mut b) = (SeededRng::new(13), SeededRng::new(13));
@@ -193,14 +217,47 @@ mod tests {
             assert!(!a.take_peeked(x ^ 1, span), "another word");
             assert!(a.take_peeked(x, span));
             assert!(!a.take_peeked(x, span), "taken once");
-            assert_eq!(b.uniform(0, span as i64 - 1), (x % span) as i64);
+            assert_eq!(b.below(span), mul_wide(x, span).0);
         }
-        // A span above the word would need the rejection check: not taken.
+        // A low word below the span would need the rejection check: not taken (x · (2^64 −
+        // 1) has the low word 2^64 − x).
         let x = a.peek_word();
-        if x < u64::MAX {
-            assert!(!a.take_peeked(x, x + 1));
+        if x > 1 {
+            assert!(!a.take_peeked(x, u64::MAX));
         }
         assert_eq!(a.uniform(i64::MIN, i64::MAX), b.uniform(i64::MIN, i64::MAX));
+    }
+
+    /// `below` stays in range, rejects exactly the low words under 2^64 mod n, and its
+    /// stream is pinned (the lottery's draws: if these change, every lottery report does).
+    #[test]
+    fn below_is_in_range_and_pinned() {
+        let mut r = SeededRng::new(7);
+        let draws: Vec<u64> = (0..8).map(|_| r.below(6)).collect();
+        assert_eq!(draws, [4, 2, 0, 1, 2, 2, 2, 1]);
+        let mut counts = [0u32; 6];
+        for _ in 0..60_000 {
+            counts[r.below(6) as usize] += 1;
+        }
+        assert!(
+            counts.iter().all(|&c| (9_500..10_500).contains(&c)),
+            "{counts:?}"
+        );
+        // n just above 2^63: nearly half the words are rejected; the draws stay below n.
+        let n = (1u64 << 63) + 1;
+        let (mut a, mut b) = (SeededRng::new(5), SeededRng::new(5));
+        for _ in 0..200 {
+            let d = a.below(n);
+            assert!(d < n);
+            // The same draw, by hand: the first word whose low product clears the threshold.
+            let want = loop {
+                let (high, low) = mul_wide(b.next_word(), n);
+                if low >= n.wrapping_neg() % n {
+                    break high;
+                }
+            };
+            assert_eq!(d, want);
+        }
     }
 
     #[test]

@@ -2,6 +2,14 @@
 //! pick, a winning ticket is drawn uniformly among the ready processes' tickets with the
 //! scenario's seeded generator, and its holder runs for one quantum.
 //!
+//! **The draw.** Below a total `T` of 2^64 tickets, the winning ticket is the high word of
+//! `x · T` for the generator's next 64-bit word `x` (Lemire's multiply-shift,
+//! [`SeededRng::below`]), drawn again in the rare case (a chance of `T` in 2^64) where the
+//! low word falls below `2^64 mod T`, so every ticket has the same odds. The SPEC does not
+//! say how a word becomes a ticket; until 2026-12-01 (evening) it was `x mod T`, with the
+//! same rejection, which took a 64-bit division at every draw and at every hint below: the
+//! same seed now picks other winners, with the same odds.
+//!
 //! **The ticket line.** The processes in the lottery stand in a dense line, by position: a
 //! process that joins goes to the end, one that leaves has its place taken by the last (two
 //! places change, whatever the line's length). The winning ticket `w` belongs to the process
@@ -30,10 +38,10 @@
 //! which the kernel prefetches the record of ([`Policy::likely`]): a draw lands on a random
 //! process, whose records are not in the cache. The next pick takes that ticket and holder
 //! when nothing changed and the generator's word is the one peeked (so the same draw would
-//! find them), without drawing or dividing again. Beyond that guess, which stays exact, each
-//! pick also finds, as hints only, the next holder should the line grow or shrink by one
-//! before then, and the line entries of the pick after the next (`Lottery::look_ahead`):
-//! they change no draw.
+//! find them), without drawing again. Beyond that guess, which stays exact, each pick also
+//! finds, as hints only, the next holder should the line grow or shrink by one before then,
+//! the holder of the pick after the next, and the line entries of the pick after that
+//! (`Lottery::look_ahead`): they change no draw.
 //!
 //! Choices where the SPEC is silent: a pick with a single ready process still draws (every
 //! pick with something ready draws exactly once, so the generator's stream does not depend on
@@ -41,6 +49,7 @@
 
 use super::{Attrs, Draw, Policy, Ready, SeededRng};
 use crate::sim::fast::prefetch;
+use crate::sim::rng::mul_wide;
 
 #[path = "lottery_sums.rs"]
 mod sums;
@@ -49,6 +58,9 @@ use sums::Sums;
 
 /// Not in the line.
 const OUT: u32 = u32::MAX;
+
+/// `[OUT, OUT]`, packed.
+const NO_PAIR: u64 = u64::MAX;
 
 /// What the policy knows of a process.
 #[derive(Debug, Clone, Copy)]
@@ -113,25 +125,44 @@ pub struct Lottery {
     guess: Option<Guess>,
     /// The process whose record the kernel is asked to prefetch ([`Policy::likely`]), set by
     /// each pick: the next holder, or the one after it when the last pick already hinted the
-    /// next (see [`Lottery::look_ahead`]).
-    hint: Option<u32>,
-    /// The next holder if a process joins, and if the lent one leaves, before the next pick
-    /// ([`OUT`]: none), for [`Policy::also_likely`]; and the last pick's.
-    also: [u32; 2],
-    last_also: [u32; 2],
+    /// next (see [`Lottery::look_ahead`]); [`OUT`]: none.
+    ///
+    /// The hints are stored as whole words, each read back as it was written: the kernel
+    /// reads them right after the pick, and a read of 8 bytes that two 4-byte writes had just
+    /// filled (an `Option<u32>`'s tag and value, an array's two halves) cannot take its data
+    /// from them and waits until they reach the cache, which waits for the loads before
+    /// them (perf, 2026-12-01: a fifth of lottery's time in `likely`, `also_likely` and the
+    /// end of `pick`).
+    hint: u32,
+    /// The next holder if a process joins (low half), and if the lent one leaves (high
+    /// half), before the next pick ([`OUT`]: none), for [`Policy::also_likely`]; and the last
+    /// pick's.
+    also: u64,
+    last_also: u64,
 }
 
-/// A uniform draw from `0..total` (`total > 0`) with `rng.uniform(0, total − 1)`; totals
-/// beyond its signed 64-bit range are drawn by the same offset from `i64::MIN`, or (beyond
-/// 2^64, which takes billions of processes with huge ticket counts) from two 64-bit draws with
-/// rejection of the incomplete last block.
+/// Two process indices in one word (see [`Lottery::also`]).
+#[inline(always)]
+fn pack(pair: [u32; 2]) -> u64 {
+    u64::from(pair[0]) | u64::from(pair[1]) << 32
+}
+
+/// The two process indices of [`pack`].
+#[inline(always)]
+fn unpack(word: u64) -> [u32; 2] {
+    [word as u32, (word >> 32) as u32]
+}
+
+/// A uniform draw from `0..total` (`total > 0`): below 2^64 by [`SeededRng::below`]
+/// (Lemire's multiply-shift: the high word of `word · total`, no division), at 2^64 the word
+/// itself, and beyond (which takes billions of processes with huge ticket counts) from two
+/// 64-bit draws with rejection of the incomplete last block.
 fn draw_below(rng: &mut SeededRng, total: u128) -> u128 {
-    if total <= 1u128 << 63 {
-        return rng.uniform(0, (total - 1) as i64) as u128;
+    if let Ok(total) = u64::try_from(total) {
+        return u128::from(rng.below(total));
     }
-    if total <= 1u128 << 64 {
-        let x = rng.uniform(i64::MIN, (i64::MIN as i128 + (total - 1) as i128) as i64);
-        return (x as i128 - i64::MIN as i128) as u128;
+    if total == 1u128 << 64 {
+        return rng.uniform(i64::MIN, i64::MAX) as u64 as u128;
     }
     let limit = u128::MAX - (u128::MAX % total + 1) % total;
     loop {
@@ -142,6 +173,15 @@ fn draw_below(rng: &mut SeededRng, total: u128) -> u128 {
             return x % total;
         }
     }
+}
+
+/// The place a draw from generator word `word` lands on in a line of `len` processes that
+/// all hold the same tickets `e`: [`SeededRng::below`]`(len · e)` gives ticket `⌊word · len ·
+/// e / 2^64⌋`, held at place `⌊ticket / e⌋ = ⌊word · len / 2^64⌋` (whenever that draw takes
+/// the word at once). One multiplication, for any length.
+#[inline(always)]
+fn place(word: u64, len: usize) -> usize {
+    mul_wide(word, len as u64).0 as usize
 }
 
 impl Lottery {
@@ -160,9 +200,9 @@ impl Lottery {
             lent: None,
             drawn: (0, 0, 0, 0),
             guess: None,
-            hint: None,
-            also: [OUT; 2],
-            last_also: [OUT; 2],
+            hint: OUT,
+            also: NO_PAIR,
+            last_also: NO_PAIR,
         }
     }
 
@@ -315,23 +355,31 @@ impl Lottery {
 
     /// The next pick's draw if the process just lent comes back first and nothing else
     /// changes: the line and the total as they are with it back (`total`), and a draw from
-    /// the generator's next word (a total beyond 2^63 is drawn otherwise: no guess).
+    /// the generator's next word (none when that draw would need [`SeededRng::below`]'s
+    /// rejection check, or the total is 2^64 or more: those are drawn again).
     fn guess_next(&mut self, rng: &mut SeededRng, total: u128) {
-        self.guess = u64::try_from(total)
-            .ok()
-            .filter(|&t| t <= 1 << 63)
-            .map(|total| {
-                let word = rng.peek_word();
-                let ticket = word % total;
-                let pos = self.position(u128::from(ticket));
-                Guess {
-                    total,
-                    word,
-                    ticket,
-                    pos: pos as u32,
-                    holder: self.line[pos],
-                }
-            });
+        self.guess = u64::try_from(total).ok().and_then(|total| {
+            let word = rng.peek_word();
+            let (ticket, low) = mul_wide(word, total);
+            if low < total {
+                return None;
+            }
+            let pos = if self.odd == 0 && self.shortcut {
+                // `⌊⌊word · m·e / 2^64⌋ / e⌋ = ⌊word · m / 2^64⌋`: the place without dividing.
+                let at = place(word, self.line.len());
+                debug_assert_eq!(at, self.position(u128::from(ticket)));
+                at
+            } else {
+                self.position(u128::from(ticket))
+            };
+            Some(Guess {
+                total,
+                word,
+                ticket,
+                pos: pos as u32,
+                holder: self.line[pos],
+            })
+        });
         self.look_ahead(rng);
     }
 
@@ -340,59 +388,64 @@ impl Lottery {
     /// guess finds the next holder one pick ahead if the line stays as it is, but a third of
     /// the time it does not (RR-IO-v1: a process blocks, or one wakes, between two picks),
     /// and then the next pick would wait on the line and the kernel on the holder's record.
-    /// With the shortcut a place costs no load to find (`(word / e) mod m`, `m` the line's
-    /// length: the draw's `word mod m·e`, divided by `e`), so this pick also finds the next
-    /// holder for a line one longer (a process woke: it joins at the end) and one shorter
-    /// (the lent process blocked: the last takes its place), and the kernel prefetches the
-    /// records of all three ([`Policy::likely`], [`Policy::also_likely`]); and it prefetches
-    /// the line entries of the pick after the next for the same three lengths, which the
-    /// next pick then loads. When the last pick's hints already held the next holder's
-    /// record, [`Policy::likely`] gives the holder of the pick after the next instead.
+    /// With the shortcut a place costs no load and no division to find (`⌊word · m / 2^64⌋`
+    /// for a line of `m`, see [`place`]), so this pick also finds the next holder for a line
+    /// one longer (a process woke: it joins at the end) and one shorter (the lent process
+    /// blocked: the last takes its place), and the kernel prefetches the records of all three
+    /// ([`Policy::likely`], [`Policy::also_likely`]). The pipeline runs further ahead than
+    /// that: this pick reads the line entry of the pick after the next (its holder, for the
+    /// line's length as it is), which the last pick prefetched, and prefetches the entries of
+    /// the pick after that for the three lengths (the generator's words are known
+    /// [`crate::sim::rng::PEEK`] ahead). When the last pick's hints already held the next holder's record,
+    /// [`Policy::likely`] gives the holder of the pick after the next instead: its record is
+    /// then asked for two picks ahead. (Reading an entry in the same pick that prefetched it
+    /// waited on it: 30 % of the picks' time, perf, 2026-12-01.)
     #[inline(always)]
     fn look_ahead(&mut self, rng: &mut SeededRng) {
-        self.also = [OUT; 2];
+        self.also = NO_PAIR;
         let Some(g) = self.guess else {
-            self.hint = None;
+            self.hint = OUT;
             return;
         };
         if self.odd != 0 || !self.shortcut {
-            self.hint = Some(g.holder);
+            self.hint = g.holder;
             return;
         }
-        let (even, m) = (self.even, self.line.len());
-        let m64 = m as u64;
+        let m = self.line.len();
         // The next pick with one more in the line (at the end), and with the lent one gone.
-        let u = g.word / even;
-        let longer = (u % (m64 + 1)) as usize;
+        let mut also = [OUT; 2];
+        let longer = place(g.word, m + 1);
         if longer < m {
-            self.also[0] = self.line[longer];
+            also[0] = self.line[longer];
         }
         if let Some(l) = self.lent
             && m > 1
         {
-            let shorter = (u % (m64 - 1)) as usize;
-            self.also[1] = if shorter == l.pos as usize {
+            let shorter = place(g.word, m - 1);
+            also[1] = if shorter == l.pos as usize {
                 self.line[m - 1]
             } else {
                 self.line[shorter]
             };
         }
-        // The pick after the next: its line entries for the three lengths.
-        let v = rng.peek_nth(1) / even;
-        let after = (v % m64) as usize;
-        prefetch(&self.line[after]);
-        prefetch(&self.line[((v % (m64 + 1)) as usize).min(m - 1)]);
+        // The pick after the next, for the line as it is: its entry was prefetched a pick ago.
+        let after = self.line[place(rng.peek_nth(1), m)];
+        // The pick after that: its entries for the three lengths.
+        let w = rng.peek_nth(2);
+        prefetch(&self.line[place(w, m)]);
+        prefetch(&self.line[place(w, m + 1).min(m - 1)]);
         if m > 1 {
-            prefetch(&self.line[(v % (m64 - 1)) as usize]);
+            prefetch(&self.line[place(w, m - 1)]);
         }
-        let hinted = self.hint == Some(g.holder) || self.also_hinted(g.holder);
-        self.hint = Some(if hinted { self.line[after] } else { g.holder });
+        let hinted = self.hint == g.holder || self.also_hinted(g.holder);
+        self.hint = if hinted { after } else { g.holder };
+        self.also = pack(also);
         self.last_also = self.also;
     }
 
     /// Whether the last pick's other hints held `p`.
     fn also_hinted(&self, p: u32) -> bool {
-        self.last_also.contains(&p)
+        unpack(self.last_also).contains(&p)
     }
 }
 
@@ -452,12 +505,12 @@ impl Policy for Lottery {
     /// A holder one or two picks ahead, however many picks ahead are asked for (see
     /// [`Lottery::look_ahead`]).
     fn likely(&self, _k: usize) -> Option<u32> {
-        self.hint
+        (self.hint != OUT).then_some(self.hint)
     }
 
     /// The next holder should a process join, or the lent one leave, before the next pick.
     fn also_likely(&self) -> [u32; 2] {
-        self.also
+        unpack(self.also)
     }
 
     fn remove(&mut self, p: u32) -> bool {
@@ -496,8 +549,8 @@ impl Policy for Lottery {
     fn disable_shortcuts(&mut self) {
         self.shortcut = false;
         self.guess = None;
-        self.hint = None;
-        self.also = [OUT; 2];
+        self.hint = OUT;
+        self.also = NO_PAIR;
         if self.sums.is_none() {
             self.build_sums();
         }
