@@ -387,8 +387,9 @@ impl Th {
     }
 }
 
-/// How many children a wait watches without a list on the heap.
-const FEW_FDS: usize = 8;
+/// How many children a wait watches without a list on the heap (`pidfd.rs` polls one more,
+/// the lifeline, on the stack too).
+pub(super) const FEW_FDS: usize = 8;
 
 /// A fork that failed gives its `max_processes` slot back.
 fn p_give_back(th: &mut Th) {

@@ -73,8 +73,9 @@ pub fn wait_any(
     }
 }
 
-/// How many descriptors [`wait_any`] polls without a list on the heap.
-const FEW: usize = 9;
+/// How many descriptors [`wait_any`] polls without a list on the heap: the children a wait
+/// watches without one (`lifecycle.rs`), and the lifeline.
+const FEW: usize = super::lifecycle::FEW_FDS + 1;
 
 /// Polls `polls` (the first `watched` the children's pidfds, then maybe the lifeline) until
 /// one is ready or `timeout_ms` passes; the index of a ready child's.

@@ -18,12 +18,15 @@
 /// Gives back the freed heap and the stack below the caller's frame. Returns how many bytes
 /// of stack it discarded (0 when it could not find the stack), for the tests.
 pub(super) fn give_back_inherited() -> usize {
+    // The stack first: it reads /proc/self/maps into a heap buffer, which the trim then
+    // gives back with the rest of the freed heap.
+    let trimmed = trim_stack();
     // SAFETY: malloc_trim only returns free memory of the allocator to the kernel; no live
     // block moves or changes.
     unsafe {
         libc::malloc_trim(0);
     }
-    trim_stack()
+    trimmed
 }
 
 /// Discards the pages of the calling thread's stack below the caller's frame, minus two

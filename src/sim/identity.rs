@@ -9,7 +9,6 @@
 //! ([`Identity::default_name`]), never kept, so that a 30,000-deep chain of default names costs
 //! its nodes (a few MB), not the 900 MB its names would (issue #13).
 
-use std::fmt::Write;
 use std::sync::Arc;
 
 /// One link of a process's identity.
@@ -19,8 +18,6 @@ pub(crate) struct Identity {
     /// This process's spawn counter in its parent (1 for the first child).
     n: u32,
 }
-
-const PREFIX: &str = "Process-";
 
 impl Identity {
     /// The identity of the `n`-th child spawned by a process whose identity is `parent`
@@ -45,16 +42,9 @@ impl Identity {
             counters.push(id.n);
             node = id.parent.as_deref();
         }
-        let mut out = String::with_capacity(PREFIX.len() + 11 * counters.len());
-        out.push_str(PREFIX);
-        for (i, c) in counters.iter().rev().enumerate() {
-            if i > 0 {
-                out.push(':');
-            }
-            // Writing to a String cannot fail.
-            let _ = write!(out, "{c}");
-        }
-        out
+        counters.reverse();
+        // One spelling for both backends (the fork backend names its children with it too).
+        crate::program::child_name(&counters)
     }
 }
 

@@ -48,9 +48,10 @@ impl SeededRng {
         x
     }
 
-    /// The word the next draw will start from, without taking it: a draw of `uniform(0, n −
-    /// 1)` then gives it modulo `n` unless it is rejected (a chance of `n` in 2^64). For a
-    /// hint only, such as guessing which process a lottery draw will pick.
+    /// The word the next draw will start from, without taking it: a draw of
+    /// [`SeededRng::below`]`(n)` then gives the high word of its product with `n` unless it
+    /// is rejected (a chance of `n` in 2^64; see [`SeededRng::take_peeked`]). For guessing
+    /// what the next draw gives, such as which process a lottery draw will pick.
     #[inline(always)]
     pub fn peek_word(&mut self) -> u64 {
         self.peek_nth(0)
@@ -123,7 +124,7 @@ impl SeededRng {
 
 /// The high and low words of `a · b`.
 #[inline(always)]
-pub fn mul_wide(a: u64, b: u64) -> (u64, u64) {
+pub(crate) fn mul_wide(a: u64, b: u64) -> (u64, u64) {
     let m = u128::from(a) * u128::from(b);
     ((m >> 64) as u64, m as u64)
 }

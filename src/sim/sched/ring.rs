@@ -496,7 +496,7 @@ impl Positions {
         Some(format!(
             "{} of {} in the queue",
             crate::report::explain::ordinal(at + 1),
-            ring.len
+            ring.len()
         ))
     }
 }
