@@ -567,13 +567,23 @@ impl<P: Policy> Kernel<P> {
             if !self.fast_paths {
                 self.prefetch_upcoming();
             }
-            if let Dispatched::Starting = self.dispatch_on_lone_cpu(q, t) {
-                self.run_instant(0);
-                if self.error.is_some() {
-                    return Some(false);
-                }
-            }
+            return Some(self.dispatch_lone_then_ask(q, t));
         }
         Some(self.more_to_settle())
+    }
+
+    /// The lone free CPU takes `q`, which the policy just picked at `t`, and runs its
+    /// zero-cost instructions if it starts now; then whether more is left to settle (false
+    /// after an error). The tail of the one-CPU shortcuts that let the CPU pick
+    /// ([`Kernel::settle_wakes_on_one_cpu`], `fast_wake.rs`'s `settle_free_lone_cpu`).
+    #[inline(always)]
+    pub(super) fn dispatch_lone_then_ask(&mut self, q: u32, t: u64) -> bool {
+        if let Dispatched::Starting = self.dispatch_on_lone_cpu(q, t) {
+            self.run_instant(0);
+            if self.error.is_some() {
+                return false;
+            }
+        }
+        self.more_to_settle()
     }
 }

@@ -204,12 +204,6 @@ impl<P: Policy> Kernel<P> {
             return Some(false);
         };
         self.prefetch_upcoming();
-        if let Dispatched::Starting = self.dispatch_on_lone_cpu(q, t) {
-            self.run_instant(0);
-            if self.error.is_some() {
-                return Some(false);
-            }
-        }
-        Some(self.more_to_settle())
+        Some(self.dispatch_lone_then_ask(q, t))
     }
 }

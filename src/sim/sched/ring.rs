@@ -49,6 +49,19 @@ const HOLE: u32 = u32::MAX;
 /// slots); a longer one turns the ring indexed.
 pub(crate) const INDEX_FROM: usize = 64;
 
+/// The slot a process joining at the front (the head moves back onto it) or at the back
+/// takes, in a ring of `mask + 1` slots with `len` of them occupied from `head`: the one rule
+/// of both modes' slow joins (the plain ring's hot joins spell it inline).
+#[inline]
+fn join_slot(head: &mut usize, len: usize, mask: usize, front: bool) -> usize {
+    if front {
+        *head = head.wrapping_sub(1) & mask;
+        *head
+    } else {
+        (*head + len) & mask
+    }
+}
+
 /// A FIFO of process indices in a power-of-two ring (see the module documentation).
 /// `VecDeque` does the same, but its `push_back`/`pop_front` are not inlined into the
 /// dispatch loop.
@@ -259,12 +272,7 @@ impl Ring {
         if !self.indexed {
             self.grow();
             let mask = self.mask();
-            let i = if front {
-                self.head = self.head.wrapping_sub(1) & mask;
-                self.head
-            } else {
-                (self.head + self.len) & mask
-            };
+            let i = join_slot(&mut self.head, self.len, mask, front);
             self.slots[i] = p;
             self.len += 1;
             return;
@@ -282,12 +290,7 @@ impl Ring {
             .as_deref_mut()
             .expect("an indexed ring has its index");
         let mask = ix.mask();
-        let i = if front {
-            ix.head = ix.head.wrapping_sub(1) & mask;
-            ix.head
-        } else {
-            (ix.head + ix.span) & mask
-        };
+        let i = join_slot(&mut ix.head, ix.span, mask, front);
         ix.slots[i] = p;
         ix.span += 1;
         ix.ops += 1;
