@@ -1,0 +1,69 @@
+//! Links GCC's unwinder into procsim's executables (binary, tests, benches) instead of
+//! loading `libgcc_s.so.1`, on Linux with glibc, when the C compiler has `libgcc_eh.a`.
+//!
+//! Why: every process of a `--backend fork` run is a fork of procsim, and each fork copies
+//! (and each exit tears down) every mapping of the process. `libgcc_s.so.1` is five of a
+//! top-level process's 36 mappings, and holds nothing but the unwinder (`_Unwind_*`, which
+//! Rust's panics and backtraces use). Without it, a forked child costs about 3.5 % less CPU
+//! time (`benches/fork_side_by_side.py`; figures in BENCHMARKS.md, "The fork backend",
+//! fifth round; the decision in docs/fork-backend.md, "Fifth round").
+//!
+//! How: rustc asks the linker for `-lgcc_s` itself, after the crate's own arguments, and a
+//! shared library found first wins over an archive met later; but every `-L` applies to
+//! every `-l` wherever it stands. So this script makes a directory whose `libgcc_s.so` is a
+//! linker script naming `libgcc_eh.a` (what `gcc -static-libgcc` and Rust's own
+//! `crt-static` builds link), and adds it to the search path of this package's links only:
+//! `cargo:rustc-link-arg` reaches this package's executables, never its dependencies, build
+//! scripts or proc-macros, nor crates that depend on procsim. Nothing else changes: the same
+//! code, `target/release/procsim`, libc and libm still shared.
+//!
+//! Where it cannot (another OS or C library, a cross build, `crt-static`, no
+//! `libgcc_eh.a`, or `PROCSIM_SHARED_LIBGCC` set), the build is the plain one.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=PROCSIM_SHARED_LIBGCC");
+    println!("cargo:rerun-if-env-changed=CC");
+    if let Some(dir) = static_unwinder_dir() {
+        println!("cargo:rustc-link-arg=-L{}", dir.display());
+    }
+}
+
+/// The directory holding the `libgcc_s.so` linker script, when this build can use one.
+fn static_unwinder_dir() -> Option<PathBuf> {
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    if std::env::var_os("PROCSIM_SHARED_LIBGCC").is_some()
+        || var("CARGO_CFG_TARGET_OS") != "linux"
+        || var("CARGO_CFG_TARGET_ENV") != "gnu"
+        || var("CARGO_CFG_TARGET_FEATURE")
+            .split(',')
+            .any(|f| f == "crt-static")
+        // The host's C compiler would name the host's archive.
+        || var("HOST") != var("TARGET")
+    {
+        return None;
+    }
+    // rustc links with `cc` unless told otherwise; ask it where its unwinder archive is.
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let out = Command::new(cc)
+        .arg("-print-file-name=libgcc_eh.a")
+        .output()
+        .ok()?;
+    let found = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
+    // Without the archive, the compiler prints the bare name back.
+    if !out.status.success() || !found.is_absolute() || !found.is_file() {
+        return None;
+    }
+    let found = found.canonicalize().ok()?;
+    let text = found.to_str()?;
+    if text.contains('"') {
+        return None;
+    }
+    let dir = Path::new(&std::env::var_os("OUT_DIR")?).join("static-libgcc");
+    std::fs::create_dir_all(&dir).ok()?;
+    std::fs::write(dir.join("libgcc_s.so"), format!("INPUT(\"{text}\")\n")).ok()?;
+    Some(dir)
+}
