@@ -40,8 +40,8 @@
 //! when nothing changed and the generator's word is the one peeked (so the same draw would
 //! find them), without drawing again. Beyond that guess, which stays exact, each pick also
 //! finds, as hints only, the next holder should the line grow or shrink by one before then,
-//! the holder of the pick after the next, and the line entries of the pick after that
-//! (`Lottery::look_ahead`): they change no draw.
+//! and the line entries of the third pick from now (`Lottery::look_ahead`): they change no
+//! draw.
 //!
 //! Choices where the SPEC is silent: a pick with a single ready process still draws (every
 //! pick with something ready draws exactly once, so the generator's stream does not depend on
@@ -124,8 +124,7 @@ pub struct Lottery {
     drawn: (u128, u128, u32, u32),
     guess: Option<Guess>,
     /// The process whose record the kernel is asked to prefetch ([`Policy::likely`]), set by
-    /// each pick: the next holder, or the one after it when the last pick already hinted the
-    /// next (see [`Lottery::look_ahead`]); [`OUT`]: none.
+    /// each pick: the next holder (see [`Lottery::look_ahead`]); [`OUT`]: none.
     ///
     /// The hints are stored as whole words, each read back as it was written: the kernel
     /// reads them right after the pick, and a read of 8 bytes that two 4-byte writes had just
@@ -135,10 +134,8 @@ pub struct Lottery {
     /// end of `pick`).
     hint: u32,
     /// The next holder if a process joins (low half), and if the lent one leaves (high
-    /// half), before the next pick ([`OUT`]: none), for [`Policy::also_likely`]; and the last
-    /// pick's.
+    /// half), before the next pick ([`OUT`]: none), for [`Policy::also_likely`].
     also: u64,
-    last_also: u64,
 }
 
 /// Two process indices in one word (see [`Lottery::also`]).
@@ -202,7 +199,6 @@ impl Lottery {
             guess: None,
             hint: OUT,
             also: NO_PAIR,
-            last_also: NO_PAIR,
         }
     }
 
@@ -392,14 +388,16 @@ impl Lottery {
     /// for a line of `m`, see [`place`]), so this pick also finds the next holder for a line
     /// one longer (a process woke: it joins at the end) and one shorter (the lent process
     /// blocked: the last takes its place), and the kernel prefetches the records of all three
-    /// ([`Policy::likely`], [`Policy::also_likely`]). The pipeline runs further ahead than
-    /// that: this pick reads the line entry of the pick after the next (its holder, for the
-    /// line's length as it is), which the last pick prefetched, and prefetches the entries of
-    /// the pick after that for the three lengths (the generator's words are known
-    /// [`crate::sim::rng::PEEK`] ahead). When the last pick's hints already held the next holder's record,
-    /// [`Policy::likely`] gives the holder of the pick after the next instead: its record is
-    /// then asked for two picks ahead. (Reading an entry in the same pick that prefetched it
-    /// waited on it: 30 % of the picks' time, perf, 2026-12-01.)
+    /// ([`Policy::likely`], [`Policy::also_likely`]): the next pick took one of the three in
+    /// 4,999,518 picks of 5,000,000 (RR-IO-v1 at 10^5, counted 2026-12-01, night). The
+    /// line's entries are asked for further ahead: this pick prefetches those of the third
+    /// pick from now for the three lengths (the generator's words are known
+    /// [`crate::sim::rng::PEEK`] ahead), which the guess made two picks from now reads. (Reading an entry in
+    /// the same pick that prefetched it waited on it: 30 % of the picks' time, perf,
+    /// 2026-12-01.) Asking for the records two picks ahead as well bought nothing that perf
+    /// could see (2026-12-01, night: the first touch of the dispatched record stalled as
+    /// often), and an earlier version's rule for it never fired (it compared hints for
+    /// different picks); both are gone.
     #[inline(always)]
     fn look_ahead(&mut self, rng: &mut SeededRng) {
         self.also = NO_PAIR;
@@ -428,24 +426,16 @@ impl Lottery {
                 self.line[shorter]
             };
         }
-        // The pick after the next, for the line as it is: its entry was prefetched a pick ago.
-        let after = self.line[place(rng.peek_nth(1), m)];
-        // The pick after that: its entries for the three lengths.
+        // The pick after the next but one: its entries for the three lengths, which the
+        // guess reads two picks from now.
         let w = rng.peek_nth(2);
         prefetch(&self.line[place(w, m)]);
         prefetch(&self.line[place(w, m + 1).min(m - 1)]);
         if m > 1 {
             prefetch(&self.line[place(w, m - 1)]);
         }
-        let hinted = self.hint == g.holder || self.also_hinted(g.holder);
-        self.hint = if hinted { after } else { g.holder };
+        self.hint = g.holder;
         self.also = pack(also);
-        self.last_also = self.also;
-    }
-
-    /// Whether the last pick's other hints held `p`.
-    fn also_hinted(&self, p: u32) -> bool {
-        unpack(self.last_also).contains(&p)
     }
 }
 
@@ -502,8 +492,7 @@ impl Policy for Lottery {
         Some(p)
     }
 
-    /// A holder one or two picks ahead, however many picks ahead are asked for (see
-    /// [`Lottery::look_ahead`]).
+    /// The next holder, however many picks ahead are asked for (see [`Lottery::look_ahead`]).
     fn likely(&self, _k: usize) -> Option<u32> {
         (self.hint != OUT).then_some(self.hint)
     }
