@@ -190,6 +190,7 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// The end of a `repeat` body: back to its start while iterations remain.
+    #[inline(always)]
     pub(super) fn end_loop(&mut self, p: u32, start: u32) {
         let hot = &mut self.hot[p as usize];
         if hot.loop_left > 1 {

@@ -2,7 +2,8 @@
 //! (a slice end with the queue's head taking over, a burst end with the wake-ups due then),
 //! each doing in one place what the general rounds (`dispatch.rs`) would do.
 //!
-//! Those for a switch cost, for timers alone and for several CPUs are in `fast_multi.rs`.
+//! Those for a switch cost, for timers alone and for several CPUs are in `fast_multi.rs`;
+//! round robin's burst ends inside its slice-end loop in `fast_burst.rs`.
 //!
 //! Two kinds, each on only where it is exact:
 //! - the slice-end shortcuts ([`Kernel::step_lone_slice_end`],
@@ -64,8 +65,9 @@ impl<P: Policy> Kernel<P> {
     /// rounds of [`Kernel::settle`] would do comes down to this: it keeps the CPU if the queue
     /// is empty, else it goes to the tail and the head is dispatched. With `batch`, goes on
     /// with the ticks that follow for as long as they are of the same kind; after a dispatched
-    /// process ran instructions, what else is due is looked up again. Returns `None` when the
-    /// next event is anything else. (The scenario and property tests
+    /// process ran instructions, what else is due is looked up again; a burst end that blocks
+    /// on a timer is taken in the loop too (`fast_burst.rs`). Returns `None` when the next
+    /// event is anything else. (The scenario and property tests
     /// hold both paths to the same reports.)
     #[inline(always)]
     pub(super) fn step_lone_slice_end(&mut self, batch: bool) -> Option<bool> {
@@ -87,7 +89,7 @@ impl<P: Policy> Kernel<P> {
         if t >= burst_end || t >= horizon {
             return None;
         }
-        loop {
+        'run: loop {
             self.now = t;
             self.prefetch_upcoming();
             let Some(q) = self.policy.pick(t, &mut self.rng) else {
@@ -133,29 +135,47 @@ impl<P: Policy> Kernel<P> {
                     (p, t, burst_end) = (q, slice_end, end);
                 }
                 Dispatched::Starting => {
-                    // It runs instructions first, which may change what is due.
-                    self.run_instant(0);
-                    if self.error.is_some() {
-                        break;
+                    // It runs instructions first: in place if they only lead to its next
+                    // `cpu` (fast_burst.rs), which makes nothing else due.
+                    if let Some((slice_end, end)) = self.rr_quick_start(q, t) {
+                        (p, t, burst_end) = (q, slice_end, end);
+                    } else {
+                        // Any other instruction may change what is due.
+                        self.run_instant(0);
+                        if self.error.is_some() {
+                            break;
+                        }
+                        if self.more_to_settle() {
+                            self.settle(t);
+                            break;
+                        }
+                        horizon = self.horizon();
+                        let Run::Running {
+                            p: next,
+                            slice_end,
+                            burst_end: end,
+                        } = self.cpus[0].run
+                        else {
+                            break;
+                        };
+                        (p, t, burst_end) = (next, slice_end, end);
                     }
-                    if self.more_to_settle() {
-                        self.settle(t);
-                        break;
-                    }
-                    horizon = self.horizon();
-                    let Run::Running {
-                        p: next,
-                        slice_end,
-                        burst_end: end,
-                    } = self.cpus[0].run
-                    else {
-                        break;
-                    };
-                    (p, t, burst_end) = (next, slice_end, end);
                 }
             }
             // (An error here is `kernel.max_trace`, which recording a transition can reach.)
-            if !batch || t >= burst_end || t >= horizon || self.error.is_some() {
+            if !batch || self.error.is_some() {
+                break;
+            }
+            // The burst ends first: its block, wake-ups and dispatch, in the loop
+            // (fast_burst.rs), for as long as burst ends follow one another.
+            while t >= burst_end {
+                let Some(next) = self.rr_burst_end(p, burst_end) else {
+                    break 'run;
+                };
+                (p, t, burst_end) = next;
+                horizon = self.horizon();
+            }
+            if t >= horizon {
                 break;
             }
         }
@@ -437,7 +457,7 @@ impl<P: Policy> Kernel<P> {
     /// less in the slice-end loop and the lone CPU's dispatch). Only for an index the
     /// kernel made: a CPU's process, or what a policy picked from what the kernel enqueued.
     #[inline(always)]
-    fn hot_unchecked(&mut self, p: u32) -> &mut super::pcb::Hot {
+    pub(super) fn hot_unchecked(&mut self, p: u32) -> &mut super::pcb::Hot {
         debug_assert!((p as usize) < self.hot.len());
         // SAFETY: every process index the kernel makes is a slot of this table, and the
         // table never shrinks: slots are made by pushing onto it and reused in place

@@ -43,6 +43,7 @@ mod exec;
 mod explain;
 mod explain_threads;
 mod fast;
+mod fast_burst;
 mod fast_multi;
 mod fast_switch;
 mod fast_wake;

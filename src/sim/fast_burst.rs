@@ -1,0 +1,206 @@
+//! Round robin's burst ends on one CPU, inside its slice-end loop ([`Kernel::step_lone_slice_end`]).
+//!
+//! Under an I/O-bound workload (RR-IO-v1) one dispatch in five follows a burst end: the process
+//! blocks on its next instruction (`io`, `sleep`), the process that blocked earlier wakes at the
+//! same tick, and the queue's head takes the CPU. Each of those left the loop for the kernel's
+//! step, which asked every shortcut in turn before [`Kernel::step_burst_end`] took it, ran the
+//! interpreter for the one instruction that blocks, and went through the general `block`
+//! (callgrind, RR-IO-v1 at N = 20,000: about 680 instructions a burst end, half of the run's).
+//! Here the loop goes on through the burst end: [`Kernel::rr_burst_end`] does what
+//! `step_burst_end` does, with the block inlined, and hands the loop the process that runs
+//! next; [`Kernel::rr_quick_start`] runs the instructions a process dispatched with its burst
+//! over starts with (the end of a `repeat`, the next `cpu`) without the loop's look at what
+//! else became due, which such instructions cannot change.
+//!
+//! Both are exact only where the slice-end loop is (round robin, [`Policy::fast_paths_exact`])
+//! and assume, beyond what they check, what the loop assumes: no policy event, nothing charged
+//! at a slice end. The tests that run every scenario with the fast paths on and off hold them
+//! to the general rounds' reports byte for byte.
+
+use super::exec::Quick;
+use super::fast::Dispatched;
+use super::sched::Ready;
+use super::timers::{Timer, TimerKind};
+use super::{Kernel, Policy, Run};
+use crate::model::{Cause, State};
+
+impl<P: Policy> Kernel<P> {
+    /// On the single CPU, under round robin, process `p`'s burst ends at `b` (at its slice end
+    /// or before) and its next instruction blocks it on a timer (`io`, `sleep` of a literal
+    /// number of ticks above 0). What [`Kernel::step_burst_end`] would do, in the same order:
+    /// the timers due at `b` fire (their processes wake), `p` blocks (what `finish_burst`,
+    /// the interpreter's quick path and [`Kernel::block`] do, in one place), and the tick is
+    /// settled by the same shortcut and general rounds `step_burst_end` calls.
+    ///
+    /// It applies when `step_burst_end` would, and the block is the plain one: no arrival,
+    /// outside signal or tick limit at or before `b`, no timer before it; no thread (a block
+    /// then may hand on the GIL), no decision log, a round robin that charges nothing at a
+    /// block (not `slice_after_block: keep`), nothing pending from a slice end, the step
+    /// budget not reached (the general interpreter stops the run there). Returns `None`,
+    /// having changed nothing, when it does not apply. Otherwise the process running after
+    /// the tick, its slice end and burst end, for the loop to go on with; `None` when the
+    /// tick leaves the CPU otherwise (idle, switching) or the run stopped: then the loop
+    /// ends, and the kernel's step takes what comes next.
+    #[inline(always)]
+    pub(super) fn rr_burst_end(&mut self, p: u32, b: u64) -> Option<(u32, u64, u64)> {
+        let limit = self
+            .next_arrival_at
+            .min(self.max_ticks.saturating_add(1))
+            .min(self.next_outside_at());
+        if b >= limit || self.timers.next_at().is_some_and(|at| at < b) {
+            return None;
+        }
+        if self.threads_on
+            || self.log.is_some()
+            || self.needs.block_charges
+            || self.pending_preempts != 0
+            || self.steps >= self.plan.kernel.max_steps
+        {
+            return None;
+        }
+        debug_assert!(
+            matches!(self.cpus[0].run, Run::Running { p: q, burst_end, .. } if q == p && burst_end == b)
+        );
+        // SAFETY (of `hot_unchecked`, here and below): `p` is the CPU's process, a slot of the
+        // table (see `hot_unchecked`).
+        let hot = self.hot_unchecked(p);
+        if hot.ending || !hot.bound {
+            return None;
+        }
+        let (program, next) = (hot.program as usize, hot.pc as usize + 1);
+        let Some(&Quick::Block(cause, ticks)) = self.decoded[program].get(next) else {
+            return None;
+        };
+        if ticks == 0 {
+            return None;
+        }
+        self.now = b;
+        self.prefetch_upcoming();
+        // The wake-ups first, as the general step fires them before the CPU's events.
+        self.fire_timers(b);
+        // `finish_burst`, then the interpreter's `Quick::Block`, then `block` with what is
+        // known here folded in: the CPU was running `p`, nothing is charged, no thread.
+        self.steps += 1;
+        let hot = self.hot_unchecked(p);
+        hot.burst_left = 0;
+        hot.pc += 2;
+        let pid = hot.pid;
+        self.cpus[0].run = Run::Idle;
+        self.set_timer(Timer {
+            at: b.saturating_add(ticks),
+            since: b,
+            pid,
+            p,
+            kind: if cause == Cause::Sleep {
+                TimerKind::Sleep
+            } else {
+                TimerKind::Io
+            },
+        });
+        // `transition` to blocked: the time running is accounted, as `Hot::account` does.
+        let hot = self.hot_unchecked(p);
+        debug_assert_eq!(hot.state, State::Running);
+        hot.cpu += b - hot.since;
+        hot.since = b;
+        hot.state = State::Blocked;
+        self.record(b, p, State::Running, State::Blocked, cause, Some(0));
+        // The rest is `step_burst_end`'s own: `settle_wakes_on_one_cpu`, then the general
+        // rounds if it leaves more. Its commonest case, one process woken and nothing else
+        // ready, in place: with the CPU free (the block freed it) and round robin, which does
+        // not preempt, it enqueues the one woken (`enqueue_woken`) and the CPU takes the head
+        // (`dispatch_lone_then_ask`); a process that runs on with its burst leaves nothing to
+        // settle (nothing joined, the CPU is busy).
+        if self.error.is_none() {
+            if let [(_, _, w)] = self.woken[..]
+                && self.admitted.is_empty()
+                && self.preempted.is_empty()
+                && self.pending_preempts == 0
+            {
+                self.woken.clear();
+                let burst = self.burst_for(w);
+                self.policy.enqueue(w, Ready::Wake, burst, b);
+                if let Some(q) = self.policy.pick(b, &mut self.rng) {
+                    match self.dispatch_on_lone_cpu(q, b) {
+                        Dispatched::Running {
+                            slice_end,
+                            burst_end,
+                        } => return Some((q, slice_end, burst_end)),
+                        Dispatched::Starting => self.run_instant(0),
+                        Dispatched::Switching => {}
+                    }
+                }
+                if self.error.is_none() && self.more_to_settle() {
+                    self.settle(b);
+                }
+            } else if self.settle_wakes_on_one_cpu(b) != Some(false) {
+                self.settle(b);
+            }
+        }
+        if self.error.is_some() {
+            return None;
+        }
+        match self.cpus[0].run {
+            Run::Running {
+                p,
+                slice_end,
+                burst_end,
+            } => Some((p, slice_end, burst_end)),
+            _ => None,
+        }
+    }
+
+    /// The instructions process `q`, just dispatched at `t` with its burst over, runs
+    /// first, when they are only the interpreter's quick ones that take no decision (the end
+    /// of a `repeat`, a `cpu` or block of 0 ticks) up to a `cpu` of more than 0 ticks: what
+    /// [`Kernel::run_instant`] and [`Kernel::exec`] would do with them. Returns the slice's
+    /// and the burst's end. `None` at any other instruction, at the step budget, for a
+    /// process not under way or a slice already over; the instructions run until then stay
+    /// run, and `run_instant` goes on from the one reached, as `exec` would have (it reads
+    /// nothing but the program counter and the loop state). None of these instructions can
+    /// make anything else due, which is why the slice-end loop need not look again at the
+    /// queues or the horizon after them.
+    #[inline(always)]
+    pub(super) fn rr_quick_start(&mut self, q: u32, t: u64) -> Option<(u64, u64)> {
+        let Run::Running { slice_end, .. } = self.cpus[0].run else {
+            return None;
+        };
+        // (`run_instant` expires a slice that is over: not here.)
+        if slice_end <= t {
+            return None;
+        }
+        let hot = self.hot_unchecked(q);
+        if hot.ending || !hot.bound {
+            return None;
+        }
+        let program = hot.program as usize;
+        let max_steps = self.plan.kernel.max_steps;
+        loop {
+            if self.steps >= max_steps {
+                return None;
+            }
+            let pc = self.hot_unchecked(q).pc as usize;
+            match self.decoded[program].get(pc) {
+                Some(&Quick::Cpu(n)) if n > 0 => {
+                    self.steps += 1;
+                    self.hot_unchecked(q).burst_left = n;
+                    let burst_end = t.saturating_add(n);
+                    self.cpus[0].run = Run::Running {
+                        p: q,
+                        slice_end,
+                        burst_end,
+                    };
+                    return Some((slice_end, burst_end));
+                }
+                Some(&Quick::EndLoop(start)) => {
+                    self.steps += 1;
+                    self.end_loop(q, start);
+                }
+                Some(Quick::Cpu(0) | Quick::Block(_, 0)) => {
+                    self.steps += 1;
+                    self.advance_pc(q);
+                }
+                _ => return None,
+            }
+        }
+    }
+}
