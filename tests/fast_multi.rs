@@ -75,3 +75,40 @@ fn every_scenario_on_several_cpus_and_with_a_switch_cost_gives_the_general_round
     }
     assert!(compared >= 600, "only {compared} runs compared");
 }
+
+/// Round robin's tick on several CPUs (`src/sim/fast_tick.rs`) settles RR-IO-v1's ticks on 2
+/// and 4 CPUs: nearly every step is one of its ticks with the shortcuts on, none with them
+/// off, and the reports agree (a shortcut that never applied would pass the comparison
+/// above, not this).
+#[test]
+fn round_robins_tick_on_several_cpus_applies() {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/rr-io-v1.json");
+    let text = std::fs::read_to_string(file).expect("readable");
+    for cpus in [2, 4] {
+        let mut doc: Value = serde_json::from_str(&text).expect("JSON");
+        doc["kernel"]["cpus"] = json!(cpus);
+        let plan = procsim::load_str(&doc.to_string()).expect("loads");
+        let mut reports = Vec::new();
+        for fast in [true, false] {
+            let mut sim = Sim::new(plan.clone(), SimOptions::default());
+            if !fast {
+                sim.disable_fast_paths();
+            }
+            let mut steps = 0u64;
+            while sim.advance() {
+                steps += 1;
+            }
+            let ticks = sim.rr_ticks();
+            if fast {
+                assert!(
+                    ticks * 10 >= steps * 9 && ticks > 100,
+                    "{cpus} CPUs: {ticks} of {steps} steps were round robin's tick"
+                );
+            } else {
+                assert_eq!(ticks, 0, "{cpus} CPUs, shortcuts off");
+            }
+            reports.push(serde_json::to_string(&sim.report()).expect("serializes"));
+        }
+        assert_eq!(reports[0], reports[1], "{cpus} CPUs");
+    }
+}

@@ -60,6 +60,7 @@ impl<P: Policy> Kernel<P> {
             values_held: Default::default(),
             last_weighed: Default::default(),
             events: 0,
+            fast_ticks: 0,
             woken: Vec::new(),
             admitted: Vec::new(),
             preempted: Vec::new(),

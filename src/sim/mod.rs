@@ -4,7 +4,7 @@
 //! [`Sim`] owns a process table (the `pcb` module), a ready structure behind the [`Policy`]
 //! trait, a timer heap for `io`/`sleep`, and one slot per CPU. The files: this one (the kernel,
 //! its event loop, blocking and waking), `build.rs` (making a kernel), `dispatch.rs` (the general rounds of a tick),
-//! `fast.rs` (the shortcuts for the commonest events), `fast_multi.rs` and `fast_switch.rs`
+//! `fast.rs` (the shortcuts for the commonest events), `fast_multi.rs`, `fast_switch.rs` and `fast_tick.rs`
 //! (those for several CPUs and a switch cost), `fast_wake.rs` (wake-ups at a slice end, a
 //! CPU fallen free), `decide.rs` (preemption and the policy's events), `burst.rs` (the burst
 //! read-ahead), `exec.rs` (instructions and the
@@ -46,6 +46,7 @@ mod fast;
 mod fast_burst;
 mod fast_multi;
 mod fast_switch;
+mod fast_tick;
 mod fast_wake;
 mod finish;
 mod host;
@@ -175,6 +176,8 @@ pub struct Kernel<P: Policy> {
     values_held: crate::scenario::ValuesHeld,
     /// The globals weighed last, for `values_held`.
     last_weighed: values::LastWeighed,
+    /// Ticks settled by round robin's tick on several CPUs (fast_tick.rs), for its test.
+    fast_ticks: u64,
     /// Events handled by the general rounds, each tick counting once per CPU, for
     /// `kernel.max_events`.
     events: u64,
@@ -306,6 +309,7 @@ impl<P: Policy> Kernel<P> {
     pub fn step(&mut self) -> bool {
         if let Some(more) = self
             .step_lone_slice_end(false)
+            .or_else(|| self.step_rr_tick())
             .or_else(|| self.step_slice_end_any(false))
             .or_else(|| self.step_slice_end_with_wakes())
             .or_else(|| self.step_burst_end())
@@ -325,6 +329,7 @@ impl<P: Policy> Kernel<P> {
     pub fn advance(&mut self) -> bool {
         if let Some(more) = self
             .step_lone_slice_end(true)
+            .or_else(|| self.step_rr_tick())
             .or_else(|| self.step_slice_end_any(true))
             .or_else(|| self.step_slice_end_with_wakes())
             .or_else(|| self.step_burst_end())

@@ -71,6 +71,11 @@ impl Sim {
     pub fn disable_fast_paths(&mut self) {
         either!(self, k => k.disable_fast_paths())
     }
+    /// See [`Kernel::rr_ticks`].
+    #[doc(hidden)]
+    pub fn rr_ticks(&self) -> u64 {
+        either!(self, k => k.rr_ticks())
+    }
     /// See [`Kernel::error`].
     pub fn error(&self) -> Option<&str> {
         either!(self, k => k.error())

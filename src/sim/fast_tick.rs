@@ -1,0 +1,250 @@
+//! Round robin's tick on several CPUs in one pass (#13): what [`Kernel::step_general`] and the
+//! first of [`Kernel::settle`]'s rounds (`dispatch.rs`) do at a tick, without what they ask
+//! of every tick and that such a tick never needs.
+//!
+//! On several CPUs every tick went through the general step: its scan of what is due, the
+//! outside signals and arrivals looked up, the one-CPU shortcuts asked in turn, the tick's
+//! ready groups handed to the policy through a scratch list, and the CPUs that start a
+//! process gathered in another. Under RR-IO-v1 on 4 CPUs that was about 540 instructions a
+//! dispatch (callgrind, BENCHMARKS.md), twice one CPU's.
+//!
+//! It assumes (and is asked only where it holds):
+//! - the fast paths are on: the policy is round robin ([`Policy::fast_paths_exact`]), which
+//!   charges nothing at a slice end, has no event of its own, never preempts, reads no bursts,
+//!   and queues a group of processes whose slice ran out as it queues each in turn (at the
+//!   tail);
+//! - no threads (the GIL's bookkeeping is the general rounds'), no `--explain` log;
+//! - 2 to 64 CPUs (the CPUs that start a process this round are a bit set);
+//! - nothing at or before the tick but what the general step would find of the CPUs' events
+//!   and the timers: no arrival, outside signal or tick limit, which it leaves to the general
+//!   step (whose `deliver_outside` and `admit_arrivals` would find nothing at such a tick).
+//!
+//! It then does what the general step does, in its order: drops stale timers, counts the
+//! tick against `kernel.max_events` (once for each CPU), fires the timers due, ends each
+//! CPU's switch, burst or slice (lowest CPU first), and settles the tick: the ready groups in
+//! the scenario's `tick_order`, the free CPUs (lowest first) taking the head of the queue
+//! (a process whose slice ran out this tick keeping its own CPU if it is free when its turn
+//! comes, as `dispatch_free_cpus` does), the pending preemptions resolved, and the processes
+//! started running their zero-cost instructions in CPU order. If that made more ready, the
+//! general [`Kernel::settle`] takes over for the rounds that follow, as it does after its
+//! first. The tests run every scenario forced to 2 and 4 CPUs, with and without a switch
+//! cost, with the shortcuts on and off and compare the reports byte for byte
+//! (`tests/fast_multi.rs`).
+
+use super::pcb::NO_PROC;
+use super::timers::TimerKind;
+use super::{Kernel, Policy, Run};
+use crate::model::State;
+use crate::scenario::ReadyGroup;
+
+/// The most CPUs the shortcut takes (the started CPUs are the bits of a `u64`).
+const MAX_CPUS: usize = 64;
+
+impl<P: Policy> Kernel<P> {
+    /// How many ticks [`Kernel::step_rr_tick`] settled, for the test that it applies.
+    #[doc(hidden)]
+    pub fn rr_ticks(&self) -> u64 {
+        self.fast_ticks
+    }
+
+    /// A tick of round robin on several CPUs, in one pass (see the module's comment for what
+    /// it assumes). `None`, with nothing changed but stale timers dropped (as any step does
+    /// first), when the next tick is not of this kind.
+    #[inline(always)]
+    pub(super) fn step_rr_tick(&mut self) -> Option<bool> {
+        let n = self.cpus.len();
+        if n < 2
+            || n > MAX_CPUS
+            || !self.fast_paths
+            || self.threads_on
+            || self.log.is_some()
+            || self.finished
+            || self.error.is_some()
+        {
+            return None;
+        }
+        self.step_rr_tick_on()
+    }
+
+    /// [`Kernel::step_rr_tick`] once the kernel is known to be of its kind.
+    #[inline(never)]
+    fn step_rr_tick_on(&mut self) -> Option<bool> {
+        debug_assert!(self.woken.is_empty() && self.admitted.is_empty());
+        debug_assert!(self.preempted.is_empty() && self.pending_preempts == 0);
+        debug_assert!(!self.needs.preemption);
+        // What the general path does before its step: a lone process's slice ends with
+        // nothing queued pass in one go (a process alone on 2 CPUs for 10^12 ticks). It
+        // does nothing while processes are queued, so it is not asked then.
+        if self.policy.is_empty() {
+            self.skip_lone_slice_ends();
+        }
+        let mut t = u64::MAX;
+        for cpu in &self.cpus {
+            match cpu.run {
+                Run::Idle => {}
+                Run::Switching { until, .. } => t = t.min(until),
+                Run::Running {
+                    slice_end,
+                    burst_end,
+                    ..
+                } => t = t.min(slice_end.min(burst_end)),
+            }
+        }
+        // The general step drops stale timers first; the first timer's process blocked on an
+        // `io` or `sleep` is the common case, in which `drop_stale_timers` drops nothing.
+        if let Some(timer) = self.timers.peek()
+            && (timer.kind == TimerKind::JoinTimeout
+                || self.hot[timer.p as usize].state != State::Blocked)
+        {
+            self.drop_stale_timers();
+        }
+        if let Some(at) = self.timers.next_at() {
+            t = t.min(at);
+        }
+        // An arrival, an outside signal or the tick limit at or before `t` (and u64::MAX,
+        // where nothing is due or tick arithmetic saturates) is the general step's.
+        let limit = self
+            .next_arrival_at
+            .min(self.max_ticks.saturating_add(1))
+            .min(self.next_outside_at());
+        if t >= limit || self.policy.next_event().is_some_and(|at| at <= t) || !self.count_tick() {
+            return None;
+        }
+        self.fast_ticks += 1;
+        self.now = t;
+        self.fire_timers(t);
+        for c in 0..self.cpus.len() {
+            match self.cpus[c].run {
+                Run::Switching { until, .. } if until == t => self.finish_switch(c),
+                Run::Running { p, burst_end, .. } if burst_end == t => self.finish_burst(c, p),
+                Run::Running {
+                    p,
+                    slice_end,
+                    burst_end,
+                } if slice_end == t => {
+                    self.hot[p as usize].burst_left = burst_end - t;
+                    self.expire_slice(c, p);
+                }
+                _ => {}
+            }
+            if self.error.is_some() {
+                self.finished = true;
+                return Some(false);
+            }
+        }
+        self.settle_rr_tick(t);
+        if self.error.is_some() {
+            self.finished = true;
+        }
+        Some(!self.finished)
+    }
+
+    /// The first round of [`Kernel::settle`] at tick `t` for round robin without threads or a
+    /// log; the general rounds for the rest, if the processes started made more ready.
+    #[inline(always)]
+    fn settle_rr_tick(&mut self, t: u64) {
+        if !self.admitted.is_empty() {
+            // A process created or started at this tick: the general rounds.
+            self.settle(t);
+            return;
+        }
+        for group in self.order {
+            match group {
+                ReadyGroup::Wake => {
+                    if !self.woken.is_empty() {
+                        self.enqueue_woken();
+                    }
+                }
+                ReadyGroup::Admit => {}
+                ReadyGroup::Preempt => {
+                    // Round robin queues a group of slice ends as each in turn, at the tail.
+                    for &p in &self.preempted {
+                        self.policy.enqueue(p, super::sched::Ready::SliceEnd, 0, t);
+                    }
+                    self.preempted.clear();
+                }
+            }
+        }
+        let started = self.dispatch_rr_tick(t);
+        if self.pending_preempts != 0 {
+            self.resolve_preemptions();
+        }
+        // (Round robin never preempts: `preempt_for_urgent` would return at once.)
+        if started == 0 {
+            return;
+        }
+        let mut s = started;
+        while s != 0 {
+            let c = s.trailing_zeros() as usize;
+            s &= s - 1;
+            self.run_instant(c);
+            if self.error.is_some() {
+                return;
+            }
+        }
+        if self.more_to_settle() {
+            self.settle(t);
+        }
+    }
+
+    /// `dispatch_free_cpus` without the log's and the threads' hooks: the free CPUs, lowest
+    /// first, take the head of the queue. The CPUs whose process starts running now, as bits.
+    #[inline(always)]
+    fn dispatch_rr_tick(&mut self, t: u64) -> u64 {
+        // Without threads a switch costs `kernel.context_switch` (`switch_cost`).
+        let cs = self.plan.kernel.context_switch;
+        let mut started = 0u64;
+        'cpus: for c in 0..self.cpus.len() {
+            if self.cpus[c].run != Run::Idle {
+                continue;
+            }
+            loop {
+                let Some(p) = self.policy.pick(t, &mut self.rng) else {
+                    break 'cpus;
+                };
+                self.prefetch_upcoming();
+                if self.hot[p as usize].preempt_pending {
+                    // Its slice ran out this tick: it keeps its own CPU if that is still free.
+                    let own = self.pending_cpu(p);
+                    if self.cpus[own].run == Run::Idle {
+                        self.resume(own, p, t);
+                        if own == c {
+                            continue 'cpus;
+                        }
+                        continue;
+                    }
+                    self.resolve_preemption(p);
+                }
+                if self.take_rr(c, p, t, cs) {
+                    started |= 1 << c;
+                }
+                continue 'cpus;
+            }
+        }
+        started
+    }
+
+    /// `take` without threads, the switch's cost given: free CPU `c` takes ready process `p`
+    /// (a context switch if it ran another last). True when `p` is running now.
+    #[inline(always)]
+    fn take_rr(&mut self, c: usize, p: u32, t: u64, cs: u64) -> bool {
+        let last = self.cpus[c].last;
+        if last != NO_PROC && self.hot[last as usize].preempt_pending {
+            self.resolve_preemption(last);
+        }
+        if last != p {
+            self.context_switches += 1;
+            self.cpus[c].last = p;
+            if cs > 0 {
+                self.cpus[c].run = Run::Switching {
+                    p,
+                    from: t,
+                    until: t.saturating_add(cs),
+                };
+                return false;
+            }
+        }
+        self.start_running(c, p);
+        true
+    }
+}
