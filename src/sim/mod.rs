@@ -309,12 +309,12 @@ impl<P: Policy> Kernel<P> {
     pub fn step(&mut self) -> bool {
         if let Some(more) = self
             .step_lone_slice_end(false)
-            .or_else(|| self.step_rr_tick())
             .or_else(|| self.step_slice_end_any(false))
             .or_else(|| self.step_slice_end_with_wakes())
             .or_else(|| self.step_burst_end())
             .or_else(|| self.step_lone_switching())
             .or_else(|| self.step_switch_end())
+            .or_else(|| self.step_rr_tick())
             .or_else(|| self.step_timers())
         {
             return more;
@@ -329,12 +329,12 @@ impl<P: Policy> Kernel<P> {
     pub fn advance(&mut self) -> bool {
         if let Some(more) = self
             .step_lone_slice_end(true)
-            .or_else(|| self.step_rr_tick())
             .or_else(|| self.step_slice_end_any(true))
             .or_else(|| self.step_slice_end_with_wakes())
             .or_else(|| self.step_burst_end())
             .or_else(|| self.step_lone_switching())
             .or_else(|| self.step_switch_end())
+            .or_else(|| self.step_rr_tick())
             .or_else(|| self.step_timers())
         {
             return more;
