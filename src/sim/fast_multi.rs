@@ -13,6 +13,24 @@ use super::fast::Dispatched;
 use super::{Kernel, Policy, Run};
 
 impl<P: Policy> Kernel<P> {
+    /// Counts the general rounds of the next tick (once per CPU they look at) against
+    /// `kernel.max_events`; true when the limit stopped the run. A run's cost grows with its
+    /// events: 1,024 CPUs at quantum 1 make a thousand a tick. (What the shortcuts count: see
+    /// [`Kernel::disable_fast_paths`].)
+    pub(super) fn count_events(&mut self) -> bool {
+        self.events = self.events.saturating_add(self.cpus.len() as u64);
+        let max = self.plan.kernel.max_events;
+        if self.events > max {
+            self.error = Some(format!(
+                "stopped at tick {}: kernel.max_events ({max} events, a tick counting once for each CPU) reached; raise it if the run is wanted",
+                self.now
+            ));
+            self.finished = true;
+            return true;
+        }
+        false
+    }
+
     /// Counts a tick that a shortcut settles as [`Kernel::count_events`] would, once for each
     /// CPU; false (nothing counted) when that would pass `kernel.max_events`, whose message
     /// is the general step's to give.

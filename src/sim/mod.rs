@@ -4,9 +4,9 @@
 //! [`Sim`] owns a process table (the `pcb` module), a ready structure behind the [`Policy`]
 //! trait, a timer heap for `io`/`sleep`, and one slot per CPU. The files: this one (the kernel,
 //! its event loop, blocking and waking), `build.rs` (making a kernel), `dispatch.rs` (the general rounds of a tick),
-//! `fast.rs` (the shortcuts for the commonest events), `fast_multi.rs`, `fast_switch.rs` and `fast_tick.rs`
-//! (those for several CPUs and a switch cost), `fast_wake.rs` (wake-ups at a slice end, a
-//! CPU fallen free), `decide.rs` (preemption and the policy's events), `burst.rs` (the burst
+//! `fast.rs` (the shortcuts for the commonest events), `fast_multi.rs`, `fast_switch.rs` and
+//! `fast_tick.rs` (those for several CPUs and a switch cost), `fast_wake.rs` (wake-ups at a
+//! slice end, a CPU fallen free), `decide.rs` (preemption and the policy's events), `burst.rs` (the burst
 //! read-ahead), `exec.rs` (instructions and the
 //! process API), `finish.rs` and `stream.rs` (the report). [`Sim::step`] jumps to the next tick at
 //! which anything happens (a burst or slice ends, a timer fires, a process arrives, a context
@@ -277,8 +277,9 @@ impl<P: Policy> Kernel<P> {
     /// thing may differ, and the tests keep clear of it: the tick at which `kernel.max_events`
     /// stops a run. It bounds the kernel's work, and the shortcuts count less of it: those of
     /// `fast.rs` (slice ends and burst ends on one CPU) and a process alone on its CPU passing
-    /// its slice ends count nothing; those of `fast_multi.rs` and `fast_switch.rs` (a
-    /// switch's end, a tick of timers only) count a tick as the general step does.
+    /// its slice ends count nothing; those of `fast_multi.rs`, `fast_switch.rs` and
+    /// `fast_tick.rs` (a switch's end, a tick of timers only, round robin's tick on several
+    /// CPUs) count a tick as the general step does.
     #[doc(hidden)]
     pub fn disable_fast_paths(&mut self) {
         self.fast_paths = false;
@@ -584,24 +585,6 @@ impl<P: Policy> Kernel<P> {
             self.gil_release(p);
         }
         self.record(t, p, from, to, cause, cpu);
-    }
-
-    /// Counts the general rounds of the next tick (once per CPU they look at) against
-    /// `kernel.max_events`; true when the limit stopped the run. A run's cost grows with its
-    /// events: 1,024 CPUs at quantum 1 make a thousand a tick. (What the shortcuts count: see
-    /// [`Kernel::disable_fast_paths`].)
-    fn count_events(&mut self) -> bool {
-        self.events = self.events.saturating_add(self.cpus.len() as u64);
-        let max = self.plan.kernel.max_events;
-        if self.events > max {
-            self.error = Some(format!(
-                "stopped at tick {}: kernel.max_events ({max} events, a tick counting once for each CPU) reached; raise it if the run is wanted",
-                self.now
-            ));
-            self.finished = true;
-            return true;
-        }
-        false
     }
 
     /// Stops the run with an error; the report is partial.
