@@ -53,8 +53,7 @@ impl<P: Policy> Kernel<P> {
     #[inline(always)]
     pub(super) fn step_rr_tick(&mut self) -> Option<bool> {
         let n = self.cpus.len();
-        if n < 2
-            || n > MAX_CPUS
+        if !(2..=MAX_CPUS).contains(&n)
             || !self.fast_paths
             || self.threads_on
             || self.log.is_some()
