@@ -310,6 +310,34 @@ impl<P: Policy> Kernel<P> {
             .map(|c| c as u32)
     }
 
+    /// The CPUs' own events at tick `t`, in CPU order: a switch that ends, a burst that ends,
+    /// a slice that ends. False, with the run finished, when one of them stopped the run (an
+    /// error); the general step and round robin's tick on several CPUs (`fast_tick.rs`) both
+    /// call it.
+    #[inline(always)]
+    pub(super) fn end_cpu_events(&mut self, t: u64) -> bool {
+        for c in 0..self.cpus.len() {
+            match self.cpus[c].run {
+                Run::Switching { until, .. } if until == t => self.finish_switch(c),
+                Run::Running { p, burst_end, .. } if burst_end == t => self.finish_burst(c, p),
+                Run::Running {
+                    p,
+                    slice_end,
+                    burst_end,
+                } if slice_end == t => {
+                    self.hot[p as usize].burst_left = burst_end - t;
+                    self.expire_slice(c, p);
+                }
+                _ => {}
+            }
+            if self.error.is_some() {
+                self.finished = true;
+                return false;
+            }
+        }
+        true
+    }
+
     pub(super) fn finish_switch(&mut self, c: usize) {
         let Run::Switching { p, from, until } = self.cpus[c].run else {
             return;

@@ -414,10 +414,7 @@ impl<P: Policy> Kernel<P> {
         else {
             return None;
         };
-        let limit = self
-            .next_arrival_at
-            .min(self.max_ticks.saturating_add(1))
-            .min(self.next_outside_at());
+        let limit = self.step_aside_at();
         if t > slice_end
             || t >= limit
             || self.timers.next_at().is_some_and(|at| at < t)
@@ -438,15 +435,21 @@ impl<P: Policy> Kernel<P> {
         Some(!self.finished)
     }
 
-    /// The first tick at which something other than a slice end might be due: an arrival, a
-    /// timer, an outside signal (`events`), or the tick limit (and u64::MAX, where tick
-    /// arithmetic saturates).
+    /// The first tick at which something only the general step handles is due: an arrival,
+    /// an outside signal (`events`), or the tick limit (and u64::MAX, where tick arithmetic
+    /// saturates). Every shortcut steps aside for a tick at or past it.
+    #[inline(always)]
+    pub(super) fn step_aside_at(&self) -> u64 {
+        self.next_arrival_at
+            .min(self.max_ticks.saturating_add(1))
+            .min(self.next_outside_at())
+    }
+
+    /// The first tick at which something other than a slice end might be due: what
+    /// [`Kernel::step_aside_at`] names, or a timer.
     #[inline(always)]
     pub(super) fn horizon(&self) -> u64 {
-        let mut horizon = self
-            .next_arrival_at
-            .min(self.max_ticks.saturating_add(1))
-            .min(self.next_outside_at());
+        let mut horizon = self.step_aside_at();
         if let Some(at) = self.timers.next_at() {
             horizon = horizon.min(at);
         }
@@ -560,50 +563,5 @@ impl<P: Policy> Kernel<P> {
             return Some(self.error.is_none() && self.more_to_settle());
         }
         Some(false)
-    }
-
-    /// The next commonest tick: on a single CPU, processes woke and nothing was admitted or
-    /// preempted. The first general round comes down to this: they join the queue, and a free
-    /// CPU takes the head; whatever follows goes through the general rounds. `None` when the
-    /// tick is not of this kind; else whether more is left to settle.
-    #[inline(always)]
-    pub(super) fn settle_wakes_on_one_cpu(&mut self, t: u64) -> Option<bool> {
-        let only_wakes = self.admitted.is_empty()
-            && self.preempted.is_empty()
-            && self.pending_preempts == 0
-            && !self.woken.is_empty();
-        if !(self.fast_wakes && self.cpus.len() == 1 && only_wakes) {
-            return None;
-        }
-        // A process that wakes while the CPU is busy may preempt it: the general rounds ask.
-        if self.needs.preemption && self.cpus[0].run != Run::Idle {
-            return None;
-        }
-        self.enqueue_woken();
-        if self.cpus[0].run == Run::Idle
-            && let Some(q) = self.policy.pick(t, &mut self.rng)
-        {
-            // (Round robin's own loop prefetches farther ahead.)
-            if !self.fast_paths {
-                self.prefetch_upcoming();
-            }
-            return Some(self.dispatch_lone_then_ask(q, t));
-        }
-        Some(self.more_to_settle())
-    }
-
-    /// The lone free CPU takes `q`, which the policy just picked at `t`, and runs its
-    /// zero-cost instructions if it starts now; then whether more is left to settle (false
-    /// after an error). The tail of the one-CPU shortcuts that let the CPU pick
-    /// ([`Kernel::settle_wakes_on_one_cpu`], `fast_wake.rs`'s `settle_free_lone_cpu`).
-    #[inline(always)]
-    pub(super) fn dispatch_lone_then_ask(&mut self, q: u32, t: u64) -> bool {
-        if let Dispatched::Starting = self.dispatch_on_lone_cpu(q, t) {
-            self.run_instant(0);
-            if self.error.is_some() {
-                return false;
-            }
-        }
-        self.more_to_settle()
     }
 }

@@ -43,10 +43,7 @@ impl<P: Policy> Kernel<P> {
     /// ends, and the kernel's step takes what comes next.
     #[inline(always)]
     pub(super) fn rr_burst_end(&mut self, p: u32, b: u64) -> Option<(u32, u64, u64)> {
-        let limit = self
-            .next_arrival_at
-            .min(self.max_ticks.saturating_add(1))
-            .min(self.next_outside_at());
+        let limit = self.step_aside_at();
         if b >= limit || self.timers.next_at().is_some_and(|at| at < b) {
             return None;
         }
@@ -121,12 +118,14 @@ impl<P: Policy> Kernel<P> {
                 self.policy.enqueue(w, Ready::Wake, burst, b);
                 if let Some(q) = self.policy.pick(b, &mut self.rng) {
                     match self.dispatch_on_lone_cpu(q, b) {
+                        // (Recording the dispatch may reach `kernel.max_trace`: then the
+                        // run stops here, as `step_burst_end` stops it.)
                         Dispatched::Running {
                             slice_end,
                             burst_end,
-                        } => return Some((q, slice_end, burst_end)),
+                        } if self.error.is_none() => return Some((q, slice_end, burst_end)),
+                        Dispatched::Running { .. } | Dispatched::Switching => {}
                         Dispatched::Starting => self.run_instant(0),
-                        Dispatched::Switching => {}
                     }
                 }
                 if self.error.is_none() && self.more_to_settle() {
@@ -168,6 +167,8 @@ impl<P: Policy> Kernel<P> {
         if slice_end <= t {
             return None;
         }
+        // SAFETY (of `hot_unchecked`, here and below): `q` is the process just dispatched on
+        // the CPU, a slot of the table (see `hot_unchecked`).
         let hot = self.hot_unchecked(q);
         if hot.ending || !hot.bound {
             return None;

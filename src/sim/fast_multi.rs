@@ -102,10 +102,7 @@ impl<P: Policy> Kernel<P> {
             return None;
         };
         self.drop_stale_timers();
-        let limit = self
-            .next_arrival_at
-            .min(self.max_ticks.saturating_add(1))
-            .min(self.next_outside_at());
+        let limit = self.step_aside_at();
         if t >= limit
             || self.timers.next_at().is_some_and(|at| at < t)
             || self.policy.next_event().is_some_and(|at| at <= t)
@@ -173,10 +170,7 @@ impl<P: Policy> Kernel<P> {
         }
         self.drop_stale_timers();
         let t = self.timers.next_at()?;
-        let limit = self
-            .next_arrival_at
-            .min(self.max_ticks.saturating_add(1))
-            .min(self.next_outside_at());
+        let limit = self.step_aside_at();
         if t >= limit || t >= cpus_due || self.policy.next_event().is_some_and(|at| at <= t) {
             return None;
         }

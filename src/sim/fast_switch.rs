@@ -66,10 +66,7 @@ impl<P: Policy> Kernel<P> {
                 ..
             } => slice_end.min(burst_end),
         };
-        let limit = self
-            .next_arrival_at
-            .min(self.max_ticks.saturating_add(1))
-            .min(self.next_outside_at());
+        let limit = self.step_aside_at();
         if let Some(&timer) = self.timers.peek()
             && timer.at <= cpu_due
         {

@@ -102,34 +102,15 @@ impl<P: Policy> Kernel<P> {
         }
         // An arrival, an outside signal or the tick limit at or before `t` (and u64::MAX,
         // where nothing is due or tick arithmetic saturates) is the general step's.
-        let limit = self
-            .next_arrival_at
-            .min(self.max_ticks.saturating_add(1))
-            .min(self.next_outside_at());
+        let limit = self.step_aside_at();
         if t >= limit || self.policy.next_event().is_some_and(|at| at <= t) || !self.count_tick() {
             return None;
         }
         self.fast_ticks += 1;
         self.now = t;
         self.fire_timers(t);
-        for c in 0..self.cpus.len() {
-            match self.cpus[c].run {
-                Run::Switching { until, .. } if until == t => self.finish_switch(c),
-                Run::Running { p, burst_end, .. } if burst_end == t => self.finish_burst(c, p),
-                Run::Running {
-                    p,
-                    slice_end,
-                    burst_end,
-                } if slice_end == t => {
-                    self.hot[p as usize].burst_left = burst_end - t;
-                    self.expire_slice(c, p);
-                }
-                _ => {}
-            }
-            if self.error.is_some() {
-                self.finished = true;
-                return Some(false);
-            }
+        if !self.end_cpu_events(t) {
+            return Some(false);
         }
         self.settle_rr_tick(t);
         if self.error.is_some() {
@@ -147,6 +128,9 @@ impl<P: Policy> Kernel<P> {
             self.settle(t);
             return;
         }
+        // The groups in the same-tick order, as `enqueue_groups` takes them with none admitted
+        // and no log. (Calling it instead, with its scratch-list handoffs, measured 2.9 %
+        // more instructions on RR-IO-v1 at N = 20,000 on 4 CPUs: 472.4 M against 459.3 M.)
         for group in self.order {
             match group {
                 ReadyGroup::Wake => {

@@ -1,5 +1,6 @@
 //! Shortcuts on a single CPU for the ticks at which processes wake up or a CPU falls free,
-//! under the policies other than round robin (and, for the free CPU, round robin too): what
+//! under the policies other than round robin (and, for the free CPU and the commonest
+//! wake-up tick, `settle_wakes_on_one_cpu`, round robin too): what
 //! `fast.rs`'s slice-end loop (`step_slice_end_any`) leaves to the general rounds. Under an
 //! I/O-bound workload (RR-IO-v1) a wake-up falls on another process's slice end four times in
 //! five, and every block leaves the CPU free with nothing joining; each of those ticks went
@@ -73,10 +74,7 @@ impl<P: Policy> Kernel<P> {
         if t >= burst_end || self.timers.next_at().is_none_or(|at| at > t) {
             return None;
         }
-        let limit = self
-            .next_arrival_at
-            .min(self.max_ticks.saturating_add(1))
-            .min(self.next_outside_at());
+        let limit = self.step_aside_at();
         if t >= limit || self.policy.next_event().is_some_and(|at| at <= t) {
             return None;
         }
@@ -205,5 +203,50 @@ impl<P: Policy> Kernel<P> {
         };
         self.prefetch_upcoming();
         Some(self.dispatch_lone_then_ask(q, t))
+    }
+
+    /// The next commonest tick: on a single CPU, processes woke and nothing was admitted or
+    /// preempted. The first general round comes down to this: they join the queue, and a free
+    /// CPU takes the head; whatever follows goes through the general rounds. `None` when the
+    /// tick is not of this kind; else whether more is left to settle.
+    #[inline(always)]
+    pub(super) fn settle_wakes_on_one_cpu(&mut self, t: u64) -> Option<bool> {
+        let only_wakes = self.admitted.is_empty()
+            && self.preempted.is_empty()
+            && self.pending_preempts == 0
+            && !self.woken.is_empty();
+        if !(self.fast_wakes && self.cpus.len() == 1 && only_wakes) {
+            return None;
+        }
+        // A process that wakes while the CPU is busy may preempt it: the general rounds ask.
+        if self.needs.preemption && self.cpus[0].run != Run::Idle {
+            return None;
+        }
+        self.enqueue_woken();
+        if self.cpus[0].run == Run::Idle
+            && let Some(q) = self.policy.pick(t, &mut self.rng)
+        {
+            // (Round robin's own loop prefetches farther ahead.)
+            if !self.fast_paths {
+                self.prefetch_upcoming();
+            }
+            return Some(self.dispatch_lone_then_ask(q, t));
+        }
+        Some(self.more_to_settle())
+    }
+
+    /// The lone free CPU takes `q`, which the policy just picked at `t`, and runs its
+    /// zero-cost instructions if it starts now; then whether more is left to settle (false
+    /// after an error). The tail of the one-CPU shortcuts that let the CPU pick
+    /// ([`Kernel::settle_wakes_on_one_cpu`], [`Kernel::settle_free_lone_cpu`]).
+    #[inline(always)]
+    pub(super) fn dispatch_lone_then_ask(&mut self, q: u32, t: u64) -> bool {
+        if let Dispatched::Starting = self.dispatch_on_lone_cpu(q, t) {
+            self.run_instant(0);
+            if self.error.is_some() {
+                return false;
+            }
+        }
+        self.more_to_settle()
     }
 }

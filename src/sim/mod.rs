@@ -391,24 +391,8 @@ impl<P: Policy> Kernel<P> {
         self.deliver_outside(t);
         self.admit_arrivals(t);
         self.fire_timers(t);
-        for c in 0..self.cpus.len() {
-            match self.cpus[c].run {
-                Run::Switching { until, .. } if until == t => self.finish_switch(c),
-                Run::Running { p, burst_end, .. } if burst_end == t => self.finish_burst(c, p),
-                Run::Running {
-                    p,
-                    slice_end,
-                    burst_end,
-                } if slice_end == t => {
-                    self.hot[p as usize].burst_left = burst_end - t;
-                    self.expire_slice(c, p);
-                }
-                _ => {}
-            }
-            if self.error.is_some() {
-                self.finished = true;
-                return false;
-            }
+        if !self.end_cpu_events(t) {
+            return false;
         }
         if self.policy.next_event() == Some(t) {
             self.policy_event(t);
