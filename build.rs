@@ -11,7 +11,9 @@
 //! How: rustc asks the linker for `-lgcc_s` itself, after the crate's own arguments, and a
 //! shared library found first wins over an archive met later; but every `-L` applies to
 //! every `-l` wherever it stands. So this script makes a directory whose `libgcc_s.so` is a
-//! linker script naming `libgcc_eh.a` (what `gcc -static-libgcc` and Rust's own
+//! linker script naming `libgcc_eh.a` and `libgcc.a` (the system's own `libgcc_s.so` is a
+//! script naming the shared library and `libgcc.a`, for the functions only the archive has;
+//! `libgcc_eh.a` with `libgcc.a` is what `gcc -static-libgcc` and Rust's own
 //! `crt-static` builds link), and adds it to the search path of this package's links only:
 //! `cargo:rustc-link-arg` reaches this package's executables, never its dependencies, build
 //! scripts or proc-macros, nor crates that depend on procsim. Nothing else changes: the same
@@ -46,24 +48,31 @@ fn static_unwinder_dir() -> Option<PathBuf> {
     {
         return None;
     }
-    // rustc links with `cc` unless told otherwise; ask it where its unwinder archive is.
+    // rustc links with `cc` unless told otherwise; ask it where its archives are.
+    let eh = archive("-print-file-name=libgcc_eh.a")?;
+    let gcc = archive("-print-libgcc-file-name")?;
+    let dir = Path::new(&std::env::var_os("OUT_DIR")?).join("static-libgcc");
+    std::fs::create_dir_all(&dir).ok()?;
+    let script = format!("GROUP(\"{eh}\" \"{gcc}\")\n");
+    std::fs::write(dir.join("libgcc_s.so"), script).ok()?;
+    Some(dir)
+}
+
+/// The absolute path of the archive the C compiler prints for `query`, with a rerun of this
+/// script asked for when it changes or goes (a compiler upgrade moves it: the linker script
+/// must not name a file that is gone). `None` when the compiler has none.
+fn archive(query: &str) -> Option<String> {
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let out = Command::new(cc)
-        .arg("-print-file-name=libgcc_eh.a")
-        .output()
-        .ok()?;
+    let out = Command::new(cc).arg(query).output().ok()?;
     let found = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
     // Without the archive, the compiler prints the bare name back.
     if !out.status.success() || !found.is_absolute() || !found.is_file() {
         return None;
     }
-    let found = found.canonicalize().ok()?;
-    let text = found.to_str()?;
+    let text = found.canonicalize().ok()?.to_str()?.to_owned();
     if text.contains('"') {
         return None;
     }
-    let dir = Path::new(&std::env::var_os("OUT_DIR")?).join("static-libgcc");
-    std::fs::create_dir_all(&dir).ok()?;
-    std::fs::write(dir.join("libgcc_s.so"), format!("INPUT(\"{text}\")\n")).ok()?;
-    Some(dir)
+    println!("cargo:rerun-if-changed={text}");
+    Some(text)
 }
