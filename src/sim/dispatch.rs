@@ -256,11 +256,24 @@ impl<P: Policy> Kernel<P> {
         if self.threads_on {
             self.gil_take(p);
         }
+        let last = self.cpus[c].last;
+        let cs = if last != p {
+            self.switch_cost(last, p)
+        } else {
+            0
+        };
+        self.turn_to(c, p, t, cs)
+    }
+
+    /// Free CPU `c` turns to `p`, a switch of `cs` ticks away if `p` is not the process it
+    /// ran last (counted as a context switch; none when it costs 0), else `p` runs at once.
+    /// True when `p` is running now. The tail of [`Kernel::take`] and of round robin's tick
+    /// (`fast_tick.rs`).
+    #[inline(always)]
+    pub(super) fn turn_to(&mut self, c: usize, p: u32, t: u64, cs: u64) -> bool {
         if self.cpus[c].last != p {
             self.context_switches += 1;
-            let last = self.cpus[c].last;
             self.cpus[c].last = p;
-            let cs = self.switch_cost(last, p);
             if cs > 0 {
                 self.cpus[c].run = Run::Switching {
                     p,

@@ -31,7 +31,6 @@
 //! cost, with the shortcuts on and off and compare the reports byte for byte
 //! (`tests/fast_multi.rs`).
 
-use super::pcb::NO_PROC;
 use super::timers::TimerKind;
 use super::{Kernel, Policy, Run};
 use crate::model::State;
@@ -211,23 +210,7 @@ impl<P: Policy> Kernel<P> {
     /// (a context switch if it ran another last). True when `p` is running now.
     #[inline(always)]
     fn take_rr(&mut self, c: usize, p: u32, t: u64, cs: u64) -> bool {
-        let last = self.cpus[c].last;
-        if last != NO_PROC && self.hot[last as usize].preempt_pending {
-            self.resolve_preemption(last);
-        }
-        if last != p {
-            self.context_switches += 1;
-            self.cpus[c].last = p;
-            if cs > 0 {
-                self.cpus[c].run = Run::Switching {
-                    p,
-                    from: t,
-                    until: t.saturating_add(cs),
-                };
-                return false;
-            }
-        }
-        self.start_running(c, p);
-        true
+        self.resolve_pending_on(c);
+        self.turn_to(c, p, t, cs)
     }
 }
