@@ -5,18 +5,11 @@
 //! (`fast_multi.rs`, `fast_tick.rs`). RR-IO-v1's shape at a small size, every limit over its
 //! first burst ends, run with the fast paths on and off and the reports (trace included) compared byte for byte.
 
-use procsim::{Sim, SimOptions};
 use serde_json::json;
 
-/// The report of `text`'s run, with the fast paths on or off, as JSON.
-fn report(text: &str, fast: bool) -> String {
-    let plan = procsim::load_str(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    let mut sim = Sim::new(plan, SimOptions::default());
-    if !fast {
-        sim.disable_fast_paths();
-    }
-    serde_json::to_string(&sim.run()).expect("a report serializes")
-}
+mod common;
+
+use common::report_json as report;
 
 #[test]
 fn a_trace_limit_reached_at_a_burst_end_stops_the_run_where_the_general_rounds_do() {

@@ -6,18 +6,11 @@
 //! the fast paths on and off, and the two reports (trace included) are compared byte for
 //! byte.
 
-use procsim::{Sim, SimOptions};
 use serde_json::{Value, json};
 
-/// The report of `text`'s run, with the fast paths on or off, as JSON.
-fn report(text: &str, fast: bool) -> String {
-    let plan = procsim::load_str(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    let mut sim = Sim::new(plan, SimOptions::default());
-    if !fast {
-        sim.disable_fast_paths();
-    }
-    serde_json::to_string(&sim.run()).expect("a report serializes")
-}
+mod common;
+
+use common::report_json as report;
 
 /// Each policy, with parameters that give it events and preemption where it has them.
 fn policies() -> Vec<Value> {

@@ -21,6 +21,17 @@ pub fn scenario_files() -> Vec<PathBuf> {
     files
 }
 
+/// The report of scenario `text`'s run as JSON, with the fast paths on or off: the tests that
+/// hold a shortcut to the general rounds compare the two byte for byte.
+pub fn report_json(text: &str, fast: bool) -> String {
+    let plan = procsim::load_str(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let mut sim = procsim::Sim::new(plan, procsim::SimOptions::default());
+    if !fast {
+        sim.disable_fast_paths();
+    }
+    serde_json::to_string(&sim.run()).expect("a report serializes")
+}
+
 /// The directories to remove at exit.
 static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
