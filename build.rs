@@ -1,71 +1,127 @@
-//! Links GCC's unwinder into procsim's executables (binary, tests, benches) instead of
-//! loading `libgcc_s.so.1`, on Linux with glibc, when the C compiler has `libgcc_eh.a`.
+//! Links procsim's executable statically (a static PIE), and GCC's unwinder into every
+//! executable of this package (binary, tests, benches) instead of loading `libgcc_s.so.1`,
+//! on Linux with glibc, when the C compiler has the archives.
 //!
 //! Why: every process of a `--backend fork` run is a fork of procsim, and each fork copies
-//! (and each exit tears down) every mapping of the process. `libgcc_s.so.1` is five of a
-//! top-level process's 36 mappings, and holds nothing but the unwinder (`_Unwind_*`, which
-//! Rust's panics and backtraces use). Without it, a forked child costs about 3.5 % less CPU
-//! time (`benches/fork_side_by_side.py`; figures in BENCHMARKS.md, "The fork backend",
-//! fifth round; the decision in docs/fork-backend.md, "Fifth round").
+//! (and each exit tears down) every mapping of the process. A dynamic top-level process has
+//! 31 mappings: libc's, libm's and ld.so's are 16 of them (the C fork loop it is compared
+//! with has 23); a static one has 14. Static, a forked child costs about 7 % less CPU time
+//! (`benches/fork_side_by_side.py`; figures in BENCHMARKS.md, "The fork backend", sixth
+//! round; the decision in docs/fork-backend.md, "Sixth round"). `libgcc_s.so.1` is five
+//! mappings and holds nothing but the unwinder (`_Unwind_*`, which Rust's panics and
+//! backtraces use): linking it in took 1.6–1.9 % off (fifth round).
 //!
-//! How: rustc asks the linker for `-lgcc_s` itself, after the crate's own arguments, and a
-//! shared library found first wins over an archive met later; but every `-L` applies to
-//! every `-l` wherever it stands. So this script makes a directory whose `libgcc_s.so` is a
-//! linker script naming `libgcc_eh.a` and `libgcc.a` (the system's own `libgcc_s.so` is a
-//! script naming the shared library and `libgcc.a`, for the functions only the archive has;
-//! `libgcc_eh.a` with `libgcc.a` is what `gcc -static-libgcc` and Rust's own
-//! `crt-static` builds link), and adds it to the search path of this package's links only:
-//! `cargo:rustc-link-arg` reaches this package's executables, never its dependencies, build
-//! scripts or proc-macros, nor crates that depend on procsim. Nothing else changes: the same
-//! code, `target/release/procsim`, libc and libm still shared.
+//! How: rustc asks the linker for `-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc` itself,
+//! after the crate's own arguments and after `-Bdynamic`, and a shared library found first
+//! wins over an archive met later; but every `-L` applies to every `-l` wherever it stands.
+//! So this script makes directories whose `libX.so` are linker scripts naming archives, and
+//! adds them to the search path of this package's links only (`cargo:rustc-link-arg*`
+//! reaches this package's executables, never its dependencies, build scripts or
+//! proc-macros, nor crates that depend on procsim):
 //!
-//! Where it cannot (another OS or C library, a cross build, `crt-static`, no
-//! `libgcc_eh.a`, or `PROCSIM_SHARED_LIBGCC` set), the build is the plain one.
+//! - for every executable, `libgcc_s.so` names `libgcc_eh.a` and `libgcc.a` (the system's
+//!   own `libgcc_s.so` is a script naming the shared library and `libgcc.a`, for the
+//!   functions only the archive has; `libgcc_eh.a` with `libgcc.a` is what `gcc
+//!   -static-libgcc` and Rust's own `crt-static` builds link);
+//! - for the binary alone (`rustc-link-arg-bins`), each of the seven names its glibc
+//!   archive, and `-static-pie` makes the C compiler link a self-relocating static PIE
+//!   (`rcrt1.o`), as Rust's own `crt-static` builds on this target are. Tests and benches
+//!   stay dynamic; the tests that run `--backend fork` run the static binary.
+//!
+//! Nothing else changes: the same code, `target/release/procsim`. Rust's `crt-static`
+//! itself is not used because cargo takes it only as a `RUSTFLAGS`/config setting, which
+//! without `--target` also reaches build scripts and proc-macros (which cannot be static),
+//! and with `--target` moves the binary to `target/<triple>/`.
+//!
+//! Where it cannot (another OS or C library, a cross build, `crt-static`, an archive
+//! missing), the build is the plain dynamic one: with `PROCSIM_SHARED_LIBGCC` set, plain
+//! entirely; with `PROCSIM_DYNAMIC` set, the binary is dynamic (the unwinder still in).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The libraries rustc names for Rust's standard library on linux-gnu (the `libc` crate's
+/// link attributes), with the archives a static link takes for each.
+const GLIBC: [(&str, &[&str]); 7] = [
+    ("c", &["libc.a", "libgcc_eh.a", "libgcc.a"]),
+    ("m", &["libm.a"]),
+    ("pthread", &["libpthread.a"]),
+    ("rt", &["librt.a"]),
+    ("util", &["libutil.a"]),
+    ("dl", &["libdl.a"]),
+    ("gcc_s", &["libgcc_eh.a", "libgcc.a"]),
+];
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=PROCSIM_SHARED_LIBGCC");
+    println!("cargo:rerun-if-env-changed=PROCSIM_DYNAMIC");
     println!("cargo:rerun-if-env-changed=CC");
-    if let Some(dir) = static_unwinder_dir() {
+    if !linkable() {
+        return;
+    }
+    if let Some(dir) = scripts("static-libgcc", &GLIBC[6..]) {
         println!("cargo:rustc-link-arg=-L{}", dir.display());
+    }
+    if std::env::var_os("PROCSIM_DYNAMIC").is_none()
+        && archive("rcrt1.o").is_some()
+        && let Some(dir) = scripts("static-glibc", &GLIBC)
+    {
+        println!("cargo:rustc-link-arg-bins=-L{}", dir.display());
+        println!("cargo:rustc-link-arg-bins=-static-pie");
     }
 }
 
-/// The directory holding the `libgcc_s.so` linker script, when this build can use one.
-fn static_unwinder_dir() -> Option<PathBuf> {
+/// Whether this build is one this script knows how to change: a native linux-gnu build,
+/// not already `crt-static`, not opted out.
+fn linkable() -> bool {
     let var = |k: &str| std::env::var(k).unwrap_or_default();
-    if std::env::var_os("PROCSIM_SHARED_LIBGCC").is_some()
-        || var("CARGO_CFG_TARGET_OS") != "linux"
-        || var("CARGO_CFG_TARGET_ENV") != "gnu"
-        || var("CARGO_CFG_TARGET_FEATURE")
+    std::env::var_os("PROCSIM_SHARED_LIBGCC").is_none()
+        && var("CARGO_CFG_TARGET_OS") == "linux"
+        && var("CARGO_CFG_TARGET_ENV") == "gnu"
+        && !var("CARGO_CFG_TARGET_FEATURE")
             .split(',')
             .any(|f| f == "crt-static")
-        // The host's C compiler would name the host's archive.
-        || var("HOST") != var("TARGET")
-    {
-        return None;
+        // The host's C compiler would name the host's archives.
+        && var("HOST") == var("TARGET")
+}
+
+/// A directory of `OUT_DIR` holding, for each library of `libs`, a `lib<name>.so` linker
+/// script naming its archives. `None` if any archive is missing.
+fn scripts(name: &str, libs: &[(&str, &[&str])]) -> Option<PathBuf> {
+    let dir = Path::new(&std::env::var_os("OUT_DIR")?).join(name);
+    let mut texts = Vec::new();
+    for (lib, archives) in libs {
+        let paths = archives
+            .iter()
+            .map(|a| archive(a).map(|p| format!("\"{p}\"")))
+            .collect::<Option<Vec<_>>>()?;
+        texts.push((
+            format!("lib{lib}.so"),
+            format!("GROUP({})\n", paths.join(" ")),
+        ));
     }
-    // rustc links with `cc` unless told otherwise; ask it where its archives are.
-    let eh = archive("-print-file-name=libgcc_eh.a")?;
-    let gcc = archive("-print-libgcc-file-name")?;
-    let dir = Path::new(&std::env::var_os("OUT_DIR")?).join("static-libgcc");
     std::fs::create_dir_all(&dir).ok()?;
-    let script = format!("GROUP(\"{eh}\" \"{gcc}\")\n");
-    std::fs::write(dir.join("libgcc_s.so"), script).ok()?;
+    for (file, text) in texts {
+        std::fs::write(dir.join(file), text).ok()?;
+    }
     Some(dir)
 }
 
-/// The absolute path of the archive the C compiler prints for `query`, with a rerun of this
-/// script asked for when it changes or goes (a compiler upgrade moves it: the linker script
-/// must not name a file that is gone). `None` when the compiler has none.
-fn archive(query: &str) -> Option<String> {
+/// The absolute path of the C compiler's file `name` (an archive or a start file), with a
+/// rerun of this script asked for when it changes or goes (a compiler or glibc upgrade moves
+/// it: a linker script must not name a file that is gone). `None` when the compiler has none.
+fn archive(name: &str) -> Option<String> {
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    // `libgcc.a` lives where `-print-libgcc-file-name` says; the rest `-print-file-name`.
+    let query = if name == "libgcc.a" {
+        "-print-libgcc-file-name".to_owned()
+    } else {
+        format!("-print-file-name={name}")
+    };
     let out = Command::new(cc).arg(query).output().ok()?;
     let found = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
-    // Without the archive, the compiler prints the bare name back.
+    // Without the file, the compiler prints the bare name back.
     if !out.status.success() || !found.is_absolute() || !found.is_file() {
         return None;
     }
