@@ -79,7 +79,7 @@ pub use record::HELD_TRACE_CEILING;
 use record::Recorder;
 use rng::SeededRng;
 use sched::{Attrs, Leave, Usage};
-pub use sched::{Policy, RoundRobin};
+pub use sched::{Lottery, Policy, RoundRobin};
 pub use select::Sim;
 use timers::{Timer, TimerKind, Timers};
 

@@ -1,20 +1,25 @@
 //! [`Sim`]: the kernel a scenario's policy asks for. Round robin gets a kernel built for it
 //! alone, so that its calls are inlined into the fast paths (one kernel for every policy,
 //! dispatching on an enum at each call, cost round robin 11 % more instructions a dispatch;
-//! BENCHMARKS.md); any other policy gets a kernel that calls it through a box.
+//! BENCHMARKS.md); so does lottery, the one policy that fell short of issue #11's speed row
+//! through a box (RR-IO-v1 at N = 20,000: 705.0 M instructions boxed, 610.3 M in a kernel of
+//! its own, the same bytes; BENCHMARKS.md); any other policy gets a kernel that calls it
+//! through a box (each kernel of its own is another copy of the kernel in the binary).
 
 use std::sync::Arc;
 
-use super::{Kernel, Policy, RoundRobin, SimOptions, sched};
+use super::{Kernel, Lottery, Policy, RoundRobin, SimOptions, sched};
 use crate::program::Plan;
 use crate::report::Report;
 
-/// The simulated kernel with the scenario's policy: a kernel built for round robin (whose
-/// calls are inlined into its loop), or one that calls any other policy through a box. Each
-/// method is the [`Kernel`] method of the same name.
+/// The simulated kernel with the scenario's policy: a kernel built for round robin or for
+/// lottery (whose calls are inlined into its loops), or one that calls any other policy
+/// through a box. Each method is the [`Kernel`] method of the same name.
 pub enum Sim {
     /// Round robin.
     Rr(Kernel<RoundRobin>),
+    /// Lottery.
+    Lottery(Kernel<Lottery>),
     /// Any other policy.
     Other(Kernel<Box<dyn Policy>>),
 }
@@ -24,6 +29,7 @@ macro_rules! either {
     ($sim:expr, $k:ident => $call:expr) => {
         match $sim {
             Sim::Rr($k) => $call,
+            Sim::Lottery($k) => $call,
             Sim::Other($k) => $call,
         }
     };
@@ -34,6 +40,7 @@ impl Sim {
     pub fn new(plan: Arc<Plan>, opts: SimOptions) -> Sim {
         match sched::build(&plan.kernel) {
             sched::Built::Rr(rr) => Sim::Rr(Kernel::with_policy(plan, opts, rr)),
+            sched::Built::Lottery(l) => Sim::Lottery(Kernel::with_policy(plan, opts, l)),
             sched::Built::Other(p) => Sim::Other(Kernel::with_policy(plan, opts, p)),
         }
     }

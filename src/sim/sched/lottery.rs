@@ -43,6 +43,12 @@
 //! and the line entries of the third pick from now (`Lottery::look_ahead`): they change no
 //! draw.
 //!
+//! **A kernel of its own.** The kernel is built for lottery alone (`Sim::Lottery`, as for
+//! round robin), not behind a box: `pick` and the lent process's return in `enqueue` are
+//! inlined into the kernel's loops (`enqueue` only for that case: a join is
+//! [`Lottery::enqueue_other`]). Nothing a pick draws or returns changes (BENCHMARKS.md,
+//! "Eleventh round: lottery").
+//!
 //! Choices where the SPEC is silent: a pick with a single ready process still draws (every
 //! pick with something ready draws exactly once, so the generator's stream does not depend on
 //! how many were ready); a pick with nothing ready draws nothing.
@@ -379,6 +385,20 @@ impl Lottery {
         self.look_ahead(rng);
     }
 
+    /// [`Policy::enqueue`] of a process that is not the lent one: it joins the line, unless it
+    /// is in it already.
+    #[inline(never)]
+    fn enqueue_other(&mut self, p: u32) {
+        if self.entry(p).pos != OUT {
+            return;
+        }
+        if self.entries[p as usize].tickets == 0 {
+            // Never told its attributes: the SPEC's default.
+            self.set_tickets(p, Attrs::default().tickets);
+        }
+        self.join(p);
+    }
+
     /// Hints for the memory system (nothing here changes a draw or a pick). A draw lands on
     /// a random place of the line and a random process, both cold at 10^5 processes. The
     /// guess finds the next holder one pick ahead if the line stays as it is, but a third of
@@ -448,6 +468,9 @@ impl Policy for Lottery {
         self.set_tickets(p, attrs.tickets.max(1));
     }
 
+    /// Inlined for the commonest case, the lent process back at its slice end (the kernel
+    /// is built for lottery alone: `Sim::Lottery`); a join is [`Lottery::enqueue_other`].
+    #[inline(always)]
     fn enqueue(&mut self, p: u32, _why: Ready, _burst: u64, _now: u64) {
         if let Some(l) = self.lent
             && l.p == p
@@ -457,16 +480,10 @@ impl Policy for Lottery {
             self.total += u128::from(l.tickets);
             return;
         }
-        if self.entry(p).pos != OUT {
-            return;
-        }
-        if self.entries[p as usize].tickets == 0 {
-            // Never told its attributes: the SPEC's default.
-            self.set_tickets(p, Attrs::default().tickets);
-        }
-        self.join(p);
+        self.enqueue_other(p);
     }
 
+    #[inline(always)]
     fn pick(&mut self, _now: u64, rng: &mut SeededRng) -> Option<u32> {
         self.settle();
         if self.line.is_empty() {

@@ -39,6 +39,7 @@ mod sjf;
 mod stride;
 mod weight;
 
+pub use lottery::Lottery;
 pub use rr::RoundRobin;
 
 use super::rng::SeededRng;
@@ -334,11 +335,14 @@ pub trait Policy {
     }
 }
 
-/// The policy a scenario names: round robin as itself (the kernel is then built for it alone,
-/// and its calls are inlined into the fast paths), any other behind a box.
+/// The policy a scenario names: round robin and lottery as themselves (the kernel is then
+/// built for each alone, and its calls are inlined into the fast paths), any other behind a
+/// box.
 pub enum Built {
     /// Round robin.
     Rr(RoundRobin),
+    /// Lottery.
+    Lottery(Lottery),
     /// Any other policy.
     Other(Box<dyn Policy>),
 }
@@ -360,7 +364,7 @@ pub fn build(k: &KernelConfig) -> Built {
         PolicyConfig::Priority(c) => Box::new(priority::Priority::new(*c)),
         PolicyConfig::Hrrn(_) => Box::new(hrrn::Hrrn::new()),
         PolicyConfig::Mlfq(m) => Box::new(mlfq::Mlfq::new(m, k.quantum)),
-        PolicyConfig::Lottery(c) => Box::new(lottery::Lottery::new(quantum(c.quantum))),
+        PolicyConfig::Lottery(c) => return Built::Lottery(Lottery::new(quantum(c.quantum))),
         PolicyConfig::Stride(c) => Box::new(stride::Stride::new(c.big, quantum(c.quantum))),
         PolicyConfig::Cfs(c) => Box::new(cfs::Cfs::new(*c)),
         PolicyConfig::Eevdf(c) => Box::new(eevdf::Eevdf::new(*c)),
