@@ -50,7 +50,7 @@ impl<P: Policy> Kernel<P> {
     /// it assumes). `None`, with nothing changed but stale timers dropped (as any step does
     /// first), when the next tick is not of this kind.
     #[inline(always)]
-    pub(super) fn step_rr_tick(&mut self) -> Option<bool> {
+    pub(super) fn step_rr_tick(&mut self, batch: bool) -> Option<bool> {
         let n = self.cpus.len();
         if !(2..=MAX_CPUS).contains(&n)
             || !self.fast_paths
@@ -61,61 +61,80 @@ impl<P: Policy> Kernel<P> {
         {
             return None;
         }
-        self.step_rr_tick_on()
+        self.step_rr_tick_on(batch)
     }
 
-    /// [`Kernel::step_rr_tick`] once the kernel is known to be of its kind.
+    /// [`Kernel::step_rr_tick`] once the kernel is known to be of its kind. With `batch`, goes
+    /// on with the ticks that follow for as long as the lean tick (`fast_lockstep.rs`) settles
+    /// them, and then returns before the first one it does not (the next step takes it).
     #[inline(never)]
-    fn step_rr_tick_on(&mut self) -> Option<bool> {
-        debug_assert!(self.woken.is_empty() && self.admitted.is_empty());
-        debug_assert!(self.preempted.is_empty() && self.pending_preempts == 0);
-        debug_assert!(!self.needs.preemption);
-        // What the general path does before its step: a lone process's slice ends with
-        // nothing queued pass in one go (a process alone on 2 CPUs for 10^12 ticks). It
-        // does nothing while processes are queued, so it is not asked then.
-        if self.policy.is_empty() {
-            self.skip_lone_slice_ends();
-        }
-        let mut t = u64::MAX;
-        for cpu in &self.cpus {
-            match cpu.run {
-                Run::Idle => {}
-                Run::Switching { until, .. } => t = t.min(until),
-                Run::Running {
-                    slice_end,
-                    burst_end,
-                    ..
-                } => t = t.min(slice_end.min(burst_end)),
+    fn step_rr_tick_on(&mut self, batch: bool) -> Option<bool> {
+        // Whether a tick was settled already: then the step is not "nothing changed".
+        let mut settled = false;
+        loop {
+            debug_assert!(self.woken.is_empty() && self.admitted.is_empty());
+            debug_assert!(self.preempted.is_empty() && self.pending_preempts == 0);
+            debug_assert!(!self.needs.preemption);
+            // What the general path does before its step: a lone process's slice ends with
+            // nothing queued pass in one go (a process alone on 2 CPUs for 10^12 ticks). It
+            // does nothing while processes are queued, so it is not asked then.
+            if self.policy.is_empty() {
+                self.skip_lone_slice_ends();
             }
+            let mut t = u64::MAX;
+            for cpu in &self.cpus {
+                match cpu.run {
+                    Run::Idle => {}
+                    Run::Switching { until, .. } => t = t.min(until),
+                    Run::Running {
+                        slice_end,
+                        burst_end,
+                        ..
+                    } => t = t.min(slice_end.min(burst_end)),
+                }
+            }
+            // The general step drops stale timers first; the first timer's process blocked on
+            // an `io` or `sleep` is the common case, in which `drop_stale_timers` drops
+            // nothing.
+            if let Some(timer) = self.timers.peek()
+                && (timer.kind == TimerKind::JoinTimeout
+                    || self.hot[timer.p as usize].state != State::Blocked)
+            {
+                self.drop_stale_timers();
+            }
+            if let Some(at) = self.timers.next_at() {
+                t = t.min(at);
+            }
+            // An arrival, an outside signal or the tick limit at or before `t` (and u64::MAX,
+            // where nothing is due or tick arithmetic saturates) is the general step's.
+            let limit = self.step_aside_at();
+            if t >= limit
+                || self.policy.next_event().is_some_and(|at| at <= t)
+                || !self.count_tick()
+            {
+                return settled.then_some(true);
+            }
+            self.fast_ticks += 1;
+            self.now = t;
+            self.fire_timers(t);
+            // The commonest such tick, lean (fast_lockstep.rs).
+            match self.lockstep_tick(t) {
+                Some(true) if batch => {
+                    settled = true;
+                    continue;
+                }
+                Some(on) => return Some(on),
+                None => {}
+            }
+            if !self.end_cpu_events(t) {
+                return Some(false);
+            }
+            self.settle_rr_tick(t);
+            if self.error.is_some() {
+                self.finished = true;
+            }
+            return Some(!self.finished);
         }
-        // The general step drops stale timers first; the first timer's process blocked on an
-        // `io` or `sleep` is the common case, in which `drop_stale_timers` drops nothing.
-        if let Some(timer) = self.timers.peek()
-            && (timer.kind == TimerKind::JoinTimeout
-                || self.hot[timer.p as usize].state != State::Blocked)
-        {
-            self.drop_stale_timers();
-        }
-        if let Some(at) = self.timers.next_at() {
-            t = t.min(at);
-        }
-        // An arrival, an outside signal or the tick limit at or before `t` (and u64::MAX,
-        // where nothing is due or tick arithmetic saturates) is the general step's.
-        let limit = self.step_aside_at();
-        if t >= limit || self.policy.next_event().is_some_and(|at| at <= t) || !self.count_tick() {
-            return None;
-        }
-        self.fast_ticks += 1;
-        self.now = t;
-        self.fire_timers(t);
-        if !self.end_cpu_events(t) {
-            return Some(false);
-        }
-        self.settle_rr_tick(t);
-        if self.error.is_some() {
-            self.finished = true;
-        }
-        Some(!self.finished)
     }
 
     /// The first round of [`Kernel::settle`] at tick `t` for round robin without threads or a

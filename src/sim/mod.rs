@@ -44,6 +44,7 @@ mod explain;
 mod explain_threads;
 mod fast;
 mod fast_burst;
+mod fast_lockstep;
 mod fast_multi;
 mod fast_switch;
 mod fast_tick;
@@ -315,7 +316,7 @@ impl<P: Policy> Kernel<P> {
             .or_else(|| self.step_burst_end())
             .or_else(|| self.step_lone_switching())
             .or_else(|| self.step_switch_end())
-            .or_else(|| self.step_rr_tick())
+            .or_else(|| self.step_rr_tick(false))
             .or_else(|| self.step_timers())
         {
             return more;
@@ -335,7 +336,7 @@ impl<P: Policy> Kernel<P> {
             .or_else(|| self.step_burst_end())
             .or_else(|| self.step_lone_switching())
             .or_else(|| self.step_switch_end())
-            .or_else(|| self.step_rr_tick())
+            .or_else(|| self.step_rr_tick(true))
             .or_else(|| self.step_timers())
         {
             return more;
