@@ -41,8 +41,16 @@ impl<P: Policy> Kernel<P> {
     /// the tick, its slice end and burst end, for the loop to go on with; `None` when the
     /// tick leaves the CPU otherwise (idle, switching) or the run stopped: then the loop
     /// ends, and the kernel's step takes what comes next.
+    ///
+    /// With `SWITCHING` (its copy in the loop for a switch cost) a burst end that wakes
+    /// nothing takes the queue's head in place too (under a switch cost the `io`s end between
+    /// the slice ends, not at the burst ends).
     #[inline(always)]
-    pub(super) fn rr_burst_end(&mut self, p: u32, b: u64) -> Option<(u32, u64, u64)> {
+    pub(super) fn rr_burst_end<const SWITCHING: bool>(
+        &mut self,
+        p: u32,
+        b: u64,
+    ) -> Option<(u32, u64, u64)> {
         let limit = self.step_aside_at();
         if b >= limit || self.timers.next_at().is_some_and(|at| at < b) {
             return None;
@@ -116,20 +124,19 @@ impl<P: Policy> Kernel<P> {
                 self.woken.clear();
                 let burst = self.burst_for(w);
                 self.policy.enqueue(w, Ready::Wake, burst, b);
-                if let Some(q) = self.policy.pick(b, &mut self.rng) {
-                    match self.dispatch_on_lone_cpu(q, b) {
-                        // (Recording the dispatch may reach `kernel.max_trace`: then the
-                        // run stops here, as `step_burst_end` stops it.)
-                        Dispatched::Running {
-                            slice_end,
-                            burst_end,
-                        } if self.error.is_none() => return Some((q, slice_end, burst_end)),
-                        Dispatched::Running { .. } | Dispatched::Switching => {}
-                        Dispatched::Starting => self.run_instant(0),
-                    }
+                if let Some(next) = self.rr_take_head(b) {
+                    return Some(next);
                 }
-                if self.error.is_none() && self.more_to_settle() {
-                    self.settle(b);
+            } else if SWITCHING
+                && self.woken.is_empty()
+                && self.admitted.is_empty()
+                && self.preempted.is_empty()
+                && self.pending_preempts == 0
+            {
+                // Nothing woken: what `settle`'s `settle_free_lone_cpu` does (the CPU is
+                // free, nothing joins the queue), the same as above without the enqueue.
+                if let Some(next) = self.rr_take_head(b) {
+                    return Some(next);
                 }
             } else if self.settle_wakes_on_one_cpu(b) != Some(false) {
                 self.settle(b);
@@ -146,6 +153,29 @@ impl<P: Policy> Kernel<P> {
             } => Some((p, slice_end, burst_end)),
             _ => None,
         }
+    }
+
+    /// The free CPU takes the queue's head at burst end `b` (if any), as
+    /// `dispatch_lone_then_ask` does, then the general rounds if that left more to settle.
+    /// The process running on with its burst, for the loop; `None` when the CPU is left
+    /// otherwise or the run stopped (`kernel.max_trace` reached by the dispatch's record,
+    /// where `step_burst_end` stops it too).
+    #[inline(always)]
+    fn rr_take_head(&mut self, b: u64) -> Option<(u32, u64, u64)> {
+        if let Some(q) = self.policy.pick(b, &mut self.rng) {
+            match self.dispatch_on_lone_cpu(q, b) {
+                Dispatched::Running {
+                    slice_end,
+                    burst_end,
+                } if self.error.is_none() => return Some((q, slice_end, burst_end)),
+                Dispatched::Running { .. } | Dispatched::Switching => {}
+                Dispatched::Starting => self.run_instant(0),
+            }
+        }
+        if self.error.is_none() && self.more_to_settle() {
+            self.settle(b);
+        }
+        None
     }
 
     /// The instructions process `q`, just dispatched at `t` with its burst over, runs

@@ -1,0 +1,93 @@
+//! Round robin's slice-end loop under a switch cost on one CPU (`lone_slice_ends::<true>`,
+//! `rr_lone_resume` in `src/sim/fast_switch.rs`): it goes on through the burst ends, the
+//! switches after them and the timers that fire between the CPU's events, and it gives the
+//! general rounds' reports. That it applies (few kernel steps with the fast paths on), and
+//! that every limit it may meet on the way (`kernel.max_trace`, `max_steps`, `max_ticks`)
+//! stops the run where the general rounds stop it, with the same partial report.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use procsim::{Sim, SimOptions};
+use serde_json::{Value, json};
+
+mod common;
+
+use common::report_json as report;
+
+/// The kernel steps a run takes, and its report as JSON.
+fn steps_and_report(plan: &Arc<procsim::Plan>, fast: bool) -> (u64, String) {
+    let mut sim = Sim::new(plan.clone(), SimOptions::default());
+    if !fast {
+        sim.disable_fast_paths();
+    }
+    let mut steps = 0u64;
+    while sim.advance() {
+        steps += 1;
+    }
+    (
+        steps,
+        serde_json::to_string(&sim.report()).expect("serializes"),
+    )
+}
+
+/// RR-IO-v1 (1,000 processes, 10,000 burst ends) with a switch of 1 and of 2 ticks on one
+/// CPU: the general rounds take a step for every tick with an event (slice ends, switch
+/// ends, timers), the loop one in far fewer than twenty of theirs (2,001 against 109,001 at
+/// a switch of 1). Before it, each burst end took three steps of the kernel (the burst end,
+/// the switch's end, the `io` ending in the next slice): 29,021 steps, which this bound
+/// fails.
+#[test]
+fn the_loop_goes_on_through_burst_ends_switches_and_timers() {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/rr-io-v1.json");
+    let text = std::fs::read_to_string(file).expect("readable");
+    for switch in [1, 2] {
+        let mut doc: Value = serde_json::from_str(&text).expect("JSON");
+        doc["kernel"]["context_switch"] = json!(switch);
+        let plan = procsim::load_str(&doc.to_string()).expect("loads");
+        let (fast_steps, fast) = steps_and_report(&plan, true);
+        let (general_steps, general) = steps_and_report(&plan, false);
+        assert_eq!(fast, general, "context_switch {switch}");
+        assert!(
+            general_steps > 10_000 && fast_steps * 20 < general_steps,
+            "context_switch {switch}: {fast_steps} steps with the fast paths, {general_steps} without"
+        );
+    }
+}
+
+/// RR-IO-v1's shape at a small size with `io` ending between the slice ends (15 and 33 ticks
+/// at quantum 10) under switches of 1 to 3 ticks, every limit from the first transitions to
+/// past the first round of burst ends, with the fast paths on and off: the reports (the trace
+/// included) are the same byte for byte.
+#[test]
+fn a_limit_reached_in_the_switching_loop_stops_the_run_where_the_general_rounds_do() {
+    let mut compared = 0;
+    for (n, io, switch) in [(3u64, 15, 1), (5, 15, 1), (5, 33, 2), (4, 20, 3)] {
+        let limits = [
+            ("max_trace", 1..=(14 * n + 40)),
+            ("max_steps", 1..=(8 * n + 20)),
+            ("max_ticks", 1..=(60 * n + 100)),
+        ];
+        for (limit, range) in limits {
+            for value in range {
+                let doc = json!({
+                    "name": format!("switch loop n={n} io={io} switch={switch} {limit}={value}"),
+                    "kernel": {"quantum": 10, "context_switch": switch, limit: value},
+                    "programs": {"job": {"body": [
+                        {"repeat": {"times": 3, "body": [{"cpu": 30}, {"io": io}]}},
+                        {"cpu": 20}
+                    ]}},
+                    "processes": [{"program": "job", "count": n}]
+                });
+                let text = doc.to_string();
+                let (fast, general) = (report(&text, true), report(&text, false));
+                assert!(
+                    fast == general,
+                    "n = {n}, io = {io}, switch = {switch}, {limit} = {value}: the shortcuts changed the report\n{text}\nfast:    {fast}\ngeneral: {general}"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 1_000, "only {compared} runs compared");
+}
