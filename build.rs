@@ -5,7 +5,7 @@
 //! Why: every process of a `--backend fork` run is a fork of procsim, and each fork copies
 //! (and each exit tears down) every mapping of the process. A dynamic top-level process has
 //! 31 mappings: libc's, libm's and ld.so's are 16 of them (the C fork loop it is compared
-//! with has 23); a static one has 14. Static, a forked child costs about 7 % less CPU time
+//! with has 23); a static one has 14. Static, a forked child costs 14–16 % less CPU time
 //! (`benches/fork_side_by_side.py`; figures in BENCHMARKS.md, "The fork backend", sixth
 //! round; the decision in docs/fork-backend.md, "Sixth round"). `libgcc_s.so.1` is five
 //! mappings and holds nothing but the unwinder (`_Unwind_*`, which Rust's panics and
@@ -33,9 +33,13 @@
 //! without `--target` also reaches build scripts and proc-macros (which cannot be static),
 //! and with `--target` moves the binary to `target/<triple>/`.
 //!
-//! Where it cannot (another OS or C library, a cross build, `crt-static`, an archive
-//! missing), the build is the plain dynamic one: with `PROCSIM_SHARED_LIBGCC` set, plain
-//! entirely; with `PROCSIM_DYNAMIC` set, the binary is dynamic (the unwinder still in).
+//! Where it cannot (another OS or C library, a cross build, `crt-static`, a sanitizer, an
+//! archive missing, a linker that does not make a static PIE of a C program with them), the
+//! build is the plain dynamic one: with `PROCSIM_SHARED_LIBGCC` set, plain entirely; with
+//! `PROCSIM_DYNAMIC` set, the binary is dynamic (the unwinder still in). The archives are
+//! looked for with the linker cargo names (`RUSTC_LINKER`), else `CC`, else `cc`. An archive
+//! installed after a build that lacked it is not noticed until the script runs again
+//! (`cargo clean -p procsim`, or a change to `build.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -57,6 +61,7 @@ fn main() {
     println!("cargo:rerun-if-env-changed=PROCSIM_SHARED_LIBGCC");
     println!("cargo:rerun-if-env-changed=PROCSIM_DYNAMIC");
     println!("cargo:rerun-if-env-changed=CC");
+    println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
     if !linkable() {
         return;
     }
@@ -66,10 +71,42 @@ fn main() {
     if std::env::var_os("PROCSIM_DYNAMIC").is_none()
         && archive("rcrt1.o").is_some()
         && let Some(dir) = scripts("static-glibc", &GLIBC)
+        && links_static_pie(&dir)
     {
         println!("cargo:rustc-link-arg-bins=-L{}", dir.display());
         println!("cargo:rustc-link-arg-bins=-static-pie");
     }
+}
+
+/// The C compiler that links: the linker cargo was told to use (`RUSTC_LINKER`), else `cc`,
+/// rustc's own default on this target (`CC` names a compiler for C sources, which a build
+/// may set apart from the linker; it is the fallback when neither is set otherwise).
+fn linker() -> String {
+    std::env::var("RUSTC_LINKER")
+        .or_else(|_| std::env::var("CC"))
+        .unwrap_or_else(|_| "cc".into())
+}
+
+/// Whether the linker makes a static PIE of a C program with these archives: a compiler
+/// older than `-static-pie` (GCC before 8) can meet a glibc that ships `rcrt1.o`, and the
+/// binary's link would then fail with no way back to the dynamic one.
+fn links_static_pie(scripts: &Path) -> bool {
+    let Some(out) = std::env::var_os("OUT_DIR") else {
+        return false;
+    };
+    let dir = Path::new(&out);
+    let source = dir.join("static-pie-probe.c");
+    if std::fs::write(&source, "int main(void) { return 0; }\n").is_err() {
+        return false;
+    }
+    Command::new(linker())
+        .arg("-static-pie")
+        .arg(format!("-L{}", scripts.display()))
+        .arg(&source)
+        .arg("-o")
+        .arg(dir.join("static-pie-probe"))
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// Whether this build is one this script knows how to change: a native linux-gnu build,
@@ -84,6 +121,8 @@ fn linkable() -> bool {
             .any(|f| f == "crt-static")
         // The host's C compiler would name the host's archives.
         && var("HOST") == var("TARGET")
+        // A sanitizer's runtime (nightly `-Zsanitizer`) cannot be linked statically.
+        && std::env::var_os("CARGO_CFG_SANITIZE").is_none()
 }
 
 /// A directory of `OUT_DIR` holding, for each library of `libs`, a `lib<name>.so` linker
@@ -112,7 +151,7 @@ fn scripts(name: &str, libs: &[(&str, &[&str])]) -> Option<PathBuf> {
 /// rerun of this script asked for when it changes or goes (a compiler or glibc upgrade moves
 /// it: a linker script must not name a file that is gone). `None` when the compiler has none.
 fn archive(name: &str) -> Option<String> {
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let cc = linker();
     // `libgcc.a` lives where `-print-libgcc-file-name` says; the rest `-print-file-name`.
     let query = if name == "libgcc.a" {
         "-print-libgcc-file-name".to_owned()

@@ -1,10 +1,11 @@
 //! Round robin's lean tick on several CPUs (`src/sim/fast_lockstep.rs`) gives the general
 //! rounds' reports: workloads that keep the queue longer than the CPUs are many (where it
 //! applies), with blocks on `io` and `sleep`, instructions of no cost, nested `repeat`s, and
-//! instructions it leaves to the interpreter (`print`, `fork`, `join`) right after a wake-up,
-//! under each same-tick convention, run with the fast paths on and off and compared byte for
-//! byte (trace included); and so do runs stopped by each limit at every point of their first
-//! ticks. A test that it applies at all closes the file.
+//! instructions it leaves to the interpreter (`print`, `fork`, `join`, `kill`, a daemon's end)
+//! right after a wake-up, under each same-tick order and each `wake_to`, on 2 to 4 CPUs and on
+//! 33 and 64, run with the fast paths on and off and compared byte for byte (trace included);
+//! and so do runs stopped by each limit at every point of their first ticks. A test that it
+//! applies at all closes the file.
 
 use std::path::PathBuf;
 
@@ -30,6 +31,11 @@ fn shapes() -> Vec<Value> {
         // The interpreter's instructions right after a wake-up: a print, a fork, a join.
         json!([{"cpu": 5}, {"io": 3}, {"print": "{name} at {tick}"}, {"cpu": 5}, {"io": 1},
                {"fork": {"as": "c", "program": "child"}}, {"cpu": 4}, {"join": "c"}]),
+        // A kill, right after a wake-up, of a child that may be running on another CPU; a
+        // daemon child that its parent's end kills while it computes.
+        json!([{"fork": {"as": "c", "program": "spin"}}, {"cpu": 5}, {"io": 2}, {"kill": "c"},
+               {"join": "c"}, {"fork": {"as": "d", "program": "spin", "daemon": true}},
+               {"cpu": 3}, {"io": 1}]),
     ]
 }
 
@@ -39,7 +45,8 @@ fn scenario(body: &Value, n: u64, kernel: Value) -> String {
         "kernel": kernel,
         "programs": {
             "job": {"body": body},
-            "child": {"body": [{"cpu": 3}, {"io": 2}, {"cpu": 2}]}
+            "child": {"body": [{"cpu": 3}, {"io": 2}, {"cpu": 2}]},
+            "spin": {"body": [{"cpu": 40}]}
         },
         "processes": [{"program": "job", "count": n}]
     })
@@ -54,10 +61,7 @@ fn the_lean_tick_gives_the_general_rounds_reports() {
             for cpus in [2u64, 3, 4] {
                 for quantum in [1u64, 3, 10] {
                     for wake_to in ["tail", "head"] {
-                        for order in [
-                            json!(["wake", "admit", "preempt"]),
-                            json!(["preempt", "admit", "wake"]),
-                        ] {
+                        for order in ORDERS {
                             let kernel = json!({"cpus": cpus, "quantum": quantum,
                                                 "wake_to": wake_to, "tick_order": order});
                             let text = scenario(&body, n, kernel);
@@ -70,13 +74,43 @@ fn the_lean_tick_gives_the_general_rounds_reports() {
             }
         }
     }
-    assert_eq!(compared, 5 * 2 * 3 * 3 * 2 * 2);
+    assert_eq!(compared, 6 * 2 * 3 * 3 * 2 * 6);
+}
+
+/// Every same-tick order of the three groups.
+const ORDERS: [[&str; 3]; 6] = [
+    ["wake", "admit", "preempt"],
+    ["wake", "preempt", "admit"],
+    ["admit", "wake", "preempt"],
+    ["admit", "preempt", "wake"],
+    ["preempt", "wake", "admit"],
+    ["preempt", "admit", "wake"],
+];
+
+/// Many CPUs, up to the 64 that the CPUs' bit sets hold (the highest CPU is bit 63).
+#[test]
+fn the_lean_tick_on_many_cpus_gives_the_general_rounds_reports() {
+    let mut compared = 0;
+    for body in [&shapes()[0], &shapes()[5]] {
+        for (cpus, n) in [(33u64, 40u64), (64, 70), (64, 130)] {
+            for quantum in [1u64, 10] {
+                let text = scenario(body, n, json!({"cpus": cpus, "quantum": quantum}));
+                let (fast, general) = (report(&text, true), report(&text, false));
+                assert!(
+                    fast == general,
+                    "{cpus} CPUs, quantum {quantum}, {n} processes"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 2 * 3 * 2);
 }
 
 #[test]
 fn a_limit_reached_in_a_lean_tick_stops_the_run_where_the_general_rounds_do() {
     let mut compared = 0;
-    for body in [&shapes()[0], &shapes()[4]] {
+    for body in [&shapes()[0], &shapes()[4], &shapes()[5]] {
         for cpus in [2u64, 3, 4] {
             for limit in ["max_trace", "max_steps", "max_events"] {
                 for at in 1..=200u64 {
@@ -93,7 +127,7 @@ fn a_limit_reached_in_a_lean_tick_stops_the_run_where_the_general_rounds_do() {
             }
         }
     }
-    assert_eq!(compared, 2 * 3 * 3 * 200);
+    assert_eq!(compared, 3 * 3 * 3 * 200);
 }
 
 /// RR-IO-v1 on 4 CPUs: the lean tick settles the ticks that follow one another in one step

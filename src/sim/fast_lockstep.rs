@@ -3,8 +3,8 @@
 //! plain block (`io`, `sleep`), and the queue holds at least as many processes as there will
 //! be free CPUs. [`Kernel::step_rr_tick`] (`fast_tick.rs`) asks it after firing the timers;
 //! it settles such a tick in one pass and leaves any other to the general tick it does
-//! itself, and with `advance` (not `step`) goes on with the ticks that follow while they are
-//! of this kind.
+//! itself; with `advance` (not `step`) it goes on with the ticks that follow, settling each
+//! either way, until one is the general step's.
 //!
 //! Why a tick of its own: at such a tick every free CPU takes a process that was queued
 //! before the tick began, so none of the processes whose slice ran out can be taken back by
@@ -40,13 +40,11 @@
 //! stopped by each limit at every point of their first ticks (`tests/fast_lockstep.rs`).
 
 use super::exec::Quick;
+use super::fast_tick::MAX_CPUS;
 use super::timers::{Timer, TimerKind};
 use super::{Kernel, Policy, Run};
 use crate::model::{Cause, State};
 use crate::scenario::{ReadyGroup, WakeTo};
-
-/// The most CPUs (as in `fast_tick.rs`: the CPUs are the bits of a `u64`).
-const MAX_CPUS: usize = 64;
 
 impl<P: Policy> Kernel<P> {
     /// Settles tick `t` as described in the module's comment, with the timers due fired.
@@ -68,10 +66,17 @@ impl<P: Policy> Kernel<P> {
             return None;
         }
         // What each CPU does at `t`: the free ones, the blocks and the slice ends (bits).
+        // (The caller takes 2 to 64 CPUs; the CPUs are the bits of a `u64`.)
         let n = self.cpus.len();
+        if n > MAX_CPUS {
+            return None;
+        }
         let (mut free, mut blocks, mut ends) = (0usize, 0u64, 0u64);
         for c in 0..n {
             match self.cpus[c].run {
+                // (The rounds leave no CPU idle with a process queued, so an idle CPU means an
+                // empty queue, which the count below turns down; and without a switch cost
+                // and threads no CPU switches. Both are asked anyway: they cost nothing.)
                 Run::Idle => free += 1,
                 Run::Switching { until, .. } => {
                     if until == t {
@@ -239,7 +244,8 @@ impl<P: Policy> Kernel<P> {
     /// Free CPU `c` takes ready process `q` at `t`, no switch cost: what `turn_to` and
     /// `start_running` do (no thread here), each record touched once, and for a process
     /// resuming its burst what `run_instant` does (its burst's end). False when its burst
-    /// was over (`run_instant` has its instructions to run).
+    /// was over (`run_instant` has its instructions to run), or its slice is (0 ticks:
+    /// `run_instant` expires it).
     #[inline(always)]
     fn take_lean(&mut self, c: usize, q: u32, t: u64) -> bool {
         let slice = self.policy.slice(q, t);

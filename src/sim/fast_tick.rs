@@ -37,7 +37,7 @@ use crate::model::State;
 use crate::scenario::ReadyGroup;
 
 /// The most CPUs the shortcut takes (the started CPUs are the bits of a `u64`).
-const MAX_CPUS: usize = 64;
+pub(super) const MAX_CPUS: usize = 64;
 
 impl<P: Policy> Kernel<P> {
     /// How many ticks [`Kernel::step_rr_tick`] settled, for the test that it applies.
@@ -66,7 +66,8 @@ impl<P: Policy> Kernel<P> {
 
     /// [`Kernel::step_rr_tick`] once the kernel is known to be of its kind. With `batch`, goes
     /// on with the ticks that follow for as long as the lean tick (`fast_lockstep.rs`) settles
-    /// them, and then returns before the first one it does not (the next step takes it).
+    /// them; a tick it does not take is settled here in the general way, and the step ends
+    /// there, or before a tick that is the general step's (an arrival, a signal, a limit).
     #[inline(never)]
     fn step_rr_tick_on(&mut self, batch: bool) -> Option<bool> {
         // Whether a tick was settled already: then the step is not "nothing changed".

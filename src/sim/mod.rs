@@ -4,8 +4,9 @@
 //! [`Sim`] owns a process table (the `pcb` module), a ready structure behind the [`Policy`]
 //! trait, a timer heap for `io`/`sleep`, and one slot per CPU. The files: this one (the kernel,
 //! its event loop, blocking and waking), `build.rs` (making a kernel), `dispatch.rs` (the general rounds of a tick),
-//! `fast.rs` (the shortcuts for the commonest events), `fast_multi.rs`, `fast_switch.rs` and
-//! `fast_tick.rs` (those for several CPUs and a switch cost), `fast_wake.rs` (wake-ups at a
+//! `fast.rs` (the shortcuts for the commonest events), `fast_burst.rs` (round robin's burst
+//! ends in its loop), `fast_multi.rs`, `fast_switch.rs`, `fast_tick.rs` and `fast_lockstep.rs`
+//! (those for several CPUs and a switch cost), `fast_wake.rs` (wake-ups at a
 //! slice end, a CPU fallen free), `decide.rs` (preemption and the policy's events), `burst.rs` (the burst
 //! read-ahead), `exec.rs` (instructions and the
 //! process API), `finish.rs` and `stream.rs` (the report). [`Sim::step`] jumps to the next tick at
@@ -325,9 +326,9 @@ impl<P: Policy> Kernel<P> {
         self.step_general()
     }
 
-    /// Like [`Kernel::step`], but when the ticks that follow are only slice ends on a single
-    /// CPU (each hands the CPU to the head of the queue and changes nothing else), settles
-    /// them all in one call: this is how a run goes fast. Returns false once the run is over.
+    /// Like [`Kernel::step`], but settles in one call the ticks that follow when they are of a
+    /// kind a shortcut goes on with (round robin's slice and burst ends on a single CPU, its
+    /// lean tick on several): this is how a run goes fast. Returns false once the run is over.
     pub fn advance(&mut self) -> bool {
         if let Some(more) = self
             .step_lone_slice_end(true)

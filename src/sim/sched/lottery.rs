@@ -46,7 +46,7 @@
 //! **A kernel of its own.** The kernel is built for lottery alone (`Sim::Lottery`, as for
 //! round robin), not behind a box: `pick` and the lent process's return in `enqueue` are
 //! inlined into the kernel's loops (`enqueue` only for that case: a join is
-//! [`Lottery::enqueue_other`]). Nothing a pick draws or returns changes (BENCHMARKS.md,
+//! `Lottery::enqueue_other`). Nothing a pick draws or returns changes (BENCHMARKS.md,
 //! "Eleventh round: lottery").
 //!
 //! Choices where the SPEC is silent: a pick with a single ready process still draws (every
@@ -469,7 +469,7 @@ impl Policy for Lottery {
     }
 
     /// Inlined for the commonest case, the lent process back at its slice end (the kernel
-    /// is built for lottery alone: `Sim::Lottery`); a join is [`Lottery::enqueue_other`].
+    /// is built for lottery alone: `Sim::Lottery`); a join is `Lottery::enqueue_other`.
     #[inline(always)]
     fn enqueue(&mut self, p: u32, _why: Ready, _burst: u64, _now: u64) {
         if let Some(l) = self.lent
