@@ -170,7 +170,7 @@ impl<P: Policy> Kernel<P> {
                 Dispatched::Starting => {
                     // It runs instructions first: in place if they only lead to its next
                     // `cpu` (fast_burst.rs), which makes nothing else due.
-                    if let Some((slice_end, end)) = self.rr_quick_start(q, t) {
+                    if let Some((slice_end, end)) = self.rr_quick_start(0, q, t) {
                         (p, t, burst_end) = (q, slice_end, end);
                     } else {
                         // Any other instruction may change what is due.

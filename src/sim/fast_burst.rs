@@ -66,49 +66,12 @@ impl<P: Policy> Kernel<P> {
         debug_assert!(
             matches!(self.cpus[0].run, Run::Running { p: q, burst_end, .. } if q == p && burst_end == b)
         );
-        // SAFETY (of `hot_unchecked`, here and below): `p` is the CPU's process, a slot of the
-        // table (see `hot_unchecked`).
-        let hot = self.hot_unchecked(p);
-        if hot.ending || !hot.bound {
-            return None;
-        }
-        let (program, next) = (hot.program as usize, hot.pc as usize + 1);
-        let Some(&Quick::Block(cause, ticks)) = self.decoded[program].get(next) else {
-            return None;
-        };
-        if ticks == 0 {
-            return None;
-        }
+        let (cause, ticks) = self.plain_block_after(p)?;
         self.now = b;
         self.prefetch_upcoming();
         // The wake-ups first, as the general step fires them before the CPU's events.
         self.fire_timers(b);
-        // `finish_burst`, then the interpreter's `Quick::Block`, then `block` with what is
-        // known here folded in: the CPU was running `p`, nothing is charged, no thread.
-        self.steps += 1;
-        let hot = self.hot_unchecked(p);
-        hot.burst_left = 0;
-        hot.pc += 2;
-        let pid = hot.pid;
-        self.cpus[0].run = Run::Idle;
-        self.set_timer(Timer {
-            at: b.saturating_add(ticks),
-            since: b,
-            pid,
-            p,
-            kind: if cause == Cause::Sleep {
-                TimerKind::Sleep
-            } else {
-                TimerKind::Io
-            },
-        });
-        // `transition` to blocked: the time running is accounted, as `Hot::account` does.
-        let hot = self.hot_unchecked(p);
-        debug_assert_eq!(hot.state, State::Running);
-        hot.cpu += b - hot.since;
-        hot.since = b;
-        hot.state = State::Blocked;
-        self.record(b, p, State::Running, State::Blocked, cause, Some(0));
+        self.block_plain(0, p, b, cause, ticks);
         // The rest is `step_burst_end`'s own: `settle_wakes_on_one_cpu`, then the general
         // rounds if it leaves more. Its commonest case, one process woken and nothing else
         // ready, in place: with the CPU free (the block freed it) and round robin, which does
@@ -155,6 +118,58 @@ impl<P: Policy> Kernel<P> {
         }
     }
 
+    /// The instruction after the burst of running process `p` when it is a plain block: an
+    /// `io` or `sleep` of a literal number of ticks above 0, of a process under way (bound,
+    /// not ending). `None` for anything else, which the interpreter takes.
+    #[inline(always)]
+    pub(super) fn plain_block_after(&mut self, p: u32) -> Option<(Cause, u64)> {
+        // SAFETY (of `hot_unchecked`): `p` is a CPU's process, a slot of the table (see
+        // `hot_unchecked`).
+        let hot = self.hot_unchecked(p);
+        if hot.ending || !hot.bound {
+            return None;
+        }
+        let (program, next) = (hot.program as usize, hot.pc as usize + 1);
+        match self.decoded[program].get(next) {
+            Some(&Quick::Block(cause, ticks)) if ticks > 0 => Some((cause, ticks)),
+            _ => None,
+        }
+    }
+
+    /// Process `p`'s burst on CPU `c` ends at `t` on the plain block `cause` of `ticks`
+    /// ([`Kernel::plain_block_after`]): `finish_burst`, then the interpreter's
+    /// `Quick::Block`, then [`Kernel::block`], with what is known here folded in (the CPU
+    /// runs `p`, nothing is charged, no thread). The caller has checked the step budget.
+    #[inline(always)]
+    pub(super) fn block_plain(&mut self, c: usize, p: u32, t: u64, cause: Cause, ticks: u64) {
+        self.steps += 1;
+        // SAFETY (of `hot_unchecked`, here and below): `p` is CPU `c`'s process, a slot of
+        // the table (see `hot_unchecked`).
+        let hot = self.hot_unchecked(p);
+        hot.burst_left = 0;
+        hot.pc += 2;
+        let pid = hot.pid;
+        self.cpus[c].run = Run::Idle;
+        self.set_timer(Timer {
+            at: t.saturating_add(ticks),
+            since: t,
+            pid,
+            p,
+            kind: if cause == Cause::Sleep {
+                TimerKind::Sleep
+            } else {
+                TimerKind::Io
+            },
+        });
+        // `transition` to blocked: the time running is accounted, as `Hot::account` does.
+        let hot = self.hot_unchecked(p);
+        debug_assert_eq!(hot.state, State::Running);
+        hot.cpu += t - hot.since;
+        hot.since = t;
+        hot.state = State::Blocked;
+        self.record(t, p, State::Running, State::Blocked, cause, Some(c as u32));
+    }
+
     /// The free CPU takes the queue's head at burst end `b` (if any), as
     /// `dispatch_lone_then_ask` does, then the general rounds if that left more to settle.
     /// The process running on with its burst, for the loop; `None` when the CPU is left
@@ -178,7 +193,7 @@ impl<P: Policy> Kernel<P> {
         None
     }
 
-    /// The instructions process `q`, just dispatched at `t` with its burst over, runs
+    /// The instructions process `q`, just dispatched on CPU `c` at `t` with its burst over, runs
     /// first, when they are only the interpreter's quick ones that take no decision (the end
     /// of a `repeat`, a `cpu` or block of 0 ticks) up to a `cpu` of more than 0 ticks: what
     /// [`Kernel::run_instant`] and [`Kernel::exec`] would do with them. Returns the slice's
@@ -189,8 +204,8 @@ impl<P: Policy> Kernel<P> {
     /// make anything else due, which is why the slice-end loop need not look again at the
     /// queues or the horizon after them.
     #[inline(always)]
-    pub(super) fn rr_quick_start(&mut self, q: u32, t: u64) -> Option<(u64, u64)> {
-        let Run::Running { slice_end, .. } = self.cpus[0].run else {
+    pub(super) fn rr_quick_start(&mut self, c: usize, q: u32, t: u64) -> Option<(u64, u64)> {
+        let Run::Running { slice_end, .. } = self.cpus[c].run else {
             return None;
         };
         // (`run_instant` expires a slice that is over: not here.)
@@ -198,7 +213,7 @@ impl<P: Policy> Kernel<P> {
             return None;
         }
         // SAFETY (of `hot_unchecked`, here and below): `q` is the process just dispatched on
-        // the CPU, a slot of the table (see `hot_unchecked`).
+        // CPU `c`, a slot of the table (see `hot_unchecked`).
         let hot = self.hot_unchecked(q);
         if hot.ending || !hot.bound {
             return None;
@@ -215,7 +230,7 @@ impl<P: Policy> Kernel<P> {
                     self.steps += 1;
                     self.hot_unchecked(q).burst_left = n;
                     let burst_end = t.saturating_add(n);
-                    self.cpus[0].run = Run::Running {
+                    self.cpus[c].run = Run::Running {
                         p: q,
                         slice_end,
                         burst_end,

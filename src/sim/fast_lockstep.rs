@@ -39,9 +39,7 @@
 //! (`tests/fast_multi.rs`), and workloads where this tick applies under each convention and
 //! stopped by each limit at every point of their first ticks (`tests/fast_lockstep.rs`).
 
-use super::exec::Quick;
 use super::fast_tick::MAX_CPUS;
-use super::timers::{Timer, TimerKind};
 use super::{Kernel, Policy, Run};
 use crate::model::{Cause, State};
 use crate::scenario::{ReadyGroup, WakeTo};
@@ -89,15 +87,7 @@ impl<P: Policy> Kernel<P> {
                     burst_end,
                 } => {
                     if burst_end == t {
-                        let hot = &self.hot[p as usize];
-                        if hot.ending || !hot.bound {
-                            return None;
-                        }
-                        let next = hot.pc as usize + 1;
-                        match self.decoded[hot.program as usize].get(next) {
-                            Some(&Quick::Block(_, ticks)) if ticks > 0 => {}
-                            _ => return None,
-                        }
+                        self.plain_block_after(p)?;
                         blocks |= 1 << c;
                         free += 1;
                     } else if slice_end == t {
@@ -117,7 +107,11 @@ impl<P: Policy> Kernel<P> {
         while b != 0 {
             let c = b.trailing_zeros() as usize;
             b &= b - 1;
-            self.block_quick(c, t);
+            if let Run::Running { p, .. } = self.cpus[c].run
+                && let Some((cause, ticks)) = self.plain_block_after(p)
+            {
+                self.block_plain(c, p, t, cause, ticks);
+            }
             if self.error.is_some() {
                 // `kernel.max_trace`: stop as the general tick does, its slice ends before
                 // this CPU expired (marked pending, their CPU free, in the preempt group).
@@ -200,7 +194,7 @@ impl<P: Policy> Kernel<P> {
                 let Run::Running { p, .. } = self.cpus[c].run else {
                     continue;
                 };
-                if !self.quick_start_on(c, p, t) {
+                if self.rr_quick_start(c, p, t).is_none() {
                     self.run_instant(c);
                 }
             }
@@ -304,89 +298,5 @@ impl<P: Policy> Kernel<P> {
         self.hot_unchecked(p).burst_left = burst_end - t;
         self.cpus[c].run = Run::Idle;
         p
-    }
-
-    /// CPU `c`'s process ends its burst at `t` on a plain block (checked by the caller): what
-    /// `finish_burst`, the interpreter's `Quick::Block` and [`Kernel::block`] do, with what
-    /// is known folded in (the CPU runs it, nothing is charged, no thread).
-    #[inline(always)]
-    fn block_quick(&mut self, c: usize, t: u64) {
-        let Run::Running { p, .. } = self.cpus[c].run else {
-            return;
-        };
-        let hot = &mut self.hot[p as usize];
-        let Some(&Quick::Block(cause, ticks)) =
-            self.decoded[hot.program as usize].get(hot.pc as usize + 1)
-        else {
-            return;
-        };
-        self.steps += 1;
-        hot.burst_left = 0;
-        hot.pc += 2;
-        let pid = hot.pid;
-        self.cpus[c].run = Run::Idle;
-        self.set_timer(Timer {
-            at: t.saturating_add(ticks),
-            since: t,
-            pid,
-            p,
-            kind: if cause == Cause::Sleep {
-                TimerKind::Sleep
-            } else {
-                TimerKind::Io
-            },
-        });
-        // `transition` to blocked: the time running is accounted, as `Hot::account` does.
-        // SAFETY (of `hot_unchecked`): `p` was CPU `c`'s process, a slot of the table.
-        let hot = self.hot_unchecked(p);
-        debug_assert_eq!(hot.state, State::Running);
-        hot.cpu += t - hot.since;
-        hot.since = t;
-        hot.state = State::Blocked;
-        self.record(t, p, State::Running, State::Blocked, cause, Some(c as u32));
-    }
-
-    /// The quick instructions process `q`, just taken by CPU `c` at `t` with its burst over,
-    /// runs first (the end of a `repeat`, a `cpu` or block of 0 ticks) up to a `cpu` of more
-    /// than 0 ticks, as [`Kernel::run_instant`] would. False at any other instruction, at the
-    /// step budget, or for a process not under way: the instructions run until then stay
-    /// run, and `run_instant` goes on from the one reached.
-    #[inline(always)]
-    fn quick_start_on(&mut self, c: usize, q: u32, t: u64) -> bool {
-        let Run::Running { slice_end, .. } = self.cpus[c].run else {
-            return false;
-        };
-        let hot = &self.hot[q as usize];
-        if slice_end <= t || hot.ending || !hot.bound {
-            return false;
-        }
-        let program = hot.program as usize;
-        loop {
-            if self.steps >= self.plan.kernel.max_steps {
-                return false;
-            }
-            let pc = self.hot[q as usize].pc as usize;
-            match self.decoded[program].get(pc) {
-                Some(&Quick::Cpu(n)) if n > 0 => {
-                    self.steps += 1;
-                    self.hot[q as usize].burst_left = n;
-                    self.cpus[c].run = Run::Running {
-                        p: q,
-                        slice_end,
-                        burst_end: t.saturating_add(n),
-                    };
-                    return true;
-                }
-                Some(&Quick::EndLoop(start)) => {
-                    self.steps += 1;
-                    self.end_loop(q, start);
-                }
-                Some(Quick::Cpu(0) | Quick::Block(_, 0)) => {
-                    self.steps += 1;
-                    self.advance_pc(q);
-                }
-                _ => return false,
-            }
-        }
     }
 }
