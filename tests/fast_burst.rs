@@ -9,8 +9,6 @@ use serde_json::json;
 
 mod common;
 
-use common::report_json as report;
-
 #[test]
 fn a_trace_limit_reached_at_a_burst_end_stops_the_run_where_the_general_rounds_do() {
     let mut compared = 0;
@@ -29,11 +27,9 @@ fn a_trace_limit_reached_at_a_burst_end_stops_the_run_where_the_general_rounds_d
                 ]}},
                 "processes": [{"program": "job", "count": n}]
             });
-            let text = doc.to_string();
-            let (fast, general) = (report(&text, true), report(&text, false));
-            assert!(
-                fast == general,
-                "n = {n}, cpus = {cpus}, switch = {switch}, max_trace = {max_trace}: the shortcuts changed the report\n{text}\nfast:    {fast}\ngeneral: {general}"
+            common::assert_fast_paths_exact(
+                &doc.to_string(),
+                &format!("n = {n}, cpus = {cpus}, switch = {switch}, max_trace = {max_trace}"),
             );
             compared += 1;
         }

@@ -7,14 +7,10 @@
 //! and so do runs stopped by each limit at every point of their first ticks. A test that it
 //! applies at all closes the file.
 
-use std::path::PathBuf;
-
 use procsim::{Sim, SimOptions};
 use serde_json::{Value, json};
 
 mod common;
-
-use common::report_json as report;
 
 /// Program bodies, each a workload the lean tick meets differently.
 fn shapes() -> Vec<Value> {
@@ -65,8 +61,7 @@ fn the_lean_tick_gives_the_general_rounds_reports() {
                             let kernel = json!({"cpus": cpus, "quantum": quantum,
                                                 "wake_to": wake_to, "tick_order": order});
                             let text = scenario(&body, n, kernel);
-                            let (fast, general) = (report(&text, true), report(&text, false));
-                            assert!(fast == general, "the shortcuts changed the report\n{text}");
+                            common::assert_fast_paths_exact(&text, "a lean tick's workload");
                             compared += 1;
                         }
                     }
@@ -95,10 +90,9 @@ fn the_lean_tick_on_many_cpus_gives_the_general_rounds_reports() {
         for (cpus, n) in [(33u64, 40u64), (64, 70), (64, 130)] {
             for quantum in [1u64, 10] {
                 let text = scenario(body, n, json!({"cpus": cpus, "quantum": quantum}));
-                let (fast, general) = (report(&text, true), report(&text, false));
-                assert!(
-                    fast == general,
-                    "{cpus} CPUs, quantum {quantum}, {n} processes"
+                common::assert_fast_paths_exact(
+                    &text,
+                    &format!("{cpus} CPUs, quantum {quantum}, {n} processes"),
                 );
                 compared += 1;
             }
@@ -116,11 +110,9 @@ fn a_limit_reached_in_a_lean_tick_stops_the_run_where_the_general_rounds_do() {
                 for at in 1..=200u64 {
                     let mut kernel = json!({"cpus": cpus, "quantum": 10});
                     kernel[limit] = json!(at);
-                    let text = scenario(body, 9, kernel);
-                    let (fast, general) = (report(&text, true), report(&text, false));
-                    assert!(
-                        fast == general,
-                        "{limit} = {at} on {cpus} CPUs: the shortcuts changed the report\n{text}"
+                    common::assert_fast_paths_exact(
+                        &scenario(body, 9, kernel),
+                        &format!("{limit} = {at} on {cpus} CPUs"),
                     );
                     compared += 1;
                 }
@@ -136,11 +128,7 @@ fn a_limit_reached_in_a_lean_tick_stops_the_run_where_the_general_rounds_do() {
 /// never applied would pass the comparisons above, not this.
 #[test]
 fn the_lean_tick_applies() {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/rr-io-v1.json");
-    let mut doc: Value =
-        serde_json::from_str(&std::fs::read_to_string(file).expect("readable")).expect("JSON");
-    doc["kernel"]["cpus"] = json!(4);
-    let plan = procsim::load_str(&doc.to_string()).expect("loads");
+    let plan = common::rr_io_v1_with("cpus", json!(4));
     let mut sim = Sim::new(plan.clone(), SimOptions::default());
     let mut steps = 0u64;
     while sim.advance() {

@@ -82,12 +82,8 @@ fn every_scenario_on_several_cpus_and_with_a_switch_cost_gives_the_general_round
 /// above, not this).
 #[test]
 fn round_robins_tick_on_several_cpus_applies() {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/rr-io-v1.json");
-    let text = std::fs::read_to_string(file).expect("readable");
     for cpus in [2, 4] {
-        let mut doc: Value = serde_json::from_str(&text).expect("JSON");
-        doc["kernel"]["cpus"] = json!(cpus);
-        let plan = procsim::load_str(&doc.to_string()).expect("loads");
+        let plan = common::rr_io_v1_with("cpus", json!(cpus));
         let mut reports = Vec::new();
         for fast in [true, false] {
             let mut sim = Sim::new(plan.clone(), SimOptions::default());

@@ -5,15 +5,12 @@
 //! that every limit it may meet on the way (`kernel.max_trace`, `max_steps`, `max_ticks`)
 //! stops the run where the general rounds stop it, with the same partial report.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use procsim::{Sim, SimOptions};
-use serde_json::{Value, json};
+use serde_json::json;
 
 mod common;
-
-use common::report_json as report;
 
 /// The kernel steps a run takes, and its report as JSON.
 fn steps_and_report(plan: &Arc<procsim::Plan>, fast: bool) -> (u64, String) {
@@ -39,12 +36,8 @@ fn steps_and_report(plan: &Arc<procsim::Plan>, fast: bool) -> (u64, String) {
 /// fails.
 #[test]
 fn the_loop_goes_on_through_burst_ends_switches_and_timers() {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/rr-io-v1.json");
-    let text = std::fs::read_to_string(file).expect("readable");
     for switch in [1, 2] {
-        let mut doc: Value = serde_json::from_str(&text).expect("JSON");
-        doc["kernel"]["context_switch"] = json!(switch);
-        let plan = procsim::load_str(&doc.to_string()).expect("loads");
+        let plan = common::rr_io_v1_with("context_switch", json!(switch));
         let (fast_steps, fast) = steps_and_report(&plan, true);
         let (general_steps, general) = steps_and_report(&plan, false);
         assert_eq!(fast, general, "context_switch {switch}");
@@ -79,11 +72,9 @@ fn a_limit_reached_in_the_switching_loop_stops_the_run_where_the_general_rounds_
                     ]}},
                     "processes": [{"program": "job", "count": n}]
                 });
-                let text = doc.to_string();
-                let (fast, general) = (report(&text, true), report(&text, false));
-                assert!(
-                    fast == general,
-                    "n = {n}, io = {io}, switch = {switch}, {limit} = {value}: the shortcuts changed the report\n{text}\nfast:    {fast}\ngeneral: {general}"
+                common::assert_fast_paths_exact(
+                    &doc.to_string(),
+                    &format!("n = {n}, io = {io}, switch = {switch}, {limit} = {value}"),
                 );
                 compared += 1;
             }

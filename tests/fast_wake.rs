@@ -10,8 +10,6 @@ use serde_json::{Value, json};
 
 mod common;
 
-use common::report_json as report;
-
 /// Each policy, with parameters that give it events and preemption where it has them.
 fn policies() -> Vec<Value> {
     vec![
@@ -115,11 +113,9 @@ fn wake_ups_at_slice_ends_give_the_general_rounds_report_under_every_policy_and_
                     "tick_order": order,
                     "context_switch": u64::from(i % 3 == 2),
                 });
-                let text = doc.to_string();
-                let (fast, general) = (report(&text, true), report(&text, false));
-                assert!(
-                    fast == general,
-                    "policy {policy}, order {order:?}, seed {seed}: the shortcuts changed the report\n{text}"
+                common::assert_fast_paths_exact(
+                    &doc.to_string(),
+                    &format!("policy {policy}, order {order:?}, seed {seed}"),
                 );
                 compared += 1;
             }

@@ -32,6 +32,25 @@ pub fn report_json(text: &str, fast: bool) -> String {
     serde_json::to_string(&sim.run()).expect("a report serializes")
 }
 
+/// Asserts that scenario `text` gives the same report, byte for byte, with the fast paths on
+/// and off (the shortcuts are exact); `case` names it in the failure.
+pub fn assert_fast_paths_exact(text: &str, case: &str) {
+    let (fast, general) = (report_json(text, true), report_json(text, false));
+    assert!(
+        fast == general,
+        "{case}: the shortcuts changed the report\n{text}\nfast:    {fast}\ngeneral: {general}"
+    );
+}
+
+/// `scenarios/rr-io-v1.json` with `kernel.<key>` set to `value`, loaded.
+pub fn rr_io_v1_with(key: &str, value: serde_json::Value) -> std::sync::Arc<procsim::Plan> {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/rr-io-v1.json");
+    let text = std::fs::read_to_string(file).expect("readable");
+    let mut doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    doc["kernel"][key] = value;
+    procsim::load_str(&doc.to_string()).expect("loads")
+}
+
 /// The directories to remove at exit.
 static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
