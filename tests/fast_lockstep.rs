@@ -57,7 +57,7 @@ fn the_lean_tick_gives_the_general_rounds_reports() {
             for cpus in [2u64, 3, 4] {
                 for quantum in [1u64, 3, 10] {
                     for wake_to in ["tail", "head"] {
-                        for order in ORDERS {
+                        for order in common::TICK_ORDERS {
                             let kernel = json!({"cpus": cpus, "quantum": quantum,
                                                 "wake_to": wake_to, "tick_order": order});
                             let text = scenario(&body, n, kernel);
@@ -71,16 +71,6 @@ fn the_lean_tick_gives_the_general_rounds_reports() {
     }
     assert_eq!(compared, 6 * 2 * 3 * 3 * 2 * 6);
 }
-
-/// Every same-tick order of the three groups.
-const ORDERS: [[&str; 3]; 6] = [
-    ["wake", "admit", "preempt"],
-    ["wake", "preempt", "admit"],
-    ["admit", "wake", "preempt"],
-    ["admit", "preempt", "wake"],
-    ["preempt", "wake", "admit"],
-    ["preempt", "admit", "wake"],
-];
 
 /// Many CPUs, up to the 64 that the CPUs' bit sets hold (the highest CPU is bit 63).
 #[test]
@@ -129,11 +119,7 @@ fn a_limit_reached_in_a_lean_tick_stops_the_run_where_the_general_rounds_do() {
 #[test]
 fn the_lean_tick_applies() {
     let plan = common::rr_io_v1_with("cpus", json!(4));
-    let mut sim = Sim::new(plan.clone(), SimOptions::default());
-    let mut steps = 0u64;
-    while sim.advance() {
-        steps += 1;
-    }
+    let (sim, steps) = common::run_by_advance(&plan, true);
     let ticks = sim.rr_ticks();
     assert!(ticks >= 4 * steps, "{ticks} ticks in {steps} steps");
     // One tick a step when asked for one.

@@ -86,14 +86,7 @@ fn round_robins_tick_on_several_cpus_applies() {
         let plan = common::rr_io_v1_with("cpus", json!(cpus));
         let mut reports = Vec::new();
         for fast in [true, false] {
-            let mut sim = Sim::new(plan.clone(), SimOptions::default());
-            if !fast {
-                sim.disable_fast_paths();
-            }
-            let mut steps = 0u64;
-            while sim.advance() {
-                steps += 1;
-            }
+            let (sim, steps) = common::run_by_advance(&plan, fast);
             let ticks = sim.rr_ticks();
             if fast {
                 assert!(

@@ -7,25 +7,15 @@
 
 use std::sync::Arc;
 
-use procsim::{Sim, SimOptions};
 use serde_json::json;
 
 mod common;
 
 /// The kernel steps a run takes, and its report as JSON.
 fn steps_and_report(plan: &Arc<procsim::Plan>, fast: bool) -> (u64, String) {
-    let mut sim = Sim::new(plan.clone(), SimOptions::default());
-    if !fast {
-        sim.disable_fast_paths();
-    }
-    let mut steps = 0u64;
-    while sim.advance() {
-        steps += 1;
-    }
-    (
-        steps,
-        serde_json::to_string(&sim.report()).expect("serializes"),
-    )
+    let (sim, steps) = common::run_by_advance(plan, fast);
+    let report = serde_json::to_string(&sim.report()).expect("serializes");
+    (steps, report)
 }
 
 /// RR-IO-v1 (1,000 processes, 10,000 burst ends) with a switch of 1 and of 2 ticks on one

@@ -88,14 +88,6 @@ fn workload(g: &mut Gen, n: u64, q: u64) -> Value {
 
 #[test]
 fn wake_ups_at_slice_ends_give_the_general_rounds_report_under_every_policy_and_order() {
-    let orders = [
-        ["wake", "admit", "preempt"],
-        ["wake", "preempt", "admit"],
-        ["admit", "wake", "preempt"],
-        ["admit", "preempt", "wake"],
-        ["preempt", "wake", "admit"],
-        ["preempt", "admit", "wake"],
-    ];
     let mut g = Gen(11);
     let mut compared = 0;
     for seed in 0..4u64 {
@@ -103,7 +95,7 @@ fn wake_ups_at_slice_ends_give_the_general_rounds_report_under_every_policy_and_
         let base = workload(&mut g, 6 + 2 * seed, q);
         for policy in policies() {
             // (Policies that do not read an attribute warn about it; that is fine here.)
-            for (i, order) in orders.iter().enumerate() {
+            for (i, order) in common::TICK_ORDERS.iter().enumerate() {
                 let mut doc = base.clone();
                 doc["name"] = json!(format!("fast_wake {seed} {i}"));
                 doc["seed"] = json!(seed);

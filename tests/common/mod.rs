@@ -51,6 +51,30 @@ pub fn rr_io_v1_with(key: &str, value: serde_json::Value) -> std::sync::Arc<proc
     procsim::load_str(&doc.to_string()).expect("loads")
 }
 
+/// Every same-tick order of the three groups (`kernel.tick_order`).
+pub const TICK_ORDERS: [[&str; 3]; 6] = [
+    ["wake", "admit", "preempt"],
+    ["wake", "preempt", "admit"],
+    ["admit", "wake", "preempt"],
+    ["admit", "preempt", "wake"],
+    ["preempt", "wake", "admit"],
+    ["preempt", "admit", "wake"],
+];
+
+/// Runs `plan` to its end by `Sim::advance`, with the fast paths on or off; the finished run
+/// and the number of steps it took (the tests that check a shortcut applies count them).
+pub fn run_by_advance(plan: &std::sync::Arc<procsim::Plan>, fast: bool) -> (procsim::Sim, u64) {
+    let mut sim = procsim::Sim::new(plan.clone(), procsim::SimOptions::default());
+    if !fast {
+        sim.disable_fast_paths();
+    }
+    let mut steps = 0u64;
+    while sim.advance() {
+        steps += 1;
+    }
+    (sim, steps)
+}
+
 /// The directories to remove at exit.
 static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
