@@ -1,7 +1,7 @@
 //! Shortcuts on a single CPU for the ticks at which processes wake up or a CPU falls free,
 //! under the policies other than round robin (and, for the free CPU and the commonest
 //! wake-up tick, `settle_wakes_on_one_cpu`, round robin too): what
-//! `fast.rs`'s slice-end loop (`step_slice_end_any`) leaves to the general rounds. Under an
+//! `fast_any.rs`'s slice-end loop (`step_slice_end_any`) leaves to the general rounds. Under an
 //! I/O-bound workload (RR-IO-v1) a wake-up falls on another process's slice end four times in
 //! five, and every block leaves the CPU free with nothing joining; each of those ticks went
 //! through `step_general`, `settle`, `enqueue_groups` and `dispatch_free_cpus` (about a fifth

@@ -44,6 +44,7 @@ mod exec;
 mod explain;
 mod explain_threads;
 mod fast;
+mod fast_any;
 mod fast_burst;
 mod fast_lockstep;
 mod fast_multi;

@@ -1,0 +1,193 @@
+//! The slice-end shortcuts for every policy but round robin, on a single CPU: a slice end
+//! with nothing else due ([`Kernel::step_slice_end_any`], which goes on through the slice
+//! ends that follow) and the general rounds' tick of a lone slice end
+//! ([`Kernel::settle_slice_end_any`]). Round robin's own, which assume its FIFO, are in
+//! `fast.rs`; a slice end that meets wake-ups is `fast_wake.rs`'s.
+//!
+//! Each goes through the policy for every decision (`charge`, `enqueue`, `pick`, `slice`), so
+//! it holds for every policy that does not preempt, and steps aside where the general rounds
+//! would do more. The tests run every scenario, under every policy, with them on and off and
+//! compare the reports byte for byte (`tests/scenarios.rs`, `tests/policies.rs`,
+//! `tests/properties.rs`).
+
+use super::fast::Dispatched;
+use super::sched::{Leave, Ready, Usage};
+use super::{Kernel, Policy, Run};
+use crate::model::{Cause, State};
+
+impl<P: Policy> Kernel<P> {
+    /// [`Kernel::step_lone_slice_end`] for every other policy that has no event due and does
+    /// not preempt: on a single CPU the running process's slice ends before anything else is
+    /// due. What `step_general`, `expire_slice` and then [`Kernel::settle_slice_end_any`]
+    /// would do, in one place and without the general step's scan of what is due: the
+    /// process is charged with its slice and joins the ready structure, the CPU picks; the
+    /// same process picked again keeps its CPU with a fresh slice (nothing counted), another
+    /// one takes it and the first was preempted. With `batch`, goes on with the slice ends
+    /// that follow for as long as nothing else is due before them.
+    ///
+    /// It assumes: one CPU; no arrival, timer or tick limit at or before the slice end (the
+    /// horizon), and no policy event then either (an event at that tick runs between the
+    /// slice end and the rounds); the burst not over at the slice end (that is
+    /// [`Kernel::step_burst_end`]'s case). Under a preemptive policy the general rounds then
+    /// ask whether a ready process displaces the one running: with a process just
+    /// dispatched they ask with no running process to choose from (it has not run yet),
+    /// which [`Policy::preempt`] answers `None` without changing anything, so that question
+    /// is skipped; with the process kept on its CPU they ask about it, and so does this.
+    /// Unlike round robin's loop it charges every slice end and keeps `Cpu::since`, and it
+    /// does not jump over the slice ends of a process that is alone: any policy may count
+    /// them (a stride pass, a vruntime). `None` when the next event is not of this kind.
+    #[inline(always)]
+    pub(super) fn step_slice_end_any(&mut self, batch: bool) -> Option<bool> {
+        if self.fast_paths || !self.fast_wakes {
+            return None;
+        }
+        let [cpu] = self.cpus.as_slice() else {
+            return None;
+        };
+        if self.finished || self.error.is_some() {
+            return None;
+        }
+        let Run::Running {
+            mut p,
+            slice_end: mut t,
+            mut burst_end,
+        } = cpu.run
+        else {
+            return None;
+        };
+        // The slice-end check first: under a policy without slices (FCFS) the burst always
+        // ends first, and the horizon is not worth computing (+8 % instructions for FCFS).
+        if t >= burst_end {
+            return None;
+        }
+        let mut horizon = self.horizon_any();
+        if t >= horizon {
+            return None;
+        }
+        loop {
+            self.now = t;
+            // `expire_slice`, then `settle_slice_end_any`.
+            let ran = t - self.cpus[0].since;
+            let usage = Usage { ran, slice_left: 0 };
+            self.policy.charge(p, Leave::SliceEnd, usage, t);
+            self.hot[p as usize].burst_left = burst_end - t;
+            let burst = self.burst_for(p);
+            self.policy.enqueue(p, Ready::SliceEnd, burst, t);
+            // It was just enqueued, so the policy has something to pick.
+            let q = self.policy.pick(t, &mut self.rng).unwrap_or(p);
+            // After the pick: a policy that draws (lottery) knows the next one only then.
+            self.prefetch_upcoming();
+            let t_now = t;
+            if q == p {
+                // `resume`: it keeps its CPU with a fresh slice.
+                let slice = self.policy.slice(p, t);
+                self.cpus[0].since = t;
+                t = t.saturating_add(slice);
+                self.cpus[0].run = Run::Running {
+                    p,
+                    slice_end: t,
+                    burst_end,
+                };
+                // The general rounds then ask a preemptive policy whether a ready process
+                // displaces it; what follows a yes is theirs.
+                if self.needs.preemption && !self.policy.is_empty() {
+                    let mut started = std::mem::take(&mut self.started);
+                    self.preempt_for_urgent(t_now, &mut started);
+                    let kept = matches!(self.cpus[0].run, Run::Running { p: q, .. } if q == p);
+                    if !kept {
+                        self.run_started_then_settle(started, t_now);
+                        break;
+                    }
+                    self.started = started;
+                }
+            } else {
+                // `resolve_preemption`, then `take`.
+                let hot = &mut self.hot[p as usize];
+                hot.preemptions = hot.preemptions.saturating_add(1);
+                self.transition(p, State::Ready, Cause::Preempt, Some(0));
+                match self.dispatch_on_lone_cpu(q, t) {
+                    Dispatched::Switching => break,
+                    Dispatched::Running {
+                        slice_end,
+                        burst_end: end,
+                    } => {
+                        (p, t, burst_end) = (q, slice_end, end);
+                    }
+                    Dispatched::Starting => {
+                        // It runs instructions first, which may change what is due.
+                        self.run_instant(0);
+                        if self.error.is_some() {
+                            break;
+                        }
+                        if self.more_to_settle() {
+                            self.settle(t);
+                            break;
+                        }
+                        horizon = self.horizon_any();
+                        let Run::Running {
+                            p: next,
+                            slice_end,
+                            burst_end: end,
+                        } = self.cpus[0].run
+                        else {
+                            break;
+                        };
+                        (p, t, burst_end) = (next, slice_end, end);
+                    }
+                }
+            }
+            if !batch || t >= burst_end || t >= horizon {
+                break;
+            }
+        }
+        if self.error.is_some() {
+            self.finished = true;
+        }
+        Some(!self.finished)
+    }
+
+    /// [`Kernel::horizon`], and the tick of the policy's own next event.
+    #[inline(always)]
+    fn horizon_any(&self) -> u64 {
+        let horizon = self.horizon();
+        self.policy
+            .next_event()
+            .map_or(horizon, |at| horizon.min(at))
+    }
+
+    /// A slice end on a single CPU with nothing else ready at that tick, under a policy other
+    /// than round robin that does not preempt: what the general rounds do, in one go. The
+    /// process joins the ready structure (`enqueue`, after its `charge` in `expire_slice`),
+    /// the CPU picks; if the policy picks it again it keeps its CPU (nothing counted), else it
+    /// was preempted and the CPU takes the one picked. (A preemptive policy could then be
+    /// asked to preempt the one that kept its CPU: the general rounds do that.) `None` when
+    /// the tick is not of this kind; else whether more is left to settle.
+    pub(super) fn settle_slice_end_any(&mut self, t: u64) -> Option<bool> {
+        let lone = self.woken.is_empty()
+            && self.admitted.is_empty()
+            && self.preempted.len() == 1
+            && self.pending_preempts == 1;
+        if !self.fast_wakes || self.fast_paths || self.needs.preemption || !lone {
+            return None;
+        }
+        let p = self.preempted[0];
+        if self.cpus.len() != 1 || self.cpus[0].run != Run::Idle || self.cpus[0].last != p {
+            return None;
+        }
+        self.preempted.clear();
+        let burst = self.burst_for(p);
+        self.policy.enqueue(p, Ready::SliceEnd, burst, t);
+        // It was just enqueued, so the policy has something to pick.
+        let q = self.policy.pick(t, &mut self.rng).unwrap_or(p);
+        if q == p {
+            self.resume(0, p, t);
+            return Some(false);
+        }
+        self.resolve_preemption(p);
+        if self.take(0, q, t) {
+            self.run_instant(0);
+            return Some(self.error.is_none() && self.more_to_settle());
+        }
+        Some(false)
+    }
+}
