@@ -11,7 +11,8 @@
 //! `tests/properties.rs`).
 
 use super::fast::Dispatched;
-use super::sched::{Leave, Ready, Usage};
+use super::pcb::NONE;
+use super::sched::{Leave, Ready, UNLIMITED, Usage};
 use super::{Kernel, Policy, Run};
 use crate::model::{Cause, State};
 
@@ -23,7 +24,13 @@ impl<P: Policy> Kernel<P> {
     /// process is charged with its slice and joins the ready structure, the CPU picks; the
     /// same process picked again keeps its CPU with a fresh slice (nothing counted), another
     /// one takes it and the first was preempted. With `batch`, goes on with the slice ends
-    /// that follow for as long as nothing else is due before them.
+    /// that follow for as long as nothing else is due before them, and through the burst
+    /// ends and the slice ends at which timers are due as well: each is settled in place by
+    /// the shortcut the kernel's step would take next ([`Kernel::step_burst_end`],
+    /// [`Kernel::step_slice_end_with_wakes_any`]), which checks for itself that it applies,
+    /// and the loop goes on while the CPU is left running. (Under lottery on RR-IO-v1 a
+    /// return to the kernel's step came every 1.8 dispatches; going on in place saved 6 % of
+    /// the run's instructions, 539.9 M to 507.2 M, callgrind, N = 20,000.)
     ///
     /// It assumes: one CPU; no arrival, timer or tick limit at or before the slice end (the
     /// horizon), and no policy event then either (an event at that tick runs between the
@@ -64,7 +71,7 @@ impl<P: Policy> Kernel<P> {
         if t >= horizon {
             return None;
         }
-        loop {
+        'run: loop {
             self.now = t;
             // `expire_slice`, then `settle_slice_end_any`.
             let ran = t - self.cpus[0].since;
@@ -136,9 +143,86 @@ impl<P: Policy> Kernel<P> {
                     }
                 }
             }
-            if !batch || t >= burst_end || t >= horizon {
+            if !batch || self.error.is_some() {
                 break;
             }
+            // A burst end, or a slice end at which timers are due: the general step would
+            // take either next with its own shortcut; in place, and the loop goes on while
+            // the CPU is left running.
+            while t >= burst_end || t >= horizon {
+                let settled = if t >= burst_end {
+                    self.plain_burst_end_any(p, burst_end)
+                        .or_else(|| self.step_burst_end())
+                } else {
+                    self.step_slice_end_with_wakes_any()
+                };
+                if settled != Some(true) {
+                    break 'run;
+                }
+                let Run::Running {
+                    p: next,
+                    slice_end,
+                    burst_end: end,
+                } = self.cpus[0].run
+                else {
+                    break 'run;
+                };
+                (p, t, burst_end) = (next, slice_end, end);
+                horizon = self.horizon_any();
+            }
+        }
+        if self.error.is_some() {
+            self.finished = true;
+        }
+        Some(!self.finished)
+    }
+
+    /// In the loop of [`Kernel::step_slice_end_any`], process `p`'s burst ends at `b` (at its
+    /// slice end or before) and its next instruction is a plain block (an `io` or `sleep` of
+    /// a literal number of ticks above 0: [`Kernel::plain_block_after`]). What
+    /// [`Kernel::step_burst_end`] would do, with `finish_burst`, the interpreter and
+    /// [`Kernel::block`] folded into one place as round robin's loop folds them
+    /// ([`Kernel::block_plain`]): the timers due at `b` fire, the policy is charged for the
+    /// block as `block` charges it, `p` blocks, and the tick is settled as `step_burst_end`
+    /// settles it. It applies where `step_burst_end` would and `block_plain` is exact (no
+    /// thread, no decision log, nothing pending from a slice end, the step budget not
+    /// reached); else `None`, having changed nothing.
+    #[inline(always)]
+    fn plain_burst_end_any(&mut self, p: u32, b: u64) -> Option<bool> {
+        let limit = self.step_aside_at();
+        if b >= limit
+            || self.timers.next_at().is_some_and(|at| at < b)
+            || self.policy.next_event().is_some_and(|at| at <= b)
+        {
+            return None;
+        }
+        if self.threads_on
+            || self.log.is_some()
+            || self.pending_preempts != 0
+            || self.steps >= self.plan.kernel.max_steps
+        {
+            return None;
+        }
+        let Run::Running { slice_end, .. } = self.cpus[0].run else {
+            return None;
+        };
+        let (cause, ticks) = self.plain_block_after(p)?;
+        self.now = b;
+        self.fire_timers(b);
+        if self.needs.block_charges {
+            // `block`'s charge (a slice end at the last tick is no slice end).
+            let slice_left = if slice_end == NONE {
+                UNLIMITED
+            } else {
+                slice_end - b
+            };
+            let ran = b - self.cpus[0].since;
+            self.policy
+                .charge(p, Leave::Block, Usage { ran, slice_left }, b);
+        }
+        self.block_plain(0, p, b, cause, ticks);
+        if self.error.is_none() && self.settle_wakes_on_one_cpu(b) != Some(false) {
+            self.settle(b);
         }
         if self.error.is_some() {
             self.finished = true;

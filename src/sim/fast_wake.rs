@@ -56,7 +56,7 @@ impl<P: Policy> Kernel<P> {
 
     /// [`Kernel::step_slice_end_with_wakes`] past its policy check.
     #[inline(never)]
-    fn step_slice_end_with_wakes_any(&mut self) -> Option<bool> {
+    pub(super) fn step_slice_end_with_wakes_any(&mut self) -> Option<bool> {
         let [cpu] = self.cpus.as_slice() else {
             return None;
         };

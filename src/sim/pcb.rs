@@ -106,7 +106,7 @@ impl Hot {
 
     /// Adds the time since the last transition to the figure of the state being left (time
     /// blocked goes to none: [`Pcb::blocked`] is what the others leave of it).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn account(&mut self, t: u64) {
         let d = t - self.since;
         self.since = t;

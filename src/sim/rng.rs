@@ -6,21 +6,31 @@
 //! algorithm is allowed to change between releases. Together they keep a scenario's draws, and
 //! so its report, the same on every machine and every version of procsim.
 
-use rand_chacha::ChaCha8Rng;
-use rand_chacha::rand_core::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Core;
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::rand_core::block::Generator;
 
-/// How many words [`SeededRng::peek_nth`] can see ahead (a power of two).
+/// How many words [`SeededRng::peek_nth`] can see ahead.
 pub const PEEK: usize = 4;
 
+/// The words one call of ChaCha8's block function gives: four 64-byte blocks.
+const BATCH: usize = 32;
+
 /// A seeded, portable source of uniform integers.
+///
+/// The stream is ChaCha8's, in 64-bit words, each the little-endian pair of two consecutive
+/// 32-bit output words: what `ChaCha8Rng::next_u64` gives (`stream_is_pinned` holds the
+/// first draws). The generator keeps its own ring of words rather than `ChaCha8Rng`'s buffer
+/// of 32-bit words, so that taking a word and peeking several ahead are each an index into
+/// it (the lottery peeks at every pick).
 #[derive(Debug, Clone)]
 pub struct SeededRng {
-    inner: ChaCha8Rng,
-    /// Words [`SeededRng::peek_nth`] drew ahead, in a ring: `len` of them from `head` on. The
-    /// next draws take them first, in order, so peeking leaves the stream as it was.
-    ahead: [u64; PEEK],
+    core: ChaCha8Core,
+    /// Two batches of words in a ring: `ready` words from `head` on are drawn and not yet
+    /// taken; the next batch goes after them, at a batch boundary.
+    ring: [u64; 2 * BATCH],
     head: usize,
-    len: usize,
+    ready: usize,
 }
 
 impl SeededRng {
@@ -29,28 +39,48 @@ impl SeededRng {
         let mut key = [0u8; 32];
         key[..8].copy_from_slice(&seed.to_le_bytes());
         SeededRng {
-            inner: ChaCha8Rng::from_seed(key),
-            ahead: [0; PEEK],
+            core: ChaCha8Core::from_seed(key),
+            ring: [0; 2 * BATCH],
             head: 0,
-            len: 0,
+            ready: 0,
         }
+    }
+
+    /// Draws the next batch of words into the ring after those ready (at most `BATCH` are:
+    /// the callers refill only below `PEEK`).
+    #[inline(never)]
+    fn refill(&mut self) {
+        debug_assert!(self.ready < PEEK);
+        let mut out = [0u32; 2 * BATCH];
+        self.core.generate(&mut out);
+        // Words are made in whole batches from the start of the ring, so the place after
+        // the ready ones is a batch boundary.
+        let at = (self.head + self.ready) % (2 * BATCH);
+        debug_assert_eq!(at % BATCH, 0);
+        for (word, pair) in self.ring[at..at + BATCH]
+            .iter_mut()
+            .zip(out.chunks_exact(2))
+        {
+            *word = u64::from(pair[0]) | u64::from(pair[1]) << 32;
+        }
+        self.ready += BATCH;
     }
 
     /// The next 64-bit word of the stream.
     #[inline(always)]
     fn next_word(&mut self) -> u64 {
-        if self.len == 0 {
-            return self.inner.next_u64();
+        if self.ready == 0 {
+            self.refill();
         }
-        let x = self.ahead[self.head];
-        self.head = (self.head + 1) % PEEK;
-        self.len -= 1;
+        let x = self.ring[self.head];
+        self.head = (self.head + 1) % (2 * BATCH);
+        self.ready -= 1;
         x
     }
 
     /// The word the next draw will start from, without taking it: a draw of
     /// [`SeededRng::below`]`(n)` then gives the high word of its product with `n` unless it
-    /// is rejected (a chance of `n` in 2^64; see [`SeededRng::take_peeked`]). For guessing
+    /// is rejected (a chance of `n` in 2^64). For guessing
     /// what the next draw gives, such as which process a lottery draw will pick.
     #[inline(always)]
     pub fn peek_word(&mut self) -> u64 {
@@ -62,26 +92,10 @@ impl SeededRng {
     #[inline(always)]
     pub fn peek_nth(&mut self, i: usize) -> u64 {
         assert!(i < PEEK, "the generator peeks at most {PEEK} words ahead");
-        while self.len <= i {
-            self.ahead[(self.head + self.len) % PEEK] = self.inner.next_u64();
-            self.len += 1;
+        if self.ready <= i {
+            self.refill();
         }
-        self.ahead[(self.head + i) % PEEK]
-    }
-
-    /// Takes the word [`SeededRng::peek_word`] drew ahead, when it is `word` and a draw of
-    /// [`SeededRng::below`]`(span)` would take it at once (the low word of `word · span` at
-    /// least `span`, so no rejection): then that draw's result is the high word of
-    /// `word · span`, which a caller that found it from the peek need not compute again.
-    /// Otherwise false, and the stream is as it was.
-    #[inline(always)]
-    pub fn take_peeked(&mut self, word: u64, span: u64) -> bool {
-        if self.len > 0 && self.ahead[self.head] == word && (mul_wide(word, span).1 >= span) {
-            self.head = (self.head + 1) % PEEK;
-            self.len -= 1;
-            return true;
-        }
-        false
+        self.ring[(self.head + i) % (2 * BATCH)]
     }
 
     /// A uniform draw from `0..n` (`n > 0`), without bias, by Lemire's multiply-shift
@@ -91,11 +105,20 @@ impl SeededRng {
     /// [`SeededRng::uniform`]'s remainder it needs no division; the lottery draws with it.
     #[inline(always)]
     pub fn below(&mut self, n: u64) -> u64 {
+        self.below_word(n).0
+    }
+
+    /// [`SeededRng::below`]`(n)`, and the word it took: the draw is the high word of that
+    /// word's product with `n`, so a caller can scale the same word to a coarser range (the
+    /// lottery's places among equal tickets) without dividing the draw.
+    #[inline(always)]
+    pub fn below_word(&mut self, n: u64) -> (u64, u64) {
         debug_assert!(n > 0);
         loop {
-            let (high, low) = mul_wide(self.next_word(), n);
+            let word = self.next_word();
+            let (high, low) = mul_wide(word, n);
             if low >= n || low >= n.wrapping_neg() % n {
-                return high;
+                return (high, word);
             }
         }
     }
@@ -192,9 +215,9 @@ mod tests {
             assert_eq!(peeked.peek_word(), ahead[0]);
             match i % 3 {
                 0 => {
-                    let want = plain.uniform(0, n as i64 - 1);
-                    assert_eq!(want, (ahead[0] % n) as i64);
-                    assert!(peeked.take_peeked(ahead[0], n));
+                    let want = plain.below(n);
+                    assert_eq!(peeked.below_word(n), (want, ahead[0]));
+                    assert_eq!(want, mul_wide(ahead[0], n).0);
                 }
                 1 => assert_eq!(peeked.uniform(-3, n as i64), plain.uniform(-3, n as i64)),
                 _ => assert_eq!(peeked.next_word(), plain.next_word()),
@@ -208,24 +231,29 @@ mod tests {
         assert!(words.windows(2).any(|w| w[0] != w[1]));
     }
 
-    /// Taking a peeked word gives what the draw would have: the high word of its product.
+    /// `below_word` gives `below`'s draw and the word it took: the peeked word when it is
+    /// accepted, a later one after a rejection.
     #[test]
-    fn a_peeked_word_taken_is_the_draw() {
+    fn below_word_gives_the_draw_and_its_word() {
         let (mut a, mut b) = (SeededRng::new(13), SeededRng::new(13));
         for i in 0..100u64 {
             let span = 1 + i * 104_729;
             let x = a.peek_word();
-            assert!(!a.take_peeked(x ^ 1, span), "another word");
-            assert!(a.take_peeked(x, span));
-            assert!(!a.take_peeked(x, span), "taken once");
-            assert_eq!(b.below(span), mul_wide(x, span).0);
+            let want = b.below(span);
+            assert_eq!(a.below_word(span), (want, x));
+            assert_eq!(want, mul_wide(x, span).0);
         }
-        // A low word below the span would need the rejection check: not taken (x · (2^64 −
-        // 1) has the low word 2^64 − x).
-        let x = a.peek_word();
-        if x > 1 {
-            assert!(!a.take_peeked(x, u64::MAX));
+        // Just above 2^63, nearly half the words are rejected (2^64 mod n = 2^63 - 1).
+        let span = (1u64 << 63) + 1;
+        let mut rejected = 0;
+        for _ in 0..200 {
+            let x = a.peek_word();
+            let (high, word) = a.below_word(span);
+            assert_eq!(high, b.below(span));
+            assert_eq!(high, mul_wide(word, span).0);
+            rejected += usize::from(word != x);
         }
+        assert!((40..160).contains(&rejected), "{rejected} of 200 rejected");
         assert_eq!(a.uniform(i64::MIN, i64::MAX), b.uniform(i64::MIN, i64::MAX));
     }
 

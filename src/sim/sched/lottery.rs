@@ -32,16 +32,15 @@
 //!
 //! **Lent tickets and the next holder.** A process a pick takes keeps its place and its
 //! tickets in the sums while it runs (it is *lent*): most come back at their slice end, which
-//! then changes nothing; anything else first takes it out of the line. With the line still as
-//! it was, the line is what the next pick will draw from if nothing else changes by then, and
-//! the generator's next word is known, so each pick also finds the next one's holder ahead,
-//! which the kernel prefetches the record of ([`Policy::likely`]): a draw lands on a random
-//! process, whose records are not in the cache. The next pick takes that ticket and holder
-//! when nothing changed and the generator's word is the one peeked (so the same draw would
-//! find them), without drawing again. Beyond that guess, which stays exact, each pick also
-//! finds, as hints only, the next holder should the line grow or shrink by one before then,
-//! and the line entries of the third pick from now (`Lottery::look_ahead`): they change no
-//! draw.
+//! then changes nothing; anything else first takes it out of the line. A draw lands on a
+//! random process, whose records are not in the cache at 10^5 processes, and the generator's
+//! next words are known ahead ([`SeededRng::peek_nth`]), so each pick also names the next
+//! pick's holder should the line stay as it is, grow by one (a wake-up) or lose the lent one
+//! (a block), and the kernel prefetches their records ([`Policy::likely`],
+//! [`Policy::also_likely`]); see `Lottery::look_ahead`. Those are hints only: no draw
+//! depends on them. (Until 2026-12-02 a pick also kept the next draw it had found ahead and
+//! took it at the next pick when nothing had changed: the same draws and places, at some
+//! 150 instructions a pick for the bookkeeping; BENCHMARKS.md, "Twelfth round: lottery".)
 //!
 //! **A kernel of its own.** The kernel is built for lottery alone (`Sim::Lottery`, as for
 //! round robin), not behind a box: `pick` and the lent process's return in `enqueue` are
@@ -91,19 +90,6 @@ struct Lent {
     tickets: u64,
 }
 
-/// The next pick's draw, found ahead: valid while nothing in the line changes (every change
-/// drops it).
-#[derive(Debug, Clone, Copy)]
-struct Guess {
-    /// The total it is drawn below.
-    total: u64,
-    /// The generator's next word, and the ticket and position a draw from it gives.
-    word: u64,
-    ticket: u64,
-    pos: u32,
-    holder: u32,
-}
-
 /// Lottery scheduling with a fixed quantum.
 #[derive(Debug, Clone)]
 pub struct Lottery {
@@ -128,7 +114,6 @@ pub struct Lottery {
     /// The last draw: the winning ticket, the total it was drawn below, its holder and the
     /// holder's position (for `--explain`).
     drawn: (u128, u128, u32, u32),
-    guess: Option<Guess>,
     /// The process whose record the kernel is asked to prefetch ([`Policy::likely`]), set by
     /// each pick: the next holder (see [`Lottery::look_ahead`]); [`OUT`]: none.
     ///
@@ -202,7 +187,6 @@ impl Lottery {
             given: 0,
             lent: None,
             drawn: (0, 0, 0, 0),
-            guess: None,
             hint: OUT,
             also: NO_PAIR,
         }
@@ -252,7 +236,6 @@ impl Lottery {
 
     /// Ready process `p` (not in the line) joins it at the end.
     fn join(&mut self, p: u32) {
-        self.guess = None;
         let t = self.entries[p as usize].tickets;
         if self.line.is_empty() {
             self.even = t;
@@ -277,7 +260,6 @@ impl Lottery {
     /// The process at position `i`, with `tickets`, leaves the line: the last takes its place.
     /// (The total is the caller's: a lent process's tickets are already out of it.)
     fn leave_at(&mut self, i: usize, tickets: u64) {
-        self.guess = None;
         let Some(last) = self.line.pop() else {
             return;
         };
@@ -340,49 +322,24 @@ impl Lottery {
         }
     }
 
-    /// The draw of this pick: the one found ahead if it still holds (nothing changed, and the
-    /// generator's next word is the one it was found from, which a draw takes without
-    /// rejection), else a new one; with its position.
+    /// This pick's draw: the winning ticket and the position that holds it. The same draw as
+    /// [`draw_below`]; among equal tickets the position comes from the generator's word
+    /// without a division ([`place`]).
     #[inline(always)]
     fn draw(&mut self, rng: &mut SeededRng) -> (u128, usize) {
-        if let Some(g) = self.guess.take() {
-            debug_assert_eq!(u128::from(g.total), self.total);
-            if rng.take_peeked(g.word, g.total) {
-                return (u128::from(g.ticket), g.pos as usize);
-            }
+        let Ok(total) = u64::try_from(self.total) else {
+            let w = draw_below(rng, self.total);
+            return (w, self.position(w));
+        };
+        let (ticket, word) = rng.below_word(total);
+        if self.odd == 0 && self.shortcut {
+            // Every position holds `even` tickets, so the line holds `total / even` of them.
+            let at = place(word, self.line.len());
+            debug_assert_eq!(at, self.position(u128::from(ticket)));
+            (u128::from(ticket), at)
+        } else {
+            (u128::from(ticket), self.position(u128::from(ticket)))
         }
-        let w = draw_below(rng, self.total);
-        (w, self.position(w))
-    }
-
-    /// The next pick's draw if the process just lent comes back first and nothing else
-    /// changes: the line and the total as they are with it back (`total`), and a draw from
-    /// the generator's next word (none when that draw would need [`SeededRng::below`]'s
-    /// rejection check, or the total is 2^64 or more: those are drawn again).
-    fn guess_next(&mut self, rng: &mut SeededRng, total: u128) {
-        self.guess = u64::try_from(total).ok().and_then(|total| {
-            let word = rng.peek_word();
-            let (ticket, low) = mul_wide(word, total);
-            if low < total {
-                return None;
-            }
-            let pos = if self.odd == 0 && self.shortcut {
-                // `⌊⌊word · m·e / 2^64⌋ / e⌋ = ⌊word · m / 2^64⌋`: the place without dividing.
-                let at = place(word, self.line.len());
-                debug_assert_eq!(at, self.position(u128::from(ticket)));
-                at
-            } else {
-                self.position(u128::from(ticket))
-            };
-            Some(Guess {
-                total,
-                word,
-                ticket,
-                pos: pos as u32,
-                holder: self.line[pos],
-            })
-        });
-        self.look_ahead(rng);
     }
 
     /// [`Policy::enqueue`] of a process that is not the lent one: it joins the line, unless it
@@ -399,63 +356,63 @@ impl Lottery {
         self.join(p);
     }
 
-    /// Hints for the memory system (nothing here changes a draw or a pick). A draw lands on
-    /// a random place of the line and a random process, both cold at 10^5 processes. The
-    /// guess finds the next holder one pick ahead if the line stays as it is, but a third of
-    /// the time it does not (RR-IO-v1: a process blocks, or one wakes, between two picks),
-    /// and then the next pick would wait on the line and the kernel on the holder's record.
-    /// With the shortcut a place costs no load and no division to find (`⌊word · m / 2^64⌋`
-    /// for a line of `m`, see [`place`]), so this pick also finds the next holder for a line
-    /// one longer (a process woke: it joins at the end) and one shorter (the lent process
-    /// blocked: the last takes its place), and the kernel prefetches the records of all three
+    /// Hints for the memory system (nothing here changes a draw or a pick), made by each pick
+    /// with the process it took still lent and `total` the line's tickets with it back. A draw
+    /// lands on a random place of the line and a random process, both cold at 10^5
+    /// processes; the generator's next word is known ([`SeededRng::peek_nth`]), so the next
+    /// holder is known should nothing change before the next pick, and with the shortcut a
+    /// place costs no load and no division to find (`⌊word · m / 2^64⌋` for a line of `m`,
+    /// see [`place`]). So this names the next holder for the line as it is, one longer (a
+    /// process woke: it joins at the end) and one shorter (the lent process blocked: the last
+    /// takes its place), and the kernel prefetches the records of all three
     /// ([`Policy::likely`], [`Policy::also_likely`]): the next pick took one of the three in
-    /// 4,999,518 picks of 5,000,000 (RR-IO-v1 at 10^5, counted 2026-12-01, night). The
-    /// line's entries are asked for further ahead: this pick prefetches those of the third
-    /// pick from now for the three lengths (the generator's words are known
-    /// [`crate::sim::rng::PEEK`] ahead), which the guess made two picks from now reads. (Reading an entry in
+    /// 4,999,518 picks of 5,000,000 (RR-IO-v1 at 10^5, counted 2026-12-01, night). The line's
+    /// entries those names are read from are asked for two picks ahead: this pick prefetches
+    /// those of the third pick from now, for the three lengths. (Reading an entry in
     /// the same pick that prefetched it waited on it: 30 % of the picks' time, perf,
-    /// 2026-12-01.) Asking for the records two picks ahead as well bought nothing that perf
-    /// could see (2026-12-01, night: the first touch of the dispatched record stalled as
-    /// often), and an earlier version's rule for it never fired (it compared hints for
-    /// different picks); both are gone.
+    /// 2026-12-01.) Without the shortcut the next holder alone is named, by a descent of the
+    /// sums. A draw the generator's rejection would redraw (a chance of `total` in 2^64)
+    /// makes a wrong hint, nothing more.
     #[inline(always)]
-    fn look_ahead(&mut self, rng: &mut SeededRng) {
+    fn look_ahead(&mut self, rng: &mut SeededRng, total: u128) {
         self.also = NO_PAIR;
-        let Some(g) = self.guess else {
-            self.hint = OUT;
+        self.hint = OUT;
+        let Ok(total) = u64::try_from(total) else {
             return;
         };
+        let word = rng.peek_word();
+        let m = self.line.len();
         if self.odd != 0 || !self.shortcut {
-            self.hint = g.holder;
+            let ticket = mul_wide(word, total).0;
+            self.hint = self.line[self.position(u128::from(ticket))];
             return;
         }
-        let m = self.line.len();
+        self.hint = self.line[place(word, m)];
         // The next pick with one more in the line (at the end), and with the lent one gone.
         let mut also = [OUT; 2];
-        let longer = place(g.word, m + 1);
+        let longer = place(word, m + 1);
         if longer < m {
             also[0] = self.line[longer];
         }
         if let Some(l) = self.lent
             && m > 1
         {
-            let shorter = place(g.word, m - 1);
+            let shorter = place(word, m - 1);
             also[1] = if shorter == l.pos as usize {
                 self.line[m - 1]
             } else {
                 self.line[shorter]
             };
         }
-        // The pick after the next but one: its entries for the three lengths, which the
-        // guess reads two picks from now.
+        self.also = pack(also);
+        // The pick after the next but one: its entries for the three lengths, which this reads
+        // two picks from now.
         let w = rng.peek_nth(2);
         prefetch(&self.line[place(w, m)]);
         prefetch(&self.line[place(w, m + 1).min(m - 1)]);
         if m > 1 {
             prefetch(&self.line[place(w, m - 1)]);
         }
-        self.hint = g.holder;
-        self.also = pack(also);
     }
 }
 
@@ -505,7 +462,7 @@ impl Policy for Lottery {
             pos: pos as u32,
             tickets,
         });
-        self.guess_next(rng, total);
+        self.look_ahead(rng, total);
         Some(p)
     }
 
@@ -554,7 +511,6 @@ impl Policy for Lottery {
     /// The kernel's fast paths are off: the draws among equal tickets descend the sums too.
     fn disable_shortcuts(&mut self) {
         self.shortcut = false;
-        self.guess = None;
         self.hint = OUT;
         self.also = NO_PAIR;
         if self.sums.is_none() {

@@ -1,4 +1,4 @@
-//! The lottery against plain lists: holders, the line's order, lent tickets, guesses, and the
+//! The lottery against plain lists: holders, the line's order, lent tickets, hints, and the
 //! shortcut among equal tickets against the sums.
 
 use super::*;
@@ -404,7 +404,7 @@ fn the_hints_name_the_next_holder() {
     let mut last = l.pick(0, &mut g);
     for _ in 0..3000 {
         let p = last.expect("someone is ready");
-        let (guess, also) = (l.guess.map(|g| g.holder), l.also_likely());
+        let (guess, also) = (l.likely(1), l.also_likely());
         let event = choice.uniform(0, 4);
         let (event, joined) = if event == 0 && !out.is_empty() {
             // It comes back and another wakes.

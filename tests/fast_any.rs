@@ -1,0 +1,81 @@
+//! The one-CPU slice-end loop of the policies other than round robin (`src/sim/fast_any.rs`)
+//! goes on through burst ends and through slice ends at which processes wake, each settled
+//! by the shortcut the kernel's step would have taken next: it gives the general rounds'
+//! reports when a limit (`max_trace`, `max_steps`) stops the run anywhere in it, under every
+//! policy, and it applies: a run of RR-IO-v1 under lottery takes far fewer steps of
+//! `Sim::advance` than it has burst ends. (`max_events` is left out: the one-CPU shortcuts
+//! count less of the kernel's work than the general step, as `Kernel::disable_fast_paths`
+//! says.)
+
+use serde_json::{Value, json};
+
+mod common;
+
+/// Every policy but round robin (whose own loop is `fast.rs`'s), with parameters that give
+/// it events and preemption where it has them.
+fn policies() -> Vec<Value> {
+    vec![
+        json!("fcfs"),
+        json!("sjf"),
+        json!("srtf"),
+        json!({"name": "priority", "preemptive": true, "aging": {"every": 7, "step": 1}}),
+        json!("hrrn"),
+        json!({"name": "mlfq", "queues": 3, "quantum": [2, 4, 8], "allotment": [1, 2, 2],
+               "boost": 30, "io_reset": true, "io_bump": true}),
+        json!("lottery"),
+        json!("stride"),
+        json!("cfs"),
+        json!("eevdf"),
+    ]
+}
+
+/// RR-IO-v1's program for `n` processes at quantum 4 (bursts of 12, waits of 8: the wake-ups
+/// fall on slice ends and burst ends), with `limit` set to `value`.
+fn workload(policy: &Value, n: u64, limit: &str, value: u64) -> String {
+    let mut kernel = json!({"policy": policy, "quantum": 4});
+    kernel[limit] = json!(value);
+    json!({
+        "name": "fast_any",
+        "seed": 5,
+        "kernel": kernel,
+        "programs": {"job": {"body": [
+            {"repeat": {"times": 3, "body": [{"cpu": 12}, {"io": 8}]}},
+            {"cpu": 12}]}},
+        "processes": [{"program": "job", "count": n}],
+    })
+    .to_string()
+}
+
+#[test]
+fn a_limit_anywhere_in_the_loop_gives_the_general_rounds_report() {
+    let mut compared = 0;
+    for policy in policies() {
+        for limit in ["max_trace", "max_steps"] {
+            // Past the end of the run too (it ends before the largest of these).
+            for value in (1..=90).step_by(1).chain((100..=400).step_by(20)) {
+                common::assert_fast_paths_exact(
+                    &workload(&policy, 5, limit, value),
+                    &format!("policy {policy}, {limit} {value}"),
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 10 * 2 * 106);
+}
+
+#[test]
+fn the_loop_goes_on_through_burst_ends_and_wake_ups() {
+    let plan = common::rr_io_v1_with("policy", json!("lottery"));
+    let (fast, steps) = common::run_by_advance(&plan, true);
+    let (general, _) = common::run_by_advance(&plan, false);
+    let (summary, same) = (fast.summary(), general.summary());
+    assert_eq!(
+        serde_json::to_string(&summary).unwrap(),
+        serde_json::to_string(&same).unwrap()
+    );
+    // 1,000 processes of 10 bursts: 9,000 burst ends that block, each followed by a
+    // wake-up. Each used to end the loop (and a step of `advance`) twice.
+    assert!(summary.dispatches > 45_000, "{}", summary.dispatches);
+    assert!(steps < 100, "{steps} steps");
+}
