@@ -192,21 +192,28 @@ impl<P: Policy> Kernel<P> {
     /// The end of a `repeat` body: back to its start while iterations remain.
     #[inline(always)]
     pub(super) fn end_loop(&mut self, p: u32, start: u32) {
-        let hot = &mut self.hot[p as usize];
-        if hot.loop_left > 1 {
-            hot.loop_left -= 1;
-            hot.pc = start + 1;
-        } else {
-            hot.pc += 1;
-            hot.loop_left = self.procs[p as usize]
-                .cold
-                .as_mut()
-                .and_then(|c| c.loops.pop())
-                .unwrap_or(0);
-        }
+        end_loop_of(
+            &mut self.hot[p as usize],
+            &mut self.procs[p as usize],
+            start,
+        );
     }
 
     pub(super) fn advance_pc(&mut self, p: u32) {
         self.hot[p as usize].pc += 1;
+    }
+}
+
+/// The end of a `repeat` body whose start is `start`, for the process of records `hot` and
+/// `pcb`: back to its start while iterations remain, else on past it with the enclosing
+/// loop's count ([`Kernel::end_loop`], and round robin's lean loop, `fast/lean.rs`).
+#[inline(always)]
+pub(super) fn end_loop_of(hot: &mut super::pcb::Hot, pcb: &mut super::pcb::Pcb, start: u32) {
+    if hot.loop_left > 1 {
+        hot.loop_left -= 1;
+        hot.pc = start + 1;
+    } else {
+        hot.pc += 1;
+        hot.loop_left = pcb.cold.as_mut().and_then(|c| c.loops.pop()).unwrap_or(0);
     }
 }

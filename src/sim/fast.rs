@@ -5,7 +5,8 @@
 //! Those for a switch cost, for timers alone and for several CPUs are in `fast_multi.rs`;
 //! the slice ends of every other policy than round robin in `fast_any.rs`;
 //! round robin's burst ends inside its slice-end loop in `fast_burst.rs`; the loop's copy for
-//! a switch cost is entered from `fast_switch.rs`.
+//! a switch cost is entered from `fast_switch.rs`; the loop's slice ends in a run that keeps
+//! no trace in `fast/lean.rs`.
 //!
 //! Two kinds, each on only where it is exact:
 //! - the slice-end shortcuts ([`Kernel::step_lone_slice_end`],
@@ -25,6 +26,8 @@
 //! The tests run every scenario, under every policy, with them on and off and compare the
 //! reports byte for byte (`tests/scenarios.rs`, `tests/policies.rs`, `tests/properties.rs`).
 
+mod lean;
+
 use super::pcb::NONE;
 use super::sched::Ready;
 use super::{Kernel, Policy, Run};
@@ -38,7 +41,7 @@ pub(super) fn prefetch<T>(value: &T) {
 
 /// A hint to bring the cache line at `at` in.
 #[inline(always)]
-fn prefetch_at(at: *const i8) {
+pub(super) fn prefetch_at(at: *const i8) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch never faults and reads nothing into the program, whatever the
     // address (callers pass addresses within or just past a live value).
@@ -101,10 +104,16 @@ impl<P: Policy> Kernel<P> {
         else {
             return None;
         };
-        let mut horizon = self.horizon();
+        // What the general step alone changes (arrivals, outside signals, the tick limit):
+        // constant through the loop, which never calls it, so asked once; the horizon
+        // follows the timers.
+        let limit = self.step_aside_at();
+        let mut horizon = self.horizon_from(limit);
         if !SWITCHING && (t >= burst_end || t >= horizon) {
             return None;
         }
+        // The slice ends of a run without a trace in a loop of their own (lean.rs).
+        let lean = batch && self.lean_applies();
         'run: loop {
             // (Without a switch cost the slice end is known to come first here.)
             if SWITCHING && (t >= burst_end || t >= horizon) {
@@ -112,44 +121,53 @@ impl<P: Policy> Kernel<P> {
                     break;
                 };
                 (p, t, burst_end) = next;
-                horizon = self.horizon();
+                horizon = self.horizon_from(limit);
                 continue;
             }
-            self.now = t;
-            self.prefetch_upcoming();
-            let Some(q) = self.policy.pick(t, &mut self.rng) else {
-                // Alone: it keeps the CPU. Nothing can join the queue before the next arrival
-                // or timer, so the slice boundaries before then (or before its burst ends)
-                // pass without effect; go straight to the first one that might matter.
-                // Boundaries stay where they were, a whole number of slices apart, so what is
-                // left of a slice when the burst ends is the same as if each had been stepped
-                // through.
-                let slice = self.policy.slice(p, t);
-                let horizon = burst_end.min(horizon);
-                let slices = (horizon - t).div_ceil(slice).max(1);
-                self.cpus[0].run = Run::Running {
-                    p,
-                    slice_end: t.saturating_add(slices.saturating_mul(slice)),
-                    burst_end,
+            let q;
+            let mut dispatched;
+            if lean && let Some((last, at, how)) = self.lean_run(p, t, burst_end, horizon) {
+                // Slice ends one after the other in `lean.rs`'s loop, up to the last
+                // dispatch; from here on as below.
+                (q, t, dispatched) = (last, at, how);
+            } else {
+                self.now = t;
+                self.prefetch_upcoming();
+                let Some(head) = self.policy.pick(t, &mut self.rng) else {
+                    // Alone: it keeps the CPU. Nothing can join the queue before the next
+                    // arrival or timer, so the slice boundaries before then (or before its
+                    // burst ends) pass without effect; go straight to the first one that
+                    // might matter. Boundaries stay where they were, a whole number of slices
+                    // apart, so what is left of a slice when the burst ends is the same as if
+                    // each had been stepped through.
+                    let slice = self.policy.slice(p, t);
+                    let horizon = burst_end.min(horizon);
+                    let slices = (horizon - t).div_ceil(slice).max(1);
+                    self.cpus[0].run = Run::Running {
+                        p,
+                        slice_end: t.saturating_add(slices.saturating_mul(slice)),
+                        burst_end,
+                    };
+                    return Some(true);
                 };
-                return Some(true);
-            };
-            // What `transition` would do, with what is known here folded in. (Round robin
-            // charges nothing at a slice end, so `charge` is not called.)
-            self.policy.enqueue(p, Ready::SliceEnd, 0, t);
-            let hot = self.hot_unchecked(p);
-            hot.burst_left = burst_end - t;
-            hot.preemptions = hot.preemptions.saturating_add(1);
-            debug_assert_eq!(hot.state, State::Running);
-            hot.cpu += t - hot.since;
-            hot.since = t;
-            hot.state = State::Ready;
-            self.record(t, p, State::Running, State::Ready, Cause::Preempt, Some(0));
-            let mut dispatched = self.dispatch_on_lone_cpu(q, t);
-            if batch && self.error.is_none() && matches!(dispatched, Dispatched::Switching) {
-                // A switch cost: the switch ends here too if nothing else is due by then.
-                dispatched = self.end_lone_switch(horizon);
-                t = self.now;
+                // What `transition` would do, with what is known here folded in. (Round
+                // robin charges nothing at a slice end, so `charge` is not called.)
+                self.policy.enqueue(p, Ready::SliceEnd, 0, t);
+                let hot = self.hot_unchecked(p);
+                hot.burst_left = burst_end - t;
+                hot.preemptions = hot.preemptions.saturating_add(1);
+                debug_assert_eq!(hot.state, State::Running);
+                hot.cpu += t - hot.since;
+                hot.since = t;
+                hot.state = State::Ready;
+                self.record(t, p, State::Running, State::Ready, Cause::Preempt, Some(0));
+                q = head;
+                dispatched = self.dispatch_on_lone_cpu(q, t);
+                if batch && self.error.is_none() && matches!(dispatched, Dispatched::Switching) {
+                    // A switch cost: the switch ends here too if nothing else is due by then.
+                    dispatched = self.end_lone_switch(horizon);
+                    t = self.now;
+                }
             }
             match dispatched {
                 // A switch it could not end: the ticks before its end (fast_switch.rs).
@@ -158,7 +176,7 @@ impl<P: Policy> Kernel<P> {
                         break;
                     };
                     (p, t, burst_end) = next;
-                    horizon = self.horizon();
+                    horizon = self.horizon_from(limit);
                     continue;
                 }
                 Dispatched::Switching => break,
@@ -183,7 +201,7 @@ impl<P: Policy> Kernel<P> {
                             self.settle(t);
                             break;
                         }
-                        horizon = self.horizon();
+                        horizon = self.horizon_from(limit);
                         let Run::Running {
                             p: next,
                             slice_end,
@@ -207,11 +225,11 @@ impl<P: Policy> Kernel<P> {
                 continue;
             }
             while t >= burst_end {
-                let Some(next) = self.rr_burst_end::<false>(p, burst_end) else {
+                let Some(next) = self.rr_burst_end::<false>(p, burst_end, limit) else {
                     break 'run;
                 };
                 (p, t, burst_end) = next;
-                horizon = self.horizon();
+                horizon = self.horizon_from(limit);
             }
             if t >= horizon {
                 break;
@@ -348,11 +366,17 @@ impl<P: Policy> Kernel<P> {
     /// [`Kernel::step_aside_at`] names, or a timer.
     #[inline(always)]
     pub(super) fn horizon(&self) -> u64 {
-        let mut horizon = self.step_aside_at();
-        if let Some(at) = self.timers.next_at() {
-            horizon = horizon.min(at);
+        self.horizon_from(self.step_aside_at())
+    }
+
+    /// [`Kernel::horizon`] with [`Kernel::step_aside_at`] already known (`limit`): only
+    /// the general step changes that, so a loop that never calls it asks once.
+    #[inline(always)]
+    pub(super) fn horizon_from(&self, limit: u64) -> u64 {
+        match self.timers.next_at() {
+            Some(at) => limit.min(at),
+            None => limit,
         }
-        horizon
     }
 
     /// The hot record of process `p`, without a bounds check (a load, a compare and a branch

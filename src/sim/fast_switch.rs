@@ -140,7 +140,7 @@ impl<P: Policy> Kernel<P> {
         burst_end: u64,
     ) -> Option<(u32, u64, u64)> {
         if t >= burst_end
-            && let Some(next) = self.rr_burst_end::<true>(p, burst_end)
+            && let Some(next) = self.rr_burst_end::<true>(p, burst_end, self.step_aside_at())
         {
             return Some(next);
         }
