@@ -221,8 +221,16 @@ impl<P: Policy> Kernel<P> {
                 .charge(p, Leave::Block, Usage { ran, slice_left }, b);
         }
         self.block_plain(0, p, b, cause, ticks);
-        if self.error.is_none() && self.settle_wakes_on_one_cpu(b) != Some(false) {
-            self.settle(b);
+        if self.error.is_none() {
+            // `step_burst_end`'s settling. With nothing woken, the first of `settle`'s
+            // shortcuts that applies is `settle_free_lone_cpu` (nothing was preempted): asked
+            // here without the others' checks.
+            let settled = self
+                .settle_wakes_on_one_cpu(b)
+                .or_else(|| self.settle_free_lone_cpu(b));
+            if settled != Some(false) {
+                self.settle(b);
+            }
         }
         if self.error.is_some() {
             self.finished = true;

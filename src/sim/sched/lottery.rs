@@ -368,7 +368,7 @@ impl Lottery {
     /// ([`Policy::likely`], [`Policy::also_likely`]): the next pick took one of the three in
     /// 4,999,518 picks of 5,000,000 (RR-IO-v1 at 10^5, counted 2026-12-01, night). The line's
     /// entries those names are read from are asked for two picks ahead: this pick prefetches
-    /// those of the third pick from now, for the three lengths. (Reading an entry in
+    /// those of the third pick from now. (Reading an entry in
     /// the same pick that prefetched it waited on it: 30 % of the picks' time, perf,
     /// 2026-12-01.) Without the shortcut the next holder alone is named, by a descent of the
     /// sums. A draw the generator's rejection would redraw (a chance of `total` in 2^64)
@@ -405,14 +405,11 @@ impl Lottery {
             };
         }
         self.also = pack(also);
-        // The pick after the next but one: its entries for the three lengths, which this reads
-        // two picks from now.
-        let w = rng.peek_nth(2);
-        prefetch(&self.line[place(w, m)]);
-        prefetch(&self.line[place(w, m + 1).min(m - 1)]);
-        if m > 1 {
-            prefetch(&self.line[place(w, m - 1)]);
-        }
+        // The pick after the next but one: its entries, which this reads two picks from now.
+        // For the three lengths they are at most one place apart (`⌊w·(m±1)/2^64⌋` differs
+        // from `⌊w·m/2^64⌋` by less than `w/2^64 < 1`), so one cache line holds them but for
+        // one place in sixteen.
+        prefetch(&self.line[place(rng.peek_nth(2), m)]);
     }
 }
 
