@@ -10,26 +10,6 @@ use serde_json::{Value, json};
 
 mod common;
 
-/// Each policy, with parameters that give it events and preemption where it has them.
-fn policies() -> Vec<Value> {
-    vec![
-        json!("rr"),
-        json!("fcfs"),
-        json!("sjf"),
-        json!("srtf"),
-        json!("priority"),
-        json!({"name": "priority", "preemptive": true, "aging": {"every": 7, "step": 1}}),
-        json!("hrrn"),
-        json!("mlfq"),
-        json!({"name": "mlfq", "queues": 3, "quantum": [2, 4, 8], "allotment": [1, 2, 2],
-               "boost": 30, "io_reset": true, "io_bump": true}),
-        json!("lottery"),
-        json!("stride"),
-        json!("cfs"),
-        json!("eevdf"),
-    ]
-}
-
 /// A small generator, so that the workloads are the same at every run.
 struct Gen(u64);
 
@@ -93,7 +73,7 @@ fn wake_ups_at_slice_ends_give_the_general_rounds_report_under_every_policy_and_
     for seed in 0..4u64 {
         let q = [2, 3, 4, 5][seed as usize];
         let base = workload(&mut g, 6 + 2 * seed, q);
-        for policy in policies() {
+        for policy in common::every_policy() {
             // (Policies that do not read an attribute warn about it; that is fine here.)
             for (i, order) in common::TICK_ORDERS.iter().enumerate() {
                 let mut doc = base.clone();

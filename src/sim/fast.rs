@@ -202,15 +202,10 @@ impl<P: Policy> Kernel<P> {
                             break;
                         }
                         horizon = self.horizon_from(limit);
-                        let Run::Running {
-                            p: next,
-                            slice_end,
-                            burst_end: end,
-                        } = self.cpus[0].run
-                        else {
+                        let Some(next) = self.lone_running() else {
                             break;
                         };
-                        (p, t, burst_end) = (next, slice_end, end);
+                        (p, t, burst_end) = next;
                     }
                 }
             }
@@ -376,6 +371,20 @@ impl<P: Policy> Kernel<P> {
         match self.timers.next_at() {
             Some(at) => limit.min(at),
             None => limit,
+        }
+    }
+
+    /// The single CPU's process, its slice end and its burst end, if it is running one (what
+    /// the one-CPU loops go on with after a tick settled in place).
+    #[inline(always)]
+    pub(super) fn lone_running(&self) -> Option<(u32, u64, u64)> {
+        match self.cpus[0].run {
+            Run::Running {
+                p,
+                slice_end,
+                burst_end,
+            } => Some((p, slice_end, burst_end)),
+            _ => None,
         }
     }
 

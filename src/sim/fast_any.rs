@@ -131,15 +131,10 @@ impl<P: Policy> Kernel<P> {
                             break;
                         }
                         horizon = self.horizon_any();
-                        let Run::Running {
-                            p: next,
-                            slice_end,
-                            burst_end: end,
-                        } = self.cpus[0].run
-                        else {
+                        let Some(next) = self.lone_running() else {
                             break;
                         };
-                        (p, t, burst_end) = (next, slice_end, end);
+                        (p, t, burst_end) = next;
                     }
                 }
             }
@@ -159,15 +154,10 @@ impl<P: Policy> Kernel<P> {
                 if settled != Some(true) {
                     break 'run;
                 }
-                let Run::Running {
-                    p: next,
-                    slice_end,
-                    burst_end: end,
-                } = self.cpus[0].run
-                else {
+                let Some(next) = self.lone_running() else {
                     break 'run;
                 };
-                (p, t, burst_end) = (next, slice_end, end);
+                (p, t, burst_end) = next;
                 horizon = self.horizon_any();
             }
         }

@@ -130,14 +130,7 @@ impl<P: Policy> Kernel<P> {
         if self.error.is_some() {
             return None;
         }
-        match self.cpus[0].run {
-            Run::Running {
-                p,
-                slice_end,
-                burst_end,
-            } => Some((p, slice_end, burst_end)),
-            _ => None,
-        }
+        self.lone_running()
     }
 
     /// What [`Kernel::fire_timers`] does at burst end `b`, and when it wakes one process

@@ -108,3 +108,25 @@ extern "C" fn remove_dirs() {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+/// Each policy of SPEC §3a, and those with parameters that give them events and preemption
+/// (`fast_wake`, `fast_any`).
+pub fn every_policy() -> Vec<serde_json::Value> {
+    use serde_json::json;
+    vec![
+        json!("rr"),
+        json!("fcfs"),
+        json!("sjf"),
+        json!("srtf"),
+        json!("priority"),
+        json!({"name": "priority", "preemptive": true, "aging": {"every": 7, "step": 1}}),
+        json!("hrrn"),
+        json!("mlfq"),
+        json!({"name": "mlfq", "queues": 3, "quantum": [2, 4, 8], "allotment": [1, 2, 2],
+               "boost": 30, "io_reset": true, "io_bump": true}),
+        json!("lottery"),
+        json!("stride"),
+        json!("cfs"),
+        json!("eevdf"),
+    ]
+}
