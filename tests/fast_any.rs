@@ -12,8 +12,9 @@ use serde_json::{Value, json};
 mod common;
 
 /// RR-IO-v1's program for `n` processes at quantum 4 (bursts of 12, waits of 8: the wake-ups
-/// fall on slice ends and burst ends), with `limit` set to `value`.
-fn workload(policy: &Value, n: u64, limit: &str, value: u64) -> String {
+/// fall on slice ends and burst ends; with `burst` 10 the bursts end between slice ends),
+/// with `limit` set to `value`.
+fn workload(policy: &Value, n: u64, burst: u64, limit: &str, value: u64) -> String {
     let mut kernel = json!({"policy": policy, "quantum": 4});
     kernel[limit] = json!(value);
     json!({
@@ -21,8 +22,8 @@ fn workload(policy: &Value, n: u64, limit: &str, value: u64) -> String {
         "seed": 5,
         "kernel": kernel,
         "programs": {"job": {"body": [
-            {"repeat": {"times": 3, "body": [{"cpu": 12}, {"io": 8}]}},
-            {"cpu": 12}]}},
+            {"repeat": {"times": 3, "body": [{"cpu": burst}, {"io": 8}]}},
+            {"cpu": burst}]}},
         "processes": [{"program": "job", "count": n}],
     })
     .to_string()
@@ -39,15 +40,16 @@ fn a_limit_anywhere_in_the_loop_gives_the_general_rounds_report() {
         for limit in ["max_trace", "max_steps"] {
             // Past the end of the run too (it ends before the largest of these).
             for value in (1..=90).step_by(1).chain((100..=400).step_by(20)) {
-                common::assert_fast_paths_exact(
-                    &workload(&policy, 5, limit, value),
-                    &format!("policy {policy}, {limit} {value}"),
-                );
-                compared += 1;
+                for burst in [12, 10] {
+                    let text = workload(&policy, 5, burst, limit, value);
+                    let case = format!("policy {policy}, bursts {burst}, {limit} {value}");
+                    common::assert_fast_paths_exact(&text, &case);
+                    compared += 1;
+                }
             }
         }
     }
-    assert_eq!(compared, 12 * 2 * 106);
+    assert_eq!(compared, 12 * 2 * 106 * 2);
 }
 
 #[test]
@@ -64,4 +66,47 @@ fn the_loop_goes_on_through_burst_ends_and_wake_ups() {
     // wake-up. Each used to end the loop (and a step of `advance`) twice.
     assert!(summary.dispatches > 45_000, "{}", summary.dispatches);
     assert!(steps < 100, "{steps} steps");
+}
+
+/// Runs that keep no trace (`--format summary`, the benches) take the lean loop
+/// (`lean_slice_ends_any`): every scenario under each policy but round robin, and the
+/// workloads above stopped by `max_steps` and `max_ticks`, with the fast paths on and off.
+#[test]
+fn runs_without_a_trace_give_the_general_rounds_report() {
+    let mut compared = 0;
+    let policies: Vec<Value> = common::every_policy()
+        .into_iter()
+        .filter(|p| p != &json!("rr"))
+        .collect();
+    for file in common::scenario_files() {
+        let text = std::fs::read_to_string(&file).expect("readable");
+        for policy in &policies {
+            let mut doc: Value = serde_json::from_str(&text).expect("JSON");
+            doc["kernel"]["policy"] = policy.clone();
+            for key in ["wake_to", "slice_after_block"] {
+                if let Some(kernel) = doc["kernel"].as_object_mut() {
+                    kernel.remove(key);
+                }
+            }
+            if let Some(doc) = doc.as_object_mut() {
+                doc.remove("expect");
+            }
+            let case = format!("{} under {policy}", file.display());
+            common::assert_untraced_exact(&doc.to_string(), &case);
+            compared += 1;
+        }
+    }
+    for policy in &policies {
+        for limit in ["max_steps", "max_ticks"] {
+            for value in (1..=90).chain((100..=400).step_by(20)) {
+                for burst in [12, 10] {
+                    let text = workload(policy, 5, burst, limit, value);
+                    let case = format!("policy {policy}, bursts {burst}, {limit} {value}");
+                    common::assert_untraced_exact(&text, &case);
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert!(compared >= 12 * 100 + 12 * 2 * 106 * 2, "{compared}");
 }

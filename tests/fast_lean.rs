@@ -6,35 +6,11 @@
 //! ticks and steps). The other tests compare runs that keep a trace, which this loop leaves
 //! to the kernel's own.
 
-use procsim::{Sim, SimOptions};
 use serde_json::{Value, json};
 
 mod common;
 
-/// The report of scenario `text` run with the fast paths on or off, without a trace or with
-/// one (then left out of the report, so that the two compare).
-fn report(text: &str, fast: bool, trace: bool) -> String {
-    let plan = procsim::load_str(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    let mut sim = Sim::new(plan, SimOptions { trace });
-    if !fast {
-        sim.disable_fast_paths();
-    }
-    let mut report = sim.run();
-    report.trace.clear();
-    serde_json::to_string(&report).expect("a report serializes")
-}
-
-fn untraced_report(text: &str, fast: bool) -> String {
-    report(text, fast, false)
-}
-
-fn assert_untraced_exact(text: &str, case: &str) {
-    let (fast, general) = (untraced_report(text, true), untraced_report(text, false));
-    assert!(
-        fast == general,
-        "{case}: the lean loop changed the report\n{text}\nfast:    {fast}\ngeneral: {general}"
-    );
-}
+use common::{assert_untraced_exact, report_json_with_trace as report};
 
 #[test]
 fn every_scenario_without_a_trace_is_the_same_with_the_fast_paths_on_and_off() {

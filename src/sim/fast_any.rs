@@ -1,19 +1,20 @@
 //! The slice-end shortcuts for every policy but round robin, on a single CPU: a slice end
-//! with nothing else due ([`Kernel::step_slice_end_any`], which goes on through the slice
-//! ends that follow) and the general rounds' tick of a lone slice end
-//! ([`Kernel::settle_slice_end_any`]). Round robin's own, which assume its FIFO, are in
-//! `fast.rs`; a slice end that meets wake-ups is `fast_wake.rs`'s.
+//! with nothing else due ([`Kernel::step_slice_end_any`], whose loop goes on through the
+//! slice ends, burst ends and wake-ups that follow, and for a run without a trace through a
+//! lean loop of its own, [`lean_slice_ends_any`]) and the general rounds' tick of a lone
+//! slice end ([`Kernel::settle_slice_end_any`]). Round robin's own, which assume its FIFO,
+//! are in `fast.rs` and `fast/lean.rs`; a slice end that meets wake-ups is `fast_wake.rs`'s.
 //!
 //! Each goes through the policy for every decision (`charge`, `enqueue`, `pick`, `slice`), so
 //! it holds for every policy that does not preempt, and steps aside where the general rounds
 //! would do more. The tests run every scenario, under every policy, with them on and off and
 //! compare the reports byte for byte (`tests/scenarios.rs`, `tests/policies.rs`,
-//! `tests/properties.rs`).
+//! `tests/properties.rs`, and `tests/fast_any.rs`, also without a trace).
 
-use super::fast::Dispatched;
-use super::pcb::NONE;
+use super::fast::{Dispatched, prefetch, prefetch_at};
+use super::pcb::{Hot, NONE, Pcb};
 use super::sched::{Leave, Ready, UNLIMITED, Usage};
-use super::{Kernel, Policy, Run};
+use super::{Cpu, Kernel, Policy, Run, SeededRng};
 use crate::model::{Cause, State};
 
 impl<P: Policy> Kernel<P> {
@@ -71,70 +72,97 @@ impl<P: Policy> Kernel<P> {
         if t >= horizon {
             return None;
         }
+        // Asked once: what the lean loop assumes (see `lean_slice_ends_any`).
+        let lean = batch
+            && self.lean_applies()
+            && !self.needs.preemption
+            && !self.needs.bursts
+            && self.plan.kernel.context_switch == 0;
         'run: loop {
-            self.now = t;
-            // `expire_slice`, then `settle_slice_end_any`.
-            let ran = t - self.cpus[0].since;
-            let usage = Usage { ran, slice_left: 0 };
-            self.policy.charge(p, Leave::SliceEnd, usage, t);
-            self.hot[p as usize].burst_left = burst_end - t;
-            let burst = self.burst_for(p);
-            self.policy.enqueue(p, Ready::SliceEnd, burst, t);
-            // It was just enqueued, so the policy has something to pick.
-            let q = self.policy.pick(t, &mut self.rng).unwrap_or(p);
-            // After the pick: a policy that draws (lottery) knows the next one only then.
-            self.prefetch_upcoming();
-            let t_now = t;
-            if q == p {
-                // `resume`: it keeps its CPU with a fresh slice.
-                let slice = self.policy.slice(p, t);
-                self.cpus[0].since = t;
-                t = t.saturating_add(slice);
-                self.cpus[0].run = Run::Running {
-                    p,
-                    slice_end: t,
-                    burst_end,
-                };
-                // The general rounds then ask a preemptive policy whether a ready process
-                // displaces it; what follows a yes is theirs.
-                if self.needs.preemption && !self.policy.is_empty() {
-                    let mut started = std::mem::take(&mut self.started);
-                    self.preempt_for_urgent(t_now, &mut started);
-                    let kept = matches!(self.cpus[0].run, Run::Running { p: q, .. } if q == p);
-                    if !kept {
-                        self.run_started_then_settle(started, t_now);
+            if lean {
+                let (q, at, starting) = self.lean_run_any(p, t, burst_end, horizon);
+                if starting {
+                    // As below: it runs instructions first, which may change what is due.
+                    self.run_instant(0);
+                    if self.error.is_some() {
                         break;
                     }
-                    self.started = started;
-                }
-            } else {
-                // `resolve_preemption`, then `take`.
-                let hot = &mut self.hot[p as usize];
-                hot.preemptions = hot.preemptions.saturating_add(1);
-                self.transition(p, State::Ready, Cause::Preempt, Some(0));
-                match self.dispatch_on_lone_cpu(q, t) {
-                    Dispatched::Switching => break,
-                    Dispatched::Running {
-                        slice_end,
-                        burst_end: end,
-                    } => {
-                        (p, t, burst_end) = (q, slice_end, end);
+                    if self.more_to_settle() {
+                        self.settle(at);
+                        break;
                     }
-                    Dispatched::Starting => {
-                        // It runs instructions first, which may change what is due.
-                        self.run_instant(0);
-                        if self.error.is_some() {
+                    horizon = self.horizon_any();
+                }
+                let Some(next) = self.lone_running() else {
+                    break;
+                };
+                (p, t, burst_end) = next;
+                debug_assert!(starting || (q == p && (t >= burst_end || t >= horizon)));
+            } else {
+                self.now = t;
+                // `expire_slice`, then `settle_slice_end_any`.
+                let ran = t - self.cpus[0].since;
+                let usage = Usage { ran, slice_left: 0 };
+                self.policy.charge(p, Leave::SliceEnd, usage, t);
+                self.hot[p as usize].burst_left = burst_end - t;
+                let burst = self.burst_for(p);
+                self.policy.enqueue(p, Ready::SliceEnd, burst, t);
+                // It was just enqueued, so the policy has something to pick.
+                let q = self.policy.pick(t, &mut self.rng).unwrap_or(p);
+                // After the pick: a policy that draws (lottery) knows the next one only then.
+                self.prefetch_upcoming();
+                let t_now = t;
+                if q == p {
+                    // `resume`: it keeps its CPU with a fresh slice.
+                    let slice = self.policy.slice(p, t);
+                    self.cpus[0].since = t;
+                    t = t.saturating_add(slice);
+                    self.cpus[0].run = Run::Running {
+                        p,
+                        slice_end: t,
+                        burst_end,
+                    };
+                    // The general rounds then ask a preemptive policy whether a ready process
+                    // displaces it; what follows a yes is theirs.
+                    if self.needs.preemption && !self.policy.is_empty() {
+                        let mut started = std::mem::take(&mut self.started);
+                        self.preempt_for_urgent(t_now, &mut started);
+                        let kept = matches!(self.cpus[0].run, Run::Running { p: q, .. } if q == p);
+                        if !kept {
+                            self.run_started_then_settle(started, t_now);
                             break;
                         }
-                        if self.more_to_settle() {
-                            self.settle(t);
-                            break;
+                        self.started = started;
+                    }
+                } else {
+                    // `resolve_preemption`, then `take`.
+                    let hot = &mut self.hot[p as usize];
+                    hot.preemptions = hot.preemptions.saturating_add(1);
+                    self.transition(p, State::Ready, Cause::Preempt, Some(0));
+                    match self.dispatch_on_lone_cpu(q, t) {
+                        Dispatched::Switching => break,
+                        Dispatched::Running {
+                            slice_end,
+                            burst_end: end,
+                        } => {
+                            (p, t, burst_end) = (q, slice_end, end);
                         }
-                        horizon = self.horizon_any();
-                        let Some(next) = self.lone_running() else {
-                            break;
-                        };
-                        (p, t, burst_end) = next;
+                        Dispatched::Starting => {
+                            // It runs instructions first, which may change what is due.
+                            self.run_instant(0);
+                            if self.error.is_some() {
+                                break;
+                            }
+                            if self.more_to_settle() {
+                                self.settle(t);
+                                break;
+                            }
+                            horizon = self.horizon_any();
+                            let Some(next) = self.lone_running() else {
+                                break;
+                            };
+                            (p, t, burst_end) = next;
+                        }
                     }
                 }
             }
@@ -179,6 +207,10 @@ impl<P: Policy> Kernel<P> {
     /// reached); else `None`, having changed nothing.
     #[inline(always)]
     fn plain_burst_end_any(&mut self, p: u32, b: u64) -> Option<bool> {
+        debug_assert!(!self.finished);
+        debug_assert!(
+            matches!(self.cpus[0].run, Run::Running { p: q, slice_end, burst_end } if q == p && burst_end == b && b <= slice_end)
+        );
         let limit = self.step_aside_at();
         if b >= limit
             || self.timers.next_at().is_some_and(|at| at < b)
@@ -228,6 +260,34 @@ impl<P: Policy> Kernel<P> {
         Some(!self.finished)
     }
 
+    /// The slice ends of [`Kernel::step_slice_end_any`]'s loop from process `p` running with
+    /// its slice ending at `t`, before its burst ends at `burst_end` and before `horizon`,
+    /// through [`lean_slice_ends_any`], for a run that keeps no trace, has no threads and no
+    /// decision log ([`Kernel::lean_applies`]), under a policy that neither preempts nor
+    /// reads bursts, without a switch cost (the caller asks these once). Returns the process
+    /// running at the end, the tick of the last slice end taken (the clock, which it sets),
+    /// and whether that process was just dispatched with its burst over (the caller runs its
+    /// instructions, as the loop does); else its slice end is at or past its burst end or
+    /// the horizon.
+    #[inline(always)]
+    fn lean_run_any(&mut self, p: u32, t: u64, burst_end: u64, horizon: u64) -> (u32, u64, bool) {
+        debug_assert!(self.lean_applies() && !self.fast_paths && self.pending_preempts == 0);
+        let [cpu] = self.cpus.as_mut_slice() else {
+            unreachable!("the slice-end loop runs on one CPU");
+        };
+        let parts = AnyParts {
+            hot: &mut self.hot,
+            procs: &mut self.procs,
+            policy: &mut self.policy,
+            rng: &mut self.rng,
+            cpu,
+            context_switches: &mut self.context_switches,
+        };
+        let (q, at, starting) = lean_slice_ends_any(parts, (p, t, burst_end), horizon);
+        self.now = at;
+        (q, at, starting)
+    }
+
     /// [`Kernel::horizon`], and the tick of the policy's own next event.
     #[inline(always)]
     fn horizon_any(&self) -> u64 {
@@ -271,5 +331,123 @@ impl<P: Policy> Kernel<P> {
             return Some(self.error.is_none() && self.more_to_settle());
         }
         Some(false)
+    }
+}
+
+/// The parts of the kernel the lean loop touches, each borrowed apart (so that a store to a
+/// record is not taken to change the policy's state, and the reverse).
+struct AnyParts<'a, P> {
+    hot: &'a mut [Hot],
+    procs: &'a mut [Pcb],
+    policy: &'a mut P,
+    rng: &'a mut SeededRng,
+    cpu: &'a mut Cpu,
+    context_switches: &'a mut u64,
+}
+
+/// What [`Kernel::step_slice_end_any`]'s loop does at each slice end that comes first (no
+/// burst end, timer, arrival, limit or policy event by then), for a run without a trace
+/// under a policy that neither preempts nor reads bursts, without a switch cost: the process
+/// is charged its slice and joins the ready structure, the CPU picks; the same process
+/// picked again keeps its CPU with a fresh slice, another one is dispatched as
+/// `run_on_lone_cpu` does (a context switch counted, its waiting accounted, its first run
+/// noted) and the first was preempted (`transition`: its time running accounted). Nothing
+/// is recorded (no trace: `record` does nothing) and nothing can stop the run here. Goes on
+/// while the next slice end comes first; stops after dispatching a process whose burst is
+/// over (its instructions are the caller's). Returns the process running, the tick of the
+/// last slice end, and whether it stopped for such a dispatch.
+#[inline(always)]
+fn lean_slice_ends_any<P: Policy>(
+    parts: AnyParts<'_, P>,
+    (mut p, mut t, mut burst_end): (u32, u64, u64),
+    horizon: u64,
+) -> (u32, u64, bool) {
+    const AHEAD: usize = 16;
+    let AnyParts {
+        hot,
+        procs,
+        policy,
+        rng,
+        cpu,
+        context_switches,
+    } = parts;
+    loop {
+        debug_assert!(t < burst_end && t < horizon);
+        let usage = Usage {
+            ran: t - cpu.since,
+            slice_left: 0,
+        };
+        policy.charge(p, Leave::SliceEnd, usage, t);
+        hot[p as usize].burst_left = burst_end - t;
+        // (`burst_for` is 0: the policy reads no bursts.)
+        policy.enqueue(p, Ready::SliceEnd, 0, t);
+        // It was just enqueued, so the policy has something to pick.
+        let q = policy.pick(t, rng).unwrap_or(p);
+        // After the pick, as `prefetch_upcoming`: a policy that draws knows the next only then.
+        if let Some(ahead) = policy.likely(AHEAD) {
+            prefetch_at(hot.as_ptr().wrapping_add(ahead as usize).cast());
+        }
+        for ahead in policy.also_likely() {
+            if let Some(h) = hot.get(ahead as usize) {
+                prefetch(h);
+            }
+        }
+        if q == p {
+            // `resume`: it keeps its CPU with a fresh slice.
+            let slice = policy.slice(p, t);
+            cpu.since = t;
+            let slice_end = t.saturating_add(slice);
+            cpu.run = Run::Running {
+                p,
+                slice_end,
+                burst_end,
+            };
+            if slice_end >= burst_end || slice_end >= horizon {
+                return (p, t, false);
+            }
+            t = slice_end;
+            continue;
+        }
+        // `transition` to ready (a preemption), then `dispatch_on_lone_cpu`.
+        let h = &mut hot[p as usize];
+        h.preemptions = h.preemptions.saturating_add(1);
+        debug_assert_eq!(h.state, State::Running);
+        h.account(t);
+        h.state = State::Ready;
+        if cpu.last != q {
+            *context_switches += 1;
+            cpu.last = q;
+        }
+        let slice = policy.slice(q, t);
+        cpu.since = t;
+        let h = &mut hot[q as usize];
+        h.dispatches = h.dispatches.saturating_add(1);
+        debug_assert_eq!(h.state, State::Ready);
+        h.waiting += t - h.since;
+        h.since = t;
+        h.state = State::Running;
+        let (first, burst) = (h.dispatches == 1, h.burst_left);
+        if first {
+            procs[q as usize].first_run = t;
+        }
+        let slice_end = t.saturating_add(slice);
+        if burst == 0 {
+            cpu.run = Run::Running {
+                p: q,
+                slice_end,
+                burst_end: NONE,
+            };
+            return (q, t, true);
+        }
+        let end = t.saturating_add(burst);
+        cpu.run = Run::Running {
+            p: q,
+            slice_end,
+            burst_end: end,
+        };
+        if slice_end >= end || slice_end >= horizon {
+            return (q, t, false);
+        }
+        (p, t, burst_end) = (q, slice_end, end);
     }
 }

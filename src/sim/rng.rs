@@ -172,6 +172,29 @@ mod tests {
 
     const PINNED: [i64; 8] = [4, 4, 3, 1, 4, 1, 6, 3];
 
+    /// The ring gives `ChaCha8Rng::next_u64`'s stream, past many refills and with peeks
+    /// across them (the stream every report's draws come from).
+    #[test]
+    fn the_ring_is_chacha8s_stream() {
+        use rand_chacha::ChaCha8Rng;
+        use rand_chacha::rand_core::Rng;
+        for seed in [0u64, 1, 42, u64::MAX] {
+            let mut key = [0u8; 32];
+            key[..8].copy_from_slice(&seed.to_le_bytes());
+            let mut reference = ChaCha8Rng::from_seed(key);
+            let want: Vec<u64> = (0..1000).map(|_| reference.next_u64()).collect();
+            let mut ring = SeededRng::new(seed);
+            for (i, &word) in want.iter().enumerate() {
+                // Peek up to PEEK ahead at varying points, across batch boundaries.
+                let k = (i * 7) % PEEK;
+                if i + k < want.len() {
+                    assert_eq!(ring.peek_nth(k), want[i + k], "seed {seed}, word {i}+{k}");
+                }
+                assert_eq!(ring.next_word(), word, "seed {seed}, word {i}");
+            }
+        }
+    }
+
     /// A peeked word is the next one drawn, so peeking changes no draw.
     #[test]
     fn peeking_leaves_the_stream_as_it_was() {

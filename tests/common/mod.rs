@@ -130,3 +130,31 @@ pub fn every_policy() -> Vec<serde_json::Value> {
         json!("eevdf"),
     ]
 }
+
+/// The report of scenario `text` run with the fast paths on or off, without a trace or with
+/// one (then left out of the report, so that the two compare).
+pub fn report_json_with_trace(text: &str, fast: bool, trace: bool) -> String {
+    let plan = procsim::load_str(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let mut sim = procsim::Sim::new(plan, procsim::SimOptions { trace });
+    if !fast {
+        sim.disable_fast_paths();
+    }
+    let mut report = sim.run();
+    report.trace.clear();
+    serde_json::to_string(&report).expect("a report serializes")
+}
+
+/// The report of scenario `text` run without a trace (`--format summary`, the benches),
+/// with the fast paths on or off: the lean loops run only then.
+pub fn untraced_report(text: &str, fast: bool) -> String {
+    report_json_with_trace(text, fast, false)
+}
+
+/// [`assert_fast_paths_exact`] for runs without a trace.
+pub fn assert_untraced_exact(text: &str, case: &str) {
+    let (fast, general) = (untraced_report(text, true), untraced_report(text, false));
+    assert!(
+        fast == general,
+        "{case}: the lean loop changed the report\n{text}\nfast:    {fast}\ngeneral: {general}"
+    );
+}

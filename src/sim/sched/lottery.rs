@@ -21,7 +21,8 @@
 //! **Finding the holder.** In general, by one descent of a tree of sums over the positions
 //! (`lottery_sums.rs`), O(log n). But while every process in the line holds the same number
 //! of tickets `e` (every scenario that gives no `tickets`, and RR-IO-v1), the holder is the
-//! process at position `w / e`: O(1), one load from an array of 4 bytes a process. That is a
+//! process at position `w / e`, which is `⌊x · m / 2^64⌋` for the generator's word `x` and a
+//! line of `m` ([`place`]): O(1), one load from an array of 4 bytes a process. That is a
 //! shortcut: it assumes only that every position holds `e` tickets, and it finds the position
 //! the descent would (positions `0 … k − 1` hold `k·e` tickets). The sums are not kept while
 //! it applies; they are built, in O(n), the first time a process with other tickets joins,
