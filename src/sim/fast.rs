@@ -27,6 +27,7 @@
 //! reports byte for byte (`tests/scenarios.rs`, `tests/policies.rs`, `tests/properties.rs`).
 
 mod lean;
+pub(super) use lean::dispatched;
 
 use super::pcb::NONE;
 use super::sched::Ready;

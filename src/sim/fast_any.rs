@@ -11,7 +11,7 @@
 //! compare the reports byte for byte (`tests/scenarios.rs`, `tests/policies.rs`,
 //! `tests/properties.rs`, and `tests/fast_any.rs`, also without a trace).
 
-use super::fast::{Dispatched, prefetch, prefetch_at};
+use super::fast::{Dispatched, dispatched, prefetch, prefetch_at};
 use super::pcb::{Hot, NONE, Pcb};
 use super::sched::{Leave, Ready, UNLIMITED, Usage};
 use super::{Cpu, Kernel, Policy, Run, SeededRng};
@@ -82,22 +82,18 @@ impl<P: Policy> Kernel<P> {
             if lean {
                 let (q, at, starting) = self.lean_run_any(p, t, burst_end, horizon);
                 if starting {
-                    // As below: it runs instructions first, which may change what is due.
-                    self.run_instant(0);
-                    if self.error.is_some() {
+                    let Some((next, h)) = self.start_then_go_on(at) else {
                         break;
-                    }
-                    if self.more_to_settle() {
-                        self.settle(at);
+                    };
+                    (p, t, burst_end) = next;
+                    horizon = h;
+                } else {
+                    let Some(next) = self.lone_running() else {
                         break;
-                    }
-                    horizon = self.horizon_any();
+                    };
+                    (p, t, burst_end) = next;
+                    debug_assert!(q == p && (t >= burst_end || t >= horizon));
                 }
-                let Some(next) = self.lone_running() else {
-                    break;
-                };
-                (p, t, burst_end) = next;
-                debug_assert!(starting || (q == p && (t >= burst_end || t >= horizon)));
             } else {
                 self.now = t;
                 // `expire_slice`, then `settle_slice_end_any`.
@@ -148,20 +144,11 @@ impl<P: Policy> Kernel<P> {
                             (p, t, burst_end) = (q, slice_end, end);
                         }
                         Dispatched::Starting => {
-                            // It runs instructions first, which may change what is due.
-                            self.run_instant(0);
-                            if self.error.is_some() {
-                                break;
-                            }
-                            if self.more_to_settle() {
-                                self.settle(t);
-                                break;
-                            }
-                            horizon = self.horizon_any();
-                            let Some(next) = self.lone_running() else {
+                            let Some((next, h)) = self.start_then_go_on(t) else {
                                 break;
                             };
                             (p, t, burst_end) = next;
+                            horizon = h;
                         }
                     }
                 }
@@ -286,6 +273,25 @@ impl<P: Policy> Kernel<P> {
         let (q, at, starting) = lean_slice_ends_any(parts, (p, t, burst_end), horizon);
         self.now = at;
         (q, at, starting)
+    }
+
+    /// The process just dispatched at `t` with its burst over runs its instructions first,
+    /// which may change what is due: the process running after them with its slice and burst
+    /// ends, and the horizon looked up again, for the loop to go on with; `None` (the loop
+    /// stops) after an error, with the CPU left otherwise, or with more to settle at `t`
+    /// (settled here, by the general rounds).
+    #[inline(always)]
+    fn start_then_go_on(&mut self, t: u64) -> Option<((u32, u64, u64), u64)> {
+        self.run_instant(0);
+        if self.error.is_some() {
+            return None;
+        }
+        if self.more_to_settle() {
+            self.settle(t);
+            return None;
+        }
+        let horizon = self.horizon_any();
+        Some((self.lone_running()?, horizon))
     }
 
     /// [`Kernel::horizon`], and the tick of the policy's own next event.
@@ -420,16 +426,7 @@ fn lean_slice_ends_any<P: Policy>(
         }
         let slice = policy.slice(q, t);
         cpu.since = t;
-        let h = &mut hot[q as usize];
-        h.dispatches = h.dispatches.saturating_add(1);
-        debug_assert_eq!(h.state, State::Ready);
-        h.waiting += t - h.since;
-        h.since = t;
-        h.state = State::Running;
-        let (first, burst) = (h.dispatches == 1, h.burst_left);
-        if first {
-            procs[q as usize].first_run = t;
-        }
+        let burst = dispatched(&mut hot[q as usize], procs, q, t);
         let slice_end = t.saturating_add(slice);
         if burst == 0 {
             cpu.run = Run::Running {

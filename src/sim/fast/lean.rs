@@ -192,15 +192,7 @@ fn lean_slice_ends<P: Policy, const SWITCH: bool>(
         let slice = policy.slice(q, t);
         // SAFETY: as above.
         let h = unsafe { hot.get_unchecked_mut(q as usize) };
-        debug_assert_eq!(h.state, State::Ready);
-        h.dispatches = h.dispatches.saturating_add(1);
-        h.waiting += t - h.since;
-        h.since = t;
-        h.state = State::Running;
-        let (first, burst) = (h.dispatches == 1, h.burst_left);
-        if first {
-            procs[q as usize].first_run = t;
-        }
+        let burst = dispatched(h, procs, q, t);
         let slice_end = t.saturating_add(slice);
         let end = if burst > 0 {
             t.saturating_add(burst)
@@ -240,6 +232,23 @@ fn lean_slice_ends<P: Policy, const SWITCH: bool>(
         };
     }
     last
+}
+
+/// What `run_on_lone_cpu` does to the record `h` of process `q` dispatched at `t`: a
+/// dispatch counted, its waiting accounted, running from `t`, its first run noted (in
+/// `procs`). Returns what is left of its burst. For the lean loops, which hold the tables
+/// apart (this one and `fast_any.rs`'s).
+#[inline(always)]
+pub(in crate::sim) fn dispatched(h: &mut Hot, procs: &mut [Pcb], q: u32, t: u64) -> u64 {
+    debug_assert_eq!(h.state, State::Ready);
+    h.dispatches = h.dispatches.saturating_add(1);
+    h.waiting += t - h.since;
+    h.since = t;
+    h.state = State::Running;
+    if h.dispatches == 1 {
+        procs[q as usize].first_run = t;
+    }
+    h.burst_left
 }
 
 /// What `rr_quick_start` (fast_burst.rs) does for process `q` (record `h`), dispatched at
