@@ -49,20 +49,10 @@ impl<P: Policy> Kernel<P> {
         if self.fast_paths || !self.fast_wakes {
             return None;
         }
-        let [cpu] = self.cpus.as_slice() else {
-            return None;
-        };
-        if self.finished || self.error.is_some() {
+        if self.cpus.len() != 1 || self.finished || self.error.is_some() {
             return None;
         }
-        let Run::Running {
-            mut p,
-            slice_end: mut t,
-            mut burst_end,
-        } = cpu.run
-        else {
-            return None;
-        };
+        let (mut p, mut t, mut burst_end) = self.lone_running()?;
         // The slice-end check first: under a policy without slices (FCFS) the burst always
         // ends first, and the horizon is not worth computing (+8 % instructions for FCFS).
         if t >= burst_end {
