@@ -3,9 +3,10 @@
 //! applies), with blocks on `io` and `sleep`, instructions of no cost, nested `repeat`s, and
 //! instructions it leaves to the interpreter (`print`, `fork`, `join`, `kill`, a daemon's end)
 //! right after a wake-up, under each same-tick order and each `wake_to`, on 2 to 4 CPUs and on
-//! 33 and 64, run with the fast paths on and off and compared byte for byte (trace included);
-//! and so do runs stopped by each limit at every point of their first ticks. A test that it
-//! applies at all closes the file.
+//! 33 and 64, run with the fast paths on and off and compared byte for byte (trace included,
+//! and again without one: the lean tick's copy for runs without a trace); and so do runs
+//! stopped by each limit at every point of their first ticks. A test that it applies at all
+//! closes the file.
 
 use procsim::{Sim, SimOptions};
 use serde_json::{Value, json};
@@ -110,6 +111,47 @@ fn a_limit_reached_in_a_lean_tick_stops_the_run_where_the_general_rounds_do() {
         }
     }
     assert_eq!(compared, 3 * 3 * 3 * 200);
+}
+
+/// The same workloads without a trace (`--format summary`, the benches), where the lean tick
+/// is the copy that records nothing and works out what the CPUs have due next as it goes;
+/// with the step and event limits at every point of their first ticks.
+#[test]
+fn the_lean_tick_without_a_trace_gives_the_general_rounds_reports() {
+    let mut compared = 0;
+    for body in shapes() {
+        for n in [5u64, 9] {
+            for cpus in [2u64, 3, 4] {
+                // (A quantum of 5 has bursts that end with their slice.)
+                for quantum in [1u64, 5, 10] {
+                    for order in common::TICK_ORDERS {
+                        let kernel = json!({"cpus": cpus, "quantum": quantum, "tick_order": order});
+                        common::assert_untraced_exact(
+                            &scenario(&body, n, kernel),
+                            "a lean tick's workload, no trace",
+                        );
+                        compared += 1;
+                    }
+                }
+            }
+        }
+    }
+    for body in [&shapes()[0], &shapes()[1], &shapes()[4]] {
+        for cpus in [2u64, 4] {
+            for limit in ["max_steps", "max_events"] {
+                for at in 1..=150u64 {
+                    let mut kernel = json!({"cpus": cpus, "quantum": 10});
+                    kernel[limit] = json!(at);
+                    common::assert_untraced_exact(
+                        &scenario(body, 9, kernel),
+                        &format!("{limit} = {at} on {cpus} CPUs, no trace"),
+                    );
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(compared, 6 * 2 * 3 * 3 * 6 + 3 * 2 * 2 * 150);
 }
 
 /// RR-IO-v1 on 4 CPUs: the lean tick settles the ticks that follow one another in one step

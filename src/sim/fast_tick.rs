@@ -31,6 +31,7 @@
 //! cost, with the shortcuts on and off and compare the reports byte for byte
 //! (`tests/fast_multi.rs`).
 
+use super::record::Recorder;
 use super::timers::TimerKind;
 use super::{Kernel, Policy, Run};
 use crate::model::State;
@@ -61,7 +62,12 @@ impl<P: Policy> Kernel<P> {
         {
             return None;
         }
-        self.step_rr_tick_on(batch)
+        // (A copy without a trace: the lean tick's records then cost nothing.)
+        if matches!(self.trace, Recorder::Off) {
+            self.step_rr_tick_on::<false>(batch)
+        } else {
+            self.step_rr_tick_on::<true>(batch)
+        }
     }
 
     /// [`Kernel::step_rr_tick`] once the kernel is known to be of its kind. With `batch`, goes
@@ -69,9 +75,16 @@ impl<P: Policy> Kernel<P> {
     /// them; a tick it does not take is settled here in the general way, and the step ends
     /// there, or before a tick that is the general step's (an arrival, a signal, a limit).
     #[inline(never)]
-    fn step_rr_tick_on(&mut self, batch: bool) -> Option<bool> {
+    fn step_rr_tick_on<const TRACED: bool>(&mut self, batch: bool) -> Option<bool> {
         // Whether a tick was settled already: then the step is not "nothing changed".
         let mut settled = false;
+        // Whether the lean tick may apply (fast_lockstep.rs), by what no run changes.
+        let lean = self.lockstep_applies();
+        let wake_first = self.order.iter().position(|g| *g == ReadyGroup::Wake)
+            < self.order.iter().position(|g| *g == ReadyGroup::Preempt);
+        // What the CPUs have due, as the last lean tick worked it out (nothing else changed
+        // them since).
+        let mut due = None;
         loop {
             debug_assert!(self.woken.is_empty() && self.admitted.is_empty());
             debug_assert!(self.preempted.is_empty() && self.pending_preempts == 0);
@@ -81,30 +94,28 @@ impl<P: Policy> Kernel<P> {
             // does nothing while processes are queued, so it is not asked then.
             if self.policy.is_empty() {
                 self.skip_lone_slice_ends();
+                due = None;
             }
-            let mut t = u64::MAX;
-            for cpu in &self.cpus {
-                match cpu.run {
-                    Run::Idle => {}
-                    Run::Switching { until, .. } => t = t.min(until),
-                    Run::Running {
-                        slice_end,
-                        burst_end,
-                        ..
-                    } => t = t.min(slice_end.min(burst_end)),
-                }
-            }
+            let cpus = match due.take() {
+                Some(due) => due,
+                None => self.due(),
+            };
+            debug_assert_eq!(cpus, self.due());
+            let mut t = cpus.at;
             // The general step drops stale timers first; the first timer's process blocked on
             // an `io` or `sleep` is the common case, in which `drop_stale_timers` drops
             // nothing.
-            if let Some(timer) = self.timers.peek()
-                && (timer.kind == TimerKind::JoinTimeout
-                    || self.hot[timer.p as usize].state != State::Blocked)
-            {
-                self.drop_stale_timers();
-            }
-            if let Some(at) = self.timers.next_at() {
-                t = t.min(at);
+            if let Some(timer) = self.timers.peek() {
+                if timer.kind == TimerKind::JoinTimeout
+                    || self.hot[timer.p as usize].state != State::Blocked
+                {
+                    self.drop_stale_timers();
+                    if let Some(at) = self.timers.next_at() {
+                        t = t.min(at);
+                    }
+                } else {
+                    t = t.min(timer.at);
+                }
             }
             // An arrival, an outside signal or the tick limit at or before `t` (and u64::MAX,
             // where nothing is due or tick arithmetic saturates) is the general step's.
@@ -119,13 +130,16 @@ impl<P: Policy> Kernel<P> {
             self.now = t;
             self.fire_timers(t);
             // The commonest such tick, lean (fast_lockstep.rs).
-            match self.lockstep_tick(t) {
-                Some(true) if batch => {
-                    settled = true;
-                    continue;
+            if lean {
+                match self.lockstep_tick::<TRACED>(t, &cpus, wake_first) {
+                    Some((true, next)) if batch => {
+                        settled = true;
+                        due = next;
+                        continue;
+                    }
+                    Some((on, _)) => return Some(on),
+                    None => {}
                 }
-                Some(on) => return Some(on),
-                None => {}
             }
             if !self.end_cpu_events(t) {
                 return Some(false);
