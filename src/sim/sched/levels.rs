@@ -20,14 +20,26 @@ const EMPTY: Queue = Queue {
     tail: NIL,
 };
 
+/// A process's neighbours in its queue.
+#[derive(Debug, Clone, Copy)]
+struct Link {
+    next: u32,
+    prev: u32,
+}
+
+const UNLINKED: Link = Link {
+    next: NIL,
+    prev: NIL,
+};
+
 /// `levels` FIFO queues (0 is the most urgent). A process is in at most one of them; the
 /// caller tells which one when it unlinks it.
 #[derive(Debug, Clone)]
 pub(crate) struct Levels {
     queues: Vec<Queue>,
-    /// Per process: the next and the previous in its queue.
-    next: Vec<u32>,
-    prev: Vec<u32>,
+    /// Per process: the next and the previous in its queue (side by side: an unlink
+    /// reads both).
+    links: Vec<Link>,
     /// Bit `l` is set when queue `l` holds a process.
     nonempty: u64,
     len: usize,
@@ -39,14 +51,14 @@ impl Levels {
         assert!((1..=64).contains(&levels), "1 to 64 levels");
         Levels {
             queues: vec![EMPTY; levels],
-            next: Vec::new(),
-            prev: Vec::new(),
+            links: Vec::new(),
             nonempty: 0,
             len: 0,
         }
     }
 
     /// The number of processes in all queues.
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -58,26 +70,34 @@ impl Levels {
     }
 
     /// The process at the front of queue `l`.
+    #[inline]
     pub(crate) fn front(&self, l: usize) -> Option<u32> {
         let h = self.queues[l].head;
         (h != NIL).then_some(h)
     }
 
+    /// Makes room for `p` in the links (the growing apart: it is rare).
+    #[inline]
     fn slot(&mut self, p: u32) {
-        let need = p as usize + 1;
-        if self.next.len() < need {
-            self.next.resize(need, NIL);
-            self.prev.resize(need, NIL);
+        if self.links.len() <= p as usize {
+            self.grow(p);
         }
     }
 
+    #[inline(never)]
+    fn grow(&mut self, p: u32) {
+        self.links.resize(p as usize + 1, UNLINKED);
+    }
+
     /// Puts `p` (in no queue) at the tail of queue `l`.
+    #[inline]
     pub(crate) fn push_back(&mut self, l: usize, p: u32) {
         let tail = self.queues[l].tail;
         self.insert_after(l, tail, p);
     }
 
     /// Puts `p` (in no queue) at the front of queue `l`.
+    #[inline]
     pub(crate) fn push_front(&mut self, l: usize, p: u32) {
         self.insert_after(l, NIL, p);
     }
@@ -92,32 +112,36 @@ impl Levels {
                 break;
             }
             after = at;
-            at = self.next[at as usize];
+            at = self.links[at as usize].next;
         }
         self.insert_after(l, after, p);
     }
 
     /// Links `p` into queue `l` after `after` (`NIL`: at the front).
+    #[inline]
     fn insert_after(&mut self, l: usize, after: u32, p: u32) {
         self.slot(p);
         let q = &mut self.queues[l];
         let before = if after == NIL {
             std::mem::replace(&mut q.head, p)
         } else {
-            std::mem::replace(&mut self.next[after as usize], p)
+            std::mem::replace(&mut self.links[after as usize].next, p)
         };
         if before == NIL {
             q.tail = p;
         } else {
-            self.prev[before as usize] = p;
+            self.links[before as usize].prev = p;
         }
-        self.next[p as usize] = before;
-        self.prev[p as usize] = after;
+        self.links[p as usize] = Link {
+            next: before,
+            prev: after,
+        };
         self.nonempty |= 1 << l;
         self.len += 1;
     }
 
     /// Takes the front of queue `l`.
+    #[inline]
     pub(crate) fn pop_front(&mut self, l: usize) -> Option<u32> {
         let p = self.front(l)?;
         self.unlink(l, p);
@@ -125,26 +149,26 @@ impl Levels {
     }
 
     /// Takes `p` out of queue `l`, where it is.
+    #[inline]
     pub(crate) fn unlink(&mut self, l: usize, p: u32) {
-        let (n, pr) = (self.next[p as usize], self.prev[p as usize]);
+        let Link { next: n, prev: pr } = self.links[p as usize];
         let q = &mut self.queues[l];
         if pr == NIL {
             debug_assert_eq!(q.head, p);
             q.head = n;
         } else {
-            self.next[pr as usize] = n;
+            self.links[pr as usize].next = n;
         }
         if n == NIL {
             debug_assert_eq!(q.tail, p);
             q.tail = pr;
         } else {
-            self.prev[n as usize] = pr;
+            self.links[n as usize].prev = pr;
         }
         if q.head == NIL {
             self.nonempty &= !(1 << l);
         }
-        self.next[p as usize] = NIL;
-        self.prev[p as usize] = NIL;
+        self.links[p as usize] = UNLINKED;
         self.len -= 1;
     }
 
@@ -158,7 +182,7 @@ impl Levels {
             if at == p {
                 return true;
             }
-            at = self.next[at as usize];
+            at = self.links[at as usize].next;
         }
         false
     }
@@ -175,8 +199,8 @@ impl Levels {
             if top.tail == NIL {
                 top.head = moved.head;
             } else {
-                self.next[top.tail as usize] = moved.head;
-                self.prev[moved.head as usize] = top.tail;
+                self.links[top.tail as usize].next = moved.head;
+                self.links[moved.head as usize].prev = top.tail;
             }
             top.tail = moved.tail;
         }
@@ -190,7 +214,7 @@ impl Levels {
         let mut at = self.queues[l].head;
         while at != NIL {
             out.push(at);
-            at = self.next[at as usize];
+            at = self.links[at as usize].next;
         }
         out
     }

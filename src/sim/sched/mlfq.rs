@@ -159,8 +159,20 @@ impl Mlfq {
     }
 
     /// `p`'s record, brought up to date with the boosts since it was last looked at.
+    /// (Asked several times a dispatch: inline, with the rare work apart.)
+    #[inline(always)]
     fn proc(&mut self, p: u32) -> &mut Proc {
         let i = p as usize;
+        if self.procs.get(i).is_none_or(|s| s.epoch != self.epoch) {
+            self.bring_up_to_date(i);
+        }
+        &mut self.procs[i]
+    }
+
+    /// What [`Mlfq::proc`] does for a process it has no record of yet, or one a boost came
+    /// since: a fresh record (at the top, as a boost leaves it), its status kept.
+    #[inline(never)]
+    fn bring_up_to_date(&mut self, i: usize) {
         if self.procs.len() <= i {
             let new = self.fresh(Status::New);
             self.procs.resize(i + 1, new);
@@ -169,7 +181,6 @@ impl Mlfq {
             let Proc { status, .. } = self.procs[i];
             self.procs[i] = self.fresh(status);
         }
-        &mut self.procs[i]
     }
 
     /// Processes taken by a CPU.
@@ -239,6 +250,7 @@ impl Policy for Mlfq {
         *self.proc(p) = fresh;
     }
 
+    #[inline]
     fn enqueue(&mut self, p: u32, why: Ready, _burst: u64, now: u64) {
         self.catch_up(now);
         let was = self.proc(p).status;
@@ -288,6 +300,7 @@ impl Policy for Mlfq {
         }
     }
 
+    #[inline]
     fn pick(&mut self, now: u64, _rng: &mut SeededRng) -> Option<u32> {
         let l = self.queues.top()?;
         let p = self.queues.pop_front(l)?;
@@ -319,16 +332,19 @@ impl Policy for Mlfq {
         true
     }
 
+    #[inline]
     fn len(&self) -> usize {
         self.queues.len()
     }
 
     /// What is left of the slice at its level: a full quantum but after a preemption or
     /// (without `io_reset`) a block.
+    #[inline]
     fn slice(&mut self, p: u32, _now: u64) -> u64 {
         self.proc(p).ticks_left.max(1)
     }
 
+    #[inline]
     fn charge(&mut self, p: u32, why: Leave, usage: Usage, _now: u64) {
         // A block or preemption with nothing left of the slice (never with nothing run).
         let used_up = usage.slice_left == 0 && usage.ran > 0;
