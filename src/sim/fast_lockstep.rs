@@ -167,9 +167,9 @@ impl<P: Policy> Kernel<P> {
     /// checked [`Kernel::lockstep_applies`]; `wake_first` is whether the scenario's
     /// `tick_order` has the woken join before the slice ends; `TRACED`, whether a trace is
     /// kept (its two records a dispatch are asked nothing without one). `None`, having
-    /// changed nothing, when the tick
-    /// is not of this kind; else whether the run goes on, and what the CPUs have due next
-    /// if the tick worked it out (`None` when the general rounds ran at its end).
+    /// changed nothing, when the tick is not of this kind; else whether the run goes on,
+    /// and what the CPUs have due next if the tick worked it out (`None` when the general
+    /// rounds ran at its end).
     #[inline(always)]
     pub(super) fn lockstep_tick<const TRACED: bool>(
         &mut self,

@@ -250,7 +250,6 @@ impl Policy for Mlfq {
         *self.proc(p) = fresh;
     }
 
-    #[inline]
     fn enqueue(&mut self, p: u32, why: Ready, _burst: u64, now: u64) {
         self.catch_up(now);
         let was = self.proc(p).status;
@@ -300,7 +299,6 @@ impl Policy for Mlfq {
         }
     }
 
-    #[inline]
     fn pick(&mut self, now: u64, _rng: &mut SeededRng) -> Option<u32> {
         let l = self.queues.top()?;
         let p = self.queues.pop_front(l)?;
@@ -332,19 +330,16 @@ impl Policy for Mlfq {
         true
     }
 
-    #[inline]
     fn len(&self) -> usize {
         self.queues.len()
     }
 
     /// What is left of the slice at its level: a full quantum but after a preemption or
     /// (without `io_reset`) a block.
-    #[inline]
     fn slice(&mut self, p: u32, _now: u64) -> u64 {
         self.proc(p).ticks_left.max(1)
     }
 
-    #[inline]
     fn charge(&mut self, p: u32, why: Leave, usage: Usage, _now: u64) {
         // A block or preemption with nothing left of the slice (never with nothing run).
         let used_up = usage.slice_left == 0 && usage.ran > 0;
