@@ -11,7 +11,7 @@
 //! compare the reports byte for byte (`tests/scenarios.rs`, `tests/policies.rs`,
 //! `tests/properties.rs`, and `tests/fast_any.rs`, also without a trace).
 
-use super::fast::{Dispatched, dispatched, prefetch, prefetch_at};
+use super::fast::{Dispatched, dispatched, prefetch, prefetch_at, prefetch_timers};
 use super::pcb::{Hot, NONE, Pcb};
 use super::sched::{Leave, Ready, UNLIMITED, Usage};
 use super::{Cpu, Kernel, Policy, Run, SeededRng};
@@ -96,7 +96,7 @@ impl<P: Policy> Kernel<P> {
                 // It was just enqueued, so the policy has something to pick.
                 let q = self.policy.pick(t, &mut self.rng).unwrap_or(p);
                 // After the pick: a policy that draws (lottery) knows the next one only then.
-                self.prefetch_upcoming();
+                self.prefetch_upcoming_any();
                 let t_now = t;
                 if q == p {
                     // `resume`: it keeps its CPU with a fresh slice.
@@ -259,6 +259,7 @@ impl<P: Policy> Kernel<P> {
             rng: &mut self.rng,
             cpu,
             context_switches: &mut self.context_switches,
+            timers_counted: self.recycler.on,
         };
         let (q, at, starting) = lean_slice_ends_any(parts, (p, t, burst_end), horizon);
         self.now = at;
@@ -339,6 +340,8 @@ struct AnyParts<'a, P> {
     rng: &'a mut SeededRng,
     cpu: &'a mut Cpu,
     context_switches: &'a mut u64,
+    /// Whether a block reads the process table's entry (records recycled: `count_timer`).
+    timers_counted: bool,
 }
 
 /// What [`Kernel::step_slice_end_any`]'s loop does at each slice end that comes first (no
@@ -366,6 +369,7 @@ fn lean_slice_ends_any<P: Policy>(
         rng,
         cpu,
         context_switches,
+        timers_counted,
     } = parts;
     loop {
         debug_assert!(t < burst_end && t < horizon);
@@ -379,9 +383,13 @@ fn lean_slice_ends_any<P: Policy>(
         policy.enqueue(p, Ready::SliceEnd, 0, t);
         // It was just enqueued, so the policy has something to pick.
         let q = policy.pick(t, rng).unwrap_or(p);
-        // After the pick, as `prefetch_upcoming`: a policy that draws knows the next only then.
+        // After the pick, as `prefetch_upcoming_any`: a policy that draws knows the next
+        // only then.
         if let Some(ahead) = policy.likely(AHEAD) {
             prefetch_at(hot.as_ptr().wrapping_add(ahead as usize).cast());
+            if timers_counted {
+                prefetch_timers(procs, ahead);
+            }
         }
         for ahead in policy.also_likely() {
             if let Some(h) = hot.get(ahead as usize) {

@@ -122,7 +122,7 @@ impl<P: Policy> Kernel<P> {
         debug_assert!(self.admitted.is_empty() && self.woken.is_empty());
         // `dispatch_free_cpus`. It was just enqueued, so the policy has something to pick.
         let q = self.policy.pick(t, &mut self.rng).unwrap_or(p);
-        self.prefetch_upcoming();
+        self.prefetch_upcoming_any();
         if q == p {
             // `resume`: it keeps its CPU with a fresh slice.
             let slice = self.policy.slice(p, t);
@@ -201,7 +201,7 @@ impl<P: Policy> Kernel<P> {
         let Some(q) = self.policy.pick(t, &mut self.rng) else {
             return Some(false);
         };
-        self.prefetch_upcoming();
+        self.prefetch_upcoming_any();
         Some(self.dispatch_lone_then_ask(q, t))
     }
 
@@ -228,7 +228,7 @@ impl<P: Policy> Kernel<P> {
         {
             // (Round robin's own loop prefetches farther ahead.)
             if !self.fast_paths {
-                self.prefetch_upcoming();
+                self.prefetch_upcoming_any();
             }
             return Some(self.dispatch_lone_then_ask(q, t));
         }
