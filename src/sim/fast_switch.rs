@@ -22,6 +22,7 @@
 //! instructions, 1.71x the run without a switch cost; 327.2 M, 1.48x, after).
 
 use super::fast::Dispatched;
+use super::sched::Ready;
 use super::timers::TimerKind;
 use super::{Kernel, Policy, Run};
 use crate::model::State;
@@ -97,9 +98,27 @@ impl<P: Policy> Kernel<P> {
                 return None;
             }
             self.now = t;
-            self.fire_timers(t);
-            if self.error.is_none() && self.settle_wakes_on_one_cpu(t) != Some(false) {
-                self.settle(t);
+            // Its commonest form: that timer alone fires, and nothing else joins the queue
+            // (`fire_lone_timer` wakes the process without the list of the woken). The general
+            // sequence, `settle_wakes_on_one_cpu`, would enqueue that one alone
+            // (`enqueue_woken`'s case of one) and, the CPU busy and round robin not
+            // preempting, find nothing more to settle. Callgrind, RR-IO-v1 with
+            // `context_switch: 1` at N = 20,000: 281.2 M instructions before, 274.7 M after.
+            let lone = self.fire_lone_timer(t);
+            let exact = self.fast_wakes && !self.needs.preemption && self.pending_preempts == 0;
+            match lone {
+                Some((_, _, w)) if exact => {
+                    let burst = self.burst_for(w);
+                    self.policy.enqueue(w, Ready::Wake, burst, t);
+                }
+                _ => {
+                    if let Some(key) = lone {
+                        self.woken.push(key);
+                    }
+                    if self.error.is_none() && self.settle_wakes_on_one_cpu(t) != Some(false) {
+                        self.settle(t);
+                    }
+                }
             }
         } else {
             let Run::Switching { p, from, until } = run else {
