@@ -377,12 +377,10 @@ fn lean_slice_ends_any<P: Policy>(
             ran: t - cpu.since,
             slice_left: 0,
         };
-        policy.charge(p, Leave::SliceEnd, usage, t);
         hot[p as usize].burst_left = burst_end - t;
-        // (`burst_for` is 0: the policy reads no bursts.)
-        policy.enqueue(p, Ready::SliceEnd, 0, t);
-        // It was just enqueued, so the policy has something to pick.
-        let q = policy.pick(t, rng).unwrap_or(p);
+        // `charge`, `enqueue` (`burst_for` is 0: the policy reads no bursts) and `pick`, in
+        // one call. It was just enqueued, so the policy has something to pick.
+        let q = policy.requeue_pick(p, usage, t, rng).unwrap_or(p);
         // After the pick, as `prefetch_upcoming_any`: a policy that draws knows the next
         // only then.
         if let Some(ahead) = policy.likely(AHEAD) {

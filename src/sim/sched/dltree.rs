@@ -25,7 +25,7 @@
 //! the lane's middle leaves a stale entry there, recognized by its sequence number and
 //! dropped when it reaches the front (or when stale entries outnumber live ones).
 
-use std::collections::VecDeque;
+use super::fifo::Fifo;
 
 /// "No node".
 const NIL: u32 = u32::MAX;
@@ -131,7 +131,7 @@ pub(crate) struct DeadlineTree {
     len: usize,
     /// In increasing (deadline, sequence); an entry is live while its process is held in the
     /// lane with that sequence number. Its front is always live.
-    lane: VecDeque<Lane>,
+    lane: Fifo<Lane>,
     lane_live: usize,
 }
 
@@ -141,7 +141,7 @@ impl Default for DeadlineTree {
             nodes: Vec::new(),
             root: NIL,
             len: 0,
-            lane: VecDeque::new(),
+            lane: Fifo::default(),
             lane_live: 0,
         }
     }
@@ -172,8 +172,20 @@ impl DeadlineTree {
     }
     /// `p`'s record, the table grown with records `fill` to hold it. Only the owner's fields
     /// may change while `p` is held (not `deadline` nor `v`).
+    #[inline]
     pub(crate) fn rec_mut(&mut self, p: u32, fill: Node) -> &mut Node {
-        super::slot(&mut self.nodes, p, fill)
+        if p as usize >= self.nodes.len() {
+            self.grow(p, fill);
+        }
+        &mut self.nodes[p as usize]
+    }
+
+    /// The table grown with records `fill` to hold `p` (apart, so that the callers on the
+    /// path of a dispatch stay small).
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, p: u32, fill: Node) {
+        super::slot(&mut self.nodes, p, fill);
     }
     /// `p`'s record, which it has (the owner created it).
     pub(crate) fn at(&mut self, p: u32) -> &mut Node {
@@ -182,13 +194,14 @@ impl DeadlineTree {
 
     /// Adds `p` (not held) with its deadline, a sequence number unique to this insertion
     /// (ties in deadline go to the lower), and its vruntime.
+    #[inline]
     pub(crate) fn insert(&mut self, p: u32, deadline: i64, seq: u64, v: i64) {
         debug_assert!(!self.contains(p));
         let key = (deadline, seq);
         let in_lane = self.lane.back().is_none_or(|e| e.key < key);
         // The owner (eevdf.rs) has made `p`'s record before it inserts it (`rec_mut` with
         // EEVDF's fresh record); the empty fill is for the tree's own tests.
-        let n = super::slot(&mut self.nodes, p, EMPTY);
+        let n = self.rec_mut(p, EMPTY);
         n.deadline = deadline;
         n.v = v;
         n.seq = seq;
@@ -210,13 +223,20 @@ impl DeadlineTree {
     }
 
     /// Drops stale entries from the lane's front.
+    #[inline]
     fn trim_lane(&mut self) {
         // With no stale entry (the common case: a process leaves the lane from its front)
         // there is nothing to look up, and the next front's node, at a random place of the
         // table, is not read.
-        if self.lane.len() == self.lane_live {
-            return;
+        if self.lane.len() != self.lane_live {
+            self.trim_stale();
         }
+    }
+
+    /// [`DeadlineTree::trim_lane`] with stale entries in the lane.
+    #[cold]
+    #[inline(never)]
+    fn trim_stale(&mut self) {
         while let Some(&e) = self.lane.front() {
             if self.live(e) {
                 break;
@@ -226,6 +246,7 @@ impl DeadlineTree {
     }
 
     /// Moves the lane's front process (live) into the tree.
+    #[inline(never)]
     fn lane_front_to_tree(&mut self) {
         let Lane { p, .. } = self.lane.pop_front().expect("a live front");
         self.lane_live -= 1;
@@ -286,21 +307,40 @@ impl DeadlineTree {
             return false;
         }
         if front || self.nodes[p as usize].in_lane() {
-            self.nodes[p as usize].bits &= !(HELD | IN_LANE);
-            self.len -= 1;
-            self.lane_live -= 1;
-            // Off the lane at once from its front, which stays free of stale entries.
-            if front {
-                self.lane.pop_front();
-            }
-            self.trim_lane();
-            if self.lane.len() > 2 * self.lane_live + SLACK {
-                let mut lane = std::mem::take(&mut self.lane);
-                lane.retain(|&e| self.live(e));
-                self.lane = lane;
-            }
-            return true;
+            self.unlane(p, front);
+        } else {
+            self.unlink(p);
         }
+        true
+    }
+
+    /// Removes `p`, held in the lane (at its front if `front`).
+    #[inline]
+    fn unlane(&mut self, p: u32, front: bool) {
+        self.nodes[p as usize].bits &= !(HELD | IN_LANE);
+        self.len -= 1;
+        self.lane_live -= 1;
+        // Off the lane at once from its front, which stays free of stale entries.
+        if front {
+            self.lane.pop_front();
+        }
+        self.trim_lane();
+        if self.lane.len() > 2 * self.lane_live + SLACK {
+            self.compact_lane();
+        }
+    }
+
+    /// Drops every stale entry from the lane.
+    #[cold]
+    #[inline(never)]
+    fn compact_lane(&mut self) {
+        let mut lane = std::mem::take(&mut self.lane);
+        lane.retain(|e| self.live(e));
+        self.lane = lane;
+    }
+
+    /// Removes `p`, held in the tree.
+    fn unlink(&mut self, p: u32) {
         // Down until it has at most one child: the child of higher priority goes above it.
         loop {
             let Node { left, right, .. } = self.nodes[p as usize];
@@ -339,7 +379,6 @@ impl DeadlineTree {
             }
             a = self.nodes[a as usize].parent;
         }
-        true
     }
 
     /// The held process with the earliest (deadline, sequence) among those whose vruntime
@@ -365,18 +404,48 @@ impl DeadlineTree {
         }
     }
 
+    /// [`DeadlineTree::first_with`], and the process it finds removed: a pick in one go.
+    /// Most picks take the lane's front, known to be live (no look at its record first).
+    #[inline]
+    pub(crate) fn take_first_with(&mut self, ok: impl Fn(i64) -> bool) -> Option<u32> {
+        while let Some(e) = self.lane.front() {
+            if ok(e.v) {
+                break;
+            }
+            self.lane_front_to_tree();
+        }
+        let in_tree = self.tree_first_with(&ok);
+        if let Some(&e) = self.lane.front()
+            && in_tree.is_none_or(|q| e.key < self.nodes[q as usize].key())
+        {
+            self.unlane(e.p, true);
+            return Some(e.p);
+        }
+        let q = in_tree?;
+        self.unlink(q);
+        Some(q)
+    }
+
     /// [`DeadlineTree::first_with`] among the processes in the tree.
+    #[inline]
     fn tree_first_with(&self, ok: &impl Fn(i64) -> bool) -> Option<u32> {
-        let mut n = self.root;
+        let n = self.root;
         if n == NIL || !ok(self.nodes[n as usize].minv) {
             return None;
         }
+        Some(self.descend(n, ok))
+    }
+
+    /// The walk of [`DeadlineTree::tree_first_with`] from `n`, whose subtree holds a process
+    /// that satisfies `ok`.
+    #[inline(never)]
+    fn descend(&self, mut n: u32, ok: &impl Fn(i64) -> bool) -> u32 {
         loop {
             let node = &self.nodes[n as usize];
             if node.left != NIL && ok(self.nodes[node.left as usize].minv) {
                 n = node.left;
             } else if ok(node.v) {
-                return Some(n);
+                return n;
             } else {
                 // The subtree's minimum satisfies `ok` and is neither on the left nor here.
                 n = node.right;

@@ -25,6 +25,7 @@ mod cfs;
 mod dltree;
 mod eevdf;
 mod fcfs;
+mod fifo;
 mod hrrn;
 #[allow(dead_code)]
 mod keyed;
@@ -39,6 +40,7 @@ mod sjf;
 mod stride;
 mod weight;
 
+pub use eevdf::Eevdf;
 pub use lottery::Lottery;
 pub use rr::RoundRobin;
 
@@ -157,6 +159,19 @@ pub trait Policy {
 
     /// Takes the ready process a free CPU runs next.
     fn pick(&mut self, now: u64, rng: &mut SeededRng) -> Option<u32>;
+
+    /// `p`'s slice ran out at `now` and it stays ready: [`Policy::charge`] with
+    /// [`Leave::SliceEnd`], [`Policy::enqueue`] with [`Ready::SliceEnd`] (no burst: for a
+    /// policy that reads none), then [`Policy::pick`], in one call. A policy may do the same
+    /// in fewer steps (EEVDF); the result must be the three calls' exactly. The kernel's
+    /// slice-end loop (`fast_any.rs`) calls it. (Inlined always: for a policy in a box the
+    /// loop then makes the three calls through the box as it did before this call was.)
+    #[inline(always)]
+    fn requeue_pick(&mut self, p: u32, usage: Usage, now: u64, rng: &mut SeededRng) -> Option<u32> {
+        self.charge(p, Leave::SliceEnd, usage, now);
+        self.enqueue(p, Ready::SliceEnd, 0, now);
+        self.pick(now, rng)
+    }
 
     /// Removes `p` wherever it is (a signal ended it while ready); false if it was not there.
     fn remove(&mut self, p: u32) -> bool;
@@ -335,7 +350,7 @@ pub trait Policy {
     }
 }
 
-/// The policy a scenario names: round robin and lottery as themselves (the kernel is then
+/// The policy a scenario names: round robin, lottery and EEVDF as themselves (the kernel is then
 /// built for each alone, and its calls are inlined into the fast paths), any other behind a
 /// box.
 pub enum Built {
@@ -343,6 +358,8 @@ pub enum Built {
     Rr(RoundRobin),
     /// Lottery.
     Lottery(Lottery),
+    /// EEVDF.
+    Eevdf(Eevdf),
     /// Any other policy.
     Other(Box<dyn Policy>),
 }
@@ -367,7 +384,7 @@ pub fn build(k: &KernelConfig) -> Built {
         PolicyConfig::Lottery(c) => return Built::Lottery(Lottery::new(quantum(c.quantum))),
         PolicyConfig::Stride(c) => Box::new(stride::Stride::new(c.big, quantum(c.quantum))),
         PolicyConfig::Cfs(c) => Box::new(cfs::Cfs::new(*c)),
-        PolicyConfig::Eevdf(c) => Box::new(eevdf::Eevdf::new(*c)),
+        PolicyConfig::Eevdf(c) => return Built::Eevdf(Eevdf::new(*c)),
     };
     Built::Other(other)
 }
@@ -392,6 +409,8 @@ impl<T: Policy + ?Sized> Policy for Box<T> {
     fn remove(&mut self, p: u32) -> bool {
         (**self).remove(p)
     }
+    // `requeue_pick` is not forwarded: its default makes the three forwarded calls, which
+    // give what any policy's own would (the kernel of every policy in a box stays as it was).
     fn len(&self) -> usize {
         (**self).len()
     }
