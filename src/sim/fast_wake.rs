@@ -16,6 +16,7 @@
 
 use super::fast::Dispatched;
 use super::sched::{Leave, Ready, Usage};
+use super::timers::TimerKind;
 use super::{Kernel, Policy, Run};
 use crate::model::{Cause, State};
 use crate::scenario::ReadyGroup;
@@ -79,8 +80,15 @@ impl<P: Policy> Kernel<P> {
             return None;
         }
         // As the general step: stale timers first (they are dropped, not fired, and a slot
-        // is not counted free of them twice). What is left due must be at `t`.
-        self.drop_stale_timers();
+        // is not counted free of them twice). What is left due must be at `t`. (With the
+        // first one an `io` or `sleep` of a blocked process there are none before it: the
+        // call, out of line, was 6.2 M of lottery's 454.2 M instructions at N = 20,000.)
+        let live = self.timers.peek().is_some_and(|x| {
+            x.kind != TimerKind::JoinTimeout && self.hot[x.p as usize].state == State::Blocked
+        });
+        if !live {
+            self.drop_stale_timers();
+        }
         if self.timers.next_at() != Some(t) {
             return None;
         }
@@ -90,7 +98,8 @@ impl<P: Policy> Kernel<P> {
         }
         self.events = events;
         self.now = t;
-        self.fire_timers(t);
+        // The timers fire; one alone that wakes its process comes back unlisted.
+        let lone = self.fire_lone_timer(t);
         self.hot[p as usize].burst_left = burst_end - t;
         if self.error.is_some() {
             // The general step still expires the slice before it stops.
@@ -108,7 +117,11 @@ impl<P: Policy> Kernel<P> {
         for group in self.order {
             match group {
                 ReadyGroup::Wake => {
-                    if !self.woken.is_empty() {
+                    if let Some((_, _, w)) = lone {
+                        // `enqueue_woken`'s case of one, without the list.
+                        let burst = self.burst_for(w);
+                        self.policy.enqueue(w, Ready::Wake, burst, t);
+                    } else if !self.woken.is_empty() {
                         self.enqueue_woken();
                     }
                 }
