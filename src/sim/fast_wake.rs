@@ -16,7 +16,6 @@
 
 use super::fast::Dispatched;
 use super::sched::{Leave, Ready, Usage};
-use super::timers::TimerKind;
 use super::{Kernel, Policy, Run};
 use crate::model::{Cause, State};
 use crate::scenario::ReadyGroup;
@@ -80,15 +79,8 @@ impl<P: Policy> Kernel<P> {
             return None;
         }
         // As the general step: stale timers first (they are dropped, not fired, and a slot
-        // is not counted free of them twice). What is left due must be at `t`. (With the
-        // first one an `io` or `sleep` of a blocked process there are none before it: the
-        // call, out of line, was 6.2 M of lottery's 454.2 M instructions at N = 20,000.)
-        let live = self.timers.peek().is_some_and(|x| {
-            x.kind != TimerKind::JoinTimeout && self.hot[x.p as usize].state == State::Blocked
-        });
-        if !live {
-            self.drop_stale_timers();
-        }
+        // is not counted free of them twice). What is left due must be at `t`.
+        self.drop_stale_timers();
         if self.timers.next_at() != Some(t) {
             return None;
         }

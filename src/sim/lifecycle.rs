@@ -474,7 +474,24 @@ impl<P: Policy> Kernel<P> {
     /// they waited, and join timeouts overtaken by the child's end. Left in place, they would
     /// be events: time would run on to them after the last process ended, and a long
     /// timeout would stop the run at `kernel.max_ticks`.
+    ///
+    /// Its commonest case inline: the first timer an `io` or `sleep` of a blocked process,
+    /// which can wake it, so there is nothing to drop (the call alone was 6.2 M of lottery's
+    /// 454.2 M instructions on RR-IO-v1 at N = 20,000, from its slice ends with wake-ups).
+    #[inline(always)]
     pub(super) fn drop_stale_timers(&mut self) {
+        if let Some(timer) = self.timers.peek()
+            && timer.kind != TimerKind::JoinTimeout
+            && self.hot[timer.p as usize].state == State::Blocked
+        {
+            return;
+        }
+        self.drop_stale_timers_from_the_first();
+    }
+
+    /// [`Kernel::drop_stale_timers`] past its inline look at the first timer.
+    #[inline(never)]
+    fn drop_stale_timers_from_the_first(&mut self) {
         while let Some(&timer) = self.timers.peek() {
             let p = timer.p as usize;
             let live = self.hot[p].state == State::Blocked
