@@ -50,6 +50,7 @@
 //! stopped by each limit at every point of their first ticks (`tests/fast_lockstep.rs`).
 
 use super::pcb::NONE;
+use super::sched::Usage;
 use super::{Kernel, Policy, Run};
 use crate::model::{Cause, State};
 use crate::scenario::WakeTo;
@@ -266,7 +267,21 @@ impl<P: Policy> Kernel<P> {
                     continue;
                 }
             };
-            let Some(q) = self.policy.pick(t, &mut self.rng) else {
+            let q = match ended {
+                Some((p, burst_end)) => {
+                    self.preempted_on::<TRACED>(c, p, burst_end, t);
+                    // Its join at the tail and the pick in one (the count above leaves a
+                    // process queued for the pick: the same head as the pick first, then
+                    // the join). Round robin charges nothing at a slice end.
+                    let usage = Usage {
+                        ran: 0,
+                        slice_left: 0,
+                    };
+                    self.policy.requeue_pick(p, usage, t, &mut self.rng)
+                }
+                None => self.policy.pick(t, &mut self.rng),
+            };
+            let Some(q) = q else {
                 // The count above rules it out: a policy with `len()` above 0 picks.
                 self.stop(format!(
                     "internal error at tick {t}: round robin's queue ran out in a tick it was counted for"
@@ -274,10 +289,6 @@ impl<P: Policy> Kernel<P> {
                 self.finished = true;
                 return Some((false, None));
             };
-            if let Some((p, burst_end)) = ended {
-                self.preempted_on::<TRACED>(c, p, burst_end, t);
-                self.policy.enqueue(p, super::sched::Ready::SliceEnd, 0, t);
-            }
             let (runs_on, slice_end, burst_end) = self.take_lean::<TRACED>(c, q, t);
             if !runs_on {
                 starting |= bit;

@@ -66,6 +66,19 @@ impl Policy for RoundRobin {
         self.queue.pop_front()
     }
 
+    /// `charge` (nothing at a slice end), `enqueue` at the tail and `pick`, as one turn of
+    /// the ring ([`Ring::push_back_pop_front`]).
+    #[inline(always)]
+    fn requeue_pick(
+        &mut self,
+        p: u32,
+        _usage: Usage,
+        _now: u64,
+        _rng: &mut SeededRng,
+    ) -> Option<u32> {
+        Some(self.queue.push_back_pop_front(p))
+    }
+
     /// O(1) amortized (the ring turns indexed, `ring.rs`); on `--explain`'s path, whose
     /// notes of queue positions read slots, a search and a shift.
     fn remove(&mut self, p: u32) -> bool {
