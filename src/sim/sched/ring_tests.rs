@@ -79,6 +79,9 @@ enum Op {
     RemoveAbsent(u8),
     /// A process that left (popped or removed) joins again, at the back or front.
     Rejoin(u8, bool),
+    /// A new process joins at the back and the front is taken, in one
+    /// (`push_back_pop_front`).
+    Turn,
 }
 
 fn op() -> impl proptest::strategy::Strategy<Value = Op> {
@@ -90,6 +93,7 @@ fn op() -> impl proptest::strategy::Strategy<Value = Op> {
         3 => any::<u8>().prop_map(Op::Remove),
         1 => any::<u8>().prop_map(Op::RemoveAbsent),
         2 => (any::<u8>(), any::<bool>()).prop_map(|(k, f)| Op::Rejoin(k, f)),
+        3 => Just(Op::Turn),
     ]
 }
 
@@ -115,6 +119,13 @@ fn against_the_model(ops: &[Op]) -> (usize, usize) {
                     model.push_front(next);
                 }
                 next += 1;
+            }
+            Op::Turn => {
+                model.push_back(next);
+                let p = model.pop_front().unwrap();
+                assert_eq!(ring.push_back_pop_front(next), p, "step {step}");
+                next += 1;
+                gone.push(p);
             }
             Op::Pop => {
                 let p = model.pop_front();
@@ -204,6 +215,7 @@ fn a_long_run_turns_indexed_and_back() {
             ops.push(match (phase % 2, r) {
                 (0, 0..=49) => Op::Back,
                 (0, 50..=59) => Op::Front,
+                (_, 60..=64) => Op::Turn,
                 (_, 0..=9) => Op::Back,
                 (_, 10..=59) => Op::Pop,
                 (_, 60..=84) => Op::Remove(r.wrapping_mul(37)),
@@ -217,6 +229,29 @@ fn a_long_run_turns_indexed_and_back() {
         indexed >= 2 && plain >= 1,
         "turned indexed {indexed}, plain {plain} times"
     );
+}
+
+/// A turn of a full plain ring (`push_back_pop_front`) takes the front and puts the
+/// process in its slot without growing; the queue is then the rest, then the process.
+#[test]
+fn a_turn_of_a_full_ring_does_not_grow_it() {
+    let mut ring = Ring::default();
+    (0..4).for_each(|p| ring.push_back(p));
+    while ring.len < ring.cap {
+        ring.push_back(ring.len as u32);
+    }
+    let (cap, len) = (ring.cap, ring.len);
+    let mut expected: Vec<u32> = ring.iter().collect();
+    for p in 100..100 + 3 * cap as u32 {
+        expected.push(p);
+        assert_eq!(ring.push_back_pop_front(p), expected.remove(0));
+        assert_eq!((ring.cap, ring.len), (cap, len));
+        assert!(ring.iter().eq(expected.iter().copied()));
+    }
+    // An empty ring gives back the process itself and stays empty.
+    let mut empty = Ring::default();
+    assert_eq!(empty.push_back_pop_front(7), 7);
+    assert_eq!((empty.len(), empty.pop_front()), (0, None));
 }
 
 /// Ending every process of a long queue, from the front, from the back and from the
