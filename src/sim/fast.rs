@@ -30,7 +30,7 @@ mod lean;
 pub(super) use lean::dispatched;
 
 use super::pcb::{NONE, Pcb};
-use super::sched::Ready;
+use super::sched::{Change, Ready};
 use super::{Kernel, Policy, Run};
 use crate::model::{Cause, State};
 
@@ -448,9 +448,18 @@ impl<P: Policy> Kernel<P> {
                 prefetch_timers(&self.procs, p);
             }
         }
-        // (Round robin's are none: this compiles to nothing in its loop.)
-        for p in self.policy.also_likely() {
-            if let Some(hot) = self.hot.get(p as usize) {
+        // The next pick's should the ready processes change: none under round robin (this
+        // compiles to nothing in its loop), and a boxed policy is asked only if it ever names
+        // one.
+        if !self.needs.hints_after_changes {
+            return;
+        }
+        for change in [Change::Join, Change::Leave] {
+            if let Some(hot) = self
+                .policy
+                .likely_after(change)
+                .and_then(|p| self.hot.get(p as usize))
+            {
                 prefetch(hot);
             }
         }

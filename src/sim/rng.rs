@@ -16,21 +16,27 @@ pub const PEEK: usize = 4;
 /// The words one call of ChaCha8's block function gives: four 64-byte blocks.
 const BATCH: usize = 32;
 
+/// The buffer's length: room for a batch after the fewer than [`PEEK`] words left of the one
+/// before, rounded up to a power of two so that an index masked by `ROOM - 1` needs no bounds
+/// check (the mask changes no index: they all stay below `PEEK - 1 + BATCH`).
+const ROOM: usize = 64;
+const _: () = assert!(ROOM.is_power_of_two() && PEEK - 1 + BATCH <= ROOM);
+
 /// A seeded, portable source of uniform integers.
 ///
 /// The stream is ChaCha8's, in 64-bit words, each the little-endian pair of two consecutive
 /// 32-bit output words: what `ChaCha8Rng::next_u64` gives (`stream_is_pinned` holds the
-/// first draws). The generator keeps its own ring of words rather than `ChaCha8Rng`'s buffer
-/// of 32-bit words, so that taking a word and peeking several ahead are each an index into
-/// it (the lottery peeks at every pick).
+/// first draws). The generator keeps its own buffer of words rather than `ChaCha8Rng`'s
+/// buffer of 32-bit words, and keeps at least [`PEEK`] of them drawn ahead, so that taking a
+/// word is a load and an increment and peeking ahead is a load (the lottery peeks at every
+/// pick); the next batch is drawn when a take leaves fewer.
 #[derive(Debug, Clone)]
 pub struct SeededRng {
     core: ChaCha8Core,
-    /// Two batches of words in a ring: `ready` words from `head` on are drawn and not yet
-    /// taken; the next batch goes after them, at a batch boundary.
-    ring: [u64; 2 * BATCH],
-    head: usize,
-    ready: usize,
+    /// `words[at..end]` are drawn and not yet taken, at least [`PEEK`] of them.
+    words: [u64; ROOM],
+    at: usize,
+    end: usize,
 }
 
 impl SeededRng {
@@ -38,43 +44,43 @@ impl SeededRng {
     pub fn new(seed: u64) -> Self {
         let mut key = [0u8; 32];
         key[..8].copy_from_slice(&seed.to_le_bytes());
-        SeededRng {
+        let mut rng = SeededRng {
             core: ChaCha8Core::from_seed(key),
-            ring: [0; 2 * BATCH],
-            head: 0,
-            ready: 0,
-        }
+            words: [0; ROOM],
+            at: 0,
+            end: 0,
+        };
+        rng.refill();
+        rng
     }
 
-    /// Draws the next batch of words into the ring after those ready (at most `BATCH` are:
-    /// the callers refill only below `PEEK`).
+    /// Moves the words not yet taken (fewer than [`PEEK`]) to the front and draws the next
+    /// batch after them.
     #[inline(never)]
     fn refill(&mut self) {
-        debug_assert!(self.ready < PEEK);
+        debug_assert!(self.end - self.at < PEEK);
+        self.words.copy_within(self.at..self.end, 0);
+        self.end -= self.at;
+        self.at = 0;
         let mut out = [0u32; 2 * BATCH];
         self.core.generate(&mut out);
-        // Words are made in whole batches from the start of the ring, so the place after
-        // the ready ones is a batch boundary.
-        let at = (self.head + self.ready) % (2 * BATCH);
-        debug_assert_eq!(at % BATCH, 0);
-        for (word, pair) in self.ring[at..at + BATCH]
+        for (word, pair) in self.words[self.end..self.end + BATCH]
             .iter_mut()
             .zip(out.chunks_exact(2))
         {
             *word = u64::from(pair[0]) | u64::from(pair[1]) << 32;
         }
-        self.ready += BATCH;
+        self.end += BATCH;
     }
 
     /// The next 64-bit word of the stream.
     #[inline(always)]
     fn next_word(&mut self) -> u64 {
-        if self.ready == 0 {
+        let x = self.words[self.at & (ROOM - 1)];
+        self.at += 1;
+        if self.end - self.at < PEEK {
             self.refill();
         }
-        let x = self.ring[self.head];
-        self.head = (self.head + 1) % (2 * BATCH);
-        self.ready -= 1;
         x
     }
 
@@ -83,19 +89,16 @@ impl SeededRng {
     /// is rejected (a chance of `n` in 2^64). For guessing
     /// what the next draw gives, such as which process a lottery draw will pick.
     #[inline(always)]
-    pub fn peek_word(&mut self) -> u64 {
+    pub fn peek_word(&self) -> u64 {
         self.peek_nth(0)
     }
 
     /// The word `i` words after the next one (`i < PEEK`), without taking any: while every
     /// draw before it takes one word, it is the word the draw `i` draws from now starts from.
     #[inline(always)]
-    pub fn peek_nth(&mut self, i: usize) -> u64 {
+    pub fn peek_nth(&self, i: usize) -> u64 {
         assert!(i < PEEK, "the generator peeks at most {PEEK} words ahead");
-        if self.ready <= i {
-            self.refill();
-        }
-        self.ring[(self.head + i) % (2 * BATCH)]
+        self.words[(self.at + i) & (ROOM - 1)]
     }
 
     /// A uniform draw from `0..n` (`n > 0`), without bias, by Lemire's multiply-shift
@@ -172,10 +175,10 @@ mod tests {
 
     const PINNED: [i64; 8] = [4, 4, 3, 1, 4, 1, 6, 3];
 
-    /// The ring gives `ChaCha8Rng::next_u64`'s stream, past many refills and with peeks
+    /// The buffer gives `ChaCha8Rng::next_u64`'s stream, past many refills and with peeks
     /// across them (the stream every report's draws come from).
     #[test]
-    fn the_ring_is_chacha8s_stream() {
+    fn the_buffer_is_chacha8s_stream() {
         use rand_chacha::ChaCha8Rng;
         use rand_chacha::rand_core::Rng;
         for seed in [0u64, 1, 42, u64::MAX] {
@@ -183,14 +186,14 @@ mod tests {
             key[..8].copy_from_slice(&seed.to_le_bytes());
             let mut reference = ChaCha8Rng::from_seed(key);
             let want: Vec<u64> = (0..1000).map(|_| reference.next_u64()).collect();
-            let mut ring = SeededRng::new(seed);
+            let mut rng = SeededRng::new(seed);
             for (i, &word) in want.iter().enumerate() {
                 // Peek up to PEEK ahead at varying points, across batch boundaries.
                 let k = (i * 7) % PEEK;
                 if i + k < want.len() {
-                    assert_eq!(ring.peek_nth(k), want[i + k], "seed {seed}, word {i}+{k}");
+                    assert_eq!(rng.peek_nth(k), want[i + k], "seed {seed}, word {i}+{k}");
                 }
-                assert_eq!(ring.next_word(), word, "seed {seed}, word {i}");
+                assert_eq!(rng.next_word(), word, "seed {seed}, word {i}");
             }
         }
     }

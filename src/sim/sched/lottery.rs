@@ -36,9 +36,10 @@
 //! then changes nothing; anything else first takes it out of the line. A draw lands on a
 //! random process, whose records are not in the cache at 10^5 processes, and the generator's
 //! next words are known ahead ([`SeededRng::peek_nth`]), so each pick also names the next
-//! pick's holder should the line stay as it is, grow by one (a wake-up) or lose the lent one
-//! (a block), and the kernel prefetches their records ([`Policy::likely`],
-//! [`Policy::also_likely`]); see `Lottery::look_ahead`. Those are hints only: no draw
+//! pick's holder should the line stay as it is, and, when the kernel asks, should it grow by
+//! one (a wake-up) or lose the lent one (a block), and the kernel prefetches their records
+//! ([`Policy::likely`], [`Policy::likely_after`]); see `Lottery::look_ahead`. Those are
+//! hints only: no draw
 //! depends on them. (Until 2026-12-02 a pick also kept the next draw it had found ahead and
 //! took it at the next pick when nothing had changed: the same draws and places, at some
 //! 150 instructions a pick for the bookkeeping; BENCHMARKS.md, "Twelfth round: lottery".)
@@ -53,7 +54,7 @@
 //! pick with something ready draws exactly once, so the generator's stream does not depend on
 //! how many were ready); a pick with nothing ready draws nothing.
 
-use super::{Attrs, Draw, Policy, Ready, SeededRng};
+use super::{Attrs, Change, Draw, Leave, Policy, Ready, SeededRng, Usage};
 use crate::sim::fast::prefetch;
 use crate::sim::rng::mul_wide;
 
@@ -64,9 +65,6 @@ use sums::Sums;
 
 /// Not in the line.
 const OUT: u32 = u32::MAX;
-
-/// `[OUT, OUT]`, packed.
-const NO_PAIR: u64 = u64::MAX;
 
 /// What the policy knows of a process.
 #[derive(Debug, Clone, Copy)]
@@ -122,24 +120,14 @@ pub struct Lottery {
     /// reads them right after the pick, and a read of 8 bytes that two 4-byte writes had just
     /// filled (an `Option<u32>`'s tag and value, an array's two halves) cannot take its data
     /// from them and waits until they reach the cache, which waits for the loads before
-    /// them (perf, 2026-12-01: a fifth of lottery's time in `likely`, `also_likely` and the
-    /// end of `pick`).
+    /// them (perf, 2026-12-01: a fifth of lottery's time in `likely`, the other hints and
+    /// the end of `pick`).
     hint: u32,
-    /// The next holder if a process joins (low half), and if the lent one leaves (high
-    /// half), before the next pick ([`OUT`]: none), for [`Policy::also_likely`].
-    also: u64,
-}
-
-/// Two process indices in one word (see [`Lottery::also`]).
-#[inline(always)]
-fn pack(pair: [u32; 2]) -> u64 {
-    u64::from(pair[0]) | u64::from(pair[1]) << 32
-}
-
-/// The two process indices of [`pack`].
-#[inline(always)]
-fn unpack(word: u64) -> [u32; 2] {
-    [word as u32, (word >> 32) as u32]
+    /// The generator's next word as the last pick saw it, and the line's length then (0: no
+    /// such hint, the shortcut not applying), from which [`Policy::likely_after`] finds the
+    /// next holder should a process join, or the lent one leave, before the next pick.
+    ahead: u64,
+    ahead_len: usize,
 }
 
 /// A uniform draw from `0..total` (`total > 0`): below 2^64 by [`SeededRng::below`]
@@ -189,7 +177,8 @@ impl Lottery {
             lent: None,
             drawn: (0, 0, 0, 0),
             hint: OUT,
-            also: NO_PAIR,
+            ahead: 0,
+            ahead_len: 0,
         }
     }
 
@@ -327,9 +316,9 @@ impl Lottery {
     /// [`draw_below`]; among equal tickets the position comes from the generator's word
     /// without a division ([`place`]).
     #[inline(always)]
-    fn draw(&mut self, rng: &mut SeededRng) -> (u128, usize) {
-        let Ok(total) = u64::try_from(self.total) else {
-            let w = draw_below(rng, self.total);
+    fn draw(&mut self, rng: &mut SeededRng, total: u128) -> (u128, usize) {
+        let Ok(total) = u64::try_from(total) else {
+            let w = draw_below(rng, total);
             return (w, self.position(w));
         };
         let (ticket, word) = rng.below_word(total);
@@ -363,11 +352,14 @@ impl Lottery {
     /// processes; the generator's next word is known ([`SeededRng::peek_nth`]), so the next
     /// holder is known should nothing change before the next pick, and with the shortcut a
     /// place costs no load and no division to find (`⌊word · m / 2^64⌋` for a line of `m`,
-    /// see [`place`]). So this names the next holder for the line as it is, one longer (a
-    /// process woke: it joins at the end) and one shorter (the lent process blocked: the last
-    /// takes its place), and the kernel prefetches the records of all three
-    /// ([`Policy::likely`], [`Policy::also_likely`]): the next pick took one of the three in
-    /// 4,999,518 picks of 5,000,000 (RR-IO-v1 at 10^5, counted 2026-12-01, night). The line's
+    /// see [`place`]). So this names the next holder for the line as it is, and keeps the
+    /// word and the line's length for [`Policy::likely_after`] to name it for a line one
+    /// longer (a process woke: it joins at the end) or one shorter (the lent process blocked:
+    /// the last takes its place), which the kernel asks for when it sees a wake-up due, or
+    /// the burst of the process it dispatched ending, before the next pick: the next pick took
+    /// one of the three in 4,999,518 picks of 5,000,000 (RR-IO-v1 at 10^5, counted
+    /// 2026-12-01, night). (Until 2026-12-02 the pick named all three every time, and the
+    /// kernel prefetched all three records.) The line's
     /// entries those names are read from are asked for two picks ahead: this pick prefetches
     /// those of the third pick from now. (Reading an entry in
     /// the same pick that prefetched it waited on it: 30 % of the picks' time, perf,
@@ -376,8 +368,8 @@ impl Lottery {
     /// makes a wrong hint, nothing more.
     #[inline(always)]
     fn look_ahead(&mut self, rng: &mut SeededRng, total: u128) {
-        self.also = NO_PAIR;
         self.hint = OUT;
+        self.ahead_len = 0;
         let Ok(total) = u64::try_from(total) else {
             return;
         };
@@ -389,23 +381,7 @@ impl Lottery {
             return;
         }
         self.hint = self.line[place(word, m)];
-        // The next pick with one more in the line (at the end), and with the lent one gone.
-        let mut also = [OUT; 2];
-        let longer = place(word, m + 1);
-        if longer < m {
-            also[0] = self.line[longer];
-        }
-        if let Some(l) = self.lent
-            && m > 1
-        {
-            let shorter = place(word, m - 1);
-            also[1] = if shorter == l.pos as usize {
-                self.line[m - 1]
-            } else {
-                self.line[shorter]
-            };
-        }
-        self.also = pack(also);
+        (self.ahead, self.ahead_len) = (word, m);
         // The pick after the next but one: its entries, which this reads two picks from now.
         // For the three lengths they are at most one place apart (`⌊w·(m±1)/2^64⌋` differs
         // from `⌊w·m/2^64⌋` by less than `w/2^64 < 1`), so one cache line holds them but for
@@ -445,7 +421,7 @@ impl Policy for Lottery {
             return None;
         }
         let total = self.total;
-        let (w, pos) = self.draw(rng);
+        let (w, pos) = self.draw(rng, total);
         let p = self.line[pos];
         self.drawn = (w, total, p, pos as u32);
         // Lent: it keeps its place and tickets while it runs.
@@ -464,14 +440,72 @@ impl Policy for Lottery {
         Some(p)
     }
 
+    /// The lent process back at its slice end, then the next pick: [`Policy::enqueue`] (the
+    /// lent one's return: it never left the line) and [`Policy::pick`] in turn (lottery
+    /// charges nothing). While every process in the line holds the same tickets, the winner
+    /// holds as many as the one back, so the total of the ready ones ends as it was: this
+    /// draws from it with the one back counted, without adding its tickets and taking the
+    /// winner's away again (`tests`: the same picks and state as the two calls).
+    #[inline(always)]
+    fn requeue_pick(&mut self, p: u32, usage: Usage, now: u64, rng: &mut SeededRng) -> Option<u32> {
+        let Some(l) = self.lent.filter(|l| l.p == p && self.odd == 0) else {
+            self.charge(p, Leave::SliceEnd, usage, now);
+            self.enqueue(p, Ready::SliceEnd, 0, now);
+            return self.pick(now, rng);
+        };
+        let total = self.total + u128::from(l.tickets);
+        let (w, pos) = self.draw(rng, total);
+        let q = self.line[pos];
+        self.drawn = (w, total, q, pos as u32);
+        self.lent = Some(Lent {
+            p: q,
+            pos: pos as u32,
+            tickets: l.tickets,
+        });
+        self.look_ahead(rng, total);
+        Some(q)
+    }
+
     /// The next holder, however many picks ahead are asked for (see [`Lottery::look_ahead`]).
     fn likely(&self, _k: usize) -> Option<u32> {
         (self.hint != OUT).then_some(self.hint)
     }
 
-    /// The next holder should a process join, or the lent one leave, before the next pick.
-    fn also_likely(&self) -> [u32; 2] {
-        unpack(self.also)
+    /// The next holder should a process join (at the end of the line), or the lent one
+    /// leave (the last taking its place), before the next pick: the place the next draw lands
+    /// on in a line one longer or one shorter (see [`Lottery::look_ahead`]).
+    fn hints_after_changes(&self) -> bool {
+        true
+    }
+
+    fn likely_after(&self, change: Change) -> Option<u32> {
+        let (word, m) = (self.ahead, self.ahead_len);
+        if m == 0 || m != self.line.len() {
+            return None;
+        }
+        // The places in lines of `m + 1` and `m - 1` from one product: `word · (m ± 1)` is
+        // `word · m ± word`, so its high word is `word · m`'s plus the carry out of its low
+        // word (minus the borrow from it).
+        let (at, low) = mul_wide(word, m as u64);
+        let at = at as usize;
+        match change {
+            Change::Join => {
+                let longer = at + usize::from(low.overflowing_add(word).1);
+                debug_assert_eq!(longer, place(word, m + 1));
+                // At `m`: the newcomer, not known yet.
+                (longer < m).then(|| self.line[longer])
+            }
+            Change::Leave => {
+                let l = self.lent.filter(|_| m > 1)?;
+                let shorter = at - usize::from(low < word);
+                debug_assert_eq!(shorter, place(word, m - 1));
+                Some(if shorter == l.pos as usize {
+                    self.line[m - 1]
+                } else {
+                    self.line[shorter]
+                })
+            }
+        }
     }
 
     fn remove(&mut self, p: u32) -> bool {
@@ -510,7 +544,7 @@ impl Policy for Lottery {
     fn disable_shortcuts(&mut self) {
         self.shortcut = false;
         self.hint = OUT;
-        self.also = NO_PAIR;
+        self.ahead_len = 0;
         if self.sums.is_none() {
             self.build_sums();
         }

@@ -404,7 +404,8 @@ fn the_hints_name_the_next_holder() {
     let mut last = l.pick(0, &mut g);
     for _ in 0..3000 {
         let p = last.expect("someone is ready");
-        let (guess, also) = (l.likely(1), l.also_likely());
+        let guess = l.likely(1);
+        let also = [Change::Join, Change::Leave].map(|c| l.likely_after(c).unwrap_or(OUT));
         let event = choice.uniform(0, 4);
         let (event, joined) = if event == 0 && !out.is_empty() {
             // It comes back and another wakes.

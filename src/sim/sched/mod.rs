@@ -75,6 +75,15 @@ pub enum Ready {
     Preempted,
 }
 
+/// A change to the ready processes before the next pick, for [`Policy::likely_after`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// A process becomes ready (a wake-up is due before the next pick).
+    Join,
+    /// The process just picked leaves for good at the end of its burst (it blocks or ends).
+    Leave,
+}
+
 /// Why a process leaves its CPU; [`Policy::charge`] is told with the time it ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Leave {
@@ -259,11 +268,20 @@ pub trait Policy {
         self.upcoming(k)
     }
 
-    /// Two more processes that may be taken next (`u32::MAX`: none), for a policy whose next
-    /// pick depends on what joins or leaves before it (lottery's draw): the kernel prefetches
-    /// their records too. Only a hint.
-    fn also_likely(&self) -> [u32; 2] {
-        [u32::MAX; 2]
+    /// The process likely to be taken next should the ready processes change as `change`
+    /// says before the next pick, for a policy whose next pick depends on it (lottery's
+    /// draw lands on a place in a line of the ready processes, whose length a join or a
+    /// leave changes): the kernel prefetches its record when it sees such a change coming.
+    /// Only a hint, read right after a pick; `None` by default.
+    fn likely_after(&self, change: Change) -> Option<u32> {
+        let _ = change;
+        None
+    }
+
+    /// Whether [`Policy::likely_after`] ever names a process (the kernel asks once, and then
+    /// asks `likely_after` only if so: a boxed policy's call is not inlined away).
+    fn hints_after_changes(&self) -> bool {
+        false
     }
 
     /// Whether the kernel's fast paths (`sim/fast.rs`) give exactly what the general rounds
@@ -450,8 +468,11 @@ impl<T: Policy + ?Sized> Policy for Box<T> {
     fn likely(&self, k: usize) -> Option<u32> {
         (**self).likely(k)
     }
-    fn also_likely(&self) -> [u32; 2] {
-        (**self).also_likely()
+    fn likely_after(&self, change: Change) -> Option<u32> {
+        (**self).likely_after(change)
+    }
+    fn hints_after_changes(&self) -> bool {
+        (**self).hints_after_changes()
     }
     fn fast_paths_exact(&self) -> bool {
         (**self).fast_paths_exact()
