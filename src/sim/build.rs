@@ -31,7 +31,6 @@ impl<P: Policy> Kernel<P> {
             bursts: policy.needs_bursts(),
             preemption: policy.is_preemptive(),
             block_charges: policy.charges_blocks(),
-            hints_after_changes: policy.hints_after_changes(),
         };
         let mut kernel = Kernel {
             cpus: vec![

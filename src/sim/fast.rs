@@ -450,8 +450,8 @@ impl<P: Policy> Kernel<P> {
         }
         // The next pick's should the ready processes change: none under round robin (this
         // compiles to nothing in its loop), and a boxed policy is asked only if it ever names
-        // one.
-        if !self.needs.hints_after_changes {
+        // one (one call, as the single call for both hints was before 2026-12-02).
+        if !self.policy.hints_after_changes() {
             return;
         }
         for change in [Change::Join, Change::Leave] {

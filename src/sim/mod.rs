@@ -111,9 +111,6 @@ struct Needs {
     preemption: bool,
     /// `charge` at a block ([`Policy::charges_blocks`]).
     block_charges: bool,
-    /// Hints for the next pick should the ready processes change
-    /// ([`Policy::hints_after_changes`]).
-    hints_after_changes: bool,
 }
 
 /// What a CPU is doing.
