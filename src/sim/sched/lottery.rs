@@ -332,6 +332,36 @@ impl Lottery {
         }
     }
 
+    /// A pick's draw among the line's `total` tickets, the holder lent (it keeps its place
+    /// and its tickets, `tickets` if the caller knows them, while it runs), the draw kept for
+    /// `--explain` and the next holder looked for. The holder and its tickets; the total of
+    /// the ready ones is the caller's.
+    #[inline(always)]
+    fn draw_and_lend(
+        &mut self,
+        rng: &mut SeededRng,
+        total: u128,
+        tickets: Option<u64>,
+    ) -> (u32, u64) {
+        let (w, pos) = self.draw(rng, total);
+        let p = self.line[pos];
+        self.drawn = (w, total, p, pos as u32);
+        let tickets = tickets.unwrap_or_else(|| {
+            if self.odd == 0 {
+                self.even
+            } else {
+                self.entries[p as usize].tickets
+            }
+        });
+        self.lent = Some(Lent {
+            p,
+            pos: pos as u32,
+            tickets,
+        });
+        self.look_ahead(rng, total);
+        (p, tickets)
+    }
+
     /// [`Policy::enqueue`] of a process that is not the lent one: it joins the line, unless it
     /// is in it already.
     #[inline(never)]
@@ -420,23 +450,8 @@ impl Policy for Lottery {
         if self.line.is_empty() {
             return None;
         }
-        let total = self.total;
-        let (w, pos) = self.draw(rng, total);
-        let p = self.line[pos];
-        self.drawn = (w, total, p, pos as u32);
-        // Lent: it keeps its place and tickets while it runs.
-        let tickets = if self.odd == 0 {
-            self.even
-        } else {
-            self.entries[p as usize].tickets
-        };
+        let (p, tickets) = self.draw_and_lend(rng, self.total, None);
         self.total -= u128::from(tickets);
-        self.lent = Some(Lent {
-            p,
-            pos: pos as u32,
-            tickets,
-        });
-        self.look_ahead(rng, total);
         Some(p)
     }
 
@@ -454,16 +469,7 @@ impl Policy for Lottery {
             return self.pick(now, rng);
         };
         let total = self.total + u128::from(l.tickets);
-        let (w, pos) = self.draw(rng, total);
-        let q = self.line[pos];
-        self.drawn = (w, total, q, pos as u32);
-        self.lent = Some(Lent {
-            p: q,
-            pos: pos as u32,
-            tickets: l.tickets,
-        });
-        self.look_ahead(rng, total);
-        Some(q)
+        Some(self.draw_and_lend(rng, total, Some(l.tickets)).0)
     }
 
     /// The next holder, however many picks ahead are asked for (see [`Lottery::look_ahead`]).
