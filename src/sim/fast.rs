@@ -29,8 +29,8 @@
 mod lean;
 pub(super) use lean::dispatched;
 
-use super::pcb::{NONE, Pcb};
-use super::sched::{Change, Ready};
+use super::pcb::{Hot, NONE, Pcb};
+use super::sched::Ready;
 use super::{Kernel, Policy, Run};
 use crate::model::{Cause, State};
 
@@ -65,6 +65,16 @@ pub(super) fn prefetch_at(at: *const i8) {
 pub(super) fn prefetch_timers(procs: &[Pcb], p: u32) {
     let entry = procs.as_ptr().wrapping_add(p as usize).cast::<i8>();
     prefetch_at(entry.wrapping_add(std::mem::offset_of!(Pcb, timers)));
+}
+
+/// The records of the processes that the policy names as likely to be taken some picks from
+/// now ([`Policy::likely_later`]): the address only, as [`Kernel::prefetch_upcoming`] (every
+/// index a policy holds is a slot of the table).
+#[inline(always)]
+pub(super) fn prefetch_later<P: Policy>(policy: &P, hot: &[Hot]) {
+    for &p in policy.likely_later() {
+        prefetch_at(hot.as_ptr().wrapping_add(p as usize).cast());
+    }
 }
 
 /// How a dispatch on a single CPU left it (see [`Kernel::dispatch_on_lone_cpu`]).
@@ -406,7 +416,7 @@ impl<P: Policy> Kernel<P> {
     /// less in the slice-end loop and the lone CPU's dispatch). Only for an index the
     /// kernel made: a CPU's process, or what a policy picked from what the kernel enqueued.
     #[inline(always)]
-    pub(super) fn hot_unchecked(&mut self, p: u32) -> &mut super::pcb::Hot {
+    pub(super) fn hot_unchecked(&mut self, p: u32) -> &mut Hot {
         debug_assert!((p as usize) < self.hot.len());
         // SAFETY: every process index the kernel makes is a slot of this table, and the
         // table never shrinks: slots are made by pushing onto it and reused in place
@@ -448,20 +458,10 @@ impl<P: Policy> Kernel<P> {
                 prefetch_timers(&self.procs, p);
             }
         }
-        // The next pick's should the ready processes change: none under round robin (this
-        // compiles to nothing in its loop), and a boxed policy is asked only if it ever names
-        // one (one call, as the single call for both hints was before 2026-12-02).
-        if !self.policy.hints_after_changes() {
-            return;
-        }
-        for change in [Change::Join, Change::Leave] {
-            if let Some(hot) = self
-                .policy
-                .likely_after(change)
-                .and_then(|p| self.hot.get(p as usize))
-            {
-                prefetch(hot);
-            }
+        // Those some picks on: none under round robin (this compiles to nothing in its loop),
+        // and a boxed policy is asked only if it ever names any.
+        if self.policy.hints_later() {
+            prefetch_later(&self.policy, &self.hot);
         }
     }
 

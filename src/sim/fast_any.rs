@@ -11,9 +11,9 @@
 //! compare the reports byte for byte (`tests/scenarios.rs`, `tests/policies.rs`,
 //! `tests/properties.rs`, and `tests/fast_any.rs`, also without a trace).
 
-use super::fast::{Dispatched, dispatched, prefetch, prefetch_at, prefetch_timers};
+use super::fast::{Dispatched, dispatched, prefetch_at, prefetch_later, prefetch_timers};
 use super::pcb::{Hot, NONE, Pcb};
-use super::sched::{Change, Leave, Ready, UNLIMITED, Usage};
+use super::sched::{Leave, Ready, UNLIMITED, Usage};
 use super::{Cpu, Kernel, Policy, Run, SeededRng};
 use crate::model::{Cause, State};
 
@@ -372,7 +372,7 @@ fn lean_slice_ends_any<P: Policy>(
         timers_counted,
     } = parts;
     // Asked once a run (a boxed policy's answer is a call; lottery's is a constant).
-    let hints = policy.hints_after_changes();
+    let hints = policy.hints_later();
     loop {
         debug_assert!(t < burst_end && t < horizon);
         let usage = Usage {
@@ -391,17 +391,14 @@ fn lean_slice_ends_any<P: Policy>(
                 prefetch_timers(procs, ahead);
             }
         }
+        if hints {
+            prefetch_later(policy, hot);
+        }
         if q == p {
             // `resume`: it keeps its CPU with a fresh slice.
             let slice = policy.slice(p, t);
             cpu.since = t;
             let slice_end = t.saturating_add(slice);
-            prefetch_after_changes(
-                policy,
-                hot,
-                hints && slice_end >= horizon,
-                hints && slice_end >= burst_end,
-            );
             cpu.run = Run::Running {
                 p,
                 slice_end,
@@ -443,33 +440,9 @@ fn lean_slice_ends_any<P: Policy>(
             slice_end,
             burst_end: end,
         };
-        prefetch_after_changes(
-            policy,
-            hot,
-            hints && slice_end >= horizon,
-            hints && slice_end >= end,
-        );
         if slice_end >= end || slice_end >= horizon {
             return (q, t, false);
         }
         (p, t, burst_end) = (q, slice_end, end);
-    }
-}
-
-/// The records of the processes the policy names as the next pick's should a process join
-/// before it (`join`: something is due by the slice's end, a timer perhaps waking one) or
-/// the one just picked leave (`leave`: its burst ends by its slice's end, and it may block
-/// or end): asked only then, so that a pick with neither to come costs nothing more than
-/// its own hint ([`Policy::likely`]), and the memory system fetches no record in vain.
-#[inline(always)]
-fn prefetch_after_changes<P: Policy>(policy: &P, hot: &[Hot], join: bool, leave: bool) {
-    for (change, coming) in [(Change::Join, join), (Change::Leave, leave)] {
-        if coming
-            && let Some(h) = policy
-                .likely_after(change)
-                .and_then(|p| hot.get(p as usize))
-        {
-            prefetch(h);
-        }
     }
 }

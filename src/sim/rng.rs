@@ -11,7 +11,7 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::rand_core::block::Generator;
 
 /// How many words [`SeededRng::peek_nth`] can see ahead.
-pub const PEEK: usize = 4;
+pub const PEEK: usize = 6;
 
 /// The words one call of ChaCha8's block function gives: four 64-byte blocks.
 const BATCH: usize = 32;

@@ -35,12 +35,11 @@
 //! tickets in the sums while it runs (it is *lent*): most come back at their slice end, which
 //! then changes nothing; anything else first takes it out of the line. A draw lands on a
 //! random process, whose records are not in the cache at 10^5 processes, and the generator's
-//! next words are known ahead ([`SeededRng::peek_nth`]), so each pick also names the next
-//! pick's holder should the line stay as it is, and, when the kernel asks, should it grow by
-//! one (a wake-up) or lose the lent one (a block), and the kernel prefetches their records
-//! ([`Policy::likely`], [`Policy::likely_after`]); see `Lottery::look_ahead`. Those are
-//! hints only: no draw
-//! depends on them. (Until 2026-12-02 a pick also kept the next draw it had found ahead and
+//! next words are known ahead ([`SeededRng::peek_nth`]), so each pick also names the
+//! processes that the pick three picks on is likely to take, and the kernel prefetches their
+//! records ([`Policy::likely_later`]; without the shortcut, the next pick's holder,
+//! [`Policy::likely`]); see `Lottery::look_ahead`. Those are hints only: no draw depends on
+//! them. (Until 2026-12-02 a pick also kept the next draw it had found ahead and
 //! took it at the next pick when nothing had changed: the same draws and places, at some
 //! 150 instructions a pick for the bookkeeping; BENCHMARKS.md, "Twelfth round: lottery".)
 //!
@@ -54,8 +53,8 @@
 //! pick with something ready draws exactly once, so the generator's stream does not depend on
 //! how many were ready); a pick with nothing ready draws nothing.
 
-use super::{Attrs, Change, Draw, Leave, Policy, Ready, SeededRng, Usage};
-use crate::sim::fast::prefetch;
+use super::{Attrs, Draw, Leave, Policy, Ready, SeededRng, Usage};
+use crate::sim::fast::{prefetch, prefetch_at};
 use crate::sim::rng::mul_wide;
 
 #[path = "lottery_sums.rs"]
@@ -65,6 +64,9 @@ use sums::Sums;
 
 /// Not in the line.
 const OUT: u32 = u32::MAX;
+
+/// How many picks ahead [`Policy::likely_later`] looks (see [`Lottery::look_ahead`]).
+const LATER: usize = 3;
 
 /// What the policy knows of a process.
 #[derive(Debug, Clone, Copy)]
@@ -113,8 +115,8 @@ pub struct Lottery {
     /// The last draw: the winning ticket, the total it was drawn below, its holder and the
     /// holder's position (for `--explain`).
     drawn: (u128, u128, u32, u32),
-    /// The process whose record the kernel is asked to prefetch ([`Policy::likely`]), set by
-    /// each pick: the next holder (see [`Lottery::look_ahead`]); [`OUT`]: none.
+    /// Without the shortcut, the next pick's holder should the line stay as it is
+    /// ([`Policy::likely`]); [`OUT`]: none (see [`Lottery::look_ahead`]).
     ///
     /// The hints are stored as whole words, each read back as it was written: the kernel
     /// reads them right after the pick, and a read of 8 bytes that two 4-byte writes had just
@@ -123,11 +125,10 @@ pub struct Lottery {
     /// them (perf, 2026-12-01: a fifth of lottery's time in `likely`, the other hints and
     /// the end of `pick`).
     hint: u32,
-    /// The generator's next word as the last pick saw it, and the line's length then (0: no
-    /// such hint, the shortcut not applying), from which [`Policy::likely_after`] finds the
-    /// next holder should a process join, or the lent one leave, before the next pick.
-    ahead: u64,
-    ahead_len: usize,
+    /// With the shortcut, the processes at three neighbouring places of the line, one of
+    /// which the pick [`LATER`] picks on is likely to take ([`Policy::likely_later`]);
+    /// [`OUT`]: none (see [`Lottery::look_ahead`]).
+    later: [u32; 3],
 }
 
 /// A uniform draw from `0..total` (`total > 0`): below 2^64 by [`SeededRng::below`]
@@ -177,8 +178,7 @@ impl Lottery {
             lent: None,
             drawn: (0, 0, 0, 0),
             hint: OUT,
-            ahead: 0,
-            ahead_len: 0,
+            later: [OUT; 3],
         }
     }
 
@@ -379,44 +379,58 @@ impl Lottery {
     /// Hints for the memory system (nothing here changes a draw or a pick), made by each pick
     /// with the process it took still lent and `total` the line's tickets with it back. A draw
     /// lands on a random place of the line and a random process, both cold at 10^5
-    /// processes; the generator's next word is known ([`SeededRng::peek_nth`]), so the next
-    /// holder is known should nothing change before the next pick, and with the shortcut a
-    /// place costs no load and no division to find (`⌊word · m / 2^64⌋` for a line of `m`,
-    /// see [`place`]). So this names the next holder for the line as it is, and keeps the
-    /// word and the line's length for [`Policy::likely_after`] to name it for a line one
-    /// longer (a process woke: it joins at the end) or one shorter (the lent process blocked:
-    /// the last takes its place), which the kernel asks for when it sees a wake-up due, or
-    /// the burst of the process it dispatched ending, before the next pick: the next pick took
-    /// one of the three in 4,999,518 picks of 5,000,000 (RR-IO-v1 at 10^5, counted
-    /// 2026-12-01, night). (Until 2026-12-02 the pick named all three every time, and the
-    /// kernel prefetched all three records.) The line's
-    /// entries those names are read from are asked for two picks ahead: this pick prefetches
-    /// those of the third pick from now. (Reading an entry in
-    /// the same pick that prefetched it waited on it: 30 % of the picks' time, perf,
-    /// 2026-12-01.) Without the shortcut the next holder alone is named, by a descent of the
-    /// sums. A draw the generator's rejection would redraw (a chance of `total` in 2^64)
-    /// makes a wrong hint, nothing more.
+    /// processes, and the generator's next words are known ([`SeededRng::peek_nth`]).
+    ///
+    /// A pick takes less time than a random record's trip from memory at 10^5 processes, so
+    /// a hint for the next pick comes too late (perf, 2026-12-02: a third of the kernel's
+    /// samples waited on the record of the process just dispatched, though the next pick had
+    /// been named right in all but 0.01 % of picks). So with the shortcut this names the
+    /// holders [`LATER`] picks on, where a place costs no load and no division to find
+    /// (`⌊word · m / 2^64⌋` for a line of `m`, see [`place`]): the processes at the place that
+    /// draw lands on in a line as long as now and at its two neighbours, which is where it
+    /// lands should the line grow or shrink by one before then (`⌊w·(m±1)/2^64⌋` differs from
+    /// `⌊w·m/2^64⌋` by less than `w/2^64 < 1`). The pick took one of the three in 4,928,697
+    /// picks of 4,999,922 on RR-IO-v1 at 10^5 (counted 2026-12-02). The kernel prefetches
+    /// their records ([`Policy::likely_later`]), and this their entries, which a block writes
+    /// and a wake-up reads; the line's entries the names come from are asked for two picks
+    /// before (reading an entry in the same pick that prefetched it waited on it: 30 % of the
+    /// picks' time, perf, 2026-12-01). (Until 2026-12-02 a pick named the next holder, and
+    /// for the kernel to ask when it saw a wake-up or a block coming, the next holder in a
+    /// line one longer or one shorter: with the names three picks on, dropping those took
+    /// 8 % of lottery's instructions off and made it no slower; BENCHMARKS.md, "Nineteenth
+    /// round".)
+    ///
+    /// Without the shortcut the next holder alone is named, by a descent of the sums
+    /// ([`Policy::likely`]). A draw the generator's rejection would redraw (a chance of
+    /// `total` in 2^64) makes a wrong hint, nothing more.
     #[inline(always)]
     fn look_ahead(&mut self, rng: &mut SeededRng, total: u128) {
         self.hint = OUT;
-        self.ahead_len = 0;
+        self.later = [OUT; 3];
         let Ok(total) = u64::try_from(total) else {
             return;
         };
-        let word = rng.peek_word();
         let m = self.line.len();
         if self.odd != 0 || !self.shortcut {
-            let ticket = mul_wide(word, total).0;
+            let ticket = mul_wide(rng.peek_word(), total).0;
             self.hint = self.line[self.position(u128::from(ticket))];
             return;
         }
-        self.hint = self.line[place(word, m)];
-        (self.ahead, self.ahead_len) = (word, m);
-        // The pick after the next but one: its entries, which this reads two picks from now.
-        // For the three lengths they are at most one place apart (`⌊w·(m±1)/2^64⌋` differs
-        // from `⌊w·m/2^64⌋` by less than `w/2^64 < 1`), so one cache line holds them but for
-        // one place in sixteen.
-        prefetch(&self.line[place(rng.peek_nth(2), m)]);
+        let at = place(rng.peek_nth(LATER - 1), m);
+        let line = &self.line;
+        // (Not `[..].map(..)`: that was a call, not inlined.)
+        self.later = [
+            line[at.saturating_sub(1)],
+            line[at],
+            line[(at + 1).min(m - 1)],
+        ];
+        for p in self.later {
+            prefetch_at(self.entries.as_ptr().wrapping_add(p as usize).cast());
+        }
+        // The line's entries the names come from two picks from now (for three lengths they
+        // are at most one place apart, so one cache line holds them but for one place in
+        // sixteen).
+        prefetch(&self.line[place(rng.peek_nth(LATER + 1), m)]);
     }
 }
 
@@ -472,45 +486,23 @@ impl Policy for Lottery {
         Some(self.draw_and_lend(rng, total, Some(l.tickets)).0)
     }
 
-    /// The next holder, however many picks ahead are asked for (see [`Lottery::look_ahead`]).
+    /// Without the shortcut, the next holder, however many picks ahead are asked for (see
+    /// [`Lottery::look_ahead`]).
     fn likely(&self, _k: usize) -> Option<u32> {
         (self.hint != OUT).then_some(self.hint)
     }
 
-    /// The next holder should a process join (at the end of the line), or the lent one
-    /// leave (the last taking its place), before the next pick: the place the next draw lands
-    /// on in a line one longer or one shorter (see [`Lottery::look_ahead`]).
-    fn hints_after_changes(&self) -> bool {
+    fn hints_later(&self) -> bool {
         true
     }
 
-    fn likely_after(&self, change: Change) -> Option<u32> {
-        let (word, m) = (self.ahead, self.ahead_len);
-        if m == 0 || m != self.line.len() {
-            return None;
-        }
-        // The places in lines of `m + 1` and `m - 1` from one product: `word · (m ± 1)` is
-        // `word · m ± word`, so its high word is `word · m`'s plus the carry out of its low
-        // word (minus the borrow from it).
-        let (at, low) = mul_wide(word, m as u64);
-        let at = at as usize;
-        match change {
-            Change::Join => {
-                let longer = at + usize::from(low.overflowing_add(word).1);
-                debug_assert_eq!(longer, place(word, m + 1));
-                // At `m`: the newcomer, not known yet.
-                (longer < m).then(|| self.line[longer])
-            }
-            Change::Leave => {
-                let l = self.lent.filter(|_| m > 1)?;
-                let shorter = at - usize::from(low < word);
-                debug_assert_eq!(shorter, place(word, m - 1));
-                Some(if shorter == l.pos as usize {
-                    self.line[m - 1]
-                } else {
-                    self.line[shorter]
-                })
-            }
+    /// With the shortcut, the processes at the place the pick [`LATER`] picks on lands on
+    /// and at its two neighbours (see [`Lottery::look_ahead`]).
+    fn likely_later(&self) -> &[u32] {
+        if self.later[0] == OUT {
+            &[]
+        } else {
+            &self.later
         }
     }
 
@@ -550,7 +542,7 @@ impl Policy for Lottery {
     fn disable_shortcuts(&mut self) {
         self.shortcut = false;
         self.hint = OUT;
-        self.ahead_len = 0;
+        self.later = [OUT; 3];
         if self.sums.is_none() {
             self.build_sums();
         }

@@ -387,11 +387,12 @@ fn huge_totals_are_drawn_in_range() {
     assert!(l.pick(0, &mut g).unwrap() < 3);
 }
 
-/// The hints a pick leaves (`look_ahead`) name the next holder whether the line stays as it
-/// is, grows by one process at its end (a wake-up) or loses the lent one (a block): checked
-/// against the picks they hint at, over a run of random joins and leaves.
+/// The hints a pick leaves (`look_ahead`, with the shortcut) name, among three processes,
+/// the holder [`LATER`] picks on whether the line stays as it is, grows by one process at its
+/// end (a wake-up) or loses the lent one (a block) in between: checked against the picks they
+/// hint at, over runs of each.
 #[test]
-fn the_hints_name_the_next_holder() {
+fn the_later_hints_name_the_holder_three_picks_on() {
     let n = 200u32;
     let mut l = with_tickets(&vec![100; n as usize]);
     for p in 0..n / 2 {
@@ -400,50 +401,41 @@ fn the_hints_name_the_next_holder() {
     let mut out: Vec<u32> = (n / 2..n).collect();
     let mut g = SeededRng::new(3);
     let mut choice = SeededRng::new(4);
-    let (mut same, mut grown, mut shrunk) = (0, 0, 0);
+    let mut checked = [0; 3];
     let mut last = l.pick(0, &mut g);
-    for _ in 0..3000 {
-        let p = last.expect("someone is ready");
-        let guess = l.likely(1);
-        let also = [Change::Join, Change::Leave].map(|c| l.likely_after(c).unwrap_or(OUT));
-        let event = choice.uniform(0, 4);
-        let (event, joined) = if event == 0 && !out.is_empty() {
-            // It comes back and another wakes.
-            l.enqueue(p, Ready::SliceEnd, 0, 0);
-            let q = out.swap_remove(choice.uniform(0, out.len() as i64 - 1) as usize);
-            l.enqueue(q, Ready::Wake, 0, 0);
-            (0, Some(q))
-        } else if event == 1 && l.len() > 1 {
-            // It blocks: it does not come back.
-            out.push(p);
-            (1, None)
-        } else {
-            l.enqueue(p, Ready::SliceEnd, 0, 0);
-            (2, None)
-        };
-        last = l.pick(0, &mut g);
-        let q = last.expect("someone is ready");
-        match (event, joined) {
-            (0, Some(j)) => {
-                grown += 1;
-                if q != j {
-                    assert_eq!(also[0], q, "a wake-up");
-                } else {
-                    assert_eq!(also[0], OUT, "the newcomer's place was not known");
+    for trial in 0..900 {
+        let kind = trial % 3;
+        let hinted = l.later;
+        assert!(hinted.iter().all(|&p| p != OUT));
+        assert_eq!(l.likely_later(), &hinted[..]);
+        // What a change leaves outside the hint: a newcomer at the line's end, or the last
+        // process moved to the place of the one that left.
+        let mut other = OUT;
+        for step in 0..LATER {
+            let p = last.expect("someone is ready");
+            match (kind, step) {
+                (1, 0) if !out.is_empty() => {
+                    l.enqueue(p, Ready::SliceEnd, 0, 0);
+                    let q = out.swap_remove(choice.uniform(0, out.len() as i64 - 1) as usize);
+                    l.enqueue(q, Ready::Wake, 0, 0);
+                    other = q;
                 }
+                (2, 0) if l.len() > 1 => {
+                    // It blocks: it does not come back, and the last takes its place.
+                    other = *l.line.last().expect("it is in the line");
+                    out.push(p);
+                }
+                _ => l.enqueue(p, Ready::SliceEnd, 0, 0),
             }
-            (1, _) => {
-                shrunk += 1;
-                assert_eq!(also[1], q, "a block");
-            }
-            _ => {
-                same += 1;
-                assert_eq!(guess, Some(q), "nothing changed");
-            }
+            last = l.pick(0, &mut g);
         }
+        let q = last.expect("someone is ready");
+        if kind == 0 {
+            assert_eq!(hinted[1], q, "nothing changed");
+        } else if q != other {
+            assert!(hinted.contains(&q), "{q} not in {hinted:?} (kind {kind})");
+        }
+        checked[kind] += 1;
     }
-    assert!(
-        same > 1000 && grown > 300 && shrunk > 300,
-        "{same} {grown} {shrunk}"
-    );
+    assert_eq!(checked, [300; 3]);
 }

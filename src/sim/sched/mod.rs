@@ -75,15 +75,6 @@ pub enum Ready {
     Preempted,
 }
 
-/// A change to the ready processes before the next pick, for [`Policy::likely_after`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
-    /// A process becomes ready (a wake-up is due before the next pick).
-    Join,
-    /// The process just picked leaves for good at the end of its burst (it blocks or ends).
-    Leave,
-}
-
 /// Why a process leaves its CPU; [`Policy::charge`] is told with the time it ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Leave {
@@ -268,19 +259,19 @@ pub trait Policy {
         self.upcoming(k)
     }
 
-    /// The process likely to be taken next should the ready processes change as `change`
-    /// says before the next pick, for a policy whose next pick depends on it (lottery's
-    /// draw lands on a place in a line of the ready processes, whose length a join or a
-    /// leave changes): the kernel prefetches its record when it sees such a change coming.
-    /// Only a hint, read right after a pick; `None` by default.
-    fn likely_after(&self, change: Change) -> Option<u32> {
-        let _ = change;
-        None
+    /// Processes one of which is likely to be taken some picks from now, for a policy whose
+    /// picks land on random processes (lottery): the kernel prefetches their records, so that
+    /// the memory system has a few picks' time to bring them (at 10^5 processes a random
+    /// record takes longer to come than a pick takes). Several, as a guess made before the
+    /// ready processes' changes are known; only hints, read right after a pick, and asked only
+    /// of a policy whose [`Policy::hints_later`] is true. None by default.
+    fn likely_later(&self) -> &[u32] {
+        &[]
     }
 
-    /// Whether [`Policy::likely_after`] ever names a process (the kernel asks once, and then
-    /// asks `likely_after` only if so: a boxed policy's call is not inlined away).
-    fn hints_after_changes(&self) -> bool {
+    /// Whether [`Policy::likely_later`] ever names a process (the kernel asks once, and then
+    /// asks it only if so: a boxed policy's call is not inlined away).
+    fn hints_later(&self) -> bool {
         false
     }
 
@@ -468,11 +459,11 @@ impl<T: Policy + ?Sized> Policy for Box<T> {
     fn likely(&self, k: usize) -> Option<u32> {
         (**self).likely(k)
     }
-    fn likely_after(&self, change: Change) -> Option<u32> {
-        (**self).likely_after(change)
+    fn likely_later(&self) -> &[u32] {
+        (**self).likely_later()
     }
-    fn hints_after_changes(&self) -> bool {
-        (**self).hints_after_changes()
+    fn hints_later(&self) -> bool {
+        (**self).hints_later()
     }
     fn fast_paths_exact(&self) -> bool {
         (**self).fast_paths_exact()
