@@ -334,8 +334,8 @@ impl Lottery {
 
     /// A pick's draw among the line's `total` tickets, the holder lent (it keeps its place
     /// and its tickets, `tickets` if the caller knows them, while it runs), the draw kept for
-    /// `--explain` and the next holder looked for. The holder and its tickets; the total of
-    /// the ready ones is the caller's.
+    /// `--explain` and the hints for later picks made ([`Lottery::look_ahead`]). The holder
+    /// and its tickets; the total of the ready ones is the caller's.
     #[inline(always)]
     fn draw_and_lend(
         &mut self,
