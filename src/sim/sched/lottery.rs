@@ -36,7 +36,7 @@
 //! then changes nothing; anything else first takes it out of the line. A draw lands on a
 //! random process, whose records are not in the cache at 10^5 processes, and the generator's
 //! next words are known ahead ([`SeededRng::peek_nth`]), so each pick also names the
-//! processes that the pick three picks on is likely to take, and the kernel prefetches their
+//! processes that the pick four picks on is likely to take, and the kernel prefetches their
 //! records ([`Policy::likely_later`]; without the shortcut, the next pick's holder,
 //! [`Policy::likely`]); see `Lottery::look_ahead`. Those are hints only: no draw depends on
 //! them. (Until 2026-12-02 a pick also kept the next draw it had found ahead and
@@ -64,26 +64,19 @@ use sums::Sums;
 
 /// Not in the line.
 const OUT: u32 = u32::MAX;
+/// Not in the line, and never told its tickets (a position is below both: the line holds at
+/// most one place a process, and process indices are `u32`s).
+const UNTOLD: u32 = u32::MAX - 1;
 
-/// How many picks ahead [`Policy::likely_later`] looks (see [`Lottery::look_ahead`]).
-const LATER: usize = 3;
-
-/// What the policy knows of a process.
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    /// Its tickets (0: not told yet).
-    tickets: u64,
-    /// Its position in the line, or [`OUT`].
-    pos: u32,
-}
-
-const NO_ENTRY: Entry = Entry {
-    tickets: 0,
-    pos: OUT,
-};
+/// How many picks ahead [`Policy::likely_later`] looks (see [`Lottery::look_ahead`]). Three
+/// until 2026-12-02 (afternoon): with the positions apart from the tickets, four was 5–7 %
+/// faster than three at 10^5 processes, and five no faster than four (BENCHMARKS.md,
+/// "Twentieth round"). At most `PEEK - 2`: `look_ahead` peeks `LATER + 1` words on.
+const LATER: usize = 4;
+const _: () = assert!(LATER + 1 < crate::sim::rng::PEEK);
 
 /// The process the last pick took, still in the line with its tickets (`pos` kept up to
-/// date, like its entry's, when a leave moves it).
+/// date, like its position in `pos`, when a leave moves it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Lent {
     p: u32,
@@ -95,8 +88,18 @@ struct Lent {
 #[derive(Debug, Clone)]
 pub struct Lottery {
     quantum: u64,
-    /// By process index.
-    entries: Vec<Entry>,
+    /// By process index: its position in the line, [`OUT`] or [`UNTOLD`]. Apart from the
+    /// tickets, so that the positions a pick, a block and a wake-up touch are 4 bytes a
+    /// process (400 KB at 10^5 processes, about the size of a core's cache; they were 16
+    /// bytes with the tickets beside them).
+    pos: Vec<u32>,
+    /// By process index: its tickets (0: not told yet). Read where they can differ: while
+    /// every process told holds `common`, a join or a leave reads `common` instead.
+    tickets: Vec<u64>,
+    /// The tickets of the first process told, and whether some process was told others
+    /// since (never reset: then every join and leave reads `tickets`).
+    common: u64,
+    mixed: bool,
     /// The processes in the lottery, by position: the ready ones and the lent one.
     line: Vec<u32>,
     /// The tickets by position and their sums; `None` while the shortcut stands in for them.
@@ -167,7 +170,10 @@ impl Lottery {
     pub fn new(quantum: u64) -> Self {
         Lottery {
             quantum,
-            entries: Vec::new(),
+            pos: Vec::new(),
+            tickets: Vec::new(),
+            common: 0,
+            mixed: false,
             line: Vec::new(),
             sums: None,
             even: 0,
@@ -182,25 +188,36 @@ impl Lottery {
         }
     }
 
-    fn entry(&mut self, p: u32) -> &mut Entry {
-        super::slot(&mut self.entries, p, NO_ENTRY)
+    /// Process `p`'s position, [`OUT`] or [`UNTOLD`], its room made.
+    fn position_of(&mut self, p: u32) -> u32 {
+        *super::slot(&mut self.pos, p, UNTOLD)
     }
 
     /// Process `p`'s tickets.
     fn tickets(&self, p: u32) -> u64 {
-        self.entries.get(p as usize).map_or(0, |e| e.tickets)
+        self.tickets.get(p as usize).copied().unwrap_or(0)
+    }
+
+    /// The tickets of process `p`, which has been told them: `common` unless they may
+    /// differ, so that the common case reads nothing of `p`'s.
+    #[inline(always)]
+    fn told_tickets(&self, p: u32) -> u64 {
+        if self.mixed {
+            self.tickets[p as usize]
+        } else {
+            self.common
+        }
     }
 
     /// Whether process `p` is ready: in the line and not lent.
     fn is_ready(&self, p: u32) -> bool {
-        self.entries.get(p as usize).is_some_and(|e| e.pos != OUT)
-            && self.lent.is_none_or(|l| l.p != p)
+        self.pos.get(p as usize).is_some_and(|&i| i < UNTOLD) && self.lent.is_none_or(|l| l.p != p)
     }
 
     /// The sums of the line as it stands, from now on kept up to date.
     fn build_sums(&mut self) {
         let room = (self.line.len() * 2).max(64);
-        let tickets = self.line.iter().map(|&q| self.entries[q as usize].tickets);
+        let tickets = self.line.iter().map(|&q| self.tickets[q as usize]);
         self.sums = Some(Sums::new(tickets, room, self.given <= u128::from(u64::MAX)));
     }
 
@@ -212,7 +229,15 @@ impl Lottery {
         // Not ready at its creation; were it (a slot given back while ready, which the
         // kernel does not do), it leaves and joins again with its new tickets.
         let rejoin = self.take(p);
-        self.entry(p).tickets = tickets;
+        if self.position_of(p) == UNTOLD {
+            self.pos[p as usize] = OUT;
+        }
+        *super::slot(&mut self.tickets, p, 0) = tickets;
+        if self.common == 0 {
+            self.common = tickets;
+        } else if tickets != self.common {
+            self.mixed = true;
+        }
         self.given += u128::from(tickets);
         if self.given > u128::from(u64::MAX)
             && let Some(s) = &mut self.sums
@@ -226,7 +251,7 @@ impl Lottery {
 
     /// Ready process `p` (not in the line) joins it at the end.
     fn join(&mut self, p: u32) {
-        let t = self.entries[p as usize].tickets;
+        let t = self.told_tickets(p);
         if self.line.is_empty() {
             self.even = t;
         } else if t != self.even {
@@ -236,7 +261,7 @@ impl Lottery {
             }
         }
         let i = self.line.len();
-        self.entries[p as usize].pos = i as u32;
+        self.pos[p as usize] = i as u32;
         self.line.push(p);
         if let Some(s) = &mut self.sums {
             if i == s.room() {
@@ -255,7 +280,7 @@ impl Lottery {
         };
         let p = if i < self.line.len() {
             let p = std::mem::replace(&mut self.line[i], last);
-            self.entries[last as usize].pos = i as u32;
+            self.pos[last as usize] = i as u32;
             if let Some(l) = &mut self.lent
                 && l.p == last
             {
@@ -265,7 +290,7 @@ impl Lottery {
         } else {
             last
         };
-        self.entries[p as usize].pos = OUT;
+        self.pos[p as usize] = OUT;
         if let Some(s) = &mut self.sums {
             let n = self.line.len();
             if i < n {
@@ -290,7 +315,7 @@ impl Lottery {
         if !self.is_ready(p) {
             return false;
         }
-        let Entry { tickets, pos } = self.entries[p as usize];
+        let (tickets, pos) = (self.told_tickets(p), self.pos[p as usize]);
         self.total -= u128::from(tickets);
         self.leave_at(pos as usize, tickets);
         true
@@ -350,7 +375,7 @@ impl Lottery {
             if self.odd == 0 {
                 self.even
             } else {
-                self.entries[p as usize].tickets
+                self.tickets[p as usize]
             }
         });
         self.lent = Some(Lent {
@@ -366,12 +391,13 @@ impl Lottery {
     /// is in it already.
     #[inline(never)]
     fn enqueue_other(&mut self, p: u32) {
-        if self.entry(p).pos != OUT {
-            return;
-        }
-        if self.entries[p as usize].tickets == 0 {
-            // Never told its attributes: the SPEC's default.
-            self.set_tickets(p, Attrs::default().tickets);
+        match self.position_of(p) {
+            OUT => {}
+            UNTOLD => {
+                // Never told its attributes: the SPEC's default.
+                self.set_tickets(p, Attrs::default().tickets);
+            }
+            _ => return,
         }
         self.join(p);
     }
@@ -389,9 +415,10 @@ impl Lottery {
     /// (`⌊word · m / 2^64⌋` for a line of `m`, see [`place`]): the processes at the place that
     /// draw lands on in a line as long as now and at its two neighbours, which is where it
     /// lands should the line grow or shrink by one before then (`⌊w·(m±1)/2^64⌋` differs from
-    /// `⌊w·m/2^64⌋` by less than `w/2^64 < 1`). The pick took one of the three in 4,928,697
-    /// picks of 4,999,922 on RR-IO-v1 at 10^5 (counted 2026-12-02). The kernel prefetches
-    /// their records ([`Policy::likely_later`]), and this their entries, which a block writes
+    /// `⌊w·m/2^64⌋` by less than `w/2^64 < 1`). With the names three picks on, the pick
+    /// took one of the three in 4,928,697 picks of 4,999,922 on RR-IO-v1 at 10^5 (counted
+    /// 2026-12-02). The kernel prefetches
+    /// their records ([`Policy::likely_later`]), and this their positions, which a block writes
     /// and a wake-up reads; the line's entries the names come from are asked for two picks
     /// before (reading an entry in the same pick that prefetched it waited on it: 30 % of the
     /// picks' time, perf, 2026-12-01). (Until 2026-12-02 a pick named the next holder, and
@@ -425,7 +452,7 @@ impl Lottery {
             line[(at + 1).min(m - 1)],
         ];
         for p in self.later {
-            prefetch_at(self.entries.as_ptr().wrapping_add(p as usize).cast());
+            prefetch_at(self.pos.as_ptr().wrapping_add(p as usize).cast());
         }
         // The line's entries the names come from two picks from now (for three lengths they
         // are at most one place apart, so one cache line holds them but for one place in
@@ -523,7 +550,7 @@ impl Policy for Lottery {
     }
 
     fn standing(&self, p: u32, _now: u64) -> Option<String> {
-        let tickets = self.entries.get(p as usize)?.tickets;
+        let tickets = *self.tickets.get(p as usize)?;
         if self.is_ready(p) {
             Some(format!("{tickets} of {} tickets", self.total))
         } else {

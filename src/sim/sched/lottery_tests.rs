@@ -392,7 +392,7 @@ fn huge_totals_are_drawn_in_range() {
 /// end (a wake-up) or loses the lent one (a block) in between: checked against the picks they
 /// hint at, over runs of each.
 #[test]
-fn the_later_hints_name_the_holder_three_picks_on() {
+fn the_later_hints_name_the_holder_later_picks_on() {
     let n = 200u32;
     let mut l = with_tickets(&vec![100; n as usize]);
     for p in 0..n / 2 {
