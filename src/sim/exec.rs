@@ -28,27 +28,56 @@ pub(super) enum Flow {
 /// An instruction that needs nothing but its literal operands, decoded once per run into a
 /// small table beside the plan ([`decode_programs`]), so that the instructions that make up
 /// most of a run cost a table lookup.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Quick {
     Cpu(u64),
     Block(Cause, u64),
-    EndLoop(u32),
+    /// The end of an unnamed `repeat` body whose `Loop` is at `start`. `outermost`: no other
+    /// `repeat` of its program encloses it, so no outer count waits in the process's cold
+    /// record for the end of its last iteration to take back ([`end_loop_of`]).
+    EndLoop {
+        start: u32,
+        outermost: bool,
+    },
+    /// The start of an unnamed `repeat` of a literal count `times` that no other `repeat` of
+    /// its program encloses (`end`: the instruction after its body). No outer count is
+    /// running when it starts, so none is saved ([`enter_outermost_loop`]), and it needs
+    /// neither the process's cold record nor the plan (`exec_general` takes a reference
+    /// count on the plan for the instructions it hands to `process::step`: an atomic
+    /// instruction, which waits for every load and prefetch under way, once a process at
+    /// its first `repeat` on RR-IO-v1).
+    EnterLoop {
+        times: u64,
+        end: u32,
+    },
     /// Anything else: go through [`Kernel::exec_op`].
     Other,
 }
 
 impl Quick {
-    fn decode(op: &Op) -> Quick {
+    /// `op`, which `depth` `repeat`s enclose (itself included for its `EndLoop`).
+    fn decode(op: &Op, depth: usize) -> Quick {
         match op {
             Op::Cpu(CExpr::Lit(Value::Int(n))) if *n >= 0 => Quick::Cpu(*n as u64),
             Op::Io(CExpr::Lit(Value::Int(n))) if *n >= 0 => Quick::Block(Cause::Io, *n as u64),
             Op::Sleep(CExpr::Lit(Value::Int(n))) if *n >= 0 => {
                 Quick::Block(Cause::Sleep, *n as u64)
             }
+            Op::Loop {
+                times: CExpr::Lit(Value::Int(n)),
+                end,
+                named: false,
+            } if *n >= 0 && depth == 1 => Quick::EnterLoop {
+                times: *n as u64,
+                end: *end,
+            },
             Op::EndLoop {
                 start,
                 named: false,
-            } => Quick::EndLoop(*start),
+            } => Quick::EndLoop {
+                start: *start,
+                outermost: depth == 1,
+            },
             _ => Quick::Other,
         }
     }
@@ -58,7 +87,23 @@ impl Quick {
 pub(super) fn decode_programs(programs: &[Code]) -> Vec<Box<[Quick]>> {
     programs
         .iter()
-        .map(|code| code.ops.iter().map(Quick::decode).collect())
+        .map(|code| {
+            // Loops are flattened in nesting order: each `EndLoop` closes the last `Loop` open.
+            let mut depth = 0usize;
+            code.ops
+                .iter()
+                .map(|op| {
+                    if matches!(op, Op::Loop { .. }) {
+                        depth += 1;
+                    }
+                    let quick = Quick::decode(op, depth);
+                    if matches!(op, Op::EndLoop { .. }) {
+                        depth = depth.saturating_sub(1);
+                    }
+                    quick
+                })
+                .collect()
+        })
         .collect()
 }
 
@@ -94,9 +139,13 @@ impl<P: Policy> Kernel<P> {
                     self.block(p, c, cause, n);
                     return Flow::Left;
                 }
-                Some(&Quick::EndLoop(start)) => {
+                Some(&Quick::EndLoop { start, outermost }) => {
                     self.steps += 1;
-                    self.end_loop(p, start);
+                    self.end_loop_known(p, start, outermost);
+                }
+                Some(&Quick::EnterLoop { times, end }) => {
+                    self.steps += 1;
+                    enter_outermost_loop(&mut self.hot[p as usize], times, end);
                 }
                 Some(Quick::Cpu(_) | Quick::Block(..)) => {
                     self.steps += 1;
@@ -170,8 +219,12 @@ impl<P: Policy> Kernel<P> {
                     self.block(p, c, cause, n);
                     return Flow::Left;
                 }
-                Quick::EndLoop(start) => {
-                    self.end_loop(p, start);
+                Quick::EndLoop { start, outermost } => {
+                    self.end_loop_known(p, start, outermost);
+                    continue;
+                }
+                Quick::EnterLoop { times, end } => {
+                    enter_outermost_loop(&mut self.hot[p as usize], times, end);
                     continue;
                 }
                 Quick::Other => {}
@@ -192,10 +245,18 @@ impl<P: Policy> Kernel<P> {
     /// The end of a `repeat` body: back to its start while iterations remain.
     #[inline(always)]
     pub(super) fn end_loop(&mut self, p: u32, start: u32) {
+        self.end_loop_known(p, start, false);
+    }
+
+    /// [`Kernel::end_loop`], told whether the loop is the outermost of its program
+    /// ([`Quick::EndLoop`]).
+    #[inline(always)]
+    pub(super) fn end_loop_known(&mut self, p: u32, start: u32, outermost: bool) {
         end_loop_of(
             &mut self.hot[p as usize],
             &mut self.procs[p as usize],
             start,
+            outermost,
         );
     }
 
@@ -204,16 +265,90 @@ impl<P: Policy> Kernel<P> {
     }
 }
 
+/// The start of a `repeat` of `times` iterations that no other `repeat` of its program
+/// encloses, its body ending before `end`, for the process of record `hot`: what
+/// `process::step` does for an `Op::Loop` through `Host::enter_loop` and `Host::jump`,
+/// knowing that no outer count runs (an outermost loop starts where none does: an inner
+/// loop's end gives the outer count back, an outermost loop's end leaves none), so there is
+/// none to save.
+#[inline(always)]
+pub(super) fn enter_outermost_loop(hot: &mut super::pcb::Hot, times: u64, end: u32) {
+    if times == 0 {
+        hot.pc = end;
+    } else {
+        debug_assert_eq!(hot.loop_left, 0, "an outermost loop starts inside another");
+        hot.loop_left = times;
+        hot.pc += 1;
+    }
+}
+
 /// The end of a `repeat` body whose start is `start`, for the process of records `hot` and
 /// `pcb`: back to its start while iterations remain, else on past it with the enclosing
 /// loop's count ([`Kernel::end_loop`], and round robin's lean loop, `fast/lean.rs`).
+///
+/// When the loop is the `outermost` of its program, no loop enclosed it when it began, so
+/// [`super::host`]'s `enter_loop` saved no count for it, and what its inner loops saved they
+/// took back at their ends: there is nothing to take back, and the process's cold record
+/// (`pcb`, at 10^5 processes rarely in the cache) is not read. The general path (a named
+/// count, `Host::end_loop`) reads it always, and the tests that run every scenario with the
+/// fast paths on and off compare the two.
 #[inline(always)]
-pub(super) fn end_loop_of(hot: &mut super::pcb::Hot, pcb: &mut super::pcb::Pcb, start: u32) {
+pub(super) fn end_loop_of(
+    hot: &mut super::pcb::Hot,
+    pcb: &mut super::pcb::Pcb,
+    start: u32,
+    outermost: bool,
+) {
     if hot.loop_left > 1 {
         hot.loop_left -= 1;
         hot.pc = start + 1;
     } else {
         hot.pc += 1;
-        hot.loop_left = pcb.cold.as_mut().and_then(|c| c.loops.pop()).unwrap_or(0);
+        hot.loop_left = if outermost {
+            debug_assert!(pcb.cold.as_ref().is_none_or(|c| c.loops.is_empty()));
+            0
+        } else {
+            pcb.cold.as_mut().and_then(|c| c.loops.pop()).unwrap_or(0)
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only an unnamed `repeat` that no other encloses starts (with a literal count) and ends
+    /// without the process's cold record; a nested one, or one whose count has a name, goes
+    /// the general way.
+    #[test]
+    fn only_outermost_unnamed_repeats_skip_the_cold_record() {
+        let plan = crate::load_str(
+            r#"{"programs": {"main": {"body": [
+                {"repeat": {"times": 2, "body": [{"repeat": {"times": 3, "body": [{"cpu": 1}]}}]}},
+                {"repeat": {"times": 0, "body": [{"cpu": 1}]}},
+                {"repeat": {"times": 2, "as": "i", "body": [
+                    {"repeat": {"times": 2, "body": [{"cpu": 1}]}}]}}
+            ]}}, "processes": [{"program": "main"}]}"#,
+        )
+        .expect("a valid scenario");
+        let decoded = decode_programs(&plan.programs);
+        let main = &decoded[0];
+        let end_loop = |start, outermost| Quick::EndLoop { start, outermost };
+        let expected = [
+            Quick::EnterLoop { times: 2, end: 5 },
+            Quick::Other,
+            Quick::Cpu(1),
+            end_loop(1, false),
+            end_loop(0, true),
+            Quick::EnterLoop { times: 0, end: 8 },
+            Quick::Cpu(1),
+            end_loop(5, true),
+            Quick::Other,
+            Quick::Other,
+            Quick::Cpu(1),
+            end_loop(9, false),
+            Quick::Other,
+        ];
+        assert_eq!(&main[..], &expected[..]);
     }
 }

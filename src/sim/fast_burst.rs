@@ -17,7 +17,7 @@
 //! at a slice end. The tests that run every scenario with the fast paths on and off hold them
 //! to the general rounds' reports byte for byte.
 
-use super::exec::Quick;
+use super::exec::{Quick, enter_outermost_loop};
 use super::fast::Dispatched;
 use super::sched::Ready;
 use super::timers::{Timer, TimerKind};
@@ -322,9 +322,13 @@ impl<P: Policy> Kernel<P> {
                     };
                     return Some((slice_end, burst_end));
                 }
-                Some(&Quick::EndLoop(start)) => {
+                Some(&Quick::EndLoop { start, outermost }) => {
                     self.steps += 1;
-                    self.end_loop(q, start);
+                    self.end_loop_known(q, start, outermost);
+                }
+                Some(&Quick::EnterLoop { times, end }) => {
+                    self.steps += 1;
+                    enter_outermost_loop(self.hot_unchecked(q), times, end);
                 }
                 Some(Quick::Cpu(0) | Quick::Block(_, 0)) => {
                     self.steps += 1;

@@ -24,7 +24,7 @@
 //! scenario and generated round-robin workloads without a trace, with the fast paths on and
 //! off, and compares the reports.
 
-use super::super::exec::{Quick, end_loop_of};
+use super::super::exec::{Quick, end_loop_of, enter_outermost_loop};
 use super::super::pcb::{Hot, NONE, Pcb};
 use super::super::record::Recorder;
 use super::super::sched::Ready;
@@ -284,9 +284,13 @@ fn quick_start(
                 h.burst_left = n;
                 return Some(t.saturating_add(n));
             }
-            Some(&Quick::EndLoop(start)) => {
+            Some(&Quick::EndLoop { start, outermost }) => {
                 *steps += 1;
-                end_loop_of(h, &mut procs[q as usize], start);
+                end_loop_of(h, &mut procs[q as usize], start, outermost);
+            }
+            Some(&Quick::EnterLoop { times, end }) => {
+                *steps += 1;
+                enter_outermost_loop(h, times, end);
             }
             Some(Quick::Cpu(0) | Quick::Block(_, 0)) => {
                 *steps += 1;
