@@ -417,11 +417,10 @@ impl Lottery {
     /// lands should the line grow or shrink by one before then (`⌊w·(m±1)/2^64⌋` differs from
     /// `⌊w·m/2^64⌋` by less than `w/2^64 < 1`). With the names three picks on, the pick
     /// took one of the three in 4,928,697 picks of 4,999,922 on RR-IO-v1 at 10^5 (counted
-    /// 2026-12-02). The kernel prefetches
-    /// their records ([`Policy::likely_later`]), and this their positions, which a block writes
-    /// and a wake-up reads; the line's entries the names come from are asked for two picks
-    /// before (reading an entry in the same pick that prefetched it waited on it: 30 % of the
-    /// picks' time, perf, 2026-12-01). (Until 2026-12-02 a pick named the next holder, and
+    /// 2026-12-02). The kernel prefetches their records ([`Policy::likely_later`]), and this
+    /// their positions, which a block writes and a wake-up reads; the line's entries the
+    /// names come from are asked for two picks before (reading an entry in the same pick
+    /// that prefetched it waited on it: 30 % of the picks' time, perf, 2026-12-01). (Until 2026-12-02 a pick named the next holder, and
     /// for the kernel to ask when it saw a wake-up or a block coming, the next holder in a
     /// line one longer or one shorter: with the names three picks on, dropping those took
     /// 8 % of lottery's instructions off and made it no slower; BENCHMARKS.md, "Nineteenth
