@@ -69,7 +69,7 @@ fn the_loop_goes_on_through_burst_ends_and_wake_ups() {
 }
 
 /// Runs that keep no trace (`--format summary`, the benches) take the lean loop
-/// (`lean_slice_ends_any`): every scenario under each policy but round robin, and the
+/// (`src/sim/fast/lean_any.rs`): every scenario under each policy but round robin, and the
 /// workloads above stopped by `max_steps` and `max_ticks`, with the fast paths on and off.
 #[test]
 fn runs_without_a_trace_give_the_general_rounds_report() {

@@ -95,3 +95,35 @@ fn wake_ups_at_slice_ends_give_the_general_rounds_report_under_every_policy_and_
     }
     assert_eq!(compared, 4 * 13 * 6);
 }
+
+/// The same workloads without a trace, which is where the lean loop of the policies other
+/// than round robin (`src/sim/fast/lean_any.rs`) takes wake-ups at slice ends and burst
+/// ends in place: under every policy and every same-tick order, and under two more with
+/// events of their own (MLFQ of one queue with a boost, which does not preempt and so takes
+/// the lean loop; non-preemptive priority with aging), against the general rounds.
+#[test]
+fn without_a_trace_wake_ups_give_the_general_rounds_report_under_every_policy_and_order() {
+    let mut g = Gen(11);
+    let mut compared = 0;
+    let mut policies = common::every_policy();
+    policies.push(json!({"name": "priority", "aging": {"every": 7, "step": 1}}));
+    policies.push(json!({"name": "mlfq", "queues": 1, "boost": 13}));
+    for seed in 0..4u64 {
+        let q = [2, 3, 4, 5][seed as usize];
+        let base = workload(&mut g, 6 + 2 * seed, q);
+        for policy in &policies {
+            for (i, order) in common::TICK_ORDERS.iter().enumerate() {
+                let mut doc = base.clone();
+                doc["name"] = json!(format!("fast_wake untraced {seed} {i}"));
+                doc["seed"] = json!(seed);
+                doc["kernel"] = json!({"policy": policy, "quantum": q, "tick_order": order});
+                common::assert_untraced_exact(
+                    &doc.to_string(),
+                    &format!("policy {policy}, order {order:?}, seed {seed}"),
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 4 * 15 * 6);
+}

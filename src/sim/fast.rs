@@ -27,7 +27,10 @@
 //! reports byte for byte (`tests/scenarios.rs`, `tests/policies.rs`, `tests/properties.rs`).
 
 mod lean;
+mod lean_any;
 pub(super) use lean::dispatched;
+use lean::quick_start;
+pub(super) use lean_any::{Left, lean_any};
 
 use super::pcb::{Hot, NONE, Pcb};
 use super::sched::Ready;

@@ -1,8 +1,8 @@
 //! The slice-end shortcuts for every policy but round robin, on a single CPU: a slice end
 //! with nothing else due ([`Kernel::step_slice_end_any`], whose loop goes on through the
 //! slice ends, burst ends and wake-ups that follow, and for a run without a trace through a
-//! lean loop of its own, [`lean_slice_ends_any`]) and the general rounds' tick of a lone
-//! slice end ([`Kernel::settle_slice_end_any`]). Round robin's own, which assume its FIFO,
+//! lean loop of its own, `fast/lean_any.rs`'s [`lean_any`]) and the general rounds' tick of
+//! a lone slice end ([`Kernel::settle_slice_end_any`]). Round robin's own, which assume its FIFO,
 //! are in `fast.rs` and `fast/lean.rs`; a slice end that meets wake-ups is `fast_wake.rs`'s.
 //!
 //! Each goes through the policy for every decision (`charge`, `enqueue`, `pick`, `slice`), so
@@ -11,10 +11,10 @@
 //! compare the reports byte for byte (`tests/scenarios.rs`, `tests/policies.rs`,
 //! `tests/properties.rs`, and `tests/fast_any.rs`, also without a trace).
 
-use super::fast::{Dispatched, dispatched, prefetch_at, prefetch_later, prefetch_timers};
-use super::pcb::{Hot, NONE, Pcb};
+use super::fast::{Dispatched, Left, lean_any};
+use super::pcb::NONE;
 use super::sched::{Leave, Ready, UNLIMITED, Usage};
-use super::{Cpu, Kernel, Policy, Run, SeededRng};
+use super::{Kernel, Policy, Run};
 use crate::model::{Cause, State};
 
 impl<P: Policy> Kernel<P> {
@@ -62,27 +62,46 @@ impl<P: Policy> Kernel<P> {
         if t >= horizon {
             return None;
         }
-        // Asked once: what the lean loop assumes (see `lean_slice_ends_any`).
+        // Asked once: what the lean loop assumes (see `fast/lean_any.rs`).
         let lean = batch
             && self.lean_applies()
-            && !self.needs.preemption
             && !self.needs.bursts
             && self.plan.kernel.context_switch == 0;
         'run: loop {
             if lean {
-                let (q, at, starting) = self.lean_run_any(p, t, burst_end, horizon);
-                if starting {
-                    let Some((next, h)) = self.start_then_go_on(at) else {
-                        break;
-                    };
-                    (p, t, burst_end) = next;
-                    horizon = h;
-                } else {
-                    let Some(next) = self.lone_running() else {
-                        break;
-                    };
-                    (p, t, burst_end) = next;
-                    debug_assert!(q == p && (t >= burst_end || t >= horizon));
+                let (q, at, left, h) = self.lean_run_any(p, t, burst_end, horizon);
+                horizon = h;
+                match left {
+                    Left::Starting => {
+                        let Some((next, h)) = self.start_then_go_on(at) else {
+                            break;
+                        };
+                        (p, t, burst_end) = next;
+                        horizon = h;
+                    }
+                    Left::Running => {
+                        let Some(next) = self.lone_running() else {
+                            break;
+                        };
+                        (p, t, burst_end) = next;
+                        debug_assert!(q == p && (t >= burst_end || t >= horizon));
+                    }
+                    Left::Idle => break,
+                    Left::Kept => {
+                        // The general rounds' question, as below.
+                        let mut started = std::mem::take(&mut self.started);
+                        self.preempt_for_urgent(at, &mut started);
+                        let kept = matches!(self.cpus[0].run, Run::Running { p: r, .. } if r == q);
+                        if !kept {
+                            self.run_started_then_settle(started, at);
+                            break;
+                        }
+                        self.started = started;
+                        let Some(next) = self.lone_running() else {
+                            break;
+                        };
+                        (p, t, burst_end) = next;
+                    }
                 }
             } else {
                 self.now = t;
@@ -237,33 +256,26 @@ impl<P: Policy> Kernel<P> {
         Some(!self.finished)
     }
 
-    /// The slice ends of [`Kernel::step_slice_end_any`]'s loop from process `p` running with
-    /// its slice ending at `t`, before its burst ends at `burst_end` and before `horizon`,
-    /// through [`lean_slice_ends_any`], for a run that keeps no trace, has no threads and no
-    /// decision log ([`Kernel::lean_applies`]), under a policy that neither preempts nor
-    /// reads bursts, without a switch cost (the caller asks these once). Returns the process
-    /// running at the end, the tick of the last slice end taken (the clock, which it sets),
-    /// and whether that process was just dispatched with its burst over (the caller runs its
-    /// instructions, as the loop does); else its slice end is at or past its burst end or
-    /// the horizon.
+    /// The events of [`Kernel::step_slice_end_any`]'s loop from process `p` running with its
+    /// slice ending at `t`, before its burst ends at `burst_end` and before `horizon`, through
+    /// the lean loop of `fast/lean_any.rs` ([`lean_any`]), for a run that keeps no trace, has
+    /// no threads and no decision log ([`Kernel::lean_applies`]), under a policy that reads
+    /// no bursts, without a switch cost (the caller asks these once). Returns
+    /// the process on the CPU, the tick of the last event taken (the clock, which it sets),
+    /// how the CPU was left, and the horizon.
     #[inline(always)]
-    fn lean_run_any(&mut self, p: u32, t: u64, burst_end: u64, horizon: u64) -> (u32, u64, bool) {
-        debug_assert!(self.lean_applies() && !self.fast_paths && self.pending_preempts == 0);
-        let [cpu] = self.cpus.as_mut_slice() else {
-            unreachable!("the slice-end loop runs on one CPU");
-        };
-        let parts = AnyParts {
-            hot: &mut self.hot,
-            procs: &mut self.procs,
-            policy: &mut self.policy,
-            rng: &mut self.rng,
-            cpu,
-            context_switches: &mut self.context_switches,
-            timers_counted: self.recycler.on,
-        };
-        let (q, at, starting) = lean_slice_ends_any(parts, (p, t, burst_end), horizon);
+    fn lean_run_any(
+        &mut self,
+        p: u32,
+        t: u64,
+        burst_end: u64,
+        horizon: u64,
+    ) -> (u32, u64, Left, u64) {
+        debug_assert!(t < burst_end && t < horizon);
+        let parts = self.any_parts(horizon);
+        let (q, at, left, horizon) = lean_any(parts, (p, t, burst_end), horizon);
         self.now = at;
-        (q, at, starting)
+        (q, at, left, horizon)
     }
 
     /// The process just dispatched at `t` with its burst over runs its instructions first,
@@ -287,7 +299,7 @@ impl<P: Policy> Kernel<P> {
 
     /// [`Kernel::horizon`], and the tick of the policy's own next event.
     #[inline(always)]
-    fn horizon_any(&self) -> u64 {
+    pub(super) fn horizon_any(&self) -> u64 {
         let horizon = self.horizon();
         self.policy
             .next_event()
@@ -328,121 +340,5 @@ impl<P: Policy> Kernel<P> {
             return Some(self.error.is_none() && self.more_to_settle());
         }
         Some(false)
-    }
-}
-
-/// The parts of the kernel the lean loop touches, each borrowed apart (so that a store to a
-/// record is not taken to change the policy's state, and the reverse).
-struct AnyParts<'a, P> {
-    hot: &'a mut [Hot],
-    procs: &'a mut [Pcb],
-    policy: &'a mut P,
-    rng: &'a mut SeededRng,
-    cpu: &'a mut Cpu,
-    context_switches: &'a mut u64,
-    /// Whether a block reads the process table's entry (records recycled: `count_timer`).
-    timers_counted: bool,
-}
-
-/// What [`Kernel::step_slice_end_any`]'s loop does at each slice end that comes first (no
-/// burst end, timer, arrival, limit or policy event by then), for a run without a trace
-/// under a policy that neither preempts nor reads bursts, without a switch cost: the process
-/// is charged its slice and joins the ready structure, the CPU picks; the same process
-/// picked again keeps its CPU with a fresh slice, another one is dispatched as
-/// `run_on_lone_cpu` does (a context switch counted, its waiting accounted, its first run
-/// noted) and the first was preempted (`transition`: its time running accounted). Nothing
-/// is recorded (no trace: `record` does nothing) and nothing can stop the run here. Goes on
-/// while the next slice end comes first; stops after dispatching a process whose burst is
-/// over (its instructions are the caller's). Returns the process running, the tick of the
-/// last slice end, and whether it stopped for such a dispatch.
-#[inline(always)]
-fn lean_slice_ends_any<P: Policy>(
-    parts: AnyParts<'_, P>,
-    (mut p, mut t, mut burst_end): (u32, u64, u64),
-    horizon: u64,
-) -> (u32, u64, bool) {
-    const AHEAD: usize = 16;
-    let AnyParts {
-        hot,
-        procs,
-        policy,
-        rng,
-        cpu,
-        context_switches,
-        timers_counted,
-    } = parts;
-    // Asked once a run (a boxed policy's answer is a call; lottery's is a constant).
-    let hints = policy.hints_later();
-    loop {
-        debug_assert!(t < burst_end && t < horizon);
-        let usage = Usage {
-            ran: t - cpu.since,
-            slice_left: 0,
-        };
-        hot[p as usize].burst_left = burst_end - t;
-        // `charge`, `enqueue` (`burst_for` is 0: the policy reads no bursts) and `pick`, in
-        // one call. It was just enqueued, so the policy has something to pick.
-        let q = policy.requeue_pick(p, usage, t, rng).unwrap_or(p);
-        // After the pick, as `prefetch_upcoming_any`: a policy that draws knows the next
-        // only then.
-        if let Some(ahead) = policy.likely(AHEAD) {
-            prefetch_at(hot.as_ptr().wrapping_add(ahead as usize).cast());
-            if timers_counted {
-                prefetch_timers(procs, ahead);
-            }
-        }
-        if hints {
-            prefetch_later(policy, hot);
-        }
-        if q == p {
-            // `resume`: it keeps its CPU with a fresh slice.
-            let slice = policy.slice(p, t);
-            cpu.since = t;
-            let slice_end = t.saturating_add(slice);
-            cpu.run = Run::Running {
-                p,
-                slice_end,
-                burst_end,
-            };
-            if slice_end >= burst_end || slice_end >= horizon {
-                return (p, t, false);
-            }
-            t = slice_end;
-            continue;
-        }
-        // `transition` to ready (a preemption), then `dispatch_on_lone_cpu`.
-        let h = &mut hot[p as usize];
-        h.preemptions = h.preemptions.saturating_add(1);
-        debug_assert_eq!(h.state, State::Running);
-        // `account` of a running process, without its match on the state.
-        h.cpu += t - h.since;
-        h.since = t;
-        h.state = State::Ready;
-        if cpu.last != q {
-            *context_switches += 1;
-            cpu.last = q;
-        }
-        let slice = policy.slice(q, t);
-        cpu.since = t;
-        let burst = dispatched(&mut hot[q as usize], procs, q, t);
-        let slice_end = t.saturating_add(slice);
-        if burst == 0 {
-            cpu.run = Run::Running {
-                p: q,
-                slice_end,
-                burst_end: NONE,
-            };
-            return (q, t, true);
-        }
-        let end = t.saturating_add(burst);
-        cpu.run = Run::Running {
-            p: q,
-            slice_end,
-            burst_end: end,
-        };
-        if slice_end >= end || slice_end >= horizon {
-            return (q, t, false);
-        }
-        (p, t, burst_end) = (q, slice_end, end);
     }
 }

@@ -19,6 +19,7 @@
 
 use super::exec::{Quick, enter_outermost_loop};
 use super::fast::Dispatched;
+use super::pcb::Hot;
 use super::sched::Ready;
 use super::timers::{Timer, TimerKind};
 use super::{Kernel, Policy, Run};
@@ -194,17 +195,11 @@ impl<P: Policy> Kernel<P> {
     /// not ending). `None` for anything else, which the interpreter takes.
     #[inline(always)]
     pub(super) fn plain_block_after(&mut self, p: u32) -> Option<(Cause, u64)> {
-        // SAFETY (of `hot_unchecked`): `p` is a CPU's process, a slot of the table (see
-        // `hot_unchecked`).
-        let hot = self.hot_unchecked(p);
-        if hot.ending || !hot.bound {
-            return None;
-        }
-        let (program, next) = (hot.program as usize, hot.pc as usize + 1);
-        match self.decoded[program].get(next) {
-            Some(&Quick::Block(cause, ticks)) if ticks > 0 => Some((cause, ticks)),
-            _ => None,
-        }
+        debug_assert!((p as usize) < self.hot.len());
+        // SAFETY: `p` is a CPU's process, a slot of the table, which never shrinks (see
+        // `Kernel::hot_unchecked`, which borrows the whole kernel).
+        let hot = unsafe { self.hot.get_unchecked(p as usize) };
+        plain_block_of(hot, &self.decoded)
     }
 
     /// Process `p`'s burst on CPU `c` ends at `t` on the plain block `cause` of `ticks`
@@ -214,30 +209,11 @@ impl<P: Policy> Kernel<P> {
     #[inline(always)]
     pub(super) fn block_plain(&mut self, c: usize, p: u32, t: u64, cause: Cause, ticks: u64) {
         self.steps += 1;
-        // SAFETY (of `hot_unchecked`, here and below): `p` is CPU `c`'s process, a slot of
-        // the table (see `hot_unchecked`).
-        let hot = self.hot_unchecked(p);
-        hot.burst_left = 0;
-        hot.pc += 2;
-        let pid = hot.pid;
+        // SAFETY (of `hot_unchecked`): `p` is CPU `c`'s process, a slot of the table (see
+        // `hot_unchecked`).
         self.cpus[c].run = Run::Idle;
-        self.set_timer(Timer {
-            at: t.saturating_add(ticks),
-            since: t,
-            pid,
-            p,
-            kind: if cause == Cause::Sleep {
-                TimerKind::Sleep
-            } else {
-                TimerKind::Io
-            },
-        });
-        // `transition` to blocked: the time running is accounted, as `Hot::account` does.
-        let hot = self.hot_unchecked(p);
-        debug_assert_eq!(hot.state, State::Running);
-        hot.cpu += t - hot.since;
-        hot.since = t;
-        hot.state = State::Blocked;
+        let timer = block_on_timer(self.hot_unchecked(p), p, t, cause, ticks);
+        self.set_timer(timer);
         self.record(t, p, State::Running, State::Blocked, cause, Some(c as u32));
     }
 
@@ -337,5 +313,47 @@ impl<P: Policy> Kernel<P> {
                 _ => return None,
             }
         }
+    }
+}
+
+/// The plain block after the burst of the process of record `hot`: an `io` or `sleep` of a
+/// literal number of ticks above 0, the process under way (bound, not ending); `None` for
+/// anything else, which the interpreter takes. (For [`Kernel::plain_block_after`] and the
+/// lean loop of the other policies, `fast/lean_any.rs`.)
+#[inline(always)]
+pub(super) fn plain_block_of(hot: &Hot, code: &[Box<[Quick]>]) -> Option<(Cause, u64)> {
+    if hot.ending || !hot.bound {
+        return None;
+    }
+    let (program, next) = (hot.program as usize, hot.pc as usize + 1);
+    match code[program].get(next) {
+        Some(&Quick::Block(cause, ticks)) if ticks > 0 => Some((cause, ticks)),
+        _ => None,
+    }
+}
+
+/// What a plain block ([`plain_block_of`]) of `ticks` does to the record `hot` of running
+/// process `p` at `t` (`finish_burst`, the interpreter's `Quick::Block` and `block`'s
+/// `transition`, which accounts the time running as `Hot::account` does): its burst over,
+/// past the burst and the block, blocked from `t`. Returns the timer that wakes it, for the
+/// caller to set.
+#[inline(always)]
+pub(super) fn block_on_timer(hot: &mut Hot, p: u32, t: u64, cause: Cause, ticks: u64) -> Timer {
+    debug_assert_eq!(hot.state, State::Running);
+    hot.burst_left = 0;
+    hot.pc += 2;
+    hot.cpu += t - hot.since;
+    hot.since = t;
+    hot.state = State::Blocked;
+    Timer {
+        at: t.saturating_add(ticks),
+        since: t,
+        pid: hot.pid,
+        p,
+        kind: if cause == Cause::Sleep {
+            TimerKind::Sleep
+        } else {
+            TimerKind::Io
+        },
     }
 }

@@ -96,6 +96,29 @@ impl Timers {
             _ => None,
         }
     }
+
+    /// Takes the earliest timer if it fires at `t` and no other timer fires then (the lone
+    /// wake-up of a tick, which the one-CPU loops settle in place); else leaves the timers as
+    /// they were. As [`Timers::pop_due`], none is due before `t`.
+    #[inline(always)]
+    pub(crate) fn pop_lone_due(&mut self, t: u64) -> Option<Timer> {
+        let from_fifo = self
+            .fifo
+            .front()
+            .is_some_and(|a| a.at == t && self.heap.peek().is_none_or(|Reverse(b)| a < b));
+        let timer = self.pop_due(t)?;
+        if self.next_at() == Some(t) {
+            // Put back where it was: the firing order is the timers' own order, whichever
+            // of the two holds one.
+            if from_fifo {
+                self.fifo.push_front(timer);
+            } else {
+                self.heap.push(Reverse(timer));
+            }
+            return None;
+        }
+        Some(timer)
+    }
 }
 
 #[cfg(test)]
@@ -156,6 +179,33 @@ mod tests {
         assert_eq!(fired.0.len(), 2000);
         assert_eq!(fired.0, fired.1);
         assert!(used_heap, "the mixed durations never reached the heap");
+    }
+
+    #[test]
+    fn a_lone_timer_is_taken_and_two_due_together_are_left_as_they_were() {
+        let mut timers = Timers::default();
+        timers.push(timer(10, 0, 1));
+        timers.push(timer(20, 1, 2));
+        assert_eq!(timers.pop_lone_due(5), None);
+        assert_eq!(timers.pop_lone_due(10).map(|t| t.pid), Some(1));
+        // Two due at 30: one in the FIFO, one (set out of order) in the heap.
+        timers.push(timer(30, 5, 3));
+        timers.push(timer(30, 2, 4));
+        assert!(!timers.heap.is_empty());
+        assert_eq!(timers.pop_lone_due(20).map(|t| t.pid), Some(2));
+        for _ in 0..2 {
+            assert_eq!(timers.pop_lone_due(30), None);
+        }
+        // Left in their order: the longer wait (pid 4, since 2) first.
+        assert_eq!(timers.pop_due(30).map(|t| t.pid), Some(4));
+        assert_eq!(timers.pop_lone_due(30).map(|t| t.pid), Some(3));
+        assert_eq!(timers.next_at(), None);
+        // Two due together in the FIFO alone.
+        timers.push(timer(40, 30, 5));
+        timers.push(timer(40, 31, 6));
+        assert_eq!(timers.pop_lone_due(40), None);
+        assert_eq!(timers.pop_due(40).map(|t| t.pid), Some(5));
+        assert_eq!(timers.pop_due(40).map(|t| t.pid), Some(6));
     }
 
     #[test]

@@ -237,7 +237,7 @@ fn lean_slice_ends<P: Policy, const SWITCH: bool>(
 /// What `run_on_lone_cpu` does to the record `h` of process `q` dispatched at `t`: a
 /// dispatch counted, its waiting accounted, running from `t`, its first run noted (in
 /// `procs`). Returns what is left of its burst. For the lean loops, which hold the tables
-/// apart (this one and `fast_any.rs`'s).
+/// apart (this one and `lean_any.rs`'s).
 #[inline(always)]
 pub(in crate::sim) fn dispatched(h: &mut Hot, procs: &mut [Pcb], q: u32, t: u64) -> u64 {
     debug_assert_eq!(h.state, State::Ready);
@@ -260,7 +260,7 @@ pub(in crate::sim) fn dispatched(h: &mut Hot, procs: &mut [Pcb], q: u32, t: u64)
 /// at the same place, and `run_instant` goes on from it.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn quick_start(
+pub(super) fn quick_start(
     h: &mut Hot,
     procs: &mut [Pcb],
     code: &[Box<[Quick]>],
