@@ -29,7 +29,7 @@
 mod lean;
 mod lean_any;
 pub(super) use lean::dispatched;
-use lean::quick_start;
+use lean::{preempted, quick_start};
 pub(super) use lean_any::{Left, lean_any};
 
 use super::pcb::{Hot, NONE, Pcb};

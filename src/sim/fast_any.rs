@@ -88,15 +88,9 @@ impl<P: Policy> Kernel<P> {
                     }
                     Left::Idle => break,
                     Left::Kept => {
-                        // The general rounds' question, as below.
-                        let mut started = std::mem::take(&mut self.started);
-                        self.preempt_for_urgent(at, &mut started);
-                        let kept = matches!(self.cpus[0].run, Run::Running { p: r, .. } if r == q);
-                        if !kept {
-                            self.run_started_then_settle(started, at);
+                        if !self.kept_after_asking(q, at) {
                             break;
                         }
-                        self.started = started;
                         let Some(next) = self.lone_running() else {
                             break;
                         };
@@ -129,15 +123,11 @@ impl<P: Policy> Kernel<P> {
                     };
                     // The general rounds then ask a preemptive policy whether a ready process
                     // displaces it; what follows a yes is theirs.
-                    if self.needs.preemption && !self.policy.is_empty() {
-                        let mut started = std::mem::take(&mut self.started);
-                        self.preempt_for_urgent(t_now, &mut started);
-                        let kept = matches!(self.cpus[0].run, Run::Running { p: q, .. } if q == p);
-                        if !kept {
-                            self.run_started_then_settle(started, t_now);
-                            break;
-                        }
-                        self.started = started;
+                    if self.needs.preemption
+                        && !self.policy.is_empty()
+                        && !self.kept_after_asking(p, t_now)
+                    {
+                        break;
                     }
                 } else {
                     // `resolve_preemption`, then `take`.
@@ -276,6 +266,21 @@ impl<P: Policy> Kernel<P> {
         let (q, at, left, horizon) = lean_any(parts, (p, t, burst_end), horizon);
         self.now = at;
         (q, at, left, horizon)
+    }
+
+    /// The general rounds' question after process `p` kept its CPU at `t` under a preemptive
+    /// policy with others ready: does one of them displace it? Whether it kept its CPU; if
+    /// not, what the preemption started has run and the rounds settled what followed.
+    fn kept_after_asking(&mut self, p: u32, t: u64) -> bool {
+        let mut started = std::mem::take(&mut self.started);
+        self.preempt_for_urgent(t, &mut started);
+        let kept = matches!(self.cpus[0].run, Run::Running { p: q, .. } if q == p);
+        if !kept {
+            self.run_started_then_settle(started, t);
+            return false;
+        }
+        self.started = started;
+        true
     }
 
     /// The process just dispatched at `t` with its burst over runs its instructions first,

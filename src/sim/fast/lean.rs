@@ -160,12 +160,8 @@ fn lean_slice_ends<P: Policy, const SWITCH: bool>(
         // SAFETY: `p` is the CPU's process and `q` what the policy picked of what the kernel
         // enqueued: slots of the table, which never shrinks (see `Kernel::hot_unchecked`).
         let h = unsafe { hot.get_unchecked_mut(p as usize) };
-        debug_assert_eq!(h.state, State::Running);
         h.burst_left = burst_end - t;
-        h.preemptions = h.preemptions.saturating_add(1);
-        h.cpu += t - h.since;
-        h.since = t;
-        h.state = State::Ready;
+        preempted(h, t);
         // `q` starts, or switches in (`dispatch_on_lone_cpu`); a switch ends before the
         // horizon, as `end_lone_switch` ends it (the tick counted, its ticks added), or the
         // loop leaves it to the caller, which would find it could not end it either.
@@ -232,6 +228,18 @@ fn lean_slice_ends<P: Policy, const SWITCH: bool>(
         };
     }
     last
+}
+
+/// What `transition` does to the record `h` of the running process preempted at `t`: a
+/// preemption counted, its time running accounted (`Hot::account` without its match on the
+/// state), ready from `t`. For the lean loops, as [`dispatched`].
+#[inline(always)]
+pub(in crate::sim) fn preempted(h: &mut Hot, t: u64) {
+    debug_assert_eq!(h.state, State::Running);
+    h.preemptions = h.preemptions.saturating_add(1);
+    h.cpu += t - h.since;
+    h.since = t;
+    h.state = State::Ready;
 }
 
 /// What `run_on_lone_cpu` does to the record `h` of process `q` dispatched at `t`: a

@@ -40,7 +40,7 @@ use super::super::pcb::{Hot, NONE, Pcb};
 use super::super::sched::{Leave, Ready, UNLIMITED, Usage};
 use super::super::timers::{TimerKind, Timers};
 use super::super::{Cpu, Kernel, Policy, Run, SeededRng};
-use super::{dispatched, prefetch_at, prefetch_later, prefetch_timers, quick_start};
+use super::{dispatched, preempted, prefetch_at, prefetch_later, prefetch_timers, quick_start};
 use crate::model::State;
 use crate::scenario::ReadyGroup;
 
@@ -181,7 +181,7 @@ pub(in crate::sim) fn lean_any<P: Policy>(
         }
         // The process picked at `t`, and whether the one running was preempted (its slice
         // ended) rather than blocked.
-        let (q, preempted) = if t < burst_end {
+        let (q, was_preempted) = if t < burst_end {
             // A slice end.
             let usage = Usage {
                 ran: t - cpu.since,
@@ -286,7 +286,7 @@ pub(in crate::sim) fn lean_any<P: Policy>(
         if hints {
             prefetch_later(policy, hot);
         }
-        if q == p && preempted {
+        if q == p && was_preempted {
             // `resume`: it keeps its CPU with a fresh slice.
             let slice = policy.slice(p, t);
             cpu.since = t;
@@ -301,14 +301,9 @@ pub(in crate::sim) fn lean_any<P: Policy>(
             }
             continue;
         }
-        if preempted {
-            // `transition` to ready (a preemption), without `account`'s match on the state.
-            let h = &mut hot[p as usize];
-            debug_assert_eq!(h.state, State::Running);
-            h.preemptions = h.preemptions.saturating_add(1);
-            h.cpu += t - h.since;
-            h.since = t;
-            h.state = State::Ready;
+        if was_preempted {
+            // `transition` to ready (a preemption).
+            preempted(&mut hot[p as usize], t);
         }
         // `dispatch_on_lone_cpu` (no switch cost).
         if cpu.last != q {
