@@ -15,17 +15,18 @@
 //!
 //! and it starts a process dispatched with its burst over when only the interpreter's quick
 //! instructions lead to its next `cpu` (`quick_start`, as round robin's lean loop does).
-//!
-//! Under a preemptive policy (MLFQ of several queues, SRTF, preemptive priority), the
-//! general rounds ask after each of those whether a ready process displaces one that is
-//! running and was not just dispatched: here, only a process that a slice end's pick kept
-//! on its CPU while others are ready. The loop stops there and the caller asks
-//! ([`Left::Kept`]). A process just dispatched has nothing to be displaced by
-//! ([`Policy::preempt`] answers `None` then), and a wake-up here never finds the CPU busy
-//! with a process that keeps it but at a slice end.
 //! Each of those was a way back to the kernel's step and through its checks: under lottery
 //! on RR-IO-v1 a slice end with a wake-up took 652 instructions and a burst end 608, against
 //! 285 for a plain slice end (callgrind, N = 20,000, with the three calls kept apart).
+//!
+//! Under a preemptive policy (MLFQ of several queues; the others that preempt read bursts or
+//! have no slices, and never come here), the general rounds ask after each of those events
+//! whether a ready process displaces a running one that was not just dispatched: here, only
+//! a process that a slice end's pick kept on its CPU while others are ready. The loop stops
+//! there and the caller asks ([`Left::Kept`]). A process just dispatched has nothing to be
+//! displaced by ([`Policy::preempt`] answers `None` then), and a wake-up is taken here only
+//! at a slice end or a burst end, where the process on the CPU after the pick is either one
+//! kept (asked, as above) or one just dispatched.
 //!
 //! Anything else (another timer due, an arrival, an outside signal, the tick limit, a
 //! policy's own event, the step budget, an instruction past the quick ones) ends the loop
