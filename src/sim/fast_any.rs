@@ -2,8 +2,9 @@
 //! with nothing else due ([`Kernel::step_slice_end_any`], whose loop goes on through the
 //! slice ends, burst ends and wake-ups that follow, and for a run without a trace through a
 //! lean loop of its own, `fast/lean_any.rs`'s [`lean_any`]) and the general rounds' tick of
-//! a lone slice end ([`Kernel::settle_slice_end_any`]). Round robin's own, which assume its FIFO,
-//! are in `fast.rs` and `fast/lean.rs`; a slice end that meets wake-ups is `fast_wake.rs`'s.
+//! a lone slice end ([`Kernel::settle_slice_end_any`]). Round robin's own, which assume its
+//! FIFO, are in `fast.rs` and `fast/lean.rs`; a slice end that meets wake-ups is
+//! `fast_wake.rs`'s.
 //!
 //! Each goes through the policy for every decision (`charge`, `enqueue`, `pick`, `slice`), so
 //! it holds for every policy that does not preempt, and steps aside where the general rounds
@@ -250,9 +251,9 @@ impl<P: Policy> Kernel<P> {
     /// slice ending at `t`, before its burst ends at `burst_end` and before `horizon`, through
     /// the lean loop of `fast/lean_any.rs` ([`lean_any`]), for a run that keeps no trace, has
     /// no threads and no decision log ([`Kernel::lean_applies`]), under a policy that reads
-    /// no bursts, without a switch cost (the caller asks these once). Returns
-    /// the process on the CPU, the tick of the last event taken (the clock, which it sets),
-    /// how the CPU was left, and the horizon.
+    /// no bursts, without a switch cost (the caller asks these once). Returns the process on
+    /// the CPU, the tick of the last event taken (the clock, which it sets), how the CPU was
+    /// left, and the horizon.
     #[inline(always)]
     fn lean_run_any(
         &mut self,
