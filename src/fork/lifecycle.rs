@@ -215,6 +215,7 @@ impl Th {
         if p.spare.is_none() {
             p.spare = Some(Spare::new());
         }
+        super::hugetext::before_fork();
         // SAFETY: a process's only threads are its scenario threads, and the caller holds
         // their interpreter lock (see above), so the child may run any code.
         match unsafe { fork() } {

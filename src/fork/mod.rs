@@ -25,6 +25,7 @@ pub mod assemble;
 pub mod channel;
 mod few;
 mod host;
+mod hugetext;
 pub mod interp;
 mod lifecycle;
 pub mod observe;

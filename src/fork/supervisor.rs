@@ -303,6 +303,7 @@ fn run(setup: Setup, input: &mut Input, isolation: Isolation) -> io::Result<()> 
             };
             // Flush before forking, so no buffered line can be written twice.
             sup.flush();
+            super::hugetext::before_fork();
             // SAFETY: the supervisor is single-threaded.
             match unsafe { fork() } {
                 Ok(ForkResult::Child) => {

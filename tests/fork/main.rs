@@ -18,6 +18,7 @@ mod common;
 
 mod compare;
 mod fences;
+mod huge_text;
 mod observe;
 mod report;
 mod survive;
