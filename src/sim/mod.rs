@@ -82,7 +82,7 @@ pub use record::HELD_TRACE_CEILING;
 use record::Recorder;
 use rng::SeededRng;
 use sched::{Attrs, Leave, Usage};
-pub use sched::{Eevdf, Lottery, Policy, RoundRobin};
+pub use sched::{Eevdf, Lottery, Mlfq, Policy, RoundRobin};
 pub use select::Sim;
 use timers::{Timer, TimerKind, Timers};
 

@@ -5,24 +5,28 @@
 //! through a box (RR-IO-v1 at N = 20,000: 705.0 M instructions boxed, 610.3 M in a kernel of
 //! its own, the same bytes; BENCHMARKS.md), and EEVDF, whose slice end is one call
 //! (`Policy::requeue_pick`) inlined into the kernel's loop (2,361.5 M instructions before,
-//! 1,564.1 M after, BENCHMARKS.md's fifteenth round); any other policy gets a kernel that
-//! calls it through a box (each kernel of its own is another copy of the kernel in the
-//! binary).
+//! 1,564.1 M after, BENCHMARKS.md's fifteenth round), and MLFQ, the slowest slice policy
+//! through a box once the others had kernels of their own (602.1 M boxed, 545.6 M in a kernel
+//! of its own with its slice end in one call; BENCHMARKS.md's twenty-second round); any other
+//! policy gets a kernel that calls it through a box (each kernel of its own is another copy
+//! of the kernel in the binary).
 
 use std::sync::Arc;
 
-use super::{Eevdf, Kernel, Lottery, Policy, RoundRobin, SimOptions, sched};
+use super::{Eevdf, Kernel, Lottery, Mlfq, Policy, RoundRobin, SimOptions, sched};
 use crate::program::Plan;
 use crate::report::Report;
 
-/// The simulated kernel with the scenario's policy: a kernel built for round robin, lottery
-/// or EEVDF (whose calls are inlined into its loops), or one that calls any other policy
+/// The simulated kernel with the scenario's policy: a kernel built for round robin, lottery,
+/// MLFQ or EEVDF (whose calls are inlined into its loops), or one that calls any other policy
 /// through a box. Each method is the [`Kernel`] method of the same name.
 pub enum Sim {
     /// Round robin.
     Rr(Kernel<RoundRobin>),
     /// Lottery.
     Lottery(Kernel<Lottery>),
+    /// MLFQ.
+    Mlfq(Kernel<Mlfq>),
     /// EEVDF.
     Eevdf(Kernel<Eevdf>),
     /// Any other policy.
@@ -35,6 +39,7 @@ macro_rules! either {
         match $sim {
             Sim::Rr($k) => $call,
             Sim::Lottery($k) => $call,
+            Sim::Mlfq($k) => $call,
             Sim::Eevdf($k) => $call,
             Sim::Other($k) => $call,
         }
@@ -47,6 +52,7 @@ impl Sim {
         match sched::build(&plan.kernel) {
             sched::Built::Rr(rr) => Sim::Rr(Kernel::with_policy(plan, opts, rr)),
             sched::Built::Lottery(l) => Sim::Lottery(Kernel::with_policy(plan, opts, l)),
+            sched::Built::Mlfq(m) => Sim::Mlfq(Kernel::with_policy(plan, opts, m)),
             sched::Built::Eevdf(e) => Sim::Eevdf(Kernel::with_policy(plan, opts, e)),
             sched::Built::Other(p) => Sim::Other(Kernel::with_policy(plan, opts, p)),
         }

@@ -194,6 +194,19 @@ impl Mlfq {
         if r.at == now { r.count } else { 0 }
     }
 
+    /// `p`, taken from the front of queue `l` at `now`, runs: one fewer of this tick's front
+    /// run if it was in it.
+    #[inline(always)]
+    fn taken(&mut self, l: usize, p: u32, now: u64) {
+        let r = &mut self.front_runs[l];
+        if r.at == now && r.count > 0 {
+            r.count -= 1;
+        }
+        let s = self.proc(p);
+        s.status = Status::Running;
+        s.bumped = false;
+    }
+
     fn grow_front_run(&mut self, l: usize, now: u64) {
         let count = self.front_run(l, now) + 1;
         self.front_runs[l] = FrontRun { at: now, count };
@@ -302,14 +315,38 @@ impl Policy for Mlfq {
     fn pick(&mut self, now: u64, _rng: &mut SeededRng) -> Option<u32> {
         let l = self.queues.top()?;
         let p = self.queues.pop_front(l)?;
-        let r = &mut self.front_runs[l];
-        if r.at == now && r.count > 0 {
-            r.count -= 1;
-        }
-        let s = self.proc(p);
-        s.status = Status::Running;
-        s.bumped = false;
+        self.taken(l, p, now);
         Some(p)
+    }
+
+    /// `charge` (a slice end), `enqueue` (a slice end) and `pick` in one: the record brought
+    /// up to date once, and a process that would be back alone at the most urgent non-empty
+    /// level keeps its CPU without going through its queue.
+    fn requeue_pick(
+        &mut self,
+        p: u32,
+        _usage: Usage,
+        now: u64,
+        _rng: &mut SeededRng,
+    ) -> Option<u32> {
+        self.proc(p);
+        self.slice_used(p);
+        // As `enqueue` does first (it boosts only with nothing ready or running, so never
+        // here while `p` runs, but the rule is stated once there).
+        self.catch_up(now);
+        let s = self.proc(p);
+        s.status = Status::Ready;
+        let l = s.level as usize;
+        if self.queues.top().is_none_or(|top| top > l) {
+            // `push_back` then `pick` would take `p` straight back out of queue `l`.
+            self.taken(l, p, now);
+            return Some(p);
+        }
+        self.queues.push_back(l, p);
+        let top = self.queues.top()?;
+        let q = self.queues.pop_front(top)?;
+        self.taken(top, q, now);
+        Some(q)
     }
 
     fn remove(&mut self, p: u32) -> bool {

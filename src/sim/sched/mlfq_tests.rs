@@ -355,3 +355,68 @@ fn a_bump_preempts_only_in_its_own_tick() {
     );
     assert_eq!(m.queues.queue(0), [0]);
 }
+
+/// `requeue_pick` against `charge`, `enqueue` and `pick` in turn, at every slice end of a
+/// long pseudo-random run over three levels with boosts, `io_bump`, blocks and wake-ups
+/// (some at the tick of a slice end, so that front runs are live): the same pick and the
+/// same state after, field for field. Both ways are taken: the process back alone at the
+/// most urgent level, and another in front of it.
+#[test]
+fn one_call_at_a_slice_end_is_the_three() {
+    for (io_reset, io_bump) in [(false, false), (true, true), (false, true)] {
+        let mut m = mlfq(&[2, 3, 5], &[1, 2, 1], 17, io_reset, io_bump);
+        let mut g = SeededRng::new(0);
+        // Three processes, two of them often blocked: the one left runs alone.
+        for p in 0..3 {
+            m.enqueue(p, Ready::Admit, 0, 0);
+        }
+        let (mut t, mut x) = (0u64, 7u64);
+        let (mut kept, mut other) = (0, 0);
+        let mut running = m.pick(0, &mut g).unwrap();
+        let mut blocked: Vec<u32> = Vec::new();
+        let mut left = m.slice(running, 0);
+        for _ in 0..20_000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let ran = 1 + (x >> 33) % left;
+            t += ran;
+            left -= ran;
+            while m.next_event().is_some_and(|e| e <= t) {
+                m.on_event(t);
+            }
+            if !blocked.is_empty() && (x >> 40).is_multiple_of(4) {
+                let q = blocked.remove(((x >> 44) as usize) % blocked.len());
+                m.enqueue(q, Ready::Wake, 0, t);
+            }
+            if left > 0 && blocked.len() < 2 && (x >> 50).is_multiple_of(3) {
+                m.charge(running, Leave::Block, used(ran, left), t);
+                blocked.push(running);
+                running = match m.pick(t, &mut g) {
+                    Some(q) => q,
+                    None => {
+                        m.enqueue(blocked.remove(0), Ready::Wake, 0, t);
+                        m.pick(t, &mut g).unwrap()
+                    }
+                };
+            } else if left == 0 {
+                let mut fused = m.clone();
+                let q = fused.requeue_pick(running, used(ran, 0), t, &mut g);
+                m.charge(running, Leave::SliceEnd, used(ran, 0), t);
+                m.enqueue(running, Ready::SliceEnd, 0, t);
+                assert_eq!(q, m.pick(t, &mut g));
+                assert_eq!(format!("{fused:?}"), format!("{m:?}"));
+                if q == Some(running) {
+                    kept += 1;
+                } else {
+                    other += 1;
+                }
+                running = q.unwrap();
+            } else {
+                continue;
+            }
+            left = m.slice(running, t);
+        }
+        assert!(kept > 100 && other > 1_000, "{kept} kept, {other} others");
+    }
+}

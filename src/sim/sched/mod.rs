@@ -42,6 +42,7 @@ mod weight;
 
 pub use eevdf::Eevdf;
 pub use lottery::Lottery;
+pub use mlfq::Mlfq;
 pub use rr::RoundRobin;
 
 use super::rng::SeededRng;
@@ -359,14 +360,16 @@ pub trait Policy {
     }
 }
 
-/// The policy a scenario names: round robin, lottery and EEVDF as themselves (the kernel is then
-/// built for each alone, and its calls are inlined into the fast paths), any other behind a
-/// box.
+/// The policy a scenario names: round robin, lottery, MLFQ and EEVDF as themselves (the kernel
+/// is then built for each alone, and its calls are inlined into the fast paths), any other
+/// behind a box.
 pub enum Built {
     /// Round robin.
     Rr(RoundRobin),
     /// Lottery.
     Lottery(Lottery),
+    /// MLFQ.
+    Mlfq(Mlfq),
     /// EEVDF.
     Eevdf(Eevdf),
     /// Any other policy.
@@ -389,7 +392,7 @@ pub fn build(k: &KernelConfig) -> Built {
         PolicyConfig::Srtf(c) => Box::new(sjf::Sjf::new(true, c.estimate)),
         PolicyConfig::Priority(c) => Box::new(priority::Priority::new(*c)),
         PolicyConfig::Hrrn(_) => Box::new(hrrn::Hrrn::new()),
-        PolicyConfig::Mlfq(m) => Box::new(mlfq::Mlfq::new(m, k.quantum)),
+        PolicyConfig::Mlfq(m) => return Built::Mlfq(Mlfq::new(m, k.quantum)),
         PolicyConfig::Lottery(c) => return Built::Lottery(Lottery::new(quantum(c.quantum))),
         PolicyConfig::Stride(c) => Box::new(stride::Stride::new(c.big, quantum(c.quantum))),
         PolicyConfig::Cfs(c) => Box::new(cfs::Cfs::new(*c)),
