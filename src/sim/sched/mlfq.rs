@@ -327,7 +327,7 @@ impl Policy for Mlfq {
         p: u32,
         _usage: Usage,
         now: u64,
-        _rng: &mut SeededRng,
+        rng: &mut SeededRng,
     ) -> Option<u32> {
         self.proc(p);
         self.slice_used(p);
@@ -343,10 +343,7 @@ impl Policy for Mlfq {
             return Some(p);
         }
         self.queues.push_back(l, p);
-        let top = self.queues.top()?;
-        let q = self.queues.pop_front(top)?;
-        self.taken(top, q, now);
-        Some(q)
+        self.pick(now, rng)
     }
 
     fn remove(&mut self, p: u32) -> bool {
