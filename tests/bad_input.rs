@@ -386,6 +386,67 @@ fn every_command_exits_2_with_one_clear_line() {
     }
 }
 
+/// A `thread`'s attributes are read as a `spawn`'s are, and round robin's conventions under
+/// another policy change nothing: both are said, with the place, and the file is valid.
+#[test]
+fn a_threads_attribute_and_round_robins_conventions_elsewhere_are_warnings() {
+    let dir = std::env::temp_dir().join(format!("procsim-warn-rr-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("warn.json");
+    std::fs::write(
+        &file,
+        r#"{"kernel": {"policy": "sjf", "wake_to": "head", "slice_after_block": "keep"},
+            "programs": {"main": {"body": [{"repeat": {"times": 2, "body": [
+                {"thread": {"as": "t", "program": "w", "tickets": 5}}, {"join": "t"}]}}]},
+                         "w": {"body": [{"cpu": 1}]}},
+            "processes": [{"program": "main"}]}"#,
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_procsim"))
+        .arg("validate")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let f = file.display();
+    for line in [
+        format!(
+            "procsim: warning: {f}: programs.main.body[0].repeat.body[0].thread.tickets: the \
+             `sjf` policy does not read `tickets`"
+        ),
+        format!(
+            "procsim: warning: {f}: kernel.wake_to: `wake_to` is a convention of round robin \
+             (`rr`); the `sjf` policy does not read it"
+        ),
+        format!(
+            "procsim: warning: {f}: kernel.slice_after_block: `slice_after_block` is a \
+             convention of round robin (`rr`); the `sjf` policy does not read it"
+        ),
+    ] {
+        assert!(err.contains(&line), "missing {line:?} in {err}");
+    }
+    // Under round robin, which reads them, the conventions are not warned of.
+    std::fs::write(
+        &file,
+        r#"{"kernel": {"policy": "rr", "wake_to": "head", "slice_after_block": "keep"},
+            "programs": {"main": {"body": [{"cpu": 1}]}}, "processes": [{"program": "main"}]}"#,
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_procsim"))
+        .arg("validate")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn an_attribute_the_policy_ignores_is_a_warning_naming_the_place() {
     let dir = std::env::temp_dir().join(format!("procsim-warn-{}", std::process::id()));

@@ -114,3 +114,100 @@ fn every_json_scenario_in_the_readme_is_valid_and_meets_its_expectations() {
         }
     }
 }
+
+/// The README's pictures, each with the command that the README gives for it (the output's
+/// name changed to a file in a scratch folder). Every picture the README shows must be here.
+const PICTURES: [(&str, &[&str]); 4] = [
+    (
+        "docs/demo-gantt.svg",
+        &["run", "scenarios/demo.json", "--format", "svg"],
+    ),
+    (
+        "docs/sweep-quantum.svg",
+        &[
+            "sweep",
+            "scenarios/gen-12.json",
+            "--set",
+            "kernel.quantum=1,2,4,8,16,32,64",
+            "--set",
+            "kernel.context_switch=0,1,2",
+            "--plot",
+        ],
+    ),
+    (
+        "docs/sweep-stallings.svg",
+        &[
+            "sweep",
+            "scenarios/sched-stallings-fcfs.json",
+            "--set",
+            "kernel.policy=fcfs,rr,sjf,srtf,hrrn,mlfq,cfs,eevdf",
+            "--plot",
+        ],
+    ),
+    (
+        "docs/sweep-policies.svg",
+        &[
+            "sweep",
+            "scenarios/gen-12.json",
+            "--set",
+            "kernel.policy=rr,fcfs,sjf,srtf,priority,hrrn,mlfq,lottery,stride,cfs,eevdf",
+            "--set",
+            "kernel.context_switch=0,1",
+            "--plot",
+        ],
+    ),
+];
+
+/// A picture kept in `docs/` goes stale silently when what draws it changes (the policies'
+/// plot once showed a lottery schedule three rounds old); this remakes each one.
+#[test]
+fn every_picture_in_the_readme_is_what_its_command_draws() {
+    let readme = include_str!("../README.md");
+    let shown: Vec<&str> = readme
+        .split("](docs/")
+        .skip(1)
+        .filter_map(|rest| rest.split(')').next())
+        .filter(|name| name.ends_with(".svg"))
+        .collect();
+    for name in &shown {
+        assert!(
+            PICTURES
+                .iter()
+                .any(|(file, _)| *file == format!("docs/{name}")),
+            "the README shows docs/{name}, which this test does not remake"
+        );
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("procsim-readme-pictures-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, args) in PICTURES {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_procsim"));
+        cmd.args(args).current_dir(root);
+        let made = if args.last() == Some(&"--plot") {
+            let out = dir.join(std::path::Path::new(file).file_name().unwrap());
+            let _ = std::fs::remove_file(&out);
+            let o = cmd.arg(&out).output().unwrap();
+            assert!(
+                o.status.success(),
+                "{file}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            std::fs::read(&out).unwrap()
+        } else {
+            let o = cmd.output().unwrap();
+            assert!(
+                o.status.success(),
+                "{file}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            o.stdout
+        };
+        let kept = std::fs::read(root.join(file)).unwrap();
+        assert!(
+            made == kept,
+            "{file} is not what `procsim {}` draws today: remake it (the README gives the command)",
+            args.join(" ")
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -50,6 +50,15 @@ impl Value {
         }
     }
 
+    /// How deep lists nest in it: 0 for a scalar or a string, 1 for a list of them, and so on
+    /// (bounded by [`crate::process::MAX_VALUE_DEPTH`], which `append` keeps).
+    pub fn depth(&self) -> u32 {
+        match self {
+            Value::List(items) => 1 + items.iter().map(Value::depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
     /// The bytes the value takes in memory: its own (every value is the same size) and those
     /// of its characters and items. What `kernel.max_value_bytes` counts: a list of a million
     /// integers weighs a million ([`Value::weight`]) but takes 32 MB.

@@ -25,6 +25,9 @@ pub fn apply_assign(op: AssignOp, slot: &mut Value, value: Value) -> Result<(), 
         AssignOp::Append => match slot {
             Value::List(items) => {
                 check_size(weight_of(items).saturating_add(value.weight()))?;
+                if value.depth() >= MAX_VALUE_DEPTH {
+                    return Err(PyError::TooDeep);
+                }
                 items.push(value);
             }
             other => {
@@ -39,6 +42,15 @@ pub fn apply_assign(op: AssignOp, slot: &mut Value, value: Value) -> Result<(), 
 /// double it, so without a cap a loop of 64 of them exhausts any machine before `max_steps`
 /// can stop it (found by fuzzing). Python's own answer to running out is a `MemoryError`.
 pub const MAX_VALUE_WEIGHT: u64 = 1 << 20;
+
+/// The deepest a list may nest (`[[[…]]]`: a list of scalars is 1 deep). `append` is the one
+/// instruction that nests, a level at a time; a loop of `set b []`, `append b $a`, `set a $b`
+/// could otherwise nest a list as deep as [`MAX_VALUE_WEIGHT`] allows, and every walk of a
+/// value (its copy, its comparison, its text) is recursive: a stack overflow at some tens of
+/// thousands of levels (found in review). 100 keeps every walk shallow, and a value within the
+/// JSON nesting that the fork backend's messages may carry. CPython nests deeper, but fails
+/// with a `RecursionError` to print or pickle (to send to a child) a list nested ~1,000 deep.
+pub const MAX_VALUE_DEPTH: u32 = 100;
 
 fn check_size(weight: u64) -> Result<(), PyError> {
     if weight > MAX_VALUE_WEIGHT {
@@ -114,6 +126,29 @@ mod tests {
                 .to_string(),
             "TypeError: unsupported operand type(s) for +=: 'int' and 'str'"
         );
+    }
+
+    #[test]
+    fn appending_nests_a_list_at_most_max_value_depth_deep() {
+        // set b [], append b $a, set a $b: a level a pass.
+        let mut a = Value::List(Vec::new());
+        let mut passes = 0;
+        let err = loop {
+            let mut b = Value::List(Vec::new());
+            if let Err(e) = apply_assign(AssignOp::Append, &mut b, a.clone()) {
+                break e;
+            }
+            a = b;
+            passes += 1;
+        };
+        assert_eq!(a.depth(), MAX_VALUE_DEPTH);
+        assert_eq!(passes, MAX_VALUE_DEPTH - 1);
+        assert_eq!(
+            err.to_string(),
+            "RecursionError: a list may nest at most 100 deep in procsim"
+        );
+        // Appending a scalar to the deepest list is fine: it does not nest further.
+        apply_assign(AssignOp::Append, &mut a, Value::Int(1)).unwrap();
     }
 
     #[test]

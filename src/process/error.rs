@@ -113,6 +113,12 @@ pub enum PyError {
         crate::process::MAX_VALUE_WEIGHT
     )]
     TooBig,
+    /// An `append` that would nest a list past [`crate::process::MAX_VALUE_DEPTH`].
+    #[error(
+        "RecursionError: a list may nest at most {} deep in procsim",
+        crate::process::MAX_VALUE_DEPTH
+    )]
+    TooDeep,
     /// A `print` whose line would pass [`crate::scenario::MAX_LINE_BYTES`].
     #[error(
         "MemoryError: a line of output may hold at most {} bytes in procsim",

@@ -20,7 +20,7 @@ mod view;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-pub use assign::{MAX_VALUE_WEIGHT, add, apply_assign};
+pub use assign::{MAX_VALUE_DEPTH, MAX_VALUE_WEIGHT, add, apply_assign};
 pub use bind::bind;
 pub use checks::{HandleFacts, HandleUse, check_handle_use};
 pub use convert::{exit_status, ticks};

@@ -425,7 +425,7 @@ fn outside_events(s: &Scenario, top: &[TopLevel]) -> Result<Vec<OutsideEvent>, S
     }
     let mut forks = false;
     for (pname, prog) in s.programs.iter() {
-        crate::scenario::visit_spawns(&prog.body, pname, &mut |_, sp| {
+        crate::scenario::visit_spawns(&prog.body, pname, false, &mut |_, sp| {
             forks = true;
             names.extend(sp.name.clone());
         });

@@ -195,7 +195,10 @@ pub fn svg(summary: &PlotSummary<'_>) -> String {
             "<polyline class=\"series\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>",
             line.join(" ")
         );
-        for (x, s) in &pts {
+        // Each point's tooltip names its x value as the sweep gave it (a policy's name, a
+        // quantum), not its place on the axis.
+        let at = row.iter().enumerate().filter_map(|(i, s)| s.map(|_| i));
+        for ((x, s), i) in pts.iter().zip(at) {
             let _ = writeln!(
                 svg.out,
                 "<circle cx=\"{}\" cy=\"{}\" r=\"3.5\" fill=\"{colour}\"><title>{}</title></circle>",
@@ -204,7 +207,7 @@ pub fn svg(summary: &PlotSummary<'_>) -> String {
                 esc(&format!(
                     "{} = {}: mean {} (n = {}, quartiles {} and {})",
                     spec.x,
-                    draw::figure(if log { 2f64.powf(*x) } else { *x }, 3),
+                    label(&xs[i]),
                     draw::figure(s.mean, 3),
                     s.n,
                     draw::figure(s.lo, 3),

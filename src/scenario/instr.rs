@@ -467,15 +467,23 @@ impl<'de> Visitor<'de> for InstrVisitor {
     }
 }
 
-/// Calls `f` with the JSON path and the spec of every `spawn` and `fork` in `body`, loops
-/// included (an explicit stack: no recursion whose depth a file controls).
-pub(crate) fn visit_spawns(body: &[Instr], path: &str, f: &mut dyn FnMut(String, &Spawn)) {
+/// Calls `f` with the JSON path and the spec of every `spawn` and `fork` in `body`, and of
+/// every `thread` too when `threads` is set, loops included (an explicit stack: no recursion
+/// whose depth a file controls). A thread is not a process: what looks for the processes a
+/// scenario can make (the names an outside signal may name) leaves threads out.
+pub(crate) fn visit_spawns(
+    body: &[Instr],
+    path: &str,
+    threads: bool,
+    f: &mut dyn FnMut(String, &Spawn),
+) {
     let mut stack: Vec<(&[Instr], String)> = vec![(body, path.to_owned())];
     while let Some((body, path)) = stack.pop() {
         for (i, instr) in body.iter().enumerate() {
             match instr {
                 Instr::Spawn(s) => f(format!("{path}[{i}].spawn"), s),
                 Instr::Fork(s) => f(format!("{path}[{i}].fork"), s),
+                Instr::Thread(s) if threads => f(format!("{path}[{i}].thread"), s),
                 Instr::Repeat(r) => stack.push((&r.body, format!("{path}[{i}].repeat.body"))),
                 _ => {}
             }

@@ -263,14 +263,38 @@ impl Scenario {
         }
     }
 
-    /// What is legal but probably not what the author meant: today, a scheduling attribute
-    /// (`priority`, `nice`, `tickets`) that the scenario's policy does not read. Each entry
-    /// is `(JSON path, message)`. The CLI prints them to standard error; a sweep that runs
-    /// one workload under several policies may well give attributes only some of them read.
+    /// What is legal but probably not what the author meant: a scheduling attribute
+    /// (`priority`, `nice`, `tickets`) that the scenario's policy does not read, on a top-level
+    /// process, a `spawn`, a `fork` or a `thread`; and round robin's own conventions
+    /// (`wake_to: head`, `slice_after_block: keep`) under another policy, which ignores them
+    /// (docs/policies.md). Each entry is `(JSON path, message)`. The CLI prints them to
+    /// standard error; a sweep that runs one workload under several policies may well give
+    /// settings only some of them read. (A convention set to its default is not told apart
+    /// from one not given: either way it changes nothing.)
     pub fn warnings(&self) -> Vec<(String, String)> {
         let policy = &self.kernel.policy;
         let reads = policy.reads();
         let mut out = Vec::new();
+        if !matches!(policy, PolicyConfig::Rr(_)) {
+            for (given, name) in [
+                (self.kernel.wake_to != WakeTo::Tail, "wake_to"),
+                (
+                    self.kernel.slice_after_block != SliceAfterBlock::Fresh,
+                    "slice_after_block",
+                ),
+            ] {
+                if given {
+                    out.push((
+                        format!("kernel.{name}"),
+                        format!(
+                            "`{name}` is a convention of round robin (`rr`); the `{}` policy \
+                             does not read it, so it has no effect here",
+                            policy.name()
+                        ),
+                    ));
+                }
+            }
+        }
         let mut note = |path: String, attrs: SchedAttrs| {
             for (given, attr, name) in [
                 (attrs.priority.is_some(), Attributes::PRIORITY, "priority"),
@@ -295,6 +319,7 @@ impl Scenario {
             instr::visit_spawns(
                 &program.body,
                 &format!("programs.{name}.body"),
+                true,
                 &mut |path, s| note(path, s.attrs()),
             );
         }
