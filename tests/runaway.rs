@@ -125,30 +125,6 @@ fn a_value_that_doubles_fails_its_process_with_a_memory_error() {
     }
 }
 
-/// `append` is the one instruction that nests a list; a loop of it nested a level a pass until
-/// a copy of the value overflowed the stack. It stops at 100 levels with Python's error for a
-/// walk too deep, on a thread with a 256 KiB stack (the walks of a value 100 deep fit).
-#[test]
-fn a_list_nested_a_level_a_pass_stops_at_100_with_a_recursion_error() {
-    let text = r#"{"globals": {"a": [], "b": []}, "programs": {"m": {"body": [
-        {"repeat": {"times": 1000000, "body": [{"set": {"name": "b", "value": []}},
-            {"append": {"name": "b", "value": "$a"}}, {"set": {"name": "a", "value": "$b"}}]}}]}},
-        "processes": [{"program": "m"}]}"#;
-    let r = std::thread::Builder::new()
-        .stack_size(256 << 10)
-        .spawn(move || run(text))
-        .unwrap()
-        .join()
-        .expect("no stack overflow");
-    assert!(r.error.is_none(), "{:?}", r.error);
-    let p = &r.processes[0];
-    assert_eq!(p.exitcode, Some(1));
-    assert_eq!(
-        p.errors,
-        ["RecursionError: a list may nest at most 100 deep in procsim"]
-    );
-}
-
 /// A chain of processes, each computing a tick, forking the next and joining it, unwinds in a
 /// single tick once the deepest fork fails: every join wakes a parent that ends at once and
 /// wakes its own. The kernel settles that tick in a loop, never a recursion, so the depth of

@@ -74,6 +74,12 @@ impl Host for Th {
         &mut self.p().globals[g as usize]
     }
 
+    fn charge_steps(&mut self, steps: u64) {
+        // The process's count, which its next instruction checks.
+        let p = self.p();
+        p.steps = p.steps.saturating_add(steps);
+    }
+
     fn global_changed(&mut self, g: GlobalId) {
         let p = self.pr();
         p.send(Event::Global {

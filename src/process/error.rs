@@ -156,7 +156,7 @@ fn were(n: usize) -> &'static str {
 pub enum Limit {
     /// `kernel.max_steps` instructions ran (`at` says when or where).
     #[error(
-        "stopped {at}: kernel.max_steps ({max}) instructions executed; a loop may never let time pass (raise max_steps if the work is real)"
+        "stopped {at}: kernel.max_steps ({max}) steps executed (instructions, and a step for each 1,024 items and characters copied or printed); a loop may never let time pass (raise max_steps if the work is real)"
     )]
     MaxSteps {
         /// `at tick 5` on the simulated kernel, `in Process-1` on real processes.

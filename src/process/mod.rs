@@ -20,7 +20,7 @@ mod view;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-pub use assign::{MAX_VALUE_DEPTH, MAX_VALUE_WEIGHT, add, apply_assign};
+pub use assign::{COPY_PER_STEP, MAX_VALUE_DEPTH, MAX_VALUE_WEIGHT, add, apply_assign, copy_steps};
 pub use bind::bind;
 pub use checks::{HandleFacts, HandleUse, check_handle_use};
 pub use convert::{exit_status, ticks};
@@ -30,7 +30,7 @@ pub use notes::{MAX_NOTES, NotAlive, notes_left_out, outside_not_delivered, sign
 pub use view::{HandleView, ThreadView, field_reaps, render_field, render_thread_field};
 
 use crate::model::{Cause, Value};
-use crate::program::{CExpr, GlobalId, HandleRef, NameId, Op, Signal, SpawnOp, Template};
+use crate::program::{AssignOp, CExpr, GlobalId, HandleRef, NameId, Op, Signal, SpawnOp, Template};
 use crate::scenario::ExitPolicy;
 
 /// What a handle names, from the caller's side.
@@ -78,6 +78,9 @@ pub trait Host {
     fn global_mut(&mut self, g: GlobalId) -> &mut Value;
     /// A global was changed (the real backend reports it).
     fn global_changed(&mut self, g: GlobalId);
+    /// Counts `steps` more against `kernel.max_steps` ([`copy_steps`]: what an instruction
+    /// copied or printed, beyond the step every instruction counts).
+    fn charge_steps(&mut self, steps: u64);
     /// The line a template prints here.
     fn render(&mut self, t: &Template) -> Result<String, PyError>;
     /// A line of this process's output.
@@ -458,6 +461,12 @@ pub fn step<H: Host>(h: &mut H, op: &Op) -> Result<ControlFlow<H::Yield>, PyErro
         }
         Op::Assign(kind, g, e) => {
             let value = h.eval(e)?;
+            // The value was copied out of its global (or made), and `+=` makes the sum anew.
+            let mut copied = value.weight();
+            if *kind == AssignOp::Add {
+                copied = copied.saturating_add(h.global_mut(*g).weight());
+            }
+            h.charge_steps(copy_steps(copied));
             apply_assign(*kind, h.global_mut(*g), value)?;
             h.global_changed(*g);
             h.advance();
@@ -465,6 +474,7 @@ pub fn step<H: Host>(h: &mut H, op: &Op) -> Result<ControlFlow<H::Yield>, PyErro
         }
         Op::Print(template) => {
             let line = h.render(template)?;
+            h.charge_steps(copy_steps(line.len() as u64));
             h.output(line);
             h.advance();
             Ok(Continue(()))

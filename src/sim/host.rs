@@ -96,6 +96,11 @@ impl<P: Policy> Host for SimProc<'_, P> {
         self.k.hold_values(self.bytes_before, after);
     }
 
+    fn charge_steps(&mut self, steps: u64) {
+        // The kernel's count, which the next instruction of any process checks.
+        self.k.steps = self.k.steps.saturating_add(steps);
+    }
+
     fn render(&mut self, t: &Template) -> Result<String, PyError> {
         t.render(self)
     }

@@ -1,0 +1,54 @@
+//! Values that grow in depth or size cannot turn a scenario into a crash or an endless run:
+//! `append` nests a list at most 100 deep, and copying or printing large values counts
+//! against `kernel.max_steps`.
+
+use procsim::{Sim, SimOptions};
+
+fn run(text: &str) -> procsim::Report {
+    Sim::new(procsim::load_str(text).unwrap(), SimOptions::default()).run()
+}
+
+/// `append` is the one instruction that nests a list; a loop of it nested a level a pass until
+/// a copy of the value overflowed the stack. It stops at 100 levels with Python's error for a
+/// walk too deep, on a thread with a 256 KiB stack (the walks of a value 100 deep fit).
+#[test]
+fn a_list_nested_a_level_a_pass_stops_at_100_with_a_recursion_error() {
+    let text = r#"{"globals": {"a": [], "b": []}, "programs": {"m": {"body": [
+        {"repeat": {"times": 1000000, "body": [{"set": {"name": "b", "value": []}},
+            {"append": {"name": "b", "value": "$a"}}, {"set": {"name": "a", "value": "$b"}}]}}]}},
+        "processes": [{"program": "m"}]}"#;
+    let r = std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(move || run(text))
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+    assert!(r.error.is_none(), "{:?}", r.error);
+    let p = &r.processes[0];
+    assert_eq!(p.exitcode, Some(1));
+    assert_eq!(
+        p.errors,
+        ["RecursionError: a list may nest at most 100 deep in procsim"]
+    );
+}
+
+/// A loop copying a value of 65,536 characters counts 64 steps a copy beyond its own: 1,000
+/// passes are 2,000 instructions but 66,000 steps, past a `max_steps` of 10,000; a copy of
+/// 1,023 characters counts none beyond its own.
+#[test]
+fn copying_large_values_counts_against_max_steps() {
+    let scenario = |chars: usize| {
+        format!(
+            r#"{{"kernel": {{"max_steps": 10000}}, "globals": {{"s": "{}", "t": ""}},
+                "programs": {{"m": {{"body": [{{"repeat": {{"times": 1000, "body": [
+                    {{"set": {{"name": "t", "value": "$s"}}}}]}}}}]}}}},
+                "processes": [{{"program": "m"}}]}}"#,
+            "x".repeat(chars)
+        )
+    };
+    let r = run(&scenario(65_536));
+    let e = r.error.expect("stopped by max_steps");
+    assert!(e.contains("kernel.max_steps (10000) steps executed"), "{e}");
+    let r = run(&scenario(1_023));
+    assert!(r.error.is_none(), "{:?}", r.error);
+}
