@@ -170,17 +170,19 @@ fn policies(c: &mut Criterion) {
         return;
     }
     const N: u64 = 100_000;
-    let mut group = c.benchmark_group("policy_rr_io_v1");
-    group.sample_size(10);
-    group.measurement_time(Duration::from_secs(8));
+    // A group a policy (`policy_rr_io_v1/fcfs`, …), each with its own throughput: the
+    // dispatches its run makes.
     for (name, policy) in POLICIES {
+        let mut group = c.benchmark_group(format!("policy_rr_io_v1/{name}"));
+        group.sample_size(10);
+        group.measurement_time(Duration::from_secs(8));
         let plan = rr_io_v1_under(N, 1, 0, policy);
         group.throughput(Throughput::Elements(simulate(&plan)));
-        group.bench_with_input(BenchmarkId::new(name, N), &plan, |b, plan| {
+        group.bench_with_input(BenchmarkId::from_parameter(N), &plan, |b, plan| {
             b.iter(|| simulate(black_box(plan)))
         });
+        group.finish();
     }
-    group.finish();
 }
 
 /// Whether the command line's filter (`cargo bench -- FILTER`) leaves out the side-by-side

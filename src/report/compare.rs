@@ -15,7 +15,7 @@ pub fn render(c: &Comparison, sim: &Report, fork: &Report) -> String {
     let _ = writeln!(
         out,
         "Comparing `{}`: sim (ticks) vs fork (µs; {} isolation, {} µs a tick{})",
-        escape(&sim.scenario),
+        escape(super::text::title(&sim.scenario)),
         real.map_or("?", |r| r.isolation.as_str()),
         real.map_or(0, |r| r.tick_us),
         real.and_then(|r| r.rr_quantum_us)

@@ -321,11 +321,7 @@ const STYLE_THREADS: &str = "tr.thread td:nth-child(3) { padding-left: 2em; }\n"
 /// assert!(!page.contains(" src=") && !page.contains("href=\"http")); // nothing fetched
 /// ```
 pub fn render_html(report: &Report, opts: &SvgOptions) -> String {
-    let title = if report.scenario.is_empty() {
-        "(unnamed scenario)".to_owned()
-    } else {
-        report.scenario.clone()
-    };
+    let title = super::text::title(&report.scenario).to_owned();
     let end = run_end(report);
     let unit = unit_name(report);
     // Threads have rows under their process's, as in the chart (SPEC §4a).

@@ -86,11 +86,7 @@ struct TableRun<'a> {
 /// timeline as text.
 fn compose(run: &TableRun<'_>, shown: &[ProcessReport], timeline: &str) -> String {
     let mut out = String::new();
-    let title = if run.scenario.is_empty() {
-        "(unnamed scenario)".into()
-    } else {
-        escape(run.scenario)
-    };
+    let title = escape(super::text::title(run.scenario));
     out.push_str(&format!(
         "{title}  [{} backend, {} CPU{}]\n",
         run.backend,

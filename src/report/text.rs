@@ -18,6 +18,16 @@ fn hidden(c: char) -> bool {
         || matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// A scenario's name as a title: `(unnamed scenario)` when it has none (every view says the
+/// same), the name as it is otherwise (each view escapes it as its medium needs).
+pub fn title(scenario: &str) -> &str {
+    if scenario.is_empty() {
+        "(unnamed scenario)"
+    } else {
+        scenario
+    }
+}
+
 /// `s` with every control character (C0, DEL, C1) and bidirectional control written as an
 /// escape: `\n`, `\r`, `\t`, `\0`, else `\xHH` (C0 and DEL) or `\u{HH}` (C1, and the
 /// bidirectional controls: `\u{202e}`). Other text is unchanged, so the common case costs one

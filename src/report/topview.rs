@@ -67,11 +67,7 @@ pub fn render_top(report: &Report, spans: &Spans, snap: &Snapshot, width: usize)
     let unit = unit_name(report);
     let end = run_end(report);
     // Names come from the scenario: control characters are shown, never sent to the terminal.
-    let title = if report.scenario.is_empty() {
-        "(unnamed scenario)".into()
-    } else {
-        escape(&report.scenario)
-    };
+    let title = escape(super::text::title(&report.scenario));
     let _ = writeln!(
         out,
         "{title}  [{} backend, {} CPU{}]  {unit} {} of {end}",

@@ -283,11 +283,7 @@ fn draw_chart<'p>(
     let end = frame.end;
     let (unit, unit_one) = unit_names(facts.time_unit);
 
-    let title = if facts.scenario.is_empty() {
-        "(unnamed scenario)".to_owned()
-    } else {
-        facts.scenario.to_owned()
-    };
+    let title = crate::report::text::title(facts.scenario).to_owned();
     let mut svg = Svg::new(width, height, &format!("procsim Gantt chart: {title}"));
 
     // Title, subtitle, legend, captions.
