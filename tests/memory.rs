@@ -78,6 +78,13 @@ fn memory_follows_the_live_processes() {
     // the batch a collection waits for.
     assert!(all > 15 * MB, "all kept: {all} bytes");
     assert!(live < 2 * MB, "recycled: {live} bytes");
+    // The table lists the first 40 processes: it keeps theirs and gives the others back, its
+    // timeline a few columns more (it kept every record before: 60 MB at the CLI).
+    let plan = procsim::load_str(forks).unwrap();
+    let mut text = String::new();
+    let table = peak_of(|| text = procsim::report::stream_table(plan, 100, false, 0).0);
+    assert!(text.contains("Summary: makespan 100000"), "{text}");
+    assert!(table < 2 * MB, "the table: {table} bytes");
 
     // A 30,000-deep chain of default names (`Process-1:1:…:1`): the names, made when shown,
     // are not kept; they would be 900 MB (each is as long as the depth).
@@ -89,7 +96,9 @@ fn memory_follows_the_live_processes() {
     let peak = peak_of(|| out = Some(summary_run(chain, true)));
     // The deepest fork fails (max_processes): its Process object was made, never started.
     assert_eq!(out.unwrap().1, 30_001);
-    eprintln!("heap peaks: {all} B all kept, {live} B recycled, {peak} B for the chain");
+    eprintln!(
+        "heap peaks: {all} B all kept, {live} B recycled, {table} B the table, {peak} B for the chain"
+    );
     assert!(peak < 40 * MB, "30,000-deep chain: {peak} bytes");
 
     validating_holds_the_scenario_not_more();

@@ -41,6 +41,20 @@ fn cases() -> Vec<(String, Arc<Plan>, u64)> {
         let plan = procsim::load_str(&generate(&p).unwrap()).unwrap();
         out.push((format!("generated seed {seed}"), plan, seed % 3));
     }
+    // 3,000 children forked and joined one after another, with a process beside them, on
+    // two CPUs with a switch cost and pids wrapping at 64: enough reaped records for the
+    // table's runs to give records back and reuse their slots (recycle.rs), pids too.
+    let plan = procsim::load_str(
+        r#"{"kernel": {"cpus": 2, "context_switch": 1, "quantum": 2, "pid_max": 64},
+            "programs": {
+              "main": {"body": [{"repeat": {"times": 3000, "body": [
+                {"fork": {"as": "c", "program": "kid"}}, {"cpu": 1}, {"join": "c"}]}}]},
+              "kid": {"body": [{"cpu": 2}, {"io": 1}, {"cpu": 1}, {"print": "{name} {pid}"}]},
+              "side": {"body": [{"repeat": {"times": 2000, "body": [{"cpu": 3}, {"io": 2}]}}]}},
+            "processes": [{"program": "main"}, {"program": "side"}]}"#,
+    )
+    .unwrap();
+    out.push(("3,000 children one at a time".to_owned(), plan, 1));
     out
 }
 

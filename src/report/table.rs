@@ -256,6 +256,11 @@ pub fn stream_table(
     use std::rc::Rc;
     let options = crate::SimOptions { trace: true };
     let mut first = crate::Sim::new(std::sync::Arc::clone(&plan), options);
+    // Both runs keep the records of the first rows' processes and give back the others once
+    // reaped (recycle.rs): memory follows the live processes, as for `--format summary`.
+    // The rows are drawn from the transitions of those processes alone (a CPU's lane is not
+    // drawn here), so the reused slots of the others change nothing (tests/streamed.rs).
+    first.recycle_reaped_following(MAX_ROWS);
     first.run_streaming(Box::new(|_| {}));
     let makespan = first.summary().makespan;
     let shown = first.process_count().min(MAX_ROWS);
@@ -270,6 +275,7 @@ pub fn stream_table(
 
     let thread_switch = plan.kernel.thread_switch;
     let mut sim = crate::Sim::new(plan, options);
+    sim.recycle_reaped_following(MAX_ROWS);
     let builder = Rc::new(RefCell::new(TimelineBuilder::with_rows(
         makespan,
         width,

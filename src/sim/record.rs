@@ -68,6 +68,12 @@ impl<P: Policy> Kernel<P> {
         let max = self.plan.kernel.max_trace;
         let (ceiling, by) = self.held_ceiling;
         let held = matches!(self.trace, Recorder::Keep(_));
+        // A trace kept names processes by slot, which reused records would make ambiguous
+        // (`recycle_reaped_following` is for streamed runs).
+        debug_assert!(
+            !(held && self.recycler.on),
+            "a kept trace with records reused"
+        );
         if held && self.traced > ceiling && ceiling < max {
             if self.error.is_none() {
                 self.stop(format!(

@@ -55,6 +55,9 @@ pub(super) struct Recycler {
     pub gone: Tally,
     /// Processes created in all (slots are reused, so the table's length is not it).
     pub created: u64,
+    /// Slots below it are never given back: the first processes made, which a streamed view
+    /// follows ([`Kernel::recycle_reaped_following`]).
+    keep: usize,
     /// Scratch: the marks of one collection, a bit a record, and its work list.
     marks: Vec<u64>,
     work: Vec<u32>,
@@ -70,6 +73,7 @@ impl Default for Recycler {
             batch: 0,
             gone: Tally::default(),
             created: 0,
+            keep: 0,
             marks: Vec::new(),
             work: Vec::new(),
         }
@@ -92,20 +96,39 @@ impl<P: Policy> Kernel<P> {
     /// (tests: 1 gives back each record at the first moment it can be).
     #[doc(hidden)]
     pub fn recycle_in_batches_of(&mut self, batch: usize) -> bool {
+        if !matches!(self.trace, Recorder::Off) {
+            return false;
+        }
+        self.start_recycling(batch, 0)
+    }
+
+    /// [`Kernel::recycle_reaped`] for a run whose transitions go to a view that follows only
+    /// the first `keep` processes made (the table's rows): their records are never given
+    /// back, and nothing else of the run is listed. Run it with [`Kernel::run_streaming`]
+    /// (a trace kept would name processes by slot). Which processes those are does not
+    /// change: a slot is given back only at or past `keep`, which takes `keep + 1` processes
+    /// made, so the first `keep` have the first `keep` slots. The transitions of the others
+    /// name slots that are reused; a view that follows them by slot (a CPU's lane, a row of
+    /// theirs) must not ask for this.
+    pub fn recycle_reaped_following(&mut self, keep: usize) -> bool {
+        if matches!(self.trace, Recorder::Off) {
+            return false;
+        }
+        self.start_recycling(MIN_BATCH, keep)
+    }
+
+    fn start_recycling(&mut self, batch: usize, keep: usize) -> bool {
         // A thread group names its tasks by slot (threads.rs): a run with threads keeps its
         // records. An outside signal goes to the first live process of its name in the order
         // they were made, which is slot order only while no slot is reused (a child given a
         // reaped child's lower slot would come first), and says "ended" for a name whose
         // processes all ended, which a given-back record no longer shows: a run with outside
-        // signals keeps its records too.
-        if !matches!(self.trace, Recorder::Off)
-            || self.log.is_some()
-            || self.threads_on
-            || !self.plan.events.is_empty()
-        {
+        // signals keeps its records too. The explanation log names processes by slot.
+        if self.log.is_some() || self.threads_on || !self.plan.events.is_empty() {
             return false;
         }
         self.recycler.on = true;
+        self.recycler.keep = keep;
         self.recycler.batch = batch.max(1);
         self.recycler.next_collection = self.recycler.batch;
         true
@@ -200,7 +223,7 @@ impl<P: Policy> Kernel<P> {
             if pcb.vacant() || !pcb.is_reaped() {
                 continue;
             }
-            if marks[q / 64] & (1 << (q % 64)) != 0 || pcb.timers > 0 {
+            if marks[q / 64] & (1 << (q % 64)) != 0 || pcb.timers > 0 || q < self.recycler.keep {
                 kept += 1;
             } else {
                 self.give_back(q as u32);

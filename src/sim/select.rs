@@ -61,6 +61,10 @@ impl Sim {
     pub fn recycle_reaped(&mut self) -> bool {
         either!(self, k => k.recycle_reaped())
     }
+    /// See [`Kernel::recycle_reaped_following`].
+    pub fn recycle_reaped_following(&mut self, keep: usize) -> bool {
+        either!(self, k => k.recycle_reaped_following(keep))
+    }
     /// See [`Kernel::recycle_in_batches_of`].
     #[doc(hidden)]
     pub fn recycle_in_batches_of(&mut self, batch: usize) -> bool {
