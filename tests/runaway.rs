@@ -140,13 +140,19 @@ fn a_deep_chain_unwinds_in_one_tick_without_deepening_the_stack() {
                                             {{"join": "c"}}]}}}},
             "processes": [{{"program": "node"}}]}}"#
     );
-    for policy in ["rr", "fcfs", "srtf"] {
+    // Every policy, each on a thread of its own, side by side.
+    let runs: Vec<_> = [
+        "rr", "fcfs", "sjf", "srtf", "priority", "hrrn", "mlfq", "lottery", "stride", "cfs",
+        "eevdf",
+    ]
+    .into_iter()
+    .map(|policy| {
         let text = text.replacen(
             "\"kernel\": {",
             &format!("\"kernel\": {{\"policy\": \"{policy}\", "),
             1,
         );
-        let report = std::thread::Builder::new()
+        let run = std::thread::Builder::new()
             .stack_size(512 * 1024)
             .spawn(move || {
                 Sim::new(
@@ -155,9 +161,12 @@ fn a_deep_chain_unwinds_in_one_tick_without_deepening_the_stack() {
                 )
                 .run()
             })
-            .unwrap()
-            .join()
-            .expect("the run completes");
+            .unwrap();
+        (policy, run)
+    })
+    .collect();
+    for (policy, run) in runs {
+        let report = run.join().expect("the run completes");
         assert!(report.error.is_none(), "{policy}: {:?}", report.error);
         // The deepest one made a Process object but its start(), the fork, failed (exit 1):
         // that object is listed, never started (no pid, no exit code; SPEC §4 `start`).
