@@ -83,6 +83,77 @@ impl Spool {
     }
 }
 
+/// Texts appended one after another and read back by their index, kept in memory up to
+/// `budget` bytes and past it in a temporary file (read back with a positioned read). A
+/// renderer that names each process in slices written long after (Perfetto's CPU tracks)
+/// holds every name: a 30,000-deep chain of default names (`Process-1:1:…`, as long as the
+/// depth) held 900 MB of them.
+#[derive(Debug)]
+pub(crate) struct Texts {
+    memory: String,
+    file: Option<BufWriter<File>>,
+    /// Bytes written to the file.
+    filed: u64,
+    /// Where each text ends: in `memory` for the first `in_memory`, in the file after.
+    ends: Vec<u64>,
+    in_memory: usize,
+    budget: usize,
+    scratch: Vec<u8>,
+}
+
+impl Texts {
+    /// None yet, up to `budget` bytes of them to be held in memory.
+    pub(crate) fn new(budget: usize) -> Texts {
+        Texts {
+            memory: String::new(),
+            file: None,
+            filed: 0,
+            ends: Vec::new(),
+            in_memory: 0,
+            budget,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Appends `text`, the next index's.
+    pub(crate) fn push(&mut self, text: &str) -> io::Result<()> {
+        if self.file.is_none() && self.memory.len() + text.len() <= self.budget {
+            self.memory.push_str(text);
+            self.ends.push(self.memory.len() as u64);
+            self.in_memory += 1;
+            return Ok(());
+        }
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => self.file.insert(BufWriter::new(anonymous_file()?)),
+        };
+        file.write_all(text.as_bytes())?;
+        self.filed += text.len() as u64;
+        self.ends.push(self.filed);
+        Ok(())
+    }
+
+    /// The text of index `i` (below the number pushed).
+    pub(crate) fn get(&mut self, i: usize) -> io::Result<&str> {
+        use std::os::unix::fs::FileExt;
+        let start = |k: usize| if k == 0 { 0 } else { self.ends[k - 1] };
+        if i < self.in_memory {
+            return Ok(&self.memory[start(i) as usize..self.ends[i] as usize]);
+        }
+        let from = if i == self.in_memory { 0 } else { start(i) };
+        let len = (self.ends[i] - from) as usize;
+        let file = self
+            .file
+            .as_mut()
+            .expect("texts past the budget are in the file");
+        file.flush()?;
+        self.scratch.resize(len, 0);
+        file.get_ref().read_exact_at(&mut self.scratch, from)?;
+        std::str::from_utf8(&self.scratch)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+}
+
 /// A record of fixed size with a sort key.
 pub(crate) trait Record: Sized + Copy {
     /// Its size in bytes when written out.
@@ -249,6 +320,29 @@ mod tests {
 
     /// Sorting with a budget of a few records (many runs, merged on the way more than once)
     /// gives what sorting in memory gives.
+    #[test]
+    fn texts_read_back_past_their_budget() {
+        let mut t = Texts::new(10);
+        let words = [
+            "",
+            "four",
+            "three",
+            "x",
+            "a longer one",
+            "",
+            "é and ü",
+            "last",
+        ];
+        for w in words {
+            t.push(w).unwrap();
+        }
+        assert_eq!(t.in_memory, 4, "those within the 10 bytes");
+        assert!(t.file.is_some());
+        for (i, w) in words.iter().enumerate().rev() {
+            assert_eq!(t.get(i).unwrap(), *w);
+        }
+    }
+
     #[test]
     fn sorts_past_its_budget() {
         let values: Vec<u64> = (0..5000u64).map(|i| (i * 7919) % 5003).collect();

@@ -124,6 +124,9 @@ pub struct RunInfo<'a> {
 const SORT_BUDGET: usize = 1 << 18;
 /// Bytes of counters or instants held in memory before they go to a temporary file.
 const SPOOL_BUDGET: usize = 8 << 20;
+/// Bytes of process names held in memory; more go to a temporary file (default names down a
+/// deep chain are as long as the depth: 900 MB of them at 30,000).
+const NAMES_BUDGET: usize = 16 << 20;
 
 /// A Trace Event Format file made while the run goes: [`PerfettoStream::event`] for each
 /// transition, then [`PerfettoStream::finish`] with the processes. Its memory is the
@@ -308,7 +311,7 @@ impl PerfettoStream {
 
         // Each process: its track's name, the slices that close at the end, its instants
         // (creation on the creator's track, with an arrow to the child; the end).
-        let mut names = Names::default();
+        let mut names = Names::new(NAMES_BUDGET);
         let mut instants = Spool::new(SPOOL_BUDGET);
         let instant = |name: String, ts: u64, proc: usize, args: Json| Event {
             cat: Some("event"),
@@ -371,7 +374,7 @@ impl PerfettoStream {
                 out.write_all(b",\n")?;
                 out.write_all(&to_json(&e))?;
             }
-            names.push(&p.name, p.pid);
+            names.push(&p.name, p.pid)?;
             let mut result = Ok(());
             builder.close_process(i as u32, end, p.reaped_at, &mut |piece| {
                 if result.is_ok() {
@@ -434,7 +437,7 @@ impl PerfettoStream {
         slices.drain(&mut |s: Slice| {
             let lane = ((s.key >> 64) & u128::from(u32::MAX)) as u32;
             let e = if s.key >> 96 == CPU_LANE {
-                let (name, pid) = names.get(s.who as usize);
+                let (name, pid) = names.get(s.who as usize)?;
                 let (title, cname) = if s.tag == 1 {
                     ("switch".to_owned(), Some("black"))
                 } else {
@@ -456,7 +459,7 @@ impl PerfettoStream {
                 } else {
                     (proc_tid(lane as usize), lane, None)
                 };
-                let (_, pid) = names.get(proc as usize);
+                let (_, pid) = names.get(proc as usize)?;
                 let mut args = json!({"pid": pid});
                 if let Some(tid) = thread {
                     args["tid"] = json!(tid);

@@ -4,7 +4,7 @@
 use std::io;
 
 use super::super::spans::{CpuSpan, CpuWork, Phase, Piece, ProcSpan};
-use super::super::spill::{Record, Sorter};
+use super::super::spill::{Record, Sorter, Texts};
 use crate::model::Cause;
 
 /// A slice of a track, kept until the file is written in track order.
@@ -85,24 +85,31 @@ pub(super) fn slice_phase(s: &Slice) -> Phase {
     }
 }
 
-/// Every process's name and pid, packed, for the slices written at the end.
-#[derive(Debug, Default)]
+/// Every process's name and pid, for the slices written at the end: the names packed in
+/// memory up to a budget, past it in a temporary file ([`Texts`]).
+#[derive(Debug)]
 pub(super) struct Names {
-    text: String,
-    ends: Vec<usize>,
+    texts: Texts,
     pids: Vec<u32>,
 }
 
 impl Names {
-    pub(super) fn push(&mut self, name: &str, pid: u32) {
-        self.text.push_str(name);
-        self.ends.push(self.text.len());
-        self.pids.push(pid);
+    /// Room for `budget` bytes of names in memory.
+    pub(super) fn new(budget: usize) -> Names {
+        Names {
+            texts: Texts::new(budget),
+            pids: Vec::new(),
+        }
     }
 
-    pub(super) fn get(&self, i: usize) -> (&str, u32) {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        (&self.text[start..self.ends[i]], self.pids[i])
+    pub(super) fn push(&mut self, name: &str, pid: u32) -> io::Result<()> {
+        self.pids.push(pid);
+        self.texts.push(name)
+    }
+
+    pub(super) fn get(&mut self, i: usize) -> io::Result<(&str, u32)> {
+        let pid = self.pids[i];
+        Ok((self.texts.get(i)?, pid))
     }
 }
 
