@@ -2,7 +2,8 @@
 # Peak memory (max RSS) and time of the workloads of issue #13 whose memory must follow the
 # live processes, two binaries side by side in one run (BENCHMARKS.md, "Memory that follows
 # the live processes").
-# Usage: benches/live.sh NEW_BINARY [OLD_BINARY] -- WORKLOAD:N ...
+# Usage: benches/live.sh NEW_BINARY [OLD_BINARY] -- WORKLOAD:N[:FORMAT] ...
+#   (FORMAT: the run's --format, `summary` when not given; not for validate)
 #   forkjoin:N  `repeat N { fork c; join c }`, one child alive at a time, --format summary
 #   chain:N     a chain of N processes, each `cpu 1, fork node, join` (default names
 #               Process-1:1:…), --format summary
@@ -23,7 +24,7 @@ scenario() {
     [ -f "$f" ] && { echo "$f"; return; }
     case $kind in
     forkjoin) cat > "$f" <<JSON
-{"kernel": {"max_steps": 100000000000},
+{"kernel": {"max_steps": 100000000000, "max_trace": 100000000000},
  "programs": {"main": {"body": [{"repeat": {"times": $n, "body": [
                 {"fork": {"as": "c", "program": "c"}}, {"join": "c"}]}}]},
               "c": {"body": [{"cpu": 1}]}},
@@ -31,7 +32,7 @@ scenario() {
 JSON
     ;;
     chain) cat > "$f" <<JSON
-{"kernel": {"max_processes": $n, "pid_max": 4194304},
+{"kernel": {"max_processes": $n, "pid_max": 4194304, "max_trace": 100000000000},
  "programs": {"node": {"body": [{"cpu": 1}, {"fork": {"as": "c", "program": "node"}},
                                 {"join": "c"}]}},
  "processes": [{"program": "node"}]}
@@ -50,21 +51,23 @@ JSON
     echo "$f"
 }
 measure() {
-    bin=$1 kind=$2 f=$3
+    bin=$1 kind=$2 f=$3 fmt=$4
     if [ "$kind" = validate ]; then
         /usr/bin/time -f "%M %e" -o "$dir/time" "$bin" validate "$f" > /dev/null || true
     else
-        /usr/bin/time -f "%M %e" -o "$dir/time" "$bin" run "$f" --format summary > /dev/null || true
+        /usr/bin/time -f "%M %e" -o "$dir/time" "$bin" run "$f" --format "$fmt" > /dev/null || true
     fi
     read -r kb s < "$dir/time"
     echo "$((kb / 1024)) MB, $s s"
 }
 printf '%-10s %10s  %-22s %-22s\n' workload N new old
 for case in "$@"; do
-    kind=${case%%:*} n=${case#*:}
+    kind=${case%%:*} rest=${case#*:}
+    n=${rest%%:*} fmt=summary
+    [ "$rest" != "$n" ] && fmt=${rest#*:}
     f=$(scenario "$kind" "$n")
-    a=$(measure "$new" "$kind" "$f")
+    a=$(measure "$new" "$kind" "$f" "$fmt")
     b=""
-    [ -n "$old" ] && b=$(measure "$old" "$kind" "$f")
-    printf '%-10s %10s  %-22s %-22s\n' "$kind" "$n" "$a" "$b"
+    [ -n "$old" ] && b=$(measure "$old" "$kind" "$f" "$fmt")
+    printf '%-10s %10s  %-22s %-22s\n' "$kind:$fmt" "$n" "$a" "$b"
 done
