@@ -1,6 +1,7 @@
-//! Values that grow in depth or size cannot turn a scenario into a crash or an endless run:
-//! `append` nests a list at most 100 deep, and copying or printing large values counts
-//! against `kernel.max_steps`.
+//! Values and names that grow with a scenario's depth cannot turn it into a crash, an endless
+//! run or unbounded memory: `append` nests a list at most 100 deep, copying or printing large
+//! values counts against `kernel.max_steps`, and a report held in memory holds at most
+//! `HELD_NAMES_CEILING` bytes of process names.
 
 use procsim::{Sim, SimOptions};
 
@@ -51,4 +52,42 @@ fn copying_large_values_counts_against_max_steps() {
     assert!(e.contains("kernel.max_steps (10000) steps executed"), "{e}");
     let r = run(&scenario(1_023));
     assert!(r.error.is_none(), "{:?}", r.error);
+}
+
+/// A chain of processes with default names (`Process-1:1:…`, each as long as its depth):
+/// a report held whole (`--check`, `graph tree`, `top`, `html`) holds every name, about
+/// depth² bytes in all. 3,000 deep (9 MB of names) is held; 10,000 deep (100 MB) stops at the
+/// ceiling on names, exit 3's message naming it, with the processes made before it listed.
+#[test]
+fn a_held_report_of_a_deep_chain_stops_at_the_ceiling_on_names() {
+    let chain = |depth: u32| {
+        format!(
+            r#"{{"kernel": {{"max_processes": {depth}}},
+                "programs": {{"node": {{"body": [{{"cpu": 1}},
+                    {{"fork": {{"as": "c", "program": "node"}}}}, {{"join": "c"}}]}}}},
+                "processes": [{{"program": "node"}}]}}"#
+        )
+    };
+    let held =
+        |text: &str| Sim::new(procsim::load_str(text).unwrap(), SimOptions { trace: true }).run();
+    let r = held(&chain(3000));
+    assert!(r.error.is_none(), "{:?}", r.error);
+    let r = held(&chain(10_000));
+    let e = r.error.expect("stopped at the ceiling on names");
+    assert!(
+        e.contains("the ceiling on process names held in memory for this report (33554432 bytes)"),
+        "{e}"
+    );
+    let names: u64 = r.processes.iter().map(|p| p.name.len() as u64).sum();
+    assert!(
+        names <= procsim::sim::HELD_NAMES_CEILING + 20_000,
+        "{names}"
+    );
+    // The same chain for its summary holds no names: it runs to the end.
+    let mut sim = Sim::new(
+        procsim::load_str(&chain(10_000)).unwrap(),
+        SimOptions { trace: false },
+    );
+    while sim.advance() {}
+    assert_eq!(sim.error(), None);
 }

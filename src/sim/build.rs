@@ -56,6 +56,7 @@ impl<P: Policy> Kernel<P> {
             output_bytes: Default::default(),
             traced: 0,
             held_ceiling: (HELD_TRACE_CEILING, "the default"),
+            held_names: 0,
             values_copied: 0,
             values_held: Default::default(),
             last_weighed: Default::default(),

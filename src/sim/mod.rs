@@ -78,8 +78,8 @@ use crate::report::Report;
 use crate::scenario::ReadyGroup;
 use pcb::{Hot, NONE, Pcb, WaitOn};
 use pids::Pids;
-pub use record::HELD_TRACE_CEILING;
 use record::Recorder;
+pub use record::{HELD_NAMES_CEILING, HELD_TRACE_CEILING};
 use rng::SeededRng;
 use sched::{Attrs, Leave, Usage};
 pub use sched::{Eevdf, Lottery, Mlfq, Policy, RoundRobin};
@@ -173,6 +173,9 @@ pub struct Kernel<P: Policy> {
     /// The most transitions a trace held in memory may have, whatever `kernel.max_trace`
     /// says ([`HELD_TRACE_CEILING`] unless the caller set another), and who set it.
     held_ceiling: (u64, &'static str),
+    /// Bytes of the names of the processes a held report will list, for
+    /// [`record::HELD_NAMES_CEILING`].
+    held_names: u64,
     /// Items and characters of globals copied on write, for `kernel.max_values`.
     values_copied: u64,
     /// Bytes of every process's globals, for `kernel.max_value_bytes`.

@@ -13,6 +13,15 @@ use crate::report::TraceEvent;
 /// `max_trace` alone bounds it.
 pub const HELD_TRACE_CEILING: u64 = 10_000_000;
 
+/// The most bytes of process names a run holds for a report. A report names every process in
+/// full, and a default name spells out the path from the top (`Process-1:1:…:1`), as long as
+/// the depth: a 30,000-deep chain of a few hundred bytes of scenario made 900 MB of names,
+/// which `graph tree` held three times over (2.99 GB). A million processes of 32-character
+/// names fit; a name past it stops the run (exit 3), as the held trace does. Not settable:
+/// the formats that pass the trace on (`json`, `perfetto`, `svg`, the table) or
+/// `--format summary` hold no report.
+pub const HELD_NAMES_CEILING: u64 = 32 << 20;
+
 /// Where transitions go: nowhere (only the figures are kept), into the report, or out to a
 /// writer as they happen (a report too large to hold).
 pub(super) enum Recorder {
@@ -82,6 +91,20 @@ impl<P: Policy> Kernel<P> {
                 ));
             }
             return;
+        }
+        // A process's first transition (`new → ready`; a thread's is its process's too):
+        // its name joins what the report will hold.
+        if held && event.from == State::New && event.tid.is_none() {
+            self.held_names = self.held_names.saturating_add(self.name_of(p).len() as u64);
+            if self.held_names > HELD_NAMES_CEILING {
+                if self.error.is_none() {
+                    self.stop(format!(
+                        "stopped at tick {}: the ceiling on process names held in memory for this report ({} bytes) reached, which no setting raises (default names grow with the depth of a chain of processes: `Process-1:1:…`); use a format that passes the trace on as it runs (json, perfetto, svg, table) or --format summary",
+                        event.t, HELD_NAMES_CEILING
+                    ));
+                }
+                return;
+            }
         }
         if self.traced > max {
             if self.error.is_none() {
