@@ -386,30 +386,36 @@ fn every_command_exits_2_with_one_clear_line() {
     }
 }
 
-/// A `thread`'s attributes are read as a `spawn`'s are, and round robin's conventions under
-/// another policy change nothing: both are said, with the place, and the file is valid.
-#[test]
-fn a_threads_attribute_and_round_robins_conventions_elsewhere_are_warnings() {
-    let dir = std::env::temp_dir().join(format!("procsim-warn-rr-{}", std::process::id()));
+/// `procsim validate` of a file holding `text`: its exit code, its standard error, and the
+/// file's name as the messages give it.
+fn validate_text(tag: &str, text: &str) -> (Option<i32>, String, String) {
+    let dir = std::env::temp_dir().join(format!("procsim-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("warn.json");
-    std::fs::write(
-        &file,
-        r#"{"kernel": {"policy": "sjf", "wake_to": "head", "slice_after_block": "keep"},
-            "programs": {"main": {"body": [{"repeat": {"times": 2, "body": [
-                {"thread": {"as": "t", "program": "w", "tickets": 5}}, {"join": "t"}]}}]},
-                         "w": {"body": [{"cpu": 1}]}},
-            "processes": [{"program": "main"}]}"#,
-    )
-    .unwrap();
+    std::fs::write(&file, text).unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_procsim"))
         .arg("validate")
         .arg(&file)
         .output()
         .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(0), "{err}");
-    let f = file.display();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    (o.status.code(), err, file.display().to_string())
+}
+
+/// A `thread`'s attributes are read as a `spawn`'s are, and round robin's conventions under
+/// another policy change nothing: both are said, with the place, and the file is valid.
+#[test]
+fn a_threads_attribute_and_round_robins_conventions_elsewhere_are_warnings() {
+    let (code, err, f) = validate_text(
+        "warn-rr",
+        r#"{"kernel": {"policy": "sjf", "wake_to": "head", "slice_after_block": "keep"},
+            "programs": {"main": {"body": [{"repeat": {"times": 2, "body": [
+                {"thread": {"as": "t", "program": "w", "tickets": 5}}, {"join": "t"}]}}]},
+                         "w": {"body": [{"cpu": 1}]}},
+            "processes": [{"program": "main"}]}"#,
+    );
+    assert_eq!(code, Some(0), "{err}");
     for line in [
         format!(
             "procsim: warning: {f}: programs.main.body[0].repeat.body[0].thread.tickets: the \
@@ -427,50 +433,27 @@ fn a_threads_attribute_and_round_robins_conventions_elsewhere_are_warnings() {
         assert!(err.contains(&line), "missing {line:?} in {err}");
     }
     // Under round robin, which reads them, the conventions are not warned of.
-    std::fs::write(
-        &file,
+    let (code, err, _) = validate_text(
+        "warn-rr",
         r#"{"kernel": {"policy": "rr", "wake_to": "head", "slice_after_block": "keep"},
             "programs": {"main": {"body": [{"cpu": 1}]}}, "processes": [{"program": "main"}]}"#,
-    )
-    .unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_procsim"))
-        .arg("validate")
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0));
-    assert!(
-        o.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
     );
-    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(code, Some(0));
+    assert!(err.is_empty(), "{err}");
 }
 
 #[test]
 fn an_attribute_the_policy_ignores_is_a_warning_naming_the_place() {
-    let dir = std::env::temp_dir().join(format!("procsim-warn-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("warn.json");
-    std::fs::write(
-        &file,
+    let (code, err, f) = validate_text(
+        "warn",
         r#"{"kernel": {"policy": "fcfs"}, "programs": {"main": {"body": [{"cpu": 1}]}},
             "processes": [{"program": "main", "priority": 3}]}"#,
-    )
-    .unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_procsim"))
-        .arg("validate")
-        .arg(&file)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(0), "{err}");
+    );
+    assert_eq!(code, Some(0), "{err}");
     assert!(
         err.contains(&format!(
-            "procsim: warning: {}: processes[0].priority: the `fcfs` policy does not read `priority`",
-            file.display()
+            "procsim: warning: {f}: processes[0].priority: the `fcfs` policy does not read `priority`"
         )),
         "{err}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
