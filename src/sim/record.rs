@@ -15,11 +15,11 @@ pub const HELD_TRACE_CEILING: u64 = 10_000_000;
 
 /// The most bytes of process names a run holds for a report. A report names every process in
 /// full, and a default name spells out the path from the top (`Process-1:1:…:1`), as long as
-/// the depth: a 30,000-deep chain of a few hundred bytes of scenario made 900 MB of names,
-/// which `graph tree` held three times over (2.99 GB). A million processes of 32-character
-/// names fit; a name past it stops the run (exit 3), as the held trace does. Not settable:
-/// the formats that pass the trace on (`json`, `perfetto`, `svg`, the table) or
-/// `--format summary` hold no report.
+/// the depth: a 30,000-deep chain of a few hundred bytes of scenario makes 900 MB of names,
+/// and `graph tree` of a 10,000-deep one (100 MB of names) held 389 MB. A million processes
+/// of 32-character names fit; a name past it stops the run (exit 3), as the held trace does.
+/// Not settable: the formats that pass the trace on (`json`, `perfetto`, `svg`, the table)
+/// or `--format summary` hold no report.
 pub const HELD_NAMES_CEILING: u64 = 32 << 20;
 
 /// Where transitions go: nowhere (only the figures are kept), into the report, or out to a
