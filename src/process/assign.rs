@@ -5,7 +5,9 @@ use super::PyError;
 use crate::model::Value;
 use crate::program::AssignOp;
 
-/// Applies `op` with `value` to `slot`.
+/// Applies `op` with `value` to `slot`. Returns the items and characters the assignment
+/// copied or made (the value; for `+=` the sum), which count against `kernel.max_steps`
+/// ([`copy_steps`]): the weights `add` and `append` check anyway, not walked again.
 ///
 /// ```
 /// use procsim::{Value, process::apply_assign, program::AssignOp};
@@ -15,16 +17,19 @@ use crate::program::AssignOp;
 /// let e = apply_assign(AssignOp::Append, &mut v, Value::Int(2)).unwrap_err();
 /// assert_eq!(e.to_string(), "AttributeError: 'int' object has no attribute 'append'");
 /// ```
-pub fn apply_assign(op: AssignOp, slot: &mut Value, value: Value) -> Result<(), PyError> {
+pub fn apply_assign(op: AssignOp, slot: &mut Value, value: Value) -> Result<u64, PyError> {
+    let copied = value.weight();
     match op {
         AssignOp::Set => *slot = value,
         AssignOp::Add => {
-            check_size(slot.weight().saturating_add(value.weight()))?;
+            let sum = slot.weight().saturating_add(copied);
+            check_size(sum)?;
             *slot = add(slot, value)?;
+            return Ok(sum);
         }
         AssignOp::Append => match slot {
             Value::List(items) => {
-                check_size(weight_of(items).saturating_add(value.weight()))?;
+                check_size(weight_of(items).saturating_add(copied))?;
                 if value.depth() >= MAX_VALUE_DEPTH {
                     return Err(PyError::TooDeep);
                 }
@@ -35,7 +40,7 @@ pub fn apply_assign(op: AssignOp, slot: &mut Value, value: Value) -> Result<(), 
             }
         },
     }
-    Ok(())
+    Ok(copied)
 }
 
 /// The most items and characters one value may hold. `add` and `append` of a value to itself

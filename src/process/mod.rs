@@ -30,7 +30,7 @@ pub use notes::{MAX_NOTES, NotAlive, notes_left_out, outside_not_delivered, sign
 pub use view::{HandleView, ThreadView, field_reaps, render_field, render_thread_field};
 
 use crate::model::{Cause, Value};
-use crate::program::{AssignOp, CExpr, GlobalId, HandleRef, NameId, Op, Signal, SpawnOp, Template};
+use crate::program::{CExpr, GlobalId, HandleRef, NameId, Op, Signal, SpawnOp, Template};
 use crate::scenario::ExitPolicy;
 
 /// What a handle names, from the caller's side.
@@ -461,13 +461,8 @@ pub fn step<H: Host>(h: &mut H, op: &Op) -> Result<ControlFlow<H::Yield>, PyErro
         }
         Op::Assign(kind, g, e) => {
             let value = h.eval(e)?;
-            // The value was copied out of its global (or made), and `+=` makes the sum anew.
-            let mut copied = value.weight();
-            if *kind == AssignOp::Add {
-                copied = copied.saturating_add(h.global_mut(*g).weight());
-            }
+            let copied = apply_assign(*kind, h.global_mut(*g), value)?;
             h.charge_steps(copy_steps(copied));
-            apply_assign(*kind, h.global_mut(*g), value)?;
             h.global_changed(*g);
             h.advance();
             Ok(Continue(()))

@@ -318,8 +318,6 @@ mod tests {
         }
     }
 
-    /// Sorting with a budget of a few records (many runs, merged on the way more than once)
-    /// gives what sorting in memory gives.
     #[test]
     fn texts_read_back_past_their_budget() {
         let mut t = Texts::new(10);
@@ -343,6 +341,8 @@ mod tests {
         }
     }
 
+    /// Sorting with a budget of a few records (many runs, merged on the way more than once)
+    /// gives what sorting in memory gives.
     #[test]
     fn sorts_past_its_budget() {
         let values: Vec<u64> = (0..5000u64).map(|i| (i * 7919) % 5003).collect();
