@@ -179,11 +179,13 @@ fn threads_have_rows_under_their_process() {
         .collect();
     // At 2 (ready), 3 (running), 6 (exited).
     assert_eq!(thread_rows.len(), 3, "{thread_rows:?}");
-    assert!(
-        thread_rows
-            .iter()
-            .all(|r| r[0] == 1 && r[1] == 3 && r[3] == "Thread-1 (spin)")
-    );
+    // A row names its task and its parent by their places in the page's `names`.
+    let name =
+        |r: &serde_json::Value, at: usize| data["names"][r[at].as_u64().unwrap() as usize].clone();
+    assert!(thread_rows.iter().all(|r| r[0] == 1
+        && r[1] == 3
+        && name(r, 3) == "Thread-1 (spin)"
+        && name(r, 8) == "MainProcess"));
     let Some(browser) = chromium() else {
         eprintln!("skipped the browser's part: no chromium on PATH (.ci/run installs it)");
         return;

@@ -8,7 +8,7 @@
 //! to the slider's moment and adds, for a running process, the time since its row was written.
 //! The slider starts at `?t=N` or `#t=N` of the page's address when given.
 
-use std::collections::BTreeSet;
+use std::collections::HashMap;
 
 /// The most transitions `--format html` holds, whatever the scenario's `kernel.max_trace`
 /// says: the page is built whole in memory, up to about 1.9 KB a transition at its peak (two
@@ -18,121 +18,90 @@ use std::collections::BTreeSet;
 pub const HTML_TRACE_CEILING: u64 = 250_000;
 use std::fmt::Write as _;
 
-use serde_json::json;
-
 use crate::model::{State, StateGraph};
 
 use super::Report;
 use super::draw::esc;
+use super::frames::frames;
 use super::rows::{MAX_THREAD_ROWS, TaskRows};
-use super::snapshot::{ProcView, Replay, run_end};
+use super::snapshot::run_end;
 use super::svg::{SvgOptions, render_svg};
-use super::thread_view::ThreadReplay;
 use super::topview::unit_name;
 
-/// What a row shows, apart from running time, which grows by itself while it runs.
-fn same_row(a: &ProcView, b: &ProcView) -> bool {
-    a.activity == b.activity && a.ppid == b.ppid && a.parent == b.parent && a.exitcode == b.exitcode
+/// Writes `s` as a JSON string safe inside a `<script>`: `<` only occurs inside JSON strings,
+/// where `\u003c` means the same, so no `</script>` can end the element early.
+fn push_json_str(out: &mut String, s: &str) {
+    let quoted = serde_json::Value::from(s).to_string();
+    out.push_str(&quoted.replace('<', "\\u003c"));
 }
 
-/// A row of the page's table: its key (its place in the table), and whether it is a thread's.
-type Keyed = (usize, bool, ProcView);
-
-/// The moments something changes, each with the rows that changed since the previous one;
-/// with `tasks`, the threads' rows too, each row keyed by its place in `tasks` (else by its
-/// process's index).
-fn frames(report: &Report, tasks: Option<&TaskRows>) -> Vec<(u64, Vec<Keyed>)> {
-    let end = run_end(report);
-    let mut times: BTreeSet<u64> = report.trace.iter().map(|e| e.t).collect();
-    times.insert(0);
-    for p in &report.processes {
-        times.insert(p.created_at);
-        if let Some(r) = p.reaped_at {
-            times.insert(r);
-        }
-    }
-    if let Some(tasks) = tasks {
-        times.extend(tasks.rows.iter().map(|r| r.created));
-    }
-    let mut replay = Replay::new(report);
-    let mut threads = tasks.map(|t| ThreadReplay::new(report, t.clone()));
-    // Per row: the row last written and its moment.
-    let keys = tasks.map_or(report.processes.len(), |t| t.rows.len());
-    let mut last: Vec<Option<(u64, ProcView)>> = vec![None; keys];
-    let mut out = Vec::new();
-    for t in times.into_iter().filter(|&t| t <= end) {
-        replay.advance_to(t);
-        let snap = replay.view(t);
-        let mut rows: Vec<Keyed> = snap
-            .rows
-            .into_iter()
-            .map(|row| {
-                let key = tasks
-                    .and_then(|tasks| tasks.proc_row(row.index as u32))
-                    .map_or(row.index, |r| r as usize);
-                (key, false, row)
-            })
-            .collect();
-        if let Some(threads) = &mut threads {
-            threads.advance_to(t);
-            rows.extend(threads.view(t).into_iter().map(|(k, v)| (k, true, v)));
-            rows.sort_by_key(|r| r.0);
-        }
-        let mut changed = Vec::new();
-        for (key, thread, row) in rows {
-            let unchanged = last[key].as_ref().is_some_and(|(t0, prev)| {
-                let grown = match prev.activity.cpu() {
-                    Some(_) => prev.cpu_time + (t - t0),
-                    None => prev.cpu_time,
-                };
-                same_row(prev, &row) && grown == row.cpu_time
-            });
-            if !unchanged {
-                last[key] = Some((t, row.clone()));
-                changed.push((key, thread, row));
-            }
-        }
-        if !changed.is_empty() || out.is_empty() {
-            out.push((t, changed));
-        }
-    }
-    out
+/// Names, each written once into the page: a row gives its name and its parent's by their
+/// place in the page's `names`. A default name spells out the path from the top
+/// (`Process-1:1:…`), and a row is written again at each change, so a deep chain's page held
+/// each name many times over before (55 MB of page for a 3,000-deep chain).
+#[derive(Default)]
+struct Names {
+    ids: HashMap<String, u32>,
+    /// The `names` array's items so far, each a JSON string, comma-separated.
+    json: String,
 }
 
-/// The page's data: the moments and their changed rows, as JSON safe inside a `<script>`. A
+impl Names {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.ids.len() as u32;
+        if id > 0 {
+            self.json.push(',');
+        }
+        push_json_str(&mut self.json, name);
+        self.ids.insert(name.to_owned(), id);
+        id
+    }
+}
+
+/// Writes the page's data into `out`: the moments and their changed rows, and the names they
+/// use, as JSON safe inside a `<script>`. A row is `[key, pid, ppid, name, state, words, cpu,
+/// cpu time, parent, exit code]`, its name and its parent's name as places in `names`; a
 /// thread's row (with `tasks`) has an eleventh item, `true`.
-fn data_json(report: &Report, tasks: Option<&TaskRows>) -> String {
-    let frames: Vec<serde_json::Value> = frames(report, tasks)
-        .into_iter()
-        .map(|(t, rows)| {
-            let rows: Vec<serde_json::Value> = rows
-                .into_iter()
-                .map(|(key, thread, r)| {
-                    let mut row = json!([
-                        key,
-                        r.pid,
-                        r.ppid,
-                        r.name,
-                        r.activity.state().name(),
-                        r.activity.words(),
-                        r.activity.cpu(),
-                        r.cpu_time,
-                        r.parent,
-                        r.exitcode
-                    ]);
-                    if thread && let Some(items) = row.as_array_mut() {
-                        items.push(json!(true));
-                    }
-                    row
-                })
-                .collect();
-            json!({"t": t, "rows": rows})
-        })
-        .collect();
-    let data = json!({"end": run_end(report), "unit": unit_name(report), "frames": frames});
-    // `<` only occurs inside JSON strings, where \u003c means the same: no `</script>` can end
-    // the element early.
-    data.to_string().replace('<', "\\u003c")
+fn push_data(out: &mut String, report: &Report, tasks: Option<&TaskRows>) {
+    let mut names = Names::default();
+    let _ = write!(out, r#"{{"end":{},"unit":"#, run_end(report));
+    push_json_str(out, unit_name(report));
+    out.push_str(r#","frames":["#);
+    let mut first = true;
+    frames(report, tasks, |t, rows| {
+        if !std::mem::take(&mut first) {
+            out.push(',');
+        }
+        let _ = write!(out, r#"{{"t":{t},"rows":["#);
+        for (j, (key, thread, r)) in rows.iter().enumerate() {
+            let json = |v: Option<u64>| v.map_or("null".to_owned(), |v| v.to_string());
+            let _ = write!(
+                out,
+                "{}[{key},{},{},{},",
+                if j > 0 { "," } else { "" },
+                r.pid,
+                r.ppid,
+                names.id(&r.name),
+            );
+            push_json_str(out, r.activity.state().name());
+            out.push(',');
+            push_json_str(out, &r.activity.words());
+            let _ = write!(
+                out,
+                ",{},{},{},{}{}]",
+                json(r.activity.cpu().map(u64::from)),
+                r.cpu_time,
+                names.id(&r.parent),
+                r.exitcode.map_or("null".to_owned(), |c| c.to_string()),
+                if *thread { ",true" } else { "" },
+            );
+        }
+        out.push_str("]}");
+    });
+    let _ = write!(out, r#"],"names":[{}]}}"#, names.json);
 }
 
 /// Where each state's node sits in the state graph.
@@ -267,7 +236,8 @@ const SCRIPT: &str = r#"
     body.replaceChildren();
     for (const key of [...current.keys()].sort((a, b) => a - b)) {
       const { r, since } = current.get(key);
-      const [, pid, ppid, name, state, words, cpu, cpuTime, parent, exit] = r;
+      const [, pid, ppid, nameAt, state, words, cpu, cpuTime, parentAt, exit] = r;
+      const name = D.names[nameAt], parent = D.names[parentAt];
       counts[state] += 1;
       if (words === 'zombie') zombies += 1;
       const tr = document.createElement('tr');
@@ -365,17 +335,17 @@ pub fn render_html(report: &Report, opts: &SvgOptions) -> String {
 </table>
 {hidden}<h2>States <small>(zombies: <span id="zombies">0</span>)</small></h2>
 {graph}
-<script type="application/json" id="data">{data}</script>
-<script>{script}</script>
-</body>
-</html>
-"#,
+<script type="application/json" id="data">"#,
         title = esc(&title),
         backend = esc(&report.backend),
         cpus = report.cpus,
         s = if report.cpus == 1 { "" } else { "s" },
         graph = state_graph_svg(),
-        data = data_json(report, tasks.as_ref()),
+    );
+    push_data(&mut page, report, tasks.as_ref());
+    let _ = write!(
+        page,
+        "</script>\n<script>{script}</script>\n</body>\n</html>\n"
     );
     page
 }
@@ -383,41 +353,6 @@ pub fn render_html(report: &Report, opts: &SvgOptions) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Applying the frames up to any moment gives the snapshot at that moment (the running
-    /// time of unchanged running rows grown by the time since).
-    #[test]
-    fn frames_rebuild_every_snapshot() {
-        for file in [
-            "scenarios/demo.json",
-            "scenarios/proc-kill9-orphan.json",
-            "scenarios/sched-mlfq-two-cpus.json",
-        ] {
-            let text = std::fs::read_to_string(file).unwrap();
-            let report = crate::Sim::new(crate::load_str(&text).unwrap(), Default::default()).run();
-            let frames = frames(&report, None);
-            for t in 0..=run_end(&report) {
-                let mut rows: Vec<Option<(u64, ProcView)>> = vec![None; report.processes.len()];
-                for (ft, changed) in frames.iter().take_while(|(ft, _)| *ft <= t) {
-                    for (_, _, r) in changed {
-                        rows[r.index] = Some((*ft, r.clone()));
-                    }
-                }
-                let rebuilt: Vec<ProcView> = rows
-                    .into_iter()
-                    .flatten()
-                    .map(|(since, mut r)| {
-                        if r.activity.cpu().is_some() {
-                            r.cpu_time += t - since;
-                        }
-                        r
-                    })
-                    .collect();
-                let want = super::super::snapshot_at(&report, t).unwrap().rows;
-                assert_eq!(rebuilt, want, "{file} at {t}");
-            }
-        }
-    }
 
     /// A page with threads changes the script where it counts states (the replacement is
     /// there to be made), lists at most 40 threads and counts the others; a page without

@@ -6,6 +6,7 @@ pub mod explain;
 pub mod explain_text;
 mod explain_transition;
 pub mod fold;
+mod frames;
 pub mod graphviz;
 mod html;
 pub mod json;

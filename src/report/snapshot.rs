@@ -290,39 +290,46 @@ impl<'a> Replay<'a> {
         }
     }
 
+    /// The row of process `i` (created by `t`) at moment `t`, as [`Replay::view`] shows it.
+    pub fn row(&self, i: usize, t: u64) -> ProcView {
+        let report = self.report;
+        let p = &report.processes[i];
+        let (mut activity, mut cpu_time) = self.live[i].at(t);
+        if let Some(&total) = self.observed.get(i) {
+            cpu_time = kernel_cpu_time(p.cpu, cpu_time, total, activity);
+        }
+        if activity == Activity::Zombie && p.reaped_at.is_some_and(|r| r <= t) {
+            activity = Activity::Exited;
+        }
+        let (ppid, parent) = parent_at(report, i, t);
+        ProcView {
+            index: i,
+            pid: p.pid,
+            ppid,
+            name: p.name.clone(),
+            parent,
+            activity,
+            cpu_time,
+            exitcode: match activity.state() {
+                State::Terminated => p.exitcode,
+                _ => None,
+            },
+        }
+    }
+
+    /// Whether a running process's time is the kernel's count spread over the observed
+    /// running (a real run), which grows in steps of its own rather than one a tick.
+    pub fn spreads_cpu_time(&self) -> bool {
+        !self.observed.is_empty()
+    }
+
     /// The view at moment `t`, which should be no earlier than [`Replay::time`]: processes
     /// created by `t`, running time counted up to `t`, zombies reaped by `t` shown as exited,
     /// orphans shown under init once their creator has ended.
     pub fn view(&self, t: u64) -> Snapshot {
-        let report = self.report;
-        let rows = report
-            .processes
-            .iter()
-            .enumerate()
+        let rows = (self.report.processes.iter().enumerate())
             .filter(|(_, p)| p.created_at <= t)
-            .map(|(i, p)| {
-                let (mut activity, mut cpu_time) = self.live[i].at(t);
-                if let Some(&total) = self.observed.get(i) {
-                    cpu_time = kernel_cpu_time(p.cpu, cpu_time, total, activity);
-                }
-                if activity == Activity::Zombie && p.reaped_at.is_some_and(|r| r <= t) {
-                    activity = Activity::Exited;
-                }
-                let (ppid, parent) = parent_at(report, i, t);
-                ProcView {
-                    index: i,
-                    pid: p.pid,
-                    ppid,
-                    name: p.name.clone(),
-                    parent,
-                    activity,
-                    cpu_time,
-                    exitcode: match activity.state() {
-                        State::Terminated => p.exitcode,
-                        _ => None,
-                    },
-                }
-            })
+            .map(|(i, _)| self.row(i, t))
             .collect();
         let (threads, hidden_threads) = match &self.threads {
             Some(threads) => (

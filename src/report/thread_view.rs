@@ -13,6 +13,9 @@ pub(super) struct ThreadReplay<'a> {
     rows: TaskRows,
     /// Per row of `rows`: where its thread is (`None` for a process's row).
     live: Vec<Option<Live>>,
+    /// The places in `rows` of the threads' rows (at most the rows' limit): a view walks
+    /// these, not every process's row, so that a page's frames cost no more with more processes.
+    thread_rows: Vec<usize>,
     applied: usize,
 }
 
@@ -24,10 +27,15 @@ impl<'a> ThreadReplay<'a> {
             .iter()
             .map(|r| r.thread.map(|_| Live::new(r.created)))
             .collect();
+        let thread_rows = (rows.rows.iter().enumerate())
+            .filter(|(_, r)| r.thread.is_some())
+            .map(|(i, _)| i)
+            .collect();
         ThreadReplay {
             report,
             rows,
             live,
+            thread_rows,
             applied: 0,
         }
     }
@@ -65,7 +73,8 @@ impl<'a> ThreadReplay<'a> {
     pub(super) fn view(&self, t: u64) -> Vec<(usize, ProcView)> {
         let processes = &self.report.processes;
         let mut out = Vec::new();
-        for (i, (r, live)) in self.rows.rows.iter().zip(&self.live).enumerate() {
+        for &i in &self.thread_rows {
+            let (r, live) = (&self.rows.rows[i], &self.live[i]);
             let (Some(k), Some(live)) = (r.thread, live) else {
                 continue;
             };
