@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use procsim::backend::SimBackend;
+use procsim::report::graphviz::too_large_to_draw;
 use procsim::report::{render_table_styled, tree_dot};
 use procsim::study::workload::GenParams;
 use procsim::{ScenarioError, StateGraph};
@@ -19,7 +20,7 @@ mod cli;
 #[global_allocator]
 static ALLOCATOR: procsim::fork::oom::FencedAlloc = procsim::fork::oom::FencedAlloc;
 
-use cli::args::{Cli, ColorChoice, Command, GraphWhat};
+use cli::args::{Cli, ColorChoice, Command, GraphFormat, GraphWhat};
 use cli::commands::*;
 use cli::out::*;
 use cli::sweep::sweep_command;
@@ -101,7 +102,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             GraphWhat::Tree { file, format } => {
                 let (_, plan) = load_scenario(&file)?;
                 let report = simulate(plan, true);
-                emit(&graph_output(tree_dot(&report), format)?)?;
+                let dot = tree_dot(&report);
+                if format == GraphFormat::Svg
+                    && let Some(why) = too_large_to_draw(report.processes.len(), dot.len())
+                {
+                    say(format_args!("{}: {why}", file.display()));
+                    return Ok(ExitCode::from(EXIT_STOPPED));
+                }
+                emit(&graph_output(dot, format)?)?;
                 Ok(stopped_code(&report))
             }
         },

@@ -101,6 +101,28 @@ fn memory_follows_the_live_processes() {
     );
     assert!(peak < 40 * MB, "30,000-deep chain: {peak} bytes");
 
+    // Each process forks a child and ends (`exit_policy: posix`: the child is adopted by
+    // init), 300,000 in all at tick 0, two alive at a time. A default name is the path of
+    // spawn counters from the top, so the live one's is 300,000 levels long; its levels,
+    // all `1`, are one run (identity.rs). A node a level kept 32 bytes for each process that
+    // ever lived (513 MB at 10^7, the audit of issue #13).
+    let orphans = r#"{"kernel": {"exit_policy": "posix", "max_steps": 600000},
+      "programs": {"main": {"body": [{"fork": {"as": "h", "program": "main"}}]}},
+      "processes": [{"program": "main"}]}"#;
+    let mut made = 0;
+    let orphaned = peak_of(|| {
+        let mut sim = Sim::new(
+            procsim::load_str(orphans).unwrap(),
+            SimOptions { trace: false },
+        );
+        assert!(sim.recycle_reaped());
+        while sim.advance() {}
+        assert!(sim.error().unwrap().contains("kernel.max_steps (600000)"));
+        made = sim.process_count();
+    });
+    assert!(made > 250_000, "{made}");
+    assert!(orphaned < 2 * MB, "a chain of orphans: {orphaned} bytes");
+
     validating_holds_the_scenario_not_more();
     rr_io_v1_holds_its_records_not_more();
 }

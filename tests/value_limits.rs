@@ -91,3 +91,61 @@ fn a_held_report_of_a_deep_chain_stops_at_the_ceiling_on_names() {
     while sim.advance() {}
     assert_eq!(sim.error(), None);
 }
+
+/// A report held whole counts each process's name when the process is made, started or not,
+/// so that no name past the ceiling gets into the report: 4,000 copies of a 65,536-byte name
+/// (all made before the run starts) stop the run before its first transition, the report
+/// listing the 511 copies whose names fit: `NAME-N` is 65,538 bytes for copies 1–9, 65,539
+/// for 10–99 and 65,540 from 100, and 9 + 90 + 412 of them make 33,490,832 bytes, 63,600
+/// short of 2^25, which the 512th passes. Counted at each
+/// copy's first transition, all 4,000 names went into the report after the stop (a million
+/// characters each: 4 GB, and 19.5 GB for `--format html`). The same scenario streamed holds
+/// no names and runs to its end; children made by `fork` stop the run at the one past it.
+#[test]
+fn a_held_report_counts_each_name_when_its_process_is_made() {
+    let long = "N".repeat(procsim::scenario::MAX_NAME_BYTES);
+    let copies = format!(
+        r#"{{"kernel": {{"max_processes": 4096}}, "programs": {{"m": {{"body": [{{"cpu": 1}}]}}}},
+            "processes": [{{"program": "m", "name": "{long}", "count": 4000}}]}}"#
+    );
+    let held =
+        |text: &str| Sim::new(procsim::load_str(text).unwrap(), SimOptions { trace: true }).run();
+    let r = held(&copies);
+    let e = r.error.expect("stopped at the ceiling on names");
+    assert!(
+        e.contains("stopped at tick 0: the ceiling on process names"),
+        "{e}"
+    );
+    assert_eq!(r.processes.len(), 511);
+    let names: u64 = r.processes.iter().map(|p| p.name.len() as u64).sum();
+    assert_eq!(names, 33_490_832);
+    assert!(r.trace.is_empty(), "stopped before its first transition");
+    let mut sim = Sim::new(
+        procsim::load_str(&copies).unwrap(),
+        SimOptions { trace: true },
+    );
+    let events = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let counted = std::rc::Rc::clone(&events);
+    sim.run_streaming(Box::new(move |_| counted.set(counted.get() + 1)));
+    assert_eq!(sim.error(), None);
+    // Each of the 4,000 copies: new → ready → running → terminated (reaped by init).
+    assert_eq!(events.get(), 4_000 * 3);
+
+    let forks = format!(
+        r#"{{"kernel": {{"max_processes": 4096}},
+            "programs": {{"m": {{"body": [{{"repeat": {{"times": 4000, "body": [{{"fork": {{"program": "c", "name": "{long}"}}}}]}}}}]}},
+                          "c": {{"body": [{{"cpu": 1}}]}}}},
+            "processes": [{{"program": "m"}}]}}"#
+    );
+    let r = held(&forks);
+    let e = r.error.expect("stopped at the ceiling on names");
+    assert!(e.contains("the ceiling on process names"), "{e}");
+    // MainProcess (11 bytes) and the children up to the one whose name passed the ceiling:
+    // 511 of 65,536 bytes fit with it (33,488,907 bytes), the 512th passes.
+    assert_eq!(r.processes.len(), 1 + 512);
+    let names: u64 = r.processes.iter().map(|p| p.name.len() as u64).sum();
+    assert!(
+        names <= procsim::sim::HELD_NAMES_CEILING + 65_536,
+        "{names}"
+    );
+}

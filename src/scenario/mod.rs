@@ -12,6 +12,7 @@ mod instr;
 mod kernel;
 mod limits;
 mod names;
+pub use names::MAX_NAME_BYTES;
 pub mod policy;
 mod schema;
 mod unique;
@@ -413,6 +414,7 @@ impl Scenario {
                 ),
             );
         }
+        names::check_lengths(self)?;
         // After the total is bounded: it names every copy.
         names::check_unique(self)?;
         if let Some(expect) = &self.expect {

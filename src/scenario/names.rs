@@ -106,6 +106,56 @@ fn collision(s: &Scenario, i: usize, copy: u64, j: usize) -> ScenarioError {
     ScenarioError::new(ErrorKind::Invalid, format!("processes[{i}]"), message)
 }
 
+/// The longest name, in bytes, that a process (top-level or made by `fork`, `spawn` or
+/// `thread`), a program or a global may have. A name is copied into every row, event and
+/// picture that shows its process, and a top-level name into each of its `count` copies: one
+/// name of a million characters with `count: 4000` made a report of 4 GB of names, and
+/// `--format html` peaked at 19.5 GB before its names ceiling stopped it. Default names are
+/// not bounded by this: a child's spells out its ancestors' (`Process-1:1:…`), and the ceiling
+/// on the names a held report keeps bounds those (`crate::sim::HELD_NAMES_CEILING`).
+pub const MAX_NAME_BYTES: usize = 65_536;
+
+/// Every name the scenario writes is at most [`MAX_NAME_BYTES`] long.
+pub(crate) fn check_lengths(s: &Scenario) -> Result<(), ScenarioError> {
+    let too_long = |path: String, what: &str, name: &str| {
+        let start: String = name.chars().take(24).collect();
+        ScenarioError::new(
+            ErrorKind::Invalid,
+            path,
+            format!(
+                "{what} `{start}…` is {} bytes long; a name may be at most {MAX_NAME_BYTES}",
+                name.len()
+            ),
+        )
+    };
+    if let Some(name) = s.globals.keys().find(|n| n.len() > MAX_NAME_BYTES) {
+        return Err(too_long("globals".into(), "the global", name));
+    }
+    if let Some(name) = s.programs.keys().find(|n| n.len() > MAX_NAME_BYTES) {
+        return Err(too_long("programs".into(), "the program", name));
+    }
+    for (i, e) in s.processes.iter().enumerate() {
+        if let Some(name) = e.name.as_deref().filter(|n| n.len() > MAX_NAME_BYTES) {
+            return Err(too_long(format!("processes[{i}].name"), "the name", name));
+        }
+    }
+    let mut first = None;
+    for (program, p) in s.programs.iter() {
+        let path = format!("programs.{program}.body");
+        super::visit_spawns(&p.body, &path, true, &mut |path, spawn| {
+            if first.is_none()
+                && let Some(name) = spawn.name.as_deref().filter(|n| n.len() > MAX_NAME_BYTES)
+            {
+                first = Some(too_long(format!("{path}.name"), "the name", name));
+            }
+        });
+        if let Some(e) = first {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::Scenario;
@@ -129,6 +179,37 @@ mod tests {
             e.contains("processes[1]: two top-level processes are both named `w`"),
             "{e}"
         );
+    }
+
+    /// A name of [`super::MAX_NAME_BYTES`] passes; a byte more is refused where it is
+    /// written, whether a process's, a child's, a program's or a global's.
+    #[test]
+    fn names_past_the_longest_are_refused_where_written() {
+        let at = "n".repeat(super::MAX_NAME_BYTES);
+        let past = "n".repeat(super::MAX_NAME_BYTES + 1);
+        let scenario = |top: &str, child: &str, program: &str, global: &str| {
+            format!(
+                r#"{{"globals": {{"{global}": 1}}, "programs": {{"{program}": {{"body": [{{"repeat": {{"times": 1, "body": [{{"fork": {{"program": "{program}", "name": "{child}"}}}}]}}}}]}}}},
+                "processes": [{{"program": "{program}", "name": "{top}"}}]}}"#
+            )
+        };
+        assert!(Scenario::from_str(&scenario(&at, &at, &at, &at)).is_ok());
+        for (text, path) in [
+            (scenario(&past, "c", "w", "g"), "processes[0].name"),
+            (
+                scenario("t", &past, "w", "g"),
+                "programs.w.body[0].repeat.body[0].fork.name",
+            ),
+            (scenario("t", "c", &past, "g"), "programs"),
+            (scenario("t", "c", "w", &past), "globals"),
+        ] {
+            let e = Scenario::from_str(&text).unwrap_err().to_string();
+            assert!(
+                e.starts_with(&format!("<input>: {path}: "))
+                    && e.contains("is 65537 bytes long; a name may be at most 65536"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

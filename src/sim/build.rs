@@ -57,6 +57,7 @@ impl<P: Policy> Kernel<P> {
             traced: 0,
             held_ceiling: (HELD_TRACE_CEILING, "the default"),
             held_names: 0,
+            names_past: NO_PROC,
             values_copied: 0,
             values_held: Default::default(),
             last_weighed: Default::default(),
@@ -191,6 +192,11 @@ impl<P: Policy> Kernel<P> {
                 }
                 if copy == 1 {
                     self.arrivals.push((top.arrival, idx, top.count as u32));
+                }
+                if self.names_past == NO_PROC && !self.count_name(idx) {
+                    // Made all the same: a run that passes its trace on (`Sim::run_to_json`,
+                    // `run_streaming`) holds no names, and it is known only once it runs.
+                    self.names_past = idx;
                 }
             }
         }

@@ -1,6 +1,6 @@
 //! Turning the kernel's process table into a [`Report`].
 
-use super::pcb::{Hot, NONE, Pcb};
+use super::pcb::{Hot, NO_PROC, NONE, Pcb};
 use super::{Kernel, Policy};
 use crate::model::State;
 use crate::report::{LineAt, ProcessReport, Report, Summary, TimeUnit, Totals};
@@ -70,7 +70,13 @@ impl<P: Policy> Kernel<P> {
     pub fn report(mut self) -> Report {
         self.account_to_now();
         let summary = self.summary();
-        let processes = (0..self.procs.len() as u32)
+        // Held, a report whose top-level names passed the names ceiling lists those before it
+        // (the run stopped before any transition: no event names the others).
+        let listed = match self.trace {
+            super::Recorder::Keep(_) if self.names_past != NO_PROC => self.names_past,
+            _ => u32::MAX,
+        };
+        let processes = (0..(self.procs.len() as u32).min(listed))
             .filter(|&p| !self.procs[p as usize].vacant() && !self.is_thread(p))
             .map(|p| self.process_report(p))
             .collect();

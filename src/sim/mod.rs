@@ -176,6 +176,10 @@ pub struct Kernel<P: Policy> {
     /// Bytes of the names of the processes a held report will list, for
     /// [`record::HELD_NAMES_CEILING`].
     held_names: u64,
+    /// The first top-level process whose name passed [`record::HELD_NAMES_CEILING`] while
+    /// they were made ([`NO_PROC`]: none did): a run that holds its report stops at its first
+    /// transition, and the report lists the processes before it.
+    names_past: u32,
     /// Items and characters of globals copied on write, for `kernel.max_values`.
     values_copied: u64,
     /// Bytes of every process's globals, for `kernel.max_value_bytes`.

@@ -1,6 +1,7 @@
 //! Where the kernel's transitions go (the report, a stream, nowhere), and the limits on them:
 //! `kernel.max_trace`, and the ceiling a scenario cannot raise on a trace held in memory.
 
+use super::pcb::NO_PROC;
 use super::{Kernel, Policy, explain};
 use crate::model::{Cause, State};
 use crate::report::TraceEvent;
@@ -18,6 +19,7 @@ pub const HELD_TRACE_CEILING: u64 = 10_000_000;
 /// the depth: a 30,000-deep chain of a few hundred bytes of scenario makes 900 MB of names,
 /// and `graph tree` of a 10,000-deep one (100 MB of names) held 389 MB. A million processes
 /// of 32-character names fit; a name past it stops the run (exit 3), as the held trace does.
+/// A name counts when its process is made (`Kernel::hold_name`), started or not.
 /// Not settable: the formats that pass the trace on (`json`, `perfetto`, `svg`, the table)
 /// or `--format summary` hold no report.
 pub const HELD_NAMES_CEILING: u64 = 32 << 20;
@@ -71,6 +73,34 @@ impl<P: Policy> Kernel<P> {
         }
     }
 
+    /// Counts process `p`'s name among those the report will hold, when it is held whole: at
+    /// the process's creation, since a report lists every process made, started or not (a
+    /// million-character name with `count: 4000`, counted at each copy's first transition,
+    /// let the 4,000 names into the report after the run stopped). False once they pass
+    /// [`HELD_NAMES_CEILING`].
+    pub(super) fn count_name(&mut self, p: u32) -> bool {
+        if !matches!(self.trace, Recorder::Keep(_)) {
+            return true;
+        }
+        self.held_names = self.held_names.saturating_add(self.name_of(p).len() as u64);
+        self.held_names <= HELD_NAMES_CEILING
+    }
+
+    /// [`Kernel::count_name`] for a child made as the run goes; past the ceiling, the run
+    /// stops (the child stays, as made).
+    pub(super) fn hold_name(&mut self, p: u32) {
+        if !self.count_name(p) {
+            self.stop_at_names_ceiling();
+        }
+    }
+
+    fn stop_at_names_ceiling(&mut self) {
+        self.stop(format!(
+            "stopped at tick {}: the ceiling on process names held in memory for this report ({} bytes) reached, which no setting raises (default names grow with the depth of a chain of processes: `Process-1:1:…`); use a format that passes the trace on as it runs (json, perfetto, svg, table) or --format summary",
+            self.now, HELD_NAMES_CEILING
+        ));
+    }
+
     /// Counts and hands on transition `event` of task `p`.
     pub(super) fn record_event(&mut self, event: TraceEvent, p: u32) {
         self.traced += 1;
@@ -92,19 +122,11 @@ impl<P: Policy> Kernel<P> {
             }
             return;
         }
-        // A process's first transition (`new → ready`; a thread's is its process's too):
-        // its name joins what the report will hold.
-        if held && event.from == State::New && event.tid.is_none() {
-            self.held_names = self.held_names.saturating_add(self.name_of(p).len() as u64);
-            if self.held_names > HELD_NAMES_CEILING {
-                if self.error.is_none() {
-                    self.stop(format!(
-                        "stopped at tick {}: the ceiling on process names held in memory for this report ({} bytes) reached, which no setting raises (default names grow with the depth of a chain of processes: `Process-1:1:…`); use a format that passes the trace on as it runs (json, perfetto, svg, table) or --format summary",
-                        event.t, HELD_NAMES_CEILING
-                    ));
-                }
-                return;
-            }
+        if held && self.names_past != NO_PROC {
+            // The top-level processes' names alone pass the ceiling: the run stops before its
+            // first transition, and the report lists those made before the name that passed it.
+            self.stop_at_names_ceiling();
+            return;
         }
         if self.traced > max {
             if self.error.is_none() {
