@@ -11,10 +11,11 @@
 use std::collections::HashMap;
 
 /// The most transitions `--format html` holds, whatever the scenario's `kernel.max_trace`
-/// says: the page is built whole in memory, up to about 1.9 KB a transition at its peak (two
-/// processes at quantum 1: 1,000,000 transitions peaked at 1.89 GB; five on four CPUs, 1.2
-/// million at 908 MB), so this keeps it near half a gigabyte. `run --trace-ceiling N` raises
-/// it, knowingly.
+/// says: the page is built whole in memory, and a browser must load it whole. Two processes at
+/// quantum 1 make a page of about 55 bytes a transition (14 MB at this ceiling), built in a
+/// peak of 38 MB; it was 478 MB before each name was written once and each frame looked only
+/// at the rows that changed (BENCHMARKS.md, twenty-fourth round). `run --trace-ceiling N`
+/// raises it, knowingly.
 pub const HTML_TRACE_CEILING: u64 = 250_000;
 use std::fmt::Write as _;
 
