@@ -1,17 +1,11 @@
 //! The `procsim` binary, run as a user runs it.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 mod common;
 
-fn procsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_procsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("procsim runs")
-}
+use common::procsim;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

@@ -6,13 +6,7 @@ use std::process::{Command, Output, Stdio};
 
 mod common;
 
-fn procsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_procsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("procsim runs")
-}
+use common::procsim;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

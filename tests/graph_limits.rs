@@ -4,17 +4,9 @@
 //! the limit, before `dot` runs (so this holds with or without Graphviz installed); `--format
 //! dot` prints the same graph as text.
 
-use std::process::{Command, Output};
-
 mod common;
 
-fn procsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_procsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("procsim runs")
-}
+use common::procsim;
 
 /// A process that forks and joins `n` children one at a time, each named `name`.
 fn fan(n: u32, name: &str) -> std::path::PathBuf {

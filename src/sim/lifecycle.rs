@@ -59,6 +59,22 @@ impl<P: Policy> Kernel<P> {
         }
     }
 
+    /// The length of [`Kernel::name_of`], without making a top-level copy's name (counted
+    /// for each of a million copies when a report is held).
+    pub(super) fn name_len(&self, p: u32) -> usize {
+        let q = self.leader(p);
+        if self.procs[q as usize].kind == Kind::Top {
+            let (entry, copy) = self.top_entry(q);
+            let top = &self.plan.processes[entry];
+            if top.numbered {
+                // `{name}-{copy}`, the copy (from 1) in decimal.
+                return top.name.len() + 1 + copy.ilog10() as usize + 1;
+            }
+            return top.name.len();
+        }
+        self.name_of(p).len()
+    }
+
     /// The process's name: from the plan for a top-level process, its own for a child.
     pub(super) fn name_of(&self, p: u32) -> String {
         let p = self.leader(p);

@@ -82,7 +82,7 @@ impl<P: Policy> Kernel<P> {
         if !matches!(self.trace, Recorder::Keep(_)) {
             return true;
         }
-        self.held_names = self.held_names.saturating_add(self.name_of(p).len() as u64);
+        self.held_names = self.held_names.saturating_add(self.name_len(p) as u64);
         self.held_names <= HELD_NAMES_CEILING
     }
 

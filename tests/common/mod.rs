@@ -9,6 +9,15 @@
 use std::path::PathBuf;
 use std::sync::{Mutex, TryLockError};
 
+/// Runs the `procsim` binary with `args` from the project's folder, as a user would.
+pub fn procsim(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_procsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("procsim runs")
+}
+
 /// The files of `scenarios/`, `*.json`, sorted by name.
 pub fn scenario_files() -> Vec<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
