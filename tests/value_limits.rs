@@ -149,3 +149,36 @@ fn a_held_report_counts_each_name_when_its_process_is_made() {
         "{names}"
     );
 }
+
+/// A run that keeps every record (a report held whole; `json`, `perfetto` and `svg`, which
+/// list every process at their end) stops once it has made more processes than the ceiling on
+/// records kept, which a scenario cannot raise (`KEPT_RECORDS_CEILING`, 2,000,000; 500 here).
+/// A run that gives reaped records back (`--format summary`, the table) is not held to it.
+#[test]
+fn a_run_keeping_every_record_stops_at_the_ceiling_on_records() {
+    let forks = r#"{"kernel": {"max_trace": 100000000},
+        "programs": {"main": {"body": [{"repeat": {"times": 1000, "body": [
+            {"fork": {"as": "c", "program": "c"}}, {"join": "c"}]}}]},
+            "c": {"body": [{"cpu": 1}]}},
+        "processes": [{"program": "main"}]}"#;
+    let sim = |trace: bool| {
+        let mut sim = Sim::new(procsim::load_str(forks).unwrap(), SimOptions { trace });
+        sim.keep_at_most_records(500);
+        sim
+    };
+    // MainProcess and 499 children make 500 records; the 500th child is the 501st.
+    let r = sim(true).run();
+    let e = r.error.expect("stopped at the ceiling on records");
+    assert!(
+        e.contains("the ceiling on processes and threads made while every record is kept (500)"),
+        "{e}"
+    );
+    assert_eq!(r.processes.len(), 501);
+    let stopped = sim(true).run_to_json(std::io::sink()).unwrap();
+    assert!(stopped.is_some_and(|e| e.contains("(500) reached")));
+    let mut summary = sim(false);
+    assert!(summary.recycle_reaped());
+    while summary.advance() {}
+    assert_eq!(summary.error(), None);
+    assert_eq!(summary.process_count(), 1001);
+}

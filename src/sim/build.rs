@@ -58,6 +58,7 @@ impl<P: Policy> Kernel<P> {
             held_ceiling: (HELD_TRACE_CEILING, "the default"),
             held_names: 0,
             names_past: NO_PROC,
+            records_ceiling: super::KEPT_RECORDS_CEILING,
             values_copied: 0,
             values_held: Default::default(),
             last_weighed: Default::default(),

@@ -219,8 +219,9 @@ impl<P: Policy> Kernel<P> {
             self.procs[task as usize].bind_handle(h, child);
         }
         self.created(child, spec.attrs, Some(task));
-        // Past the ceiling the run stops; the child stays, as made.
+        // Past either ceiling the run stops; the child stays, as made.
         self.hold_name(child);
+        self.count_record();
         Ok(child)
     }
 

@@ -79,7 +79,7 @@ use crate::scenario::ReadyGroup;
 use pcb::{Hot, NONE, Pcb, WaitOn};
 use pids::Pids;
 use record::Recorder;
-pub use record::{HELD_NAMES_CEILING, HELD_TRACE_CEILING};
+pub use record::{HELD_NAMES_CEILING, HELD_TRACE_CEILING, KEPT_RECORDS_CEILING};
 use rng::SeededRng;
 use sched::{Attrs, Leave, Usage};
 pub use sched::{Eevdf, Lottery, Mlfq, Policy, RoundRobin};
@@ -180,6 +180,8 @@ pub struct Kernel<P: Policy> {
     /// they were made ([`NO_PROC`]: none did): a run that holds its report stops at its first
     /// transition, and the report lists the processes before it.
     names_past: u32,
+    /// [`record::KEPT_RECORDS_CEILING`], or less in tests.
+    records_ceiling: u64,
     /// Items and characters of globals copied on write, for `kernel.max_values`.
     values_copied: u64,
     /// Bytes of every process's globals, for `kernel.max_value_bytes`.

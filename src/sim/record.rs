@@ -24,6 +24,15 @@ pub const HELD_TRACE_CEILING: u64 = 10_000_000;
 /// or `--format summary` hold no report.
 pub const HELD_NAMES_CEILING: u64 = 32 << 20;
 
+/// The most processes and threads a run that keeps every record may make: a report held
+/// whole, and the formats that list every process at their end (`json`, `perfetto`, `svg`),
+/// keep each one's record to the end of the run, a few hundred bytes each (`repeat 10^6 {
+/// fork c; join c }` in `--format perfetto`: 641 MB; `--check`: 1.29 GB), so a scenario that
+/// raises `max_trace` and `max_steps` could otherwise make them without bound. Past it the run
+/// stops (exit 3). Not settable by a scenario; `--format summary` and the table keep only the
+/// live processes' records (recycle.rs) and are not held to it.
+pub const KEPT_RECORDS_CEILING: u64 = 2_000_000;
+
 /// Where transitions go: nowhere (only the figures are kept), into the report, or out to a
 /// writer as they happen (a report too large to hold).
 pub(super) enum Recorder {
@@ -37,6 +46,24 @@ impl<P: Policy> Kernel<P> {
     /// default), and who set it, for the message when it is reached.
     pub fn hold_at_most(&mut self, ceiling: u64, by: &'static str) {
         self.held_ceiling = (ceiling, by);
+    }
+
+    /// Sets the most processes and threads this run may make while it keeps every record
+    /// ([`KEPT_RECORDS_CEILING`] by default; tests set less).
+    #[doc(hidden)]
+    pub fn keep_at_most_records(&mut self, ceiling: u64) {
+        self.records_ceiling = ceiling;
+    }
+
+    /// A process or thread was made: past the ceiling on records kept, the run stops (the
+    /// record stays, as made). Records given back as they go are not counted against it.
+    pub(super) fn count_record(&mut self) {
+        if !self.recycler.on && self.recycler.created > self.records_ceiling {
+            self.stop(format!(
+                "stopped at tick {}: the ceiling on processes and threads made while every record is kept ({}) reached, which a scenario cannot raise: a report held whole and --format json, perfetto and svg list every process at their end; --format summary and the table keep only the live processes' records",
+                self.now, self.records_ceiling
+            ));
+        }
     }
 
     /// Hands a transition to the recorder, if one is on.

@@ -70,6 +70,11 @@ impl Sim {
     pub fn recycle_in_batches_of(&mut self, batch: usize) -> bool {
         either!(self, k => k.recycle_in_batches_of(batch))
     }
+    /// See [`Kernel::keep_at_most_records`].
+    #[doc(hidden)]
+    pub fn keep_at_most_records(&mut self, ceiling: u64) {
+        either!(self, k => k.keep_at_most_records(ceiling))
+    }
     /// See [`Kernel::hold_at_most`].
     pub fn hold_at_most(&mut self, ceiling: u64, by: &'static str) {
         either!(self, k => k.hold_at_most(ceiling, by))

@@ -256,6 +256,7 @@ impl<P: Policy> Kernel<P> {
             cold.kwargs = kwargs;
         }
         let slot = self.new_slot(pcb, Hot::new(spec.program, tid, t));
+        self.count_record();
         self.note_group(slot, g as u32 + 1);
         self.note_thread_no(slot, number);
         // A thread is no process: it has no row of its own in the report.
