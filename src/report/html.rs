@@ -36,6 +36,11 @@ fn push_json_str(out: &mut String, s: &str) {
     out.push_str(&quoted.replace('<', "\\u003c"));
 }
 
+/// A number, or JSON's `null` for none.
+fn json_opt(v: Option<impl std::fmt::Display>) -> String {
+    v.map_or("null".to_owned(), |v| v.to_string())
+}
+
 /// Names, each written once into the page: a row gives its name and its parent's by their
 /// place in the page's `names`. A default name spells out the path from the top
 /// (`Process-1:1:…`), and a row is written again at each change, so a deep chain's page held
@@ -78,7 +83,6 @@ fn push_data(out: &mut String, report: &Report, tasks: Option<&TaskRows>) {
         }
         let _ = write!(out, r#"{{"t":{t},"rows":["#);
         for (j, (key, thread, r)) in rows.iter().enumerate() {
-            let json = |v: Option<u64>| v.map_or("null".to_owned(), |v| v.to_string());
             let _ = write!(
                 out,
                 "{}[{key},{},{},{},",
@@ -93,10 +97,10 @@ fn push_data(out: &mut String, report: &Report, tasks: Option<&TaskRows>) {
             let _ = write!(
                 out,
                 ",{},{},{},{}{}]",
-                json(r.activity.cpu().map(u64::from)),
+                json_opt(r.activity.cpu()),
                 r.cpu_time,
                 names.id(&r.parent),
-                r.exitcode.map_or("null".to_owned(), |c| c.to_string()),
+                json_opt(r.exitcode),
                 if *thread { ",true" } else { "" },
             );
         }

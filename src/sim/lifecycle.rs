@@ -59,34 +59,37 @@ impl<P: Policy> Kernel<P> {
         }
     }
 
+    /// A top-level process's name as its base and, for a copy of a `count`, its copy number
+    /// (named `{base}-{copy}`); `None` for any other task. `p` is a process's leader.
+    fn top_name(&self, p: u32) -> Option<(&str, Option<u32>)> {
+        if self.procs[p as usize].kind != Kind::Top {
+            return None;
+        }
+        let (entry, copy) = self.top_entry(p);
+        let top = &self.plan.processes[entry];
+        Some((&top.name, top.numbered.then_some(copy)))
+    }
+
     /// The length of [`Kernel::name_of`], without making a top-level copy's name (counted
     /// for each of a million copies when a report is held).
     pub(super) fn name_len(&self, p: u32) -> usize {
-        let q = self.leader(p);
-        if self.procs[q as usize].kind == Kind::Top {
-            let (entry, copy) = self.top_entry(q);
-            let top = &self.plan.processes[entry];
-            if top.numbered {
-                // `{name}-{copy}`, the copy (from 1) in decimal.
-                return top.name.len() + 1 + copy.ilog10() as usize + 1;
-            }
-            return top.name.len();
+        match self.top_name(self.leader(p)) {
+            // The copy (from 1) in decimal after a `-`.
+            Some((base, Some(copy))) => base.len() + 1 + copy.ilog10() as usize + 1,
+            Some((base, None)) => base.len(),
+            None => self.name_of(p).len(),
         }
-        self.name_of(p).len()
     }
 
     /// The process's name: from the plan for a top-level process, its own for a child.
     pub(super) fn name_of(&self, p: u32) -> String {
         let p = self.leader(p);
-        let pcb = &self.procs[p as usize];
-        if pcb.kind == Kind::Top {
-            let (entry, copy) = self.top_entry(p);
-            let top = &self.plan.processes[entry];
-            if top.numbered {
-                return format!("{}-{}", top.name, copy);
-            }
-            return top.name.clone();
+        match self.top_name(p) {
+            Some((base, Some(copy))) => return format!("{base}-{copy}"),
+            Some((base, None)) => return base.to_owned(),
+            None => {}
         }
+        let pcb = &self.procs[p as usize];
         let Some(cold) = pcb.cold.as_ref() else {
             return "?".to_owned();
         };
