@@ -192,8 +192,8 @@ const SIGNAL_AFTER_CHURN: &str = r#"{
     "lb": {"body": [{"sleep": 20000}, {"cpu": 1}]}},
   "processes": [{"program": "main"}]}"#;
 
-#[test]
-fn giving_back_reaped_records_changes_no_summary_under_any_policy() {
+/// Every scenario under every policy, the churn and the signal after churn: (what, text).
+fn recycling_cases() -> Vec<(String, String)> {
     let mut texts: Vec<(String, String)> = Vec::new();
     for policy in policies() {
         for file in scenario_files() {
@@ -212,9 +212,62 @@ fn giving_back_reaped_records_changes_no_summary_under_any_policy() {
             signal.to_string(),
         ));
     }
-    for (what, text) in &texts {
+    texts
+}
+
+#[test]
+fn giving_back_reaped_records_changes_no_summary_under_any_policy() {
+    for (what, text) in &recycling_cases() {
         assert_eq!(summary_of(text, false), summary_of(text, true), "{what}");
     }
+}
+
+/// A run that lists every process at its end (`--format perfetto`, `json`) writes each
+/// process's report out when it is reaped and gives its record back (sim/epitaphs.rs): with
+/// records given back at the first moment they can be, the transitions it passes on, the
+/// processes it lists and where its picture ends are the held report's, under any policy.
+#[test]
+fn a_listing_run_that_gives_records_back_is_the_held_report_under_any_policy() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let mut reused = 0;
+    for (what, text) in &recycling_cases() {
+        let plan = procsim::load_str(text).unwrap_or_else(|e| panic!("{e}"));
+        let keeps = plan.uses_threads() || !plan.events.is_empty();
+        let held = Sim::new(std::sync::Arc::clone(&plan), SimOptions::default()).run();
+        let mut sim = Sim::new(plan, SimOptions::default());
+        assert_eq!(sim.recycle_listing_in_batches_of(1), !keeps, "{what}");
+        let events = Rc::new(RefCell::new(Vec::new()));
+        let sink = Rc::clone(&events);
+        sim.run_streaming(Box::new(move |e| sink.borrow_mut().push(*e)));
+        assert!(
+            *events.borrow() == held.trace,
+            "{what}: the transitions differ"
+        );
+        assert_eq!(sim.process_count(), held.processes.len(), "{what}");
+        for (i, p) in held.processes.iter().enumerate() {
+            assert_eq!(
+                &sim.listed_process(i as u32).unwrap(),
+                p,
+                "{what}: process {i}"
+            );
+        }
+        let mut end = held.summary.makespan;
+        for p in &held.processes {
+            if let (Some(r), Some(_)) = (p.reaped_at, p.ended_at) {
+                end = end.max(r);
+            }
+        }
+        assert_eq!(sim.listed_end(), end, "{what}");
+        assert_eq!(sim.error(), held.error.as_deref(), "{what}");
+        if !keeps && held.processes.len() > 20 {
+            reused += 1;
+        }
+    }
+    assert!(
+        reused >= 20,
+        "only {reused} runs made enough processes to reuse records"
+    );
 }
 
 // ---- generated thread workloads (SPEC §4a) --------------------------------------------------

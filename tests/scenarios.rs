@@ -153,20 +153,6 @@ fn the_fast_paths_give_the_same_reports_as_the_general_rounds() {
     }
 }
 
-/// A writer into a buffer the test keeps a handle on.
-#[derive(Clone, Default)]
-struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
-
-impl std::io::Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn the_streamed_json_is_the_report_byte_for_byte() {
     for file in scenario_files() {
@@ -174,7 +160,7 @@ fn the_streamed_json_is_the_report_byte_for_byte() {
         let mut held = Vec::new();
         procsim::report::json::write(&report, &mut held).unwrap();
         let (_, plan) = procsim::load(&file).unwrap();
-        let out = Shared::default();
+        let out = common::Shared::default();
         Sim::new(plan, SimOptions::default())
             .run_to_json(out.clone())
             .unwrap();

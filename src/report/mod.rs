@@ -17,7 +17,7 @@ mod real;
 pub mod rows;
 pub mod snapshot;
 mod spans;
-mod spill;
+pub(crate) mod spill;
 mod svg;
 mod table;
 pub mod text;

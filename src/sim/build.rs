@@ -98,6 +98,7 @@ impl<P: Policy> Kernel<P> {
             notes: Vec::new(),
             notes_left_out: 0,
             recycler: Default::default(),
+            epitaphs: None,
             threads_on,
             gil_on: threads_on && k.gil && k.cpus > 1,
             groups: Vec::new(),

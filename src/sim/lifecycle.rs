@@ -188,6 +188,7 @@ impl<P: Policy> Kernel<P> {
         // The child is its process's, whichever thread made it.
         let task = p;
         let p = self.leader(p);
+        let creator = self.listed_index(p);
         let parent = &mut self.procs[p as usize];
         let daemon = spec.daemon.unwrap_or(parent.daemon);
         // The child shares its parent's globals, whichever they are.
@@ -198,7 +199,7 @@ impl<P: Policy> Kernel<P> {
         let mut pcb = Pcb::new(p, t);
         pcb.daemon = daemon;
         let cold = pcb.cold();
-        cold.creator = Some(p);
+        cold.creator = Some(creator);
         self.top_sharers += u64::from(globals.is_none());
         cold.globals = globals;
         // A default name is made when it is shown (identity.rs).

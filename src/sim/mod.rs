@@ -40,6 +40,7 @@ mod burst;
 mod children;
 mod decide;
 mod dispatch;
+mod epitaphs;
 mod exec;
 mod explain;
 mod explain_threads;
@@ -254,6 +255,9 @@ pub struct Kernel<P: Policy> {
     notes_left_out: u64,
     /// Free slots and the figures of the processes whose records were given back.
     recycler: recycle::Recycler,
+    /// The reports of reaped processes, written out so that their records can be given back
+    /// in a run that lists every process at its end (`None` otherwise; epitaphs.rs).
+    epitaphs: Option<Box<epitaphs::Epitaphs>>,
     /// The plan starts threads: the thread machinery is on (threads.rs), the fast paths and
     /// recycling are off.
     threads_on: bool,

@@ -172,8 +172,10 @@ pub(crate) struct Cold {
     pub name: Option<Arc<str>>,
     /// multiprocessing's `_identity`, shared with the ancestors (`None` for a top-level process).
     pub identity: Option<Arc<Identity>>,
-    /// The slot of the process that created it (`None` for a top-level process): kept here,
-    /// where only children have it, since the report is its only reader.
+    /// The slot of the process that created it (`None` for a top-level process), or its index
+    /// in the report where records are reused in a run that lists them all (its slot may be
+    /// another's by the end; epitaphs.rs): kept here, where only children have it, since the
+    /// report is its only reader.
     pub creator: Option<u32>,
     /// What it waits for while blocked (kept here: only a process that joins, waits, holds a
     /// lock or has threads waits for anything but a timer, and such a process has a cold part).

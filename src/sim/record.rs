@@ -25,12 +25,14 @@ pub const HELD_TRACE_CEILING: u64 = 10_000_000;
 pub const HELD_NAMES_CEILING: u64 = 32 << 20;
 
 /// The most processes and threads a run that keeps every record may make: a report held
-/// whole, and the formats that list every process at their end (`json`, `perfetto`, `svg`),
-/// keep each one's record to the end of the run, a few hundred bytes each (`repeat 10^6 {
-/// fork c; join c }` in `--format perfetto`: 641 MB; `--check`: 1.29 GB), so a scenario that
-/// raises `max_trace` and `max_steps` could otherwise make them without bound. Past it the run
-/// stops (exit 3). Not settable by a scenario; `--format summary` and the table keep only the
-/// live processes' records (recycle.rs) and are not held to it.
+/// whole and `--format svg` keep each one's record to the end of the run, a few hundred bytes
+/// each (`repeat 10^6 { fork c; join c }`: `--check` 1.29 GB, `svg` 604 MB), and so do
+/// `json` and `perfetto` in a run whose records cannot be given back (threads, outside
+/// signals; recycle.rs), so a scenario that raises `max_trace` and `max_steps` could
+/// otherwise make them without bound. Past it the run stops (exit 3). Not settable by a
+/// scenario. Runs that give reaped records back are not held to it: `--format summary`, the
+/// table, and `json` and `perfetto`, which write each process's report out when it is reaped
+/// (epitaphs.rs).
 pub const KEPT_RECORDS_CEILING: u64 = 2_000_000;
 
 /// Where transitions go: nowhere (only the figures are kept), into the report, or out to a
@@ -60,7 +62,7 @@ impl<P: Policy> Kernel<P> {
     pub(super) fn count_record(&mut self) {
         if !self.recycler.on && self.recycler.created > self.records_ceiling {
             self.stop(format!(
-                "stopped at tick {}: the ceiling on processes and threads made while every record is kept ({}) reached, which a scenario cannot raise: a report held whole and --format json, perfetto and svg list every process at their end; --format summary and the table keep only the live processes' records",
+                "stopped at tick {}: the ceiling on processes and threads made while every record is kept ({}) reached, which a scenario cannot raise: a report held whole and --format svg keep every process's record to their end, as json and perfetto do in a run with threads or outside signals; --format summary, the table, and json and perfetto otherwise, keep only the live processes' records",
                 self.now, self.records_ceiling
             ));
         }
@@ -82,7 +84,7 @@ impl<P: Policy> Kernel<P> {
             let (proc, pid, tid) = if self.threads_on {
                 self.event_ids(p)
             } else {
-                (p, self.hot[p as usize].pid, None)
+                (self.listed_index(p), self.hot[p as usize].pid, None)
             };
             self.record_event(
                 TraceEvent {

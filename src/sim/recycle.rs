@@ -29,7 +29,7 @@ use super::{Kernel, Policy, Recorder};
 use crate::model::State;
 
 /// The fewest reaped records worth a collection.
-const MIN_BATCH: usize = 1024;
+pub(super) const MIN_BATCH: usize = 1024;
 
 /// The free slots and the figures of the processes given back.
 ///
@@ -117,7 +117,7 @@ impl<P: Policy> Kernel<P> {
         self.start_recycling(MIN_BATCH, keep)
     }
 
-    fn start_recycling(&mut self, batch: usize, keep: usize) -> bool {
+    pub(super) fn start_recycling(&mut self, batch: usize, keep: usize) -> bool {
         // A thread group names its tasks by slot (threads.rs): a run with threads keeps its
         // records. An outside signal goes to the first live process of its name in the order
         // they were made, which is slot order only while no slot is reused (a child given a
@@ -143,21 +143,24 @@ impl<P: Policy> Kernel<P> {
             self.proc_index.push(self.proc_slots.len() as u32);
             self.proc_slots.push(self.procs.len() as u32);
         }
-        if self.recycler.free != NO_PROC {
+        let q = if self.recycler.free != NO_PROC {
             let q = self.recycler.free;
             self.recycler.free = self.procs[q as usize].parent;
             self.procs[q as usize] = pcb;
             self.hot[q as usize] = hot;
-            return q;
-        }
-        // The tables grow (a run's children or threads, made as it goes, where the top-level
-        // processes were reserved at once) into memory backed by huge pages, as the first
-        // reservation was.
-        grow_advised(&mut self.procs);
-        grow_advised(&mut self.hot);
-        self.procs.push(pcb);
-        self.hot.push(hot);
-        (self.procs.len() - 1) as u32
+            q
+        } else {
+            // The tables grow (a run's children or threads, made as it goes, where the
+            // top-level processes were reserved at once) into memory backed by huge pages, as
+            // the first reservation was.
+            grow_advised(&mut self.procs);
+            grow_advised(&mut self.hot);
+            self.procs.push(pcb);
+            self.hot.push(hot);
+            (self.procs.len() - 1) as u32
+        };
+        self.note_made(q);
+        q
     }
 
     /// Process `q` was reaped: its record is given back once nothing sees it.
@@ -166,6 +169,7 @@ impl<P: Policy> Kernel<P> {
             return;
         }
         debug_assert!(self.procs[q as usize].is_reaped());
+        self.write_epitaph(q);
         self.recycler.reaped += 1;
         if self.recycler.reaped >= self.recycler.next_collection {
             self.collect();

@@ -65,6 +65,15 @@ impl Sim {
     pub fn recycle_reaped_following(&mut self, keep: usize) -> bool {
         either!(self, k => k.recycle_reaped_following(keep))
     }
+    /// See [`Kernel::recycle_reaped_listing`].
+    pub fn recycle_reaped_listing(&mut self) -> bool {
+        either!(self, k => k.recycle_reaped_listing())
+    }
+    /// See [`Kernel::recycle_listing_in_batches_of`].
+    #[doc(hidden)]
+    pub fn recycle_listing_in_batches_of(&mut self, batch: usize) -> bool {
+        either!(self, k => k.recycle_listing_in_batches_of(batch))
+    }
     /// See [`Kernel::recycle_in_batches_of`].
     #[doc(hidden)]
     pub fn recycle_in_batches_of(&mut self, batch: usize) -> bool {
@@ -143,6 +152,14 @@ impl Sim {
     /// See [`Kernel::run_streaming`].
     pub fn run_streaming(&mut self, sink: Box<dyn FnMut(&crate::report::TraceEvent)>) {
         either!(self, k => k.run_streaming(sink))
+    }
+    /// See [`Kernel::listed_process`].
+    pub fn listed_process(&self, i: u32) -> std::io::Result<crate::report::ProcessReport> {
+        either!(self, k => k.listed_process(i))
+    }
+    /// See [`Kernel::listed_end`].
+    pub fn listed_end(&self) -> u64 {
+        either!(self, k => k.listed_end())
     }
     /// See [`Kernel::finished_process`].
     pub fn finished_process(&self, p: u32) -> crate::report::ProcessReport {

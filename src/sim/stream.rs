@@ -22,6 +22,9 @@ impl<P: Policy> Kernel<P> {
     /// trace. Returns why the run stopped early, if a limit stopped it.
     pub fn run_to_json<W: Write + 'static>(mut self, mut out: W) -> io::Result<Option<String>> {
         let cpus = self.plan.kernel.cpus;
+        // Each process's report is written out when it is reaped, and its record reused
+        // (epitaphs.rs): the kernel holds the live processes, the file lists them all.
+        self.recycle_reaped_listing();
         json::write_head(&mut out, &self.plan.name, "sim", TimeUnit::Tick, cpus)?;
         let shared = Rc::new(RefCell::new(Out {
             w: out,
@@ -58,12 +61,9 @@ impl<P: Policy> Kernel<P> {
         self.account_to_now();
         json::write_processes_start(&mut w)?;
         let mut procs = Items::default();
-        for p in 0..self.procs.len() as u32 {
-            // A thread is no process: its figures are in its process's `threads`.
-            if self.is_thread(p) {
-                continue;
-            }
-            procs.write(&mut w, &self.process_report(p))?;
+        // A thread is no process: its figures are in its process's `threads`.
+        for i in 0..self.process_count() as u32 {
+            procs.write(&mut w, &self.listed_process(i)?)?;
         }
         procs.close(&mut w)?;
         let summary = self.summary();

@@ -167,3 +167,18 @@ pub fn assert_untraced_exact(text: &str, case: &str) {
         "{case}: the lean loop changed the report\n{text}\nfast:    {fast}\ngeneral: {general}"
     );
 }
+
+/// A writer into a buffer the test keeps a handle on (for `Sim::run_to_json`, which owns its
+/// writer).
+#[derive(Clone, Default)]
+pub struct Shared(pub std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

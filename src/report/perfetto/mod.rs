@@ -99,8 +99,9 @@ fn write_through(
         cpus: report.cpus,
         error: report.error.as_deref(),
         summary: &report.summary,
+        end: None,
     };
-    stream.finish(&info, n, |i| Cow::Borrowed(&report.processes[i]), out)
+    stream.finish(&info, n, |i| Ok(Cow::Borrowed(&report.processes[i])), out)
 }
 
 /// What the file says of the run besides its events.
@@ -118,6 +119,9 @@ pub struct RunInfo<'a> {
     pub error: Option<&'a str>,
     /// Its figures.
     pub summary: &'a Summary,
+    /// Where its picture ends, if known ([`Sim::listed_end`](crate::Sim::listed_end)); else
+    /// it is found from the processes, each asked for once more.
+    pub end: Option<u64>,
 }
 
 /// Records held in memory before a sorted batch goes to a temporary file (40 bytes each).
@@ -246,12 +250,13 @@ impl PerfettoStream {
     }
 
     /// Writes the file to `out`: the run's `count` processes are `process(0)`, … in order,
-    /// each asked for twice.
+    /// each asked for once, or twice if `info.end` is not given (an error from it ends the
+    /// file there).
     pub fn finish<'a>(
         mut self,
         info: &RunInfo<'_>,
         count: usize,
-        process: impl Fn(usize) -> Cow<'a, ProcessReport>,
+        process: impl Fn(usize) -> io::Result<Cow<'a, ProcessReport>>,
         out: &mut impl Write,
     ) -> io::Result<()> {
         if let Some(e) = self.error.take() {
@@ -261,13 +266,19 @@ impl PerfettoStream {
             self.write_counter(t)?;
         }
         // Where the picture ends: the makespan, or a later reaping of a zombie.
-        let mut end = info.summary.makespan;
-        for i in 0..count {
-            let p = process(i);
-            if let (Some(r), Some(_)) = (p.reaped_at, p.ended_at) {
-                end = end.max(r);
+        let end = match info.end {
+            Some(end) => end,
+            None => {
+                let mut end = info.summary.makespan;
+                for i in 0..count {
+                    let p = process(i)?;
+                    if let (Some(r), Some(_)) = (p.reaped_at, p.ended_at) {
+                        end = end.max(r);
+                    }
+                }
+                end
             }
-        }
+        };
         let unit = match info.time_unit {
             TimeUnit::Tick => "tick",
             TimeUnit::Us => "µs",
@@ -329,7 +340,7 @@ impl PerfettoStream {
         } = self;
         let lanes_of = threads.by_process();
         for i in 0..count {
-            let p = process(i);
+            let p = process(i)?;
             let tid = proc_tid(i);
             let name = format!("{} (pid {})", p.name, p.pid);
             let mut meta = vec![
@@ -533,6 +544,9 @@ pub fn stream_perfetto_switches(
         PerfettoStream::new(sim.cpu_count(), context_switch).with_thread_switch(thread_switch),
     ));
     let sink = Rc::clone(&stream);
+    // Each process's report is written out when it is reaped, and its record reused: the
+    // kernel holds the live processes, the file lists them all (sim/epitaphs.rs).
+    sim.recycle_reaped_listing();
     sim.run_streaming(Box::new(move |e| sink.borrow_mut().event(e)));
     // The kernel dropped its sink when the run ended: `stream` is the only owner left.
     let stream = Rc::try_unwrap(stream)
@@ -546,11 +560,12 @@ pub fn stream_perfetto_switches(
         cpus: sim.cpu_count(),
         error: sim.error(),
         summary: &summary,
+        end: Some(sim.listed_end()),
     };
     stream.finish(
         &info,
         sim.process_count(),
-        |i| Cow::Owned(sim.finished_process(i as u32)),
+        |i| sim.listed_process(i as u32).map(Cow::Owned),
         out,
     )?;
     Ok(sim.error().map(str::to_owned))
