@@ -152,11 +152,11 @@ fn a_held_report_counts_each_name_when_its_process_is_made() {
     );
 }
 
-/// A run that keeps every record (a report held whole, `svg`) stops once it has made more
-/// processes than the ceiling on records kept, which a scenario cannot raise
-/// (`KEPT_RECORDS_CEILING`, 2,000,000; 500 here). A run that gives reaped records back
-/// (`--format summary`; `json` and `perfetto`, which write each report out when its process
-/// is reaped) is not held to it.
+/// A run that keeps every record (a report held whole) stops once it has made more processes
+/// than the ceiling on records kept, which a scenario cannot raise (`KEPT_RECORDS_CEILING`,
+/// 2,000,000; 500 here). A run that gives reaped records back (`--format summary`; `json`,
+/// `perfetto` and `svg`, which write each report out when its process is reaped) is not held
+/// to it.
 #[test]
 fn a_run_keeping_every_record_stops_at_the_ceiling_on_records() {
     let forks = r#"{"kernel": {"max_trace": 100000000},

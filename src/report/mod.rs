@@ -143,7 +143,7 @@ pub struct RealRun {
 }
 
 /// One process's identity, outcome and times.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProcessReport {
     /// Process id; 0 for a child never started, which never had one (`null` in the JSON, as
     /// Python's `Process.pid` is `None` before `start()`).

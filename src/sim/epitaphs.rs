@@ -22,7 +22,7 @@
 use std::cell::RefCell;
 use std::io;
 
-use super::pcb::{NO_PROC, NONE};
+use super::pcb::NO_PROC;
 use super::{Kernel, Policy};
 use crate::report::ProcessReport;
 use crate::report::spill::Texts;
@@ -45,8 +45,6 @@ pub(super) struct Epitaphs {
     texts: RefCell<Texts>,
     /// How many were written out.
     written: u32,
-    /// The latest reaping of a zombie among them (see [`Kernel::listed_end`]).
-    latest_reaping: u64,
 }
 
 impl Epitaphs {
@@ -95,7 +93,6 @@ impl<P: Policy> Kernel<P> {
             ordinals: made,
             texts: RefCell::new(Texts::new(BUDGET)),
             written: 0,
-            latest_reaping: 0,
         }));
         true
     }
@@ -138,10 +135,6 @@ impl<P: Policy> Kernel<P> {
             return;
         }
         let report = self.process_report(q);
-        let reaping = match (report.reaped_at, report.ended_at) {
-            (Some(r), Some(_)) => r,
-            _ => 0,
-        };
         let written = serde_json::to_string(&report)
             .map_err(io::Error::other)
             .and_then(|text| e.texts.borrow_mut().push(&text));
@@ -152,7 +145,6 @@ impl<P: Policy> Kernel<P> {
                 let at = e.written;
                 e.slots[i] = WRITTEN | at;
                 e.written += 1;
-                e.latest_reaping = e.latest_reaping.max(reaping);
             }
             Err(err) => {
                 if self.error.is_none() {
@@ -180,20 +172,15 @@ impl<P: Policy> Kernel<P> {
 
     /// Where a picture of the finished run ends: the makespan, or a later reaping of a zombie
     /// (a parent that reaped its child after the last exit), as a picture drawn from the
-    /// report finds it, without reading back the reports written out.
+    /// report finds it, without reading the reports written out, nor needing the records
+    /// given back (their reapings were tallied as they went, recycle.rs).
     pub fn listed_end(&self) -> u64 {
-        let mut end = self.summary().makespan;
-        if let Some(e) = &self.epitaphs {
-            end = end.max(e.latest_reaping);
-        }
-        for (q, pcb) in self.procs.iter().enumerate() {
-            if !pcb.vacant() && !self.is_thread(q as u32) && pcb.ended_at != NONE {
-                let reaped = pcb.reaped_at();
-                if reaped != NONE {
-                    end = end.max(reaped);
-                }
+        let mut tally = self.recycler.gone;
+        for (p, h) in self.procs.iter().zip(&self.hot) {
+            if !p.vacant() {
+                tally.add(p, h, self.now);
             }
         }
-        end
+        self.summary().makespan.max(tally.last_reaping)
     }
 }

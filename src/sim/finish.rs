@@ -10,6 +10,9 @@ use crate::report::{LineAt, ProcessReport, Report, Summary, TimeUnit, Totals};
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Tally {
     last_end: u64,
+    /// The latest reaping of a process that ended (where a picture ends, if after the
+    /// makespan: [`Kernel::listed_end`]).
+    pub(super) last_reaping: u64,
     busy: u64,
     dispatches: u64,
     ended: u64,
@@ -42,6 +45,9 @@ impl Tally {
         }
         if p.ended_at != NONE {
             self.last_end = self.last_end.max(p.ended_at);
+            if p.reaped_at() != NONE {
+                self.last_reaping = self.last_reaping.max(p.reaped_at());
+            }
         }
         if p.admitted_at == NONE {
             return;

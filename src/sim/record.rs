@@ -25,14 +25,13 @@ pub const HELD_TRACE_CEILING: u64 = 10_000_000;
 pub const HELD_NAMES_CEILING: u64 = 32 << 20;
 
 /// The most processes and threads a run that keeps every record may make: a report held
-/// whole and `--format svg` keep each one's record to the end of the run, a few hundred bytes
-/// each (`repeat 10^6 { fork c; join c }`: `--check` 1.29 GB, `svg` 604 MB), and so do
-/// `json` and `perfetto` in a run whose records cannot be given back (threads, outside
-/// signals; recycle.rs), so a scenario that raises `max_trace` and `max_steps` could
-/// otherwise make them without bound. Past it the run stops (exit 3). Not settable by a
-/// scenario. Runs that give reaped records back are not held to it: `--format summary`, the
-/// table, and `json` and `perfetto`, which write each process's report out when it is reaped
-/// (epitaphs.rs).
+/// whole keeps each one's record to the end of the run, a few hundred bytes each (`repeat
+/// 10^6 { fork c; join c }` in `--check`: 1.29 GB), and so do `json`, `perfetto` and `svg`
+/// in a run whose records cannot be given back (threads, outside signals; recycle.rs), so a
+/// scenario that raises `max_trace` and `max_steps` could otherwise make them without bound.
+/// Past it the run stops (exit 3). Not settable by a scenario. Runs that give reaped records
+/// back are not held to it: `--format summary`, the table, and `json`, `perfetto` and `svg`,
+/// which write each process's report out when it is reaped (epitaphs.rs).
 pub const KEPT_RECORDS_CEILING: u64 = 2_000_000;
 
 /// Where transitions go: nowhere (only the figures are kept), into the report, or out to a
@@ -62,7 +61,7 @@ impl<P: Policy> Kernel<P> {
     pub(super) fn count_record(&mut self) {
         if !self.recycler.on && self.recycler.created > self.records_ceiling {
             self.stop(format!(
-                "stopped at tick {}: the ceiling on processes and threads made while every record is kept ({}) reached, which a scenario cannot raise: a report held whole and --format svg keep every process's record to their end, as json and perfetto do in a run with threads or outside signals; --format summary, the table, and json and perfetto otherwise, keep only the live processes' records",
+                "stopped at tick {}: the ceiling on processes and threads made while every record is kept ({}) reached, which a scenario cannot raise: a report held whole keeps every process's record to its end, as --format json, perfetto and svg do in a run with threads or outside signals; --format summary, the table, and json, perfetto and svg otherwise, keep only the live processes' records",
                 self.now, self.records_ceiling
             ));
         }

@@ -1,7 +1,8 @@
 //! Giving back the records of processes that nobody can see any more, so that a run whose
 //! report lists no process (`--format summary`, sweeps) holds memory for the processes that
 //! are alive, as a real kernel reuses its task structs (issue #13: `repeat 1,000,000 { fork c;
-//! join c }` kept every process that ever lived, 638 MB).
+//! join c }` kept every process that ever lived, 638 MB). A run whose file lists every
+//! process at its end writes each one's report out first (epitaphs.rs).
 //!
 //! A reaped process is gone for the kernel, but its record may still be seen through a handle:
 //! `{c.exitcode}`, `join c` or `c.is_alive()` after the join, in the parent or in any process

@@ -11,8 +11,10 @@ use crate::report::TimeUnit;
 /// Runs `plan` on the simulated kernel and draws its chart ([`render_svg`] of its report, the
 /// same bytes) from the transitions as they happen: the run is made twice (it is
 /// deterministic), first for its size and length, which fix the chart's rows and columns,
-/// then drawn into them, holding no more than the picture. Returns the SVG and why the run
-/// stopped early.
+/// then drawn into them, holding no more than the picture. Each run writes a process's report
+/// out when it is reaped and gives its record back (sim/epitaphs.rs), so the kernel holds
+/// the live processes. Returns the SVG and why the run stopped early (or why no chart was
+/// drawn: a report written out that cannot be read back).
 pub fn stream_svg(
     plan: std::sync::Arc<crate::Plan>,
     opts: &SvgOptions,
@@ -21,18 +23,20 @@ pub fn stream_svg(
     use std::rc::Rc;
     let options = crate::SimOptions { trace: true };
     let mut first = crate::Sim::new(std::sync::Arc::clone(&plan), options);
+    // The first run needs the reports only for labels, of the first `DETAILED_ROWS`
+    // processes, and for threads, which keep every record: the others' records are given
+    // back without a word (as the table's first run does).
+    let recycled = first.recycle_reaped_following(DETAILED_ROWS);
     first.run_streaming(Box::new(|_| {}));
     let n = first.process_count();
-    let mut end = first.summary().makespan;
+    let end = first.listed_end();
+    let readable = if recycled { n.min(DETAILED_ROWS) } else { n };
     let mut labels = Vec::new();
     let mut threads = 0;
     // When a row is one process, their reports give the threads' rows (SPEC §4a).
     let mut shown = Vec::new();
-    for i in 0..n {
+    for i in 0..readable {
         let p = first.finished_process(i as u32);
-        if let (Some(r), Some(_)) = (p.reaped_at, p.ended_at) {
-            end = end.max(r);
-        }
         if n <= DETAILED_ROWS {
             labels.push(label_len(&p.name, p.pid));
         }
@@ -71,6 +75,7 @@ pub fn stream_svg(
     drop(first);
 
     let mut sim = crate::Sim::new(plan, options);
+    sim.recycle_reaped_listing();
     let collector = Rc::new(RefCell::new(
         geometry.collector((opts.context_switch, opts.thread_switch)),
     ));
@@ -96,12 +101,27 @@ pub fn stream_svg(
             Some("the chart's collector is still shared".into()),
         );
     };
-    let collected = collector.into_inner().finish(
-        end,
-        (0..facts.processes).map(|i| sim.finished_process(i as u32)),
-    );
+    // A report that cannot be read back is drawn as an empty one, and the chart is not
+    // given out.
+    let failed = RefCell::new(None);
+    let read = |i: usize| {
+        sim.listed_process(i as u32).unwrap_or_else(|e| {
+            failed.replace(Some(e));
+            crate::report::ProcessReport::default()
+        })
+    };
+    let collected = collector
+        .into_inner()
+        .finish(end, (0..facts.processes).map(read));
     let svg = draw_chart(&facts, opts, &geometry, &collected, &|i| {
-        Cow::Owned(sim.finished_process(i as u32))
+        Cow::Owned(read(i))
     });
-    (svg, error)
+    match failed.into_inner() {
+        Some(e) => (String::new(), Some(unreadable(&e))),
+        None => (svg, error),
+    }
+}
+
+fn unreadable(e: &std::io::Error) -> String {
+    format!("cannot read back the reports of reaped processes written out for the chart: {e}")
 }
