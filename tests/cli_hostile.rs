@@ -605,3 +605,50 @@ fn a_closed_stderr_pipe_keeps_the_exit_code() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `--format json`, `perfetto` and `svg` write each reaped process's report out, past a few
+/// MiB to a temporary file (sim/epitaphs.rs): where none can be made, the run stops at once
+/// with exit 3 naming the temporary directory's trouble, the JSON still parses, and nothing
+/// panics.
+#[test]
+fn a_temporary_directory_that_cannot_be_made_stops_the_listing_formats_with_exit_3() {
+    // 16,000 children's reports, some 330 bytes each, pass the 4 MiB held in memory.
+    let file = temp_file(
+        "epitaphs.json",
+        r#"{"kernel": {"max_trace": 10000000},
+            "programs": {"main": {"body": [{"repeat": {"times": 16000, "body": [
+                {"fork": {"as": "c", "program": "c"}}, {"join": "c"}]}}]},
+              "c": {"body": [{"cpu": 1}]}},
+            "processes": [{"program": "main"}]}"#,
+    );
+    let missing = common::scratch_dir("no-tmp").join("missing");
+    for format in ["json", "perfetto", "svg"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_procsim"))
+            .args(["run", file.to_str().unwrap(), "--format", format])
+            .env("TMPDIR", &missing)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{format}: {err}");
+        assert!(
+            err.contains("cannot keep the reports of reaped processes")
+                && err.contains("cannot make a temporary file"),
+            "{format}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{format}: {err}");
+        if format != "svg" {
+            let out: serde_json::Value = serde_json::from_str(&stdout(&o))
+                .unwrap_or_else(|e| panic!("{format}: the file does not parse: {e}"));
+            let error = if format == "json" {
+                &out["error"]
+            } else {
+                &out["otherData"]["error"]
+            };
+            assert!(
+                error.as_str().is_some_and(|e| e.contains("temporary")),
+                "{format}"
+            );
+        }
+    }
+}

@@ -120,10 +120,11 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// Process `q` was reaped: its report is written out now, while its record is whole.
-    /// A failure to write stops the run, naming the temporary file's trouble.
-    pub(super) fn write_epitaph(&mut self, q: u32) {
+    /// Returns whether its record may be given back: a failure to write keeps it, and stops
+    /// the run, naming the temporary file's trouble.
+    pub(super) fn write_epitaph(&mut self, q: u32) -> bool {
         let Some(e) = &self.epitaphs else {
-            return;
+            return true;
         };
         let i = e.ordinal(q) as usize;
         if e.written >= WRITTEN - 1 {
@@ -132,7 +133,7 @@ impl<P: Policy> Kernel<P> {
                 self.now,
                 WRITTEN - 1
             ));
-            return;
+            return false;
         }
         let report = self.process_report(q);
         let written = serde_json::to_string(&report)
@@ -140,11 +141,14 @@ impl<P: Policy> Kernel<P> {
             .and_then(|text| e.texts.borrow_mut().push(&text));
         match written {
             Ok(()) => {
-                let Some(e) = &mut self.epitaphs else { return };
+                let Some(e) = &mut self.epitaphs else {
+                    return false;
+                };
                 // The index of the text just pushed: one a process written out, in order.
                 let at = e.written;
                 e.slots[i] = WRITTEN | at;
                 e.written += 1;
+                true
             }
             Err(err) => {
                 if self.error.is_none() {
@@ -153,14 +157,21 @@ impl<P: Policy> Kernel<P> {
                         self.now
                     ));
                 }
+                false
             }
         }
     }
 
     /// The report of process `i` (an index below [`Kernel::process_count`]) once the run is
-    /// over ([`Kernel::run_streaming`]), read back if it was written out (an error only if
-    /// that file cannot be read).
+    /// over ([`Kernel::run_streaming`]), read back if it was written out (an error if that
+    /// file cannot be read, or for an index past the processes made).
     pub fn listed_process(&self, i: u32) -> io::Result<ProcessReport> {
+        if i as usize >= self.process_count() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("no process {i}: the run made {}", self.process_count()),
+            ));
+        }
         match &self.epitaphs {
             Some(e) => match e.read(i) {
                 Some(report) => report,

@@ -170,7 +170,9 @@ impl<P: Policy> Kernel<P> {
             return;
         }
         debug_assert!(self.procs[q as usize].is_reaped());
-        self.write_epitaph(q);
+        if !self.write_epitaph(q) {
+            return;
+        }
         self.recycler.reaped += 1;
         if self.recycler.reaped >= self.recycler.next_collection {
             self.collect();

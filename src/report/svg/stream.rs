@@ -72,6 +72,7 @@ pub fn stream_svg(
         threads,
     };
     let geometry = Geometry::new(&facts, opts, tasks, |i| labels[i]);
+    let first_error = error.clone();
     drop(first);
 
     let mut sim = crate::Sim::new(plan, options);
@@ -83,6 +84,11 @@ pub fn stream_svg(
     sim.run_streaming(Box::new(move |e| sink.borrow_mut().event(e)));
     let summary = sim.summary();
     let error = sim.error().map(str::to_owned);
+    if sim.process_count() != n || error != first_error {
+        // Only what is outside the scenario can make the second run differ from the first
+        // (a temporary file that cannot be written): no chart, and why.
+        return (String::new(), error);
+    }
     let facts = Facts {
         processes: sim.process_count(),
         cpus: sim.cpu_count() as usize,
