@@ -192,7 +192,42 @@ const SIGNAL_AFTER_CHURN: &str = r#"{
     "lb": {"body": [{"sleep": 20000}, {"cpu": 1}]}},
   "processes": [{"program": "main"}]}"#;
 
-/// Every scenario under every policy, the churn and the signal after churn: (what, text).
+/// 1,100 children made and reaped one at a time, sharing the top-level globals (3
+/// characters), then a child that writes them (a copy: 3 counted against `kernel.max_values`,
+/// 5), joined, then a write in the parent: in a held run the reaped children still share the
+/// top-level globals (the report lists their globals), so that write is a copy too, 6 in all,
+/// and the run stops at it. Had the records given back stopped counting as sharers, it would
+/// run to the end (found by review). The last child, reachable through its handle, is never
+/// given back: it writes its own, so that it shares nothing with the parent.
+const TOP_COPY_AFTER_CHURN: &str = r#"{
+  "kernel": {"max_values": 5},
+  "globals": {"g": "abc"},
+  "programs": {
+    "main": {"body": [
+      {"repeat": {"times": 1100, "body": [{"fork": {"as": "c", "program": "short"}}, {"join": "c"}]}},
+      {"fork": {"as": "c", "program": "writer"}}, {"join": "c"},
+      {"set": {"name": "g", "value": "x"}}, {"cpu": 1}]},
+    "short": {"body": [{"cpu": 1}]},
+    "writer": {"body": [{"set": {"name": "g", "value": "zzz"}}]}},
+  "processes": [{"program": "main"}]}"#;
+
+/// The same with globals of the parent's own (its first write is no copy: it alone shares
+/// the top-level ones), which its 1,100 children share until they are reaped.
+const OWN_COPY_AFTER_CHURN: &str = r#"{
+  "kernel": {"max_values": 5},
+  "globals": {"g": "abc"},
+  "programs": {
+    "main": {"body": [
+      {"set": {"name": "g", "value": "www"}},
+      {"repeat": {"times": 1100, "body": [{"fork": {"as": "c", "program": "short"}}, {"join": "c"}]}},
+      {"fork": {"as": "c", "program": "writer"}}, {"join": "c"},
+      {"set": {"name": "g", "value": "x"}}, {"cpu": 1}]},
+    "short": {"body": [{"cpu": 1}]},
+    "writer": {"body": [{"set": {"name": "g", "value": "zzz"}}]}},
+  "processes": [{"program": "main"}]}"#;
+
+/// Every scenario under every policy, the churn, the signal after churn and the copies after
+/// churn: (what, text).
 fn recycling_cases() -> Vec<(String, String)> {
     let mut texts: Vec<(String, String)> = Vec::new();
     for policy in policies() {
@@ -211,6 +246,21 @@ fn recycling_cases() -> Vec<(String, String)> {
             format!("a signal after churn under {policy}"),
             signal.to_string(),
         ));
+    }
+    for (what, text) in [
+        (
+            "a copy of the top-level globals after churn",
+            TOP_COPY_AFTER_CHURN,
+        ),
+        (
+            "a copy of a parent's globals after churn",
+            OWN_COPY_AFTER_CHURN,
+        ),
+    ] {
+        let report = Sim::new(procsim::load_str(text).unwrap(), SimOptions::default()).run();
+        let error = report.error.unwrap_or_default();
+        assert!(error.contains("kernel.max_values (5"), "{what}: {error}");
+        texts.push((what.to_owned(), text.to_owned()));
     }
     texts
 }

@@ -12,6 +12,8 @@ use procsim::report::{
 use procsim::study::workload::{GenParams, generate};
 use procsim::{Plan, Sim, SimOptions};
 
+mod common;
+
 /// Every shipped scenario, and generated workloads: (name, plan, context switch).
 fn cases() -> Vec<(String, Arc<Plan>, u64)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
@@ -110,4 +112,42 @@ fn streamed_svg_is_the_rendered_one() {
             assert!(streamed == render_svg(&r, &opts), "{name} at width {width}");
         }
     }
+}
+
+/// `--format json` and `perfetto` write each reaped process's report out, past 4 MiB to a
+/// temporary file, and reuse its record (sim/epitaphs.rs): 16,000 children, each printing a
+/// line and writing a global, made and reaped one at a time beside a process that lives
+/// throughout, give the files of the held report byte for byte (the reports read back from
+/// the file, the records reused by collections).
+#[test]
+fn listing_runs_past_the_memory_budget_give_the_held_files() {
+    let plan = procsim::load_str(
+        r#"{"kernel": {"max_trace": 10000000, "pid_max": 5000},
+            "globals": {"g": 0},
+            "programs": {
+              "main": {"body": [{"repeat": {"times": 16000, "as": "i", "body": [
+                {"fork": {"as": "c", "program": "kid", "args": ["$i"]}}, {"join": "c"}]}}]},
+              "kid": {"params": ["n"], "body": [
+                {"set": {"name": "g", "value": "$n"}}, {"cpu": 1}, {"print": "{name} {n}"}]},
+              "side": {"body": [{"sleep": 20000}, {"cpu": 1}]}},
+            "processes": [{"program": "main"}, {"program": "side"}]}"#,
+    )
+    .unwrap();
+    let held = report(&plan);
+    assert_eq!(held.error, None);
+    assert_eq!(held.processes.len(), 16_002);
+    let mut whole = Vec::new();
+    procsim::report::json::write(&held, &mut whole).unwrap();
+    let out = common::Shared::default();
+    let stopped = Sim::new(Arc::clone(&plan), SimOptions::default())
+        .run_to_json(out.clone())
+        .unwrap();
+    assert_eq!(stopped, None);
+    assert!(*out.0.borrow() == whole, "the streamed json differs");
+    let mut streamed = Vec::new();
+    stream_perfetto(Sim::new(plan, SimOptions::default()), 0, &mut streamed).unwrap();
+    assert!(
+        String::from_utf8(streamed).unwrap() == render_perfetto(&held, 0),
+        "the streamed perfetto file differs"
+    );
 }

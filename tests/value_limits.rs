@@ -191,6 +191,20 @@ fn a_run_keeping_every_record_stops_at_the_ceiling_on_records() {
         "{}",
         &text[text.len() - 600..]
     );
+    // A run that writes reports out is held to its own ceiling (`LISTED_PROCESSES_CEILING`,
+    // 4,000,000; 700 here): MainProcess and 699 children, the 700th child is the 701st.
+    let mut listed = sim(true);
+    listed.list_at_most_processes(700);
+    let json = common::Shared::default();
+    let stopped = listed.run_to_json(json.clone()).unwrap();
+    assert!(
+        stopped.is_some_and(|e| e.contains(
+            "the ceiling on processes made in a run whose file lists every process (700)"
+        )),
+        "json"
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&json.0.borrow()).unwrap();
+    assert_eq!(listed["processes"].as_array().map(Vec::len), Some(701));
     let mut summary = sim(false);
     assert!(summary.recycle_reaped());
     while summary.advance() {}

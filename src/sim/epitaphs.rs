@@ -1,5 +1,5 @@
 //! Giving records back in a run whose file still lists every process at its end
-//! (`--format perfetto`, `--format json`): each process's report is written out when it is
+//! (`--format json`, `perfetto`, `svg`): each process's report is written out when it is
 //! reaped, and its record can then be reused as in a summary (recycle.rs), so that the
 //! kernel's memory follows the live processes while the file lists them all (issue #13:
 //! `repeat 10^6 { fork c; join c }` with `max_trace` raised took 640 MB as Perfetto, every
@@ -12,8 +12,9 @@
 //! What a reaped process's report says is final when it is reaped: it ended before, its
 //! figures stopped with it, its parent is fixed once it is reaped (only the children not
 //! reaped are adopted) and its globals are its own. So the report written then is the one a
-//! held run builds at its end (tests/streamed.rs compares the files for every scenario,
-//! and a unit test compares every process's report, with records given back at every reap).
+//! held run builds at its end (tests/streamed.rs compares the files for every scenario, and
+//! tests/policies.rs every process's report under every policy, with records given back at
+//! every reap).
 //!
 //! The reports written out are JSON, held in memory up to [`BUDGET`] and in a temporary
 //! file past it ([`Texts`]). What stays in memory is 12 bytes a process made: its entry in
@@ -73,8 +74,9 @@ impl<P: Policy> Kernel<P> {
     /// each process's report is written out when it is reaped, and read back by
     /// [`Kernel::listed_process`]. Transitions handed to the sink of
     /// [`Kernel::run_streaming`] name processes by their index in the report. Call it before
-    /// the run. Returns false, and does nothing, where records are not given back (a trace
-    /// kept whole, the explanation log, threads, outside signals; recycle.rs).
+    /// the run, and run it with [`Kernel::run_streaming`] (a trace kept whole would name
+    /// processes by slot). Returns false, and does nothing, where records are not given back
+    /// (the explanation log, threads, outside signals; recycle.rs).
     pub fn recycle_reaped_listing(&mut self) -> bool {
         self.recycle_listing_in_batches_of(super::recycle::MIN_BATCH)
     }
@@ -120,14 +122,16 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// Process `q` was reaped: its report is written out now, while its record is whole.
-    /// Returns whether its record may be given back: a failure to write keeps it, and stops
-    /// the run, naming the temporary file's trouble.
+    /// Returns whether its record may be given back. A failure to write stops the run,
+    /// naming the temporary file's trouble, and stops giving records back: a collection finds
+    /// every reaped record where it lies, so this one would be given back with the others.
     pub(super) fn write_epitaph(&mut self, q: u32) -> bool {
         let Some(e) = &self.epitaphs else {
             return true;
         };
         let i = e.ordinal(q) as usize;
         if e.written >= WRITTEN - 1 {
+            self.recycler.on = false;
             self.stop(format!(
                 "stopped at tick {}: more than {} processes reaped in a run that lists them all",
                 self.now,
@@ -151,6 +155,7 @@ impl<P: Policy> Kernel<P> {
                 true
             }
             Err(err) => {
+                self.recycler.on = false;
                 if self.error.is_none() {
                     self.stop(format!(
                         "stopped at tick {}: cannot keep the reports of reaped processes for the file's end: {err}",

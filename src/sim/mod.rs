@@ -80,7 +80,9 @@ use crate::scenario::ReadyGroup;
 use pcb::{Hot, NONE, Pcb, WaitOn};
 use pids::Pids;
 use record::Recorder;
-pub use record::{HELD_NAMES_CEILING, HELD_TRACE_CEILING, KEPT_RECORDS_CEILING};
+pub use record::{
+    HELD_NAMES_CEILING, HELD_TRACE_CEILING, KEPT_RECORDS_CEILING, LISTED_PROCESSES_CEILING,
+};
 use rng::SeededRng;
 use sched::{Attrs, Leave, Usage};
 pub use sched::{Eevdf, Lottery, Mlfq, Policy, RoundRobin};
@@ -183,12 +185,16 @@ pub struct Kernel<P: Policy> {
     names_past: u32,
     /// [`record::KEPT_RECORDS_CEILING`], or less in tests.
     records_ceiling: u64,
+    /// [`record::LISTED_PROCESSES_CEILING`], or less in tests.
+    listed_ceiling: u64,
     /// Items and characters of globals copied on write, for `kernel.max_values`.
     values_copied: u64,
     /// Bytes of every process's globals, for `kernel.max_value_bytes`.
     values_held: crate::scenario::ValuesHeld,
     /// The globals weighed last, for `values_held`.
     last_weighed: values::LastWeighed,
+    /// The holders of globals whose records were given back (values.rs).
+    absent_holders: values::AbsentHolders,
     /// Ticks settled by round robin's tick on several CPUs (fast_tick.rs), for its test.
     fast_ticks: u64,
     /// Events handled by the general rounds, each tick counting once per CPU, for

@@ -305,12 +305,6 @@ impl Pcb {
         self.cold.as_deref()?.globals.as_ref()
     }
 
-    /// Whether it is one of the processes that share the top-level processes' globals (a
-    /// thread reads its process's, a free slot has none).
-    pub(crate) fn shares_top_globals(&self) -> bool {
-        matches!(self.kind, Kind::Top | Kind::Child) && self.own_globals().is_none()
-    }
-
     /// Whether it was reaped.
     #[inline]
     pub(crate) fn is_reaped(&self) -> bool {

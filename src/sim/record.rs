@@ -34,6 +34,13 @@ pub const HELD_NAMES_CEILING: u64 = 32 << 20;
 /// which write each process's report out when it is reaped (epitaphs.rs).
 pub const KEPT_RECORDS_CEILING: u64 = 2_000_000;
 
+/// The most processes a run that writes each process's report out when it is reaped may make
+/// (`--format json`, `perfetto`, `svg`; epitaphs.rs): its records are given back, but 12 bytes
+/// a process stay in the kernel and more in the file's own state (Perfetto's, some 50 bytes a
+/// process: 102 MB in all at 10^6), and some 330 bytes a process go to a temporary file. Past
+/// it the run stops (exit 3). Not settable by a scenario.
+pub const LISTED_PROCESSES_CEILING: u64 = 4_000_000;
+
 /// Where transitions go: nowhere (only the figures are kept), into the report, or out to a
 /// writer as they happen (a report too large to hold).
 pub(super) enum Recorder {
@@ -56,9 +63,23 @@ impl<P: Policy> Kernel<P> {
         self.records_ceiling = ceiling;
     }
 
-    /// A process or thread was made: past the ceiling on records kept, the run stops (the
-    /// record stays, as made). Records given back as they go are not counted against it.
+    /// Sets the most processes a run that writes their reports out may make
+    /// ([`LISTED_PROCESSES_CEILING`] by default; tests set less).
+    #[doc(hidden)]
+    pub fn list_at_most_processes(&mut self, ceiling: u64) {
+        self.listed_ceiling = ceiling;
+    }
+
+    /// A process or thread was made: past the ceiling on records kept, or on processes listed
+    /// by a run that writes their reports out, the run stops (the record stays, as made).
+    /// Records given back as they go in a run that lists nothing are not counted.
     pub(super) fn count_record(&mut self) {
+        if self.epitaphs.is_some() && self.recycler.created > self.listed_ceiling {
+            self.stop(format!(
+                "stopped at tick {}: the ceiling on processes made in a run whose file lists every process ({}) reached, which a scenario cannot raise: --format json, perfetto and svg write each process's report out when it is reaped, 12 bytes a process stay in memory; --format summary and the table keep only the live processes'",
+                self.now, self.listed_ceiling
+            ));
+        }
         if !self.recycler.on && self.recycler.created > self.records_ceiling {
             self.stop(format!(
                 "stopped at tick {}: the ceiling on processes and threads made while every record is kept ({}) reached, which a scenario cannot raise: a report held whole keeps every process's record to its end, as --format json, perfetto and svg do in a run with threads or outside signals; --format summary, the table, and json, perfetto and svg otherwise, keep only the live processes' records",

@@ -256,6 +256,7 @@ impl<P: Policy> Kernel<P> {
             1 => 1,
             batch => batch.max(n / 4),
         };
+        self.absent_holders.prune();
         self.recycler.reaped = kept;
         self.recycler.next_collection = kept + step;
         self.recycler.marks = marks;
@@ -267,10 +268,14 @@ impl<P: Policy> Kernel<P> {
         let (pcb, hot) = (&self.procs[q as usize], &self.hot[q as usize]);
         debug_assert_eq!(hot.state, State::Terminated);
         self.recycler.gone.add(pcb, hot, self.now);
-        // Created at 0: a record created later would allocate a cold part for its tick.
-        if self.procs[q as usize].shares_top_globals() {
-            self.top_sharers -= 1;
+        // It still shares its globals, as a held run's reaped record does (its report lists
+        // them): a write in a process that shares them with it is a copy, counted against
+        // `kernel.max_values` (values.rs). `top_sharers` keeps counting it; its own globals'
+        // other holders are told it is absent.
+        if let Some(globals) = pcb.own_globals() {
+            self.absent_holders.add(globals);
         }
+        // Created at 0: a record created later would allocate a cold part for its tick.
         let mut empty = Pcb::new(self.recycler.free, 0);
         empty.kind = Kind::Vacant;
         self.procs[q as usize] = empty;

@@ -84,6 +84,11 @@ impl Sim {
     pub fn keep_at_most_records(&mut self, ceiling: u64) {
         either!(self, k => k.keep_at_most_records(ceiling))
     }
+    /// See [`Kernel::list_at_most_processes`].
+    #[doc(hidden)]
+    pub fn list_at_most_processes(&mut self, ceiling: u64) {
+        either!(self, k => k.list_at_most_processes(ceiling))
+    }
     /// See [`Kernel::hold_at_most`].
     pub fn hold_at_most(&mut self, ceiling: u64, by: &'static str) {
         either!(self, k => k.hold_at_most(ceiling, by))

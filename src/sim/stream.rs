@@ -77,8 +77,9 @@ impl<P: Policy> Kernel<P> {
 impl<P: Policy> Kernel<P> {
     /// Runs to the end handing each transition to `sink` as it happens, none kept (when the
     /// kernel records a trace at all), then brings every figure up to the end: what follows
-    /// reads [`Kernel::finished_process`], [`Kernel::summary`] and [`Kernel::error`]. The
-    /// streamed renderers (Perfetto, the table) are built on this.
+    /// reads [`Kernel::finished_process`] (or [`Kernel::listed_process`], in a run that
+    /// writes reports out: epitaphs.rs), [`Kernel::summary`] and [`Kernel::error`]. The
+    /// streamed renderers (Perfetto, the SVG chart, the table) are built on this.
     pub fn run_streaming(&mut self, sink: Box<dyn FnMut(&TraceEvent)>) {
         if !matches!(self.trace, Recorder::Off) {
             self.trace = Recorder::Stream(sink);
@@ -89,7 +90,8 @@ impl<P: Policy> Kernel<P> {
     }
 
     /// The report of process `p` (an index below [`Kernel::process_count`]) once the run is
-    /// over ([`Kernel::run_streaming`]).
+    /// over ([`Kernel::run_streaming`]), in a run that reuses no record for another process
+    /// in the report ([`Kernel::listed_process`] reads any run's).
     pub fn finished_process(&self, p: u32) -> ProcessReport {
         if self.threads_on {
             return self.process_report(self.proc_slots[p as usize]);

@@ -3,6 +3,7 @@
 //! (`kernel.max_value_bytes`, counted in [`crate::scenario::ValuesHeld`] as the fork backend
 //! counts it).
 
+use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
 use super::{Kernel, Policy};
@@ -14,6 +15,48 @@ use crate::scenario::bytes_of;
 /// not count as a sharer (`Arc::strong_count`, `Arc::make_mut`).
 #[derive(Debug, Default)]
 pub(super) struct LastWeighed(Option<(Weak<Vec<Value>>, u64)>);
+
+/// The holders of globals whose records were given back (recycle.rs), by globals: a held run
+/// keeps a reaped process's record, and with it its share of its globals (`Arc` clone), so
+/// that a write in a live process that shared them with it is a copy. A record given back
+/// drops its clone; it is counted here instead, so that `Arc::strong_count` and this count
+/// say what a held run's `strong_count` says. A `Weak` keeps the address from being reused
+/// while it is a key. One entry for each distinct globals with absent holders and a live
+/// holder (the dead ones are pruned at each collection).
+#[derive(Debug, Default)]
+pub(super) struct AbsentHolders(HashMap<usize, (Weak<Vec<Value>>, u64)>);
+
+impl AbsentHolders {
+    fn key(globals: &Arc<Vec<Value>>) -> usize {
+        Arc::as_ptr(globals) as usize
+    }
+
+    /// A record holding `globals` is given back: if anyone else holds them, it is absent.
+    pub(super) fn add(&mut self, globals: &Arc<Vec<Value>>) {
+        if Arc::strong_count(globals) > 1 {
+            self.0
+                .entry(Self::key(globals))
+                .or_insert_with(|| (Arc::downgrade(globals), 0))
+                .1 += 1;
+        }
+    }
+
+    /// The absent holders of `globals`.
+    fn of(&self, globals: &Arc<Vec<Value>>) -> u64 {
+        self.0.get(&Self::key(globals)).map_or(0, |e| e.1)
+    }
+
+    /// `globals` are about to be changed in place by their one live holder, which has copied
+    /// them (counted): the absent holders keep the old ones, which nothing live holds.
+    fn forget(&mut self, globals: &Arc<Vec<Value>>) {
+        self.0.remove(&Self::key(globals));
+    }
+
+    /// Drops the entries of globals that no live process holds any more.
+    pub(super) fn prune(&mut self) {
+        self.0.retain(|_, (weak, _)| weak.strong_count() > 0);
+    }
+}
 
 impl<P: Policy> Kernel<P> {
     /// Process `p`'s own globals, to change. Until it changes them it shares them with the
@@ -27,7 +70,11 @@ impl<P: Policy> Kernel<P> {
         let own = self.procs[p as usize].own_globals();
         let has_own = own.is_some();
         // Shared: with another process, or the top-level processes' with another of them.
-        let shared = own.map_or(self.top_sharers > 1, |g| Arc::strong_count(g) > 1);
+        // A record given back still counts (`AbsentHolders`, and `top_sharers`, which a
+        // given-back record stays in).
+        let shared = own.map_or(self.top_sharers > 1, |g| {
+            Arc::strong_count(g) as u64 + self.absent_holders.of(g) > 1
+        });
         if shared {
             let globals = self.globals_of(p);
             let weight = globals
@@ -56,7 +103,13 @@ impl<P: Policy> Kernel<P> {
             self.procs[p as usize].cold().globals = Some(globals);
         }
         let cold = self.procs[p as usize].cold();
-        Arc::make_mut(cold.globals.as_mut().expect("set just above"))
+        let globals = cold.globals.as_mut().expect("set just above");
+        if Arc::strong_count(globals) == 1 {
+            // Changed in place from now on: the copy was counted above if absent holders
+            // shared them, and no holder can share what it becomes.
+            self.absent_holders.forget(globals);
+        }
+        Arc::make_mut(globals)
     }
 
     /// Process `p`'s globals (a thread's are its process's: ask for the leader's).
