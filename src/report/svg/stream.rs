@@ -87,7 +87,13 @@ pub fn stream_svg(
     if sim.process_count() != n || error != first_error {
         // Only what is outside the scenario can make the second run differ from the first
         // (a temporary file that cannot be written): no chart, and why.
-        return (String::new(), error);
+        let why = error.unwrap_or_else(|| {
+            format!(
+                "the chart's second run made {} processes, its first {n}: no chart drawn",
+                sim.process_count()
+            )
+        });
+        return (String::new(), Some(why));
     }
     let facts = Facts {
         processes: sim.process_count(),
