@@ -35,7 +35,10 @@ const BUDGET: usize = 4 << 20;
 /// A `slots` entry whose process was written out: the low bits are its index in `texts`.
 const WRITTEN: u32 = 1 << 31;
 
-/// The reports written out, and which process is where.
+/// The reports written out, and which process is where. (A run with threads answers the same
+/// question, which slot is which process of the report, with `proc_index` and `proc_slots`
+/// (threads.rs); it reuses no slot and writes nothing out, and a run that does has no
+/// threads, so each map serves one kind of run.)
 #[derive(Debug)]
 pub(super) struct Epitaphs {
     /// Per process, in the order made: its slot, or [`WRITTEN`] and the index of its report.
@@ -191,12 +194,7 @@ impl<P: Policy> Kernel<P> {
     /// report finds it, without reading the reports written out, nor needing the records
     /// given back (their reapings were tallied as they went, recycle.rs).
     pub fn listed_end(&self) -> u64 {
-        let mut tally = self.recycler.gone;
-        for (p, h) in self.procs.iter().zip(&self.hot) {
-            if !p.vacant() {
-                tally.add(p, h, self.now);
-            }
-        }
-        self.summary().makespan.max(tally.last_reaping)
+        let tally = self.tally();
+        self.makespan(&tally).max(tally.last_reaping)
     }
 }

@@ -132,19 +132,8 @@ impl<P: Policy> Kernel<P> {
     /// table has not taken in yet (a burst or a wait in progress, a context switch under way),
     /// so every format and every sweep row say the same.
     pub fn summary(&self) -> Summary {
-        let now = self.now;
-        // The records given back (recycle.rs) were tallied as they went.
-        let mut tally = self.recycler.gone;
-        for (p, h) in self.procs.iter().zip(&self.hot) {
-            if !p.vacant() {
-                tally.add(p, h, now);
-            }
-        }
-        let makespan = if self.error.is_some() {
-            self.now
-        } else {
-            tally.last_end
-        };
+        let tally = self.tally();
+        let makespan = self.makespan(&tally);
         let avg = |sum: u128, n: u64| (n > 0).then(|| sum as f64 / n as f64);
         Summary::from_totals(Totals {
             makespan,
@@ -158,6 +147,27 @@ impl<P: Policy> Kernel<P> {
             avg_turnaround: avg(tally.turn, tally.turn_n),
             avg_waiting: avg(tally.wait, tally.wait_n),
         })
+    }
+
+    /// Every process's share of the summary as it stands now: the records given back
+    /// (recycle.rs) were tallied as they went.
+    pub(super) fn tally(&self) -> Tally {
+        let mut tally = self.recycler.gone;
+        for (p, h) in self.procs.iter().zip(&self.hot) {
+            if !p.vacant() {
+                tally.add(p, h, self.now);
+            }
+        }
+        tally
+    }
+
+    /// The makespan: the last exit, or the stop of a run a limit stopped.
+    pub(super) fn makespan(&self, tally: &Tally) -> u64 {
+        if self.error.is_some() {
+            self.now
+        } else {
+            tally.last_end
+        }
     }
 
     /// The tick and number of the line written now.
