@@ -36,7 +36,7 @@ pub const KEPT_RECORDS_CEILING: u64 = 2_000_000;
 
 /// The most processes a run that writes each process's report out when it is reaped may make
 /// (`--format json`, `perfetto`, `svg`; epitaphs.rs): its records are given back, but 12 bytes
-/// a process stay in the kernel and more in the file's own state (Perfetto's, some 50 bytes a
+/// a process stay in the kernel and more in the file's own state (Perfetto's, some 64 bytes a
 /// process: 102 MB in all at 10^6), and some 330 bytes a process go to a temporary file. Past
 /// it the run stops (exit 3). Not settable by a scenario.
 pub const LISTED_PROCESSES_CEILING: u64 = 4_000_000;
