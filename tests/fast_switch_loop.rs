@@ -72,3 +72,47 @@ fn a_limit_reached_in_the_switching_loop_stops_the_run_where_the_general_rounds_
     }
     assert!(compared > 1_000, "only {compared} runs compared");
 }
+
+/// A timer that fires in another process's slice under a switch cost is fired in place
+/// (`wake_in_slice`), or, with that shortcut off, by the tick it stands for
+/// (`lone_switching_tick`): both count the tick against `kernel.max_events`,
+/// so the two runs stop at the same point for every value of it, and give the same reports
+/// with no limit, with a trace and without one.
+#[test]
+fn a_wake_up_in_another_slice_is_the_tick_it_stands_for_under_every_limit() {
+    let report = |text: &str, wakes: bool, trace: bool| {
+        let plan = procsim::load_str(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let mut sim = procsim::Sim::new(plan, procsim::SimOptions { trace });
+        if !wakes {
+            sim.disable_wakes_in_slice();
+        }
+        serde_json::to_string(&sim.run()).expect("a report serializes")
+    };
+    let mut compared = 0;
+    for (n, io, switch) in [(3u64, 15, 1), (5, 15, 1), (5, 33, 2), (4, 20, 3)] {
+        for max_events in (1..=(12 * n + 40)).map(Some).chain([None]) {
+            let mut doc = json!({
+                "kernel": {"quantum": 10, "context_switch": switch},
+                "programs": {"job": {"body": [
+                    {"repeat": {"times": 3, "body": [{"cpu": 30}, {"io": io}]}},
+                    {"cpu": 20}
+                ]}},
+                "processes": [{"program": "job", "count": n}]
+            });
+            if let Some(value) = max_events {
+                doc["kernel"]["max_events"] = json!(value);
+            }
+            let text = doc.to_string();
+            for trace in [true, false] {
+                let (on, off) = (report(&text, true, trace), report(&text, false, trace));
+                assert!(
+                    on == off,
+                    "n = {n}, io = {io}, switch = {switch}, max_events = {max_events:?}, \
+                     trace {trace}\non:  {on}\noff: {off}"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 400, "only {compared} runs compared");
+}

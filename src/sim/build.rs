@@ -74,6 +74,7 @@ impl<P: Policy> Kernel<P> {
             pending_on: Vec::new(),
             fast_paths,
             fast_wakes: !threads_on || one_task_view,
+            wakes_in_slice: true,
             needs,
             attrs: Vec::new(),
             group: Vec::new(),

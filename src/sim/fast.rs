@@ -144,7 +144,7 @@ impl<P: Policy> Kernel<P> {
         'run: loop {
             // (Without a switch cost the slice end is known to come first here.)
             if SWITCHING && (t >= burst_end || t >= horizon) {
-                let Some(next) = self.rr_lone_before_slice_end(p, t, burst_end) else {
+                let Some(next) = self.rr_lone_before_slice_end(p, t, burst_end, limit) else {
                     break;
                 };
                 (p, t, burst_end) = next;
@@ -199,7 +199,7 @@ impl<P: Policy> Kernel<P> {
             match dispatched {
                 // A switch it could not end: the ticks before its end (fast_switch.rs).
                 Dispatched::Switching if SWITCHING && self.error.is_none() => {
-                    let Some(next) = self.rr_lone_resume() else {
+                    let Some(next) = self.rr_lone_resume(limit) else {
                         break;
                     };
                     (p, t, burst_end) = next;

@@ -175,19 +175,30 @@ impl<P: Policy> Kernel<P> {
                 self.procs[w as usize].wait_on(),
                 super::pcb::WaitOn::Nothing
             );
-            self.count_timer(w, false);
-            let hot = &mut self.hot[w as usize];
-            let key = (hot.since, hot.pid, w);
-            hot.since = b;
-            hot.state = State::Ready;
-            self.record(b, w, State::Blocked, State::Ready, timer.cause(), None);
-            if self.error.is_some() {
-                self.woken.push(key);
-                return None;
-            }
-            return Some(key);
+            return self.wake_popped(timer, b);
         }
         None
+    }
+
+    /// `timer`, taken from the queue, is the lone wake-up of tick `b`, and its process is
+    /// blocked: the timer is counted off its process's entry, the process is ready from `b`,
+    /// and the wake-up is recorded. Returns what orders the process among the woken, for the
+    /// caller to enqueue it; `None` if recording reached `kernel.max_trace` (the process is
+    /// then listed among the woken, as `wake` would have left it).
+    #[inline(always)]
+    pub(super) fn wake_popped(&mut self, timer: Timer, b: u64) -> Option<(u64, u32, u32)> {
+        let w = timer.p;
+        self.count_timer(w, false);
+        let hot = &mut self.hot[w as usize];
+        let key = (hot.since, hot.pid, w);
+        hot.since = b;
+        hot.state = State::Ready;
+        self.record(b, w, State::Blocked, State::Ready, timer.cause(), None);
+        if self.error.is_some() {
+            self.woken.push(key);
+            return None;
+        }
+        Some(key)
     }
 
     /// The instruction after the burst of running process `p` when it is a plain block: an

@@ -114,6 +114,11 @@ impl Sim {
     pub fn disable_fast_paths(&mut self) {
         either!(self, k => k.disable_fast_paths())
     }
+    /// See [`Kernel::disable_wakes_in_slice`].
+    #[doc(hidden)]
+    pub fn disable_wakes_in_slice(&mut self) {
+        either!(self, k => k.disable_wakes_in_slice())
+    }
     /// See [`Kernel::rr_ticks`].
     #[doc(hidden)]
     pub fn rr_ticks(&self) -> u64 {

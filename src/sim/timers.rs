@@ -102,6 +102,12 @@ impl Timers {
     /// they were. As [`Timers::pop_due`], none is due before `t`.
     #[inline(always)]
     pub(crate) fn pop_lone_due(&mut self, t: u64) -> Option<Timer> {
+        if self.heap.is_empty() {
+            // The commonest case, the FIFO alone: its first two in order.
+            let lone = self.fifo.front().is_some_and(|a| a.at == t)
+                && self.fifo.get(1).is_none_or(|b| b.at != t);
+            return if lone { self.fifo.pop_front() } else { None };
+        }
         let from_fifo = self
             .fifo
             .front()

@@ -146,6 +146,12 @@ fn lean_slice_ends<P: Policy, const SWITCH: bool>(
         code,
     } = parts;
     let mut last: Option<(u32, u64, Dispatched)> = None;
+    // Under a switch cost, the switches ended here: each a tick counted against
+    // `kernel.max_events` (`count_tick` on one CPU) and `switch` ticks switching, added to the
+    // totals when the loop ends. A switch that ends here ends before the horizon, so its end
+    // did not saturate, and the ticks switching never pass the clock: plain sums.
+    let mut switched: u64 = 0;
+    let switches_left = limits.max_events.saturating_sub(*events);
     loop {
         if let Some(ahead) = policy.likely(AHEAD) {
             // (A hint: the address only, which never faults, as `prefetch_upcoming`.)
@@ -170,18 +176,16 @@ fn lean_slice_ends<P: Policy, const SWITCH: bool>(
             cpu.last = q;
             if SWITCH {
                 let until = t.saturating_add(limits.switch);
-                // (`count_tick` on one CPU.)
-                let counted = events.saturating_add(1);
-                if until >= horizon || counted > limits.max_events {
+                if until >= horizon || switched >= switches_left {
                     cpu.run = Run::Switching {
                         p: q,
                         from: t,
                         until,
                     };
+                    add_switches(events, switch_ticks, switched, limits.switch);
                     return Some((q, t, Dispatched::Switching));
                 }
-                *events = counted;
-                *switch_ticks = switch_ticks.saturating_add(until - t);
+                switched += 1;
                 t = until;
             }
         }
@@ -202,6 +206,7 @@ fn lean_slice_ends<P: Policy, const SWITCH: bool>(
                 slice_end,
                 burst_end: NONE,
             };
+            add_switches(events, switch_ticks, switched, limits.switch);
             return Some((q, t, Dispatched::Starting));
         };
         let dispatched = Dispatched::Running {
@@ -214,11 +219,13 @@ fn lean_slice_ends<P: Policy, const SWITCH: bool>(
                 slice_end,
                 burst_end: end,
             };
+            add_switches(events, switch_ticks, switched, limits.switch);
             return Some((q, t, dispatched));
         }
         last = Some((q, t, dispatched));
         (p, t, burst_end) = (q, slice_end, end);
     }
+    add_switches(events, switch_ticks, switched, limits.switch);
     // The queue is empty at `t`: the CPU runs on with the last one dispatched (if any).
     if last.is_some() {
         cpu.run = Run::Running {
@@ -228,6 +235,14 @@ fn lean_slice_ends<P: Policy, const SWITCH: bool>(
         };
     }
     last
+}
+
+/// Adds `switched` switches of `switch` ticks each, ended in the lean loop, to the kernel's
+/// count of ticks (`events`) and of ticks switching.
+#[inline(always)]
+fn add_switches(events: &mut u64, switch_ticks: &mut u64, switched: u64, switch: u64) {
+    *events += switched;
+    *switch_ticks += switched * switch;
 }
 
 /// What `transition` does to the record `h` of the running process preempted at `t`: a
