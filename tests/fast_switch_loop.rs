@@ -3,7 +3,10 @@
 //! switches after them and the timers that fire between the CPU's events, and it gives the
 //! general rounds' reports. That it applies (few kernel steps with the fast paths on), and
 //! that every limit it may meet on the way (`kernel.max_trace`, `max_steps`, `max_ticks`)
-//! stops the run where the general rounds stop it, with the same partial report.
+//! stops the run where the general rounds stop it, with the same partial report. A timer
+//! that fires in another process's slice is fired in place (`wake_in_slice`): with it on and
+//! off the runs stop at the same `kernel.max_events`, and the timers it must leave alone (a
+//! killed process's, a join's timeout) give the same reports either way.
 
 use std::sync::Arc;
 
@@ -115,4 +118,83 @@ fn a_wake_up_in_another_slice_is_the_tick_it_stands_for_under_every_limit() {
         }
     }
     assert!(compared > 400, "only {compared} runs compared");
+}
+
+/// The report of `text`'s run: the fast paths on or off, `wake_in_slice` on or off.
+fn report_with(text: &str, fast: bool, wakes: bool, trace: bool) -> String {
+    let plan = procsim::load_str(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let mut sim = procsim::Sim::new(plan, procsim::SimOptions { trace });
+    if !fast {
+        sim.disable_fast_paths();
+    }
+    if !wakes {
+        sim.disable_wakes_in_slice();
+    }
+    serde_json::to_string(&sim.run()).expect("a report serializes")
+}
+
+/// The timers `wake_in_slice` must leave to the tick it stands for, firing in another
+/// process's slice under a switch cost: a killed process's `io` (stale: its process is not
+/// blocked any more) and a join's timeout (fired, or overtaken by the child's end). With the
+/// shortcut on, off, and with the fast paths off, the reports are the same. (Found by a
+/// review: without the shortcut's look at the process's state, the killed process woke, and
+/// no other test saw it.)
+#[test]
+fn the_timers_a_wake_up_in_place_must_leave_alone_give_the_general_reports() {
+    let hog = json!({"body": [{"repeat": {"times": 4, "body": [{"cpu": 50}, {"io": 13}]}}]});
+    let mut compared = 0;
+    for switch in 1..=3u64 {
+        for x in [1u64, 3, 12, 25, 40] {
+            for d in 15..=60u64 {
+                let killed = json!({
+                    "kernel": {"quantum": 10, "context_switch": switch},
+                    "programs": {
+                        "main": {"body": [
+                            {"fork": {"as": "w", "program": "victim"}},
+                            {"cpu": x}, {"kill": "w"}, {"cpu": 200}
+                        ]},
+                        "victim": {"body": [{"io": d + 100}, {"cpu": 10}]},
+                        "hog": hog
+                    },
+                    "processes": [{"program": "main"}, {"program": "hog", "count": 2}]
+                });
+                let mut docs = vec![(killed, format!("kill, switch {switch}, x {x}, d {d}"))];
+                for child in [5u64, 400] {
+                    let joined = json!({
+                        "kernel": {"quantum": 10, "context_switch": switch},
+                        "programs": {
+                            "main": {"body": [
+                                {"cpu": x},
+                                {"fork": {"as": "w", "program": "kid"}},
+                                {"join": {"handle": "w", "timeout": d}},
+                                {"io": d + 7}, {"cpu": 30},
+                                {"join": {"handle": "w", "timeout": null}}
+                            ]},
+                            "kid": {"body": [{"cpu": child}]},
+                            "hog": hog
+                        },
+                        "processes": [{"program": "main"}, {"program": "hog", "count": 2}]
+                    });
+                    docs.push((
+                        joined,
+                        format!("join, switch {switch}, x {x}, d {d}, child {child}"),
+                    ));
+                }
+                for (doc, case) in docs {
+                    let text = doc.to_string();
+                    for trace in [true, false] {
+                        let on = report_with(&text, true, true, trace);
+                        let off = report_with(&text, true, false, trace);
+                        let general = report_with(&text, false, true, trace);
+                        assert!(
+                            on == off && on == general,
+                            "{case}, trace {trace}\n{text}\non:      {on}\noff:     {off}\ngeneral: {general}"
+                        );
+                        compared += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(compared, 3 * 5 * 46 * 3 * 2);
 }

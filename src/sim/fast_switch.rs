@@ -5,7 +5,9 @@
 //! that is exact, and says what it assumes. The scenario, policy and property tests run every
 //! scenario with the shortcuts on and off and compare the reports byte for byte
 //! (`tests/scenarios.rs`, `tests/policies.rs`, `tests/properties.rs`, and
-//! `tests/fast_multi.rs` with every scenario forced to a switch of 1 tick, and of 2).
+//! `tests/fast_multi.rs` with every scenario forced to a switch of 1 tick, and of 2);
+//! `tests/fast_switch_loop.rs` holds round robin's loop to them under every limit, and with
+//! the timers a wake-up in place must leave alone (a killed process's, a join's timeout).
 //!
 //! Before them, on RR-IO-v1 with `context_switch: 1` (callgrind, 10^6 dispatches), the
 //! switch's end after a burst end and each `io`'s wake-up went through `fast_multi.rs`'s steps
@@ -175,7 +177,9 @@ impl<P: Policy> Kernel<P> {
     /// CPU's next event, a switch's end with nothing due by then) it settles, one after the
     /// other, as the kernel's step would: by asking it, with nothing in between that the
     /// kernel's step would do (the shortcuts the step asks before it take none of these
-    /// ticks: each of them wants its CPU event first, or nothing before it).
+    /// ticks: each of them wants its CPU event first, or nothing before it); or, for the
+    /// lone wake-up of a blocked process in the running process's slice, by
+    /// [`Kernel::wake_in_slice`], which does what it would.
     ///
     /// Under a switch cost (RR-IO-v1 with `context_switch: 1`) each burst end left the loop
     /// for three of the kernel's steps: the burst end, the switch's end after it, and the

@@ -148,8 +148,10 @@ fn lean_slice_ends<P: Policy, const SWITCH: bool>(
     let mut last: Option<(u32, u64, Dispatched)> = None;
     // Under a switch cost, the switches ended here: each a tick counted against
     // `kernel.max_events` (`count_tick` on one CPU) and `switch` ticks switching, added to the
-    // totals when the loop ends. A switch that ends here ends before the horizon, so its end
-    // did not saturate, and the ticks switching never pass the clock: plain sums.
+    // totals when the loop ends (`add_switches`). Plain sums: the switches are no more than
+    // `switches_left`, so the count stays within the limit; a switch that ends here ends
+    // before the horizon, so its end did not saturate, and on one CPU the ticks switching
+    // never pass the clock.
     let mut switched: u64 = 0;
     let switches_left = limits.max_events.saturating_sub(*events);
     loop {
@@ -169,8 +171,9 @@ fn lean_slice_ends<P: Policy, const SWITCH: bool>(
         h.burst_left = burst_end - t;
         preempted(h, t);
         // `q` starts, or switches in (`dispatch_on_lone_cpu`); a switch ends before the
-        // horizon, as `end_lone_switch` ends it (the tick counted, its ticks added), or the
-        // loop leaves it to the caller, which would find it could not end it either.
+        // horizon, as `end_lone_switch` ends it (the tick counted and its ticks added, at the
+        // loop's end), or the loop leaves it to the caller, which would find it could not end
+        // it either.
         if cpu.last != q {
             *context_switches += 1;
             cpu.last = q;
