@@ -65,7 +65,7 @@ fn rr_io(c: &mut Criterion) {
 
 /// The target's own measure: procsim and the reference loop at N = 1,000,000, run in turn
 /// (procsim, reference, procsim, …) so that both see the same load on a shared machine, and
-/// the ratio of their median rates. Printed beside criterion's figures.
+/// the median of each pair's ratio. Printed beside criterion's figures.
 fn side_by_side(_c: &mut Criterion) {
     const NAME: &str = "side_by_side/rr_io_v1/1000000";
     // Criterion does not see this one: honour a filter (`cargo bench -- rr_io`) by hand.
@@ -82,14 +82,20 @@ fn side_by_side(_c: &mut Criterion) {
     // own timing of one run (`--reps 1`, its `median_s`).
     let c_loop = std::env::var_os("RR_RING");
     let (mut ours, mut theirs, mut c) = (Vec::new(), Vec::new(), Vec::new());
+    // Each round's ratios, procsim's run to the reference's and to the C loop's run just
+    // after it (see `variants_side_by_side` for why pairs).
+    let (mut to_theirs, mut to_c) = (Vec::new(), Vec::new());
     let mut dispatches = 0;
     for _ in 0..ROUNDS {
         let start = Instant::now();
         dispatches = simulate(black_box(&plan));
-        ours.push(start.elapsed());
+        let took = start.elapsed();
+        ours.push(took);
         let start = Instant::now();
         black_box(reference::rr_io_v1(black_box(N as u32)));
-        theirs.push(start.elapsed());
+        let reference_took = start.elapsed();
+        theirs.push(reference_took);
+        to_theirs.push(took.as_secs_f64() / reference_took.as_secs_f64());
         if let Some(exe) = &c_loop {
             let out = std::process::Command::new(exe)
                 .args([N.to_string().as_str(), "--reps", "1"])
@@ -107,31 +113,37 @@ fn side_by_side(_c: &mut Criterion) {
                 "{out}"
             );
             c.push(Duration::from_secs_f64(secs));
+            to_c.push(took.as_secs_f64() / secs);
         }
     }
     let median = |v: &mut Vec<Duration>| {
         v.sort();
         v[v.len() / 2]
     };
+    let median_ratio = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
     let (ours, theirs) = (median(&mut ours), median(&mut theirs));
     let rate = |d: Duration| dispatches as f64 / d.as_secs_f64() / 1e6;
     println!(
         "{NAME}: procsim {:.1} M dispatches/s ({:.1} ns), reference {:.1} M/s \
-         ({:.1} ns), ratio 1/{:.2} (medians of {ROUNDS} alternating runs)",
+         ({:.1} ns), ratio 1/{:.2} (medians of {ROUNDS} alternating runs, the ratios of each \
+         pair)",
         rate(ours),
         ours.as_secs_f64() * 1e9 / dispatches as f64,
         rate(theirs),
         theirs.as_secs_f64() * 1e9 / dispatches as f64,
-        ours.as_secs_f64() / theirs.as_secs_f64(),
+        median_ratio(&mut to_theirs),
     );
     if !c.is_empty() {
         let c = median(&mut c);
         println!(
             "{NAME}: procsim {:.1} ns a dispatch, the C reference loop (rr_ring.c) {:.2} ns, \
-             ratio 1/{:.2} (medians of {ROUNDS} alternating runs)",
+             ratio 1/{:.2} (medians of {ROUNDS} alternating runs, the ratios of each pair)",
             ours.as_secs_f64() * 1e9 / dispatches as f64,
             c.as_secs_f64() * 1e9 / dispatches as f64,
-            ours.as_secs_f64() / c.as_secs_f64(),
+            median_ratio(&mut to_c),
         );
     }
 }
@@ -218,28 +230,35 @@ fn policies_side_by_side(_c: &mut Criterion) {
         let plan = rr_io_v1_under(N, 1, 0, policy);
         let (mut ours, mut base, mut ours_run, mut base_run) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        // Each round's ratios, the policy's run to round robin's just before it (see
+        // `variants_side_by_side` for why pairs).
+        let (mut per_dispatch, mut per_run) = (Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
             let start = Instant::now();
             let d = simulate(black_box(&rr));
-            let took = start.elapsed().as_secs_f64();
-            base.push(took * 1e9 / d as f64);
-            base_run.push(took);
+            let rr_took = start.elapsed().as_secs_f64();
+            let rr_ns = rr_took * 1e9 / d as f64;
+            base.push(rr_ns);
+            base_run.push(rr_took);
             let start = Instant::now();
             let d = simulate(black_box(&plan));
             let took = start.elapsed().as_secs_f64();
-            ours.push(took * 1e9 / d as f64);
+            let ns = took * 1e9 / d as f64;
+            ours.push(ns);
             ours_run.push(took);
+            per_dispatch.push(ns / rr_ns);
+            per_run.push(took / rr_took);
         }
         let (ours, base) = (median(&mut ours), median(&mut base));
         let (ours_run, base_run) = (median(&mut ours_run), median(&mut base_run));
         println!(
             "{NAME}: {name} {ours:.1} ns a dispatch, rr {base:.1} ns (1/{:.2} of round robin's \
              dispatch rate); the whole run {:.3} s, rr {:.3} s (1/{:.2}) (medians of {ROUNDS} \
-             alternating runs)",
-            ours / base,
+             alternating runs, the ratios of each pair)",
+            median(&mut per_dispatch),
             ours_run,
             base_run,
-            ours_run / base_run,
+            median(&mut per_run),
         );
     }
 }
@@ -379,44 +398,69 @@ fn rr_io_variants(c: &mut Criterion) {
 }
 
 /// Issue #13's multi-CPU item: RR-IO-v1 at N = 100,000 on one CPU (the reference), on 4 CPUs,
-/// and on one CPU with `context_switch: 1`, run in turn in the same rounds (1 CPU, 4 CPUs,
-/// switch cost, 1 CPU, …; medians of seven), each one's cost a dispatch and its ratio to one
+/// and on one CPU with `context_switch: 1`, each one's cost a dispatch and its ratio to one
 /// CPU's. The three schedules differ (4 CPUs finish in about a quarter of the ticks, a switch
 /// cost adds a tick a dispatch), but every variant makes 50 dispatches a process, so the
 /// cost a dispatch is what compares.
+///
+/// This host's speed drifts by a third within minutes, and a median of each variant's runs
+/// set against a median of the reference's still mixed runs made at different speeds (one
+/// round gave 1.66x where the next gave 1.44x). So each variant's run is paired with a
+/// reference run made just before it (one CPU, 4 CPUs, one CPU, the switch cost, …), and
+/// the ratio is the median of those pairs' ratios, over eleven rounds.
 fn variants_side_by_side(_c: &mut Criterion) {
     const NAME: &str = "side_by_side/rr_io_v1_variants/100000";
     if filtered_out(NAME) {
         return;
     }
     const N: u64 = 100_000;
-    const ROUNDS: usize = 7;
-    let variants: [(&str, Arc<Plan>); 3] = [
-        ("1 cpu (reference)", rr_io_v1(N, 1, 0)),
+    const ROUNDS: usize = 11;
+    let reference = rr_io_v1(N, 1, 0);
+    let variants: [(&str, Arc<Plan>); 2] = [
         ("4 cpus", rr_io_v1(N, 4, 0)),
         ("1 cpu, context_switch 1", rr_io_v1(N, 1, 1)),
     ];
+    // The cost of a run a dispatch, and how many dispatches it made.
+    let run = |plan: &Arc<Plan>| {
+        let start = Instant::now();
+        let dispatches = simulate(black_box(plan));
+        (
+            start.elapsed().as_secs_f64() * 1e9 / dispatches as f64,
+            dispatches,
+        )
+    };
+    let mut base_ns = Vec::new();
     let mut ns: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
-    let mut dispatches = vec![0; variants.len()];
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+    let mut dispatches = [0; 3];
     for _ in 0..ROUNDS {
         for (i, (_, plan)) in variants.iter().enumerate() {
-            let start = Instant::now();
-            dispatches[i] = simulate(black_box(plan));
-            ns[i].push(start.elapsed().as_secs_f64() * 1e9 / dispatches[i] as f64);
+            let (base, made) = run(&reference);
+            dispatches[0] = made;
+            base_ns.push(base);
+            let (d, made) = run(plan);
+            dispatches[i + 1] = made;
+            ns[i].push(d);
+            ratios[i].push(d / base);
         }
     }
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let base = median(&mut ns[0].clone());
+    println!(
+        "{NAME}: 1 cpu (reference): {:.1} ns a dispatch, {} dispatches (median of {} runs)",
+        median(&mut base_ns),
+        dispatches[0],
+        base_ns.len(),
+    );
     for (i, (label, _)) in variants.iter().enumerate() {
-        let d = median(&mut ns[i]);
         println!(
-            "{NAME}: {label}: {d:.1} ns a dispatch, {:.2}x one CPU's, {} dispatches \
-             (medians of {ROUNDS} alternating runs)",
-            d / base,
-            dispatches[i],
+            "{NAME}: {label}: {:.1} ns a dispatch, {:.2}x one CPU's, {} dispatches (medians \
+             of {ROUNDS} runs, the ratio of each to the one-CPU run just before it)",
+            median(&mut ns[i]),
+            median(&mut ratios[i]),
+            dispatches[i + 1],
         );
     }
 }
