@@ -427,7 +427,8 @@ impl<P: Policy> Kernel<P> {
             cpu.last = q;
             self.context_switches += 1;
         }
-        cpu.since = t;
+        // (No `cpu.since`: round robin, the fast paths' policy, reads none, as
+        // `run_on_lone_cpu` says.)
         cpu.run = Run::Running {
             p: q,
             slice_end,

@@ -85,7 +85,11 @@ impl<P: Policy> Kernel<P> {
         // What the CPUs have due, as the last lean tick worked it out (nothing else changed
         // them since).
         let mut due = None;
+        // An arrival, an outside signal, the tick limit: only the general step changes when
+        // the next is due (`admit_arrivals`, `deliver_outside`), so it is asked once.
+        let limit = self.step_aside_at();
         loop {
+            debug_assert_eq!(limit, self.step_aside_at());
             debug_assert!(self.woken.is_empty() && self.admitted.is_empty());
             debug_assert!(self.preempted.is_empty() && self.pending_preempts == 0);
             debug_assert!(!self.needs.preemption);
@@ -119,7 +123,6 @@ impl<P: Policy> Kernel<P> {
             }
             // An arrival, an outside signal or the tick limit at or before `t` (and u64::MAX,
             // where nothing is due or tick arithmetic saturates) is the general step's.
-            let limit = self.step_aside_at();
             if t >= limit
                 || self.policy.next_event().is_some_and(|at| at <= t)
                 || !self.count_tick()
