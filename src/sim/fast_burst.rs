@@ -179,9 +179,10 @@ impl<P: Policy> Kernel<P> {
     /// `timer`, taken from the queue, is the lone wake-up of tick `b`, not a join's timeout
     /// (`join_timed_out` takes those), and its process is blocked on it (not killed since,
     /// not waiting on anything else): the timer is counted off its process's entry, the
-    /// process is ready from `b`, and the wake-up is recorded. Returns what orders the process among the woken, for the
-    /// caller to enqueue it; `None` if recording reached `kernel.max_trace` (the process is
-    /// then listed among the woken, as `wake` would have left it).
+    /// process is ready from `b`, and the wake-up is recorded. Returns what orders the
+    /// process among the woken, for the caller to enqueue it; `None` if recording reached
+    /// `kernel.max_trace` (the process is then listed among the woken, as `wake` would have
+    /// left it).
     #[inline(always)]
     pub(super) fn wake_popped(&mut self, timer: Timer, b: u64) -> Option<(u64, u32, u32)> {
         let w = timer.p;
