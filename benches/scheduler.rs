@@ -120,10 +120,6 @@ fn side_by_side(_c: &mut Criterion) {
         v.sort();
         v[v.len() / 2]
     };
-    let median_ratio = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     let (ours, theirs) = (median(&mut ours), median(&mut theirs));
     let rate = |d: Duration| dispatches as f64 / d.as_secs_f64() / 1e6;
     println!(
@@ -134,7 +130,7 @@ fn side_by_side(_c: &mut Criterion) {
         ours.as_secs_f64() * 1e9 / dispatches as f64,
         rate(theirs),
         theirs.as_secs_f64() * 1e9 / dispatches as f64,
-        median_ratio(&mut to_theirs),
+        median_of(&mut to_theirs),
     );
     if !c.is_empty() {
         let c = median(&mut c);
@@ -143,7 +139,7 @@ fn side_by_side(_c: &mut Criterion) {
              ratio 1/{:.2} (medians of {ROUNDS} alternating runs, the ratios of each pair)",
             ours.as_secs_f64() * 1e9 / dispatches as f64,
             c.as_secs_f64() * 1e9 / dispatches as f64,
-            median_ratio(&mut to_c),
+            median_of(&mut to_c),
         );
     }
 }
@@ -197,6 +193,12 @@ fn policies(c: &mut Criterion) {
     }
 }
 
+/// The median of `v` (its upper middle for an even count), which it sorts.
+fn median_of(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 /// Whether the command line's filter (`cargo bench -- FILTER`) leaves out the side-by-side
 /// run `name`, which prints its figures itself rather than through a criterion group.
 fn filtered_out(name: &str) -> bool {
@@ -214,10 +216,6 @@ fn policies_side_by_side(_c: &mut Criterion) {
     const N: u64 = 100_000;
     const ROUNDS: usize = 5;
     let rr = rr_io_v1_under(N, 1, 0, POLICIES[0].1);
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     // `-- side_by_side/policy_rr_io_v1/100000/lottery` runs that policy alone.
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     for (name, policy) in &POLICIES[1..] {
@@ -249,16 +247,16 @@ fn policies_side_by_side(_c: &mut Criterion) {
             per_dispatch.push(ns / rr_ns);
             per_run.push(took / rr_took);
         }
-        let (ours, base) = (median(&mut ours), median(&mut base));
-        let (ours_run, base_run) = (median(&mut ours_run), median(&mut base_run));
+        let (ours, base) = (median_of(&mut ours), median_of(&mut base));
+        let (ours_run, base_run) = (median_of(&mut ours_run), median_of(&mut base_run));
         println!(
             "{NAME}: {name} {ours:.1} ns a dispatch, rr {base:.1} ns (1/{:.2} of round robin's \
              dispatch rate); the whole run {:.3} s, rr {:.3} s (1/{:.2}) (medians of {ROUNDS} \
              alternating runs, the ratios of each pair)",
-            median(&mut per_dispatch),
+            median_of(&mut per_dispatch),
             ours_run,
             base_run,
-            median(&mut per_run),
+            median_of(&mut per_run),
         );
     }
 }
@@ -366,13 +364,9 @@ fn threads_side_by_side(_c: &mut Criterion) {
     for (i, f) in figures.iter().enumerate() {
         assert_eq!(f.1, N * 500, "{}: makespan", shapes[i].0);
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    let base = median(&mut ns[0].clone());
+    let base = median_of(&mut ns[0].clone());
     for (i, (label, _, _)) in shapes.iter().enumerate() {
-        let (d, r) = (median(&mut ns[i]), median(&mut runs[i]));
+        let (d, r) = (median_of(&mut ns[i]), median_of(&mut runs[i]));
         println!(
             "{NAME}: {label}: {d:.1} ns a dispatch ({:.2}x the reference), {} dispatches, \
              the whole run {r:.3} s (medians of {ROUNDS} alternating runs)",
@@ -444,13 +438,9 @@ fn variants_side_by_side(_c: &mut Criterion) {
             ratios[i].push(d / base);
         }
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     println!(
         "{NAME}: 1 cpu (reference): {:.1} ns a dispatch, {} dispatches (median of {} runs)",
-        median(&mut base_ns),
+        median_of(&mut base_ns),
         dispatches[0],
         base_ns.len(),
     );
@@ -458,8 +448,8 @@ fn variants_side_by_side(_c: &mut Criterion) {
         println!(
             "{NAME}: {label}: {:.1} ns a dispatch, {:.2}x one CPU's, {} dispatches (medians \
              of {ROUNDS} runs, the ratio of each to the one-CPU run just before it)",
-            median(&mut ns[i]),
-            median(&mut ratios[i]),
+            median_of(&mut ns[i]),
+            median_of(&mut ratios[i]),
             dispatches[i + 1],
         );
     }
