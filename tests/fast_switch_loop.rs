@@ -83,14 +83,6 @@ fn a_limit_reached_in_the_switching_loop_stops_the_run_where_the_general_rounds_
 /// with no limit, with a trace and without one.
 #[test]
 fn a_wake_up_in_another_slice_is_the_tick_it_stands_for_under_every_limit() {
-    let report = |text: &str, wakes: bool, trace: bool| {
-        let plan = procsim::load_str(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-        let mut sim = procsim::Sim::new(plan, procsim::SimOptions { trace });
-        if !wakes {
-            sim.disable_wakes_in_slice();
-        }
-        serde_json::to_string(&sim.run()).expect("a report serializes")
-    };
     let mut compared = 0;
     for (n, io, switch) in [(3u64, 15, 1), (5, 15, 1), (5, 33, 2), (4, 20, 3)] {
         for max_events in (1..=(12 * n + 40)).map(Some).chain([None]) {
@@ -107,7 +99,8 @@ fn a_wake_up_in_another_slice_is_the_tick_it_stands_for_under_every_limit() {
             }
             let text = doc.to_string();
             for trace in [true, false] {
-                let (on, off) = (report(&text, true, trace), report(&text, false, trace));
+                let on = report_with(&text, true, true, trace);
+                let off = report_with(&text, true, false, trace);
                 assert!(
                     on == off,
                     "n = {n}, io = {io}, switch = {switch}, max_events = {max_events:?}, \
