@@ -302,7 +302,7 @@ fn simulate_shape(plan: &Arc<Plan>, fast: bool) -> (u64, u64) {
 }
 
 /// The cost a dispatch of 10^5 tasks as threads against 10^5 processes, run in turn in the
-/// same rounds (medians of five): one process of 10^5 threads, 1,000 processes of 100
+/// same rounds (medians of five, each run's ratio to the reference run of its round): one process of 10^5 threads, 1,000 processes of 100
 /// threads, GIL on (the default) and off; the reference is 10^5 processes, with the kernel's
 /// fast paths (what a run of processes gets) and without them (the general rounds, which a
 /// run with a `thread` instruction takes on several CPUs: threads.rs). On one CPU the GIL
@@ -350,13 +350,22 @@ fn threads_side_by_side(_c: &mut Criterion) {
     ];
     let mut ns: Vec<Vec<f64>> = vec![Vec::new(); shapes.len()];
     let mut runs: Vec<Vec<f64>> = vec![Vec::new(); shapes.len()];
+    // Each run's cost a dispatch against the reference's in the same round (see
+    // `variants_side_by_side` for why pairs).
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); shapes.len()];
     let mut figures = vec![(0, 0); shapes.len()];
     for _ in 0..ROUNDS {
+        let mut base = 0.0;
         for (i, (_, plan, fast)) in shapes.iter().enumerate() {
             let start = Instant::now();
             figures[i] = simulate_shape(black_box(plan), *fast);
             let took = start.elapsed().as_secs_f64();
-            ns[i].push(took * 1e9 / figures[i].0 as f64);
+            let d = took * 1e9 / figures[i].0 as f64;
+            if i == 0 {
+                base = d;
+            }
+            ns[i].push(d);
+            ratios[i].push(d / base);
             runs[i].push(took);
         }
     }
@@ -364,13 +373,13 @@ fn threads_side_by_side(_c: &mut Criterion) {
     for (i, f) in figures.iter().enumerate() {
         assert_eq!(f.1, N * 500, "{}: makespan", shapes[i].0);
     }
-    let base = median_of(&mut ns[0].clone());
     for (i, (label, _, _)) in shapes.iter().enumerate() {
         let (d, r) = (median_of(&mut ns[i]), median_of(&mut runs[i]));
         println!(
             "{NAME}: {label}: {d:.1} ns a dispatch ({:.2}x the reference), {} dispatches, \
-             the whole run {r:.3} s (medians of {ROUNDS} alternating runs)",
-            d / base,
+             the whole run {r:.3} s (medians of {ROUNDS} alternating runs, the ratio of each \
+             to the reference's in its round)",
+            median_of(&mut ratios[i]),
             figures[i].0,
         );
     }
