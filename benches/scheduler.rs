@@ -302,12 +302,12 @@ fn simulate_shape(plan: &Arc<Plan>, fast: bool) -> (u64, u64) {
 }
 
 /// The cost a dispatch of 10^5 tasks as threads against 10^5 processes, run in turn in the
-/// same rounds (medians of five, each run's ratio to the reference run of its round): one process of 10^5 threads, 1,000 processes of 100
-/// threads, GIL on (the default) and off; the reference is 10^5 processes, with the kernel's
-/// fast paths (what a run of processes gets) and without them (the general rounds, which a
-/// run with a `thread` instruction takes on several CPUs: threads.rs). On one CPU the GIL
-/// sets no thread aside, so on and off give the same schedule (and its bookkeeping is
-/// skipped there).
+/// same rounds (medians of five, each run's ratio to the reference run of its round): one
+/// process of 10^5 threads, 1,000 processes of 100 threads, GIL on (the default) and off;
+/// the reference is 10^5 processes, with the kernel's fast paths (what a run of processes
+/// gets) and without them (the general rounds, which a run with a `thread` instruction
+/// takes on several CPUs: threads.rs). On one CPU the GIL sets no thread aside, so on and
+/// off give the same schedule (and its bookkeeping is skipped there).
 fn threads_side_by_side(_c: &mut Criterion) {
     const NAME: &str = "side_by_side/threads_rr_io_v1/100000";
     if filtered_out(NAME) {
