@@ -174,6 +174,19 @@ pub trait Policy {
         self.pick(now, rng)
     }
 
+    /// `p`'s slice ran out at `now` with another process ready: [`Policy::pick`] takes that
+    /// one, then `p` joins with [`Ready::SliceEnd`] ([`Policy::enqueue`], no burst), in one
+    /// call; `None`, with nothing done, when no other process is ready. Nothing is charged:
+    /// the one-CPU slice-end loop of the runs without a trace (`fast/lean.rs`), which calls
+    /// it, is round robin's alone ([`Policy::fast_paths_exact`]), where a slice end charges
+    /// nothing. Round robin turns its ring once (`Ring::pop_front_push_back`, ring.rs).
+    #[inline(always)]
+    fn pick_then_requeue(&mut self, p: u32, now: u64, rng: &mut SeededRng) -> Option<u32> {
+        let q = self.pick(now, rng)?;
+        self.enqueue(p, Ready::SliceEnd, 0, now);
+        Some(q)
+    }
+
     /// Removes `p` wherever it is (a signal ended it while ready); false if it was not there.
     fn remove(&mut self, p: u32) -> bool;
 

@@ -201,6 +201,21 @@ impl Ring {
         q
     }
 
+    /// Takes the front and joins `p` at the back if a process is queued: what
+    /// [`Ring::pop_front`] then [`Ring::push_back`] give, in one turn of a plain ring
+    /// ([`Ring::push_back_pop_front`]); `None`, with nothing done, if none is. (Round robin's
+    /// slice end on one CPU, `fast/lean.rs`.)
+    #[inline(always)]
+    pub(crate) fn pop_front_push_back(&mut self, p: u32) -> Option<u32> {
+        if self.len == 0 {
+            // Empty, or indexed (its plain fields say nothing is there).
+            let q = self.pop_front()?;
+            self.push_back(p);
+            return Some(q);
+        }
+        Some(self.push_back_pop_front(p))
+    }
+
     /// The number of processes queued.
     #[inline(always)]
     pub(crate) fn len(&self) -> usize {

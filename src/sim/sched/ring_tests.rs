@@ -82,6 +82,9 @@ enum Op {
     /// A new process joins at the back and the front is taken, in one
     /// (`push_back_pop_front`).
     Turn,
+    /// The front is taken and a new process joins at the back, if one was queued
+    /// (`pop_front_push_back`).
+    TurnIfAny,
 }
 
 fn op() -> impl proptest::strategy::Strategy<Value = Op> {
@@ -94,6 +97,7 @@ fn op() -> impl proptest::strategy::Strategy<Value = Op> {
         1 => any::<u8>().prop_map(Op::RemoveAbsent),
         2 => (any::<u8>(), any::<bool>()).prop_map(|(k, f)| Op::Rejoin(k, f)),
         3 => Just(Op::Turn),
+        3 => Just(Op::TurnIfAny),
     ]
 }
 
@@ -126,6 +130,15 @@ fn against_the_model(ops: &[Op]) -> (usize, usize) {
                 assert_eq!(ring.push_back_pop_front(next), p, "step {step}");
                 next += 1;
                 gone.push(p);
+            }
+            Op::TurnIfAny => {
+                let p = model.pop_front();
+                assert_eq!(ring.pop_front_push_back(next), p, "step {step}");
+                if let Some(p) = p {
+                    model.push_back(next);
+                    next += 1;
+                    gone.push(p);
+                }
             }
             Op::Pop => {
                 let p = model.pop_front();

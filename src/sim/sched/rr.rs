@@ -79,6 +79,13 @@ impl Policy for RoundRobin {
         Some(self.queue.push_back_pop_front(p))
     }
 
+    /// `pick` then `enqueue` at the tail, as one turn of the ring
+    /// ([`Ring::pop_front_push_back`]).
+    #[inline(always)]
+    fn pick_then_requeue(&mut self, p: u32, _now: u64, _rng: &mut SeededRng) -> Option<u32> {
+        self.queue.pop_front_push_back(p)
+    }
+
     /// O(1) amortized (the ring turns indexed, `ring.rs`); on `--explain`'s path, whose
     /// notes of queue positions read slots, a search and a shift.
     fn remove(&mut self, p: u32) -> bool {
