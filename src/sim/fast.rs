@@ -28,8 +28,8 @@
 
 mod lean;
 mod lean_any;
-pub(super) use lean::dispatched;
-use lean::{preempted, quick_start};
+use lean::quick_start;
+pub(super) use lean::{dispatched, preempted};
 pub(super) use lean_any::{Left, lean_any};
 
 use super::pcb::{Hot, NONE, Pcb};

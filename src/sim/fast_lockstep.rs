@@ -49,9 +49,11 @@
 //! (`tests/fast_multi.rs`), and workloads where this tick applies under each convention and
 //! stopped by each limit at every point of their first ticks (`tests/fast_lockstep.rs`).
 
-use super::pcb::NONE;
+use super::fast::{dispatched, preempted};
+use super::fast_tick::MAX_CPUS;
+use super::pcb::{Hot, NO_PROC, NONE, Pcb};
 use super::sched::Usage;
-use super::{Kernel, Policy, Run};
+use super::{Cpu, Kernel, Policy, Run, SeededRng};
 use crate::model::{Cause, State};
 use crate::scenario::WakeTo;
 
@@ -252,56 +254,60 @@ impl<P: Policy> Kernel<P> {
         if wake_first {
             self.woken_to_tail(t);
         }
-        let mut next = Due::NONE;
-        let (mut started, mut starting) = (0u64, 0u64);
-        for c in 0..n {
-            let bit = 1u64 << c;
-            // The process whose slice ends here, with its burst's end; or a CPU with nothing
-            // at `t`, passed over; or a free one.
-            let run = self.cpus[c].run;
-            let ended = match run {
-                Run::Running { p, burst_end, .. } if ends & bit != 0 => Some((p, burst_end)),
-                Run::Idle => None,
-                _ => {
-                    next.add(bit, &run);
-                    continue;
+        // (Each CPU's turn, noted for the records a traced run makes after the pass.)
+        let mut taken = [(NO_PROC, NO_PROC); MAX_CPUS];
+        let pass = {
+            let Kernel {
+                cpus,
+                hot,
+                procs,
+                policy,
+                rng,
+                context_switches,
+                ..
+            } = self;
+            let parts = Pass {
+                cpus,
+                hot,
+                procs,
+                policy,
+                rng,
+                context_switches,
+            };
+            take_free_cpus::<P, TRACED>(parts, ends, t, &mut taken)
+        };
+        if TRACED {
+            // The records the pass made no room for, in its order: CPU by CPU, the
+            // preemption of the process whose slice ended there, then the take.
+            let upto = match pass {
+                Ok(_) => taken.len(),
+                Err(c) => c + 1,
+            };
+            for (c, &(p, q)) in taken[..upto].iter().enumerate() {
+                if p != NO_PROC {
+                    let cpu = Some(c as u32);
+                    self.record(t, p, State::Running, State::Ready, Cause::Preempt, cpu);
                 }
-            };
-            let q = match ended {
-                Some((p, burst_end)) => {
-                    self.preempted_on::<TRACED>(c, p, burst_end, t);
-                    // Its join at the tail and the pick in one (the count above leaves a
-                    // process queued for the pick: the same head as the pick first, then
-                    // the join). Round robin charges nothing at a slice end.
-                    let usage = Usage {
-                        ran: 0,
-                        slice_left: 0,
-                    };
-                    self.policy.requeue_pick(p, usage, t, &mut self.rng)
+                if q != NO_PROC {
+                    let cpu = Some(c as u32);
+                    self.record(t, q, State::Ready, State::Running, Cause::Dispatch, cpu);
                 }
-                None => self.policy.pick(t, &mut self.rng),
-            };
-            let Some(q) = q else {
-                // The count above rules it out: a policy with `len()` above 0 picks.
-                self.stop(format!(
-                    "internal error at tick {t}: round robin's queue ran out in a tick it was counted for"
-                ));
-                self.finished = true;
-                return Some((false, None));
-            };
-            let (runs_on, slice_end, burst_end) = self.take_lean::<TRACED>(c, q, t);
-            if !runs_on {
-                starting |= bit;
             }
-            next.add_running(bit, slice_end, burst_end);
-            started |= bit;
         }
+        let Ok((next, started, starting)) = pass else {
+            // The count above rules it out: a policy with `len()` above 0 picks.
+            self.stop(format!(
+                "internal error at tick {t}: round robin's queue ran out in a tick it was counted for"
+            ));
+            self.finished = true;
+            return Some((false, None));
+        };
         if !wake_first {
             self.woken_to_tail(t);
         }
         // 3. The processes taken whose burst was over run their instructions, in CPU order,
         // as `run_instant` runs every process taken (one resuming its burst just goes on:
-        // `take_lean` gave it its burst's end). The general tick stops at the first error
+        // `take_free_cpus` gave it its burst's end). The general tick stops at the first error
         // (a transition above may have reached `kernel.max_trace`) after running one
         // process: then each is looked at in turn, as there. (It then leaves the later
         // ones' burst end unset, which nothing reads once the run is over.) Once the general
@@ -364,89 +370,6 @@ impl<P: Policy> Kernel<P> {
         self.woken.clear();
     }
 
-    /// The slice of process `p` ended on CPU `c` at `t`, before its burst's end at
-    /// `burst_end`, and it lost the CPU: what is left of its burst is kept (`end_slice_at`),
-    /// and `running → ready` is accounted and recorded as `resolve_preemption` and
-    /// `transition` do (no thread here). The caller has the CPU take another.
-    #[inline(always)]
-    fn preempted_on<const TRACED: bool>(&mut self, c: usize, p: u32, burst_end: u64, t: u64) {
-        debug_assert_eq!(self.cpus[c].last, p);
-        // SAFETY (of `hot_unchecked`): `p` is CPU `c`'s process, a slot of the table.
-        let hot = self.hot_unchecked(p);
-        hot.burst_left = burst_end - t;
-        debug_assert_eq!(hot.state, State::Running);
-        hot.preemptions = hot.preemptions.saturating_add(1);
-        hot.cpu += t - hot.since;
-        hot.since = t;
-        hot.state = State::Ready;
-        if TRACED {
-            self.record(
-                t,
-                p,
-                State::Running,
-                State::Ready,
-                Cause::Preempt,
-                Some(c as u32),
-            );
-        }
-    }
-
-    /// Free CPU `c` takes ready process `q` at `t`, no switch cost: what `turn_to` and
-    /// `start_running` do (no thread here), each record touched once, and for a process
-    /// resuming its burst what `run_instant` does (its burst's end). Returns whether it runs
-    /// on, with its slice's end and its burst's (`NONE` when not known yet): not when its
-    /// burst was over (`run_instant` has its instructions to run), or its slice is (0 ticks:
-    /// `run_instant` expires it).
-    #[inline(always)]
-    fn take_lean<const TRACED: bool>(&mut self, c: usize, q: u32, t: u64) -> (bool, u64, u64) {
-        let slice = self.policy.slice(q, t);
-        // SAFETY (of `hot_unchecked`): `q` is what the policy's `pick` gave, a slot of the
-        // table (see `hot_unchecked`).
-        let hot = self.hot_unchecked(q);
-        debug_assert_eq!(hot.state, State::Ready);
-        hot.dispatches = hot.dispatches.saturating_add(1);
-        let first = hot.dispatches == 1;
-        hot.waiting += t - hot.since;
-        hot.since = t;
-        hot.state = State::Running;
-        let left = hot.burst_left;
-        if first {
-            self.procs[q as usize].first_run = t;
-        }
-        // (A slice of 0 ticks would be over at once: `run_instant` expires it. A quantum is
-        // at least 1, but `slice_after_block: keep`, not taken here, could give less.)
-        let slice_end = t.saturating_add(slice);
-        let runs_on = left > 0 && slice_end > t;
-        let burst_end = if runs_on {
-            t.saturating_add(left)
-        } else {
-            NONE
-        };
-        let cpu = &mut self.cpus[c];
-        if cpu.last != q {
-            cpu.last = q;
-            self.context_switches += 1;
-        }
-        // (No `cpu.since`: round robin, the fast paths' policy, reads none, as
-        // `run_on_lone_cpu` says.)
-        cpu.run = Run::Running {
-            p: q,
-            slice_end,
-            burst_end,
-        };
-        if TRACED {
-            self.record(
-                t,
-                q,
-                State::Ready,
-                State::Running,
-                Cause::Dispatch,
-                Some(c as u32),
-            );
-        }
-        (runs_on, slice_end, burst_end)
-    }
-
     /// Slice end on CPU `c` at `t`: what is left of the burst is kept, the CPU is free.
     /// Returns the process.
     #[inline(always)]
@@ -460,4 +383,118 @@ impl<P: Policy> Kernel<P> {
         self.cpus[c].run = Run::Idle;
         p
     }
+}
+
+/// The parts of the kernel the lean tick's pass over the CPUs touches, each borrowed apart:
+/// held so, they stay in registers across the stores to the records, which through `&mut
+/// self` made the compiler load the CPU table, the records' table and the queue's fields
+/// again at each CPU, and check the CPU's index twice.
+struct Pass<'a, P> {
+    cpus: &'a mut [Cpu],
+    hot: &'a mut [Hot],
+    procs: &'a mut [Pcb],
+    policy: &'a mut P,
+    rng: &'a mut SeededRng,
+    context_switches: &'a mut u64,
+}
+
+/// Step 2 of the lean tick (see the module's comment), no switch cost: the CPUs, lowest
+/// first, whose slice ended at `t` (the bits of `ends`) or that are free take the queue's
+/// head. A slice end keeps what is left of its process's burst and counts a preemption
+/// (`running → ready` as `resolve_preemption` and `transition` account it, `lean.rs`'s
+/// `preempted`), the process joins the tail as the head is taken (round robin charges
+/// nothing at a slice end); a take is what `turn_to` and `start_running` do, and for a
+/// process resuming its burst what `run_instant` does (its burst's end), each record
+/// touched once. With `TRACED`, `taken` notes by CPU the process preempted and the one
+/// taken ([`NO_PROC`] for none), for the caller to record in that order.
+///
+/// Returns what the CPUs have due next, the CPUs that took a process, and those whose
+/// process has instructions to run first (its burst over, or its slice: 0 ticks, which
+/// `run_instant` expires); or the CPU that found the queue empty, which the caller's count
+/// rules out.
+#[inline(always)]
+fn take_free_cpus<P: Policy, const TRACED: bool>(
+    parts: Pass<'_, P>,
+    ends: u64,
+    t: u64,
+    taken: &mut [(u32, u32); MAX_CPUS],
+) -> Result<(Due, u64, u64), usize> {
+    let Pass {
+        cpus,
+        hot,
+        procs,
+        policy,
+        rng,
+        context_switches,
+    } = parts;
+    let mut next = Due::NONE;
+    let (mut started, mut starting) = (0u64, 0u64);
+    for (c, cpu) in cpus.iter_mut().enumerate() {
+        let bit = 1u64 << c;
+        // The process whose slice ends here, with its burst's end; or a CPU with nothing at
+        // `t`, passed over; or a free one.
+        let q = match cpu.run {
+            Run::Running { p, burst_end, .. } if ends & bit != 0 => {
+                debug_assert_eq!(cpu.last, p);
+                debug_assert!((p as usize) < hot.len());
+                // SAFETY: `p` is the CPU's process, a slot of the table, which never shrinks
+                // (see `Kernel::hot_unchecked`).
+                let h = unsafe { hot.get_unchecked_mut(p as usize) };
+                h.burst_left = burst_end - t;
+                preempted(h, t);
+                if TRACED {
+                    taken[c].0 = p;
+                }
+                // Its join at the tail and the pick in one (the caller's count leaves a
+                // process queued for the pick: the same head as the pick first, then the
+                // join).
+                let usage = Usage {
+                    ran: 0,
+                    slice_left: 0,
+                };
+                policy.requeue_pick(p, usage, t, rng)
+            }
+            Run::Idle => policy.pick(t, rng),
+            run => {
+                next.add(bit, &run);
+                continue;
+            }
+        };
+        let Some(q) = q else {
+            return Err(c);
+        };
+        if TRACED {
+            taken[c].1 = q;
+        }
+        let slice = policy.slice(q, t);
+        debug_assert!((q as usize) < hot.len());
+        // SAFETY: `q` is what the policy's `pick` gave, a slot of the table (as above).
+        let left = dispatched(unsafe { hot.get_unchecked_mut(q as usize) }, procs, q, t);
+        // (A slice of 0 ticks would be over at once: `run_instant` expires it. A quantum is
+        // at least 1, but `slice_after_block: keep`, not taken here, could give less.)
+        let slice_end = t.saturating_add(slice);
+        let runs_on = left > 0 && slice_end > t;
+        let burst_end = if runs_on {
+            t.saturating_add(left)
+        } else {
+            NONE
+        };
+        if cpu.last != q {
+            cpu.last = q;
+            *context_switches += 1;
+        }
+        // (No `cpu.since`: round robin, the fast paths' policy, reads none, as
+        // `run_on_lone_cpu` says.)
+        cpu.run = Run::Running {
+            p: q,
+            slice_end,
+            burst_end,
+        };
+        if !runs_on {
+            starting |= bit;
+        }
+        next.add_running(bit, slice_end, burst_end);
+        started |= bit;
+    }
+    Ok((next, started, starting))
 }
