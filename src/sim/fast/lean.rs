@@ -148,13 +148,13 @@ fn lean_slice_ends<P: Policy, const SWITCH: bool>(
         code,
     } = parts;
     // The tick the process on the CPU was dispatched here, once the loop has dispatched
-    // one ([`NONE`] before): with `p`, its slice end `t` and `burst_end` it is what the
+    // one (`NONE` before): with `p`, its slice end `t` and `burst_end` it is what the
     // loop returns when the queue is found empty, one register a turn rather than that
     // whole tuple (see the module's comment).
     let mut last_at = NONE;
-    // Context switches made here, added to the kernel's count when the loop ends: in the
-    // loop the CPU's last process is always `p`, and `q` came from the queue, where `p` is
-    // not, so every dispatch here switches.
+    // Context switches made here, added to the kernel's count when the loop ends (and the
+    // CPU's last process set then): at each turn the process the CPU ran last is `p`, and
+    // `q` came from the queue, where `p` is not, so every dispatch here switches.
     let mut switches: u64 = 0;
     debug_assert_eq!(cpu.last, p);
     // Under a switch cost, the switches ended here: each a tick counted against

@@ -1,11 +1,16 @@
 //! A FIFO of small copyable entries in a ring of a power-of-two number of slots: what EEVDF's
-//! deadline lane (`dltree.rs`) is kept in.
+//! deadline lane (`dltree.rs`) and the kernel's timers set in firing order (`timers.rs`) are
+//! kept in.
 //!
 //! It does what `VecDeque` does for the lane (push at the back, pop at the front, look at
 //! either end or `k` places in, keep those that pass a test) with a mask for the wrap-around
 //! instead of `VecDeque`'s compare and subtract, and nothing else on the path of a dispatch:
 //! under RR-IO-v1 every EEVDF dispatch pushes one entry and pops one, and the `VecDeque`
-//! accessors were a visible share of its instructions (BENCHMARKS.md, fifteenth round).
+//! accessors were a visible share of its instructions (BENCHMARKS.md, fifteenth round). The
+//! hot accessors index without a bounds check: every index is masked below the slots'
+//! number, which is 0 only while the ring is empty (with the checks, RR-IO-v1's timers cost
+//! 4.4 M instructions more at N = 20,000 on one CPU, 2.8 % of the run: BENCHMARKS.md,
+//! twenty-seventh round).
 
 /// Slots of the first ring a push grows.
 const FIRST: usize = 16;
@@ -54,7 +59,9 @@ impl<T: Copy> Fifo<T> {
         if k >= self.len {
             return None;
         }
-        self.slots.get((self.head + k) & self.mask())
+        // SAFETY: `k < len <= slots.len()`, so there are slots, a power of two of them, and
+        // the index is masked below their number.
+        Some(unsafe { self.slots.get_unchecked((self.head + k) & self.mask()) })
     }
 
     /// The oldest entry.
@@ -63,7 +70,9 @@ impl<T: Copy> Fifo<T> {
         if self.len == 0 {
             return None;
         }
-        self.slots.get(self.head)
+        // SAFETY: there are entries, so slots, and `head` is always masked below their
+        // number (0 when the slots are made).
+        Some(unsafe { self.slots.get_unchecked(self.head) })
     }
 
     /// The newest entry.
@@ -79,7 +88,19 @@ impl<T: Copy> Fifo<T> {
             self.grow(x);
         }
         let i = (self.head + self.len) & self.mask();
-        self.slots[i] = x;
+        // SAFETY: after `grow`, `len < slots.len()`, a power of two; `i` is masked below it.
+        unsafe { *self.slots.get_unchecked_mut(i) = x };
+        self.len += 1;
+    }
+
+    /// Adds `x` at the front (it becomes the oldest).
+    #[inline]
+    pub(crate) fn push_front(&mut self, x: T) {
+        if self.len == self.slots.len() {
+            self.grow(x);
+        }
+        self.head = self.head.wrapping_sub(1) & self.mask();
+        self.slots[self.head] = x;
         self.len += 1;
     }
 
@@ -125,7 +146,7 @@ mod tests {
     use super::*;
     use std::collections::VecDeque;
 
-    /// Against `VecDeque`, through growth, wrap-around and culls.
+    /// Against `VecDeque`, through growth, wrap-around (joins at the front too) and culls.
     #[test]
     fn agrees_with_a_vecdeque() {
         let mut f = Fifo::default();
@@ -139,6 +160,10 @@ mod tests {
                 0..=2 => {
                     f.push_back(step);
                     d.push_back(step);
+                }
+                3 if step % 5 == 0 => {
+                    f.push_front(step);
+                    d.push_front(step);
                 }
                 3..=5 => assert_eq!(f.pop_front(), d.pop_front()),
                 _ if step % 97 == 0 => {

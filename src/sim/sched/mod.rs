@@ -25,7 +25,7 @@ mod cfs;
 mod dltree;
 mod eevdf;
 mod fcfs;
-mod fifo;
+pub(in crate::sim) mod fifo;
 mod hrrn;
 #[allow(dead_code)]
 mod keyed;
@@ -434,8 +434,9 @@ impl<T: Policy + ?Sized> Policy for Box<T> {
     fn remove(&mut self, p: u32) -> bool {
         (**self).remove(p)
     }
-    // `requeue_pick` is not forwarded: its default makes the three forwarded calls, which
-    // give what any policy's own would (the kernel of every policy in a box stays as it was).
+    // `requeue_pick` and `pick_then_requeue` are not forwarded: their defaults make the
+    // forwarded calls, which give what any policy's own would (the kernel of every policy in
+    // a box stays as it was).
     fn len(&self) -> usize {
         (**self).len()
     }

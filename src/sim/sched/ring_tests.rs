@@ -228,7 +228,8 @@ fn a_long_run_turns_indexed_and_back() {
             ops.push(match (phase % 2, r) {
                 (0, 0..=49) => Op::Back,
                 (0, 50..=59) => Op::Front,
-                (_, 60..=64) => Op::Turn,
+                (_, 60..=62) => Op::Turn,
+                (_, 63..=64) => Op::TurnIfAny,
                 (_, 0..=9) => Op::Back,
                 (_, 10..=59) => Op::Pop,
                 (_, 60..=84) => Op::Remove(r.wrapping_mul(37)),
