@@ -256,26 +256,15 @@ impl<P: Policy> Kernel<P> {
         }
         // (Each CPU's turn, noted for the records a traced run makes after the pass.)
         let mut taken = [(NO_PROC, NO_PROC); MAX_CPUS];
-        let pass = {
-            let Kernel {
-                cpus,
-                hot,
-                procs,
-                policy,
-                rng,
-                context_switches,
-                ..
-            } = self;
-            let parts = Pass {
-                cpus,
-                hot,
-                procs,
-                policy,
-                rng,
-                context_switches,
-            };
-            take_free_cpus::<P, TRACED>(parts, ends, t, &mut taken)
+        let parts = Pass {
+            cpus: &mut self.cpus,
+            hot: &mut self.hot,
+            procs: &mut self.procs,
+            policy: &mut self.policy,
+            rng: &mut self.rng,
+            context_switches: &mut self.context_switches,
         };
+        let pass = take_free_cpus::<P, TRACED>(parts, ends, t, &mut taken);
         if TRACED {
             // The records the pass made no room for, in its order: CPU by CPU, the
             // preemption of the process whose slice ended there, then the take.
