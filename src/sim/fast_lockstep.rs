@@ -269,7 +269,7 @@ impl<P: Policy> Kernel<P> {
             // The records the pass made no room for, in its order: CPU by CPU, the
             // preemption of the process whose slice ended there, then the take.
             let upto = match pass {
-                Ok(_) => taken.len(),
+                Ok(_) => n,
                 Err(c) => c + 1,
             };
             for (c, &(p, q)) in taken[..upto].iter().enumerate() {
