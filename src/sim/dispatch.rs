@@ -75,7 +75,9 @@ impl<P: Policy> Kernel<P> {
             self.policy.enqueue(p, Ready::Wake, burst, t);
             return;
         }
-        self.woken.sort_unstable();
+        if !self.woken.is_sorted() {
+            self.woken.sort_unstable();
+        }
         let mut group = std::mem::take(&mut self.group);
         group.clear();
         group.extend(self.woken.iter().map(|w| w.2));

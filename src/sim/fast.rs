@@ -28,7 +28,7 @@
 
 mod lean;
 mod lean_any;
-use lean::quick_start;
+use super::fast_burst::quick_start;
 pub(super) use lean::{dispatched, preempted};
 pub(super) use lean_any::{Left, lean_any};
 

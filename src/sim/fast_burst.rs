@@ -17,9 +17,9 @@
 //! at a slice end. The tests that run every scenario with the fast paths on and off hold them
 //! to the general rounds' reports byte for byte.
 
-use super::exec::{Quick, enter_outermost_loop};
+use super::exec::{Quick, end_loop_of, enter_outermost_loop};
 use super::fast::Dispatched;
-use super::pcb::Hot;
+use super::pcb::{Hot, Pcb};
 use super::sched::Ready;
 use super::timers::{Timer, TimerKind};
 use super::{Kernel, Policy, Run};
@@ -285,50 +285,28 @@ impl<P: Policy> Kernel<P> {
         let Run::Running { slice_end, .. } = self.cpus[c].run else {
             return None;
         };
-        // (`run_instant` expires a slice that is over: not here.)
-        if slice_end <= t {
-            return None;
-        }
-        // SAFETY (of `hot_unchecked`, here and below): `q` is the process just dispatched on
-        // CPU `c`, a slot of the table (see `hot_unchecked`).
-        let hot = self.hot_unchecked(q);
-        if hot.ending || !hot.bound {
-            return None;
-        }
-        let program = hot.program as usize;
+        debug_assert!((q as usize) < self.hot.len());
+        // SAFETY: `q` is the process just dispatched on CPU `c`, a slot of the table, which
+        // never shrinks (see `Kernel::hot_unchecked`, which borrows the whole kernel).
+        let h = unsafe { self.hot.get_unchecked_mut(q as usize) };
         let max_steps = self.plan.kernel.max_steps;
-        loop {
-            if self.steps >= max_steps {
-                return None;
-            }
-            let pc = self.hot_unchecked(q).pc as usize;
-            match self.decoded[program].get(pc) {
-                Some(&Quick::Cpu(n)) if n > 0 => {
-                    self.steps += 1;
-                    self.hot_unchecked(q).burst_left = n;
-                    let burst_end = t.saturating_add(n);
-                    self.cpus[c].run = Run::Running {
-                        p: q,
-                        slice_end,
-                        burst_end,
-                    };
-                    return Some((slice_end, burst_end));
-                }
-                Some(&Quick::EndLoop { start, outermost }) => {
-                    self.steps += 1;
-                    self.end_loop_known(q, start, outermost);
-                }
-                Some(&Quick::EnterLoop { times, end }) => {
-                    self.steps += 1;
-                    enter_outermost_loop(self.hot_unchecked(q), times, end);
-                }
-                Some(Quick::Cpu(0) | Quick::Block(_, 0)) => {
-                    self.steps += 1;
-                    self.advance_pc(q);
-                }
-                _ => return None,
-            }
-        }
+        let code = &self.decoded;
+        let burst_end = quick_start(
+            h,
+            &mut self.procs,
+            code,
+            &mut self.steps,
+            max_steps,
+            q,
+            t,
+            slice_end,
+        )?;
+        self.cpus[c].run = Run::Running {
+            p: q,
+            slice_end,
+            burst_end,
+        };
+        Some((slice_end, burst_end))
     }
 }
 
@@ -371,5 +349,57 @@ pub(super) fn block_on_timer(hot: &mut Hot, p: u32, t: u64, cause: Cause, ticks:
         } else {
             TimerKind::Io
         },
+    }
+}
+
+/// The instructions process `q` (record `h`), dispatched at `t` with its burst over and its
+/// slice ending at `slice_end`, runs first, when they are only the interpreter's quick ones
+/// that take no decision (the end of a `repeat`, a `cpu` or block of 0 ticks) up to a `cpu` of
+/// more than 0 ticks: what `run_instant` and `exec` would do with them. Returns the burst's
+/// end. `None` at any other instruction, at the step budget, for a process not under way or a
+/// slice already over; the instructions run until then stay run, and `run_instant` goes on
+/// from the one reached, as `exec` would have (it reads nothing but the program counter and
+/// the loop state). For [`Kernel::rr_quick_start`] and the lean loop (`fast/lean.rs`), which
+/// holds the tables apart.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(super) fn quick_start(
+    h: &mut Hot,
+    procs: &mut [Pcb],
+    code: &[Box<[Quick]>],
+    steps: &mut u64,
+    max_steps: u64,
+    q: u32,
+    t: u64,
+    slice_end: u64,
+) -> Option<u64> {
+    if slice_end <= t || h.ending || !h.bound {
+        return None;
+    }
+    let code = &code[h.program as usize];
+    loop {
+        if *steps >= max_steps {
+            return None;
+        }
+        match code.get(h.pc as usize) {
+            Some(&Quick::Cpu(n)) if n > 0 => {
+                *steps += 1;
+                h.burst_left = n;
+                return Some(t.saturating_add(n));
+            }
+            Some(&Quick::EndLoop { start, outermost }) => {
+                *steps += 1;
+                end_loop_of(h, &mut procs[q as usize], start, outermost);
+            }
+            Some(&Quick::EnterLoop { times, end }) => {
+                *steps += 1;
+                enter_outermost_loop(h, times, end);
+            }
+            Some(Quick::Cpu(0) | Quick::Block(_, 0)) => {
+                *steps += 1;
+                h.pc += 1;
+            }
+            _ => return None,
+        }
     }
 }

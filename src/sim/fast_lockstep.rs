@@ -302,7 +302,8 @@ impl<P: Policy> Kernel<P> {
         // ones' burst end unset, which nothing reads once the run is over.) Once the general
         // `run_instant` ran, the CPUs' next events are the table's to say.
         let mut next = Some(next);
-        let mut s = if self.error.is_some() {
+        // (Without a trace no record was made, so no error.)
+        let mut s = if TRACED && self.error.is_some() {
             started
         } else {
             starting
@@ -350,7 +351,8 @@ impl<P: Policy> Kernel<P> {
         if self.woken.is_empty() {
             return;
         }
-        if self.woken.len() > 1 {
+        // (Often in order already; then one comparison a wake-up, not the sort's call.)
+        if !self.woken.is_sorted() {
             self.woken.sort_unstable();
         }
         for &(_, _, p) in &self.woken {
@@ -441,9 +443,26 @@ fn take_free_cpus<P: Policy, const TRACED: bool>(
                     ran: 0,
                     slice_left: 0,
                 };
-                policy.requeue_pick(p, usage, t, rng)
+                let q = policy.requeue_pick(p, usage, t, rng);
+                // A switch: the CPU ran `p` last, and the head taken is another (the count
+                // leaves one queued besides `p`).
+                if let Some(q) = q {
+                    debug_assert_ne!(q, p);
+                    cpu.last = q;
+                    *context_switches += 1;
+                }
+                q
             }
-            Run::Idle => policy.pick(t, rng),
+            Run::Idle => {
+                let q = policy.pick(t, rng);
+                if let Some(q) = q
+                    && cpu.last != q
+                {
+                    cpu.last = q;
+                    *context_switches += 1;
+                }
+                q
+            }
             run => {
                 next.add(bit, &run);
                 continue;
@@ -468,10 +487,6 @@ fn take_free_cpus<P: Policy, const TRACED: bool>(
         } else {
             NONE
         };
-        if cpu.last != q {
-            cpu.last = q;
-            *context_switches += 1;
-        }
         // (No `cpu.since`: round robin, the fast paths' policy, reads none, as
         // `run_on_lone_cpu` says.)
         cpu.run = Run::Running {

@@ -131,7 +131,7 @@ impl<P: Policy> Kernel<P> {
             }
             self.fast_ticks += 1;
             self.now = t;
-            self.fire_timers(t);
+            self.fire_plain_timers(t);
             // The commonest such tick, lean (fast_lockstep.rs).
             if lean {
                 match self.lockstep_tick::<TRACED>(t, &cpus, wake_first) {
@@ -152,6 +152,32 @@ impl<P: Policy> Kernel<P> {
                 self.finished = true;
             }
             return Some(!self.finished);
+        }
+    }
+
+    /// [`Kernel::fire_timers`] at tick `t`, the commonest timer inline: an `io` or `sleep`
+    /// whose process is blocked on it wakes as [`Kernel::wake_popped`] wakes it (what `wake`
+    /// and `transition` do for it without threads), and joins the woken; any other (a join's
+    /// timeout, a killed process's timer) goes the general way. (RR-IO-v1 on 4 CPUs at
+    /// N = 20,000, callgrind: the general `wake` and `transition` took about 44
+    /// instructions a wake-up.)
+    #[inline(always)]
+    fn fire_plain_timers(&mut self, t: u64) {
+        while let Some(timer) = self.timers.pop_due(t) {
+            if timer.kind != TimerKind::JoinTimeout
+                && self.hot[timer.p as usize].state == State::Blocked
+            {
+                // (`None`: the record reached `kernel.max_trace`, and `wake_popped` listed the
+                // process among the woken, as `wake` would have.)
+                if let Some(key) = self.wake_popped(timer, t) {
+                    self.woken.push(key);
+                }
+                continue;
+            }
+            self.count_timer(timer.p, false);
+            if self.hot[timer.p as usize].state == State::Blocked {
+                self.join_timed_out(timer);
+            }
         }
     }
 

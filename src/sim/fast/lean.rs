@@ -27,11 +27,11 @@
 //! scenario and generated round-robin workloads without a trace, with the fast paths on and
 //! off, and compares the reports.
 
-use super::super::exec::{Quick, end_loop_of, enter_outermost_loop};
+use super::super::exec::Quick;
 use super::super::pcb::{Hot, NONE, Pcb};
 use super::super::record::Recorder;
 use super::super::{Cpu, Kernel, Policy, Run, SeededRng};
-use super::Dispatched;
+use super::{Dispatched, quick_start};
 use crate::model::State;
 
 impl<P: Policy> Kernel<P> {
@@ -308,54 +308,4 @@ pub(in crate::sim) fn dispatched(h: &mut Hot, procs: &mut [Pcb], q: u32, t: u64)
         procs[q as usize].first_run = t;
     }
     h.burst_left
-}
-
-/// What `rr_quick_start` (fast_burst.rs) does for process `q` (record `h`), dispatched at
-/// `t` with its burst over and its slice ending at `slice_end`: the interpreter's quick
-/// instructions that take no decision (the end of a `repeat`, a `cpu` or block of 0 ticks)
-/// up to a `cpu` of more than 0 ticks, whose end it returns. `None` where `rr_quick_start`
-/// stops (another instruction, the step budget, a process not under way, a slice already
-/// over), with the instructions run until then run: the caller's `rr_quick_start` stops
-/// at the same place, and `run_instant` goes on from it.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-pub(super) fn quick_start(
-    h: &mut Hot,
-    procs: &mut [Pcb],
-    code: &[Box<[Quick]>],
-    steps: &mut u64,
-    max_steps: u64,
-    q: u32,
-    t: u64,
-    slice_end: u64,
-) -> Option<u64> {
-    if slice_end <= t || h.ending || !h.bound {
-        return None;
-    }
-    let code = &code[h.program as usize];
-    loop {
-        if *steps >= max_steps {
-            return None;
-        }
-        match code.get(h.pc as usize) {
-            Some(&Quick::Cpu(n)) if n > 0 => {
-                *steps += 1;
-                h.burst_left = n;
-                return Some(t.saturating_add(n));
-            }
-            Some(&Quick::EndLoop { start, outermost }) => {
-                *steps += 1;
-                end_loop_of(h, &mut procs[q as usize], start, outermost);
-            }
-            Some(&Quick::EnterLoop { times, end }) => {
-                *steps += 1;
-                enter_outermost_loop(h, times, end);
-            }
-            Some(Quick::Cpu(0) | Quick::Block(_, 0)) => {
-                *steps += 1;
-                h.pc += 1;
-            }
-            _ => return None,
-        }
-    }
 }
