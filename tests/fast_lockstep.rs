@@ -5,8 +5,9 @@
 //! right after a wake-up, under each same-tick order and each `wake_to`, on 2 to 4 CPUs and on
 //! 33 and 64, run with the fast paths on and off and compared byte for byte (trace included,
 //! and again without one: the lean tick's copy for runs without a trace); and so do runs
-//! stopped by each limit at every point of their first ticks. A test that it applies at all
-//! closes the file.
+//! stopped by each limit at every point of their first ticks, and runs whose woken come out
+//! of their timers in another order than the queue's. A test that it applies at all closes
+//! the file.
 
 use procsim::{Sim, SimOptions};
 use serde_json::{Value, json};
@@ -152,6 +153,47 @@ fn the_lean_tick_without_a_trace_gives_the_general_rounds_reports() {
         }
     }
     assert_eq!(compared, 6 * 2 * 3 * 3 * 6 + 3 * 2 * 2 * 150);
+}
+
+/// The woken of a lean tick come in the order their timers fire, which is the order the
+/// queue takes them in except in one corner: a join's timeout overtaken by the child's end
+/// stays queued, and when its process has blocked again in a timed join with the same
+/// deadline, it wakes that process at the deadline, keyed by the tick of the second join,
+/// before an `io` that blocked earlier but fires behind it. Here the waiter joins a short
+/// child with a timeout of `t1` at tick 0 (a sleeper keeps an earlier timer queued until the
+/// waiter blocks again, so the overtaken one is not dropped), then a long one at tick 13 with
+/// `t1 - 13`; an `io` process blocks at tick 3 for `t1 - 3`. Both wake at `t1`, the waiter
+/// first, so the tick must sort them (without the sort these reports differ).
+#[test]
+fn a_lean_tick_sorts_the_woken_when_a_stale_timeout_wakes_a_later_join() {
+    let mut compared = 0;
+    for t1 in 20..=60u64 {
+        let text = json!({
+            "name": "woken out of order",
+            "kernel": {"cpus": 2, "quantum": 10},
+            "programs": {
+                "waiter": {"body": [
+                    {"fork": {"as": "c1", "program": "short"}},
+                    {"join": {"handle": "c1", "timeout": t1}},
+                    {"fork": {"as": "c2", "program": "long"}},
+                    {"join": {"handle": "c2", "timeout": t1 - 13}},
+                    {"cpu": 3}]},
+                "short": {"body": [{"cpu": 1}]},
+                "long": {"body": [{"cpu": 300}]},
+                "io": {"body": [{"cpu": 3}, {"io": t1 - 3}, {"cpu": 3}]},
+                "fill": {"body": [{"cpu": 200}]},
+                "sleeper": {"body": [{"sleep": t1 - 1}, {"cpu": 5}]}
+            },
+            "processes": [{"program": "waiter"}, {"program": "sleeper"}, {"program": "io"},
+                          {"program": "fill", "count": 2}]
+        })
+        .to_string();
+        let case = format!("timeouts at {t1}");
+        common::assert_fast_paths_exact(&text, &case);
+        common::assert_untraced_exact(&text, &case);
+        compared += 1;
+    }
+    assert_eq!(compared, 41);
 }
 
 /// RR-IO-v1 on 4 CPUs: the lean tick settles the ticks that follow one another in one step

@@ -14,7 +14,8 @@
 //!
 //! Both are exact only where the slice-end loop is (round robin, [`Policy::fast_paths_exact`])
 //! and assume, beyond what they check, what the loop assumes: no policy event, nothing charged
-//! at a slice end. The tests that run every scenario with the fast paths on and off hold them
+//! at a slice end. The quick instructions themselves are [`quick_start`], which every lean
+//! loop shares (it takes no decision, so it holds under any policy). The tests that run every scenario with the fast paths on and off hold them
 //! to the general rounds' reports byte for byte.
 
 use super::exec::{Quick, end_loop_of, enter_outermost_loop};
@@ -160,14 +161,7 @@ impl<P: Policy> Kernel<P> {
                 && self.hot[w as usize].state == State::Blocked;
             if !one {
                 // `fire_timers`'s own, for this timer, then the rest.
-                self.count_timer(w, false);
-                if self.hot[w as usize].state == State::Blocked {
-                    if timer.kind == TimerKind::JoinTimeout {
-                        self.join_timed_out(timer);
-                    } else {
-                        self.wake(w, timer.cause());
-                    }
-                }
+                self.fire(timer);
                 self.fire_timers(b);
                 return None;
             }
@@ -359,8 +353,9 @@ pub(super) fn block_on_timer(hot: &mut Hot, p: u32, t: u64, cause: Cause, ticks:
 /// end. `None` at any other instruction, at the step budget, for a process not under way or a
 /// slice already over; the instructions run until then stay run, and `run_instant` goes on
 /// from the one reached, as `exec` would have (it reads nothing but the program counter and
-/// the loop state). For [`Kernel::rr_quick_start`] and the lean loop (`fast/lean.rs`), which
-/// holds the tables apart.
+/// the loop state). For [`Kernel::rr_quick_start`] and the lean loops, which hold the tables
+/// apart: round robin's (`fast/lean.rs`) and that of the other policies that do not preempt
+/// (`fast/lean_any.rs`). It takes no decision, so it holds under any policy.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(super) fn quick_start(

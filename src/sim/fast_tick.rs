@@ -167,17 +167,14 @@ impl<P: Policy> Kernel<P> {
             if timer.kind != TimerKind::JoinTimeout
                 && self.hot[timer.p as usize].state == State::Blocked
             {
-                // (`None`: the record reached `kernel.max_trace`, and `wake_popped` listed the
-                // process among the woken, as `wake` would have.)
+                // (`None`: the run has stopped, and `wake_popped` listed the process among the
+                // woken, as `wake` would have.)
                 if let Some(key) = self.wake_popped(timer, t) {
                     self.woken.push(key);
                 }
                 continue;
             }
-            self.count_timer(timer.p, false);
-            if self.hot[timer.p as usize].state == State::Blocked {
-                self.join_timed_out(timer);
-            }
+            self.fire(timer);
         }
     }
 

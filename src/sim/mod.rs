@@ -167,7 +167,7 @@ pub struct Kernel<P: Policy> {
     /// are slots `top_ends[e - 1] .. top_ends[e]`), from which a top-level record's entry and
     /// copy number follow ([`Kernel::top_entry`]) rather than take 8 bytes of each record.
     top_ends: Vec<u32>,
-    /// The tick of the next arrival ([`NONE`] when all have arrived).
+    /// The tick of the next arrival ([`NONE`](pcb::NONE) when all have arrived).
     next_arrival_at: u64,
     /// `kernel.max_ticks`, copied out of the plan for the hot loop.
     max_ticks: u64,
@@ -182,8 +182,8 @@ pub struct Kernel<P: Policy> {
     /// [`record::HELD_NAMES_CEILING`].
     held_names: u64,
     /// The first top-level process whose name passed [`record::HELD_NAMES_CEILING`] while
-    /// they were made ([`NO_PROC`]: none did): a run that holds its report stops at its first
-    /// transition, and the report lists the processes before it.
+    /// they were made ([`NO_PROC`](pcb::NO_PROC): none did): a run that holds its report
+    /// stops at its first transition, and the report lists the processes before it.
     names_past: u32,
     /// [`record::KEPT_RECORDS_CEILING`], or less in tests.
     records_ceiling: u64,
