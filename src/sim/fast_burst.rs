@@ -15,8 +15,9 @@
 //! Both are exact only where the slice-end loop is (round robin, [`Policy::fast_paths_exact`])
 //! and assume, beyond what they check, what the loop assumes: no policy event, nothing charged
 //! at a slice end. The quick instructions themselves are [`quick_start`], which every lean
-//! loop shares (it takes no decision, so it holds under any policy). The tests that run every scenario with the fast paths on and off hold them
-//! to the general rounds' reports byte for byte.
+//! loop shares (it takes no decision, so it holds under any policy). The tests that run every
+//! scenario with the fast paths on and off hold them to the general rounds' reports byte for
+//! byte.
 
 use super::exec::{Quick, end_loop_of, enter_outermost_loop};
 use super::fast::Dispatched;

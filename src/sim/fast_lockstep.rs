@@ -351,7 +351,10 @@ impl<P: Policy> Kernel<P> {
         if self.woken.is_empty() {
             return;
         }
-        // (Often in order already; then one comparison a wake-up, not the sort's call.)
+        // (In key order as their timers fired, but for one corner: a join's timeout overtaken
+        // by the child's end that wakes its process blocked again in a timed join with the
+        // same deadline, keyed by that later join; `tests/fast_lockstep.rs` has it. So one
+        // comparison a wake-up, and the sort seldom.)
         if !self.woken.is_sorted() {
             self.woken.sort_unstable();
         }
